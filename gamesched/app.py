@@ -1,0 +1,227 @@
+"""The composition root: builds every part from settings; runs HTTP, Discord and the dispatcher together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+import uvicorn
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamesched.config import Settings, ensure_secret_key
+from gamesched.core.bus import EventBus
+from gamesched.core.cache import Cache, create_cache
+from gamesched.core.clock import Clock, SystemClock
+from gamesched.core.db import Database, create_engine, use_app_role
+from gamesched.core.dispatcher import Dispatcher
+from gamesched.core.embedded_pg import DataDirLock, EmbeddedPostgres
+from gamesched.core.metrics import Metrics
+from gamesched.core.migrate import upgrade_head
+from gamesched.core.queue import JobQueue
+from gamesched.discord import DiscordConnection
+from gamesched.http import build_http_app
+
+log = structlog.get_logger(__name__)
+
+SANDBOX_BOT_TOKEN = "sandbox-bot-token"
+
+
+@dataclass
+class App:
+    """Everything one gamesched process is made of."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    db: Database
+    cache: Cache
+    queue: JobQueue
+    bus: EventBus
+    dispatcher: Dispatcher
+    metrics: Metrics
+    discord: DiscordConnection
+    http: Litestar
+    listen_socket: socket.socket
+    sandbox: Any = None
+    _closers: list[Any] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the app owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def start_database(settings: Settings, closers: list[Any]) -> str:
+    """Return the database URL, starting the embedded server (and locking the data dir) when none is set."""
+    if settings.database_url:
+        return settings.database_url
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire()
+    closers.append(lock.release)
+    embedded = EmbeddedPostgres(settings.data_dir)
+    url = await asyncio.to_thread(embedded.start)
+    closers.append(embedded.stop)
+    return url
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind before serving, so port 0 resolves to a real port we can announce (and wire the sandbox to)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> App:
+    """Connect, migrate and assemble; nothing runs until ``run_app``."""
+    clock = clock or SystemClock()
+    closers: list[Any] = []
+    try:
+        settings = ensure_secret_key(settings)
+        sock = bind_socket(settings.http_host, settings.http_port)
+        closers.append(sock.close)
+        settings = settings.with_overrides(http_port=sock.getsockname()[1])
+
+        url = await start_database(settings, closers)
+        engine = create_engine(url)
+        closers.append(engine.dispose)
+        if migrate:
+            await upgrade_head(engine)
+        await use_app_role(engine)
+
+        metrics = Metrics()
+        queue = JobQueue(clock=clock, max_attempts=settings.queue_max_attempts)
+        bus = EventBus(queue)
+        db = Database(engine, stage_events=bus.stage)
+        dispatcher = Dispatcher(
+            queue=queue,
+            engine=engine,
+            listen_dsn=asyncpg_dsn(engine),
+            metrics=metrics,
+            concurrency=settings.queue_concurrency,
+        )
+        cache = create_cache(settings.redis_url, clock)
+        closers.append(cache.close)
+
+        route_handlers: list[Any] = []
+        sandbox = None
+        token = settings.discord_token
+        if settings.sandbox:
+            from gamesched.sandbox import Sandbox, build_sandbox_router, point_discord_py_at
+
+            sandbox = Sandbox()
+            route_handlers.append(build_sandbox_router(sandbox))
+            point_discord_py_at(settings.base_url)
+            token = token or SANDBOX_BOT_TOKEN
+        discord = DiscordConnection(token=token)
+
+        http = build_http_app(
+            state={
+                "db": db,
+                "metrics": metrics,
+                "clock": clock,
+                "cache": cache,
+                "settings": settings,
+                "discord_status": lambda: discord.status,
+                "queue_listening": lambda: dispatcher.listening,
+            },
+            secret_key=settings.secret_key or "",
+            metrics=metrics,
+            route_handlers=route_handlers,
+            secure_cookies=settings.base_url.startswith("https://"),
+        )
+    except BaseException:
+        await _close_all(closers)
+        raise
+    return App(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        db=db,
+        cache=cache,
+        queue=queue,
+        bus=bus,
+        dispatcher=dispatcher,
+        metrics=metrics,
+        discord=discord,
+        http=http,
+        listen_socket=sock,
+        sandbox=sandbox,
+        _closers=closers,
+    )
+
+
+def asyncpg_dsn(engine: AsyncEngine) -> str:
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def run_app(app: App, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set, then shut down in order: HTTP, Discord, in-flight jobs, pools."""
+    server = _Server(uvicorn.Config(app.http, log_config=None, access_log=False, lifespan="on"))
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(server.serve(sockets=[app.listen_socket]), name="http")
+            tasks.create_task(app.dispatcher.run(), name="dispatcher")
+            tasks.create_task(_run_discord_when_serving(app, server), name="discord")
+            await stop.wait()
+            log.info("shutdown_started")
+            server.should_exit = True
+            await app.discord.close()
+            await app.dispatcher.stop()
+    finally:
+        await _close_all(app._closers)
+        log.info("shutdown_complete")
+
+
+async def _run_discord_when_serving(app: App, server: uvicorn.Server) -> None:
+    # In sandbox mode the bot connects to our own HTTP server, so it must be accepting first.
+    while not server.started:  # noqa: ASYNC110 — uvicorn exposes only a flag
+        await asyncio.sleep(0.01)
+    await app.discord.run()
+
+
+async def _close_all(closers: list[Any]) -> None:
+    for close in reversed(closers):
+        try:
+            result = close() if not asyncio.iscoroutinefunction(close) else await close()
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception as exc:
+            log.warning("close_failed", what=getattr(close, "__qualname__", repr(close)), error=str(exc))
+    closers.clear()
+
+
+async def serve(settings: Settings) -> None:
+    """``gamesched run``: build, announce the URLs, run until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    app = await build_app(settings)
+    base = app.base_url
+    log.info("gamesched_started", dashboard=f"{base}/", health=f"{base}/health", discord=app.discord.status)
+    print(f"gamesched is running: dashboard {base}/", flush=True)
+    if app.sandbox is not None:
+        print(f"sandbox Discord viewer: {base}/sandbox/", flush=True)
+    await run_app(app, stop)

@@ -1,0 +1,142 @@
+"""Settings: frozen data loaded from a mapping (the environment in production, a dict in tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PREFIX = "GAMESCHED_"
+LOG_FORMATS = ("console", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A bad or missing setting; the message is one line that names the variable."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str | None = None
+    redis_url: str | None = None
+    discord_token: str | None = None
+    discord_client_id: str | None = None
+    discord_client_secret: str | None = None
+    public_url: str | None = None
+    secret_key: str | None = None
+    data_dir: Path = Path(".gamesched")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_format: str = "console"
+    log_level: str = "INFO"
+    queue_concurrency: int = 8
+    queue_max_attempts: int = 6
+    sandbox: bool = False
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the dashboard: PUBLIC_URL, else the listening address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::", "") else self.http_host
+        return f"http://{host}:{self.http_port}"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Read ``GAMESCHED_*`` values; raise SettingsError naming the first bad variable."""
+
+    def get(name: str) -> str | None:
+        value = environ.get(PREFIX + name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    def integer(name: str, default: int, low: int, high: int) -> int:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{PREFIX}{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def choice(name: str, default: str, allowed: tuple[str, ...], *, upper: bool = False) -> str:
+        raw = get(name)
+        if raw is None:
+            return default
+        value = raw.upper() if upper else raw.lower()
+        if value not in allowed:
+            raise SettingsError(f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {raw!r}")
+        return value
+
+    def url(name: str, schemes: tuple[str, ...]) -> str | None:
+        raw = get(name)
+        if raw is None:
+            return None
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes or not (parts.netloc or parts.path):
+            raise SettingsError(
+                f"{PREFIX}{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}"
+            )
+        return raw
+
+    database_url = url("DATABASE_URL", ("postgresql", "postgresql+asyncpg", "postgres"))
+    if database_url is not None:
+        database_url = normalize_database_url(database_url)
+
+    settings = Settings(
+        database_url=database_url,
+        redis_url=url("REDIS_URL", ("redis", "rediss", "unix")),
+        discord_token=get("DISCORD_TOKEN"),
+        discord_client_id=get("DISCORD_CLIENT_ID"),
+        discord_client_secret=get("DISCORD_CLIENT_SECRET"),
+        public_url=url("PUBLIC_URL", ("http", "https")),
+        secret_key=get("SECRET_KEY"),
+        data_dir=Path(get("DATA_DIR") or ".gamesched"),
+        http_host=get("HTTP_HOST") or "127.0.0.1",
+        http_port=integer("HTTP_PORT", 8000, 0, 65535),
+        log_format=choice("LOG_FORMAT", "console", LOG_FORMATS),
+        log_level=choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+        queue_concurrency=integer("QUEUE_CONCURRENCY", 8, 1, 256),
+        queue_max_attempts=integer("QUEUE_MAX_ATTEMPTS", 6, 1, 100),
+    )
+    if settings.secret_key is not None and len(settings.secret_key) < 32:
+        raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+    if settings.discord_token:
+        for name in ("DISCORD_CLIENT_ID", "DISCORD_CLIENT_SECRET", "SECRET_KEY", "PUBLIC_URL"):
+            if get(name) is None:
+                raise SettingsError(f"{PREFIX}{name} is required when {PREFIX}DISCORD_TOKEN is set")
+    return settings
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` spelling and use the asyncpg driver."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Without SECRET_KEY (local or sandbox use), keep a generated one in the data dir across runs."""
+    if settings.secret_key:
+        return settings
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+    return settings.with_overrides(secret_key=key)

@@ -1,0 +1,1 @@
+"""Shared kernel: database, durable queue, event bus, clock, errors, logging. Imports no module."""

@@ -1,0 +1,64 @@
+"""The event bus: events are small frozen facts; each subscriber gets its own durable queue row.
+
+Publishing happens on a unit of work (``uow.publish(event)``). When it commits, ``stage`` has inserted one
+job per subscriber in the same transaction — a rolled-back change never delivers its events, and a crash
+after commit loses none.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import msgspec
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gamesched.core.queue import Job, JobQueue, NewJob
+
+log = structlog.get_logger(__name__)
+
+E = TypeVar("E", bound=msgspec.Struct)
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """Base for domain events: past-tense names, ids and primitives only."""
+
+
+class EventBus:
+    def __init__(self, queue: JobQueue) -> None:
+        self.queue = queue
+        self._kinds: dict[type[Any], list[str]] = defaultdict(list)
+
+    def subscribe(
+        self,
+        event_type: type[E],
+        handler: Callable[[E], Awaitable[None]],
+        *,
+        name: str | None = None,
+        max_attempts: int | None = None,
+    ) -> str:
+        """Deliver every ``event_type`` to ``handler`` through the queue; returns the job kind used."""
+        kind = f"event.{event_type.__name__}.{name or handler.__name__}"
+
+        async def deliver(job: Job) -> None:
+            await handler(msgspec.convert(job.payload, event_type))
+
+        self.queue.register(kind, deliver, max_attempts=max_attempts)
+        self._kinds[event_type].append(kind)
+        return kind
+
+    def subscribers(self, event_type: type[Any]) -> list[str]:
+        return list(self._kinds.get(event_type, ()))
+
+    async def stage(self, session: AsyncSession, events: Sequence[Any]) -> None:
+        """Turn events into queue rows inside the caller's transaction."""
+        jobs = [
+            NewJob(kind, msgspec.to_builtins(event))
+            for event in events
+            for kind in self._kinds.get(type(event), ())
+        ]
+        if len(jobs) == 0 and events:
+            log.debug("events_without_subscribers", events=[type(e).__name__ for e in events])
+        await self.queue.enqueue_many(session, jobs)

@@ -1,0 +1,148 @@
+"""Database access: the async engine, the unit of work and the row-level-security guild context.
+
+Guild-scoped tables carry a policy on ``app.guild_id`` (see migrations). A unit of work either names its
+guild, or says ``bypass_rls=True`` — the explicit, greppable escape hatch for trusted system paths
+(dispatcher, guild sync). With neither, guild-scoped queries see no rows at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Any
+
+import structlog
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+log = structlog.get_logger(__name__)
+
+#: The role the application acts as, so RLS holds even when it connects as a superuser or table owner.
+APP_ROLE = "gamesched_app"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: Called inside the transaction just before commit with the events the unit of work collected.
+EventStager = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+
+
+async def use_app_role(engine: AsyncEngine) -> bool:
+    """Make every pooled connection act as APP_ROLE when this login may; return whether RLS is enforced."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT r.rolsuper OR r.rolbypassrls AS bypasses,"
+                    " pg_has_role(current_user, oid_app.oid, 'MEMBER') AS can_switch"
+                    " FROM pg_roles r LEFT JOIN LATERAL"
+                    " (SELECT oid FROM pg_roles WHERE rolname = :role) oid_app ON true"
+                    " WHERE r.rolname = current_user"
+                ),
+                {"role": APP_ROLE},
+            )
+        ).one()
+    if row.can_switch:
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _set_role(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f"SET ROLE {APP_ROLE}")
+            cursor.close()
+
+        await engine.dispose()  # connections opened before the listener must not be reused
+        return True
+    if row.bypasses:
+        log.warning("rls_not_enforced", reason=f"login bypasses RLS and cannot SET ROLE {APP_ROLE}")
+        return False
+    return True
+
+
+class Database:
+    """The engine plus a factory for units of work."""
+
+    def __init__(self, engine: AsyncEngine, *, stage_events: EventStager | None = None) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        self.stage_events = stage_events
+
+    def uow(self, *, guild_id: int | None = None, bypass_rls: bool = False) -> UnitOfWork:
+        return UnitOfWork(self, guild_id=guild_id, bypass_rls=bypass_rls)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction: ``async with db.uow(guild_id=...) as uow`` commits on success, rolls back on error.
+
+    Events published here become queue rows in the same transaction, so they exist exactly when the
+    change they describe does.
+    """
+
+    def __init__(self, db: Database, *, guild_id: int | None, bypass_rls: bool) -> None:
+        self._db = db
+        self.guild_id = guild_id
+        self.bypass_rls = bypass_rls
+        self.events: list[Any] = []
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    def publish(self, *events: Any) -> None:
+        """Record events to deliver once (and only if) this transaction commits."""
+        self.events.extend(events)
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self._db.sessionmaker()
+        await self._session.begin()
+        await set_guild_context(self._session, self.guild_id, bypass_rls=self.bypass_rls)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session = self.session
+        try:
+            if exc_type is None:
+                await self.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        session = self.session
+        if self.events and self._db.stage_events is not None:
+            await session.flush()
+            await self._db.stage_events(session, list(self.events))
+        self.events.clear()
+        await session.commit()
+
+
+async def set_guild_context(session: AsyncSession, guild_id: int | None, *, bypass_rls: bool = False) -> None:
+    """Scope the current transaction to one guild (or explicitly bypass RLS for system work)."""
+    await session.execute(
+        text("SELECT set_config('app.guild_id', :gid, true), set_config('app.bypass_rls', :bypass, true)"),
+        {"gid": "" if guild_id is None else str(guild_id), "bypass": "on" if bypass_rls else "off"},
+    )

@@ -1,0 +1,281 @@
+"""The dispatcher: one loop that runs due jobs, woken by LISTEN/NOTIFY and by the next due time.
+
+No polling for due work: the loop sleeps until ``min(due_at)`` of pending jobs or until a notification
+says the queue changed. Claims use ``FOR UPDATE SKIP LOCKED`` so several processes can share a database.
+A claimed job records the backend pid of its dispatcher's LISTEN connection; when that process dies its
+connection goes too, and any dispatcher re-claims the orphaned jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import random
+import time
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import structlog
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamesched.core.metrics import Metrics
+from gamesched.core.queue import Job, JobQueue, RetryLater
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "gamesched_jobs"
+#: Longest sleep between wake-ups; only matters for noticing a crashed peer's orphaned jobs.
+MAX_IDLE_SECONDS = 30.0
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 600.0
+_DB_ERRORS = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OperationalError,
+    InterfaceError,
+    DBAPIError,
+)
+
+_CLAIM = text(
+    """
+    WITH due AS (
+        SELECT id FROM jobs
+        WHERE (state = 'pending' AND due_at <= :now)
+           OR (state = 'running' AND claimed_by IS DISTINCT FROM :pid
+               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
+        ORDER BY due_at, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, claimed_by = :pid, started_at = :now
+    FROM due WHERE jobs.id = due.id
+    RETURNING jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts, jobs.due_at, jobs.dedupe_key
+    """
+)
+_NEXT_DUE = text("SELECT min(due_at) FROM jobs WHERE state = 'pending'")
+_DONE = text(
+    "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL WHERE id = :id AND state = 'running'"
+)
+_RETRY = text(
+    "UPDATE jobs SET state = 'pending', due_at = :due_at, last_error = :error, claimed_by = NULL"
+    " WHERE id = :id AND state = 'running'"
+)
+_DEAD = text(
+    "UPDATE jobs SET state = 'dead', finished_at = :now, last_error = :error, claimed_by = NULL"
+    " WHERE id = :id AND state = 'running'"
+)
+_ADOPT = text("UPDATE jobs SET claimed_by = :pid WHERE id = ANY(:ids) AND state = 'running'")
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter: ~2 s, 4 s, 8 s … capped at 10 minutes."""
+    base = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return base * random.uniform(0.8, 1.2)
+
+
+class Dispatcher:
+    """Claims due jobs and runs their handlers with bounded concurrency."""
+
+    def __init__(
+        self,
+        *,
+        queue: JobQueue,
+        engine: AsyncEngine,
+        listen_dsn: str,
+        metrics: Metrics,
+        concurrency: int = 8,
+        name: str = "dispatcher",
+    ) -> None:
+        self.queue = queue
+        self.clock = queue.clock
+        self.engine = engine
+        self.listen_dsn = listen_dsn
+        self.metrics = metrics
+        self.concurrency = concurrency
+        self.log = log.bind(dispatcher=name)
+        self._wake = asyncio.Event()
+        self._listening = asyncio.Event()
+        self._stopping = False
+        self._pid: int | None = None
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+
+    @property
+    def listening(self) -> bool:
+        return self._listening.is_set()
+
+    async def run(self) -> None:
+        """Run until ``stop()``; survives database outages and catches up afterwards."""
+        listener = asyncio.create_task(self._listen_forever(), name="queue-listener")
+        try:
+            await self._listening.wait()
+            failures = 0
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    timeout = await self._step()
+                    failures = 0
+                except _DB_ERRORS as exc:
+                    failures += 1
+                    timeout = min(10.0, 0.25 * 2**failures)
+                    self.log.warning("dispatcher_db_error", error=str(exc), retry_in=timeout)
+                if self._stopping:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def stop(self, *, grace_seconds: float = 10.0) -> None:
+        """Stop claiming, let running handlers finish (up to the grace period), then cancel the rest."""
+        self._stopping = True
+        self._wake.set()
+        tasks = list(self._in_flight.values())
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.log.warning("dispatcher_cancelled_handlers", count=len(pending))
+            await asyncio.wait(pending)
+
+    async def run_due(self) -> int:
+        """Run every job due now, waiting for each to finish; returns how many ran (tests, CLI)."""
+        if self._pid is None:
+            async with self.engine.connect() as conn:
+                self._pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        total = 0
+        while True:
+            jobs = await self._claim(self.concurrency)
+            if not jobs:
+                return total
+            await asyncio.gather(*(self._run(job) for job in jobs))
+            total += len(jobs)
+
+    async def _step(self) -> float | None:
+        """Start what is due; return how long to sleep before looking again (None: until woken)."""
+        free = self.concurrency - len(self._in_flight)
+        if free > 0:
+            jobs = await self._claim(free)
+            for job in jobs:
+                task = asyncio.create_task(self._run(job), name=f"job-{job.id}-{job.kind}")
+                self._in_flight[job.id] = task
+                task.add_done_callback(functools.partial(self._finished, job.id))
+            if len(jobs) == free:
+                return 0  # there may be more due: look again as soon as a slot frees up
+        if len(self._in_flight) >= self.concurrency:
+            return None  # a finishing handler wakes us
+        async with self.engine.connect() as conn:
+            next_due = (await conn.execute(_NEXT_DUE)).scalar()
+        if next_due is None:
+            return MAX_IDLE_SECONDS
+        return min(MAX_IDLE_SECONDS, max(0.0, (next_due - self.clock.now()).total_seconds()))
+
+    def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(job_id, None)
+        self._wake.set()
+
+    async def _claim(self, limit: int) -> list[Job]:
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(_CLAIM, {"now": now, "pid": self._pid, "limit": limit})).all()
+        jobs = [
+            Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key) for r in rows
+        ]
+        for job in jobs:
+            self.metrics.job_start_lag.labels(job.kind).observe(max(0.0, (now - job.due_at).total_seconds()))
+        return jobs
+
+    async def _run(self, job: Job) -> None:
+        handler = self.queue.handler_for(job.kind)
+        started = time.perf_counter()
+        outcome = "done"
+        try:
+            if handler is None:
+                raise LookupError(f"no handler registered for job kind {job.kind!r}")
+            await handler(job)
+        except asyncio.CancelledError:
+            raise  # shutdown: the row stays claimed and is re-claimed once this process is gone
+        except RetryLater as exc:
+            outcome = await self._fail(job, exc, delay=exc.seconds)
+        except Exception as exc:
+            outcome = await self._fail(job, exc, delay=None)
+        else:
+            await self._update(_DONE, id=job.id, now=self.clock.now())
+        finally:
+            self.metrics.job_duration.labels(job.kind).observe(time.perf_counter() - started)
+        self.metrics.jobs_handled.labels(job.kind, outcome).inc()
+
+    async def _fail(self, job: Job, exc: Exception, *, delay: float | None) -> str:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if job.attempts >= job.max_attempts or isinstance(exc, LookupError):
+            self.log.error("job_dead", job_id=job.id, kind=job.kind, attempts=job.attempts, error=error)
+            await self._update(_DEAD, id=job.id, now=self.clock.now(), error=error)
+            return "dead"
+        wait = delay if delay is not None else backoff_seconds(job.attempts)
+        self.log.warning(
+            "job_retry",
+            job_id=job.id,
+            kind=job.kind,
+            attempts=job.attempts,
+            in_s=round(wait, 2),
+            error=error,
+            exc_info=delay is None,
+        )
+        await self._update(_RETRY, id=job.id, due_at=self.clock.now() + timedelta(seconds=wait), error=error)
+        return "retry"
+
+    async def _update(self, statement: Any, **params: Any) -> None:
+        # Recording the outcome must survive a brief database blip, or the job would run again.
+        for attempt in range(5):
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.execute(statement, params)
+                return
+            except _DB_ERRORS as exc:
+                self.log.warning("job_outcome_write_failed", error=str(exc), attempt=attempt + 1)
+                await asyncio.sleep(0.2 * 2**attempt)
+
+    async def _listen_forever(self) -> None:
+        backoff = 0.25
+        while not self._stopping:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.listen_dsn)
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await conn.add_listener(CHANNEL, lambda *_args: self._wake.set())
+                await self._adopt_in_flight(conn.get_server_pid())
+                self._listening.set()
+                self._wake.set()  # catch up on anything that came due while we were not listening
+                self.log.info("queue_listening", backend_pid=self._pid)
+                backoff = 0.25
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), MAX_IDLE_SECONDS)
+                    if not lost.is_set():
+                        await conn.execute("SELECT 1")  # detect a silently dead connection
+            except asyncio.CancelledError:
+                raise
+            except _DB_ERRORS as exc:
+                self.log.warning("queue_listen_lost", error=str(exc), retry_in=backoff)
+            finally:
+                self._listening.clear()
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 2)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _adopt_in_flight(self, pid: int) -> None:
+        """A new LISTEN connection means a new backend pid: move our running jobs to it."""
+        old, self._pid = self._pid, pid
+        if old is not None and old != pid and self._in_flight:
+            await self._update(_ADOPT, pid=pid, ids=list(self._in_flight))

@@ -1,0 +1,141 @@
+"""The durable job queue: one table of work items (see migration 0001) and the handler registry.
+
+A job is written in the same transaction as the change that causes it, so it exists exactly when that
+change does. The dispatcher (core/dispatcher.py) runs due jobs; handlers must be idempotent because
+delivery is at-least-once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from gamesched.core.clock import Clock
+
+DEFAULT_MAX_ATTEMPTS = 6
+
+_INSERT = text(
+    """
+    INSERT INTO jobs (kind, payload, due_at, max_attempts, dedupe_key)
+    VALUES (:kind, CAST(:payload AS jsonb), :due_at, :max_attempts, :dedupe_key)
+    ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state = 'pending'
+    DO UPDATE SET kind = EXCLUDED.kind, payload = EXCLUDED.payload, due_at = EXCLUDED.due_at,
+                  max_attempts = EXCLUDED.max_attempts, attempts = 0, last_error = NULL
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    due_at: datetime
+    dedupe_key: str | None
+
+
+JobHandler = Callable[[Job], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    kind: str
+    payload: Mapping[str, Any]
+    due_at: datetime | None = None
+    dedupe_key: str | None = None
+
+
+class RetryLater(Exception):
+    """Raised by a handler to be run again after ``seconds`` (e.g. Discord's ``retry_after``)."""
+
+    def __init__(self, seconds: float, reason: str = "retry requested") -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    handler: JobHandler
+    max_attempts: int
+
+
+class JobQueue:
+    """Writes jobs and knows which handler runs each kind."""
+
+    def __init__(self, *, clock: Clock, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+        self.clock = clock
+        self.default_max_attempts = max_attempts
+        self._handlers: dict[str, _Registration] = {}
+
+    def register(self, kind: str, handler: JobHandler, *, max_attempts: int | None = None) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        self._handlers[kind] = _Registration(handler, max_attempts or self.default_max_attempts)
+
+    def handler_for(self, kind: str) -> JobHandler | None:
+        registration = self._handlers.get(kind)
+        return registration.handler if registration else None
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self._handlers)
+
+    async def enqueue(
+        self,
+        conn: AsyncSession | AsyncConnection,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        due_at: datetime | None = None,
+        dedupe_key: str | None = None,
+    ) -> None:
+        """Add one job; a pending job with the same dedupe key is replaced (moved, new payload)."""
+        await self.enqueue_many(conn, [NewJob(kind, payload or {}, due_at, dedupe_key)])
+
+    async def enqueue_many(self, conn: AsyncSession | AsyncConnection, jobs: Iterable[NewJob]) -> None:
+        now = self.clock.now()
+        rows = [
+            {
+                "kind": job.kind,
+                "payload": msgspec.json.encode(job.payload).decode(),
+                "due_at": job.due_at or now,
+                "max_attempts": self._max_attempts(job.kind),
+                "dedupe_key": job.dedupe_key,
+            }
+            for job in jobs
+        ]
+        if rows:
+            await conn.execute(_INSERT, rows)
+
+    async def cancel(self, conn: AsyncSession | AsyncConnection, *, dedupe_prefix: str) -> int:
+        """Delete pending jobs whose dedupe key starts with ``dedupe_prefix``; return how many."""
+        result = await conn.execute(
+            text("DELETE FROM jobs WHERE state = 'pending' AND starts_with(dedupe_key, :prefix)"),
+            {"prefix": dedupe_prefix},
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def pending(
+        self, conn: AsyncSession | AsyncConnection, *, dedupe_prefix: str
+    ) -> list[dict[str, Any]]:
+        """Pending jobs under a dedupe prefix, soonest first (for showing what is scheduled)."""
+        result = await conn.execute(
+            text(
+                "SELECT kind, dedupe_key, due_at, payload FROM jobs"
+                " WHERE state = 'pending' AND starts_with(dedupe_key, :prefix) ORDER BY due_at, id"
+            ),
+            {"prefix": dedupe_prefix},
+        )
+        return [dict(row._mapping) for row in result]
+
+    def _max_attempts(self, kind: str) -> int:
+        registration = self._handlers.get(kind)
+        return registration.max_attempts if registration else self.default_max_attempts

@@ -1,0 +1,172 @@
+"""The Litestar application: error translation, health, metrics, OpenAPI, and the routes modules provide."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, ControllerRouterHandler, Message, Receive, Scope, Send
+from sqlalchemy import text
+
+from gamesched import __version__
+from gamesched.core.db import Database
+from gamesched.core.errors import DomainError
+from gamesched.core.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+#: Paths that stand for outside services or machines, never behind the app's CSRF check.
+CSRF_EXEMPT = ["/sandbox", "/health", "/metrics"]
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "message": message, **extra}
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    extra = dict(exc.extra)
+    if getattr(exc, "field", None):
+        extra["field"] = exc.field  # type: ignore[attr-defined]
+    return Response(error_body(exc.code, exc.message, **extra), status_code=exc.status_code)
+
+
+def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    details = exc.extra if isinstance(exc.extra, list) else []
+    first = details[0] if details and isinstance(details[0], dict) else {}
+    field = first.get("key") or None
+    message = first.get("message") or exc.detail or "The request is not valid."
+    sentence = f"{field}: {message}" if field else message
+    return Response(error_body("invalid", sentence, field=field, errors=details), status_code=422)
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    code = _STATUS_CODES.get(status, "error")
+    message = exc.detail if exc.detail and exc.detail != str(status) else code.replace("_", " ").capitalize()
+    if isinstance(exc, NotFoundException) and message == "Not Found":
+        message = "There is nothing here."
+    return Response(error_body(code, message), status_code=status, headers=exc.headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled_error", path=request.url.path, method=request.method)
+    return Response(
+        error_body("internal_error", "Something went wrong on our side; it has been logged."),
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
+    """Count requests per route template (not raw path, to keep label cardinality bounded)."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def capture(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, capture)
+            finally:
+                route = scope.get("path_template") or "unmatched"
+                method = scope.get("method", "GET")
+                metrics.http_requests.labels(method, route, str(status)).inc()
+                metrics.http_duration.labels(method, route).observe(time.perf_counter() - started)
+
+        return middleware
+
+    return factory
+
+
+@get("/health", tags=["operations"])
+async def health(state: State) -> Response[dict[str, Any]]:
+    """Liveness and readiness: database reachability, Discord connection state, queue listener."""
+    db: Database = state.db
+    database = "ok"
+    try:
+        async with db.engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+    except Exception as exc:  # any failure means "not ok"; the reason goes to the log
+        log.warning("health_database_unavailable", error=str(exc))
+        database = "unavailable"
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "discord": state.discord_status(),
+        "queue": "listening" if state.queue_listening() else "not_listening",
+        "version": __version__,
+    }
+    return Response(body, status_code=200 if database == "ok" else 503)
+
+
+@get("/metrics", media_type=MediaType.TEXT, include_in_schema=False)
+async def metrics_endpoint(state: State) -> Response[bytes]:
+    metrics: Metrics = state.metrics
+    try:
+        await metrics.refresh_queue_gauges(state.db.engine, state.clock)
+    except Exception as exc:
+        log.warning("metrics_queue_gauges_failed", error=str(exc))
+    return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def build_http_app(
+    *,
+    state: dict[str, Any],
+    secret_key: str,
+    metrics: Metrics,
+    route_handlers: Sequence[ControllerRouterHandler] = (),
+    secure_cookies: bool = False,
+    debug: bool = False,
+) -> Litestar:
+    """Assemble the Litestar app; ``state`` must provide db, metrics, clock, discord_status, queue_listening."""
+    return Litestar(
+        route_handlers=[health, metrics_endpoint, *route_handlers],
+        state=State(state),
+        middleware=[metrics_middleware(metrics)],
+        csrf_config=CSRFConfig(
+            secret=secret_key, cookie_secure=secure_cookies, cookie_httponly=False, exclude=CSRF_EXEMPT
+        ),
+        exception_handlers={
+            DomainError: domain_error_handler,
+            ValidationException: validation_error_handler,
+            HTTPException: http_error_handler,
+            Exception: internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="gamesched",
+            version=__version__,
+            path="/schema",
+            description="Schedule game sessions for Discord communities.",
+        ),
+        debug=debug,
+        logging_config=None,
+    )
