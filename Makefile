@@ -1,0 +1,28 @@
+# The two commands of the README, plus the pieces they are made of.
+.PHONY: run test bootstrap lint format typecheck bench clean
+
+run: bootstrap          ## run the app with the embedded PostgreSQL and the sandbox Discord
+	.venv/bin/gamesched run --sandbox
+
+test:                   ## lint, type-check and run the whole test suite (installs what it needs)
+	./scripts/test.sh
+
+bootstrap:
+	./scripts/bootstrap.sh
+
+lint: bootstrap
+	.venv/bin/ruff check gamesched migrations tests benchmarks
+	.venv/bin/ruff format --check gamesched migrations tests benchmarks
+
+format: bootstrap
+	.venv/bin/ruff format gamesched migrations tests benchmarks
+	.venv/bin/ruff check --fix gamesched migrations tests benchmarks
+
+typecheck: bootstrap
+	.venv/bin/mypy
+
+bench: bootstrap        ## print the benchmark figures described in the README
+	.venv/bin/python -m benchmarks
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,9 @@
+"""Run every benchmark in turn: ``python -m benchmarks`` (or ``make bench``)."""
+
+import asyncio
+
+from benchmarks import queue_latency, startup
+
+if __name__ == "__main__":
+    asyncio.run(queue_latency.main())
+    startup.main()

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: bootstrap, then pytest. "No tests ran" is a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/bootstrap.sh --browser || exit 1
+
+.venv/bin/ruff check gamesched migrations tests benchmarks || exit 1
+.venv/bin/ruff format --check gamesched migrations tests benchmarks || exit 1
+.venv/bin/mypy || exit 1
+
+.venv/bin/pytest "$@"
+code=$?
+if [ "$code" -eq 5 ]; then
+    echo "test: pytest collected no tests — treating that as a failure" >&2
+    exit 1
+fi
+exit "$code"

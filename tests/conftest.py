@@ -1,0 +1,99 @@
+"""Shared fixtures: a real PostgreSQL, one fresh database per test cloned from a migrated template."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamesched.app import App, build_app, run_app
+from gamesched.config import Settings
+from gamesched.core.clock import FakeClock
+from gamesched.core.db import create_engine, use_app_role
+from gamesched.core.migrate import upgrade_head
+from tests.db import admin_execute, resolve_server_url, unique_name, with_database
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    url, release = resolve_server_url()
+    yield url
+    release()
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_server_url: str) -> AsyncIterator[str]:
+    """A database migrated to head once per session; each test clones it (CREATE DATABASE … TEMPLATE)."""
+    name = unique_name("gs_template")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    try:
+        await upgrade_head(engine)
+    finally:
+        await engine.dispose()
+    yield name
+    await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone."""
+    name = unique_name("gs_test")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    yield with_database(pg_server_url, name)
+    await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=5)
+    await use_app_role(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def app_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        http_port=0,
+        secret_key="x" * 40,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+async def running_app(app_settings: Settings) -> AsyncIterator[App]:
+    """The whole app (HTTP + dispatcher + Discord slot) serving on a free port in this event loop."""
+    async with serving(app_settings) as app:
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, **build_options: Any) -> AsyncIterator[App]:
+    app = await build_app(settings, **build_options)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_app(app, stop))
+    async with httpx.AsyncClient(base_url=app.base_url) as client:
+        for _ in range(500):
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/health")).status_code == 200:
+                    break
+            await asyncio.sleep(0.01)
+    try:
+        yield app
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)

@@ -1,0 +1,69 @@
+"""Events ride on the unit of work: delivered once per subscriber after commit, never after rollback."""
+
+from __future__ import annotations
+
+import pytest
+
+from gamesched.core.bus import Event
+from tests.core.conftest import QueueKit
+
+
+class GameScheduled(Event, frozen=True, kw_only=True):
+    game_id: int
+    guild_id: int
+
+
+class PlayerJoined(Event, frozen=True, kw_only=True):
+    game_id: int
+    user_id: int
+
+
+async def test_committed_event_reaches_every_subscriber_once(kit: QueueKit) -> None:
+    announced: list[GameScheduled] = []
+    indexed: list[int] = []
+
+    async def post_announcement(event: GameScheduled) -> None:
+        announced.append(event)
+
+    async def index_game(event: GameScheduled) -> None:
+        indexed.append(event.game_id)
+
+    kit.bus.subscribe(GameScheduled, post_announcement)
+    kit.bus.subscribe(GameScheduled, index_game)
+    async with kit.db.uow(guild_id=10) as uow:
+        uow.publish(GameScheduled(game_id=7, guild_id=10))
+
+    assert await kit.dispatcher().run_due() == 2
+    assert announced == [GameScheduled(game_id=7, guild_id=10)]
+    assert indexed == [7]
+
+
+async def test_events_of_a_rolled_back_transaction_are_never_delivered(kit: QueueKit) -> None:
+    delivered: list[PlayerJoined] = []
+
+    async def send_join_dm(event: PlayerJoined) -> None:
+        delivered.append(event)
+
+    kit.bus.subscribe(PlayerJoined, send_join_dm)
+    with pytest.raises(RuntimeError):
+        async with kit.db.uow(guild_id=1) as uow:
+            uow.publish(PlayerJoined(game_id=1, user_id=2))
+            raise RuntimeError("the join failed after publishing")
+
+    assert await kit.count() == 0
+    assert await kit.dispatcher().run_due() == 0
+    assert delivered == []
+
+
+async def test_event_without_subscribers_writes_nothing(kit: QueueKit) -> None:
+    async with kit.db.uow() as uow:
+        uow.publish(PlayerJoined(game_id=1, user_id=2))
+    assert await kit.count() == 0
+
+
+def test_subscribing_the_same_handler_twice_is_refused(kit: QueueKit) -> None:
+    async def send_join_dm(event: PlayerJoined) -> None: ...
+
+    kit.bus.subscribe(PlayerJoined, send_join_dm)
+    with pytest.raises(ValueError, match="already registered"):
+        kit.bus.subscribe(PlayerJoined, send_join_dm)

@@ -1,0 +1,96 @@
+"""Migrations and row-level security."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamesched.core.db import Database, create_engine, use_app_role
+from gamesched.core.migrate import upgrade_head
+from tests.db import admin_execute, unique_name, with_database
+
+
+async def test_migrations_run_up_from_an_empty_database_and_again_as_a_no_op(pg_server_url: str) -> None:
+    name = unique_name("gs_empty")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    try:
+        await upgrade_head(engine)
+        await upgrade_head(engine)
+        async with engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+            tables = set(
+                (
+                    await conn.execute(
+                        text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                    )
+                ).scalars()
+            )
+        assert version == "0001"
+        assert {"jobs", "alembic_version"} <= tables
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _guild_scoped_table(database_url: str) -> None:
+    # Created as the owner, the way a migration would, with the helper every guild table uses.
+    owner = create_engine(database_url)
+    async with owner.begin() as conn:
+        await conn.execute(
+            text("CREATE TABLE notes (id serial PRIMARY KEY, guild_id bigint NOT NULL, body text)")
+        )
+        await conn.execute(text("SELECT gamesched_enable_guild_rls('notes')"))
+        await conn.execute(
+            text("INSERT INTO notes (guild_id, body) VALUES (1, 'one'), (1, 'uno'), (2, 'two')")
+        )
+    await owner.dispose()
+
+
+async def test_guild_scoped_query_without_a_guild_returns_no_rows(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    await _guild_scoped_table(database_url)
+    db = Database(engine)
+    async with db.uow() as uow:
+        rows = (await uow.session.execute(text("SELECT body FROM notes"))).scalars().all()
+    assert rows == []
+
+
+async def test_guild_context_shows_only_that_guilds_rows(engine: AsyncEngine, database_url: str) -> None:
+    await _guild_scoped_table(database_url)
+    db = Database(engine)
+    async with db.uow(guild_id=1) as uow:
+        ones = sorted((await uow.session.execute(text("SELECT body FROM notes"))).scalars())
+    async with db.uow(guild_id=2) as uow:
+        twos = (await uow.session.execute(text("SELECT body FROM notes"))).scalars().all()
+    assert ones == ["one", "uno"]
+    assert twos == ["two"]
+
+
+async def test_writing_into_another_guild_is_refused(engine: AsyncEngine, database_url: str) -> None:
+    await _guild_scoped_table(database_url)
+    with pytest.raises(DBAPIError, match="row-level security"):
+        async with Database(engine).uow(guild_id=1) as uow:
+            await uow.session.execute(text("INSERT INTO notes (guild_id, body) VALUES (2, 'sneaky')"))
+
+
+async def test_explicit_bypass_sees_every_guild(engine: AsyncEngine, database_url: str) -> None:
+    await _guild_scoped_table(database_url)
+    async with Database(engine).uow(bypass_rls=True) as uow:
+        count = (await uow.session.execute(text("SELECT count(*) FROM notes"))).scalar_one()
+    assert count == 3
+
+
+async def test_rls_holds_even_when_the_login_is_a_superuser(database_url: str) -> None:
+    await _guild_scoped_table(database_url)
+    engine = create_engine(database_url)
+    try:
+        assert await use_app_role(engine) is True
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT current_user"))).scalar_one() == "gamesched_app"
+            assert (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+    finally:
+        await engine.dispose()

@@ -1,0 +1,238 @@
+"""The durable queue: timing, retries, dead jobs, several dispatchers, restarts and lost connections."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamesched.core.clock import FakeClock
+from gamesched.core.queue import Job, JobQueue, NewJob, RetryLater
+from tests.core.conftest import QueueKit, wait_until
+from tests.db import admin_execute
+
+
+async def test_job_due_in_two_seconds_starts_within_100_ms_of_its_due_time(live_kit: QueueKit) -> None:
+    started: list[float] = []
+    due_wall: list[float] = []
+
+    async def record(job: Job) -> None:
+        started.append(time.time())
+
+    live_kit.queue.register("probe", record)
+    await live_kit.start(live_kit.dispatcher())
+    due_at = live_kit.clock.now() + timedelta(seconds=2)
+    due_wall.append(due_at.timestamp())
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "probe", {"n": 1}, due_at=due_at)
+
+    await wait_until(lambda: len(started) == 1, within=5)
+    await asyncio.sleep(0.3)  # nothing else may run it again
+    lateness_ms = (started[0] - due_wall[0]) * 1000
+    print(f"\nqueue due-to-start lateness: {lateness_ms:.1f} ms")
+    assert len(started) == 1
+    assert 0 <= lateness_ms < 100
+    assert await live_kit.count("state = 'done'") == 1
+
+
+async def test_failing_handler_retries_with_backoff_then_goes_dead(kit: QueueKit, clock: FakeClock) -> None:
+    calls: list[int] = []
+
+    async def always_fails(job: Job) -> None:
+        calls.append(job.attempts)
+        raise RuntimeError("discord is down")
+
+    kit.queue.register("flaky", always_fails, max_attempts=3)
+    dispatcher = kit.dispatcher()
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "flaky", {})
+
+    assert await dispatcher.run_due() == 1
+    assert await dispatcher.run_due() == 0, "a retry waits for its backoff"
+    clock.advance(seconds=3)
+    assert await dispatcher.run_due() == 1
+    clock.advance(seconds=10)
+    assert await dispatcher.run_due() == 1
+    clock.advance(hours=1)
+    assert await dispatcher.run_due() == 0
+
+    assert calls == [1, 2, 3]
+    async with kit.engine.connect() as conn:
+        row = (await conn.execute(text("SELECT state, attempts, last_error FROM jobs"))).one()
+    assert row.state == "dead"
+    assert row.attempts == 3
+    assert "discord is down" in row.last_error
+
+
+async def test_retry_later_runs_again_after_the_requested_delay(kit: QueueKit, clock: FakeClock) -> None:
+    calls: list[int] = []
+
+    async def rate_limited_once(job: Job) -> None:
+        calls.append(job.attempts)
+        if job.attempts == 1:
+            raise RetryLater(1.5, "429 retry_after=1.5")
+
+    kit.queue.register("limited", rate_limited_once)
+    dispatcher = kit.dispatcher()
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "limited", {})
+    await dispatcher.run_due()
+    clock.advance(seconds=1)
+    assert await dispatcher.run_due() == 0
+    clock.advance(seconds=1)
+    assert await dispatcher.run_due() == 1
+    assert calls == [1, 2]
+    assert await kit.count("state = 'done'") == 1
+
+
+async def test_unknown_kind_goes_dead_at_once(kit: QueueKit) -> None:
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "nobody.handles.this", {})
+    await kit.dispatcher().run_due()
+    assert await kit.count("state = 'dead' AND last_error LIKE '%no handler%'") == 1
+
+
+async def test_dedupe_key_replaces_the_pending_job_and_cancel_removes_it(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    kit.queue.register("reminder", lambda job: asyncio.sleep(0))
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(
+            uow.session,
+            "reminder",
+            {"v": 1},
+            due_at=clock.now() + timedelta(hours=1),
+            dedupe_key="game:1:reminder:60",
+        )
+        await kit.queue.enqueue(
+            uow.session,
+            "reminder",
+            {"v": 2},
+            due_at=clock.now() + timedelta(hours=2),
+            dedupe_key="game:1:reminder:60",
+        )
+        await kit.queue.enqueue(
+            uow.session,
+            "reminder",
+            {"v": 3},
+            due_at=clock.now() + timedelta(hours=3),
+            dedupe_key="game:2:reminder:60",
+        )
+    async with kit.db.uow() as uow:
+        pending = await kit.queue.pending(uow.session, dedupe_prefix="game:1:")
+    assert [(p["payload"], p["due_at"]) for p in pending] == [({"v": 2}, clock.now() + timedelta(hours=2))]
+    async with kit.db.uow() as uow:
+        assert await kit.queue.cancel(uow.session, dedupe_prefix="game:1:") == 1
+    assert await kit.count() == 1
+
+
+async def test_two_dispatchers_run_each_of_1000_jobs_exactly_once(
+    kit_two_engines: tuple[QueueKit, AsyncEngine],
+) -> None:
+    kit, second_engine = kit_two_engines
+    runs: Counter[int] = Counter()
+    by_dispatcher: Counter[str] = Counter()
+
+    def handler_for(name: str) -> Callable[[Job], Awaitable[None]]:
+        async def handle(job: Job) -> None:
+            runs[job.payload["n"]] += 1
+            by_dispatcher[name] += 1
+            await asyncio.sleep(0.001)
+
+        return handle
+
+    # Two processes' worth of machinery: separate registries, pools and LISTEN connections.
+    kit.queue.register("bulk", handler_for("first"))
+    other_queue = JobQueue(clock=kit.clock)
+    other_queue.register("bulk", handler_for("second"))
+    await kit.start(kit.dispatcher(name="first"))
+    await kit.start(kit.dispatcher(name="second", engine=second_engine, queue=other_queue))
+    async with kit.db.uow() as uow:
+        for chunk in range(10):
+            await kit.queue.enqueue_many(
+                uow.session, [NewJob("bulk", {"n": chunk * 100 + i}) for i in range(100)]
+            )
+
+    await wait_until(lambda: sum(runs.values()) >= 1000, within=60)
+    await asyncio.sleep(0.5)
+    print(f"\n1000 jobs split between dispatchers: {dict(by_dispatcher)}")
+    assert len(runs) == 1000
+    assert set(runs.values()) == {1}, "no job ran twice"
+    assert by_dispatcher["first"] > 0 and by_dispatcher["second"] > 0, "both dispatchers took work"
+    assert await kit.count("state = 'done'") == 1000
+
+
+async def test_restart_catches_up_overdue_and_orphaned_jobs(live_kit: QueueKit) -> None:
+    ran: list[int] = []
+
+    async def record(job: Job) -> None:
+        ran.append(job.payload["n"])
+
+    live_kit.queue.register("catch_up", record)
+    past = live_kit.clock.now() - timedelta(minutes=30)
+    async with live_kit.db.uow() as uow:
+        for n in range(5):
+            await live_kit.queue.enqueue(uow.session, "catch_up", {"n": n}, due_at=past)
+        # A job claimed by a process that died mid-run (its backend pid no longer exists).
+        await uow.session.execute(
+            text(
+                "INSERT INTO jobs (kind, payload, due_at, state, attempts, claimed_by)"
+                " VALUES ('catch_up', '{\"n\": 99}', :due, 'running', 1, 2147483000)"
+            ),
+            {"due": past},
+        )
+    started = time.perf_counter()
+    await live_kit.start(live_kit.dispatcher())
+    await wait_until(lambda: len(ran) == 6, within=5)
+    print(
+        f"\ncatch-up of 6 overdue/orphaned jobs after start: {(time.perf_counter() - started) * 1000:.0f} ms"
+    )
+    assert sorted(ran) == [0, 1, 2, 3, 4, 99]
+
+
+async def test_listener_reconnects_after_its_connection_is_killed(
+    live_kit: QueueKit, database_url: str
+) -> None:
+    ran: list[int] = []
+
+    async def record(job: Job) -> None:
+        ran.append(job.payload["n"])
+
+    live_kit.queue.register("after_outage", record)
+    dispatcher = await live_kit.start(live_kit.dispatcher())
+    old_pid = dispatcher._pid
+    # What a PostgreSQL restart does to our LISTEN connection (as admin: the app role may not do this).
+    await admin_execute(database_url, f"SELECT pg_terminate_backend({old_pid})")
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "after_outage", {"n": 1})
+        await live_kit.queue.enqueue(
+            uow.session, "after_outage", {"n": 2}, due_at=live_kit.clock.now() + timedelta(milliseconds=500)
+        )
+    await wait_until(lambda: len(ran) == 2, within=10)
+    assert dispatcher._pid != old_pid
+    assert dispatcher.listening
+    assert sorted(ran) == [1, 2]
+
+
+async def test_stop_lets_a_running_handler_finish(live_kit: QueueKit) -> None:
+    finished: list[bool] = []
+    entered = asyncio.Event()
+
+    async def slow(job: Job) -> None:
+        entered.set()
+        await asyncio.sleep(0.3)
+        finished.append(True)
+
+    live_kit.queue.register("slow", slow)
+    dispatcher = await live_kit.start(live_kit.dispatcher())
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "slow", {})
+    await asyncio.wait_for(entered.wait(), 5)
+    await dispatcher.stop(grace_seconds=5)
+    assert finished == [True]
+    assert await live_kit.count("state = 'done'") == 1

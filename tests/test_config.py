@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+
+from gamesched.config import SettingsError, ensure_secret_key, load_settings
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = load_settings({})
+    assert settings.database_url is None
+    assert settings.http_port == 8000
+    assert settings.log_format == "console"
+    assert settings.base_url == "http://127.0.0.1:8000"
+
+
+def test_values_are_read_from_gamesched_variables() -> None:
+    settings = load_settings(
+        {
+            "GAMESCHED_DATABASE_URL": "postgresql://u:p@db:5432/gs",
+            "GAMESCHED_HTTP_PORT": "9000",
+            "GAMESCHED_HTTP_HOST": "0.0.0.0",
+            "GAMESCHED_LOG_FORMAT": "JSON",
+            "GAMESCHED_LOG_LEVEL": "debug",
+            "GAMESCHED_PUBLIC_URL": "https://games.example.org/",
+        }
+    )
+    assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/gs"
+    assert settings.http_port == 9000
+    assert settings.log_format == "json"
+    assert settings.log_level == "DEBUG"
+    assert settings.base_url == "https://games.example.org"
+
+
+@pytest.mark.parametrize(
+    ("environ", "names"),
+    [
+        ({"GAMESCHED_HTTP_PORT": "eighty"}, "GAMESCHED_HTTP_PORT must be an integer"),
+        ({"GAMESCHED_HTTP_PORT": "70000"}, "GAMESCHED_HTTP_PORT must be between 0 and 65535"),
+        ({"GAMESCHED_LOG_FORMAT": "xml"}, "GAMESCHED_LOG_FORMAT must be one of console, json"),
+        ({"GAMESCHED_LOG_LEVEL": "loud"}, "GAMESCHED_LOG_LEVEL must be one of"),
+        ({"GAMESCHED_DATABASE_URL": "mysql://x/y"}, "GAMESCHED_DATABASE_URL must be a URL starting with"),
+        ({"GAMESCHED_REDIS_URL": "localhost:6379"}, "GAMESCHED_REDIS_URL must be a URL"),
+        ({"GAMESCHED_PUBLIC_URL": "games.example.org"}, "GAMESCHED_PUBLIC_URL must be a URL"),
+        ({"GAMESCHED_SECRET_KEY": "short"}, "GAMESCHED_SECRET_KEY must be at least 32 characters"),
+        ({"GAMESCHED_DISCORD_TOKEN": "abc"}, "GAMESCHED_DISCORD_CLIENT_ID is required when"),
+    ],
+)
+def test_bad_values_name_the_variable_in_one_line(environ: dict[str, str], names: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ)
+    message = str(caught.value)
+    assert names in message
+    assert "\n" not in message
+
+
+def test_generated_secret_key_is_kept_across_runs(tmp_path: Path) -> None:
+    settings = load_settings({"GAMESCHED_DATA_DIR": str(tmp_path)})
+    first = ensure_secret_key(settings).secret_key
+    second = ensure_secret_key(settings).secret_key
+    assert first and first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600

@@ -1,0 +1,46 @@
+"""The app over real HTTP: health, metrics, OpenAPI and uniform error bodies."""
+
+from __future__ import annotations
+
+import httpx
+
+from gamesched.app import App
+
+
+async def test_health_reports_database_discord_and_queue(running_app: App) -> None:
+    async with httpx.AsyncClient(base_url=running_app.base_url) as client:
+        response = await client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["discord"] == "disabled"
+    assert body["queue"] == "listening"
+
+
+async def test_metrics_expose_queue_and_http_figures(running_app: App) -> None:
+    async with httpx.AsyncClient(base_url=running_app.base_url) as client:
+        await client.get("/health")
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'gamesched_queue_jobs{state="pending"}' in text
+    assert "gamesched_queue_oldest_due_lag_seconds" in text
+    assert 'gamesched_http_requests_total{method="GET",route="/health",status="200"}' in text
+
+
+async def test_openapi_schema_is_served(running_app: App) -> None:
+    async with httpx.AsyncClient(base_url=running_app.base_url) as client:
+        response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "gamesched"
+    assert "/health" in schema["paths"]
+
+
+async def test_unknown_route_gets_the_uniform_json_error(running_app: App) -> None:
+    async with httpx.AsyncClient(base_url=running_app.base_url) as client:
+        response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "message": "There is nothing here."}
