@@ -34,6 +34,7 @@ class Settings:
     log_level: str = "INFO"
     queue_concurrency: int = 8
     queue_max_attempts: int = 6
+    discord_members_intent: bool = False
     sandbox: bool = False
 
     @property
@@ -79,6 +80,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             raise SettingsError(f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {raw!r}")
         return value
 
+    def flag(name: str, default: bool) -> bool:
+        raw = get(name)
+        if raw is None:
+            return default
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
     def url(name: str, schemes: tuple[str, ...]) -> str | None:
         raw = get(name)
         if raw is None:
@@ -109,6 +120,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_level=choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
         queue_concurrency=integer("QUEUE_CONCURRENCY", 8, 1, 256),
         queue_max_attempts=integer("QUEUE_MAX_ATTEMPTS", 6, 1, 100),
+        discord_members_intent=flag("DISCORD_MEMBERS_INTENT", False),
     )
     if settings.secret_key is not None and len(settings.secret_key) < 32:
         raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")

@@ -11,6 +11,7 @@ import structlog
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -144,12 +145,14 @@ def build_http_app(
     secret_key: str,
     metrics: Metrics,
     route_handlers: Sequence[ControllerRouterHandler] = (),
+    dependencies: dict[str, Provide] | None = None,
     secure_cookies: bool = False,
     debug: bool = False,
 ) -> Litestar:
     """Assemble the Litestar app; ``state`` must provide db, metrics, clock, discord_status, queue_listening."""
     return Litestar(
         route_handlers=[health, metrics_endpoint, *route_handlers],
+        dependencies=dependencies or {},
         state=State(state),
         middleware=[metrics_middleware(metrics)],
         csrf_config=CSRFConfig(

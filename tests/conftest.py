@@ -97,3 +97,19 @@ async def serving(settings: Settings, **build_options: Any) -> AsyncIterator[App
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def sandbox_app(app_settings: Settings) -> AsyncIterator[App]:
+    """The whole app in sandbox mode: the real discord.py bot connected to the local Discord and synced."""
+    async with serving(app_settings.with_overrides(sandbox=True)) as app:
+        await wait_for_discord(app)
+        yield app
+
+
+async def wait_for_discord(app: App, *, within: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while app.discord.status != "connected":
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the bot did not connect to the sandbox (status {app.discord.status})")
+        await asyncio.sleep(0.02)

@@ -1,5 +1,7 @@
-"""The Discord adapter: the bot client and its wiring (commands and views arrive with the bot issue)."""
+"""The Discord adapter: the bot client, the modules' view of Discord, and guild sync."""
 
-from gamesched.discord.client import DiscordConnection
+from gamesched.discord.client import DiscordConnection, GameschedBot
+from gamesched.discord.directory import BotDirectory, EmptyDirectory
+from gamesched.discord.sync import GuildSync
 
-__all__ = ["DiscordConnection"]
+__all__ = ["BotDirectory", "DiscordConnection", "EmptyDirectory", "GameschedBot", "GuildSync"]

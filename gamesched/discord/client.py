@@ -1,55 +1,65 @@
-"""The Discord client slot: runs discord.py in the app's event loop and reports its connection state."""
+"""The Discord client: discord.py in the app's event loop, reporting its connection state for /health."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import discord
 import structlog
+from discord.ext import commands
 
 log = structlog.get_logger(__name__)
 
 
-class GameschedClient(discord.Client):
-    """discord.py client; slash commands, views and event handlers are attached by the bot module."""
+class GameschedBot(commands.Bot):
+    """discord.py bot; cogs (guild sync, commands, buttons) are added by the composition root."""
+
+    def __init__(self, *, intents: discord.Intents) -> None:
+        # No prefix commands: everything is slash commands and buttons (no message content intent needed).
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
 
     async def on_ready(self) -> None:
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))
 
 
 class DiscordConnection:
-    """Owns the client's lifetime; ``status`` is what /health reports."""
+    """Owns the bot's lifetime; ``status`` is what /health reports."""
 
-    def __init__(self, *, token: str | None, intents: discord.Intents | None = None) -> None:
+    def __init__(self, *, token: str | None, members_intent: bool = False) -> None:
         self.token = token
-        self.client: GameschedClient | None = None
-        if token:
-            self.client = GameschedClient(intents=intents or default_intents())
+        self.bot: GameschedBot | None = (
+            GameschedBot(intents=default_intents(members_intent)) if token else None
+        )
+        #: Set once the bot is ready and the guilds module has recorded every guild.
+        self.synced = asyncio.Event()
 
     @property
     def status(self) -> str:
-        if self.client is None:
+        if self.bot is None:
             return "disabled"
-        return "connected" if self.client.is_ready() and not self.client.is_closed() else "disconnected"
+        ready = self.bot.is_ready() and not self.bot.is_closed() and self.synced.is_set()
+        return "connected" if ready else "disconnected"
 
     async def run(self) -> None:
         """Connect and stay connected (discord.py reconnects by itself) until ``close()``."""
-        if self.client is None or self.token is None:
+        if self.bot is None or self.token is None:
             return
         try:
-            await self.client.start(self.token, reconnect=True)
+            await self.bot.start(self.token, reconnect=True)
         except discord.LoginFailure as exc:
             log.error("discord_login_failed", error=str(exc))
             raise
 
     async def close(self) -> None:
-        if self.client is not None and not self.client.is_closed():
+        if self.bot is not None and not self.bot.is_closed():
             with contextlib.suppress(Exception):
-                await self.client.close()
+                await self.bot.close()
 
 
-def default_intents() -> discord.Intents:
-    """Guilds and members-free by default: member data comes from REST search when the intent is off."""
+def default_intents(members: bool = False) -> discord.Intents:
+    """Guilds only by default; with ``members`` (privileged) member data comes from the gateway cache."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.members = members
     return intents

@@ -1,0 +1,162 @@
+"""The bot's view of Discord for the modules: guild structure from the gateway cache; members from that cache
+with the GUILD_MEMBERS intent, else from Discord's member endpoints, cached briefly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import discord
+from discord.http import Route
+
+from gamesched.guilds import ChannelInfo, GuildInfo, MemberInfo, RoleInfo
+
+MEMBER_TTL_SECONDS = 60.0
+SEARCH_TTL_SECONDS = 30.0
+CDN = "https://cdn.discordapp.com"
+
+
+class BotDirectory:
+    """Implements ``gamesched.guilds.DiscordDirectory`` on a discord.py client."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+        self._members: dict[tuple[int, int], tuple[float, MemberInfo | None]] = {}
+        self._searches: dict[tuple[int, str, int], tuple[float, list[MemberInfo]]] = {}
+
+    @property
+    def _members_intent(self) -> bool:
+        return self.client.intents.members
+
+    def guild_ids(self) -> set[int]:
+        return {guild.id for guild in self.client.guilds if not guild.unavailable}
+
+    def guild(self, guild_id: int) -> GuildInfo | None:
+        guild = self.client.get_guild(guild_id)
+        if guild is None or guild.unavailable:
+            return None
+        return guild_info(guild)
+
+    async def member(self, guild_id: int, user_id: int) -> MemberInfo | None:
+        guild = self.client.get_guild(guild_id)
+        if guild is None:
+            return None
+        if self._members_intent and guild.chunked:
+            cached = guild.get_member(user_id)
+            return member_info(cached) if cached is not None else None
+        key = (guild_id, user_id)
+        hit = self._members.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        try:
+            raw = await self.client.http.get_member(guild_id, user_id)
+        except discord.NotFound:
+            info = None
+        else:
+            info = member_info_from_payload(dict(raw))
+        self._members[key] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
+        return info
+
+    async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
+        ids = list(dict.fromkeys(user_ids))
+        found = await asyncio.gather(*(self.member(guild_id, user_id) for user_id in ids))
+        return {user_id: info for user_id, info in zip(ids, found, strict=True) if info is not None}
+
+    async def search_members(self, guild_id: int, query: str, *, limit: int = 10) -> list[MemberInfo]:
+        guild = self.client.get_guild(guild_id)
+        needle = query.casefold()
+        if guild is None or not needle:
+            return []
+        if self._members_intent and guild.chunked:
+            matches = [
+                member_info(m)
+                for m in guild.members
+                if any(n and n.casefold().startswith(needle) for n in (m.name, m.global_name, m.nick))
+            ]
+            return sorted(matches, key=lambda m: m.display_name.casefold())[:limit]
+        key = (guild_id, needle, limit)
+        hit = self._searches.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        route = Route("GET", "/guilds/{guild_id}/members/search", guild_id=guild_id)
+        raw = await self.client.http.request(route, params={"query": query, "limit": limit})
+        result = [member_info_from_payload(item) for item in raw]
+        self._searches[key] = (time.monotonic() + SEARCH_TTL_SECONDS, result)
+        for info in result:
+            self._members[(guild_id, info.user_id)] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
+        return result
+
+    def forget_member(self, guild_id: int, user_id: int) -> None:
+        """Drop cached data after a member update or departure."""
+        self._members.pop((guild_id, user_id), None)
+        self._searches = {k: v for k, v in self._searches.items() if k[0] != guild_id}
+
+
+class EmptyDirectory:
+    """Used when no bot runs in this process (no token, not sandbox): no guild is visible."""
+
+    def guild_ids(self) -> set[int]:
+        return set()
+
+    def guild(self, guild_id: int) -> GuildInfo | None:
+        return None
+
+    async def member(self, guild_id: int, user_id: int) -> MemberInfo | None:
+        return None
+
+    async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
+        return {}
+
+    async def search_members(self, guild_id: int, query: str, *, limit: int = 10) -> list[MemberInfo]:
+        return []
+
+
+def guild_info(guild: discord.Guild) -> GuildInfo:
+    return GuildInfo(
+        id=guild.id,
+        name=guild.name,
+        owner_id=guild.owner_id or 0,
+        icon_url=guild.icon.url if guild.icon else None,
+        roles={r.id: RoleInfo(r.id, r.name, r.permissions.value, r.position) for r in guild.roles},
+        channels={c.id: channel_info(c) for c in guild.channels},
+    )
+
+
+def channel_info(channel: discord.abc.GuildChannel) -> ChannelInfo:
+    return ChannelInfo(
+        id=channel.id,
+        guild_id=channel.guild.id,
+        name=channel.name,
+        type=channel.type.value,
+        position=channel.position,
+        parent_id=channel.category_id,
+    )
+
+
+def member_info(member: discord.Member) -> MemberInfo:
+    return MemberInfo(
+        user_id=member.id,
+        username=member.name,
+        global_name=member.global_name,
+        nick=member.nick,
+        avatar_url=member.avatar.url if member.avatar else None,
+        role_ids=frozenset(r.id for r in member.roles if r.id != member.guild.id),
+        bot=member.bot,
+    )
+
+
+def member_info_from_payload(payload: dict[str, Any]) -> MemberInfo:
+    user = payload["user"]
+    user_id = int(user["id"])
+    avatar = user.get("avatar")
+    return MemberInfo(
+        user_id=user_id,
+        username=user["username"],
+        global_name=user.get("global_name"),
+        nick=payload.get("nick"),
+        avatar_url=f"{CDN}/avatars/{user_id}/{avatar}.png" if avatar else None,
+        role_ids=frozenset(int(r) for r in payload.get("roles", [])),
+        bot=bool(user.get("bot", False)),
+    )

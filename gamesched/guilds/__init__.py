@@ -1,0 +1,32 @@
+"""Guilds: what the bot sees of each Discord server, its settings, and who may do what there."""
+
+from gamesched.guilds.directory import (
+    UNKNOWN_USER,
+    ChannelInfo,
+    DiscordDirectory,
+    GuildInfo,
+    MemberInfo,
+    RoleInfo,
+)
+from gamesched.guilds.members import InvalidMention, MemberDisplay, MentionResolution, ResolvedEntry
+from gamesched.guilds.permissions import GuildAccess
+from gamesched.guilds.service import GuildService
+from gamesched.guilds.settings import EffectiveSettings, Setting, resolve_settings
+
+__all__ = [
+    "UNKNOWN_USER",
+    "ChannelInfo",
+    "DiscordDirectory",
+    "EffectiveSettings",
+    "GuildAccess",
+    "GuildInfo",
+    "GuildService",
+    "InvalidMention",
+    "MemberDisplay",
+    "MemberInfo",
+    "MentionResolution",
+    "ResolvedEntry",
+    "RoleInfo",
+    "Setting",
+    "resolve_settings",
+]

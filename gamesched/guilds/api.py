@@ -1,0 +1,100 @@
+"""JSON routes of the guilds module: a guild with its settings, its channels, member search."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get, patch
+from litestar.params import Parameter
+
+from gamesched.auth import Viewer
+from gamesched.core.errors import NotFound
+from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, Channel
+from gamesched.guilds.schemas import (
+    ChannelSettingsPatch,
+    GuildSettingsPatch,
+    changes_of,
+    channel_json,
+    guild_json,
+    member_json,
+)
+from gamesched.guilds.service import GuildService
+from gamesched.guilds.settings import resolve_settings
+
+GuildId = Annotated[int, Parameter(description="Discord guild id")]
+
+
+class GuildController(Controller):
+    path = "/api/v1/guilds"
+    tags = ["guilds"]
+
+    @get("/{guild_id:int}", summary="A server with its settings and your permissions there")
+    async def get_guild(self, guild_id: GuildId, viewer: Viewer, guilds: GuildService) -> dict[str, Any]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        return await _guild_body(guilds, guild_id, access)
+
+    @patch("/{guild_id:int}/settings", summary="Change server defaults (bot managers)")
+    async def update_settings(
+        self, guild_id: GuildId, data: GuildSettingsPatch, viewer: Viewer, guilds: GuildService
+    ) -> dict[str, Any]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        await guilds.update_guild_settings(access, changes_of(data))
+        return await _guild_body(guilds, guild_id, access)
+
+    @get("/{guild_id:int}/channels", summary="Channels with their overrides and effective settings")
+    async def list_channels(
+        self, guild_id: GuildId, viewer: Viewer, guilds: GuildService
+    ) -> list[dict[str, Any]]:
+        await guilds.access(guild_id, viewer.user_id)
+        record = await guilds.get_guild(guild_id)
+        channels = await guilds.list_channels(guild_id)
+        names = {c.id: c.name for c in channels}
+        return [
+            channel_json(c, _channel_settings(record.settings(), c), names.get(c.parent_id or 0))
+            for c in channels
+            if c.type in ANNOUNCEABLE_CHANNEL_TYPES
+        ]
+
+    @patch("/{guild_id:int}/channels/{channel_id:int}/settings", summary="Change one channel's overrides")
+    async def update_channel_settings(
+        self,
+        guild_id: GuildId,
+        channel_id: Annotated[int, Parameter(description="Discord channel id")],
+        data: ChannelSettingsPatch,
+        viewer: Viewer,
+        guilds: GuildService,
+    ) -> dict[str, Any]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        channel = await guilds.update_channel_settings(access, channel_id, changes_of(data))
+        record = await guilds.get_guild(guild_id)
+        return channel_json(channel, _channel_settings(record.settings(), channel), None)
+
+    @get(
+        "/{guild_id:int}/members",
+        summary="Find members to @mention (prefix of username, global name or nick)",
+    )
+    async def search_members(
+        self,
+        guild_id: GuildId,
+        viewer: Viewer,
+        guilds: GuildService,
+        query: Annotated[str, Parameter(max_length=100, description="Start of a name")] = "",
+        limit: Annotated[int, Parameter(ge=1, le=25)] = 10,
+    ) -> list[dict[str, Any]]:
+        await guilds.access(guild_id, viewer.user_id)
+        return [member_json(m) for m in await guilds.search_members(guild_id, query, limit=limit)]
+
+
+def _channel_settings(guild_settings: dict[str, Any], channel: Channel) -> Any:
+    return resolve_settings(guild=guild_settings, channel=channel.settings())
+
+
+async def _guild_body(guilds: GuildService, guild_id: int, access: Any) -> dict[str, Any]:
+    info = guilds.directory.guild(guild_id)
+    if info is None:
+        raise NotFound("That server does not exist, or you are not a member of it.")
+    record = await guilds.get_guild(guild_id)
+    return guild_json(info, record, access, resolve_settings(guild=record.settings()))
+
+
+guild_routes = [GuildController]

@@ -1,0 +1,125 @@
+"""Members as people see them: display names at render time, and @mention resolution for rosters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from gamesched.guilds.directory import UNKNOWN_USER, DiscordDirectory, MemberInfo
+
+MAX_SUGGESTIONS = 5
+MAX_PLACEHOLDER_LENGTH = 100
+_USER_MENTION = re.compile(r"^<@!?(\d{15,21})>$")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDisplay:
+    discord_id: int
+    display_name: str
+    avatar_url: str | None
+    present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedEntry:
+    input: str
+    user_id: int | None = None
+    placeholder: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidMention:
+    input: str
+    reason: str
+    suggestions: list[MemberInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MentionResolution:
+    entries: list[ResolvedEntry]
+    invalid: list[InvalidMention]
+
+    @property
+    def ok(self) -> bool:
+        return not self.invalid
+
+
+async def display_members(
+    directory: DiscordDirectory, guild_id: int, user_ids: Iterable[int]
+) -> dict[int, MemberDisplay]:
+    """Nick → global name → username; people who left show as "Unknown user"."""
+    wanted = list(dict.fromkeys(user_ids))
+    found = await directory.members(guild_id, wanted)
+    result: dict[int, MemberDisplay] = {}
+    for user_id in wanted:
+        member = found.get(user_id)
+        if member is None:
+            result[user_id] = MemberDisplay(user_id, UNKNOWN_USER, None, present=False)
+        else:
+            result[user_id] = MemberDisplay(user_id, member.display_name, member.avatar_url, present=True)
+    return result
+
+
+def _names(member: MemberInfo) -> set[str]:
+    return {n.casefold() for n in (member.username, member.global_name, member.nick) if n}
+
+
+async def resolve_mentions(
+    directory: DiscordDirectory, guild_id: int, entries: Sequence[str]
+) -> MentionResolution:
+    """``@name`` must match exactly one member; ``<@id>`` must be a member; text without ``@`` is a placeholder."""
+    resolved: list[ResolvedEntry] = []
+    invalid: list[InvalidMention] = []
+    seen: set[int] = set()
+    for raw in entries:
+        entry = raw.strip()
+        if not entry:
+            continue
+        member, problem = await _resolve_one(directory, guild_id, entry)
+        if problem is not None:
+            invalid.append(problem)
+        elif member is None:
+            resolved.append(ResolvedEntry(entry, placeholder=entry))
+        elif member.user_id in seen:
+            invalid.append(InvalidMention(entry, f"{member.display_name} is already in the list"))
+        else:
+            seen.add(member.user_id)
+            resolved.append(ResolvedEntry(entry, user_id=member.user_id))
+    return MentionResolution(resolved, invalid)
+
+
+async def _resolve_one(
+    directory: DiscordDirectory, guild_id: int, entry: str
+) -> tuple[MemberInfo | None, InvalidMention | None]:
+    mention = _USER_MENTION.match(entry)
+    if mention:
+        member = await directory.member(guild_id, int(mention.group(1)))
+        if member is None:
+            return None, InvalidMention(entry, "That user is not a member of this server.")
+        return member, None
+    if not entry.startswith("@"):
+        if "@" in entry:
+            return None, InvalidMention(
+                entry, "Mentions start with @ (for example @alice); placeholders have no @."
+            )
+        if len(entry) > MAX_PLACEHOLDER_LENGTH:
+            return None, InvalidMention(
+                entry, f"Placeholders are at most {MAX_PLACEHOLDER_LENGTH} characters."
+            )
+        return None, None
+    name = entry[1:].strip()
+    if not name:
+        return None, InvalidMention(entry, "Type a name after the @.")
+    candidates = [m for m in await directory.search_members(guild_id, name, limit=25) if not m.bot]
+    exact = [m for m in candidates if name.casefold() in _names(m)]
+    if len(exact) == 1:
+        return exact[0], None
+    if len(exact) > 1:
+        return None, InvalidMention(
+            entry, f"{len(exact)} members are called @{name}; pick one.", exact[:MAX_SUGGESTIONS]
+        )
+    reason = f"No member of this server is called @{name}."
+    if candidates:
+        reason += " Did you mean one of these?"
+    return None, InvalidMention(entry, reason, candidates[:MAX_SUGGESTIONS])

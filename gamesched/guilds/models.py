@@ -1,0 +1,80 @@
+"""Guild and channel records, kept in step with Discord by the bot, holding their settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gamesched.core.db import Base
+
+#: Channel types a game can be announced in: text and announcement channels.
+ANNOUNCEABLE_CHANNEL_TYPES = frozenset({0, 5})
+#: Channel types recorded at all (categories are kept to show grouping).
+RECORDED_CHANNEL_TYPES = frozenset({0, 2, 4, 5, 13, 15})
+
+
+class Guild(Base):
+    __tablename__ = "guilds"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    icon_url: Mapped[str | None] = mapped_column(Text)
+    bot_present: Mapped[bool] = mapped_column(Boolean, default=True)
+    left_at: Mapped[datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    max_players: Mapped[int | None] = mapped_column(Integer)
+    reminder_minutes: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    signup_instructions: Mapped[str | None] = mapped_column(Text)
+    manager_role_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
+    host_role_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
+    player_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
+
+    def settings(self) -> dict[str, object]:
+        """Guild-level values for settings resolution (None = not set)."""
+        return {
+            "max_players": self.max_players,
+            "reminder_minutes": self.reminder_minutes,
+            "signup_instructions": self.signup_instructions,
+            "host_role_ids": self.host_role_ids or None,
+            "player_role_ids": self.player_role_ids,
+        }
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    guild_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    type: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    category: Mapped[str | None] = mapped_column(Text)
+    max_players: Mapped[int | None] = mapped_column(Integer)
+    reminder_minutes: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    signup_instructions: Mapped[str | None] = mapped_column(Text)
+    host_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    player_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
+
+    @property
+    def announceable(self) -> bool:
+        return self.present and self.type in ANNOUNCEABLE_CHANNEL_TYPES
+
+    def settings(self) -> dict[str, object]:
+        """Channel overrides for settings resolution (None = inherit from the guild)."""
+        return {
+            "max_players": self.max_players,
+            "reminder_minutes": self.reminder_minutes,
+            "signup_instructions": self.signup_instructions,
+            "host_role_ids": self.host_role_ids,
+            "player_role_ids": self.player_role_ids,
+        }

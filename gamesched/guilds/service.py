@@ -1,0 +1,285 @@
+"""Guild use cases: following Discord, who may do what, settings and their inheritance, members."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from gamesched.core.clock import Clock
+from gamesched.core.db import Database
+from gamesched.core.errors import Forbidden, Invalid, NotFound
+from gamesched.guilds import members as member_lookup
+from gamesched.guilds.directory import ChannelInfo, DiscordDirectory, GuildInfo, MemberInfo
+from gamesched.guilds.members import MemberDisplay, MentionResolution
+from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, RECORDED_CHANNEL_TYPES, Channel, Guild
+from gamesched.guilds.permissions import GuildAccess, compute_access
+from gamesched.guilds.settings import EffectiveSettings, resolve_settings
+
+log = structlog.get_logger(__name__)
+
+GUILD_NOT_FOUND = "That server does not exist, or you are not a member of it."
+GUILD_SETTING_FIELDS = (
+    "max_players",
+    "reminder_minutes",
+    "signup_instructions",
+    "manager_role_ids",
+    "host_role_ids",
+    "player_role_ids",
+)
+CHANNEL_SETTING_FIELDS = (
+    "is_active",
+    "category",
+    "max_players",
+    "reminder_minutes",
+    "signup_instructions",
+    "host_role_ids",
+    "player_role_ids",
+)
+
+
+class GuildService:
+    def __init__(self, *, db: Database, directory: DiscordDirectory, clock: Clock) -> None:
+        self.db = db
+        self.directory = directory
+        self.clock = clock
+
+    # --- following Discord (trusted system paths: explicit RLS bypass) ---
+
+    async def sync_guild(self, info: GuildInfo) -> None:
+        """Record a guild the bot is in, with its channels; channels gone from Discord are marked absent."""
+        now = self.clock.now()
+        async with self.db.uow(bypass_rls=True) as uow:
+            values = {
+                "id": info.id,
+                "name": info.name,
+                "owner_id": info.owner_id,
+                "icon_url": info.icon_url,
+                "bot_present": True,
+                "left_at": None,
+                "updated_at": now,
+            }
+            await uow.session.execute(
+                insert(Guild).values(**values).on_conflict_do_update(index_elements=[Guild.id], set_=values)
+            )
+            channels = [c for c in info.channels.values() if c.type in RECORDED_CHANNEL_TYPES]
+            for channel in channels:
+                await self._upsert_channel(uow.session, channel, now)
+            await uow.session.execute(
+                update(Channel)
+                .where(Channel.guild_id == info.id, Channel.id.not_in([c.id for c in channels] or [0]))
+                .values(present=False, updated_at=now)
+            )
+        log.info("guild_synced", guild_id=info.id, channels=len(channels))
+
+    async def guild_left(self, guild_id: int) -> None:
+        """The bot left or was removed: keep the history, stop treating the guild as live."""
+        async with self.db.uow(bypass_rls=True) as uow:
+            await uow.session.execute(
+                update(Guild).where(Guild.id == guild_id).values(bot_present=False, left_at=self.clock.now())
+            )
+        log.info("guild_left", guild_id=guild_id)
+
+    async def channel_changed(self, info: ChannelInfo) -> None:
+        if info.type not in RECORDED_CHANNEL_TYPES:
+            return
+        async with self.db.uow(bypass_rls=True) as uow:
+            known = await uow.session.get(Guild, info.guild_id)
+            if known is not None:
+                await self._upsert_channel(uow.session, info, self.clock.now())
+
+    async def channel_deleted(self, guild_id: int, channel_id: int) -> None:
+        async with self.db.uow(bypass_rls=True) as uow:
+            await uow.session.execute(
+                update(Channel)
+                .where(Channel.id == channel_id)
+                .values(present=False, updated_at=self.clock.now())
+            )
+
+    async def _upsert_channel(self, session: Any, channel: ChannelInfo, now: Any) -> None:
+        discord_values = {
+            "name": channel.name,
+            "type": channel.type,
+            "position": channel.position,
+            "parent_id": channel.parent_id,
+            "present": True,
+            "updated_at": now,
+        }
+        await session.execute(
+            insert(Channel)
+            .values(id=channel.id, guild_id=channel.guild_id, **discord_values)
+            .on_conflict_do_update(index_elements=[Channel.id], set_=discord_values)
+        )
+
+    # --- access ---
+
+    async def access(self, guild_id: int, user_id: int, *, channel_id: int | None = None) -> GuildAccess:
+        """The user's standing in a guild; NotFound when the bot or the user is not in it."""
+        guild = self.directory.guild(guild_id)
+        if guild is None:
+            raise NotFound(GUILD_NOT_FOUND)
+        member = await self.directory.member(guild_id, user_id)
+        if member is None:
+            raise NotFound(GUILD_NOT_FOUND)
+        async with self.db.uow(guild_id=guild_id) as uow:
+            record = await uow.session.get(Guild, guild_id)
+            channel = await uow.session.get(Channel, channel_id) if channel_id is not None else None
+        return self._access(guild, member, record, channel)
+
+    async def guilds_for_user(self, user_id: int) -> list[tuple[GuildInfo, GuildAccess]]:
+        """Every guild shared by the user and the bot, with the user's standing in each."""
+        shared: list[tuple[GuildInfo, MemberInfo]] = []
+        for guild_id in sorted(self.directory.guild_ids()):
+            guild = self.directory.guild(guild_id)
+            member = await self.directory.member(guild_id, user_id) if guild else None
+            if guild is not None and member is not None:
+                shared.append((guild, member))
+        if not shared:
+            return []
+        async with self.db.uow(bypass_rls=True) as uow:  # reads only the guilds the user is in (above)
+            rows = (
+                await uow.session.scalars(select(Guild).where(Guild.id.in_([g.id for g, _ in shared])))
+            ).all()
+        records = {row.id: row for row in rows}
+        result = [
+            (guild, self._access(guild, member, records.get(guild.id), None)) for guild, member in shared
+        ]
+        return sorted(result, key=lambda pair: pair[0].name.casefold())
+
+    def _access(
+        self, guild: GuildInfo, member: MemberInfo, record: Guild | None, channel: Channel | None
+    ) -> GuildAccess:
+        manager_roles = record.manager_role_ids if record else []
+        host_roles = resolve_settings(
+            guild=record.settings() if record else None, channel=channel.settings() if channel else None
+        ).host_role_ids.value
+        return compute_access(guild, member, manager_role_ids=manager_roles, host_role_ids=host_roles)
+
+    # --- settings ---
+
+    async def get_guild(self, guild_id: int) -> Guild:
+        async with self.db.uow(guild_id=guild_id) as uow:
+            record = await uow.session.get(Guild, guild_id)
+        if record is None:
+            raise NotFound(GUILD_NOT_FOUND)
+        return record
+
+    async def list_channels(self, guild_id: int, *, include_absent: bool = False) -> list[Channel]:
+        async with self.db.uow(guild_id=guild_id) as uow:
+            query = select(Channel).where(Channel.guild_id == guild_id).order_by(Channel.position, Channel.id)
+            if not include_absent:
+                query = query.where(Channel.present.is_(True))
+            return list((await uow.session.scalars(query)).all())
+
+    async def effective_settings(
+        self, guild_id: int, channel_id: int | None, *, game: Mapping[str, Any] | None = None
+    ) -> EffectiveSettings:
+        """guild → channel → game, each value with the level it came from."""
+        async with self.db.uow(guild_id=guild_id) as uow:
+            record = await uow.session.get(Guild, guild_id)
+            channel = await uow.session.get(Channel, channel_id) if channel_id is not None else None
+        if record is None:
+            raise NotFound(GUILD_NOT_FOUND)
+        if channel_id is not None:
+            if channel is None or channel.guild_id != guild_id:
+                raise NotFound("That channel does not exist in this server.")
+            if not channel.present or channel.type not in ANNOUNCEABLE_CHANNEL_TYPES:
+                raise Invalid(
+                    "Games can only be posted in text or announcement channels.", field="channel_id"
+                )
+            if not channel.is_active:
+                raise Invalid(
+                    f"#{channel.name} is not open for games; pick another channel.", field="channel_id"
+                )
+        return resolve_settings(
+            guild=record.settings(), channel=channel.settings() if channel else None, game=game
+        )
+
+    async def update_guild_settings(self, access: GuildAccess, changes: Mapping[str, Any]) -> Guild:
+        """Managers only. ``changes`` maps a field to its new value; None clears it back to the default."""
+        if not access.is_manager:
+            raise Forbidden("Only bot managers can change this server's settings.")
+        values = _checked_changes(changes, GUILD_SETTING_FIELDS)
+        for name in ("manager_role_ids", "host_role_ids"):
+            if name in values and values[name] is None:
+                values[name] = []
+        self._check_roles(access.guild_id, values)
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            record = await uow.session.get(Guild, access.guild_id, with_for_update=True)
+            if record is None:
+                raise NotFound(GUILD_NOT_FOUND)
+            for name, value in values.items():
+                setattr(record, name, value)
+            record.updated_at = self.clock.now()
+        log.info("guild_settings_updated", guild_id=access.guild_id, fields=sorted(values))
+        return record
+
+    async def update_channel_settings(
+        self, access: GuildAccess, channel_id: int, changes: Mapping[str, Any]
+    ) -> Channel:
+        """Managers or members with Manage Channels. None clears an override (inherit from the server)."""
+        if not access.can_manage_channels:
+            raise Forbidden("You need Manage Channels (or to be a bot manager) to change channel settings.")
+        values = _checked_changes(changes, CHANNEL_SETTING_FIELDS)
+        if values.get("is_active", True) is None:
+            values["is_active"] = True
+        self._check_roles(access.guild_id, values)
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            channel = await uow.session.get(Channel, channel_id, with_for_update=True)
+            if channel is None or channel.guild_id != access.guild_id:
+                raise NotFound("That channel does not exist in this server.")
+            for name, value in values.items():
+                setattr(channel, name, value)
+            channel.updated_at = self.clock.now()
+        return channel
+
+    def _check_roles(self, guild_id: int, values: Mapping[str, Any]) -> None:
+        guild = self.directory.guild(guild_id)
+        known = set(guild.roles) if guild else set()
+        for name, value in values.items():
+            if name.endswith("_role_ids") and value:
+                unknown = [role for role in value if role not in known]
+                if unknown:
+                    raise Invalid(f"{name}: role {unknown[0]} does not exist in this server.", field=name)
+
+    # --- members ---
+
+    def channel_name(self, guild_id: int, channel_id: int) -> str | None:
+        guild = self.directory.guild(guild_id)
+        channel = guild.channels.get(channel_id) if guild else None
+        return channel.name if channel else None
+
+    async def display_members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberDisplay]:
+        return await member_lookup.display_members(self.directory, guild_id, user_ids)
+
+    async def resolve_mentions(self, guild_id: int, entries: Sequence[str]) -> MentionResolution:
+        return await member_lookup.resolve_mentions(self.directory, guild_id, entries)
+
+    async def search_members(self, guild_id: int, query: str, *, limit: int = 10) -> list[MemberInfo]:
+        query = query.strip().lstrip("@")
+        if not query:
+            return []
+        return [m for m in await self.directory.search_members(guild_id, query, limit=limit) if not m.bot]
+
+
+def _checked_changes(changes: Mapping[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise Invalid(f"{unknown[0]} is not a setting that can be changed here.", field=unknown[0])
+    return {name: _normalize(name, value) for name, value in changes.items()}
+
+
+def _normalize(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "reminder_minutes":
+        return sorted({int(m) for m in value}, reverse=True)
+    if name.endswith("_role_ids"):
+        return list(dict.fromkeys(int(r) for r in value))
+    if name in ("signup_instructions", "category"):
+        text = str(value).strip()
+        return text or None
+    return value
