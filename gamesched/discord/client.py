@@ -15,9 +15,14 @@ log = structlog.get_logger(__name__)
 class GameschedBot(commands.Bot):
     """discord.py bot; cogs (guild sync, commands, buttons) are added by the composition root."""
 
-    def __init__(self, *, intents: discord.Intents) -> None:
+    def __init__(self, *, intents: discord.Intents, guild_ready_timeout: float = 2.0) -> None:
         # No prefix commands: everything is slash commands and buttons (no message content intent needed).
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            guild_ready_timeout=guild_ready_timeout,
+        )
 
     async def on_ready(self) -> None:
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))
@@ -26,10 +31,12 @@ class GameschedBot(commands.Bot):
 class DiscordConnection:
     """Owns the bot's lifetime; ``status`` is what /health reports."""
 
-    def __init__(self, *, token: str | None, members_intent: bool = False) -> None:
+    def __init__(self, *, token: str | None, members_intent: bool = False, local: bool = False) -> None:
         self.token = token
+        # discord.py waits guild_ready_timeout for late GUILD_CREATEs; the local sandbox sends them at once.
+        wait = 0.1 if local else 2.0
         self.bot: GameschedBot | None = (
-            GameschedBot(intents=default_intents(members_intent)) if token else None
+            GameschedBot(intents=default_intents(members_intent), guild_ready_timeout=wait) if token else None
         )
         #: Set once the bot is ready and the guilds module has recorded every guild.
         self.synced = asyncio.Event()

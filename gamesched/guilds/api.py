@@ -78,11 +78,12 @@ class GuildController(Controller):
         guild_id: GuildId,
         viewer: Viewer,
         guilds: GuildService,
-        query: Annotated[str, Parameter(max_length=100, description="Start of a name")] = "",
+        # "query" is a reserved name in Litestar handlers; the URL parameter keeps the pinned name.
+        name: Annotated[str, Parameter(query="query", max_length=100, description="Start of a name")] = "",
         limit: Annotated[int, Parameter(ge=1, le=25)] = 10,
     ) -> list[dict[str, Any]]:
         await guilds.access(guild_id, viewer.user_id)
-        return [member_json(m) for m in await guilds.search_members(guild_id, query, limit=limit)]
+        return [member_json(m) for m in await guilds.search_members(guild_id, name, limit=limit)]
 
 
 def _channel_settings(guild_settings: dict[str, Any], channel: Channel) -> Any:

@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from gamesched.app import App
 from gamesched.guilds.models import Channel, Guild
+from gamesched.config import Settings
+from tests.conftest import serving, wait_for_discord
 from tests.world import fetch_world
 
 
@@ -119,3 +121,32 @@ async def test_unknown_and_ambiguous_mentions_explain_and_suggest(sandbox_app: A
     assert {s.username for s in by_input["@Dan"].suggestions} == {"dana", "danny"}
     assert by_input["@zed"].suggestions == []
     assert "already in the list" in by_input["@alice"].reason
+
+
+async def test_with_the_members_intent_names_come_from_the_gateway_cache(app_settings: Settings) -> None:
+    settings = app_settings.with_overrides(sandbox=True, discord_members_intent=True)
+    async with serving(settings) as app:
+        await wait_for_discord(app)
+        world = await fetch_world(app.base_url)
+        gid, erin = world.guild_id(), world.user_id("erin")
+        rest_calls_before = await _member_rest_calls(app)
+        result = await app.guilds.resolve_mentions(gid, ["@Erin the Bold", "@grace"])
+        names = await app.guilds.display_members(gid, [erin])
+        assert result.invalid == []
+        assert [e.user_id for e in result.entries] == [erin, world.user_id("grace")]
+        assert names[erin].display_name == "Erin the Bold"
+        assert await _member_rest_calls(app) == rest_calls_before, "no member REST calls with the intent"
+
+        async with httpx.AsyncClient(base_url=app.base_url) as client:
+            await client.delete(f"/sandbox/api/guilds/{gid}/members/{erin}")
+
+        async def erin_gone() -> bool:
+            return (await app.guilds.display_members(gid, [erin]))[erin].display_name == "Unknown user"
+
+        await _eventually(erin_gone)
+
+
+async def _member_rest_calls(app: App) -> int:
+    async with httpx.AsyncClient(base_url=app.base_url) as client:
+        log = (await client.get("/sandbox/api/log")).json()
+    return sum(1 for call in log if "/members" in call["path"] and "/sandbox/api" not in call["path"])
