@@ -20,15 +20,20 @@ from gamesched.core.clock import Clock
 
 DEFAULT_MAX_ATTEMPTS = 6
 
-_INSERT = text(
-    """
+_INSERT = """
     INSERT INTO jobs (kind, payload, due_at, max_attempts, dedupe_key)
     VALUES (:kind, CAST(:payload AS jsonb), :due_at, :max_attempts, :dedupe_key)
     ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state = 'pending'
+"""
+_REPLACE = text(
+    _INSERT
+    + """
     DO UPDATE SET kind = EXCLUDED.kind, payload = EXCLUDED.payload, due_at = EXCLUDED.due_at,
                   max_attempts = EXCLUDED.max_attempts, attempts = 0, last_error = NULL
     """
 )
+#: Coalescing: a pending job with the same key already covers this one (and keeps its earlier due time).
+_KEEP = text(_INSERT + " DO NOTHING")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,8 @@ class NewJob:
     payload: Mapping[str, Any]
     due_at: datetime | None = None
     dedupe_key: str | None = None
+    #: With a dedupe key: replace the pending job (move it, new payload) or keep it and drop this one.
+    replace: bool = True
 
 
 class RetryLater(Exception):
@@ -96,24 +103,28 @@ class JobQueue:
         *,
         due_at: datetime | None = None,
         dedupe_key: str | None = None,
+        replace: bool = True,
     ) -> None:
-        """Add one job; a pending job with the same dedupe key is replaced (moved, new payload)."""
-        await self.enqueue_many(conn, [NewJob(kind, payload or {}, due_at, dedupe_key)])
+        """Add one job. A pending job with the same dedupe key is replaced (moved, new payload), or with
+        ``replace=False`` kept as it is, which coalesces bursts into one run."""
+        await self.enqueue_many(conn, [NewJob(kind, payload or {}, due_at, dedupe_key, replace)])
 
     async def enqueue_many(self, conn: AsyncSession | AsyncConnection, jobs: Iterable[NewJob]) -> None:
         now = self.clock.now()
-        rows = [
-            {
-                "kind": job.kind,
-                "payload": msgspec.json.encode(job.payload).decode(),
-                "due_at": job.due_at or now,
-                "max_attempts": self._max_attempts(job.kind),
-                "dedupe_key": job.dedupe_key,
-            }
-            for job in jobs
-        ]
-        if rows:
-            await conn.execute(_INSERT, rows)
+        rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+        for job in jobs:
+            rows[job.replace].append(
+                {
+                    "kind": job.kind,
+                    "payload": msgspec.json.encode(job.payload).decode(),
+                    "due_at": job.due_at or now,
+                    "max_attempts": self._max_attempts(job.kind),
+                    "dedupe_key": job.dedupe_key,
+                }
+            )
+        for replace, batch in rows.items():
+            if batch:
+                await conn.execute(_REPLACE if replace else _KEEP, batch)
 
     async def cancel(self, conn: AsyncSession | AsyncConnection, *, dedupe_prefix: str) -> int:
         """Delete pending jobs whose dedupe key starts with ``dedupe_prefix``; return how many."""

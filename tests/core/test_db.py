@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.db import Database, create_engine, use_app_role
-from gamesched.core.migrate import upgrade_head
+from gamesched.core.migrate import alembic_config, upgrade_head
 from tests.db import admin_execute, unique_name, with_database
 
 
@@ -28,7 +29,7 @@ async def test_migrations_run_up_from_an_empty_database_and_again_as_a_no_op(pg_
                     )
                 ).scalars()
             )
-        assert version == "0001"
+        assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert {"jobs", "alembic_version"} <= tables
     finally:
         await engine.dispose()

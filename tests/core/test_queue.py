@@ -131,6 +131,34 @@ async def test_dedupe_key_replaces_the_pending_job_and_cancel_removes_it(
     assert await kit.count() == 1
 
 
+async def test_keep_coalesces_a_burst_into_the_first_pending_job(kit: QueueKit, clock: FakeClock) -> None:
+    runs: list[dict[str, object]] = []
+
+    async def refresh(job: Job) -> None:
+        runs.append(job.payload)
+
+    kit.queue.register("refresh", refresh)
+    first_due = clock.now() + timedelta(seconds=1)
+    async with kit.db.uow() as uow:
+        for n in range(50):
+            await kit.queue.enqueue(
+                uow.session,
+                "refresh",
+                {"n": n},
+                due_at=first_due + timedelta(milliseconds=n),
+                dedupe_key="refresh:game-1",
+                replace=False,
+            )
+    assert await kit.count() == 1
+    clock.advance(seconds=1)
+    await kit.dispatcher().run_due()
+    assert runs == [{"n": 0}]
+    async with kit.db.uow() as uow:  # once it ran, the next change schedules a new run
+        await kit.queue.enqueue(uow.session, "refresh", {"n": 50}, dedupe_key="refresh:game-1", replace=False)
+    await kit.dispatcher().run_due()
+    assert runs == [{"n": 0}, {"n": 50}]
+
+
 async def test_two_dispatchers_run_each_of_1000_jobs_exactly_once(
     kit_two_engines: tuple[QueueKit, AsyncEngine],
 ) -> None:
