@@ -1,0 +1,36 @@
+"""Injected failures: the next n REST calls answer 429 or 500; rate limits can be switched off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FAULT_RETRY_AFTER = 0.1
+
+
+@dataclass
+class Faults:
+    """Fault settings shared by the REST middleware and the control API."""
+
+    rest_429: int = 0
+    rest_500: int = 0
+    rate_limits: bool = True
+    retry_after: float = FAULT_RETRY_AFTER
+
+    def take_rest_fault(self) -> int | None:
+        """Consume one pending fault and return its status, 429 before 500."""
+        if self.rest_429 > 0:
+            self.rest_429 -= 1
+            return 429
+        if self.rest_500 > 0:
+            self.rest_500 -= 1
+            return 500
+        return None
+
+    def as_json(self) -> dict[str, object]:
+        """The settings as the control API shows them."""
+        return {
+            "rest_429": self.rest_429,
+            "rest_500": self.rest_500,
+            "rate_limits": self.rate_limits,
+            "retry_after": self.retry_after,
+        }

@@ -1,0 +1,288 @@
+"""Interactions made through the control API and answered by a real discord.py client."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from .conftest import RecordingClient, SandboxServer, StartClient, client_intents
+from .test_messages import SignupView
+
+
+class CommandBot(RecordingClient):
+    """A client with a command tree synced to one guild and the persistent signup view."""
+
+    def __init__(self, guild_id: int) -> None:
+        super().__init__(intents=client_intents(), guild_ready_timeout=0.1)
+        self.guild = discord.Object(guild_id)
+        self.tree = app_commands.CommandTree(self)
+        for name, description, callback in COMMANDS:
+            command = app_commands.Command(name=name, description=description, callback=callback)
+            self.tree.add_command(command, guild=self.guild)
+
+    async def setup_hook(self) -> None:
+        self.add_view(SignupView())
+        await self.tree.sync(guild=self.guild)
+
+
+async def _ping(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("pong")
+
+
+async def _host(interaction: discord.Interaction, title: str, seats: int, cohost: discord.Member) -> None:
+    await interaction.response.send_message(f"{title} for {seats} with {cohost.display_name}", ephemeral=True)
+
+
+async def _slow(interaction: discord.Interaction) -> None:
+    await interaction.response.defer(thinking=True)
+    await asyncio.sleep(0.05)
+    await interaction.followup.send("done thinking")
+
+
+async def _think(interaction: discord.Interaction) -> None:
+    await interaction.response.defer(thinking=True)
+    await interaction.edit_original_response(content="thought it through")
+
+
+class TitleForm(discord.ui.Modal, title="New game"):
+    name: discord.ui.TextInput[TitleForm] = discord.ui.TextInput(label="Title", custom_id="title")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"created {self.name.value}", ephemeral=True)
+
+
+async def _form(interaction: discord.Interaction) -> None:
+    await interaction.response.send_modal(TitleForm(custom_id="new-game"))
+
+
+COMMANDS: list[tuple[str, str, Any]] = [
+    ("ping", "Answer pong", _ping),
+    ("host", "Host a game", _host),
+    ("slow", "Think first", _slow),
+    ("think", "Think, then edit", _think),
+    ("form", "Open a form", _form),
+]
+
+
+async def _start_bot(sandbox_server: SandboxServer, start_client: StartClient) -> CommandBot:
+    bot = CommandBot(sandbox_server.ids()["Sandbox Guild"])
+    await start_client(bot)
+    return bot
+
+
+async def _interact(sandbox_server: SandboxServer, **body: Any) -> Any:
+    return await sandbox_server.api.post("/interactions", json=body)
+
+
+async def test_button_click_gets_the_view_callbacks_ephemeral_reply(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    bot = await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+    message = await bot.get_channel(ids["#board-games"]).send("Game night", view=SignupView())
+
+    answer = await _interact(
+        sandbox_server,
+        type="component",
+        user_id=str(ids["bob"]),
+        channel_id=str(message.channel.id),
+        message_id=str(message.id),
+        custom_id="game:1:join",
+    )
+
+    assert answer.status_code == 200
+    result = answer.json()
+    assert result["response"]["type"] == 4
+    assert result["response"]["data"]["content"] == "Bobby joined"
+    assert result["response"]["data"]["flags"] == 64
+    assert 0 <= result["latency_ms"] < 3000
+    listed = (await sandbox_server.api.get(f"/channels/{message.channel.id}/messages")).json()
+    assert [m["content"] for m in listed] == ["Game night"]  # the ephemeral reply is not a channel message
+
+
+async def test_update_message_response_edits_the_clicked_message(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    bot = await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+    message = await bot.get_channel(ids["#board-games"]).send("Game night", view=SignupView())
+
+    result = (
+        await _interact(
+            sandbox_server,
+            type="component",
+            user_id=str(ids["carol"]),
+            channel_id=str(message.channel.id),
+            message_id=str(message.id),
+            custom_id="game:1:leave",
+        )
+    ).json()
+
+    assert result["response"]["type"] == 7
+    listed = (await sandbox_server.api.get(f"/channels/{message.channel.id}/messages")).json()
+    assert listed[0]["content"] == "Game night (updated)" and listed[0]["edited_at"] is not None
+
+
+async def test_slash_command_synced_to_the_guild_runs(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+
+    result = (
+        await _interact(
+            sandbox_server,
+            type="command",
+            user_id=str(ids["alice"]),
+            guild_id=str(ids["Sandbox Guild"]),
+            channel_id=str(ids["#general"]),
+            name="ping",
+            options={},
+        )
+    ).json()
+
+    assert result["response"]["type"] == 4 and result["response"]["data"]["content"] == "pong"
+    listed = (await sandbox_server.api.get(f"/channels/{ids['#general']}/messages")).json()
+    assert [m["content"] for m in listed] == ["pong"]
+
+
+async def test_command_options_are_typed_and_resolved(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+
+    result = (
+        await _interact(
+            sandbox_server,
+            type="command",
+            user_id=str(ids["alice"]),
+            guild_id=str(ids["Sandbox Guild"]),
+            channel_id=str(ids["#general"]),
+            name="host",
+            options={"title": "Catan", "seats": "4", "cohost": str(ids["erin"])},
+        )
+    ).json()
+    assert result["response"]["data"]["content"] == "Catan for 4 with Erin the Bold"
+
+    missing = await _interact(
+        sandbox_server,
+        type="command",
+        user_id=str(ids["alice"]),
+        guild_id=str(ids["Sandbox Guild"]),
+        channel_id=str(ids["#general"]),
+        name="host",
+        options={"title": "Catan"},
+    )
+    assert missing.status_code == 400 and missing.json()["error"] == "missing_option"
+
+
+async def test_deferred_response_returns_the_followup(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+
+    result = (
+        await _interact(
+            sandbox_server,
+            type="command",
+            user_id=str(ids["dave"]),
+            guild_id=str(ids["Sandbox Guild"]),
+            channel_id=str(ids["#rpg"]),
+            name="slow",
+            options={},
+        )
+    ).json()
+
+    assert result["response"]["type"] == 5
+    assert [f["content"] for f in result["followups"]] == ["done thinking"]
+
+
+async def test_deferred_response_edited_in_place(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+
+    result = (
+        await _interact(
+            sandbox_server,
+            type="command",
+            user_id=str(ids["dave"]),
+            channel_id=str(ids["#rpg"]),
+            name="think",
+            options={},
+        )
+    ).json()
+
+    assert result["response"]["type"] == 5
+    assert [(f["content"], f["original"]) for f in result["followups"]] == [("thought it through", True)]
+    listed = (await sandbox_server.api.get(f"/channels/{ids['#rpg']}/messages")).json()
+    assert [(m["content"], m["flags"]) for m in listed] == [("thought it through", 0)]
+
+
+async def test_modal_round_trip(sandbox_server: SandboxServer, start_client: StartClient) -> None:
+    await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+    where = {
+        "user_id": str(ids["heidi"]),
+        "guild_id": str(ids["Sandbox Guild"]),
+        "channel_id": str(ids["#general"]),
+    }
+
+    opened = (await _interact(sandbox_server, type="command", name="form", options={}, **where)).json()
+    assert opened["response"]["type"] == 9 and opened["response"]["data"]["custom_id"] == "new-game"
+    submitted = (
+        await _interact(
+            sandbox_server, type="modal", custom_id="new-game", values={"title": "Gloomhaven"}, **where
+        )
+    ).json()
+
+    assert submitted["response"]["data"]["content"] == "created Gloomhaven"
+
+
+async def test_unanswered_interaction_times_out_and_is_recorded_as_failed(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    await start_client()
+    ids = sandbox_server.ids()
+    # A button no view of the client handles, as after a restart without add_view: nobody answers.
+    button = {"type": 2, "style": 1, "label": "Join", "custom_id": "game:1:join"}
+    message = sandbox_server.sandbox.create_message(
+        ids["#general"],
+        ids["gamesched"],
+        {"content": "orphan", "components": [{"type": 1, "components": [button]}]},
+    )
+
+    answer = await _interact(
+        sandbox_server,
+        type="component",
+        user_id=str(ids["bob"]),
+        channel_id=str(ids["#general"]),
+        message_id=str(message.id),
+        custom_id="game:1:join",
+    )
+
+    assert answer.status_code == 504 and answer.json()["error"] == "interaction_timeout"
+    failed = (await sandbox_server.api.get("/interactions/failed")).json()
+    assert [(f["label"], f["reason"]) for f in failed] == [("game:1:join", "timeout")]
+
+
+async def test_unknown_component_is_refused(sandbox_server: SandboxServer, start_client: StartClient) -> None:
+    client = await start_client()
+    ids = sandbox_server.ids()
+    message = await client.get_channel(ids["#general"]).send("plain")
+
+    answer = await _interact(
+        sandbox_server,
+        type="component",
+        user_id=str(ids["bob"]),
+        channel_id=str(ids["#general"]),
+        message_id=str(message.id),
+        custom_id="nope",
+    )
+    assert answer.status_code == 404 and answer.json()["error"] == "unknown_component"
