@@ -3,7 +3,8 @@
 No polling for due work: the loop sleeps until ``min(due_at)`` of pending jobs or until a notification
 says the queue changed. Claims use ``FOR UPDATE SKIP LOCKED`` so several processes can share a database.
 A claimed job records the backend pid of its dispatcher's LISTEN connection; when that process dies its
-connection goes too, and any dispatcher re-claims the orphaned jobs.
+connection goes too, and any dispatcher re-claims the orphaned jobs. A dispatcher claims only the kinds
+its process has handlers for, so a web-only process leaves Discord work to the process running the bot.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ _CLAIM = text(
     """
     WITH due AS (
         SELECT id FROM jobs
-        WHERE (state = 'pending' AND due_at <= :now)
-           OR (state = 'running' AND claimed_by IS DISTINCT FROM :pid
-               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
+        WHERE kind = ANY(:kinds)
+          AND ((state = 'pending' AND due_at <= :now)
+               OR (state = 'running' AND claimed_by IS DISTINCT FROM :pid
+                   AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)))
         ORDER BY due_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
@@ -57,7 +59,7 @@ _CLAIM = text(
     RETURNING jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts, jobs.due_at, jobs.dedupe_key
     """
 )
-_NEXT_DUE = text("SELECT min(due_at) FROM jobs WHERE state = 'pending'")
+_NEXT_DUE = text("SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds)")
 _DONE = text(
     "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL WHERE id = :id AND state = 'running'"
 )
@@ -173,7 +175,7 @@ class Dispatcher:
         if len(self._in_flight) >= self.concurrency:
             return None  # a finishing handler wakes us
         async with self.engine.connect() as conn:
-            next_due = (await conn.execute(_NEXT_DUE)).scalar()
+            next_due = (await conn.execute(_NEXT_DUE, {"kinds": self.queue.kinds})).scalar()
         if next_due is None:
             return MAX_IDLE_SECONDS
         return min(MAX_IDLE_SECONDS, max(0.0, (next_due - self.clock.now()).total_seconds()))
@@ -185,7 +187,8 @@ class Dispatcher:
     async def _claim(self, limit: int) -> list[Job]:
         now = self.clock.now()
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(_CLAIM, {"now": now, "pid": self._pid, "limit": limit})).all()
+            params = {"now": now, "pid": self._pid, "limit": limit, "kinds": self.queue.kinds}
+            rows = (await conn.execute(_CLAIM, params)).all()
         jobs = [
             Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key) for r in rows
         ]
@@ -198,7 +201,7 @@ class Dispatcher:
         started = time.perf_counter()
         outcome = "done"
         try:
-            if handler is None:
+            if handler is None:  # only registered kinds are claimed; a handler removed meanwhile
                 raise LookupError(f"no handler registered for job kind {job.kind!r}")
             await handler(job)
         except asyncio.CancelledError:

@@ -90,11 +90,22 @@ async def test_retry_later_runs_again_after_the_requested_delay(kit: QueueKit, c
     assert await kit.count("state = 'done'") == 1
 
 
-async def test_unknown_kind_goes_dead_at_once(kit: QueueKit) -> None:
+async def test_kinds_without_a_handler_here_are_left_for_another_process(kit: QueueKit) -> None:
     async with kit.db.uow() as uow:
-        await kit.queue.enqueue(uow.session, "nobody.handles.this", {})
-    await kit.dispatcher().run_due()
-    assert await kit.count("state = 'dead' AND last_error LIKE '%no handler%'") == 1
+        await kit.queue.enqueue(uow.session, "bot.only.work", {})
+    kit.queue.register("web.work", lambda job: asyncio.sleep(0))
+    assert await kit.dispatcher().run_due() == 0
+    assert await kit.count("state = 'pending' AND kind = 'bot.only.work'") == 1
+
+    bot_process = JobQueue(clock=kit.clock)
+    ran: list[int] = []
+
+    async def bot_work(job: Job) -> None:
+        ran.append(job.id)
+
+    bot_process.register("bot.only.work", bot_work)
+    assert await kit.dispatcher(queue=bot_process).run_due() == 1
+    assert len(ran) == 1
 
 
 async def test_dedupe_key_replaces_the_pending_job_and_cancel_removes_it(
