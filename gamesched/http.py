@@ -14,7 +14,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins import PluginProtocol
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, ControllerRouterHandler, Message, Receive, Scope, Send
 from sqlalchemy import text
 
@@ -41,41 +43,60 @@ _STATUS_CODES = {
 }
 
 
+#: Renders a friendly HTML error page for a browser request: (request, status, message) -> Response.
+ErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
+#: Paths that always answer errors in JSON, whatever the Accept header says.
+JSON_ONLY_PREFIXES = ("/api/", "/sandbox", "/health", "/metrics", "/schema")
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "message": message, **extra}
 
 
-def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    if request.url.path.startswith(JSON_ONLY_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _error_response(
+    request: Request[Any, Any, Any], status: int, body: dict[str, Any], headers: Any = None
+) -> Response[Any]:
+    page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if page is not None and _wants_page(request):
+        return page(request, status, body["message"])
+    return Response(body, status_code=status, headers=headers)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     extra = dict(exc.extra)
     if getattr(exc, "field", None):
         extra["field"] = exc.field  # type: ignore[attr-defined]
-    return Response(error_body(exc.code, exc.message, **extra), status_code=exc.status_code)
+    return _error_response(request, exc.status_code, error_body(exc.code, exc.message, **extra))
 
 
-def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     details = exc.extra if isinstance(exc.extra, list) else []
     first = details[0] if details and isinstance(details[0], dict) else {}
     field = first.get("key") or None
     message = first.get("message") or exc.detail or "The request is not valid."
     sentence = f"{field}: {message}" if field else message
-    return Response(error_body("invalid", sentence, field=field, errors=details), status_code=422)
+    return _error_response(request, 422, error_body("invalid", sentence, field=field, errors=details))
 
 
-def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     code = _STATUS_CODES.get(status, "error")
     message = exc.detail if exc.detail and exc.detail != str(status) else code.replace("_", " ").capitalize()
     if isinstance(exc, NotFoundException) and message == "Not Found":
         message = "There is nothing here."
-    return Response(error_body(code, message), status_code=status, headers=exc.headers)
+    return _error_response(request, status, error_body(code, message), exc.headers)
 
 
-def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled_error", path=request.url.path, method=request.method)
-    return Response(
-        error_body("internal_error", "Something went wrong on our side; it has been logged."),
-        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
-    )
+    body = error_body("internal_error", "Something went wrong on our side; it has been logged.")
+    return _error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, body)
 
 
 def metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
@@ -146,6 +167,9 @@ def build_http_app(
     metrics: Metrics,
     route_handlers: Sequence[ControllerRouterHandler] = (),
     dependencies: dict[str, Provide] | None = None,
+    template_config: TemplateConfig[Any] | None = None,
+    plugins: Sequence[PluginProtocol] = (),
+    error_page: ErrorPage | None = None,
     secure_cookies: bool = False,
     debug: bool = False,
 ) -> Litestar:
@@ -153,7 +177,9 @@ def build_http_app(
     return Litestar(
         route_handlers=[health, metrics_endpoint, *route_handlers],
         dependencies=dependencies or {},
-        state=State(state),
+        state=State({**state, "error_page": error_page}),
+        template_config=template_config,
+        plugins=list(plugins),
         middleware=[metrics_middleware(metrics)],
         csrf_config=CSRFConfig(
             secret=secret_key, cookie_secure=secure_cookies, cookie_httponly=False, exclude=CSRF_EXEMPT
