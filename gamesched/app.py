@@ -13,8 +13,16 @@ from typing import Any
 import structlog
 import uvicorn
 from litestar import Litestar
+from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gamesched.auth import (
+    AuthService,
+    auth_routes,
+    oauth_settings_for,
+    provide_optional_viewer,
+    provide_viewer,
+)
 from gamesched.config import Settings, ensure_secret_key
 from gamesched.core.bus import EventBus
 from gamesched.core.cache import Cache, create_cache
@@ -25,7 +33,9 @@ from gamesched.core.embedded_pg import DataDirLock, EmbeddedPostgres
 from gamesched.core.metrics import Metrics
 from gamesched.core.migrate import upgrade_head
 from gamesched.core.queue import JobQueue
-from gamesched.discord import DiscordConnection
+from gamesched.discord import BotDirectory, DiscordConnection, EmptyDirectory, GuildSync
+from gamesched.guilds import GuildService
+from gamesched.guilds.api import guild_routes
 from gamesched.http import build_http_app
 
 log = structlog.get_logger(__name__)
@@ -47,6 +57,8 @@ class App:
     dispatcher: Dispatcher
     metrics: Metrics
     discord: DiscordConnection
+    guilds: GuildService
+    auth: AuthService
     http: Litestar
     listen_socket: socket.socket
     sandbox: Any = None
@@ -93,7 +105,13 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> App:
+def _provide(value: Any) -> Provide:
+    return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+
+async def build_app(
+    settings: Settings, *, clock: Clock | None = None, migrate: bool = True, sandbox_rate_limits: bool = True
+) -> App:
     """Connect, migrate and assemble; nothing runs until ``run_app``."""
     clock = clock or SystemClock()
     closers: list[Any] = []
@@ -130,11 +148,33 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
         if settings.sandbox:
             from gamesched.sandbox import Sandbox, build_sandbox_router, point_discord_py_at
 
-            sandbox = Sandbox()
+            sandbox = Sandbox(rate_limits=sandbox_rate_limits)
             route_handlers.append(build_sandbox_router(sandbox))
             point_discord_py_at(settings.base_url)
             token = token or SANDBOX_BOT_TOKEN
-        discord = DiscordConnection(token=token)
+        discord = DiscordConnection(
+            token=token, members_intent=settings.discord_members_intent, local=settings.sandbox
+        )
+        if discord.bot is not None:
+            directory = BotDirectory(discord.bot)
+            guilds = GuildService(db=db, directory=directory, clock=clock)
+            await discord.bot.add_cog(GuildSync(guilds=guilds, directory=directory, synced=discord.synced))
+        else:
+            guilds = GuildService(db=db, directory=EmptyDirectory(), clock=clock)
+        oauth = oauth_settings_for(
+            settings,
+            sandbox_client_id=sandbox.client_id if sandbox else None,
+            sandbox_client_secret=sandbox.client_secret if sandbox else None,
+        )
+        auth = AuthService(oauth=oauth, cache=cache, clock=clock, guilds=guilds)
+        closers.append(auth.close)
+        route_handlers.extend([*auth_routes, *guild_routes])
+        dependencies = {
+            "auth": _provide(auth),
+            "guilds": _provide(guilds),
+            "viewer": Provide(provide_viewer),
+            "optional_viewer": Provide(provide_optional_viewer),
+        }
 
         http = build_http_app(
             state={
@@ -149,6 +189,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
             secret_key=settings.secret_key or "",
             metrics=metrics,
             route_handlers=route_handlers,
+            dependencies=dependencies,
             secure_cookies=settings.base_url.startswith("https://"),
         )
     except BaseException:
@@ -165,6 +206,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
         dispatcher=dispatcher,
         metrics=metrics,
         discord=discord,
+        guilds=guilds,
+        auth=auth,
         http=http,
         listen_socket=sock,
         sandbox=sandbox,

@@ -14,6 +14,10 @@ class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def pop(self, key: str) -> bytes | None:
+        """Read and delete in one step: of two concurrent callers, only one gets the value."""
+        ...
+
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -44,6 +48,11 @@ class MemoryCache:
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
 
+    async def pop(self, key: str) -> bytes | None:
+        value = await self.get(key)
+        self._items.pop(key, None)
+        return value
+
     async def ping(self) -> bool:
         return True
 
@@ -65,6 +74,10 @@ class RedisCache:
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+    async def pop(self, key: str) -> bytes | None:
+        value = await self._redis.getdel(self._prefix + key)
+        return value.encode() if isinstance(value, str) else value
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, get, patch
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from gamesched.auth import Viewer
 from gamesched.core.errors import NotFound
@@ -21,7 +22,7 @@ from gamesched.guilds.schemas import (
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import resolve_settings
 
-GuildId = Annotated[int, Parameter(description="Discord guild id")]
+GuildId = Annotated[int, PathParameter(description="Discord guild id")]
 
 
 class GuildController(Controller):
@@ -29,13 +30,19 @@ class GuildController(Controller):
     tags = ["guilds"]
 
     @get("/{guild_id:int}", summary="A server with its settings and your permissions there")
-    async def get_guild(self, guild_id: GuildId, viewer: Viewer, guilds: GuildService) -> dict[str, Any]:
+    async def get_guild(
+        self, guild_id: GuildId, viewer: NamedDependency[Viewer], guilds: NamedDependency[GuildService]
+    ) -> dict[str, Any]:
         access = await guilds.access(guild_id, viewer.user_id)
         return await _guild_body(guilds, guild_id, access)
 
     @patch("/{guild_id:int}/settings", summary="Change server defaults (bot managers)")
     async def update_settings(
-        self, guild_id: GuildId, data: GuildSettingsPatch, viewer: Viewer, guilds: GuildService
+        self,
+        guild_id: GuildId,
+        data: JSONBody[GuildSettingsPatch],
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
     ) -> dict[str, Any]:
         access = await guilds.access(guild_id, viewer.user_id)
         await guilds.update_guild_settings(access, changes_of(data))
@@ -43,7 +50,7 @@ class GuildController(Controller):
 
     @get("/{guild_id:int}/channels", summary="Channels with their overrides and effective settings")
     async def list_channels(
-        self, guild_id: GuildId, viewer: Viewer, guilds: GuildService
+        self, guild_id: GuildId, viewer: NamedDependency[Viewer], guilds: NamedDependency[GuildService]
     ) -> list[dict[str, Any]]:
         await guilds.access(guild_id, viewer.user_id)
         record = await guilds.get_guild(guild_id)
@@ -59,10 +66,10 @@ class GuildController(Controller):
     async def update_channel_settings(
         self,
         guild_id: GuildId,
-        channel_id: Annotated[int, Parameter(description="Discord channel id")],
-        data: ChannelSettingsPatch,
-        viewer: Viewer,
-        guilds: GuildService,
+        channel_id: Annotated[int, PathParameter(description="Discord channel id")],
+        data: JSONBody[ChannelSettingsPatch],
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
     ) -> dict[str, Any]:
         access = await guilds.access(guild_id, viewer.user_id)
         channel = await guilds.update_channel_settings(access, channel_id, changes_of(data))
@@ -76,11 +83,13 @@ class GuildController(Controller):
     async def search_members(
         self,
         guild_id: GuildId,
-        viewer: Viewer,
-        guilds: GuildService,
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
         # "query" is a reserved name in Litestar handlers; the URL parameter keeps the pinned name.
-        name: Annotated[str, Parameter(query="query", max_length=100, description="Start of a name")] = "",
-        limit: Annotated[int, Parameter(ge=1, le=25)] = 10,
+        name: Annotated[
+            str, QueryParameter(name="query", max_length=100, description="Start of a name")
+        ] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=25)] = 10,
     ) -> list[dict[str, Any]]:
         await guilds.access(guild_id, viewer.user_id)
         return [member_json(m) for m in await guilds.search_members(guild_id, name, limit=limit)]
@@ -90,7 +99,7 @@ def _channel_settings(guild_settings: dict[str, Any], channel: Channel) -> Any:
     return resolve_settings(guild=guild_settings, channel=channel.settings())
 
 
-async def _guild_body(guilds: GuildService, guild_id: int, access: Any) -> dict[str, Any]:
+async def _guild_body(guilds: NamedDependency[GuildService], guild_id: int, access: Any) -> dict[str, Any]:
     info = guilds.directory.guild(guild_id)
     if info is None:
         raise NotFound("That server does not exist, or you are not a member of it.")
