@@ -1,0 +1,278 @@
+"""JSON routes of the games module: thin — parse, call one GameService method, return its GameView."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import Body, JSONBody, PathParameter, QueryParameter
+
+from gamesched.auth import Viewer
+from gamesched.games.ics import calendar_filename, render_calendar
+from gamesched.games.schemas import (
+    GAME_CREATE_EXAMPLE,
+    INVALID_MENTIONS_EXAMPLE,
+    ErrorBody,
+    GameCreate,
+    GameList,
+    GameStatus,
+    GameUpdate,
+    GameView,
+    InvalidMentionsBody,
+    ParticipantAdd,
+    ParticipantOrder,
+    ParticipantReplace,
+)
+from gamesched.games.service import GameService
+
+GameId = Annotated[str, PathParameter(description="The game's id (uuid).")]
+ParticipantIdParam = Annotated[
+    str, PathParameter(description="The participant's id (uuid), from the game's roster.")
+]
+
+NOT_FOUND = ResponseSpec(ErrorBody, description="No such game, or it belongs to a server you are not in.")
+FORBIDDEN = ResponseSpec(ErrorBody, description="Only the host or a bot manager may do this.")
+CONFLICT = ResponseSpec(
+    ErrorBody, description="The game's state does not allow this (cancelled, started, stale)."
+)
+INVALID = ResponseSpec(ErrorBody, description="The request is not valid; `field` names the culprit.")
+MENTIONS = ResponseSpec(
+    InvalidMentionsBody,
+    description="Some @mentions did not match exactly one member (with suggestions and the echoed form).",
+    examples=[Example(summary="An unknown @mention", value=INVALID_MENTIONS_EXAMPLE)],
+)
+
+
+class GameController(Controller):
+    path = "/api/v1/games"
+    tags = ["games"]
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Schedule a game",
+        description=(
+            "Hosts (members with a host role in the channel, or bot managers) schedule a game. Settings left "
+            "out are inherited from the channel, then the server; `settings_sources` says where each came "
+            "from. `initial_participants` takes `@name`, `<@id>` or placeholder text."
+        ),
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 422: MENTIONS},
+    )
+    async def create_game(
+        self,
+        data: Annotated[
+            GameCreate,
+            Body(
+                description="The new game.",
+                examples=[Example(summary="A board-game night", value=GAME_CREATE_EXAMPLE)],
+            ),
+        ],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await games.create(viewer.user_id, data)
+
+    @get(
+        "/",
+        summary="List games",
+        description=(
+            "With `guild_id`: that server's games (members only). Without it: the games you host or joined, "
+            "across your servers. `role` narrows to games you host or play in; `status` may repeat."
+        ),
+        responses={404: NOT_FOUND},
+    )
+    async def list_games(
+        self,
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+        guild_id: Annotated[int | None, QueryParameter(description="Discord guild id")] = None,
+        channel_id: Annotated[int | None, QueryParameter(description="Discord channel id")] = None,
+        status: Annotated[list[GameStatus] | None, QueryParameter(description="Only these statuses")] = None,
+        role: Annotated[
+            Literal["host", "participant"] | None,
+            QueryParameter(description="Only games you host, or only games you play in"),
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> GameList:
+        return await games.list(
+            viewer.user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            statuses=status or (),
+            role=role,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/{game_id:str}", summary="One game with its roster", responses={404: NOT_FOUND})
+    async def get_game(
+        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+    ) -> GameView:
+        return await games.get(game_id, viewer.user_id)
+
+    @patch(
+        "/{game_id:str}",
+        summary="Edit a game",
+        description=(
+            "Only the fields sent change. `null` on max_players, reminder_minutes, signup_instructions or "
+            "player_role_ids inherits the value again. Lowering max players moves the last confirmed players "
+            "to the waitlist; raising it promotes. Send `expected_version` to get 409 instead of overwriting "
+            "someone else's change."
+        ),
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
+    )
+    async def edit_game(
+        self,
+        game_id: GameId,
+        data: Annotated[
+            GameUpdate,
+            Body(
+                examples=[
+                    Example(summary="Move it and make room", value={"max_players": 6, "expected_version": 3})
+                ]
+            ),
+        ],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await games.edit(game_id, viewer.user_id, data)
+
+    @delete(
+        "/{game_id:str}",
+        status_code=200,
+        summary="Cancel a game",
+        description="The game stays (status `cancelled`) with its roster, so history is kept.",
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    async def cancel_game(
+        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+    ) -> GameView:
+        return await games.cancel(game_id, viewer.user_id)
+
+    @post(
+        "/{game_id:str}/join",
+        status_code=200,
+        summary="Join a game",
+        description=(
+            "Takes a seat, or a place on the waitlist when the game is full (never an error). Joining again "
+            "just reports your place: see `viewer_status` and `viewer_position`."
+        ),
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    async def join_game(
+        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+    ) -> GameView:
+        return await games.join(game_id, viewer.user_id)
+
+    @post(
+        "/{game_id:str}/leave",
+        status_code=200,
+        summary="Leave a game",
+        description="Frees your seat; the first waitlisted player takes it.",
+        responses={404: NOT_FOUND, 409: CONFLICT},
+    )
+    async def leave_game(
+        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+    ) -> GameView:
+        return await games.leave(game_id, viewer.user_id)
+
+    @post(
+        "/{game_id:str}/participants",
+        status_code=201,
+        summary="Add a participant (host)",
+        description="A member (`mention`: @name or <@id>) or a `placeholder`, after the host's other picks.",
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: MENTIONS},
+    )
+    async def add_participant(
+        self,
+        game_id: GameId,
+        data: Annotated[
+            ParticipantAdd,
+            Body(
+                examples=[
+                    Example(summary="A member", value={"mention": "@carol"}),
+                    Example(summary="A placeholder", value={"placeholder": "Guest of Bob"}),
+                ]
+            ),
+        ],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await games.add_participant(game_id, viewer.user_id, data)
+
+    @put(
+        "/{game_id:str}/participants/order",
+        summary="Reorder the roster (host)",
+        description="The listed participants become host-picked, in this order, ahead of everyone else.",
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
+    )
+    async def reorder_participants(
+        self,
+        game_id: GameId,
+        data: JSONBody[ParticipantOrder],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await games.reorder(game_id, viewer.user_id, data)
+
+    @patch(
+        "/{game_id:str}/participants/{participant_id:str}",
+        summary="Replace a placeholder with a member (host)",
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: MENTIONS},
+    )
+    async def replace_participant(
+        self,
+        game_id: GameId,
+        participant_id: ParticipantIdParam,
+        data: Annotated[
+            ParticipantReplace, Body(examples=[Example(summary="A member", value={"mention": "@dave"})])
+        ],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await games.replace_placeholder(game_id, viewer.user_id, participant_id, data)
+
+    @delete(
+        "/{game_id:str}/participants/{participant_id:str}",
+        status_code=200,
+        summary="Remove a participant (host)",
+        description="The first waitlisted player takes the freed seat.",
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    async def remove_participant(
+        self,
+        game_id: GameId,
+        participant_id: ParticipantIdParam,
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await games.remove_participant(game_id, viewer.user_id, participant_id)
+
+    @get(
+        "/{game_id:str}/calendar.ics",
+        summary="The game as a calendar file",
+        description="An RFC 5545 event (times in UTC) with one alarm per reminder.",
+        media_type="text/calendar",
+        responses={404: NOT_FOUND},
+    )
+    async def game_calendar(
+        self,
+        request: Request,
+        game_id: GameId,
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> Response[str]:
+        game = await games.get(game_id, viewer.user_id)
+        url = f"{str(request.base_url).rstrip('/')}/games/{game.id}"
+        return Response(
+            render_calendar(game, url=url),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{calendar_filename(game)}"'},
+        )
+
+
+game_routes = [GameController]

@@ -1,0 +1,115 @@
+"""Facts the games module publishes. Ids are ints (game ids are uuid strings); no names, no rows.
+
+Handlers are at-least-once: they should re-read the game when they need more than these fields.
+Placeholders never get promotion/demotion events (there is nobody to tell).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from gamesched.core.bus import Event
+
+SeatStatus = Literal["confirmed", "waitlisted"]
+
+
+class GameEvent(Event, frozen=True, kw_only=True):
+    game_id: str
+    guild_id: int
+    channel_id: int
+
+
+class GameScheduled(GameEvent, frozen=True, kw_only=True):
+    host_id: int
+    scheduled_at: datetime
+    #: Real members placed on the roster at creation (placeholders excluded).
+    participant_ids: tuple[int, ...] = ()
+
+
+class GameUpdated(GameEvent, frozen=True, kw_only=True):
+    by_user_id: int
+    #: Names of the game fields that changed (e.g. "scheduled_at", "max_players", "channel_id").
+    changed: tuple[str, ...]
+    #: Set when the game moved to another channel: the old announcement lives there.
+    previous_channel_id: int | None = None
+    message_id: int | None = None
+
+
+class GameCancelled(GameEvent, frozen=True, kw_only=True):
+    by_user_id: int
+    host_id: int
+    message_id: int | None = None
+    #: Real members on the roster when it was cancelled, to tell them.
+    participant_ids: tuple[int, ...] = ()
+
+
+class PlayerJoined(GameEvent, frozen=True, kw_only=True):
+    user_id: int
+    status: SeatStatus
+    position: int
+
+
+class PlayerLeft(GameEvent, frozen=True, kw_only=True):
+    user_id: int
+    #: The seat they gave up.
+    status: SeatStatus
+
+
+class PlayerAdded(GameEvent, frozen=True, kw_only=True):
+    """The host put someone (or a placeholder) on the roster, or replaced a placeholder with a member."""
+
+    by_user_id: int
+    participant_id: str
+    user_id: int | None
+    placeholder: str | None
+    status: SeatStatus
+    position: int
+    replaced_placeholder: str | None = None
+
+
+class PlayerRemoved(GameEvent, frozen=True, kw_only=True):
+    by_user_id: int
+    participant_id: str
+    user_id: int | None
+    placeholder: str | None
+    status: SeatStatus
+
+
+class RosterReordered(GameEvent, frozen=True, kw_only=True):
+    """The host changed the order (or selected someone from the waitlist); seat changes come separately."""
+
+    by_user_id: int
+
+
+class WaitlistPromoted(GameEvent, frozen=True, kw_only=True):
+    user_id: int
+    position: int
+
+
+class WaitlistDemoted(GameEvent, frozen=True, kw_only=True):
+    user_id: int
+    #: Their place on the waitlist now (1-based).
+    position: int
+
+
+class HostAddedPlayerLeft(GameEvent, frozen=True, kw_only=True):
+    """A player the host had added dropped out: the host wants to know."""
+
+    host_id: int
+    user_id: int
+
+
+ALL_EVENTS: tuple[type[GameEvent], ...] = (
+    GameScheduled,
+    GameUpdated,
+    GameCancelled,
+    PlayerJoined,
+    PlayerLeft,
+    PlayerAdded,
+    PlayerRemoved,
+    RosterReordered,
+    WaitlistPromoted,
+    WaitlistDemoted,
+    HostAddedPlayerLeft,
+)

@@ -1,0 +1,329 @@
+"""Scheduling, editing and cancelling games."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import structlog
+from msgspec import UNSET
+
+from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
+from gamesched.games import events
+from gamesched.games.base import GameServiceBase
+from gamesched.games.mentions import resolve_entries
+from gamesched.games.models import Game, Participant
+from gamesched.games.roster import PositionType, SignupMethod
+from gamesched.games.schemas import GameCreate, GameUpdate, GameView
+
+if TYPE_CHECKING:
+    from gamesched.guilds import GuildAccess
+
+log = structlog.get_logger(__name__)
+
+#: Settings a game inherits (guild → channel → game) and stores with the level they came from.
+INHERITED = ("max_players", "reminder_minutes", "signup_instructions", "player_role_ids")
+#: Plain fields an edit may change, compared one by one to report what changed.
+PLAIN_FIELDS = (
+    "title",
+    "description",
+    "scheduled_at",
+    "duration_minutes",
+    "location",
+    "signup_method",
+    "priority_role_ids",
+    "notify_role_ids",
+    "channel_id",
+    "host_id",
+)
+EDIT_RETRIES = 3
+
+
+@dataclass
+class EditPlan:
+    """An edit worked out against one version of the game, applied only if that version still holds."""
+
+    version: int
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+class GameLifecycle(GameServiceBase):
+    async def create(self, user_id: int, data: GameCreate) -> GameView:
+        """Schedule a game; inherited settings are resolved now and stored with their sources."""
+        guild_id, channel_id = int(data.guild_id), int(data.channel_id)
+        access = await self.guilds.access(guild_id, user_id, channel_id=channel_id)
+        host_id = await self._choose_host(access, None if data.host_id is None else int(data.host_id))
+        if host_id == user_id and not access.can_host:
+            raise Forbidden("You are not allowed to host games in this channel.")
+        now = self.clock.now()
+        title = _clean_title(data.title)
+        if data.scheduled_at <= now:
+            raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
+        priority = _ids(data.priority_role_ids)
+        _check_signup_method(data.signup_method, priority)
+        overrides: dict[str, Any] = {
+            "max_players": data.max_players,
+            "reminder_minutes": data.reminder_minutes,
+            "signup_instructions": data.signup_instructions,
+            "player_role_ids": None if data.player_role_ids is None else _ids(data.player_role_ids),
+        }
+        settings = await self.guilds.effective_settings(
+            guild_id, channel_id, game={k: v for k, v in overrides.items() if v is not None}
+        )
+        entries = await resolve_entries(
+            self.guilds, guild_id, data.initial_participants, form_data=msgspec.to_builtins(data)
+        )
+        values = settings.values()
+        game = Game(
+            id=uuid.uuid4(),
+            guild_id=guild_id,
+            channel_id=channel_id,
+            host_id=host_id,
+            title=title,
+            description=data.description,
+            scheduled_at=data.scheduled_at,
+            duration_minutes=data.duration_minutes,
+            max_players=int(values["max_players"]),
+            reminder_minutes=list(values["reminder_minutes"]),
+            signup_instructions=values["signup_instructions"],
+            location=data.location.strip(),
+            player_role_ids=list(values["player_role_ids"]),
+            priority_role_ids=priority,
+            notify_role_ids=_ids(data.notify_role_ids),
+            signup_method=data.signup_method,
+            status="scheduled",
+            settings_sources={name: settings.sources()[name] for name in INHERITED},
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        participants = [
+            Participant(
+                id=uuid.uuid4(),
+                game_id=game.id,
+                guild_id=guild_id,
+                user_id=entry.user_id,
+                placeholder=entry.placeholder,
+                position_type=PositionType.HOST_ADDED,
+                position=index,
+                joined_at=now,
+            )
+            for index, entry in enumerate(entries, start=1)
+        ]
+        async with self.db.uow(guild_id=guild_id) as uow:
+            uow.session.add(game)
+            await uow.session.flush()
+            uow.session.add_all(participants)
+            await uow.session.flush()
+            uow.publish(
+                events.GameScheduled(
+                    **self._event_base(game),
+                    host_id=host_id,
+                    scheduled_at=game.scheduled_at,
+                    participant_ids=tuple(p.user_id for p in participants if p.user_id is not None),
+                )
+            )
+        self._remember(game.id, guild_id)
+        log.info("game_scheduled", game_id=str(game.id), guild_id=guild_id, participants=len(participants))
+        return await self._render(game, participants, viewer=access)
+
+    async def edit(self, game_id: str, user_id: int, data: GameUpdate) -> GameView:
+        """Change a game's fields; seats move (and people are told) when max players or the method change."""
+        gid, access = await self._enter(game_id, user_id)
+        for _ in range(EDIT_RETRIES):
+            async with self.db.uow(guild_id=access.guild_id) as uow:
+                current, _participants = await self._load(uow.session, gid)
+            self._require_manager(current, access, "edit this game")
+            self._check_version(current, data.expected_version)
+            plan = await self._plan_edit(current, access, data)
+            async with self.db.uow(guild_id=access.guild_id) as uow:
+                game, participants = await self._load(uow.session, gid, lock=True)
+                self._check_version(game, data.expected_version)
+                if game.version != plan.version:
+                    continue  # changed while we were resolving settings: plan again on the new version
+                self._require_status(game, "scheduled", "in_progress")
+                before = self._roster(game, participants)
+                previous_channel = game.channel_id
+                changed = _apply(game, plan)
+                if changed:
+                    self._touch(game, bump_version=True)
+                    self._publish_moves(uow, game, before, self._roster(game, participants))
+                    uow.publish(
+                        events.GameUpdated(
+                            **self._event_base(game),
+                            by_user_id=user_id,
+                            changed=tuple(changed),
+                            previous_channel_id=previous_channel if "channel_id" in changed else None,
+                            message_id=game.message_id,
+                        )
+                    )
+            return await self._render(game, participants, viewer=access)
+        raise Conflict("This game keeps changing; reload it and try again.")
+
+    async def cancel(self, game_id: str, user_id: int) -> GameView:
+        """Cancel: the game and its roster are kept, with status ``cancelled``. Cancelling twice is a no-op."""
+        gid, access = await self._enter(game_id, user_id)
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            self._require_manager(game, access, "cancel this game")
+            if game.status != "cancelled":
+                self._require_status(game, "scheduled", "in_progress")
+                game.status = "cancelled"
+                game.cancelled_at = self.clock.now()
+                self._touch(game, bump_version=True)
+                uow.publish(
+                    events.GameCancelled(
+                        **self._event_base(game),
+                        by_user_id=user_id,
+                        host_id=game.host_id,
+                        message_id=game.message_id,
+                        participant_ids=tuple(p.user_id for p in participants if p.user_id is not None),
+                    )
+                )
+        return await self._render(game, participants, viewer=access)
+
+    async def record_announcement(self, game_id: str, *, guild_id: int, message_id: int | None) -> None:
+        """Remember (or forget, with None) the Discord message announcing the game. For the bot."""
+        async with self.db.uow(guild_id=guild_id) as uow:
+            game, _ = await self._load(uow.session, uuid.UUID(str(game_id)), lock=True)
+            game.message_id = message_id
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    async def _choose_host(self, access: GuildAccess, requested: int | None) -> int:
+        if requested is None or requested == access.user_id:
+            return access.user_id
+        if not access.is_manager:
+            raise Forbidden("Only bot managers can choose another host.")
+        try:
+            await self.guilds.access(access.guild_id, requested)
+        except NotFound:
+            raise Invalid("The chosen host is not a member of this server.", field="host_id") from None
+        return requested
+
+    @staticmethod
+    def _check_version(game: Game, expected: int | None) -> None:
+        if expected is not None and game.version != expected:
+            raise Conflict(
+                "This game was changed by someone else; reload it and try again.",
+                code="stale_version",
+                current_version=game.version,
+            )
+
+    async def _plan_edit(self, game: Game, access: GuildAccess, data: GameUpdate) -> EditPlan:
+        plan = EditPlan(version=game.version)
+        values = plan.values
+        if data.title is not UNSET:
+            values["title"] = _clean_title(data.title)
+        if data.description is not UNSET:
+            values["description"] = data.description
+        if data.location is not UNSET:
+            values["location"] = data.location.strip()
+        if data.duration_minutes is not UNSET:
+            values["duration_minutes"] = data.duration_minutes
+        if data.scheduled_at is not UNSET and data.scheduled_at != game.scheduled_at:
+            if data.scheduled_at <= self.clock.now():
+                raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
+            values["scheduled_at"] = data.scheduled_at
+        if data.notify_role_ids is not UNSET:
+            values["notify_role_ids"] = _ids(data.notify_role_ids)
+        if data.priority_role_ids is not UNSET:
+            values["priority_role_ids"] = _ids(data.priority_role_ids)
+        if data.signup_method is not UNSET:
+            values["signup_method"] = data.signup_method
+        _check_signup_method(
+            values.get("signup_method", game.signup_method),
+            values.get("priority_role_ids", game.priority_role_ids),
+        )
+        if data.host_id is not UNSET and int(data.host_id) != game.host_id:
+            if not access.is_manager:
+                raise Forbidden("Only bot managers can hand a game to another host.")
+            values["host_id"] = await self._choose_host(access, int(data.host_id))
+        channel_id = game.channel_id
+        if data.channel_id is not UNSET and int(data.channel_id) != game.channel_id:
+            channel_id = int(data.channel_id)
+            moved = await self.guilds.access(access.guild_id, access.user_id, channel_id=channel_id)
+            if not (moved.is_manager or moved.can_host):
+                raise Forbidden("You are not allowed to host games in that channel.")
+            values["channel_id"] = channel_id
+        await self._plan_settings(game, data, channel_id, plan)
+        return plan
+
+    async def _plan_settings(self, game: Game, data: GameUpdate, channel_id: int, plan: EditPlan) -> None:
+        """Given values override; null inherits again; moving channels re-resolves what was inherited."""
+        requested: dict[str, Any] = {}
+        for name in INHERITED:
+            value = getattr(data, name)
+            if value is not UNSET:
+                requested[name] = _normalize(name, value)
+        moved = channel_id != game.channel_id
+        if not moved and all(v is not None for v in requested.values()):
+            for name, value in requested.items():
+                plan.values[name] = value
+                plan.sources[name] = "game"
+            return
+        overrides = {}
+        for name in INHERITED:
+            if name in requested:
+                if requested[name] is not None:
+                    overrides[name] = requested[name]
+            elif game.settings_sources.get(name) == "game":
+                overrides[name] = getattr(game, name)
+        settings = await self.guilds.effective_settings(game.guild_id, channel_id, game=overrides)
+        resolved, sources = settings.values(), settings.sources()
+        for name in INHERITED:
+            if name in requested or moved:
+                plan.values[name] = resolved[name]
+                plan.sources[name] = sources[name]
+
+
+def _apply(game: Game, plan: EditPlan) -> list[str]:
+    changed = []
+    for name, value in plan.values.items():
+        new: Any = list(value) if isinstance(value, tuple | list) else value
+        if name == "max_players":
+            new = int(value)
+        if getattr(game, name) != new:
+            setattr(game, name, new)
+            changed.append(name)
+    if plan.sources:
+        sources = {**game.settings_sources, **plan.sources}
+        if sources != game.settings_sources:
+            game.settings_sources = sources
+            if "settings_sources" not in changed:
+                changed.append("settings_sources")
+    order = {name: i for i, name in enumerate((*PLAIN_FIELDS, *INHERITED, "settings_sources"))}
+    return sorted(changed, key=lambda name: order.get(name, len(order)))
+
+
+def _clean_title(title: str) -> str:
+    cleaned = title.strip()
+    if not cleaned:
+        raise Invalid("A game needs a title.", field="title")
+    return cleaned
+
+
+def _ids(values: Any) -> list[int]:
+    return [int(v) for v in values]
+
+
+def _check_signup_method(method: str, priority_role_ids: Any) -> None:
+    if method not in set(SignupMethod):
+        raise Invalid("Unknown signup method.", field="signup_method")
+    if priority_role_ids and method != SignupMethod.ROLE_BASED:
+        raise Invalid("Priority roles only apply to the role-based signup method.", field="priority_role_ids")
+
+
+def _normalize(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "player_role_ids":
+        return _ids(value)
+    if name == "reminder_minutes":
+        return sorted({int(m) for m in value}, reverse=True)
+    if name == "signup_instructions":
+        return value.strip()
+    return value

@@ -1,0 +1,67 @@
+"""The games tables. Guild-scoped (row-level security on guild_id); Discord ids are BIGINT; names never stored.
+
+Foreign keys to the guilds module's tables live in the migration only, so this module's mapping does not
+depend on another module's models.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Integer, SmallInteger, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gamesched.core.db import Base
+
+STATUSES = ("scheduled", "in_progress", "completed", "cancelled", "archived")
+SIGNUP_METHODS = ("self_signup", "host_selected", "host_selected_with_waitlist", "role_based")
+
+
+class Game(Base):
+    __tablename__ = "games"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()")
+    )
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    host_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    max_players: Mapped[int] = mapped_column(Integer)
+    reminder_minutes: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    signup_instructions: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(Text, default="")
+    player_role_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    priority_role_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    notify_role_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    signup_method: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="scheduled")
+    #: Which level (game, channel, guild, default) each inherited value came from when last resolved.
+    settings_sources: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()")
+    )
+    game_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    placeholder: Mapped[str | None] = mapped_column(Text)
+    position_type: Mapped[int] = mapped_column(SmallInteger)
+    position: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))

@@ -1,0 +1,92 @@
+"""Turn rows into the GameView the API and the bot show: roster partitioned, names resolved now."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gamesched.games.models import Game, Participant
+from gamesched.games.roster import PositionType, Roster, partition_roster
+from gamesched.games.schemas import GameView, ParticipantView, Person
+
+UNKNOWN_USER = "Unknown user"
+
+
+def user_ids_of(game: Game, participants: Sequence[Participant]) -> set[int]:
+    return {game.host_id, *(p.user_id for p in participants if p.user_id is not None)}
+
+
+def render_game(
+    game: Game,
+    participants: Sequence[Participant],
+    *,
+    members: Mapping[int, Any],
+    channel_name: str | None,
+    viewer_id: int | None = None,
+    can_manage: bool = False,
+) -> GameView:
+    """``members`` maps user ids to MemberDisplay-like objects (display_name, avatar_url)."""
+    roster: Roster[Participant] = partition_roster(participants, game.max_players, game.signup_method)
+    views: list[ParticipantView] = []
+    viewer_status: Any = None
+    viewer_position: int | None = None
+    for status, entries in (("confirmed", roster.confirmed), ("waitlisted", roster.waitlist)):
+        for position, p in enumerate(entries, start=1):
+            name, avatar = (
+                _display(p.user_id, members) if p.user_id is not None else (p.placeholder or "", None)
+            )
+            views.append(
+                ParticipantView(
+                    id=str(p.id),
+                    discord_id=None if p.user_id is None else str(p.user_id),
+                    display_name=name,
+                    avatar_url=avatar,
+                    status=status,  # type: ignore[arg-type]
+                    position=position,
+                    pre_populated=p.position_type == PositionType.HOST_ADDED,
+                    is_placeholder=p.user_id is None,
+                    joined_at=p.joined_at,
+                )
+            )
+            if viewer_id is not None and p.user_id == viewer_id:
+                viewer_status, viewer_position = status, position
+    host_name, host_avatar = _display(game.host_id, members)
+    return GameView(
+        id=str(game.id),
+        guild_id=str(game.guild_id),
+        channel_id=str(game.channel_id),
+        channel_name=channel_name,
+        host=Person(discord_id=str(game.host_id), display_name=host_name, avatar_url=host_avatar),
+        title=game.title,
+        description=game.description,
+        scheduled_at=game.scheduled_at,
+        duration_minutes=game.duration_minutes,
+        max_players=game.max_players,
+        reminder_minutes=list(game.reminder_minutes),
+        signup_instructions=game.signup_instructions,
+        location=game.location,
+        status=game.status,  # type: ignore[arg-type]
+        message_id=None if game.message_id is None else str(game.message_id),
+        participants=views,
+        confirmed_count=len(roster.confirmed),
+        waitlist_count=len(roster.waitlist),
+        created_at=game.created_at,
+        updated_at=game.updated_at,
+        cancelled_at=game.cancelled_at,
+        signup_method=game.signup_method,  # type: ignore[arg-type]
+        settings_sources=dict(game.settings_sources),
+        player_role_ids=[str(r) for r in game.player_role_ids],
+        priority_role_ids=[str(r) for r in game.priority_role_ids],
+        notify_role_ids=[str(r) for r in game.notify_role_ids],
+        version=game.version,
+        can_manage=can_manage,
+        viewer_status=viewer_status,
+        viewer_position=viewer_position,
+    )
+
+
+def _display(user_id: int, members: Mapping[int, Any]) -> tuple[str, str | None]:
+    member = members.get(user_id)
+    if member is None:
+        return UNKNOWN_USER, None
+    return member.display_name, member.avatar_url

@@ -1,0 +1,246 @@
+"""Request and response shapes of the games API (msgspec). Discord ids are strings; times are ISO 8601."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+SNOWFLAKE_EXAMPLE = "1300000000000000001"
+
+Snowflake = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{1,20}$",
+        description="A Discord id (snowflake), as a string.",
+        examples=[SNOWFLAKE_EXAMPLE],
+    ),
+]
+Title = Annotated[str, Meta(min_length=1, max_length=200, examples=["Gloomhaven: scenario 12"])]
+Description = Annotated[str, Meta(max_length=2000, examples=["Bring snacks. New players welcome."])]
+Instructions = Annotated[
+    str, Meta(max_length=1000, description="Signup instructions / rules.", examples=["Read the rules first."])
+]
+Location = Annotated[
+    str, Meta(max_length=500, description="Where the game happens.", examples=["#rpg voice"])
+]
+MaxPlayers = Annotated[int, Meta(ge=1, le=100, examples=[6])]
+Duration = Annotated[int, Meta(ge=1, le=1440, description="Expected duration in minutes.", examples=[180])]
+ReminderMinute = Annotated[int, Meta(ge=1, le=10080)]
+Reminders = Annotated[
+    list[ReminderMinute],
+    Meta(max_length=10, description="Minutes before the start to send reminders.", examples=[[60, 15]]),
+]
+AwareDatetime = Annotated[
+    datetime,
+    Meta(tz=True, description="ISO 8601 with a UTC offset.", examples=["2030-01-05T19:00:00+00:00"]),
+]
+SignupMethodName = Literal["self_signup", "host_selected", "host_selected_with_waitlist", "role_based"]
+GameStatus = Literal["scheduled", "in_progress", "completed", "cancelled", "archived"]
+SeatStatusName = Literal["confirmed", "waitlisted"]
+RoleIds = Annotated[list[Snowflake], Meta(max_length=25)]
+ParticipantEntry = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=100,
+        description='"@name" or "<@id>" for a member; any other text is a placeholder that holds a seat.',
+        examples=["@bob"],
+    ),
+]
+Placeholder = Annotated[str, Meta(min_length=1, max_length=100, examples=["Reserved"])]
+ParticipantId = Annotated[str, Meta(description="A participant id (uuid).")]
+
+
+class GameCreate(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A new game. Settings left out (null) are inherited: channel overrides, then guild defaults."""
+
+    guild_id: Snowflake
+    channel_id: Snowflake
+    title: Title
+    scheduled_at: AwareDatetime
+    description: Description = ""
+    duration_minutes: Duration | None = None
+    max_players: MaxPlayers | None = None
+    reminder_minutes: Reminders | None = None
+    signup_instructions: Instructions | None = None
+    location: Location = ""
+    signup_method: SignupMethodName = "self_signup"
+    player_role_ids: RoleIds | None = None
+    priority_role_ids: RoleIds = []
+    notify_role_ids: RoleIds = []
+    #: Managers may schedule a game for someone else.
+    host_id: Snowflake | None = None
+    initial_participants: Annotated[list[ParticipantEntry], Meta(max_length=100)] = []
+
+
+class GameUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A partial edit: absent fields stay as they are; null on an inherited setting inherits it again."""
+
+    title: Title | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    scheduled_at: AwareDatetime | UnsetType = UNSET
+    duration_minutes: Duration | UnsetType | None = UNSET
+    max_players: MaxPlayers | UnsetType | None = UNSET
+    reminder_minutes: Reminders | UnsetType | None = UNSET
+    signup_instructions: Instructions | UnsetType | None = UNSET
+    location: Location | UnsetType = UNSET
+    signup_method: SignupMethodName | UnsetType = UNSET
+    player_role_ids: RoleIds | UnsetType | None = UNSET
+    priority_role_ids: RoleIds | UnsetType = UNSET
+    notify_role_ids: RoleIds | UnsetType = UNSET
+    channel_id: Snowflake | UnsetType = UNSET
+    host_id: Snowflake | UnsetType = UNSET
+    #: The version the editor saw; a different current version answers 409 instead of overwriting.
+    expected_version: Annotated[int, Meta(ge=1)] | None = None
+
+
+class ParticipantAdd(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Exactly one of ``mention`` (a member) or ``placeholder`` (free text holding a seat)."""
+
+    mention: ParticipantEntry | None = None
+    placeholder: Placeholder | None = None
+
+
+class ParticipantReplace(Struct, kw_only=True, forbid_unknown_fields=True):
+    """The member who takes a placeholder's seat."""
+
+    mention: ParticipantEntry
+
+
+class ParticipantOrder(Struct, kw_only=True, forbid_unknown_fields=True):
+    """The host's order: these participants become host-added, first to last; others keep their place."""
+
+    participant_ids: Annotated[list[ParticipantId], Meta(min_length=1, max_length=200)]
+
+
+class Person(Struct, kw_only=True):
+    discord_id: str
+    display_name: str
+    avatar_url: str | None = None
+
+
+class ParticipantView(Struct, kw_only=True):
+    id: str
+    discord_id: str | None
+    display_name: str
+    avatar_url: str | None
+    status: SeatStatusName
+    #: 1-based place within its list (seat number, or place on the waitlist).
+    position: int
+    #: Added by the host (or at creation) rather than self-joined.
+    pre_populated: bool
+    is_placeholder: bool
+    joined_at: datetime
+
+
+class GameView(Struct, kw_only=True):
+    """A game as the API returns it (and as the bot renders it). Names are resolved at render time."""
+
+    id: str
+    guild_id: str
+    channel_id: str
+    channel_name: str | None
+    host: Person
+    title: str
+    description: str
+    scheduled_at: datetime
+    duration_minutes: int | None
+    max_players: int
+    reminder_minutes: list[int]
+    signup_instructions: str
+    location: str
+    status: GameStatus
+    message_id: str | None
+    participants: list[ParticipantView]
+    confirmed_count: int
+    waitlist_count: int
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+    signup_method: SignupMethodName
+    settings_sources: dict[str, str]
+    player_role_ids: list[str]
+    priority_role_ids: list[str]
+    notify_role_ids: list[str]
+    version: int
+    #: For the person asking: may they edit, cancel and manage the roster?
+    can_manage: bool
+    #: For the person asking: their seat, if they are on the roster.
+    viewer_status: SeatStatusName | None = None
+    viewer_position: int | None = None
+
+    @property
+    def confirmed(self) -> list[ParticipantView]:
+        return [p for p in self.participants if p.status == "confirmed"]
+
+    @property
+    def waitlist(self) -> list[ParticipantView]:
+        return [p for p in self.participants if p.status == "waitlisted"]
+
+
+class GameList(Struct, kw_only=True):
+    items: list[GameView]
+    total: int
+    limit: int
+    offset: int
+
+
+class Suggestion(Struct, kw_only=True):
+    discord_id: str
+    username: str
+    display_name: str
+
+
+class InvalidMentionView(Struct, kw_only=True):
+    input: str
+    reason: str
+    suggestions: list[Suggestion]
+
+
+GAME_CREATE_EXAMPLE = {
+    "guild_id": SNOWFLAKE_EXAMPLE,
+    "channel_id": "1300000000000000002",
+    "title": "Gloomhaven: scenario 12",
+    "scheduled_at": "2030-01-05T19:00:00+00:00",
+    "description": "Bring snacks.",
+    "duration_minutes": 180,
+    "max_players": 4,
+    "reminder_minutes": [60, 15],
+    "location": "Dave's place",
+    "initial_participants": ["@bob", "Reserved"],
+}
+
+
+class ErrorBody(Struct, kw_only=True):
+    """Every error: a machine code and a sentence for people (plus details for some codes)."""
+
+    error: str
+    message: str
+    field: str | None = None
+
+
+class InvalidMentionsBody(Struct, kw_only=True):
+    """422 on create when an @mention does not name exactly one member; the form comes back untouched."""
+
+    error: Literal["invalid_mentions"]
+    message: str
+    invalid_mentions: list[InvalidMentionView]
+    valid_participants: list[str]
+    form_data: dict[str, Any]
+
+
+INVALID_MENTIONS_EXAMPLE = {
+    "error": "invalid_mentions",
+    "message": "1 mention could not be matched to exactly one member of this server.",
+    "invalid_mentions": [
+        {
+            "input": "@bo",
+            "reason": "No member of this server is called @bo. Did you mean one of these?",
+            "suggestions": [{"discord_id": SNOWFLAKE_EXAMPLE, "username": "bob", "display_name": "Bobby"}],
+        }
+    ],
+    "valid_participants": ["Reserved"],
+    "form_data": {**GAME_CREATE_EXAMPLE, "initial_participants": ["@bo", "Reserved"]},
+}

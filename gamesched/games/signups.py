@@ -1,0 +1,290 @@
+"""The roster: joining and leaving, and the host's add / remove / reorder / replace.
+
+Every change locks the game row (SELECT … FOR UPDATE) for the rest of its transaction, so concurrent
+clicks are applied one at a time in the order they get the lock — that order is the click order.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from sqlalchemy.exc import IntegrityError
+
+from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
+from gamesched.games import events
+from gamesched.games.base import GameServiceBase
+from gamesched.games.mentions import Entry, resolve_entries
+from gamesched.games.models import Participant
+from gamesched.games.roster import (
+    PositionType,
+    SignupMethod,
+    next_host_position,
+    role_priority,
+    roster_order,
+)
+from gamesched.games.schemas import GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
+
+ROSTER_OPEN = ("scheduled", "in_progress")
+NOT_ON_ROSTER = "That participant is not on this game's roster."
+
+
+class GameSignups(GameServiceBase):
+    async def join(self, game_id: str, user_id: int) -> GameView:
+        """Take a seat, or a place on the waitlist when full. Joining twice just reports where you are."""
+        gid, access = await self._enter(game_id, user_id)
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            if not any(p.user_id == user_id for p in participants):
+                self._require_status(game, "scheduled")
+                if game.signup_method == SignupMethod.HOST_SELECTED:
+                    raise Forbidden("This game does not take sign-ups: the host picks the players.")
+                if (
+                    game.player_role_ids
+                    and game.host_id != user_id
+                    and not access.has_any_role(game.player_role_ids)
+                ):
+                    raise Forbidden("Only members with one of this game's player roles can join it.")
+                position_type, position = PositionType.SELF_ADDED, 0
+                if game.signup_method == SignupMethod.ROLE_BASED:
+                    rank = role_priority(game.priority_role_ids, access.role_ids)
+                    if rank is not None:
+                        position_type, position = PositionType.ROLE_MATCHED, rank
+                before = self._roster(game, participants)
+                joined = Participant(
+                    id=uuid.uuid4(),
+                    game_id=game.id,
+                    guild_id=game.guild_id,
+                    user_id=user_id,
+                    position_type=position_type,
+                    position=position,
+                    joined_at=self.clock.now(),
+                )
+                try:
+                    async with uow.session.begin_nested():
+                        uow.session.add(joined)
+                        await uow.session.flush()
+                except IntegrityError:
+                    # Only reachable if a writer skipped the row lock; the seat they hold is the answer.
+                    if joined in uow.session:
+                        uow.session.expunge(joined)
+                    game, participants = await self._load(uow.session, gid)
+                else:
+                    participants.append(joined)
+                    after = self._roster(game, participants)
+                    status, place = after.placement(joined.id) or ("waitlisted", 0)
+                    uow.publish(
+                        events.PlayerJoined(
+                            **self._event_base(game), user_id=user_id, status=status, position=place
+                        )
+                    )
+                    self._publish_moves(uow, game, before, after)
+                    self._touch(game, bump_version=False)
+        return await self._render(game, participants, viewer=access)
+
+    async def leave(self, game_id: str, user_id: int) -> GameView:
+        """Give up a seat (or waitlist place); the first waitlisted player moves up."""
+        gid, access = await self._enter(game_id, user_id)
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            mine = next((p for p in participants if p.user_id == user_id), None)
+            if mine is None:
+                raise Conflict("You are not signed up for this game.", code="not_a_participant")
+            self._require_status(game, "scheduled")
+            before = self._roster(game, participants)
+            status, _ = before.placement(mine.id) or ("waitlisted", 0)
+            await uow.session.delete(mine)
+            participants.remove(mine)
+            base = self._event_base(game)
+            uow.publish(events.PlayerLeft(**base, user_id=user_id, status=status))
+            if mine.position_type == PositionType.HOST_ADDED and game.host_id != user_id:
+                uow.publish(events.HostAddedPlayerLeft(**base, host_id=game.host_id, user_id=user_id))
+            self._publish_moves(uow, game, before, self._roster(game, participants))
+            self._touch(game, bump_version=False)
+        return await self._render(game, participants, viewer=access)
+
+    async def add_participant(self, game_id: str, user_id: int, data: ParticipantAdd) -> GameView:
+        """The host puts a member or a placeholder at the end of the host-added order.
+
+        A member who had joined by themselves is moved into the host's order ("select from the waitlist").
+        """
+        if (data.mention is None) == (data.placeholder is None):
+            raise Invalid("Give either a mention or a placeholder.", field="mention")
+        gid, access = await self._enter(game_id, user_id)
+        await self._authorize_manage(gid, access, "change the roster")
+        if data.mention is not None:
+            entries = await resolve_entries(
+                self.guilds, access.guild_id, [data.mention], form_data=msgspec.to_builtins(data)
+            )
+            if not entries:
+                raise Invalid("Name a member (@name) or give a placeholder.", field="mention")
+            entry = entries[0]
+        else:
+            text = (data.placeholder or "").strip()
+            if not text:
+                raise Invalid("A placeholder needs some text.", field="placeholder")
+            entry = Entry(user_id=None, placeholder=text)
+        member_id, placeholder = entry.user_id, entry.placeholder
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            self._require_manager(game, access, "change the roster")
+            self._require_status(game, *ROSTER_OPEN)
+            before = self._roster(game, participants)
+            existing = next(
+                (p for p in participants if member_id is not None and p.user_id == member_id), None
+            )
+            base = self._event_base(game)
+            if existing is not None:
+                if existing.position_type == PositionType.HOST_ADDED:
+                    raise Conflict("That member is already on the roster.", code="already_on_roster")
+                existing.position_type = PositionType.HOST_ADDED
+                existing.position = next_host_position(participants)
+                uow.publish(events.RosterReordered(**base, by_user_id=user_id))
+            else:
+                added = Participant(
+                    id=uuid.uuid4(),
+                    game_id=game.id,
+                    guild_id=game.guild_id,
+                    user_id=member_id,
+                    placeholder=placeholder,
+                    position_type=PositionType.HOST_ADDED,
+                    position=next_host_position(participants),
+                    joined_at=self.clock.now(),
+                )
+                uow.session.add(added)
+                await uow.session.flush()
+                participants.append(added)
+                status, place = self._roster(game, participants).placement(added.id) or ("waitlisted", 0)
+                uow.publish(
+                    events.PlayerAdded(
+                        **base,
+                        by_user_id=user_id,
+                        participant_id=str(added.id),
+                        user_id=member_id,
+                        placeholder=placeholder,
+                        status=status,
+                        position=place,
+                    )
+                )
+            self._publish_moves(uow, game, before, self._roster(game, participants))
+            self._touch(game, bump_version=True)
+        return await self._render(game, participants, viewer=access)
+
+    async def remove_participant(self, game_id: str, user_id: int, participant_id: str) -> GameView:
+        """The host takes someone (or a placeholder) off the roster; the first waitlisted moves up."""
+        pid = _participant_id(participant_id)
+        gid, access = await self._enter(game_id, user_id)
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            self._require_manager(game, access, "change the roster")
+            self._require_status(game, *ROSTER_OPEN)
+            target = _find(participants, pid)
+            before = self._roster(game, participants)
+            status, _ = before.placement(target.id) or ("waitlisted", 0)
+            await uow.session.delete(target)
+            participants.remove(target)
+            uow.publish(
+                events.PlayerRemoved(
+                    **self._event_base(game),
+                    by_user_id=user_id,
+                    participant_id=str(target.id),
+                    user_id=target.user_id,
+                    placeholder=target.placeholder,
+                    status=status,
+                )
+            )
+            self._publish_moves(uow, game, before, self._roster(game, participants))
+            self._touch(game, bump_version=True)
+        return await self._render(game, participants, viewer=access)
+
+    async def reorder(self, game_id: str, user_id: int, data: ParticipantOrder) -> GameView:
+        """Set the host's order: the listed participants become host-added, in this order, ahead of the rest."""
+        ids = [_participant_id(pid, field="participant_ids") for pid in data.participant_ids]
+        if len(set(ids)) != len(ids):
+            raise Invalid("A participant is listed twice.", field="participant_ids")
+        gid, access = await self._enter(game_id, user_id)
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            self._require_manager(game, access, "change the roster")
+            self._require_status(game, *ROSTER_OPEN)
+            by_id = {p.id: p for p in participants}
+            if missing := [str(pid) for pid in ids if pid not in by_id]:
+                raise Invalid(
+                    "Some participants are not on this game's roster.",
+                    field="participant_ids",
+                    unknown=missing,
+                )
+            before = self._roster(game, participants)
+            listed = [by_id[pid] for pid in ids]
+            others = sorted(
+                (
+                    p
+                    for p in participants
+                    if p.position_type == PositionType.HOST_ADDED and p.id not in set(ids)
+                ),
+                key=roster_order,
+            )
+            for position, p in enumerate([*listed, *others], start=1):
+                p.position_type = PositionType.HOST_ADDED
+                p.position = position
+            uow.publish(events.RosterReordered(**self._event_base(game), by_user_id=user_id))
+            self._publish_moves(uow, game, before, self._roster(game, participants))
+            self._touch(game, bump_version=True)
+        return await self._render(game, participants, viewer=access)
+
+    async def replace_placeholder(
+        self, game_id: str, user_id: int, participant_id: str, data: ParticipantReplace
+    ) -> GameView:
+        """Give a placeholder's seat to a real member, keeping its place in the order."""
+        pid = _participant_id(participant_id)
+        gid, access = await self._enter(game_id, user_id)
+        await self._authorize_manage(gid, access, "change the roster")
+        entries = await resolve_entries(
+            self.guilds, access.guild_id, [data.mention], form_data=msgspec.to_builtins(data)
+        )
+        if not entries or entries[0].user_id is None:
+            raise Invalid("Name a member (@name) to take this seat.", field="mention")
+        member_id = entries[0].user_id
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            self._require_manager(game, access, "change the roster")
+            self._require_status(game, *ROSTER_OPEN)
+            target = _find(participants, pid)
+            if target.user_id is not None:
+                raise Invalid("Only a placeholder can be replaced by a member.", field="participant_id")
+            if any(p.user_id == member_id for p in participants):
+                raise Conflict("That member is already on the roster.", code="already_on_roster")
+            replaced = target.placeholder
+            target.user_id, target.placeholder = member_id, None
+            await uow.session.flush()
+            status, place = self._roster(game, participants).placement(target.id) or ("waitlisted", 0)
+            uow.publish(
+                events.PlayerAdded(
+                    **self._event_base(game),
+                    by_user_id=user_id,
+                    participant_id=str(target.id),
+                    user_id=member_id,
+                    placeholder=None,
+                    status=status,
+                    position=place,
+                    replaced_placeholder=replaced,
+                )
+            )
+            self._touch(game, bump_version=True)
+        return await self._render(game, participants, viewer=access)
+
+
+def _participant_id(value: str, *, field: str = "participant_id") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        if field == "participant_id":
+            raise NotFound(NOT_ON_ROSTER) from None
+        raise Invalid(f"{value!r} is not a participant id.", field=field) from None
+
+
+def _find(participants: list[Participant], pid: uuid.UUID) -> Participant:
+    for p in participants:
+        if p.id == pid:
+            return p
+    raise NotFound(NOT_ON_ROSTER)
