@@ -30,13 +30,17 @@ from gamesched.core.clock import Clock, SystemClock
 from gamesched.core.db import Database, create_engine, use_app_role
 from gamesched.core.dispatcher import Dispatcher
 from gamesched.core.embedded_pg import DataDirLock, EmbeddedPostgres
+from gamesched.core.live import LiveHub, create_live_hub
 from gamesched.core.metrics import Metrics
 from gamesched.core.migrate import upgrade_head
 from gamesched.core.queue import JobQueue
 from gamesched.discord import BotDirectory, DiscordConnection, EmptyDirectory, GuildSync
+from gamesched.discord.messenger import BotMessenger
+from gamesched.games import GameService, game_routes
 from gamesched.guilds import GuildService
 from gamesched.guilds.api import guild_routes
 from gamesched.http import build_http_app
+from gamesched.notifications import Notifier
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +63,9 @@ class App:
     discord: DiscordConnection
     guilds: GuildService
     auth: AuthService
+    games: GameService
+    notifier: Notifier
+    live: LiveHub
     http: Litestar
     listen_socket: socket.socket
     sandbox: Any = None
@@ -155,10 +162,14 @@ async def build_app(
         discord = DiscordConnection(
             token=token, members_intent=settings.discord_members_intent, local=settings.sandbox
         )
+        notifier = Notifier(db=db, queue=queue, clock=clock)
+        live = create_live_hub(settings.redis_url)
+        closers.append(live.close)
         if discord.bot is not None:
             directory = BotDirectory(discord.bot)
             guilds = GuildService(db=db, directory=directory, clock=clock)
             await discord.bot.add_cog(GuildSync(guilds=guilds, directory=directory, synced=discord.synced))
+            notifier.deliver_with(BotMessenger(discord.bot))
         else:
             guilds = GuildService(db=db, directory=EmptyDirectory(), clock=clock)
         oauth = oauth_settings_for(
@@ -168,10 +179,13 @@ async def build_app(
         )
         auth = AuthService(oauth=oauth, cache=cache, clock=clock, guilds=guilds)
         closers.append(auth.close)
-        route_handlers.extend([*auth_routes, *guild_routes])
+        games = GameService(db=db, guilds=guilds, clock=clock)
+        route_handlers.extend([*auth_routes, *guild_routes, *game_routes])
         dependencies = {
             "auth": _provide(auth),
             "guilds": _provide(guilds),
+            "games": _provide(games),
+            "live": _provide(live),
             "viewer": Provide(provide_viewer),
             "optional_viewer": Provide(provide_optional_viewer),
         }
@@ -208,6 +222,9 @@ async def build_app(
         discord=discord,
         guilds=guilds,
         auth=auth,
+        games=games,
+        notifier=notifier,
+        live=live,
         http=http,
         listen_socket=sock,
         sandbox=sandbox,
@@ -226,12 +243,14 @@ async def run_app(app: App, stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(server.serve(sockets=[app.listen_socket]), name="http")
             tasks.create_task(app.dispatcher.run(), name="dispatcher")
+            live_task = tasks.create_task(app.live.run(), name="live-updates")
             tasks.create_task(_run_discord_when_serving(app, server), name="discord")
             await stop.wait()
             log.info("shutdown_started")
             server.should_exit = True
             await app.discord.close()
             await app.dispatcher.stop()
+            live_task.cancel()
     finally:
         await _close_all(app._closers)
         log.info("shutdown_complete")

@@ -1,0 +1,47 @@
+"""Sends DMs and channel messages for the notifications module, mapping Discord's errors to queue outcomes."""
+
+from __future__ import annotations
+
+import discord
+
+from gamesched.core.queue import RetryLater
+from gamesched.notifications import DirectMessage, DMsClosed
+
+CANNOT_MESSAGE_USER = 50007
+#: discord.py already retried rate limits and 5xx a few times; the queue tries again after this long.
+RETRY_SECONDS = 30.0
+
+
+class BotMessenger:
+    """Implements ``gamesched.notifications.Messenger`` with the bot."""
+
+    def __init__(self, bot: discord.Client) -> None:
+        self.bot = bot
+
+    async def send_dm(self, user_id: int, message: DirectMessage) -> None:
+        try:
+            channel = await self.bot.create_dm(discord.Object(user_id))
+            embeds = [discord.Embed.from_dict(message.embed)] if message.embed else []
+            await channel.send(
+                content=message.content, embeds=embeds, allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.Forbidden as exc:
+            if exc.code == CANNOT_MESSAGE_USER:
+                raise DMsClosed(str(user_id)) from exc
+            raise
+        except (discord.DiscordServerError, discord.RateLimited) as exc:
+            raise RetryLater(RETRY_SECONDS, f"discord unavailable: {exc}") from exc
+
+    async def post(self, channel_id: int, content: str, *, mention_user_ids: list[int]) -> None:
+        channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise TypeError(f"channel {channel_id} cannot receive messages")
+        try:
+            await channel.send(
+                content=content,
+                allowed_mentions=discord.AllowedMentions(
+                    users=[discord.Object(u) for u in mention_user_ids], roles=False, everyone=False
+                ),
+            )
+        except (discord.DiscordServerError, discord.RateLimited) as exc:
+            raise RetryLater(RETRY_SECONDS, f"discord unavailable: {exc}") from exc

@@ -1,0 +1,28 @@
+"""The port notifications talk to Discord through (implemented in gamesched/discord/messenger.py)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import msgspec
+
+
+class DirectMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """What one DM says: short text and an optional embed (Discord's JSON shape)."""
+
+    content: str
+    embed: dict[str, Any] | None = None
+
+
+class DMsClosed(Exception):
+    """Discord refused the DM (error 50007: the user does not accept DMs from the bot)."""
+
+
+class Messenger(Protocol):
+    async def send_dm(self, user_id: int, message: DirectMessage) -> None:
+        """Deliver a DM; raise DMsClosed, or RetryLater for rate limits and Discord outages."""
+        ...
+
+    async def post(self, channel_id: int, content: str, *, mention_user_ids: list[int]) -> None:
+        """Post a plain message in a channel that pings exactly ``mention_user_ids``."""
+        ...
