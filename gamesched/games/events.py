@@ -44,6 +44,14 @@ class GameCancelled(GameEvent, frozen=True, kw_only=True):
     participant_ids: tuple[int, ...] = ()
 
 
+class GameStatusChanged(GameEvent, frozen=True, kw_only=True):
+    """The game started (in_progress), ended (completed) or was archived, on its schedule."""
+
+    status: str
+    previous: str
+    message_id: int | None = None
+
+
 class PlayerJoined(GameEvent, frozen=True, kw_only=True):
     user_id: int
     status: SeatStatus
@@ -104,6 +112,7 @@ ALL_EVENTS: tuple[type[GameEvent], ...] = (
     GameScheduled,
     GameUpdated,
     GameCancelled,
+    GameStatusChanged,
     PlayerJoined,
     PlayerLeft,
     PlayerAdded,
