@@ -10,6 +10,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import structlog
 import uvicorn
 from litestar import Litestar
@@ -37,6 +38,9 @@ from gamesched.core.queue import JobQueue
 from gamesched.discord import BotDirectory, DiscordConnection, EmptyDirectory, GuildSync
 from gamesched.discord.messenger import BotMessenger
 from gamesched.games import GameService, game_routes
+from gamesched.games.jobs import GameJobs
+from gamesched.games.live import publish_live_updates
+from gamesched.games.schedule import GameSchedule
 from gamesched.guilds import GuildService
 from gamesched.guilds.api import guild_routes
 from gamesched.http import build_http_app
@@ -45,6 +49,7 @@ from gamesched.notifications import Notifier
 log = structlog.get_logger(__name__)
 
 SANDBOX_BOT_TOKEN = "sandbox-bot-token"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # the sandbox's default OAuth client secret
 
 
 @dataclass
@@ -159,8 +164,17 @@ async def build_app(
             route_handlers.append(build_sandbox_router(sandbox))
             point_discord_py_at(settings.base_url)
             token = token or SANDBOX_BOT_TOKEN
+        sandbox_client_id = sandbox.client_id if sandbox else None
+        if settings.sandbox_url and not settings.sandbox:
+            from gamesched.sandbox import point_discord_py_at
+
+            point_discord_py_at(settings.sandbox_url.rstrip("/"))
+            token = SANDBOX_BOT_TOKEN
+            sandbox_client_id = await _sandbox_application_id(settings.sandbox_url)
         discord = DiscordConnection(
-            token=token, members_intent=settings.discord_members_intent, local=settings.sandbox
+            token=token,
+            members_intent=settings.discord_members_intent,
+            local=settings.sandbox or bool(settings.sandbox_url),
         )
         notifier = Notifier(db=db, queue=queue, clock=clock)
         live = create_live_hub(settings.redis_url)
@@ -174,12 +188,16 @@ async def build_app(
             guilds = GuildService(db=db, directory=EmptyDirectory(), clock=clock)
         oauth = oauth_settings_for(
             settings,
-            sandbox_client_id=sandbox.client_id if sandbox else None,
-            sandbox_client_secret=sandbox.client_secret if sandbox else None,
+            sandbox_client_id=sandbox_client_id,
+            sandbox_client_secret=sandbox.client_secret if sandbox else SANDBOX_CLIENT_SECRET,
         )
         auth = AuthService(oauth=oauth, cache=cache, clock=clock, guilds=guilds)
         closers.append(auth.close)
-        games = GameService(db=db, guilds=guilds, clock=clock)
+        games = GameService(
+            db=db, guilds=guilds, clock=clock, schedule=GameSchedule(queue=queue, clock=clock)
+        )
+        GameJobs(games=games, guilds=guilds, notifier=notifier, clock=clock).register(queue)
+        publish_live_updates(bus, live)
         route_handlers.extend([*auth_routes, *guild_routes, *game_routes])
         dependencies = {
             "auth": _provide(auth),
@@ -230,6 +248,14 @@ async def build_app(
         sandbox=sandbox,
         _closers=closers,
     )
+
+
+async def _sandbox_application_id(sandbox_url: str) -> str:
+    """The client id of the external sandbox's application (its OAuth client)."""
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=10) as client:
+        response = await client.get("/sandbox/api/world")
+        response.raise_for_status()
+        return str(response.json()["application"]["id"])
 
 
 def asyncpg_dsn(engine: AsyncEngine) -> str:

@@ -35,6 +35,9 @@ class Settings:
     queue_concurrency: int = 8
     queue_max_attempts: int = 6
     discord_members_intent: bool = False
+    join_dm_delay_seconds: int = 60
+    #: Talk to the sandbox Discord that another gamesched process serves (tests, multi-process demos).
+    sandbox_url: str | None = None
     sandbox: bool = False
 
     @property
@@ -121,6 +124,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         queue_concurrency=integer("QUEUE_CONCURRENCY", 8, 1, 256),
         queue_max_attempts=integer("QUEUE_MAX_ATTEMPTS", 6, 1, 100),
         discord_members_intent=flag("DISCORD_MEMBERS_INTENT", False),
+        join_dm_delay_seconds=integer("JOIN_DM_DELAY_SECONDS", 60, 0, 3600),
+        sandbox_url=url("SANDBOX_URL", ("http", "https")),
     )
     if settings.secret_key is not None and len(settings.secret_key) < 32:
         raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")

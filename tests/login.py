@@ -23,8 +23,12 @@ class LoggedInClient(httpx.AsyncClient):
         return self
 
 
-async def login_as(base_url: str, username: str, *, next_path: str = "/") -> httpx.AsyncClient:
-    """A client logged in as ``username`` (a sandbox user), with a CSRF cookie and header in place."""
+async def login_as(
+    base_url: str, username: str, *, next_path: str = "/", sandbox_url: str | None = None
+) -> httpx.AsyncClient:
+    """A client logged in as ``username`` (a sandbox user), with a CSRF cookie and header in place.
+
+    ``sandbox_url`` names the sandbox when the app talks to one served by another process."""
     client = LoggedInClient(base_url=base_url, timeout=10, follow_redirects=False)
 
     async def add_csrf_header(request: httpx.Request) -> None:
@@ -34,14 +38,14 @@ async def login_as(base_url: str, username: str, *, next_path: str = "/") -> htt
 
     client.event_hooks["request"].append(add_csrf_header)
     try:
-        await _log_in(client, username, next_path)
+        await _log_in(client, username, next_path, sandbox_url or base_url)
     except BaseException:
         await client.aclose()
         raise
     return client
 
 
-async def _log_in(client: httpx.AsyncClient, username: str, next_path: str) -> None:
+async def _log_in(client: httpx.AsyncClient, username: str, next_path: str, sandbox_url: str) -> None:
     start = await client.get("/api/v1/auth/login", params={"next": next_path})
     assert start.status_code == 302, f"login did not redirect: {start.status_code} {start.text}"
     authorize = start.headers["location"]
@@ -49,7 +53,7 @@ async def _log_in(client: httpx.AsyncClient, username: str, next_path: str) -> N
     page = await client.get(authorize)
     assert page.status_code == 200, f"authorize page failed: {page.status_code} {page.text[:300]}"
 
-    picked = await client.post(authorize, data={"user_id": await _user_id(client, username)})
+    picked = await client.post(authorize, data={"user_id": await _user_id(sandbox_url, username)})
     assert picked.status_code == 302, f"authorize did not redirect: {picked.status_code} {picked.text[:300]}"
     callback_url = picked.headers["location"]
     assert "code" in parse_qs(urlsplit(callback_url).query), f"no code in {callback_url}"
@@ -63,8 +67,9 @@ async def _log_in(client: httpx.AsyncClient, username: str, next_path: str) -> N
     assert client.cookies.get(CSRF_COOKIE), "no csrftoken cookie after a GET"
 
 
-async def _user_id(client: httpx.AsyncClient, username: str) -> str:
-    world = (await client.get("/sandbox/api/world")).json()
+async def _user_id(sandbox_url: str, username: str) -> str:
+    async with httpx.AsyncClient(base_url=sandbox_url) as sandbox:
+        world = (await sandbox.get("/sandbox/api/world")).json()
     for user in world["users"]:
         if user["username"] == username:
             return str(user["id"])

@@ -52,10 +52,11 @@ def oauth_settings_for(
     sandbox_client_id: str | None = None,
     sandbox_client_secret: str | None = None,
 ) -> OAuthSettings:
-    """Sandbox mode logs in against the local Discord under ``/sandbox/discord``; otherwise real Discord."""
-    base = settings.base_url
-    redirect_uri = base + CALLBACK_PATH
-    if settings.sandbox:
+    """Sandbox mode logs in against the sandbox Discord under ``/sandbox/discord`` (this process's, or the
+    one at GAMESCHED_SANDBOX_URL); otherwise real Discord."""
+    base = settings.sandbox_url or settings.base_url
+    redirect_uri = settings.base_url + CALLBACK_PATH
+    if settings.sandbox or settings.sandbox_url:
         return OAuthSettings(
             client_id=sandbox_client_id or settings.discord_client_id or "",
             client_secret=sandbox_client_secret or settings.discord_client_secret or "",

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database, UnitOfWork
 from gamesched.core.errors import Conflict, Forbidden, NotFound
+from gamesched.core.queue import JobQueue
 from gamesched.games import events
 from gamesched.games.models import Game, Participant
 from gamesched.games.render import render_game, user_ids_of
 from gamesched.games.roster import Roster, diff_rosters, partition_roster
+from gamesched.games.schedule import GameSchedule
 from gamesched.games.schemas import GameView
 
 if TYPE_CHECKING:
@@ -43,10 +45,14 @@ def parse_game_id(game_id: str | uuid.UUID) -> uuid.UUID:
 
 
 class GameServiceBase:
-    def __init__(self, *, db: Database, guilds: GuildService, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, guilds: GuildService, clock: Clock, schedule: GameSchedule | None = None
+    ) -> None:
         self.db = db
         self.guilds = guilds
         self.clock = clock
+        #: Reminders and transitions are queue rows written with the game (a private queue if none given).
+        self.schedule = schedule or GameSchedule(queue=JobQueue(clock=clock), clock=clock)
         self._guild_by_game: OrderedDict[uuid.UUID, int] = OrderedDict()
 
     # -- finding and locking -------------------------------------------------------------------------

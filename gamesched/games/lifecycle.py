@@ -16,6 +16,7 @@ from gamesched.games.base import GameServiceBase
 from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
 from gamesched.games.roster import PositionType, SignupMethod
+from gamesched.games.schedule import SCHEDULE_FIELDS
 from gamesched.games.schemas import GameCreate, GameUpdate, GameView
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ PLAIN_FIELDS = (
     "notify_role_ids",
     "channel_id",
     "host_id",
+    "remind_waitlist",
 )
 EDIT_RETRIES = 3
 
@@ -94,6 +96,7 @@ class GameLifecycle(GameServiceBase):
             priority_role_ids=priority,
             notify_role_ids=_ids(data.notify_role_ids),
             signup_method=data.signup_method,
+            remind_waitlist=data.remind_waitlist,
             status="scheduled",
             settings_sources={name: settings.sources()[name] for name in INHERITED},
             version=1,
@@ -118,6 +121,7 @@ class GameLifecycle(GameServiceBase):
             await uow.session.flush()
             uow.session.add_all(participants)
             await uow.session.flush()
+            await self.schedule.plan(uow.session, game)
             uow.publish(
                 events.GameScheduled(
                     **self._event_base(game),
@@ -150,6 +154,8 @@ class GameLifecycle(GameServiceBase):
                 changed = _apply(game, plan)
                 if changed:
                     self._touch(game, bump_version=True)
+                    if SCHEDULE_FIELDS.intersection(changed):
+                        await self.schedule.plan(uow.session, game)
                     self._publish_moves(uow, game, before, self._roster(game, participants))
                     uow.publish(
                         events.GameUpdated(
@@ -174,6 +180,7 @@ class GameLifecycle(GameServiceBase):
                 game.status = "cancelled"
                 game.cancelled_at = self.clock.now()
                 self._touch(game, bump_version=True)
+                await self.schedule.clear(uow.session, game.id)
                 uow.publish(
                     events.GameCancelled(
                         **self._event_base(game),
@@ -184,6 +191,23 @@ class GameLifecycle(GameServiceBase):
                     )
                 )
         return await self._render(game, participants, viewer=access)
+
+    async def transition(self, game_id: str, *, guild_id: int, to: str) -> bool:
+        """Move a game along its lifecycle on schedule (system path); False when it is past that already."""
+        allowed_from = {"in_progress": ("scheduled",), "completed": ("scheduled", "in_progress")}[to]
+        async with self.db.uow(guild_id=guild_id) as uow:
+            game, _ = await self._load(uow.session, uuid.UUID(str(game_id)), lock=True)
+            if game.status not in allowed_from:
+                return False
+            previous, game.status = game.status, to
+            self._touch(game, bump_version=False)
+            uow.publish(
+                events.GameStatusChanged(
+                    **self._event_base(game), status=to, previous=previous, message_id=game.message_id
+                )
+            )
+        log.info("game_status_changed", game_id=str(game_id), status=to, previous=previous)
+        return True
 
     async def record_announcement(self, game_id: str, *, guild_id: int, message_id: int | None) -> None:
         """Remember (or forget, with None) the Discord message announcing the game. For the bot."""
@@ -228,6 +252,8 @@ class GameLifecycle(GameServiceBase):
             if data.scheduled_at <= self.clock.now():
                 raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
             values["scheduled_at"] = data.scheduled_at
+        if data.remind_waitlist is not UNSET:
+            values["remind_waitlist"] = data.remind_waitlist
         if data.notify_role_ids is not UNSET:
             values["notify_role_ids"] = _ids(data.notify_role_ids)
         if data.priority_role_ids is not UNSET:

@@ -30,7 +30,10 @@ class GameQueries(GameServiceBase):
         gid, access = await self._enter(game_id, user_id)
         async with self.db.uow(guild_id=access.guild_id) as uow:
             game, participants = await self._load(uow.session, gid)
-        return await self._render(game, participants, viewer=access)
+            schedule = await self.schedule.pending(uow.session, gid)
+        view = await self._render(game, participants, viewer=access)
+        view.schedule = schedule
+        return view
 
     async def snapshot(self, game_id: str | uuid.UUID, *, guild_id: int) -> GameView:
         """A game as everyone sees it, for trusted callers that already know its guild (bot, handlers)."""

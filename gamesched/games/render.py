@@ -82,6 +82,7 @@ def render_game(
         can_manage=can_manage,
         viewer_status=viewer_status,
         viewer_position=viewer_position,
+        remind_waitlist=game.remind_waitlist,
     )
 
 

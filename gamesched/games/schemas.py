@@ -70,6 +70,8 @@ class GameCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     player_role_ids: RoleIds | None = None
     priority_role_ids: RoleIds = []
     notify_role_ids: RoleIds = []
+    #: Remind waitlisted players too (confirmed players and the host are always reminded).
+    remind_waitlist: bool = False
     #: Managers may schedule a game for someone else.
     host_id: Snowflake | None = None
     initial_participants: Annotated[list[ParticipantEntry], Meta(max_length=100)] = []
@@ -92,6 +94,7 @@ class GameUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
     notify_role_ids: RoleIds | UnsetType = UNSET
     channel_id: Snowflake | UnsetType = UNSET
     host_id: Snowflake | UnsetType = UNSET
+    remind_waitlist: bool | UnsetType = UNSET
     #: The version the editor saw; a different current version answers 409 instead of overwriting.
     expected_version: Annotated[int, Meta(ge=1)] | None = None
 
@@ -135,6 +138,14 @@ class ParticipantView(Struct, kw_only=True):
     joined_at: datetime
 
 
+class ScheduledItem(Struct, kw_only=True):
+    """Timed work still pending for a game: a reminder, the start or the end."""
+
+    kind: Literal["reminder", "start", "complete"] | str
+    due_at: datetime
+    reminder_minutes: int | None = None
+
+
 class GameView(Struct, kw_only=True):
     """A game as the API returns it (and as the bot renders it). Names are resolved at render time."""
 
@@ -170,6 +181,9 @@ class GameView(Struct, kw_only=True):
     #: For the person asking: their seat, if they are on the roster.
     viewer_status: SeatStatusName | None = None
     viewer_position: int | None = None
+    remind_waitlist: bool = False
+    #: Pending reminders and transitions (filled in when one game is fetched).
+    schedule: list[ScheduledItem] = []
 
     @property
     def confirmed(self) -> list[ParticipantView]:

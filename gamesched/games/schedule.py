@@ -1,0 +1,79 @@
+"""A game's timed work — reminders and status transitions — as queue rows written with the game itself.
+
+Every row's dedupe key starts with ``game:{id}:``, so re-planning (time, duration or reminders edited)
+replaces the pending rows and cancelling removes them, all in the transaction that changes the game.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gamesched.core.clock import Clock
+from gamesched.core.queue import JobQueue, NewJob
+from gamesched.games.models import Game
+from gamesched.games.schemas import ScheduledItem
+
+REMINDER = "games.send_reminders"
+START = "games.start"
+COMPLETE = "games.complete"
+DEFAULT_DURATION_MINUTES = 60
+#: Edits to these fields move the game's pending reminders and transitions.
+SCHEDULE_FIELDS = frozenset({"scheduled_at", "duration_minutes", "reminder_minutes"})
+_KINDS = {REMINDER: "reminder", START: "start", COMPLETE: "complete"}
+
+
+def ends_at(game: Game) -> datetime:
+    return game.scheduled_at + timedelta(minutes=game.duration_minutes or DEFAULT_DURATION_MINUTES)
+
+
+def prefix(game_id: uuid.UUID | str) -> str:
+    return f"game:{game_id}:"
+
+
+class GameSchedule:
+    def __init__(self, *, queue: JobQueue, clock: Clock) -> None:
+        self.queue = queue
+        self.clock = clock
+
+    async def plan(self, session: AsyncSession, game: Game) -> None:
+        """Replace the game's pending timed work with what its current fields call for."""
+        await self.clear(session, game.id)
+        if game.status not in ("scheduled", "in_progress"):
+            return
+        now = self.clock.now()
+        payload = {"game_id": str(game.id), "guild_id": game.guild_id}
+        jobs: list[NewJob] = []
+        if game.status == "scheduled":
+            for minutes in sorted(set(game.reminder_minutes), reverse=True):
+                due = game.scheduled_at - timedelta(minutes=minutes)
+                if due > now:  # a reminder whose moment has passed is skipped, never sent late
+                    jobs.append(
+                        NewJob(
+                            REMINDER,
+                            {**payload, "minutes": minutes},
+                            due,
+                            f"{prefix(game.id)}reminder:{minutes}",
+                        )
+                    )
+            jobs.append(NewJob(START, payload, game.scheduled_at, f"{prefix(game.id)}start"))
+        jobs.append(NewJob(COMPLETE, payload, ends_at(game), f"{prefix(game.id)}complete"))
+        await self.queue.enqueue_many(session, jobs)
+
+    async def clear(self, session: AsyncSession, game_id: uuid.UUID | str) -> None:
+        await self.queue.cancel(session, dedupe_prefix=prefix(game_id))
+
+    async def pending(self, session: AsyncSession, game_id: uuid.UUID | str) -> list[ScheduledItem]:
+        """What is still to happen for this game, soonest first (shown in the game's JSON)."""
+        rows: list[dict[str, Any]] = await self.queue.pending(session, dedupe_prefix=prefix(game_id))
+        return [
+            ScheduledItem(
+                kind=_KINDS.get(row["kind"], row["kind"]),
+                due_at=row["due_at"],
+                reminder_minutes=row["payload"].get("minutes"),
+            )
+            for row in rows
+        ]

@@ -1,0 +1,187 @@
+"""Reminders and status transitions as queue rows, with an injected clock and the real bot in the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from gamesched.app import App
+from gamesched.config import Settings
+from gamesched.core.clock import FakeClock
+from tests.conftest import serving, wait_for_discord
+from tests.games.conftest import create_game
+from tests.login import login_as
+from tests.world import World, fetch_world
+
+
+@pytest.fixture
+async def clock() -> FakeClock:  # starts at the real time: the sandbox's OAuth and gateway use real time
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+async def timed_app(app_settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
+    async with serving(app_settings.with_overrides(sandbox=True), clock=clock) as app:
+        await wait_for_discord(app)
+        yield app
+
+
+@pytest.fixture
+async def world(timed_app: App) -> World:
+    return await fetch_world(timed_app.base_url)
+
+
+def at(clock: FakeClock, **delta: float) -> str:
+    return (clock.now() + timedelta(**delta)).isoformat()
+
+
+def schedule_of(game: dict[str, Any]) -> list[tuple[str, int | None, str]]:
+    return [(item["kind"], item["reminder_minutes"], item["due_at"]) for item in game["schedule"]]
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+async def get_game(client: httpx.AsyncClient, game_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/games/{game_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def dms(app: App, user_id: int) -> list[str]:
+    async with httpx.AsyncClient(base_url=app.base_url) as client:
+        return [m["content"] for m in (await client.get(f"/sandbox/api/users/{user_id}/dms")).json()]
+
+
+async def run_due_and_settle(app: App, *, settle: float = 0.6) -> None:
+    """Run what is due at the fake time, then let DM jobs it queued reach the sandbox."""
+    await app.dispatcher.run_due()
+    await asyncio.sleep(settle)
+    await app.dispatcher.run_due()
+
+
+async def test_reminders_and_transitions_follow_the_game(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, scheduled_at=at(clock, hours=2), reminder_minutes=[15, 60])
+        start = clock.now() + timedelta(hours=2)
+        expected = [
+            ("reminder", 60, start - timedelta(minutes=60)),
+            ("reminder", 15, start - timedelta(minutes=15)),
+            ("start", None, start),
+            ("complete", None, start + timedelta(minutes=60)),
+        ]
+        got = await get_game(alice, game["id"])
+        assert [(k, m, datetime.fromisoformat(d)) for k, m, d in schedule_of(got)] == expected
+
+        moved = start + timedelta(days=1)
+        edited = await alice.patch(
+            f"/api/v1/games/{game['id']}",
+            json={"scheduled_at": moved.isoformat(), "reminder_minutes": [30], "duration_minutes": 90},
+        )
+        assert edited.status_code == 200, edited.text
+        got = await get_game(alice, game["id"])
+        assert [(k, m, datetime.fromisoformat(d)) for k, m, d in schedule_of(got)] == [
+            ("reminder", 30, moved - timedelta(minutes=30)),
+            ("start", None, moved),
+            ("complete", None, moved + timedelta(minutes=90)),
+        ]
+
+        await alice.delete(f"/api/v1/games/{game['id']}")
+        assert (await get_game(alice, game["id"]))["schedule"] == []
+
+
+async def test_a_reminder_already_past_at_creation_is_skipped(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, scheduled_at=at(clock, minutes=30), reminder_minutes=[60, 15])
+        kinds = [(k, m) for k, m, _ in schedule_of(await get_game(alice, game["id"]))]
+    assert kinds == [("reminder", 15), ("start", None), ("complete", None)]
+
+
+async def test_reminder_goes_to_confirmed_players_and_host_only(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    ids = {name: world.user_id(name) for name in ("alice", "bob", "dave", "erin", "grace")}
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        game = await create_game(
+            alice,
+            world,
+            scheduled_at=at(clock, hours=1),
+            reminder_minutes=[15],
+            max_players=3,
+            initial_participants=["@bob", "Reserved", "@dave", "@erin"],
+        )
+    # grace leaves the guild after joining: she gets nothing.
+    async with await login_as(timed_app.base_url, "grace") as grace:
+        assert (await grace.post(f"/api/v1/games/{game['id']}/join")).status_code == 200
+    async with httpx.AsyncClient(base_url=timed_app.base_url) as control:
+        await control.delete(f"/sandbox/api/guilds/{world.guild_id()}/members/{ids['grace']}")
+
+    clock.advance(minutes=45, seconds=1)
+    await run_due_and_settle(timed_app)
+    for _ in range(50):
+        if all([await dms(timed_app, ids[n]) for n in ("alice", "bob", "dave")]):
+            break
+        await asyncio.sleep(0.1)
+    host_dm, bob_dm, dave_dm = [await dms(timed_app, ids[n]) for n in ("alice", "bob", "dave")]
+    assert len(host_dm) == 1 and "You're hosting **Catan night**" in host_dm[0]
+    assert "2/3 players confirmed" not in host_dm[0] and "3/3 players confirmed" in host_dm[0]
+    assert len(bob_dm) == 1 and "You have seat 1 of 3" in bob_dm[0]
+    assert len(dave_dm) == 1 and "You have seat 3 of 3" in dave_dm[0]
+    assert await dms(timed_app, ids["erin"]) == [], "waitlisted players are not reminded by default"
+    assert await dms(timed_app, ids["grace"]) == [], "people who left the server are not reminded"
+
+    await run_due_and_settle(timed_app)  # nothing is sent twice
+    assert len(await dms(timed_app, ids["bob"])) == 1
+
+
+async def test_waitlist_is_reminded_when_the_game_asks(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    erin = world.user_id("erin")
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        await create_game(
+            alice,
+            world,
+            scheduled_at=at(clock, hours=1),
+            reminder_minutes=[10],
+            max_players=1,
+            initial_participants=["@bob", "@erin"],
+            remind_waitlist=True,
+        )
+    clock.advance(minutes=50, seconds=1)
+    await run_due_and_settle(timed_app)
+    for _ in range(50):
+        if await dms(timed_app, erin):
+            break
+        await asyncio.sleep(0.1)
+    assert ["#1 on the waitlist" in text for text in await dms(timed_app, erin)] == [True]
+
+
+async def test_game_starts_and_completes_on_time(timed_app: App, world: World, clock: FakeClock) -> None:
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        game = await create_game(
+            alice, world, scheduled_at=at(clock, hours=1), reminder_minutes=[], duration_minutes=120
+        )
+        clock.advance(hours=1)
+        await timed_app.dispatcher.run_due()
+        assert (await get_game(alice, game["id"]))["status"] == "in_progress"
+    async with await login_as(timed_app.base_url, "bob") as bob:
+        late = await bob.post(f"/api/v1/games/{game['id']}/join")
+    assert late.status_code == 409
+    assert late.json()["message"] == "This game has already started."
+    clock.advance(hours=2)
+    await timed_app.dispatcher.run_due()
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        done = await get_game(alice, game["id"])
+    assert done["status"] == "completed"
+    assert done["schedule"] == []
