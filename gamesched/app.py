@@ -45,6 +45,7 @@ from gamesched.guilds import GuildService
 from gamesched.guilds.api import guild_routes
 from gamesched.http import build_http_app
 from gamesched.notifications import Notifier
+from gamesched.web.build import WebParts, build_web
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +72,7 @@ class App:
     games: GameService
     notifier: Notifier
     live: LiveHub
+    web: WebParts
     http: Litestar
     listen_socket: socket.socket
     sandbox: Any = None
@@ -199,6 +201,8 @@ async def build_app(
         GameJobs(games=games, guilds=guilds, notifier=notifier, clock=clock).register(queue)
         publish_live_updates(bus, live)
         route_handlers.extend([*auth_routes, *guild_routes, *game_routes])
+        web = build_web()
+        route_handlers.extend(web.route_handlers)
         dependencies = {
             "auth": _provide(auth),
             "guilds": _provide(guilds),
@@ -222,6 +226,9 @@ async def build_app(
             metrics=metrics,
             route_handlers=route_handlers,
             dependencies=dependencies,
+            template_config=web.template_config,
+            plugins=web.plugins,
+            error_page=web.error_page,
             secure_cookies=settings.base_url.startswith("https://"),
         )
     except BaseException:
@@ -243,6 +250,7 @@ async def build_app(
         games=games,
         notifier=notifier,
         live=live,
+        web=web,
         http=http,
         listen_socket=sock,
         sandbox=sandbox,
@@ -264,7 +272,11 @@ def asyncpg_dsn(engine: AsyncEngine) -> str:
 
 async def run_app(app: App, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set, then shut down in order: HTTP, Discord, in-flight jobs, pools."""
-    server = _Server(uvicorn.Config(app.http, log_config=None, access_log=False, lifespan="on"))
+    server = _Server(
+        uvicorn.Config(
+            app.http, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10
+        )
+    )
     try:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(server.serve(sockets=[app.listen_socket]), name="http")
@@ -273,6 +285,7 @@ async def run_app(app: App, stop: asyncio.Event) -> None:
             tasks.create_task(_run_discord_when_serving(app, server), name="discord")
             await stop.wait()
             log.info("shutdown_started")
+            app.web.streams.stop()  # open SSE streams would otherwise hold uvicorn's graceful shutdown
             server.should_exit = True
             await app.discord.close()
             await app.dispatcher.stop()

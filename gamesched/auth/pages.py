@@ -1,0 +1,42 @@
+"""Dashboard pages of the login: the "Log in with Discord" page and logging out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Redirect
+
+from gamesched.web import render
+
+from .dependencies import SESSION_COOKIE
+from .service import AuthService, Viewer, safe_next
+
+LOGIN_START = "/api/v1/auth/login"
+
+
+@get("/login", name="login")
+async def login_page(
+    optional_viewer: NamedDependency[Viewer | None],
+    next_path: Annotated[str | None, QueryParameter(name="next")] = None,
+) -> Response[Any]:
+    """Logged in already: go on. Otherwise one button that starts the Discord login."""
+    target = safe_next(next_path)
+    if optional_viewer is not None:
+        return Redirect(target, status_code=303)
+    return render(None, "login.html", login_url=f"{LOGIN_START}?{urlencode({'next': target})}")
+
+
+@post("/logout", status_code=303)
+async def logout_page(request: Request[Any, Any, Any], auth: NamedDependency[AuthService]) -> Redirect:
+    """End the session and show the login page."""
+    await auth.logout(request.cookies.get(SESSION_COOKIE))
+    response = Redirect("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+auth_pages: list[Any] = [login_page, logout_page]

@@ -1,0 +1,188 @@
+"""Scheduling a game: the form (fresh or cloned), a channel's inherited settings, the submit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
+from litestar.response import Redirect, Template
+
+from gamesched.core.errors import Forbidden, Invalid, NotFound
+from gamesched.games.pages.form import (
+    form_context,
+    game_body,
+    mention_errors,
+    values_of,
+)
+from gamesched.games.schemas import GameCreate, GameView
+from gamesched.games.service import GameService
+from gamesched.guilds import GuildService
+from gamesched.web import FormData, Page, render
+
+#: A create form's submission id is remembered this long: a second submit lands on the same game.
+SUBMISSION_TTL = 3600
+
+
+PENDING = b"pending"
+
+
+def _next_future(when: datetime, now: datetime) -> datetime:
+    while when <= now:
+        when += timedelta(days=7)
+    return when
+
+
+async def _clone_values(
+    games: GameService, guilds: GuildService, source_id: str, user_id: int, *, players: bool
+) -> tuple[dict[str, str], dict[str, list[str]], GameView]:
+    """A new game's form filled from an existing one, a week on until it is in the future."""
+    game = await games.get(source_id, user_id)
+    values, lists = values_of(game)
+    values["scheduled_at"] = _next_future(game.scheduled_at, games.clock.now()).isoformat()
+    if players:
+        lines = []
+        for p in game.participants:
+            if p.discord_id is None:
+                lines.append(p.display_name)
+                continue
+            member = await guilds.directory.member(int(game.guild_id), int(p.discord_id))
+            if member is not None:
+                lines.append(f"@{member.username}")
+        values["initial_participants"] = "\n".join(lines)
+    return values, lists, game
+
+
+@get("/games/new")
+async def new_game_page(
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+    guild_id: Annotated[int | None, QueryParameter()] = None,
+    channel_id: Annotated[int | None, QueryParameter()] = None,
+    clone_of: Annotated[str | None, QueryParameter(name="from")] = None,
+    players: FromQuery[bool] = False,
+) -> Template:
+    values: dict[str, str] = {}
+    lists: dict[str, list[str]] = {}
+    source = None
+    if clone_of:
+        values, lists, source = await _clone_values(
+            games, guilds, clone_of, page.viewer.user_id, players=players
+        )
+        guild_id, channel_id = int(source.guild_id), int(source.channel_id)
+    if guild_id is None:
+        hostable = page.host_guilds
+        if len(hostable) != 1:
+            return render(page, "games/pick_guild.html", guilds=hostable)
+        guild_id = hostable[0].id
+    access = await guilds.access(guild_id, page.viewer.user_id)
+    if not access.can_host:
+        raise Forbidden("You are not allowed to host games in this server.")
+    context = await form_context(page, guilds, guild_id, channel_id)
+    values.setdefault("submission", uuid.uuid4().hex)
+    values.setdefault("signup_method", "self_signup")
+    return render(page, "games/new.html", values=values, lists=lists, errors={}, clone_of=source, **context)
+
+
+@get("/games/new/inherited")
+async def inherited_fields(
+    request: Request[Any, Any, Any],
+    page: NamedDependency[Page],
+    guilds: NamedDependency[GuildService],
+    guild_id: FromQuery[int],
+    channel_id: Annotated[int | None, QueryParameter()] = None,
+) -> Template:
+    """htmx: the settings a channel passes on, after the channel select changed (typed values kept)."""
+    await guilds.access(guild_id, page.viewer.user_id)
+    context = await form_context(page, guilds, guild_id, channel_id)
+    values = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+    return render(page, "games/_inherited.html", values=values, errors={}, **context)
+
+
+async def _claim_submission(cache: Any, key: str) -> str | None:
+    """None: go ahead and create. Otherwise the id of the game an identical earlier submit created."""
+    for _ in range(50):
+        seen = await cache.get(key)
+        if seen is None:
+            await cache.set(key, PENDING, ttl_seconds=SUBMISSION_TTL)
+            return None
+        if seen != PENDING:
+            return str(seen.decode())
+        await asyncio.sleep(0.1)  # the first submit is still creating it
+    return None
+
+
+@post("/games/new", status_code=303)
+async def create_game(
+    request: Request[Any, Any, Any],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Response[Any]:
+    form = FormData.of(await request.form())
+    guild_raw = form.values.get("guild_id", "")
+    if not guild_raw.isdigit():
+        raise NotFound("That server does not exist, or you are not a member of it.")
+    guild_id = int(guild_raw)
+    body = {
+        **game_body(form),
+        "guild_id": guild_raw,
+        "initial_participants": form.lines("initial_participants"),
+    }
+    if host := form.text("host"):
+        body["host_id"] = await _host_id(guilds, form, guild_id, host)
+    invalid: list[dict[str, Any]] = []
+    cache = request.app.state.cache
+    key = f"web:submission:{page.viewer.user_id}:{form.values.get('submission', '')[:64]}"
+    if form.ok:
+        try:
+            data = msgspec.convert(body, GameCreate)
+            if existing := await _claim_submission(cache, key):
+                return Redirect(f"/games/{existing}", status_code=303)
+            try:
+                game = await games.create(page.viewer.user_id, data)
+            except BaseException:
+                await cache.delete(key)
+                raise
+            await cache.set(key, game.id.encode(), ttl_seconds=SUBMISSION_TTL)
+            return Redirect(f"/games/{game.id}", status_code=303)
+        except Invalid as error:
+            if error.code == "invalid_mentions":
+                invalid = mention_errors(form, error, "initial_participants")
+            else:
+                form.fail(error)
+        except msgspec.ValidationError as error:
+            form.fail(error)
+    channel = int(body["channel_id"]) if str(body["channel_id"]).isdigit() else None
+    context = await form_context(page, guilds, guild_id, channel)
+    return render(
+        page,
+        "games/new.html",
+        status_code=422,
+        values=form.values,
+        lists=form.lists,
+        errors=form.errors,
+        invalid_mentions=invalid,
+        **context,
+    )
+
+
+async def _host_id(guilds: GuildService, form: FormData, guild_id: int, text: str) -> str | None:
+    """A manager may name another host ("@name")."""
+    resolution = await guilds.resolve_mentions(
+        guild_id, [text if text.startswith(("@", "<@")) else f"@{text}"]
+    )
+    if resolution.invalid:
+        form.errors["host"] = resolution.invalid[0].reason
+        return None
+    user_id = resolution.entries[0].user_id if resolution.entries else None
+    return None if user_id is None else str(user_id)
+
+
+routes: list[Any] = [new_game_page, inherited_fields, create_game]

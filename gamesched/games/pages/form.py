@@ -1,0 +1,158 @@
+"""What the create and edit forms share: choices, inherited settings, reading the fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.response import Template
+
+from gamesched.core.errors import Forbidden, Invalid
+from gamesched.games.schemas import GameView
+from gamesched.games.service import GameService
+from gamesched.guilds import GuildService
+from gamesched.web import FormData, Page, names_for, render
+
+SIGNUP_METHODS = {
+    "self_signup": "Anyone can join",
+    "host_selected": "Host picks the players",
+    "host_selected_with_waitlist": "Players queue, host picks",
+    "role_based": "Priority roles get seats first",
+}
+ROLE_LISTS = ("player_role_ids", "priority_role_ids", "notify_role_ids")
+
+
+async def form_context(
+    page: Page, guilds: GuildService, guild_id: int, channel_id: int | None, game: GameView | None = None
+) -> dict[str, Any]:
+    """Channels to post in, roles to pick, and the inherited settings shown as placeholders."""
+    channels = [c for c in await guilds.list_channels(guild_id) if c.announceable and c.is_active]
+    if game is not None and all(str(c.id) != game.channel_id for c in channels):
+        channels = [
+            c for c in await guilds.list_channels(guild_id) if str(c.id) == game.channel_id
+        ] + channels
+    chosen = (
+        channel_id if any(c.id == channel_id for c in channels) else (channels[0].id if channels else None)
+    )
+    inherited = None
+    if chosen is not None:
+        try:
+            inherited = await guilds.effective_settings(guild_id, chosen)
+        except Invalid:
+            inherited = None  # a game's channel closed since: still editable, nothing to inherit shown
+    info = guilds.directory.guild(guild_id)
+    roles = (
+        [
+            {"id": str(r.id), "name": r.name}
+            for r in sorted(info.roles.values(), key=lambda r: -r.position)
+            if r.id != guild_id
+        ]
+        if info
+        else []
+    )
+    page.guild_id = guild_id
+    return {
+        "guild": page.guild(guild_id),
+        "channels": channels,
+        "channel_id": chosen,
+        "inherited": inherited,
+        "roles": roles,
+        "methods": SIGNUP_METHODS,
+        "names": names_for(guilds, guild_id),
+    }
+
+
+def game_body(form: FormData) -> dict[str, Any]:
+    """The fields create and edit share, read and checked with sentences for people."""
+    body: dict[str, Any] = {
+        "title": form.text("title", max_length=200, required="Give the game a title."),
+        "description": form.text("description", max_length=2000),
+        "scheduled_at": form.aware_datetime("scheduled_at", required="Pick a date and time."),
+        "duration_minutes": form.optional_int("duration_minutes", 1, 1440, "Duration (minutes)"),
+        "max_players": form.optional_int("max_players", 1, 100, "Max players"),
+        "reminder_minutes": form.int_list("reminder_minutes", 1, 10080, "Reminders"),
+        "signup_instructions": form.text("signup_instructions", max_length=1000) or None,
+        "location": form.text("location", max_length=500),
+        "signup_method": form.values.get("signup_method") or "self_signup",
+        "channel_id": form.values.get("channel_id", ""),
+    }
+    if body["signup_method"] not in SIGNUP_METHODS:
+        form.errors["signup_method"] = "Pick how players sign up."
+    body["remind_waitlist"] = form.values.get("remind_waitlist") == "on"
+    for name in ROLE_LISTS:
+        body[name] = form.ids(name)
+    body["player_role_ids"] = body["player_role_ids"] or None
+    if body["signup_method"] != "role_based":
+        body["priority_role_ids"] = []
+    if not body["channel_id"].isdigit():
+        form.errors["channel_id"] = "Pick a channel to announce the game in."
+    return body
+
+
+def mention_errors(form: FormData, error: Invalid, field: str) -> list[dict[str, Any]]:
+    form.errors[field] = error.message
+    return list(error.extra.get("invalid_mentions", []))
+
+
+def values_of(game: GameView) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """A game's form fields; inherited settings stay empty so they keep inheriting."""
+    own = {name for name, source in game.settings_sources.items() if source == "game"}
+    values = {
+        "title": game.title,
+        "description": game.description,
+        "scheduled_at": game.scheduled_at.isoformat(),
+        "duration_minutes": "" if game.duration_minutes is None else str(game.duration_minutes),
+        "location": game.location,
+        "signup_method": game.signup_method,
+        "channel_id": game.channel_id,
+        "max_players": str(game.max_players) if "max_players" in own else "",
+        "reminder_minutes": ", ".join(map(str, game.reminder_minutes)) if "reminder_minutes" in own else "",
+        "signup_instructions": game.signup_instructions if "signup_instructions" in own else "",
+        "version": str(game.version),
+        "remind_waitlist": "on" if game.remind_waitlist else "",
+    }
+    lists = {
+        "player_role_ids": list(game.player_role_ids) if "player_role_ids" in own else [],
+        "priority_role_ids": list(game.priority_role_ids),
+        "notify_role_ids": list(game.notify_role_ids),
+    }
+    return values, lists
+
+
+async def managed_game(games: GameService, game_id: str, user_id: int) -> GameView:
+    game = await games.get(game_id, user_id)
+    if not game.can_manage:
+        raise Forbidden("Only the host or a bot manager can edit this game.")
+    return game
+
+
+async def edit_page(
+    page: Page,
+    guilds: GuildService,
+    game: GameView,
+    *,
+    form: FormData | None = None,
+    roster_errors: dict[str, str] | None = None,
+    invalid: list[dict[str, Any]] | None = None,
+    entry: str = "",
+) -> Template:
+    values, lists = values_of(game)
+    if form is not None:
+        values, lists = form.values, form.lists
+    channel = (
+        int(values["channel_id"]) if str(values.get("channel_id", "")).isdigit() else int(game.channel_id)
+    )
+    context = await form_context(page, guilds, int(game.guild_id), channel, game)
+    failed = bool((form and form.errors) or roster_errors)
+    return render(
+        page,
+        "games/edit.html",
+        status_code=422 if failed else 200,
+        game=game,
+        values=values,
+        lists=lists,
+        errors=form.errors if form else {},
+        roster_errors=roster_errors or {},
+        invalid_mentions=invalid or [],
+        entry=entry,
+        **context,
+    )

@@ -1,0 +1,122 @@
+"""One game: its page, the live part htmx refreshes, the event stream, join / leave, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, ServerSentEvent, Template
+
+from gamesched.auth import Viewer
+from gamesched.core.errors import Conflict
+from gamesched.core.live import LiveHub
+from gamesched.games.pages.form import (
+    managed_game,
+)
+from gamesched.games.schemas import GameView
+from gamesched.games.service import GameService
+from gamesched.guilds import GuildService
+from gamesched.web import LiveStreams, Page, is_htmx, names_for, render
+
+
+def game_page(page: Page, guilds: GuildService, game: GameView, template: str, **context: Any) -> Template:
+    page.guild_id = int(game.guild_id)
+    return render(page, template, game=game, names=names_for(guilds, int(game.guild_id)), **context)
+
+
+@get("/games/{game_id:str}")
+async def game_detail(
+    game_id: FromPath[str],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Template:
+    game = await games.get(game_id, page.viewer.user_id)
+    return game_page(page, guilds, game, "games/detail.html")
+
+
+@get("/games/{game_id:str}/panel")
+async def game_panel(
+    game_id: FromPath[str],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Template:
+    """The game's live part (details, roster, actions), re-fetched by htmx when the game changes."""
+    game = await games.get(game_id, page.viewer.user_id)
+    return game_page(page, guilds, game, "games/_panel.html")
+
+
+@get("/games/{game_id:str}/live")
+async def game_live(
+    game_id: FromPath[str],
+    viewer: NamedDependency[Viewer],
+    games: NamedDependency[GameService],
+    live: NamedDependency[LiveHub],
+    streams: NamedDependency[LiveStreams],
+) -> ServerSentEvent:
+    """Server-Sent Events: "changed" whenever the game or its roster changes (web, Discord or timers)."""
+    game = await games.get(game_id, viewer.user_id)
+    return streams.response(live, f"game:{game.id}")
+
+
+async def _after_roster_action(
+    request: Request[Any, Any, Any], page: Page, guilds: GuildService, game: GameView, **context: Any
+) -> Response[Any]:
+    if is_htmx(request):
+        return game_page(page, guilds, game, "games/_panel.html", **context)
+    return Redirect(f"/games/{game.id}", status_code=303)
+
+
+@post("/games/{game_id:str}/join", status_code=303)
+async def join_game(
+    request: Request[Any, Any, Any],
+    game_id: FromPath[str],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Response[Any]:
+    game = await games.join(game_id, page.viewer.user_id)
+    return await _after_roster_action(request, page, guilds, game)
+
+
+@post("/games/{game_id:str}/leave", status_code=303)
+async def leave_game(
+    request: Request[Any, Any, Any],
+    game_id: FromPath[str],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Response[Any]:
+    try:
+        game = await games.leave(game_id, page.viewer.user_id)
+    except Conflict as error:
+        if error.code != "not_a_participant":
+            raise
+        game = await games.get(game_id, page.viewer.user_id)  # a second click: already gone
+    return await _after_roster_action(request, page, guilds, game)
+
+
+@get("/games/{game_id:str}/cancel")
+async def cancel_game_page(
+    game_id: FromPath[str],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Template:
+    game = await managed_game(games, game_id, page.viewer.user_id)
+    return game_page(page, guilds, game, "games/cancel.html")
+
+
+@post("/games/{game_id:str}/cancel", status_code=303)
+async def cancel_game(
+    game_id: FromPath[str], page: NamedDependency[Page], games: NamedDependency[GameService]
+) -> Redirect:
+    """Cancelling twice is harmless: the service treats it as done."""
+    game = await games.cancel(game_id, page.viewer.user_id)
+    return Redirect(f"/games/{game.id}", status_code=303)
+
+
+routes: list[Any] = [game_detail, game_panel, game_live, join_game, leave_game, cancel_game_page, cancel_game]

@@ -1,0 +1,245 @@
+"""Dashboard pages of the guilds module: server settings and channel settings (managers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from gamesched.core.errors import DomainError, Forbidden, NotFound
+from gamesched.web import FormData, Page, names_for, render
+
+from .models import ANNOUNCEABLE_CHANNEL_TYPES, Channel
+from .permissions import GuildAccess
+from .schemas import ChannelSettingsPatch, GuildSettingsPatch, changes_of
+from .service import GUILD_NOT_FOUND, GuildService
+from .settings import DEFAULTS, resolve_settings
+
+NOT_A_MANAGER = "Only bot managers can change this server's settings."
+NOT_A_CHANNEL_MANAGER = "You need Manage Channels (or to be a bot manager) to change channel settings."
+ROLE_FIELDS = ("manager_role_ids", "host_role_ids", "player_role_ids")
+
+
+async def _manager(guilds: GuildService, page: Page, guild_id: int, *, channels: bool = False) -> GuildAccess:
+    access = await guilds.access(guild_id, page.viewer.user_id)
+    page.guild_id = guild_id
+    if channels and not access.can_manage_channels:
+        raise Forbidden(NOT_A_CHANNEL_MANAGER)
+    if not channels and not access.is_manager:
+        raise Forbidden(NOT_A_MANAGER)
+    return access
+
+
+def _roles(guilds: GuildService, guild_id: int) -> list[dict[str, Any]]:
+    info = guilds.directory.guild(guild_id)
+    if info is None:
+        raise NotFound(GUILD_NOT_FOUND)
+    return [
+        {"id": str(r.id), "name": r.name}
+        for r in sorted(info.roles.values(), key=lambda r: -r.position)
+        if r.id != info.id
+    ]
+
+
+def _category(channel: Channel, names: dict[int, str]) -> str | None:
+    return channel.category or names.get(channel.parent_id or 0)
+
+
+async def _guild_page(
+    guilds: GuildService, page: Page, guild_id: int, form: FormData | None = None, *, saved: bool = False
+) -> Template:
+    record = await guilds.get_guild(guild_id)
+    channels = await guilds.list_channels(guild_id)
+    names = {c.id: c.name for c in channels}
+    guild_settings = record.settings()
+    rows = [
+        {
+            "channel": c,
+            "category": _category(c, names),
+            "effective": resolve_settings(guild=guild_settings, channel=c.settings()),
+        }
+        for c in channels
+        if c.type in ANNOUNCEABLE_CHANNEL_TYPES
+    ]
+    values = form.values if form else _guild_values(record)
+    lists = form.lists if form else {f: [str(r) for r in getattr(record, f) or []] for f in ROLE_FIELDS}
+    return render(
+        page,
+        "guilds/settings.html",
+        status_code=422 if form and form.errors else 200,
+        guild=page.current_guild,
+        record=record,
+        effective=resolve_settings(guild=guild_settings),
+        defaults=DEFAULTS,
+        roles=_roles(guilds, guild_id),
+        channels=rows,
+        values=values,
+        lists=lists,
+        errors=form.errors if form else {},
+        saved=saved,
+        names=names_for(guilds, guild_id),
+    )
+
+
+def _guild_values(record: Any) -> dict[str, str]:
+    return {
+        "max_players": "" if record.max_players is None else str(record.max_players),
+        "reminder_minutes": ", ".join(str(m) for m in record.reminder_minutes or []),
+        "signup_instructions": record.signup_instructions or "",
+    }
+
+
+@get("/guilds/{guild_id:int}/settings")
+async def guild_settings_page(
+    guild_id: FromPath[int],
+    page: NamedDependency[Page],
+    guilds: NamedDependency[GuildService],
+    saved: FromQuery[bool] = False,
+) -> Template:
+    await _manager(guilds, page, guild_id)
+    return await _guild_page(guilds, page, guild_id, saved=saved)
+
+
+@post("/guilds/{guild_id:int}/settings", status_code=303)
+async def save_guild_settings(
+    request: Request[Any, Any, Any],
+    guild_id: FromPath[int],
+    page: NamedDependency[Page],
+    guilds: NamedDependency[GuildService],
+) -> Response[Any]:
+    access = await _manager(guilds, page, guild_id)
+    form = FormData.of(await request.form())
+    body: dict[str, Any] = {
+        "max_players": form.optional_int("max_players", 1, 100, "Max players"),
+        "reminder_minutes": form.int_list("reminder_minutes", 1, 10080, "Reminders"),
+        "signup_instructions": form.text("signup_instructions", max_length=1000) or None,
+        "manager_role_ids": form.ids("manager_role_ids"),
+        "host_role_ids": form.ids("host_role_ids"),
+        "player_role_ids": form.ids("player_role_ids") or None,
+    }
+    if form.ok:
+        try:
+            patch = msgspec.convert(body, GuildSettingsPatch)
+            await guilds.update_guild_settings(access, changes_of(patch))
+        except (DomainError, msgspec.ValidationError) as error:
+            if isinstance(error, Forbidden):
+                raise
+            form.fail(error)
+    if not form.ok:
+        return await _guild_page(guilds, page, guild_id, form)
+    return Redirect(f"/guilds/{guild_id}/settings?saved=true", status_code=303)
+
+
+# --- channel settings ---------------------------------------------------------------------------
+
+
+async def _channel(guilds: GuildService, guild_id: int, channel_id: int) -> Channel:
+    for channel in await guilds.list_channels(guild_id, include_absent=True):
+        if channel.id == channel_id and channel.type in ANNOUNCEABLE_CHANNEL_TYPES:
+            return channel
+    raise NotFound("That channel does not exist in this server.")
+
+
+def _channel_values(channel: Channel) -> tuple[dict[str, str], dict[str, list[str]]]:
+    values = {
+        "is_active": "on" if channel.is_active else "",
+        "category": channel.category or "",
+        "max_players": "" if channel.max_players is None else str(channel.max_players),
+        "reminder_minutes": ", ".join(str(m) for m in channel.reminder_minutes or []),
+        "signup_instructions": channel.signup_instructions or "",
+    }
+    lists: dict[str, list[str]] = {}
+    for name in ("host_role_ids", "player_role_ids"):
+        ids = getattr(channel, name)
+        values[f"{name}_mode"] = "inherit" if ids is None else "set"
+        lists[name] = [str(r) for r in ids or []]
+    return values, lists
+
+
+async def _channel_page(
+    guilds: GuildService,
+    page: Page,
+    guild_id: FromPath[int],
+    channel: Channel,
+    form: FormData | None = None,
+    *,
+    saved: bool = False,
+) -> Template:
+    record = await guilds.get_guild(guild_id)
+    values, lists = _channel_values(channel)
+    if form is not None:
+        values, lists = form.values, form.lists
+    return render(
+        page,
+        "guilds/channel_settings.html",
+        status_code=422 if form and form.errors else 200,
+        guild=page.current_guild,
+        channel=channel,
+        server=resolve_settings(guild=record.settings()),
+        effective=resolve_settings(guild=record.settings(), channel=channel.settings()),
+        roles=_roles(guilds, guild_id),
+        values=values,
+        lists=lists,
+        errors=form.errors if form else {},
+        saved=saved,
+        names=names_for(guilds, guild_id),
+    )
+
+
+@get("/guilds/{guild_id:int}/channels/{channel_id:int}/settings")
+async def channel_settings_page(
+    guild_id: FromPath[int],
+    channel_id: FromPath[int],
+    page: NamedDependency[Page],
+    guilds: NamedDependency[GuildService],
+    saved: FromQuery[bool] = False,
+) -> Template:
+    await _manager(guilds, page, guild_id, channels=True)
+    return await _channel_page(
+        guilds, page, guild_id, await _channel(guilds, guild_id, channel_id), saved=saved
+    )
+
+
+@post("/guilds/{guild_id:int}/channels/{channel_id:int}/settings", status_code=303)
+async def save_channel_settings(
+    request: Request[Any, Any, Any],
+    guild_id: FromPath[int],
+    channel_id: FromPath[int],
+    page: NamedDependency[Page],
+    guilds: NamedDependency[GuildService],
+) -> Response[Any]:
+    access = await _manager(guilds, page, guild_id, channels=True)
+    channel = await _channel(guilds, guild_id, channel_id)
+    form = FormData.of(await request.form())
+    body: dict[str, Any] = {
+        "is_active": form.values.get("is_active") == "on",
+        "category": form.text("category", max_length=100) or None,
+        "max_players": form.optional_int("max_players", 1, 100, "Max players"),
+        "reminder_minutes": form.int_list("reminder_minutes", 1, 10080, "Reminders"),
+        "signup_instructions": form.text("signup_instructions", max_length=1000) or None,
+    }
+    for name in ("host_role_ids", "player_role_ids"):
+        body[name] = form.ids(name) if form.values.get(f"{name}_mode") == "set" else None
+    if form.ok:
+        try:
+            patch = msgspec.convert(body, ChannelSettingsPatch)
+            await guilds.update_channel_settings(access, channel_id, changes_of(patch))
+        except (DomainError, msgspec.ValidationError) as error:
+            if isinstance(error, Forbidden):
+                raise
+            form.fail(error)
+    if not form.ok:
+        return await _channel_page(guilds, page, guild_id, channel, form)
+    return Redirect(f"/guilds/{guild_id}/channels/{channel_id}/settings?saved=true", status_code=303)
+
+
+guild_pages: list[Any] = [
+    guild_settings_page,
+    save_guild_settings,
+    channel_settings_page,
+    save_channel_settings,
+]

@@ -1,0 +1,82 @@
+"""Everything the composition root needs to serve the dashboard, built in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Router
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.plugins import PluginProtocol
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from gamesched.auth.pages import auth_pages
+from gamesched.games.pages import game_pages
+from gamesched.guilds.pages import guild_pages
+
+from .context import provide_page
+from .errors import error_page
+from .live import LiveStreams
+from .markup import FILTERS
+
+#: web/ at the top of the repository: templates/ and static/.
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+STATIC_PATH = "/static"
+STATIC_MAX_AGE = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class WebParts:
+    """Hand these to ``build_http_app``; call ``streams.stop()`` before the server shuts down."""
+
+    route_handlers: list[Any]
+    template_config: TemplateConfig[JinjaTemplateEngine]
+    plugins: list[PluginProtocol]
+    error_page: Any
+    streams: LiveStreams
+
+
+def create_environment(web_dir: Path = WEB_DIR) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(web_dir / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    env.globals["static"] = lambda path: f"{STATIC_PATH}/{path}"
+    return env
+
+
+def build_web(*, web_dir: Path = WEB_DIR) -> WebParts:
+    """Page routes, static files, templates, the htmx plugin and the HTML error page."""
+    streams = LiveStreams()
+    pages = Router(
+        path="/",
+        route_handlers=[*auth_pages, *game_pages, *guild_pages],
+        dependencies={
+            "page": Provide(provide_page),
+            "streams": Provide(lambda: streams, use_cache=True, sync_to_thread=False),
+        },
+        include_in_schema=False,
+    )
+    static = create_static_files_router(
+        path=STATIC_PATH,
+        directories=[web_dir / "static"],
+        cache_control=CacheControlHeader(max_age=STATIC_MAX_AGE),
+        include_in_schema=False,
+    )
+    environment = create_environment(web_dir)
+    return WebParts(
+        route_handlers=[pages, static],
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
+        plugins=[HTMXPlugin()],
+        error_page=error_page,
+        streams=streams,
+    )

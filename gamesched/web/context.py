@@ -1,0 +1,97 @@
+"""What every dashboard page knows: who is looking, their servers (for the switcher), and how to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.response import Template
+
+from gamesched.auth import Viewer
+from gamesched.guilds import GuildService
+
+from .markup import Names
+
+PAGE_STATE_KEY = "dashboard_page"
+
+
+@dataclass(frozen=True, slots=True)
+class GuildLink:
+    """A server in the switcher, with what the viewer may do there."""
+
+    id: int
+    name: str
+    icon_url: str | None
+    is_manager: bool
+    can_host: bool
+    can_manage_channels: bool
+
+
+@dataclass(slots=True)
+class Page:
+    """The header's data: the viewer and their servers; ``guild_id`` marks the server being looked at."""
+
+    viewer: Viewer
+    guilds: list[GuildLink]
+    path: str
+    guild_id: int | None = None
+    names: Names = field(default_factory=Names)
+
+    def guild(self, guild_id: int | str | None) -> GuildLink | None:
+        if guild_id is None:
+            return None
+        return next((g for g in self.guilds if g.id == int(guild_id)), None)
+
+    @property
+    def current_guild(self) -> GuildLink | None:
+        return self.guild(self.guild_id)
+
+    @property
+    def host_guilds(self) -> list[GuildLink]:
+        return [g for g in self.guilds if g.can_host]
+
+
+async def provide_page(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer], guilds: NamedDependency[GuildService]
+) -> Page:
+    """The page context of a logged-in person (``viewer`` answers 401 → the login page otherwise)."""
+    shared = await guilds.guilds_for_user(viewer.user_id)
+    page = Page(
+        viewer=viewer,
+        guilds=[
+            GuildLink(
+                id=info.id,
+                name=info.name,
+                icon_url=info.icon_url,
+                is_manager=access.is_manager,
+                can_host=access.can_host,
+                can_manage_channels=access.can_manage_channels,
+            )
+            for info, access in shared
+        ],
+        path=request.url.path,
+    )
+    request.state[PAGE_STATE_KEY] = page  # the error page shows the same header
+    return page
+
+
+def names_for(guilds: GuildService, guild_id: int) -> Names:
+    """Channel and role names of a guild, from the bot's view of it."""
+    info = guilds.directory.guild(guild_id)
+    if info is None:
+        return Names()
+    return Names(
+        channels={c.id: c.name for c in info.channels.values()},
+        roles={r.id: r.name for r in info.roles.values()},
+    )
+
+
+def render(page: Page | None, template: str, *, status_code: int = 200, **context: Any) -> Template:
+    """A full page (or an htmx fragment) with the header's context."""
+    return Template(template_name=template, context={"page": page, **context}, status_code=status_code)
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"

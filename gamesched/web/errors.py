@@ -1,0 +1,53 @@
+"""Friendly error pages for browsers: a sentence and a way back, never a stack trace."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from litestar import Request, Response
+from litestar.response import Redirect
+
+from .context import PAGE_STATE_KEY, is_htmx, render
+
+TITLES = {
+    400: "That did not work",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "That did not work",
+    422: "Please check that",
+    429: "Slow down",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+CSRF_MESSAGE = "This form has expired. Reload the page and try again."
+
+
+def login_url(request: Request[Any, Any, Any]) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET" or is_htmx(request):
+        # Back to the page the person was on, not to the form endpoint or fragment that asked.
+        current = urlsplit(request.headers.get("hx-current-url") or request.headers.get("referer") or "/")
+        target = (current.path or "/") + (f"?{current.query}" if current.query else "")
+    return "/login?" + urlencode({"next": target})
+
+
+def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    """401 goes to the login page; every other error is a page in the dashboard's layout."""
+    if status == 401:
+        url = login_url(request)
+        if is_htmx(request):
+            return Response(None, status_code=200, headers={"HX-Redirect": url})
+        return Redirect(url, status_code=303)
+    if status == 403 and "CSRF" in message:
+        message = CSRF_MESSAGE
+    page = request.state.get(PAGE_STATE_KEY)
+    return render(
+        page,
+        "error.html",
+        status_code=status,
+        status=status,
+        title=TITLES.get(status, "That did not work"),
+        message=message,
+    )

@@ -1,0 +1,111 @@
+"""Jinja filters of the dashboard: local times, Discord markup, avatars, durations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from markupsafe import Markup, escape
+
+#: How a time is shown before the browser converts it to local time (and if scripts are off).
+UTC_FORMATS = {
+    "full": "%a %d %b %Y, %H:%M UTC",
+    "date": "%a %d %b %Y",
+    "time": "%H:%M UTC",
+    "short": "%d %b, %H:%M UTC",
+}
+_MENTION = re.compile(r"&lt;(#|@&amp;|@!?)(\d{1,21})&gt;")
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Channel, role and member names of one guild, for turning ``<#id>`` into ``#name``."""
+
+    channels: Mapping[int, str] = field(default_factory=dict)
+    roles: Mapping[int, str] = field(default_factory=dict)
+    members: Mapping[int, str] = field(default_factory=dict)
+
+
+def local_time(value: datetime | None, style: str = "full") -> Markup:
+    """A ``<time>`` the browser rewrites in the reader's time zone (static/app.js); UTC until then."""
+    if value is None:
+        return Markup("")
+    utc = value.astimezone(UTC)
+    iso = utc.isoformat().replace("+00:00", "Z")
+    text = utc.strftime(UTC_FORMATS.get(style, UTC_FORMATS["full"]))
+    return Markup('<time datetime="{}" data-style="{}">{}</time>').format(iso, style, text)
+
+
+def iso_utc(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def discord_markup(text: str | None, names: Names | None = None) -> Markup:
+    """Escape ``text`` and show Discord mentions (``<#id>``, ``<@id>``, ``<@&id>``) as readable names."""
+    if not text:
+        return Markup("")
+    names = names or Names()
+
+    def replace(match: re.Match[str]) -> str:
+        kind, raw_id = match.group(1), int(match.group(2))
+        if kind == "#":
+            label = "#" + names.channels.get(raw_id, "unknown-channel")
+        elif kind == "@&amp;":
+            label = "@" + names.roles.get(raw_id, "unknown-role")
+        else:
+            label = "@" + names.members.get(raw_id, "unknown-user")
+        return f'<span class="mention">{escape(label)}</span>'
+
+    return Markup(_MENTION.sub(replace, str(escape(text))))
+
+
+def calendar_dates(start: datetime, minutes: int | None = None) -> str:
+    """Google Calendar's ``dates`` parameter: start/end in UTC basic format (an hour when no duration)."""
+    begin = start.astimezone(UTC)
+    end = begin + timedelta(minutes=minutes or 60)
+    return f"{begin:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}"
+
+
+def initials(name: str | None) -> str:
+    """One or two letters for an avatar without a picture."""
+    words = [w for w in re.split(r"[\s_.\-]+", name or "") if w]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:1].upper()
+    return (words[0][:1] + words[-1][:1]).upper()
+
+
+def avatar_hue(key: object) -> int:
+    """A stable colour per person, so initials avatars are told apart at a glance."""
+    digits = sum(ord(ch) * (i + 1) for i, ch in enumerate(str(key)))
+    return (digits * 47) % 360
+
+
+def duration(minutes: int | None) -> str:
+    if not minutes:
+        return ""
+    hours, rest = divmod(int(minutes), 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+FILTERS = {
+    "local_time": local_time,
+    "iso_utc": iso_utc,
+    "calendar_dates": calendar_dates,
+    "discord": discord_markup,
+    "initials": initials,
+    "avatar_hue": avatar_hue,
+    "duration": duration,
+    "plural": plural,
+}

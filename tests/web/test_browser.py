@@ -1,0 +1,177 @@
+"""The dashboard in a real Chromium against the sandbox: log in, schedule, live roster, edit, cancel, phone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from gamesched.app import App
+from gamesched.games import GameScheduled
+from tests.login import login_as
+from tests.web.conftest import browser_login, screenshot
+from tests.world import World
+
+pytestmark = pytest.mark.browser
+
+NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+async def announcement(
+    app: App, channel_id: int, title: str, *, within: float = 10.0
+) -> dict[str, Any] | None:
+    """The bot's message for a game in the sandbox channel, or None when no announcement handler exists."""
+    if not [kind for kind in app.bus.subscribers(GameScheduled) if "announce" in kind]:
+        return None  # TODO(bot issue): announcements are not wired yet
+    async with httpx.AsyncClient(base_url=app.base_url) as sandbox:
+        for _ in range(int(within / 0.1)):
+            messages = (await sandbox.get(f"/sandbox/api/channels/{channel_id}/messages")).json()
+            for message in messages:
+                if any(title in (embed.get("title") or "") for embed in message["embeds"]):
+                    return dict(message)
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"no announcement of {title!r} in the channel")
+
+
+async def join_as(
+    app: App, world: World, username: str, game_id: str, message: dict[str, Any] | None
+) -> None:
+    """A member joins from Discord (the announcement's button) or, until it exists, from the web API."""
+    if message is not None:
+        button = next(
+            c for row in message["components"] for c in row["components"] if "join" in c.get("custom_id", "")
+        )
+        async with httpx.AsyncClient(base_url=app.base_url) as sandbox:
+            clicked = await sandbox.post(
+                "/sandbox/api/interactions",
+                json={
+                    "type": "component",
+                    "user_id": str(world.user_id(username)),
+                    "channel_id": str(message.get("channel_id") or world.channel_id("board-games")),
+                    "message_id": message["id"],
+                    "custom_id": button["custom_id"],
+                },
+            )
+            assert clicked.status_code == 200, clicked.text
+        return
+    async with await login_as(app.base_url, username) as member:
+        assert (await member.post(f"/api/v1/games/{game_id}/join")).status_code == 200
+
+
+async def test_host_schedules_fixes_a_mention_watches_a_join_live_edits_and_cancels(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    async with await login_as(web_app.base_url, "alice") as api:
+        rpg_settings = f"/api/v1/guilds/{world.guild_id()}/channels/{world.channel_id('rpg')}/settings"
+        assert (await api.patch(rpg_settings, json={"max_players": 4})).status_code == 200
+    page = await new_page(timezone="Europe/Berlin")
+    await browser_login(page, "alice")
+    await screenshot(page, "my-games")
+    await page.get_by_role("link", name="New game").first.click()
+
+    await page.get_by_label("Title").fill("Gloomhaven: scenario 12")
+    await page.get_by_label("Channel").select_option(label="#rpg")
+    await page.get_by_text("Inherited: 4 (from #rpg)").wait_for()  # htmx swapped the inherited fields
+    await page.get_by_label("Channel").select_option(label="#board-games")
+    await page.get_by_text("Inherited: 10 (built-in default)").wait_for()
+    await page.get_by_label("Date and time").fill("2031-01-10T19:00")
+    await page.get_by_label("Duration (minutes)").fill("180")
+    await page.get_by_label("Where").fill(f"<#{world.channel_id('rpg')}>")
+    await page.get_by_label("Players to add now").fill("@carol\n@bo\nReserved")
+    await page.get_by_role("button", name="Schedule game").click()
+
+    problem = page.locator(".mention-problems li")
+    await problem.get_by_text("No member of this server is called @bo").wait_for()
+    assert await page.locator("#initial_participants-error").is_visible()
+    assert await page.get_by_label("Title").input_value() == "Gloomhaven: scenario 12"
+    assert await page.get_by_label("Date and time").input_value() == "2031-01-10T19:00"
+    await screenshot(page, "create-invalid-mention")
+    await problem.get_by_role("button", name="@bob").click()
+    assert await page.get_by_label("Players to add now").input_value() == "@carol\n@bob\nReserved"
+    await page.get_by_role("button", name="Schedule game").click()
+
+    await page.wait_for_url("**/games/*")
+    game_id = page.url.rsplit("/", 1)[1]
+    roster = page.locator("#confirmed")
+    for name in ("Carol Chen", "Bobby", "Reserved"):
+        await roster.get_by_text(name, exact=True).wait_for()
+    await page.get_by_text("#rpg").wait_for()  # <#id> shown as the channel's name
+    async with await login_as(web_app.base_url, "alice") as api:
+        game = (await api.get(f"/api/v1/games/{game_id}")).json()
+    assert game["scheduled_at"] == "2031-01-10T18:00:00Z"  # 19:00 in Berlin is 18:00 UTC in winter
+
+    message = await announcement(web_app, world.channel_id("board-games"), "Gloomhaven: scenario 12")
+    await page.evaluate("window.notReloaded = true")
+    await join_as(web_app, world, "dave", game_id, message)
+    await roster.get_by_text("Dave Dunn", exact=True).wait_for()
+    assert await page.evaluate("window.notReloaded === true")
+    assert await page.locator("#player-count").inner_text() == "4/10"
+    await screenshot(page, "game-detail")
+
+    await page.get_by_role("link", name="Edit game & roster").click()
+    await page.get_by_label("Date and time").fill("2031-01-11T20:30")
+    await screenshot(page, "edit")
+    await page.get_by_role("button", name="Save changes").click()
+    await page.wait_for_url(f"**/games/{game_id}")
+    when = await page.locator(".facts time").first.inner_text()
+    assert "11 Jan 2031" in when and "20:30" in when, when
+
+    await page.get_by_role("link", name="Cancel game").click()
+    await screenshot(page, "cancel-confirm")
+    await page.get_by_role("button", name="Yes, cancel the game").click()
+    await page.get_by_text("This game was cancelled.").wait_for()
+    async with await login_as(web_app.base_url, "alice") as api:
+        game = (await api.get(f"/api/v1/games/{game_id}")).json()
+    assert game["status"] == "cancelled" and game["scheduled_at"] == "2031-01-11T19:30:00Z"
+
+
+async def test_phone_layout_never_scrolls_sideways_and_settings_are_for_managers(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    gid = world.guild_id()
+    async with await login_as(web_app.base_url, "alice") as alice:
+        created = await alice.post(
+            "/api/v1/games",
+            json={
+                "guild_id": str(gid),
+                "channel_id": str(world.channel_id("rpg")),
+                "title": "A rather long title for a one-shot that will not fit on one phone line",
+                "scheduled_at": "2031-03-01T18:00:00+00:00",
+                "description": "Pregenerated characters. " * 10,
+                "initial_participants": ["@bob", "@erin", "Reserved for a friend of the host", "@frank"],
+                "max_players": 3,
+            },
+        )
+        assert created.status_code == 201, created.text
+    game_id = created.json()["id"]
+
+    host = await new_page(width=375, height=740, dark=True)
+    await browser_login(host, "alice")
+    for name, path in [
+        ("phone-my-games", "/"),
+        ("phone-guild", f"/guilds/{gid}"),
+        ("phone-game", f"/games/{game_id}"),
+        ("phone-new-game", f"/games/new?guild_id={gid}"),
+        ("phone-edit", f"/games/{game_id}/edit"),
+        ("phone-settings", f"/guilds/{gid}/settings"),
+        ("phone-channel-settings", f"/guilds/{gid}/channels/{world.channel_id('rpg')}/settings"),
+    ]:
+        await host.goto(path)
+        await screenshot(host, name)
+        assert await host.evaluate(NO_HORIZONTAL_SCROLL), f"{path} scrolls sideways at 375 px"
+
+    player = await new_page(width=375, height=740)
+    await browser_login(player, "bob")
+    await player.goto(f"/games/{game_id}")
+    await player.get_by_text("You're in — seat 1 of 3.").wait_for()
+    await player.get_by_role("button", name="Leave").click()
+    await player.get_by_role("button", name="Join the waitlist").wait_for()  # Frank took the freed seat
+    assert "Frank Foster" in await player.locator("#confirmed").inner_text()
+    await player.goto(f"/guilds/{gid}/settings")
+    await player.get_by_role("heading", name="Not allowed").wait_for()
+    await screenshot(player, "phone-settings-forbidden")
+    assert await player.evaluate(NO_HORIZONTAL_SCROLL)
+    await player.goto(f"/guilds/{gid}/channels/{world.channel_id('rpg')}/settings")
+    await player.get_by_role("heading", name="Not allowed").wait_for()

@@ -1,0 +1,119 @@
+// gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form.
+(function () {
+  "use strict";
+
+  var FORMATS = {
+    full: { weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" },
+    date: { weekday: "short", day: "numeric", month: "short", year: "numeric" },
+    time: { hour: "2-digit", minute: "2-digit" },
+    short: { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" },
+  };
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime][data-style]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      var options = FORMATS[el.dataset.style] || FORMATS.full;
+      el.textContent = new Intl.DateTimeFormat(undefined, options).format(when);
+      el.title = when.toUTCString();
+    });
+  }
+
+  function pad(n) { return String(n).padStart(2, "0"); }
+
+  // <input type=datetime-local> speaks the browser's local time; the server wants UTC (hidden field).
+  function pickers(root) {
+    root.querySelectorAll("input[data-utc-field]").forEach(function (local) {
+      var form = local.form;
+      var hidden = form && form.elements[local.dataset.utcField];
+      if (!hidden || local.dataset.ready) return;
+      local.dataset.ready = "1";
+      if (hidden.value) {
+        var d = new Date(hidden.value);
+        if (!isNaN(d)) {
+          local.value = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) +
+            "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+        }
+      }
+      function sync() {
+        var d = local.value ? new Date(local.value) : null;
+        hidden.value = d && !isNaN(d) ? d.toISOString() : "";
+      }
+      local.addEventListener("input", sync);
+      local.addEventListener("change", sync);
+      form.addEventListener("submit", sync);
+      var hint = form.querySelector("[data-tz-hint]");
+      if (hint) {
+        var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        hint.textContent = "In your local time" + (zone ? " (" + zone + ")" : "") + ".";
+      }
+    });
+  }
+
+  // A second click while the first submit is on its way does nothing.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-once") || form.hasAttribute("hx-post")) return;
+    if (form.dataset.submitting) { event.preventDefault(); return; }
+    form.dataset.submitting = "1";
+    // Disable after the browser has collected the fields (a disabled submitter would not be sent).
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
+        b.disabled = true;
+        b.setAttribute("aria-busy", "true");
+      });
+    }, 0);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return; // back/forward cache: make the forms usable again
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      delete form.dataset.submitting;
+      form.querySelectorAll("button[disabled][aria-busy]").forEach(function (b) { b.disabled = false; });
+    });
+  });
+
+  // Clicking a suggestion replaces the mention it fixes, in the field it belongs to.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-replace]");
+    if (!button) return;
+    var field = document.getElementById(button.dataset.field) ||
+      (button.form && button.form.querySelector("input[name=mention]"));
+    if (!field) return;
+    var wrong = button.dataset.replace, right = button.dataset.with;
+    if (field.tagName === "TEXTAREA") {
+      var lines = field.value.split(/\r?\n/);
+      var i = lines.findIndex(function (l) { return l.trim() === wrong; });
+      if (i >= 0) lines[i] = right; else lines.push(right);
+      field.value = lines.join("\n");
+    } else {
+      field.value = right;
+    }
+    field.removeAttribute("aria-invalid");
+    var item = button.closest("li");
+    if (item) item.classList.add("fixed");
+    button.closest(".suggestions").querySelectorAll("button").forEach(function (b) {
+      b.setAttribute("aria-pressed", b === button ? "true" : "false");
+    });
+    field.focus();
+  });
+
+  // Menus in the header close on Escape and when clicking elsewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details[data-menu][open]").forEach(function (d) {
+      d.open = false;
+      d.querySelector("summary").focus();
+    });
+  });
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (d) {
+      if (!d.contains(event.target)) d.open = false;
+    });
+  });
+
+  function init(root) { localTimes(root); pickers(root); }
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    if (window.htmx) window.htmx.onLoad(function (el) { init(el); });
+  });
+})();
