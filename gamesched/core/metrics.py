@@ -59,9 +59,8 @@ class Metrics:
     async def refresh_queue_gauges(self, engine: AsyncEngine, clock: Clock) -> None:
         """Read queue depth and lag from the database right before a scrape."""
         async with engine.connect() as conn:
-            counts: dict[str, int] = dict(
-                (await conn.execute(text("SELECT state, count(*) FROM jobs GROUP BY state"))).tuples().all()
-            )
+            rows = (await conn.execute(text("SELECT state, count(*) FROM jobs GROUP BY state"))).all()
+            counts: dict[str, int] = {state: count for state, count in rows}
             oldest = (
                 await conn.execute(
                     text("SELECT min(due_at) FROM jobs WHERE state = 'pending' AND due_at <= :now"),

@@ -120,7 +120,7 @@ async def test_a_user_in_no_guild_of_the_bot_sees_no_guilds(
 
 async def test_me_without_a_session_is_unauthorized(browser: httpx.AsyncClient) -> None:
     response = await browser.get("/api/v1/me")
-    forged = await browser.get("/api/v1/me", cookies={"gamesched_session": "not-a-session"})
+    forged = await browser.get("/api/v1/me", headers={"cookie": "gamesched_session=not-a-session"})
 
     assert response.status_code == 401 and response.json() == LOGIN_REQUIRED
     assert forged.status_code == 401 and forged.json() == LOGIN_REQUIRED
@@ -248,7 +248,7 @@ async def test_logging_in_again_replaces_the_old_session(auth_app: App, browser:
     await log_in(browser, "judy")
 
     assert browser.cookies["gamesched_session"] != old
-    stale = await browser.get("/api/v1/me", cookies={"gamesched_session": old})
+    stale = await browser.get("/api/v1/me", headers={"cookie": f"gamesched_session={old}"})
     assert stale.status_code == 401
 
 
@@ -261,7 +261,7 @@ async def test_logout_ends_the_session(auth_app: App) -> None:
         assert response.status_code == 204
         assert "max-age=0" in set_cookie(response, "gamesched_session").lower()
         assert (await niaj.get("/api/v1/me")).json() == LOGIN_REQUIRED
-        replay = await niaj.get("/api/v1/me", cookies={"gamesched_session": session_id})
+        replay = await niaj.get("/api/v1/me", headers={"cookie": f"gamesched_session={session_id}"})
         assert replay.status_code == 401
 
 
