@@ -14,6 +14,7 @@ import contextlib
 import functools
 import random
 import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -105,6 +106,7 @@ class Dispatcher:
         self._stopping = False
         self._pid: int | None = None
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._running_by_kind: Counter[str] = Counter()
 
     @property
     def listening(self) -> bool:
@@ -165,29 +167,48 @@ class Dispatcher:
         """Start what is due; return how long to sleep before looking again (None: until woken)."""
         free = self.concurrency - len(self._in_flight)
         if free > 0:
-            jobs = await self._claim(free)
+            jobs = await self._claim_within_caps(free)
             for job in jobs:
                 task = asyncio.create_task(self._run(job), name=f"job-{job.id}-{job.kind}")
                 self._in_flight[job.id] = task
-                task.add_done_callback(functools.partial(self._finished, job.id))
+                self._running_by_kind[job.kind] += 1
+                task.add_done_callback(functools.partial(self._finished, job.id, job.kind))
             if len(jobs) == free:
                 return 0  # there may be more due: look again as soon as a slot frees up
         if len(self._in_flight) >= self.concurrency:
             return None  # a finishing handler wakes us
         async with self.engine.connect() as conn:
-            next_due = (await conn.execute(_NEXT_DUE, {"kinds": self.queue.kinds})).scalar()
+            next_due = (await conn.execute(_NEXT_DUE, {"kinds": self._kinds_with_room()})).scalar()
         if next_due is None:
             return MAX_IDLE_SECONDS
         return min(MAX_IDLE_SECONDS, max(0.0, (next_due - self.clock.now()).total_seconds()))
 
-    def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
+    def _finished(self, job_id: int, kind: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(job_id, None)
+        self._running_by_kind[kind] -= 1
         self._wake.set()
 
-    async def _claim(self, limit: int) -> list[Job]:
+    def _kinds_with_room(self) -> list[str]:
+        caps = self.queue.concurrency_caps()
+        return [k for k in self.queue.kinds if self._running_by_kind[k] < caps.get(k, self.concurrency)]
+
+    async def _claim_within_caps(self, free: int) -> list[Job]:
+        """Fill the free slots; capped kinds get at most their remaining room."""
+        caps = self.queue.concurrency_caps()
+        jobs: list[Job] = []
+        for kind, cap in caps.items():
+            room = min(cap - self._running_by_kind[kind], free - len(jobs))
+            if room > 0:
+                jobs += await self._claim(room, [kind])
+        uncapped = [k for k in self.queue.kinds if k not in caps]
+        if uncapped and free > len(jobs):
+            jobs += await self._claim(free - len(jobs), uncapped)
+        return jobs
+
+    async def _claim(self, limit: int, kinds: list[str] | None = None) -> list[Job]:
         now = self.clock.now()
         async with self.engine.begin() as conn:
-            params = {"now": now, "pid": self._pid, "limit": limit, "kinds": self.queue.kinds}
+            params = {"now": now, "pid": self._pid, "limit": limit, "kinds": kinds or self.queue.kinds}
             rows = (await conn.execute(_CLAIM, params)).all()
         jobs = [
             Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key) for r in rows

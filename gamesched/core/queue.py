@@ -72,6 +72,7 @@ class RetryLater(Exception):
 class _Registration:
     handler: JobHandler
     max_attempts: int
+    max_concurrency: int | None
 
 
 class JobQueue:
@@ -82,10 +83,21 @@ class JobQueue:
         self.default_max_attempts = max_attempts
         self._handlers: dict[str, _Registration] = {}
 
-    def register(self, kind: str, handler: JobHandler, *, max_attempts: int | None = None) -> None:
+    def register(
+        self,
+        kind: str,
+        handler: JobHandler,
+        *,
+        max_attempts: int | None = None,
+        max_concurrency: int | None = None,
+    ) -> None:
+        """Run ``kind`` with ``handler``. ``max_concurrency`` caps how many run at once in this process, so
+        slow work (DMs waiting out Discord's rate limits) cannot take every slot from the rest."""
         if kind in self._handlers:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
-        self._handlers[kind] = _Registration(handler, max_attempts or self.default_max_attempts)
+        self._handlers[kind] = _Registration(
+            handler, max_attempts or self.default_max_attempts, max_concurrency
+        )
 
     def handler_for(self, kind: str) -> JobHandler | None:
         registration = self._handlers.get(kind)
@@ -94,6 +106,9 @@ class JobQueue:
     @property
     def kinds(self) -> list[str]:
         return sorted(self._handlers)
+
+    def concurrency_caps(self) -> dict[str, int]:
+        return {k: r.max_concurrency for k, r in self._handlers.items() if r.max_concurrency is not None}
 
     async def enqueue(
         self,

@@ -29,6 +29,9 @@ DELIVER = "notifications.deliver"
 FALLBACK = "notifications.fallback"
 #: Closed-DM fallbacks wait this long so that one channel message covers a whole burst of DMs.
 FALLBACK_GATHER = timedelta(seconds=3)
+#: DMs may wait out Discord's DM rate limit; at most this many run at once, leaving the other dispatcher
+#: slots to announcements and timed work.
+DM_CONCURRENCY = 4
 FALLBACK_TEXT = "I couldn't DM {mentions}: please allow direct messages from server members. {summary}"
 
 
@@ -69,7 +72,7 @@ class Notifier:
     def deliver_with(self, messenger: Messenger) -> None:
         """Register the delivery handlers: this process's dispatcher will now send DMs."""
         self.messenger = messenger
-        self.queue.register(DELIVER, self._deliver)
+        self.queue.register(DELIVER, self._deliver, max_concurrency=DM_CONCURRENCY)
         self.queue.register(FALLBACK, self._post_fallback)
 
     async def request(self, session: AsyncSession, dm: DMRequest, *, due_at: datetime | None = None) -> None:

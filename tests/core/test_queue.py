@@ -258,6 +258,40 @@ async def test_listener_reconnects_after_its_connection_is_killed(
     assert sorted(ran) == [1, 2]
 
 
+async def test_a_capped_kind_never_takes_more_than_its_slots(live_kit: QueueKit) -> None:
+    release = asyncio.Event()
+    running_slow = 0
+    most_slow = 0
+    fast_done: list[int] = []
+
+    async def slow_dm(job: Job) -> None:
+        nonlocal running_slow, most_slow
+        running_slow += 1
+        most_slow = max(most_slow, running_slow)
+        await release.wait()
+        running_slow -= 1
+
+    async def announcement(job: Job) -> None:
+        fast_done.append(job.payload["n"])
+
+    live_kit.queue.register("slow_dm", slow_dm, max_concurrency=2)
+    live_kit.queue.register("announcement", announcement)
+    await live_kit.start(live_kit.dispatcher(concurrency=4))
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue_many(uow.session, [NewJob("slow_dm", {"n": n}) for n in range(6)])
+        await live_kit.queue.enqueue_many(uow.session, [NewJob("announcement", {"n": n}) for n in range(5)])
+    await wait_until(lambda: len(fast_done) == 5, within=5)
+    assert most_slow == 2, "slow jobs held to their cap while the others ran"
+    release.set()
+    await wait_until(lambda: running_slow == 0, within=5)
+    for _ in range(100):
+        if await live_kit.count("state = 'done'") == 11:
+            break
+        await asyncio.sleep(0.05)
+    assert await live_kit.count("state = 'done'") == 11
+    assert most_slow == 2
+
+
 async def test_stop_lets_a_running_handler_finish(live_kit: QueueKit) -> None:
     finished: list[bool] = []
     entered = asyncio.Event()
