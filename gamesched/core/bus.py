@@ -7,6 +7,7 @@ after commit loses none.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -23,7 +24,13 @@ E = TypeVar("E", bound=msgspec.Struct)
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):
-    """Base for domain events: past-tense names, ids and primitives only."""
+    """Base for domain events: past-tense names, ids and primitives only.
+
+    ``event_id`` tells one occurrence from another, so a handler can derive idempotency keys from it
+    (a redelivered event keeps its id; the same change made twice gets two).
+    """
+
+    event_id: str = msgspec.field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class EventBus:

@@ -30,12 +30,17 @@ async def test_committed_event_reaches_every_subscriber_once(kit: QueueKit) -> N
 
     kit.bus.subscribe(GameScheduled, post_announcement)
     kit.bus.subscribe(GameScheduled, index_game)
+    published = GameScheduled(game_id=7, guild_id=10)
     async with kit.db.uow(guild_id=10) as uow:
-        uow.publish(GameScheduled(game_id=7, guild_id=10))
+        uow.publish(published)
 
     assert await kit.dispatcher().run_due() == 2
-    assert announced == [GameScheduled(game_id=7, guild_id=10)]
+    assert announced == [published], "the same fact, event id included"
     assert indexed == [7]
+
+
+def test_each_occurrence_gets_its_own_event_id() -> None:
+    assert GameScheduled(game_id=1, guild_id=2).event_id != GameScheduled(game_id=1, guild_id=2).event_id
 
 
 async def test_events_of_a_rolled_back_transaction_are_never_delivered(kit: QueueKit) -> None:
