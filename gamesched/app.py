@@ -36,6 +36,7 @@ from gamesched.core.metrics import Metrics
 from gamesched.core.migrate import upgrade_head
 from gamesched.core.queue import JobQueue
 from gamesched.discord import BotDirectory, DiscordConnection, EmptyDirectory, GuildSync
+from gamesched.discord.bot_module import attach_bot, subscribe_game_reactions
 from gamesched.discord.messenger import BotMessenger
 from gamesched.games import GameService, game_routes
 from gamesched.games.jobs import GameJobs
@@ -200,6 +201,28 @@ async def build_app(
         )
         GameJobs(games=games, guilds=guilds, notifier=notifier, clock=clock).register(queue)
         publish_live_updates(bus, live)
+        reactions = subscribe_game_reactions(
+            games=games,
+            notifier=notifier,
+            queue=queue,
+            bus=bus,
+            settings=settings,
+            base_url=settings.base_url,
+            clock=clock,
+        )
+        if discord.bot is not None:
+            await attach_bot(
+                discord.bot,
+                games=games,
+                guilds=guilds,
+                notifier=notifier,
+                queue=queue,
+                bus=bus,
+                settings=settings,
+                base_url=settings.base_url,
+                clock=clock,
+                reactions=reactions,
+            )
         route_handlers.extend([*auth_routes, *guild_routes, *game_routes])
         web = build_web()
         route_handlers.extend(web.route_handlers)

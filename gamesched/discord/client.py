@@ -65,8 +65,10 @@ class DiscordConnection:
 
 
 def default_intents(members: bool = False) -> discord.Intents:
-    """Guilds only by default; with ``members`` (privileged) member data comes from the gateway cache."""
+    """Guilds and guild messages (without content: we only need deletions); with ``members`` (privileged)
+    member data comes from the gateway cache."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.guild_messages = True  # MESSAGE_DELETE: an announcement deleted by hand is posted again
     intents.members = members
     return intents

@@ -6,10 +6,11 @@ roster tools), queries.py (get, list) — on the shared plumbing in base.py.
 
 from __future__ import annotations
 
+from gamesched.games.bot_queries import GameBotQueries
 from gamesched.games.lifecycle import GameLifecycle
 from gamesched.games.queries import GameQueries
 from gamesched.games.signups import GameSignups
 
 
-class GameService(GameLifecycle, GameSignups, GameQueries):
+class GameService(GameLifecycle, GameSignups, GameQueries, GameBotQueries):
     """``GameService(db=..., guilds=..., clock=...)``; every method checks guild membership first."""

@@ -1,0 +1,123 @@
+"""The one Discord error handler: every failure becomes an ephemeral sentence, never silence or a trace.
+
+Domain errors carry their own sentence; Discord-side check failures get ours; anything else is logged and
+answered with a generic apology. ``respond`` also keeps Discord's 3-second rule: slow work is deferred.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from typing import Any
+
+import discord
+import structlog
+from discord import app_commands
+
+from gamesched.core.errors import DomainError
+
+log = structlog.get_logger(__name__)
+
+SOMETHING_WENT_WRONG = "Something went wrong on our side. Please try again in a moment."
+STALE_COMPONENT = "This button doesn't work any more. The game may have been removed; try /list-games."
+EXPIRED_FORM = "This form has expired. Please run the command again."
+#: Discord wants an answer within 3 s; work still running after this long is deferred first.
+DEFER_AFTER_SECONDS = 2.0
+PERMISSION_NAMES = {
+    "manage_guild": "Manage Server",
+    "manage_channels": "Manage Channels",
+    "administrator": "Administrator",
+}
+
+
+def user_message(error: BaseException) -> str | None:
+    """The sentence to show for ``error``, or None when it is a bug (log it, apologise)."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        cause = error.__cause__ if isinstance(error, app_commands.TransformerError) else error.original
+        if isinstance(cause, DomainError):
+            return cause.message
+        if isinstance(error, app_commands.TransformerError):
+            return f"{error.value!r} is not a valid value here."
+        return user_message(error.original)
+    if isinstance(error, DomainError):
+        return error.message
+    if isinstance(error, app_commands.MissingPermissions):
+        names = ", ".join(
+            PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions
+        )
+        return f"You need the {names} permission to do that."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works in a server."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    return None
+
+
+async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """Tell the user what went wrong, ephemerally; log what they cannot fix."""
+    text = user_message(error)
+    if text is None:
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        log.error(
+            "discord_interaction_failed",
+            interaction=_describe(interaction),
+            user_id=interaction.user.id,
+            exc_info=cause,
+        )
+        text = SOMETHING_WENT_WRONG
+    else:
+        log.info("discord_interaction_refused", interaction=_describe(interaction), reason=text)
+    await reply(interaction, text)
+
+
+#: What a use case answers with: a sentence, or message fields (``content``, ``embeds``).
+Answer = str | dict[str, Any]
+
+
+async def reply(interaction: discord.Interaction[Any], answer: Answer) -> None:
+    """An ephemeral answer, as the response or (if one was already given or deferred) a followup."""
+    fields: dict[str, Any] = {"content": answer} if isinstance(answer, str) else dict(answer)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(ephemeral=True, **fields)
+        else:
+            await interaction.response.send_message(ephemeral=True, **fields)
+    except discord.HTTPException as exc:  # expired token, Discord down: nobody is left to tell
+        log.warning("discord_reply_failed", interaction=_describe(interaction), error=str(exc))
+
+
+async def respond(interaction: discord.Interaction[Any], work: Awaitable[Answer]) -> None:
+    """Run ``work`` (a service call, rendered) and answer ephemerally with its result or its error."""
+    task = asyncio.ensure_future(work)
+    try:
+        try:
+            answer = await asyncio.wait_for(asyncio.shield(task), DEFER_AFTER_SECONDS)
+        except TimeoutError:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            answer = await task
+    except Exception as exc:
+        await report_error(interaction, exc)
+        return
+    await reply(interaction, answer)
+
+
+def install_error_handler(tree: app_commands.CommandTree[Any]) -> None:
+    """Route every slash command error through ``report_error``."""
+
+    async def on_app_command_error(
+        interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+    tree.error(on_app_command_error)
+
+
+def _describe(interaction: discord.Interaction[Any]) -> str:
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    data: dict[str, Any] = dict(interaction.data or {})
+    return str(data.get("custom_id") or interaction.type.name)

@@ -1,0 +1,301 @@
+"""Slash commands for games (/list-games, /my-games, /game create) and the watch on announcements.
+
+Thin edges: parse what Discord sends, call the games service, render an ephemeral answer. Errors go to the
+one handler in gamesched/discord/errors.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import discord
+import msgspec
+from discord import app_commands
+from discord.ext import commands
+
+from gamesched.core.clock import Clock
+from gamesched.core.errors import Forbidden, Invalid
+from gamesched.discord.errors import report_error, respond
+from gamesched.games.announcement import game_page_url
+from gamesched.games.schemas import GameCreate, GameList, GameView
+from gamesched.games.service import GameService
+
+if TYPE_CHECKING:
+    from gamesched.games.handlers import Announcer
+    from gamesched.guilds import GuildService
+
+LIST_LIMIT = 10
+SNIPPET = 100
+BAD_TIME = (
+    "I couldn't read {text!r} as a date and time. Write it like 2026-12-05 19:30 (UTC), "
+    "2026-12-05 19:30 Europe/Berlin or 2026-12-05T19:30+02:00."
+)
+#: Simple forms besides ISO 8601 (which ``datetime.fromisoformat`` reads, offsets included).
+TIME_FORMS = ("%Y-%m-%d %H.%M", "%Y-%m-%d %I:%M %p", "%Y-%m-%d %I:%M%p", "%Y-%m-%d %I %p", "%Y-%m-%d %I%p")
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+HOSTING_COLOUR = 0x2ECC71
+JOINED_COLOUR = 0x3498DB
+
+
+class GameCommands(commands.Cog, name="GameCommands"):
+    game = app_commands.Group(name="game", description="Schedule and manage games", guild_only=True)
+
+    def __init__(self, *, games: GameService, guilds: GuildService, clock: Clock, base_url: str) -> None:
+        self.games = games
+        self.guilds = guilds
+        self.clock = clock
+        self.base_url = base_url
+
+    @app_commands.command(name="list-games", description="Scheduled games in this channel or the server")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        channel="Show this channel's games instead of this one's", show_all="Show games of every channel"
+    )
+    async def list_games(
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel | None = None,
+        show_all: bool = False,
+    ) -> None:
+        channel_id = None if show_all else (channel.id if channel else interaction.channel_id)
+        await respond(interaction, self._list_games(interaction, channel_id))
+
+    @app_commands.command(name="my-games", description="Games you host or joined in this server")
+    @app_commands.guild_only()
+    async def my_games(self, interaction: discord.Interaction[Any]) -> None:
+        await respond(interaction, self._my_games(interaction))
+
+    @game.command(name="create", description="Schedule a game in this channel")
+    async def create(self, interaction: discord.Interaction[Any]) -> None:
+        guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
+        # Check before the form is filled in, not after (the service checks again on submit).
+        access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
+        if not access.can_host:
+            raise Forbidden("You are not allowed to host games in this channel.")
+        await interaction.response.send_modal(CreateGameModal(games=self.games, clock=self.clock))
+
+    async def _list_games(
+        self, interaction: discord.Interaction[Any], channel_id: int | None
+    ) -> dict[str, Any]:
+        found = await self.games.list(
+            interaction.user.id,
+            guild_id=_guild_id(interaction),
+            channel_id=channel_id,
+            statuses=["scheduled"],
+            limit=LIST_LIMIT,
+        )
+        if not found.items:
+            where = "in this server" if channel_id is None else f"in <#{channel_id}>"
+            return {"content": f"No scheduled games {where}."}
+        title = "Scheduled games" if channel_id is None else "Scheduled games in this channel"
+        return {"embeds": [self._list_embed(title, found, HOSTING_COLOUR)]}
+
+    async def _my_games(self, interaction: discord.Interaction[Any]) -> dict[str, Any]:
+        guild_id, user_id = _guild_id(interaction), interaction.user.id
+        hosting = await self.games.list(
+            user_id, guild_id=guild_id, role="host", statuses=["scheduled"], limit=LIST_LIMIT
+        )
+        joined = await self.games.list(
+            user_id, guild_id=guild_id, role="participant", statuses=["scheduled"], limit=LIST_LIMIT
+        )
+        joined.items = [g for g in joined.items if g.host.discord_id != str(user_id)]
+        if not hosting.items and not joined.items:
+            return {"content": "You're not hosting or playing in any scheduled game here."}
+        embeds = []
+        if hosting.items:
+            embeds.append(self._list_embed("Games you host", hosting, HOSTING_COLOUR))
+        if joined.items:
+            embeds.append(self._list_embed("Games you joined", joined, JOINED_COLOUR, show_seat=True))
+        return {"embeds": embeds}
+
+    def _list_embed(
+        self, title: str, found: GameList, colour: int, *, show_seat: bool = False
+    ) -> discord.Embed:
+        embed = discord.Embed(title=title, colour=colour)
+        for game in found.items:
+            embed.add_field(name=game.title[:256], value=self._summary(game, show_seat), inline=False)
+        shown = len(found.items)
+        embed.set_footer(
+            text=f"Showing {shown} of {found.total} games"
+            if found.total > shown
+            else f"{found.total} game(s)"
+        )
+        return embed
+
+    def _summary(self, game: GameView, show_seat: bool) -> str:
+        stamp = int(game.scheduled_at.timestamp())
+        lines = [f"<t:{stamp}:F> (<t:{stamp}:R>) in <#{game.channel_id}>"]
+        seat = ""
+        if show_seat and game.viewer_status == "confirmed":
+            seat = f" · you have seat {game.viewer_position}"
+        elif show_seat and game.viewer_status == "waitlisted":
+            seat = f" · you're #{game.viewer_position} on the waitlist"
+        lines.append(f"{game.confirmed_count}/{game.max_players} players{seat}")
+        if game.description.strip():
+            snippet = game.description.strip().replace("\n", " ")
+            lines.append(snippet if len(snippet) <= SNIPPET else snippet[: SNIPPET - 1] + "…")
+        lines.append(f"[Open]({game_page_url(self.base_url, game.id)})")
+        return "\n".join(lines)[:1024]
+
+
+class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
+    game_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Title", custom_id="title", max_length=200
+    )
+    when: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="When (UTC, or add a time zone)",
+        custom_id="when",
+        placeholder="2026-12-05 19:30",
+        max_length=60,
+    )
+    description: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Description",
+        custom_id="description",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=2000,
+    )
+    max_players: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Max players",
+        custom_id="max_players",
+        placeholder="Leave empty for this channel's default",
+        required=False,
+        max_length=3,
+    )
+
+    def __init__(self, *, games: GameService, clock: Clock) -> None:
+        super().__init__(timeout=15 * 60)
+        self.games = games
+        self.clock = clock
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await respond(interaction, self._create(interaction))
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        await report_error(interaction, error)
+
+    async def _create(self, interaction: discord.Interaction[Any]) -> str:
+        data = game_create(
+            guild_id=_guild_id(interaction),
+            channel_id=interaction.channel_id or 0,
+            title=self.game_title.value,
+            when=parse_when(self.when.value),
+            description=self.description.value,
+            max_players=self.max_players.value,
+        )
+        game = await self.games.create(interaction.user.id, data)
+        stamp = int(game.scheduled_at.timestamp())
+        return (
+            f"Scheduled **{game.title}** for <t:{stamp}:F> (<t:{stamp}:R>). "
+            f"The announcement will appear in <#{game.channel_id}> in a moment."
+        )
+
+
+class AnnouncementWatch(commands.Cog, name="AnnouncementWatch"):
+    """Notices announcements deleted in Discord, so the game is not silently lost."""
+
+    def __init__(self, *, announcer: Announcer) -> None:
+        self.announcer = announcer
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self._deleted(
+            payload.guild_id, payload.channel_id, [payload.message_id], payload.cached_message
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        await self._deleted(payload.guild_id, payload.channel_id, sorted(payload.message_ids), None)
+
+    async def _deleted(
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        message_ids: Sequence[int],
+        cached: discord.Message | None,
+    ) -> None:
+        me = self.announcer.bot.user if self.announcer.bot is not None else None
+        if guild_id is None or (cached is not None and me is not None and cached.author.id != me.id):
+            return  # DMs, and messages someone else wrote, never announce a game
+        for message_id in message_ids:
+            await self.announcer.message_deleted(
+                guild_id=guild_id, channel_id=channel_id, message_id=message_id
+            )
+
+
+def game_create(
+    *, guild_id: int, channel_id: int, title: str, when: datetime, description: str, max_players: str
+) -> GameCreate:
+    """The form's text as a validated GameCreate (the same limits as the API)."""
+    body: dict[str, Any] = {
+        "guild_id": str(guild_id),
+        "channel_id": str(channel_id),
+        "title": title.strip(),
+        "scheduled_at": when.isoformat(),
+        "description": description.strip(),
+    }
+    if max_players.strip():
+        try:
+            body["max_players"] = int(max_players.strip())
+        except ValueError:
+            raise Invalid("Max players must be a whole number from 1 to 100.", field="max_players") from None
+        if not 1 <= body["max_players"] <= 100:
+            raise Invalid("Max players must be a whole number from 1 to 100.", field="max_players")
+    try:
+        return msgspec.convert(body, GameCreate)
+    except msgspec.ValidationError as exc:
+        raise Invalid(f"That doesn't work: {exc}.") from None
+
+
+def parse_when(text: str, *, zone: tzinfo = UTC) -> datetime:
+    """A moment from what people type: ISO 8601 (offset optional), or simple forms, in ``zone`` unless
+    the text names an offset or a time zone ("2026-12-05 19:30 Europe/Paris")."""
+    raw = " ".join(text.split())
+    if not raw:
+        raise Invalid("Tell me when the game starts.", field="scheduled_at")
+    body, named = _split_zone(raw)
+    moment = _read(body)
+    if moment is None or DATE_ONLY.fullmatch(body):
+        raise Invalid(BAD_TIME.format(text=text.strip()), field="scheduled_at")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=named or zone)
+    return moment.astimezone(UTC)
+
+
+def _split_zone(raw: str) -> tuple[str, tzinfo | None]:
+    head, _, last = raw.rpartition(" ")
+    if not head:
+        return raw, None
+    if last.upper() in ("UTC", "GMT", "Z"):
+        return head, UTC
+    if "/" in last:
+        try:
+            return head, ZoneInfo(last)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid(f"I don't know the time zone {last!r}.", field="scheduled_at") from None
+    return raw, None
+
+
+def _read(body: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(body)
+    except ValueError:
+        pass
+    for form in TIME_FORMS:
+        try:
+            return datetime.strptime(body.upper() if "%p" in form else body, form)
+        except ValueError:
+            continue
+    return None
+
+
+def _guild_id(interaction: discord.Interaction[Any]) -> int:
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id

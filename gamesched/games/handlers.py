@@ -1,0 +1,274 @@
+"""Keeps each game's Discord announcement in step with the game.
+
+Every game event schedules one coalesced ``games.refresh_announcement`` job per game (dedupe key
+``announce:{game_id}``, kept rather than replaced), so a burst of clicks becomes a few edits. The job reads
+the game as it is *now* and posts the announcement (when there is none) or edits it; refreshes of one game
+run one at a time, so an older state never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import discord
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gamesched.core.bus import EventBus
+from gamesched.core.clock import Clock
+from gamesched.core.db import Database
+from gamesched.core.errors import NotFound
+from gamesched.core.queue import Job, JobQueue, RetryLater
+from gamesched.games.announcement import LIVE_STATUSES, Announcement, render_announcement
+from gamesched.games.events import ALL_EVENTS, GameEvent, GameUpdated
+from gamesched.games.schemas import GameView
+from gamesched.games.service import GameService
+from gamesched.games.views import announcement_view
+from gamesched.notifications import DirectMessage, DMRequest, Notifier
+
+log = structlog.get_logger(__name__)
+
+REFRESH = "games.refresh_announcement"
+MESSAGE_DELETED = "games.announcement_deleted"
+TAKE_DOWN = "games.take_down_announcement"
+#: Events arriving within this window share one edit.
+REFRESH_DELAY = timedelta(milliseconds=400)
+#: discord.py already retried 5xx a few times before giving up; the queue tries again after this long.
+DISCORD_DOWN_RETRY_SECONDS = 15.0
+NOT_READY_RETRY_SECONDS = 2.0
+
+
+class Announcer:
+    """Posts, edits, moves and restores game announcements."""
+
+    def __init__(
+        self,
+        *,
+        bot: discord.Client | None,
+        games: GameService,
+        notifier: Notifier,
+        queue: JobQueue,
+        db: Database,
+        clock: Clock,
+        base_url: str,
+        refresh_delay: timedelta = REFRESH_DELAY,
+    ) -> None:
+        self.bot = bot
+        self.games = games
+        self.notifier = notifier
+        self.queue = queue
+        self.db = db
+        self.clock = clock
+        self.base_url = base_url
+        self.refresh_delay = refresh_delay
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def _client(self) -> discord.Client:
+        if self.bot is None:
+            raise RuntimeError("announcement jobs run only in the process that runs the bot")
+        return self.bot
+
+    def subscribe(self, bus: EventBus) -> None:
+        """Every process reacts to game events by writing refresh jobs (no Discord call)."""
+        for event_type in ALL_EVENTS:
+            bus.subscribe(event_type, self.refresh_on_event, name="refresh_announcement")
+
+    def register_jobs(self, bot: discord.Client) -> None:
+        """Only the process running the bot posts and edits announcements."""
+        self.bot = bot
+        self.queue.register(REFRESH, self.refresh_announcement)
+        self.queue.register(MESSAGE_DELETED, self.restore_deleted_announcement)
+        self.queue.register(TAKE_DOWN, self.take_down_old_announcement)
+
+    # -- events → one coalesced refresh per game -----------------------------------------------------
+
+    async def refresh_on_event(self, event: GameEvent) -> None:
+        """Only writes jobs (no Discord call here), so it can run in any process."""
+        async with self.db.uow(guild_id=event.guild_id) as uow:
+            if isinstance(event, GameUpdated) and event.previous_channel_id and event.message_id:
+                await self.queue.enqueue(
+                    uow.session,
+                    TAKE_DOWN,
+                    {
+                        "game_id": event.game_id,
+                        "guild_id": event.guild_id,
+                        "channel_id": event.previous_channel_id,
+                        "message_id": event.message_id,
+                    },
+                    dedupe_key=f"take-down:{event.message_id}",
+                )
+            await self._enqueue_refresh(uow.session, event.game_id, event.guild_id)
+
+    async def schedule_refresh(self, game_id: str, guild_id: int) -> None:
+        async with self.db.uow(guild_id=guild_id) as uow:
+            await self._enqueue_refresh(uow.session, game_id, guild_id)
+
+    async def _enqueue_refresh(self, session: AsyncSession, game_id: str, guild_id: int) -> None:
+        await self.queue.enqueue(
+            session,
+            REFRESH,
+            {"game_id": game_id, "guild_id": guild_id},
+            due_at=self.clock.now() + self.refresh_delay,
+            dedupe_key=f"announce:{game_id}",
+            replace=False,
+        )
+
+    async def message_deleted(self, *, guild_id: int, channel_id: int, message_id: int) -> None:
+        """A message vanished from a channel; if it announced a game, restore it (durably, via the queue)."""
+        async with self.db.uow(guild_id=guild_id) as uow:
+            await self.queue.enqueue(
+                uow.session,
+                MESSAGE_DELETED,
+                {"guild_id": guild_id, "channel_id": channel_id, "message_id": message_id},
+            )
+
+    # -- jobs ----------------------------------------------------------------------------------------
+
+    async def refresh_announcement(self, job: Job) -> None:
+        game_id, guild_id = str(job.payload["game_id"]), int(job.payload["guild_id"])
+        async with self._exclusive(game_id), _discord_outcomes(game_id):
+            game = await self._current(game_id, guild_id)
+            if game is None:
+                return
+            announcement = render_announcement(game, base_url=self.base_url)
+            if game.message_id is None:
+                if game.status in LIVE_STATUSES:
+                    await self._post(game, announcement)
+                return
+            try:
+                await self._edit(game, announcement)
+            except discord.NotFound:
+                # Gone without us seeing the delete (e.g. while disconnected): put it back quietly.
+                log.info("announcement_missing", game_id=game_id, message_id=game.message_id)
+                await self._replace(game, announcement, tell_host=False)
+
+    async def restore_deleted_announcement(self, job: Job) -> None:
+        guild_id, message_id = int(job.payload["guild_id"]), int(job.payload["message_id"])
+        found = await self.games.find_by_message(message_id, guild_id=guild_id)
+        if found is None:
+            return
+        async with self._exclusive(found.id), _discord_outcomes(found.id):
+            game = await self._current(found.id, guild_id)
+            if game is None or game.message_id != str(message_id):
+                return  # already replaced or moved meanwhile
+            log.info("announcement_deleted_by_hand", game_id=game.id, status=game.status)
+            await self._replace(game, render_announcement(game, base_url=self.base_url), tell_host=True)
+
+    # -- Discord ---------------------------------------------------------------------------------------
+
+    async def _current(self, game_id: str, guild_id: int) -> GameView | None:
+        """The game now, or None when it cannot be announced (gone, or the bot left its server)."""
+        if not self._client.is_ready():
+            raise RetryLater(NOT_READY_RETRY_SECONDS, "bot not connected yet")
+        if self._client.get_guild(guild_id) is None:
+            log.info("announcement_skipped", game_id=game_id, reason="bot_not_in_guild")
+            return None
+        try:
+            return await self.games.snapshot(game_id, guild_id=guild_id)
+        except NotFound:
+            return None
+
+    async def _post(self, game: GameView, announcement: Announcement) -> int:
+        channel = self._client.get_partial_messageable(int(game.channel_id), guild_id=int(game.guild_id))
+        message = await channel.send(**_message_fields(announcement))
+        await self.games.record_announcement(game.id, guild_id=int(game.guild_id), message_id=message.id)
+        log.info("announcement_posted", game_id=game.id, channel_id=game.channel_id, message_id=message.id)
+        return message.id
+
+    async def _edit(self, game: GameView, announcement: Announcement) -> None:
+        channel = self._client.get_partial_messageable(int(game.channel_id), guild_id=int(game.guild_id))
+        await channel.get_partial_message(int(game.message_id or 0)).edit(**_message_fields(announcement))
+        log.info("announcement_edited", game_id=game.id, message_id=game.message_id, status=game.status)
+
+    async def _replace(self, game: GameView, announcement: Announcement, *, tell_host: bool) -> None:
+        """The announcement is gone: post it again while the game is on, else just forget it."""
+        guild_id = int(game.guild_id)
+        await self.games.record_announcement(game.id, guild_id=guild_id, message_id=None)
+        if game.status not in LIVE_STATUSES:
+            return
+        message_id = await self._post(game, announcement)
+        if tell_host:
+            await self._tell_host(game, message_id)
+
+    async def take_down_old_announcement(self, job: Job) -> None:
+        """The game moved channel: forget the old post first (so its deletion is not "by hand"), delete it.
+
+        If a refresh got there first it has already posted in the new channel; then only the delete is left.
+        """
+        game_id, guild_id = str(job.payload["game_id"]), int(job.payload["guild_id"])
+        channel_id, message_id = int(job.payload["channel_id"]), int(job.payload["message_id"])
+        async with self._exclusive(game_id), _discord_outcomes(game_id):
+            try:
+                game = await self.games.snapshot(game_id, guild_id=guild_id)
+            except NotFound:
+                return
+            if game.message_id == str(message_id):
+                await self.games.record_announcement(game_id, guild_id=guild_id, message_id=None)
+            old = self._client.get_partial_messageable(channel_id, guild_id=guild_id)
+            try:
+                await old.get_partial_message(message_id).delete()
+            except (discord.NotFound, discord.Forbidden) as exc:
+                log.info("old_announcement_not_deleted", game_id=game_id, error=str(exc))
+
+    async def _tell_host(self, game: GameView, message_id: int) -> None:
+        text = (
+            f"The announcement of **{game.title}** was deleted, so I posted it again in <#{game.channel_id}>. "
+            "If the game is off, cancel it instead."
+        )
+        async with self.db.uow(guild_id=int(game.guild_id)) as uow:
+            await self.notifier.request(
+                uow.session,
+                DMRequest(
+                    guild_id=int(game.guild_id),
+                    user_id=int(game.host.discord_id),
+                    kind="announcement_reposted",
+                    dedupe_key=f"reposted:{game.id}:{message_id}",
+                    message=DirectMessage(content=text),
+                    channel_id=int(game.channel_id),
+                    game_id=game.id,
+                    fallback_summary=f"The announcement of **{game.title}** was deleted and has been posted again.",
+                ),
+            )
+
+    @asynccontextmanager
+    async def _exclusive(self, game_id: str) -> AsyncIterator[None]:
+        """One refresh of a game at a time in this process, so edits land in the order states were read."""
+        lock = self._locks.get(game_id)
+        if lock is None:
+            lock = self._locks[game_id] = asyncio.Lock()
+        async with lock:
+            yield
+
+
+@asynccontextmanager
+async def _discord_outcomes(game_id: str) -> AsyncIterator[None]:
+    """Rate limits and outages are retried through the queue; refusals are logged, not retried forever."""
+    try:
+        yield
+    except discord.RateLimited as exc:
+        raise RetryLater(exc.retry_after, f"rate limited: {exc}") from exc
+    except discord.DiscordServerError as exc:
+        raise RetryLater(DISCORD_DOWN_RETRY_SECONDS, f"discord unavailable: {exc}") from exc
+    except discord.Forbidden as exc:
+        log.warning("announcement_forbidden", game_id=game_id, error=str(exc))
+    except discord.NotFound as exc:
+        log.warning("announcement_channel_missing", game_id=game_id, error=str(exc))
+
+
+def _message_fields(announcement: Announcement) -> dict[str, Any]:
+    return {
+        "content": announcement.content,
+        "embed": discord.Embed.from_dict(announcement.embed),
+        "view": announcement_view(announcement.buttons),
+        "allowed_mentions": discord.AllowedMentions(
+            everyone=announcement.mentions_everyone,
+            users=False,
+            roles=[discord.Object(r) for r in announcement.role_ids],
+        ),
+    }

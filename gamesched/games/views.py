@@ -1,0 +1,118 @@
+"""The Join/Leave buttons under an announcement: persistent, because the game id lives in the custom id.
+
+``GameButton`` is registered once at startup (``bot.add_dynamic_items``), so a click on any announcement —
+even one posted before a restart — is parsed, handed to the games service and answered ephemerally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from gamesched.discord.errors import EXPIRED_FORM, SOMETHING_WENT_WRONG, STALE_COMPONENT, reply, respond
+from gamesched.games.announcement import Buttons
+from gamesched.games.schemas import GameView
+
+if TYPE_CHECKING:
+    from gamesched.games.service import GameService
+
+#: Loose on purpose: a malformed id still reaches the service, which answers "This game does not exist."
+TEMPLATE = r"game:(?P<action>join|leave):(?P<game_id>[^:\s]{1,80})"
+#: How long an unknown button or form waits for another handler before we answer it ourselves.
+UNCLAIMED_GRACE_SECONDS = 1.5
+
+
+class GameButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """Join or Leave for one game."""
+
+    def __init__(self, action: str, game_id: str, *, disabled: bool = False) -> None:
+        join = action == "join"
+        super().__init__(
+            discord.ui.Button(
+                label="Join" if join else "Leave",
+                style=discord.ButtonStyle.success if join else discord.ButtonStyle.danger,
+                custom_id=f"game:{action}:{game_id}",
+                disabled=disabled,
+            )
+        )
+        self.action = action
+        self.game_id = game_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> GameButton:
+        return cls(match["action"], match["game_id"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        games = games_of(interaction.client)
+        if games is None:
+            await reply(interaction, SOMETHING_WENT_WRONG)
+            return
+        user_id = interaction.user.id
+        if self.action == "join":
+            await respond(interaction, _joined(games.join(self.game_id, user_id)))
+        else:
+            await respond(interaction, _left(games.leave(self.game_id, user_id)))
+
+
+class ButtonsHost(commands.Cog, name="GameButtons"):
+    """Holds the games service for the buttons, and answers clicks and forms nobody else claims."""
+
+    def __init__(self, *, games: GameService) -> None:
+        self.games = games
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        if interaction.type == discord.InteractionType.component:
+            if GameButton.__discord_ui_compiled_template__.fullmatch(str(data.get("custom_id", ""))):
+                return
+            text = STALE_COMPONENT
+        elif interaction.type == discord.InteractionType.modal_submit:
+            text = EXPIRED_FORM
+        else:
+            return
+        # Views and forms held in memory answer first; anything still unanswered is stale (e.g. a restart).
+        await asyncio.sleep(UNCLAIMED_GRACE_SECONDS)
+        if not interaction.response.is_done():
+            await reply(interaction, text)
+
+
+def games_of(client: discord.Client) -> GameService | None:
+    cog = client.get_cog("GameButtons") if isinstance(client, commands.Bot) else None
+    return cog.games if isinstance(cog, ButtonsHost) else None
+
+
+def announcement_view(buttons: Buttons) -> discord.ui.View:
+    """The buttons as a discord.py view; it holds only dynamic items, so nothing is kept per message."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(GameButton("join", buttons.game_id, disabled=not buttons.join_enabled))
+    view.add_item(GameButton("leave", buttons.game_id, disabled=not buttons.leave_enabled))
+    view.add_item(discord.ui.Button(label="Details", style=discord.ButtonStyle.link, url=buttons.page_url))
+    return view
+
+
+def joined_sentence(game: GameView) -> str:
+    if game.viewer_status == "confirmed":
+        return f"You're in **{game.title}** — seat {game.viewer_position}/{game.max_players}."
+    if game.viewer_status == "waitlisted":
+        return f"**{game.title}** is full — you're #{game.viewer_position} on the waitlist."
+    return f"You're signed up for **{game.title}**."
+
+
+def left_sentence(game: GameView) -> str:
+    return f"You left **{game.title}**."
+
+
+async def _joined(call: Awaitable[GameView]) -> str:
+    return joined_sentence(await call)
+
+
+async def _left(call: Awaitable[GameView]) -> str:
+    return left_sentence(await call)

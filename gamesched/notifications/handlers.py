@@ -1,0 +1,305 @@
+"""DMs about games: what happened to your seat, and changes to a game you are in.
+
+Each handler reads the game as it is now, words a short DM and queues it through the Notifier (recorded
+once sent; closed DMs fall back to one channel message). The join DM waits a little (``join_dm_delay``):
+leaving within that window cancels it, and a promotion or demotion in it replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import timedelta
+
+import structlog
+
+from gamesched.core.bus import EventBus
+from gamesched.core.clock import Clock
+from gamesched.core.db import Database
+from gamesched.core.errors import NotFound
+from gamesched.games import (
+    GameCancelled,
+    GameScheduled,
+    GameService,
+    GameUpdated,
+    GameView,
+    HostAddedPlayerLeft,
+    PlayerAdded,
+    PlayerJoined,
+    PlayerLeft,
+    PlayerRemoved,
+    WaitlistDemoted,
+    WaitlistPromoted,
+)
+from gamesched.notifications.messenger import DirectMessage
+from gamesched.notifications.service import DMRequest, Notifier
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_JOIN_DM_DELAY = timedelta(seconds=60)
+#: Changes to these fields are worth a DM to everyone on the roster.
+TIME_OR_PLACE = ("scheduled_at", "location")
+
+
+class GameDMs:
+    def __init__(
+        self,
+        *,
+        games: GameService,
+        notifier: Notifier,
+        db: Database,
+        clock: Clock,
+        base_url: str,
+        join_dm_delay: timedelta = DEFAULT_JOIN_DM_DELAY,
+    ) -> None:
+        self.games = games
+        self.notifier = notifier
+        self.db = db
+        self.clock = clock
+        self.base_url = base_url.rstrip("/")
+        self.join_dm_delay = join_dm_delay
+
+    def register(self, bus: EventBus) -> None:
+        bus.subscribe(GameScheduled, self.send_join_dms_at_creation)
+        bus.subscribe(PlayerJoined, self.send_join_dm)
+        bus.subscribe(PlayerAdded, self.send_added_dm)
+        bus.subscribe(PlayerLeft, self.drop_join_dm)
+        bus.subscribe(WaitlistPromoted, self.send_promotion_dm)
+        bus.subscribe(WaitlistDemoted, self.send_demotion_dm)
+        bus.subscribe(PlayerRemoved, self.send_removal_dm)
+        bus.subscribe(GameCancelled, self.send_cancellation_dms)
+        bus.subscribe(GameUpdated, self.send_change_dms)
+        bus.subscribe(HostAddedPlayerLeft, self.send_dropout_dm)
+
+    # -- seats -------------------------------------------------------------------------------------
+
+    async def send_join_dms_at_creation(self, event: GameScheduled) -> None:
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None:
+            return
+        for user_id in _others(event.participant_ids, event.host_id):
+            await self._queue_join_dm(game, user_id)
+
+    async def send_join_dm(self, event: PlayerJoined) -> None:
+        if game := await self._game(event.game_id, event.guild_id):
+            await self._queue_join_dm(game, event.user_id)
+
+    async def send_added_dm(self, event: PlayerAdded) -> None:
+        if event.user_id is not None and (game := await self._game(event.game_id, event.guild_id)):
+            await self._queue_join_dm(game, event.user_id)
+
+    async def drop_join_dm(self, event: PlayerLeft) -> None:
+        """Left before the join DM went out: say nothing at all."""
+        async with self.db.uow(guild_id=event.guild_id) as uow:
+            dropped = await self.notifier.cancel(uow.session, join_key(event.game_id, event.user_id))
+        if dropped:
+            log.info("join_dm_dropped", game_id=event.game_id, user_id=event.user_id)
+
+    async def send_promotion_dm(self, event: WaitlistPromoted) -> None:
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None or _seat(game, event.user_id) is None:
+            return
+        text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {_when(game)}."
+        text += _instructions(game) + self._link(game)
+        await self._send(
+            game,
+            event.user_id,
+            "promoted",
+            f"promoted:{game.id}:{event.user_id}:{event.event_id}",
+            text,
+            summary=f"**{game.title}**: a seat opened up for you.",
+            replaces_join_dm=True,
+        )
+
+    async def send_demotion_dm(self, event: WaitlistDemoted) -> None:
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None or _seat(game, event.user_id) is None:
+            return
+        text = (
+            f"A change by the host moved you to the waitlist of **{game.title}** "
+            f"(#{event.position}). I'll DM you if a seat opens.{self._link(game)}"
+        )
+        await self._send(
+            game,
+            event.user_id,
+            "demoted",
+            f"demoted:{game.id}:{event.user_id}:{event.event_id}",
+            text,
+            summary=f"**{game.title}**: you were moved to the waitlist.",
+            replaces_join_dm=True,
+        )
+
+    async def send_removal_dm(self, event: PlayerRemoved) -> None:
+        if event.user_id is None or event.user_id == event.by_user_id:
+            return
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None:
+            return
+        text = f"The host removed you from **{game.title}** ({_when(game)})."
+        await self._send(
+            game,
+            event.user_id,
+            "removed",
+            f"removed:{game.id}:{event.user_id}:{event.event_id}",
+            text,
+            summary=f"**{game.title}**: you were taken off the roster.",
+            replaces_join_dm=True,
+        )
+
+    async def send_dropout_dm(self, event: HostAddedPlayerLeft) -> None:
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None:
+            return
+        text = (
+            f"<@{event.user_id}>, whom you added, dropped out of **{game.title}** "
+            f"({_when(game)}). {game.confirmed_count}/{game.max_players} seats are taken.{self._link(game)}"
+        )
+        await self._send(
+            game,
+            event.host_id,
+            "host_added_left",
+            f"dropout:{game.id}:{event.user_id}:{event.event_id}",
+            text,
+            summary=f"**{game.title}**: a player you added dropped out.",
+        )
+
+    # -- the game itself -----------------------------------------------------------------------------
+
+    async def send_cancellation_dms(self, event: GameCancelled) -> None:
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None:
+            return
+        async with self.db.uow(guild_id=event.guild_id) as uow:
+            await self.notifier.cancel(uow.session, f"joined:{game.id}:")
+        text = f"**{game.title}** ({_when(game)}) was cancelled."
+        # The host hears about it too when a bot manager cancelled their game.
+        for user_id in _others([*event.participant_ids, event.host_id], event.by_user_id):
+            await self._send(
+                game,
+                user_id,
+                "cancelled",
+                f"cancelled:{game.id}:{user_id}",
+                text,
+                summary=f"**{game.title}** was cancelled.",
+            )
+
+    async def send_change_dms(self, event: GameUpdated) -> None:
+        if not set(TIME_OR_PLACE).intersection(event.changed):
+            return
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None or game.status not in ("scheduled", "in_progress"):
+            return
+        lines = [f"**{game.title}** has changed."]
+        if "scheduled_at" in event.changed:
+            lines.append(f"New time: {_when(game)}.")
+        if "location" in event.changed:
+            lines.append(f"Where: {game.location}" if game.location.strip() else "The location was removed.")
+        text = "\n".join(lines) + self._link(game)
+        # The key names the new values, so a redelivered event does not DM twice.
+        version = _digest(f"{game.scheduled_at.isoformat()}|{game.location}")
+        players = [int(p.discord_id) for p in game.participants if p.discord_id is not None]
+        for user_id in _others(players, event.by_user_id):
+            await self._send(
+                game,
+                user_id,
+                "game_changed",
+                f"changed:{game.id}:{user_id}:{version}",
+                text,
+                summary=f"**{game.title}** has a new time or place: {_when(game)}.",
+            )
+
+    # -- plumbing ------------------------------------------------------------------------------------
+
+    async def _queue_join_dm(self, game: GameView, user_id: int) -> None:
+        seat = _seat(game, user_id)
+        if seat is None:
+            return  # already gone again: nothing to say
+        status, position = seat
+        if status == "confirmed":
+            text = f"You're in **{game.title}**: seat {position} of {game.max_players}, {_when(game)}."
+            text += _instructions(game)
+            summary = f"**{game.title}**: your seat is confirmed."
+        else:
+            text = (
+                f"**{game.title}** is full, so you're #{position} on the waitlist ({_when(game)}). "
+                "I'll DM you if a seat opens."
+            )
+            summary = f"**{game.title}**: you're on the waitlist."
+        await self._send(
+            game,
+            user_id,
+            "joined" if status == "confirmed" else "waitlisted",
+            join_key(game.id, user_id),
+            text + self._link(game),
+            summary=summary,
+            delay=self.join_dm_delay,
+        )
+
+    async def _send(
+        self,
+        game: GameView,
+        user_id: int,
+        kind: str,
+        key: str,
+        text: str,
+        *,
+        summary: str,
+        delay: timedelta | None = None,
+        replaces_join_dm: bool = False,
+    ) -> None:
+        guild_id = int(game.guild_id)
+        request = DMRequest(
+            guild_id=guild_id,
+            user_id=user_id,
+            kind=kind,
+            dedupe_key=key,
+            message=DirectMessage(content=text[:2000]),
+            channel_id=int(game.channel_id),
+            game_id=game.id,
+            fallback_summary=summary,
+        )
+        async with self.db.uow(guild_id=guild_id) as uow:
+            if replaces_join_dm:
+                await self.notifier.cancel(uow.session, join_key(game.id, user_id))
+            due = self.clock.now() + delay if delay else None
+            await self.notifier.request(uow.session, request, due_at=due)
+        log.info("game_dm_queued", kind=kind, game_id=game.id, user_id=user_id)
+
+    async def _game(self, game_id: str, guild_id: int) -> GameView | None:
+        try:
+            return await self.games.snapshot(game_id, guild_id=guild_id)
+        except NotFound:
+            return None
+
+    def _link(self, game: GameView) -> str:
+        return f"\n{self.base_url}/games/{game.id}"
+
+
+def join_key(game_id: str, user_id: int) -> str:
+    # The trailing colon keeps a prefix cancel of one user from matching a longer user id.
+    return f"joined:{game_id}:{user_id}:"
+
+
+def _seat(game: GameView, user_id: int) -> tuple[str, int] | None:
+    for p in game.participants:
+        if p.discord_id == str(user_id):
+            return p.status, p.position
+    return None
+
+
+def _others(user_ids: Iterable[int], actor: int) -> list[int]:
+    return [u for u in dict.fromkeys(user_ids) if u != actor]
+
+
+def _when(game: GameView) -> str:
+    stamp = int(game.scheduled_at.timestamp())
+    return f"<t:{stamp}:F> (<t:{stamp}:R>)"
+
+
+def _instructions(game: GameView) -> str:
+    rules = game.signup_instructions.strip()
+    return f"\n\n**Signup instructions**\n{rules}\n" if rules else ""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -1,0 +1,129 @@
+"""DMs about games, delivered by the real bot: what players and hosts are told, and when."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from gamesched.app import App
+from tests.bot.conftest import (
+    TEST_JOIN_DM_DELAY,
+    Login,
+    announcement,
+    click,
+    dms,
+    eventually,
+    messages,
+    schedule,
+)
+from tests.world import World
+
+
+async def _dm_texts(api: httpx.AsyncClient, user_id: int) -> list[str]:
+    return [m["content"] for m in await dms(api, user_id)]
+
+
+async def test_the_join_dm_comes_after_a_delay_with_the_signup_instructions(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world, max_players=1, signup_instructions="Read the rules first.")
+    message = await announcement(api, game)
+    bob, carol = world.user_id("bob"), world.user_id("carol")
+    await click(api, bob, message, f"game:join:{game['id']}")
+    await click(api, carol, message, f"game:join:{game['id']}")
+    assert await _dm_texts(api, bob) == []  # not at once: a quick change of mind stays quiet
+
+    [joined] = await eventually(lambda: _dm_texts(api, bob), within=TEST_JOIN_DM_DELAY + 5)
+    assert "You're in **Catan night**: seat 1 of 1" in joined
+    assert "Read the rules first." in joined
+    [waitlisted] = await eventually(lambda: _dm_texts(api, carol), within=5)
+    assert "you're #1 on the waitlist" in waitlisted
+
+
+async def test_leaving_before_the_join_dm_goes_out_sends_nothing(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world)
+    message = await announcement(api, game)
+    bob = world.user_id("bob")
+    await click(api, bob, message, f"game:join:{game['id']}")
+    await click(api, bob, message, f"game:leave:{game['id']}")
+
+    await asyncio.sleep(TEST_JOIN_DM_DELAY + 1.5)
+    assert await _dm_texts(api, bob) == []
+
+
+async def test_closed_dms_fall_back_to_one_message_in_the_games_channel(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world)
+    message = await announcement(api, game)
+    mallory = world.user_id("mallory")  # does not accept DMs
+    await click(api, mallory, message, f"game:join:{game['id']}")
+
+    async def fallback() -> list[str]:
+        return [
+            m["content"] for m in await messages(api, game["channel_id"]) if f"<@{mallory}>" in m["content"]
+        ]
+
+    [text] = await eventually(fallback, within=TEST_JOIN_DM_DELAY + 8)
+    assert "couldn't DM" in text and "**Catan night**" in text
+    sent = await bot_app.notifier.sent(world.guild_id(), f"joined:{game['id']}:{mallory}:")
+    assert sent is not None and sent.outcome == "dms_closed"
+
+
+async def test_a_new_time_is_dmed_to_everyone_on_the_roster_but_the_editor(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world, max_players=1, initial_participants=["@alice", "@bob", "@carol"])
+    later = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    alice = await login("alice")
+    response = await alice.patch(f"/api/v1/games/{game['id']}", json={"scheduled_at": later.isoformat()})
+    assert response.status_code == 200, response.text
+
+    for name in ("bob", "carol"):
+        [text] = await eventually(lambda n=name: _changed(api, world.user_id(n)))
+        assert f"<t:{int(later.timestamp())}:F>" in text
+    assert await _changed(api, world.user_id("alice")) == []
+
+
+async def _changed(api: httpx.AsyncClient, user_id: int) -> list[str]:
+    return [t for t in await _dm_texts(api, user_id) if "has changed" in t]
+
+
+async def test_the_host_hears_when_a_player_they_added_drops_out(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world, initial_participants=["@bob"])
+    message = await announcement(api, game)
+    bob = world.user_id("bob")
+    await click(api, bob, message, f"game:leave:{game['id']}")
+
+    async def told() -> list[str]:
+        return [t for t in await _dm_texts(api, world.user_id("alice")) if "dropped out" in t]
+
+    [text] = await eventually(told)
+    assert f"<@{bob}>" in text and "**Catan night**" in text
+
+
+async def test_removed_and_demoted_players_are_told(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world, max_players=3, initial_participants=["@bob", "@carol", "@dave"])
+    alice = await login("alice")
+    bob_seat = next(p for p in game["participants"] if p["discord_id"] == str(world.user_id("bob")))
+    assert (
+        await alice.delete(f"/api/v1/games/{game['id']}/participants/{bob_seat['id']}")
+    ).status_code == 200
+    assert (await alice.patch(f"/api/v1/games/{game['id']}", json={"max_players": 1})).status_code == 200
+
+    [removed] = await eventually(lambda: _dm_texts(api, world.user_id("bob")))
+    assert "removed you from **Catan night**" in removed
+
+    async def demoted() -> list[str]:
+        return [t for t in await _dm_texts(api, world.user_id("dave")) if "moved you to the waitlist" in t]
+
+    [text] = await eventually(demoted)
+    assert "(#1)" in text
