@@ -293,8 +293,9 @@ def asyncpg_dsn(engine: AsyncEngine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def run_app(app: App, stop: asyncio.Event) -> None:
-    """Serve until ``stop`` is set, then shut down in order: HTTP, Discord, in-flight jobs, pools."""
+async def run_app(app: App, stop: asyncio.Event, *, grace_seconds: float = 10.0) -> None:
+    """Serve until ``stop`` is set, then shut down in order: HTTP, Discord, in-flight jobs (given
+    ``grace_seconds`` to finish; the rest run again after restart), pools."""
     server = _Server(
         uvicorn.Config(
             app.http, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10
@@ -311,7 +312,7 @@ async def run_app(app: App, stop: asyncio.Event) -> None:
             app.web.streams.stop()  # open SSE streams would otherwise hold uvicorn's graceful shutdown
             server.should_exit = True
             await app.discord.close()
-            await app.dispatcher.stop()
+            await app.dispatcher.stop(grace_seconds=grace_seconds)
             live_task.cancel()
     finally:
         await _close_all(app._closers)

@@ -85,7 +85,8 @@ async def running_app(app_settings: Settings) -> AsyncIterator[App]:
 async def serving(settings: Settings, **build_options: Any) -> AsyncIterator[App]:
     app = await build_app(settings, **build_options)
     stop = asyncio.Event()
-    task = asyncio.create_task(run_app(app, stop))
+    # A short grace: a DM waiting out Discord's rate limit need not hold every test's teardown for 10 s.
+    task = asyncio.create_task(run_app(app, stop, grace_seconds=2))
     async with httpx.AsyncClient(base_url=app.base_url) as client:
         for _ in range(500):
             with contextlib.suppress(httpx.TransportError):

