@@ -91,7 +91,7 @@ class GameLifecycle(GameServiceBase):
             max_players=int(values["max_players"]),
             reminder_minutes=list(values["reminder_minutes"]),
             signup_instructions=values["signup_instructions"],
-            location=data.location.strip(),
+            location=self.guilds.link_channels(guild_id, data.location.strip()),
             player_role_ids=list(values["player_role_ids"]),
             priority_role_ids=priority,
             notify_role_ids=_ids(data.notify_role_ids),
@@ -245,7 +245,7 @@ class GameLifecycle(GameServiceBase):
         if data.description is not UNSET:
             values["description"] = data.description
         if data.location is not UNSET:
-            values["location"] = data.location.strip()
+            values["location"] = self.guilds.link_channels(game.guild_id, data.location.strip())
         if data.duration_minutes is not UNSET:
             values["duration_minutes"] = data.duration_minutes
         if data.scheduled_at is not UNSET and data.scheduled_at != game.scheduled_at:

@@ -13,6 +13,7 @@ from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import Forbidden, Invalid, NotFound
 from gamesched.guilds import members as member_lookup
+from gamesched.guilds.channel_links import link_channels, unlink_channels
 from gamesched.guilds.directory import ChannelInfo, DiscordDirectory, GuildInfo, MemberInfo
 from gamesched.guilds.members import MemberDisplay, MentionResolution
 from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, RECORDED_CHANNEL_TYPES, Channel, Guild
@@ -246,6 +247,20 @@ class GuildService:
                     raise Invalid(f"{name}: role {unknown[0]} does not exist in this server.", field=name)
 
     # --- members ---
+
+    def link_channels(self, guild_id: int, text: str) -> str:
+        """``#name`` and channel links of this guild → ``<#id>`` mentions (as stored and shown in Discord)."""
+        guild = self.directory.guild(guild_id)
+        if guild is None:
+            return text
+        by_name = {c.name.casefold(): c.id for c in sorted(guild.channels.values(), key=lambda c: -c.id)}
+        return link_channels(text, guild_id=guild_id, channels=by_name)
+
+    def unlink_channels(self, guild_id: int, text: str) -> str:
+        """``<#id>`` → ``#name``, for editing."""
+        guild = self.directory.guild(guild_id)
+        names = {c.id: c.name for c in guild.channels.values()} if guild else {}
+        return unlink_channels(text, names=names)
 
     def channel_name(self, guild_id: int, channel_id: int) -> str | None:
         guild = self.directory.guild(guild_id)

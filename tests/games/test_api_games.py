@@ -6,6 +6,7 @@ import httpx
 
 from gamesched.app import App
 from tests.games.conftest import Login, create_game, game_body, in_days, roster
+from tests.login import login_as
 from tests.world import World
 
 
@@ -286,3 +287,14 @@ async def test_moving_a_game_to_another_channel_re_resolves_inherited_settings(
     assert (body["reminder_minutes"], body["settings_sources"]["reminder_minutes"]) == ([5], "game")
     unknown = await alice.patch(f"/api/v1/games/{game['id']}", json={"channel_id": "1"})
     assert unknown.status_code == 404
+
+
+async def test_location_channel_names_and_links_become_channel_mentions(games_app: App, world: World) -> None:
+    rpg = world.channel_id("rpg")
+    async with await login_as(games_app.base_url, "alice") as alice:
+        game = await create_game(
+            alice, world, location=f"#rpg voice, then https://discord.com/channels/{world.guild_id()}/{rpg}"
+        )
+        edited = await alice.patch(f"/api/v1/games/{game['id']}", json={"location": "#board-games"})
+    assert game["location"] == f"<#{rpg}> voice, then <#{rpg}>"
+    assert edited.json()["location"] == f"<#{world.channel_id('board-games')}>"

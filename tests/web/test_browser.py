@@ -78,7 +78,7 @@ async def test_host_schedules_fixes_a_mention_watches_a_join_live_edits_and_canc
     await page.get_by_text("Inherited: 10 (built-in default)").wait_for()
     await page.get_by_label("Date and time").fill("2031-01-10T19:00")
     await page.get_by_label("Duration (minutes)").fill("180")
-    await page.get_by_label("Where").fill(f"<#{world.channel_id('rpg')}>")
+    await page.get_by_label("Where").fill("#rpg voice")  # stored as a channel mention
     await page.get_by_label("Players to add now").fill("@carol\n@bo\nReserved")
     await page.get_by_role("button", name="Schedule game").click()
 

@@ -43,7 +43,7 @@ async def _clone_values(
 ) -> tuple[dict[str, str], dict[str, list[str]], GameView]:
     """A new game's form filled from an existing one, a week on until it is in the future."""
     game = await games.get(source_id, user_id)
-    values, lists = values_of(game)
+    values, lists = values_of(game, guilds)
     values["scheduled_at"] = _next_future(game.scheduled_at, games.clock.now()).isoformat()
     if players:
         lines = []

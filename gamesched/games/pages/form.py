@@ -93,7 +93,7 @@ def mention_errors(form: FormData, error: Invalid, field: str) -> list[dict[str,
     return list(error.extra.get("invalid_mentions", []))
 
 
-def values_of(game: GameView) -> tuple[dict[str, str], dict[str, list[str]]]:
+def values_of(game: GameView, guilds: GuildService) -> tuple[dict[str, str], dict[str, list[str]]]:
     """A game's form fields; inherited settings stay empty so they keep inheriting."""
     own = {name for name, source in game.settings_sources.items() if source == "game"}
     values = {
@@ -101,7 +101,7 @@ def values_of(game: GameView) -> tuple[dict[str, str], dict[str, list[str]]]:
         "description": game.description,
         "scheduled_at": game.scheduled_at.isoformat(),
         "duration_minutes": "" if game.duration_minutes is None else str(game.duration_minutes),
-        "location": game.location,
+        "location": guilds.unlink_channels(int(game.guild_id), game.location),
         "signup_method": game.signup_method,
         "channel_id": game.channel_id,
         "max_players": str(game.max_players) if "max_players" in own else "",
@@ -135,7 +135,7 @@ async def edit_page(
     invalid: list[dict[str, Any]] | None = None,
     entry: str = "",
 ) -> Template:
-    values, lists = values_of(game)
+    values, lists = values_of(game, guilds)
     if form is not None:
         values, lists = form.values, form.lists
     channel = (
