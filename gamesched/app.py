@@ -31,6 +31,7 @@ from gamesched.core.clock import Clock, SystemClock
 from gamesched.core.db import Database, create_engine, use_app_role
 from gamesched.core.dispatcher import Dispatcher
 from gamesched.core.embedded_pg import DataDirLock, EmbeddedPostgres
+from gamesched.core.housekeeping import QueueHousekeeping
 from gamesched.core.live import LiveHub, create_live_hub
 from gamesched.core.metrics import Metrics
 from gamesched.core.migrate import upgrade_head
@@ -154,6 +155,8 @@ async def build_app(
             metrics=metrics,
             concurrency=settings.queue_concurrency,
         )
+        housekeeping = QueueHousekeeping(db=db, queue=queue)
+        await housekeeping.schedule()
         cache = create_cache(settings.redis_url, clock)
         closers.append(cache.close)
 
