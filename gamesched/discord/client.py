@@ -16,6 +16,9 @@ class GameschedBot(commands.Bot):
     """discord.py bot; cogs (guild sync, commands, buttons) are added by the composition root."""
 
     def __init__(self, *, intents: discord.Intents, guild_ready_timeout: float = 2.0) -> None:
+        # gamesched never joins voice: no warnings about voice libraries at every start.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         # No prefix commands: everything is slash commands and buttons (no message content intent needed).
         super().__init__(
             command_prefix=commands.when_mentioned,
