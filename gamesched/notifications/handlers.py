@@ -1,8 +1,9 @@
 """DMs about games: what happened to your seat, and changes to a game you are in.
 
 Each handler reads the game as it is now, words a short DM and queues it through the Notifier (recorded
-once sent; closed DMs fall back to one channel message). The join DM waits a little (``join_dm_delay``):
-leaving within that window cancels it, and a promotion or demotion in it replaces it.
+once sent; closed DMs fall back to one channel message). The join DM waits a little (``join_dm_delay``) as
+a timed job that, when due, DMs the seat the player holds then: leaving within the window means no DM at
+all (race-free: the due job checks the roster), and a promotion or demotion in it replaces it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gamesched.core.bus import EventBus
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import NotFound
+from gamesched.core.queue import Job
 from gamesched.games import (
     GameCancelled,
     GameScheduled,
@@ -37,6 +40,7 @@ from gamesched.notifications.service import DMRequest, Notifier
 log = structlog.get_logger(__name__)
 
 DEFAULT_JOIN_DM_DELAY = timedelta(seconds=60)
+JOIN_DM_DUE = "notifications.join_dm_due"
 #: Changes to these fields are worth a DM to everyone on the roster.
 TIME_OR_PLACE = ("scheduled_at", "location")
 
@@ -60,6 +64,7 @@ class GameDMs:
         self.join_dm_delay = join_dm_delay
 
     def register(self, bus: EventBus) -> None:
+        self.notifier.queue.register(JOIN_DM_DUE, self.send_due_join_dm)
         bus.subscribe(GameScheduled, self.send_join_dms_at_creation)
         bus.subscribe(PlayerJoined, self.send_join_dm)
         bus.subscribe(PlayerAdded, self.send_added_dm)
@@ -89,9 +94,10 @@ class GameDMs:
             await self._queue_join_dm(game, event.user_id)
 
     async def drop_join_dm(self, event: PlayerLeft) -> None:
-        """Left before the join DM went out: say nothing at all."""
+        """Left before the join DM went out: say nothing at all. (Should this run late, the due job finds
+        the player gone and stays silent anyway.)"""
         async with self.db.uow(guild_id=event.guild_id) as uow:
-            dropped = await self.notifier.cancel(uow.session, join_key(event.game_id, event.user_id))
+            dropped = await self._cancel_join_dm(uow.session, event.game_id, event.user_id)
         if dropped:
             log.info("join_dm_dropped", game_id=event.game_id, user_id=event.user_id)
 
@@ -211,9 +217,27 @@ class GameDMs:
     # -- plumbing ------------------------------------------------------------------------------------
 
     async def _queue_join_dm(self, game: GameView, user_id: int) -> None:
-        seat = _seat(game, user_id)
-        if seat is None:
+        """The joined/waitlisted DM waits ``join_dm_delay``; then ``send_due_join_dm`` checks the seat."""
+        if _seat(game, user_id) is None:
             return  # already gone again: nothing to say
+        async with self.db.uow(guild_id=int(game.guild_id)) as uow:
+            await self.notifier.queue.enqueue(
+                uow.session,
+                JOIN_DM_DUE,
+                {"game_id": game.id, "guild_id": int(game.guild_id), "user_id": user_id},
+                due_at=self.clock.now() + self.join_dm_delay,
+                dedupe_key=_join_due_key(game.id, user_id),
+            )
+        log.info("join_dm_scheduled", game_id=game.id, user_id=user_id)
+
+    async def send_due_join_dm(self, job: Job) -> None:
+        """The delay is over: DM the seat the player holds now; say nothing if they left meanwhile."""
+        user_id = int(job.payload["user_id"])
+        game = await self._game(str(job.payload["game_id"]), int(job.payload["guild_id"]))
+        seat = None if game is None else _seat(game, user_id)
+        if game is None or seat is None:
+            log.info("join_dm_dropped", game_id=job.payload["game_id"], user_id=user_id)
+            return
         status, position = seat
         if status == "confirmed":
             text = f"You're in **{game.title}**: seat {position} of {game.max_players}, {_when(game)}."
@@ -229,10 +253,9 @@ class GameDMs:
             game,
             user_id,
             "joined" if status == "confirmed" else "waitlisted",
-            join_key(game.id, user_id),
+            f"{join_key(game.id, user_id)}{job.id}",
             text + self._link(game),
             summary=summary,
-            delay=self.join_dm_delay,
         )
 
     async def _send(
@@ -244,7 +267,6 @@ class GameDMs:
         text: str,
         *,
         summary: str,
-        delay: timedelta | None = None,
         replaces_join_dm: bool = False,
     ) -> None:
         guild_id = int(game.guild_id)
@@ -260,10 +282,13 @@ class GameDMs:
         )
         async with self.db.uow(guild_id=guild_id) as uow:
             if replaces_join_dm:
-                await self.notifier.cancel(uow.session, join_key(game.id, user_id))
-            due = self.clock.now() + delay if delay else None
-            await self.notifier.request(uow.session, request, due_at=due)
+                await self._cancel_join_dm(uow.session, game.id, user_id)
+            await self.notifier.request(uow.session, request)
         log.info("game_dm_queued", kind=kind, game_id=game.id, user_id=user_id)
+
+    async def _cancel_join_dm(self, session: AsyncSession, game_id: str, user_id: int) -> int:
+        dropped = await self.notifier.queue.cancel(session, dedupe_prefix=_join_due_key(game_id, user_id))
+        return dropped + await self.notifier.cancel(session, join_key(game_id, user_id))
 
     async def _game(self, game_id: str, guild_id: int) -> GameView | None:
         try:
@@ -273,6 +298,10 @@ class GameDMs:
 
     def _link(self, game: GameView) -> str:
         return f"\n{self.base_url}/games/{game.id}"
+
+
+def _join_due_key(game_id: str, user_id: int) -> str:
+    return f"join-dm-due:{game_id}:{user_id}:"
 
 
 def join_key(game_id: str, user_id: int) -> str:

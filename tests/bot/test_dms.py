@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import text as sql
 
 from gamesched.app import App
 from tests.bot.conftest import (
@@ -70,8 +71,18 @@ async def test_closed_dms_fall_back_to_one_message_in_the_games_channel(
 
     [text] = await eventually(fallback, within=TEST_JOIN_DM_DELAY + 8)
     assert "couldn't DM" in text and "**Catan night**" in text
-    sent = await bot_app.notifier.sent(world.guild_id(), f"joined:{game['id']}:{mallory}:")
-    assert sent is not None and sent.outcome == "dms_closed"
+    async with bot_app.db.uow(guild_id=world.guild_id()) as uow:
+        outcomes = (
+            (
+                await uow.session.execute(
+                    sql("SELECT outcome FROM notifications WHERE starts_with(dedupe_key, :key)"),
+                    {"key": f"joined:{game['id']}:{mallory}:"},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert outcomes == ["dms_closed"]
 
 
 async def test_a_new_time_is_dmed_to_everyone_on_the_roster_but_the_editor(

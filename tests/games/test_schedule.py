@@ -68,6 +68,36 @@ async def run_due_and_settle(app: App, *, settle: float = 0.6) -> None:
     await app.dispatcher.run_due()
 
 
+async def test_join_dm_waits_for_its_delay_and_leaving_first_sends_nothing(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    bob, erin = world.user_id("bob"), world.user_id("erin")
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, scheduled_at=at(clock, days=1), reminder_minutes=[])
+    async with await login_as(timed_app.base_url, "bob") as bob_client:
+        await bob_client.post(f"/api/v1/games/{game['id']}/join")
+    async with await login_as(timed_app.base_url, "erin") as erin_client:
+        await erin_client.post(f"/api/v1/games/{game['id']}/join")
+        clock.advance(seconds=30)
+        await run_due_and_settle(timed_app)
+        await erin_client.post(f"/api/v1/games/{game['id']}/leave")
+    assert await all_dms(timed_app, bob) == [], "the join DM waits for its delay"
+    clock.advance(seconds=31)
+    await run_due_and_settle(timed_app)
+    for _ in range(50):
+        if await all_dms(timed_app, bob):
+            break
+        await asyncio.sleep(0.1)
+    assert len(await all_dms(timed_app, bob)) == 1
+    assert "Catan night" in (await all_dms(timed_app, bob))[0]
+    assert await all_dms(timed_app, erin) == [], "left within the delay: no join DM and no leave DM"
+
+
+async def all_dms(app: App, user_id: int) -> list[str]:
+    async with httpx.AsyncClient(base_url=app.base_url) as client:
+        return [m["content"] for m in (await client.get(f"/sandbox/api/users/{user_id}/dms")).json()]
+
+
 async def test_reminders_and_transitions_follow_the_game(
     timed_app: App, world: World, clock: FakeClock
 ) -> None:
