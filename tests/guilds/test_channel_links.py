@@ -17,7 +17,9 @@ CHANNELS = {"rpg": RPG, "board-games": BOARD}
         pytest.param("in #RPG, then #board-games", f"in <#{RPG}>, then <#{BOARD}>", id="case and dashes"),
         pytest.param("#nowhere", "#nowhere", id="unknown name kept"),
         pytest.param(f"https://discord.com/channels/{GUILD}/{BOARD}", f"<#{BOARD}>", id="link"),
-        pytest.param("https://discord.com/channels/99/5", "https://discord.com/channels/99/5", id="other guild"),
+        pytest.param(
+            "https://discord.com/channels/99/5", "https://discord.com/channels/99/5", id="other guild"
+        ),
         pytest.param(f"<#{RPG}>", f"<#{RPG}>", id="already a mention"),
         pytest.param("room#rpg", "room#rpg", id="not a channel inside a word"),
     ],
