@@ -9,6 +9,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from .control_shapes import (
+    channel_or_404,
+    channel_shape,
     guild_or_404,
     guild_shape,
     int_ids,
@@ -121,7 +123,7 @@ async def create_channel(
         raise ControlError(400, "invalid_channel")
     parent = int(body["parent_id"]) if body.get("parent_id") else None
     channel = sandbox.create_channel(guild_id, name, type=kind, parent_id=parent)
-    return {"id": str(channel.id), "name": channel.name, "type": channel.type, "position": channel.position}
+    return channel_shape(channel)
 
 
 @patch("/guilds/{guild_id:int}/channels/{channel_id:int}")
@@ -132,15 +134,13 @@ async def update_channel(
     sandbox: NamedDependency[Sandbox],
 ) -> dict[str, Any]:
     """Rename, re-topic or move a channel; the bot sees CHANNEL_UPDATE."""
-    channel = guild_or_404(sandbox, guild_id).channels.get(channel_id)
-    if channel is None:
-        raise ControlError(404, "unknown_channel")
+    channel = channel_or_404(sandbox, guild_id, channel_id)
     body = await json_body(request)
     channel.name = str(body.get("name") or channel.name)
     channel.topic = body.get("topic", channel.topic)
     channel.position = int(body.get("position", channel.position))
     sandbox.update_channel(channel)
-    return {"id": str(channel.id), "name": channel.name, "type": channel.type, "position": channel.position}
+    return channel_shape(channel)
 
 
 @delete("/guilds/{guild_id:int}/channels/{channel_id:int}", sync_to_thread=False)
@@ -148,9 +148,7 @@ def delete_channel(
     guild_id: FromPath[int], channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]
 ) -> None:
     """Delete a channel; the bot sees CHANNEL_DELETE."""
-    channel = guild_or_404(sandbox, guild_id).channels.get(channel_id)
-    if channel is None:
-        raise ControlError(404, "unknown_channel")
+    channel = channel_or_404(sandbox, guild_id, channel_id)
     sandbox.delete_channel(channel)
 
 

@@ -10,7 +10,7 @@ from litestar import Request
 from . import wire
 from .errors import ControlError
 from .sandbox import Sandbox
-from .state import Guild, Member, Role, SandboxState, User
+from .state import Channel, Guild, Member, Role, SandboxState, User
 
 
 async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -91,6 +91,18 @@ def member_shape(state: SandboxState, guild: Guild, member: Member) -> dict[str,
         "display_name": state.member_display_name(guild.id, member.user_id),
         "joined_at": wire.iso(member.joined_at),
     }
+
+
+def channel_shape(channel: Channel) -> dict[str, Any]:
+    return {"id": str(channel.id), "name": channel.name, "type": channel.type, "position": channel.position}
+
+
+def channel_or_404(sandbox: Sandbox, guild_id: int, channel_id: int) -> Channel:
+    """The guild's channel, or 404 (unknown_guild / unknown_channel)."""
+    channel = guild_or_404(sandbox, guild_id).channels.get(channel_id)
+    if channel is None:
+        raise ControlError(404, "unknown_channel")
+    return channel
 
 
 def guild_or_404(sandbox: Sandbox, guild_id: int) -> Guild:
