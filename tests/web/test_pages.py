@@ -63,6 +63,35 @@ async def test_missing_game_and_foreign_guild_are_friendly_404_pages(world: Worl
     assert "Alice Anders" in missing.text  # the header still knows who is looking
 
 
+async def test_create_form_paths_show_nothing_of_a_server_the_viewer_is_not_in(
+    world: World, login: Login
+) -> None:
+    """Guild ids are not secret: every path of the create page checks membership before reading."""
+    other = world.guild_id("Other Guild")
+    lobby, organizer = world.channel_id("lobby", "Other Guild"), world.role_id("Organizer", "Other Guild")
+    oscar = await login("oscar")
+    secret = {"max_players": 7, "signup_instructions": "Oscar's house rules: no phones"}
+    saved = await oscar.patch(f"/api/v1/guilds/{other}/settings", json=secret)
+    assert saved.status_code == 200, saved.text
+    alice = await login("alice")
+    answers = {
+        "bare post": await alice.post("/games/new", data=await csrf_form(alice, {"guild_id": str(other)})),
+        "full post": await alice.post(
+            "/games/new",
+            data=await csrf_form(
+                alice, new_game_form(world, guild_id=str(other), channel_id=str(lobby), host="@pegg")
+            ),
+        ),
+        "form": await alice.get("/games/new", params={"guild_id": other, "channel_id": lobby}),
+        "inherited": await alice.get("/games/new/inherited", params={"guild_id": other, "channel_id": lobby}),
+    }
+    for name, page in answers.items():
+        assert page.status_code == 404, name
+        body = page.text.split("</header>")[-1]
+        for leaked in ("lobby", str(lobby), "Organizer", str(organizer), "no phones", "peggy", "Other Guild"):
+            assert leaked not in body, (name, leaked)
+
+
 async def test_unexpected_errors_show_a_page_without_a_stack_trace(web_app: App, login: Login) -> None:
     alice = await login("alice")
 

@@ -81,13 +81,18 @@ async def new_game_page(
         if len(hostable) != 1:
             return render(page, "games/pick_guild.html", guilds=hostable)
         guild_id = hostable[0].id
-    access = await guilds.access(guild_id, page.viewer.user_id)
-    if not access.can_host:
-        raise Forbidden("You are not allowed to host games in this server.")
+    await _require_host(guilds, guild_id, page.viewer.user_id)
     context = await form_context(page, guilds, guild_id, channel_id)
     values.setdefault("submission", uuid.uuid4().hex)
     values.setdefault("signup_method", "self_signup")
     return render(page, "games/new.html", values=values, lists=lists, errors={}, clone_of=source, **context)
+
+
+async def _require_host(guilds: GuildService, guild_id: int, user_id: int) -> None:
+    """NotFound for a guild the viewer is not in, Forbidden for a member who may not host there."""
+    access = await guilds.access(guild_id, user_id)
+    if not access.can_host:
+        raise Forbidden("You are not allowed to host games in this server.")
 
 
 @get("/games/new/inherited")
@@ -130,6 +135,8 @@ async def create_game(
     if not guild_raw.isdigit():
         raise NotFound("That server does not exist, or you are not a member of it.")
     guild_id = int(guild_raw)
+    # Before anything of the guild is read (host look-up, the error page's channels, roles and rules).
+    await _require_host(guilds, guild_id, page.viewer.user_id)
     body = {
         **game_body(form),
         "guild_id": guild_raw,

@@ -24,7 +24,12 @@ ROLE_LISTS = ("player_role_ids", "priority_role_ids", "notify_role_ids")
 async def form_context(
     page: Page, guilds: GuildService, guild_id: int, channel_id: int | None, game: GameView | None = None
 ) -> dict[str, Any]:
-    """Channels to post in, roles to pick, and the inherited settings shown as placeholders."""
+    """Channels to post in, roles to pick, and the inherited settings shown as placeholders.
+
+    Checks the viewer's membership itself, so no path that renders a form can show another
+    server's channels, roles or rules (NotFound, as on every route, for a guild they are not in).
+    """
+    await guilds.access(guild_id, page.viewer.user_id)
     channels = [c for c in await guilds.list_channels(guild_id) if c.announceable and c.is_active]
     if game is not None and all(str(c.id) != game.channel_id for c in channels):
         channels = [
