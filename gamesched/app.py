@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import signal
 import socket
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import structlog
@@ -17,17 +17,12 @@ from litestar import Litestar
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamesched.auth import (
-    AuthService,
-    auth_routes,
-    oauth_settings_for,
-    provide_optional_viewer,
-    provide_viewer,
-)
-from gamesched.config import Settings, ensure_secret_key
+from gamesched import auth, games, guilds, notifications
+from gamesched.auth import AuthService
 from gamesched.core.bus import EventBus
 from gamesched.core.cache import Cache, create_cache
 from gamesched.core.clock import Clock, SystemClock
+from gamesched.core.config import Settings, ensure_secret_key
 from gamesched.core.db import Database, create_engine, use_app_role
 from gamesched.core.dispatcher import Dispatcher
 from gamesched.core.embedded_pg import DataDirLock, EmbeddedPostgres
@@ -35,24 +30,31 @@ from gamesched.core.housekeeping import QueueHousekeeping
 from gamesched.core.live import LiveHub, create_live_hub
 from gamesched.core.metrics import Metrics
 from gamesched.core.migrate import upgrade_head
+from gamesched.core.modules import Contribution, ModuleContext, Register
 from gamesched.core.queue import JobQueue
-from gamesched.discord import BotDirectory, DiscordConnection, EmptyDirectory, GuildSync
-from gamesched.discord.bot_module import attach_bot, subscribe_game_reactions
-from gamesched.discord.messenger import BotMessenger
-from gamesched.games import GameService, game_routes
-from gamesched.games.jobs import GameJobs
-from gamesched.games.live import publish_live_updates
-from gamesched.games.schedule import GameSchedule
+from gamesched.discord import (
+    BotDirectory,
+    BotMessenger,
+    CommandSync,
+    DiscordConnection,
+    EmptyDirectory,
+    GuildSync,
+    attach_features,
+)
+from gamesched.games import GameService
 from gamesched.guilds import GuildService
-from gamesched.guilds.api import guild_routes
 from gamesched.http import build_http_app
 from gamesched.notifications import Notifier
-from gamesched.web.build import WebParts, build_web
+from gamesched.web.dashboard import DashboardParts, build_dashboard
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 SANDBOX_BOT_TOKEN = "sandbox-bot-token"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # the sandbox's default OAuth client secret
+
+#: The modules, in dependency order: each may use the ones before it (``context.get``), never after.
+MODULES: tuple[Register, ...] = (guilds.register, auth.register, games.register, notifications.register)
 
 
 @dataclass
@@ -69,20 +71,40 @@ class App:
     dispatcher: Dispatcher
     metrics: Metrics
     discord: DiscordConnection
-    guilds: GuildService
-    auth: AuthService
-    games: GameService
-    notifier: Notifier
     live: LiveHub
-    web: WebParts
+    modules: ModuleContext
+    contributions: list[Contribution]
+    dashboard: DashboardParts
     http: Litestar
     listen_socket: socket.socket
+    #: Set once the slash commands are synced (never, in a process without a bot).
+    commands_synced: asyncio.Event
     sandbox: Any = None
     _closers: list[Any] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return self.settings.base_url
+
+    def service(self, kind: type[T]) -> T:
+        """A service a module provided, e.g. ``app.service(GameService)``."""
+        return self.modules.get(kind)
+
+    @property
+    def guilds(self) -> GuildService:
+        return self.service(GuildService)
+
+    @property
+    def auth(self) -> AuthService:
+        return self.service(AuthService)
+
+    @property
+    def games(self) -> GameService:
+        return self.service(GameService)
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.service(Notifier)
 
 
 class _Server(uvicorn.Server):
@@ -182,61 +204,57 @@ async def build_app(
             members_intent=settings.discord_members_intent,
             local=settings.sandbox or bool(settings.sandbox_url),
         )
-        notifier = Notifier(db=db, queue=queue, clock=clock)
         live = create_live_hub(settings.redis_url)
         closers.append(live.close)
-        if discord.bot is not None:
-            directory = BotDirectory(discord.bot)
-            guilds = GuildService(db=db, directory=directory, clock=clock)
-            await discord.bot.add_cog(GuildSync(guilds=guilds, directory=directory, synced=discord.synced))
-            notifier.deliver_with(BotMessenger(discord.bot))
-        else:
-            guilds = GuildService(db=db, directory=EmptyDirectory(), clock=clock)
-        oauth = oauth_settings_for(
-            settings,
-            sandbox_client_id=sandbox_client_id,
-            sandbox_client_secret=sandbox.client_secret if sandbox else SANDBOX_CLIENT_SECRET,
-        )
-        auth = AuthService(oauth=oauth, cache=cache, clock=clock, guilds=guilds)
-        closers.append(auth.close)
-        games = GameService(
-            db=db, guilds=guilds, clock=clock, schedule=GameSchedule(queue=queue, clock=clock)
-        )
-        GameJobs(games=games, guilds=guilds, notifier=notifier, clock=clock).register(queue)
-        publish_live_updates(bus, live)
-        reactions = subscribe_game_reactions(
-            games=games,
-            notifier=notifier,
+        context = ModuleContext(
+            settings=settings,
+            clock=clock,
+            db=db,
             queue=queue,
             bus=bus,
-            settings=settings,
+            cache=cache,
+            live=live,
             base_url=settings.base_url,
-            clock=clock,
+            bot=discord.bot,
         )
+        directory = BotDirectory(discord.bot) if discord.bot is not None else EmptyDirectory()
+        context.provide(guilds.DiscordDirectory, directory)
         if discord.bot is not None:
-            await attach_bot(
-                discord.bot,
-                games=games,
-                guilds=guilds,
-                notifier=notifier,
-                queue=queue,
-                bus=bus,
-                settings=settings,
-                base_url=settings.base_url,
-                clock=clock,
-                reactions=reactions,
+            context.provide(notifications.Messenger, BotMessenger(discord.bot))
+        context.provide(
+            auth.OAuthSettings,
+            auth.oauth_settings_for(
+                settings,
+                sandbox_client_id=sandbox_client_id,
+                sandbox_client_secret=sandbox.client_secret if sandbox else SANDBOX_CLIENT_SECRET,
+            ),
+        )
+        contributions = assemble(context, MODULES)
+        for contribution in contributions:
+            closers.extend(contribution.closers)
+        commands_synced = asyncio.Event()
+        if discord.bot is not None:
+            assert isinstance(directory, BotDirectory)
+            # Guild sync first: the modules' cogs may rely on the guilds being recorded.
+            await discord.bot.add_cog(
+                GuildSync(guilds=context.get(GuildService), directory=directory, synced=discord.synced)
             )
-        route_handlers.extend([*auth_routes, *guild_routes, *game_routes])
-        web = build_web()
-        route_handlers.extend(web.route_handlers)
+            command_sync: CommandSync = await attach_features(
+                discord.bot,
+                contributions,
+                # Guild commands show up at once (sandbox, local development); global ones take a while.
+                per_guild_commands=settings.sandbox or bool(settings.sandbox_url),
+            )
+            commands_synced = command_sync.synced
+        route_handlers.extend(route for c in contributions for route in c.routes)
+        dashboard = build_dashboard([page for c in contributions for page in c.pages])
+        route_handlers.extend(dashboard.route_handlers)
         dependencies = {
-            "auth": _provide(auth),
-            "guilds": _provide(guilds),
-            "games": _provide(games),
-            "live": _provide(live),
-            "viewer": Provide(provide_viewer),
-            "optional_viewer": Provide(provide_optional_viewer),
+            name: dependency if isinstance(dependency, Provide) else _provide(dependency)
+            for c in contributions
+            for name, dependency in c.dependencies.items()
         }
+        dependencies["live"] = _provide(live)
 
         http = build_http_app(
             state={
@@ -252,9 +270,9 @@ async def build_app(
             metrics=metrics,
             route_handlers=route_handlers,
             dependencies=dependencies,
-            template_config=web.template_config,
-            plugins=web.plugins,
-            error_page=web.error_page,
+            template_config=dashboard.template_config,
+            plugins=dashboard.plugins,
+            error_page=dashboard.error_page,
             secure_cookies=settings.base_url.startswith("https://"),
         )
     except BaseException:
@@ -271,17 +289,29 @@ async def build_app(
         dispatcher=dispatcher,
         metrics=metrics,
         discord=discord,
-        guilds=guilds,
-        auth=auth,
-        games=games,
-        notifier=notifier,
         live=live,
-        web=web,
+        modules=context,
+        contributions=contributions,
+        dashboard=dashboard,
         http=http,
         listen_socket=sock,
+        commands_synced=commands_synced,
         sandbox=sandbox,
         _closers=closers,
     )
+
+
+def assemble(context: ModuleContext, modules: Sequence[Register]) -> list[Contribution]:
+    """Register each module in order, then subscribe its handlers and register its jobs."""
+    contributions = [register(context) for register in modules]
+    for contribution in contributions:
+        for job in contribution.jobs:
+            context.queue.register(
+                job.kind, job.handler, max_attempts=job.max_attempts, max_concurrency=job.max_concurrency
+            )
+        for subscription in contribution.subscriptions:
+            context.bus.subscribe(subscription.event, subscription.handler, name=subscription.name)
+    return contributions
 
 
 async def _sandbox_application_id(sandbox_url: str) -> str:
@@ -312,7 +342,7 @@ async def run_app(app: App, stop: asyncio.Event, *, grace_seconds: float = 10.0)
             tasks.create_task(_run_discord_when_serving(app, server), name="discord")
             await stop.wait()
             log.info("shutdown_started")
-            app.web.streams.stop()  # open SSE streams would otherwise hold uvicorn's graceful shutdown
+            app.dashboard.streams.stop()  # open SSE streams would otherwise hold uvicorn's graceful shutdown
             server.should_exit = True
             await app.discord.close()
             await app.dispatcher.stop(grace_seconds=grace_seconds)

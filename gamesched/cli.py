@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from gamesched.config import Settings, SettingsError, load_settings
+from gamesched.core.config import Settings, SettingsError, load_settings
 from gamesched.core.embedded_pg import DataDirInUse
 from gamesched.core.logging import configure_logging
 

@@ -9,7 +9,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from gamesched.config import normalize_database_url
+from gamesched.core.config import normalize_database_url
 from gamesched.core.db import Base
 
 target_metadata = Base.metadata

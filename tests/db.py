@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from gamesched.config import normalize_database_url
+from gamesched.core.config import normalize_database_url
 
 LOCAL_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from gamesched.config import SettingsError, ensure_secret_key, load_settings
+from gamesched.core.config import SettingsError, ensure_secret_key, load_settings
 
 
 def test_defaults_need_no_environment() -> None:

@@ -7,6 +7,7 @@ from .dependencies import (
     provide_optional_viewer,
     provide_viewer,
 )
+from .module import register
 from .oauth import OAuthSettings, oauth_settings_for
 from .service import AuthService, LoginFailed, MemberGuilds, Viewer
 
@@ -22,4 +23,5 @@ __all__ = [
     "oauth_settings_for",
     "provide_optional_viewer",
     "provide_viewer",
+    "register",
 ]

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import structlog
 
-from gamesched.config import Settings
+from gamesched.core.config import Settings
 
 log = structlog.get_logger(__name__)
 

@@ -17,6 +17,7 @@ import structlog
 from gamesched.core.cache import Cache
 from gamesched.core.clock import Clock
 from gamesched.core.errors import DomainError
+from gamesched.web.viewer import Viewer
 
 from .oauth import DiscordOAuthClient, OAuthError, OAuthSettings, authorize_url, avatar_url
 from .sessions import (
@@ -49,20 +50,6 @@ class LoginFailed(DomainError):
 class LoginUnavailable(DomainError):
     code = "unavailable"
     status_code = 503
-
-
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    """The logged-in person, as Discord named them at login (or at the last token refresh)."""
-
-    user_id: int
-    username: str
-    global_name: str | None
-    avatar_url: str | None
-
-    @property
-    def display_name(self) -> str:
-        return self.global_name or self.username
 
 
 class GuildLike(Protocol):

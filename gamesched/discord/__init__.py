@@ -1,7 +1,20 @@
-"""The Discord adapter: the bot client, the modules' view of Discord, and guild sync."""
+"""The Discord adapter: the bot client, the modules' view of Discord (directory), DM delivery, guild sync,
+and putting the modules' cogs and buttons on the bot. Only the composition root imports it."""
 
+from gamesched.discord.bot_messenger import BotMessenger
 from gamesched.discord.client import DiscordConnection, GameschedBot
+from gamesched.discord.command_sync import CommandSync
 from gamesched.discord.directory import BotDirectory, EmptyDirectory
-from gamesched.discord.sync import GuildSync
+from gamesched.discord.features import attach_features
+from gamesched.discord.guild_sync import GuildSync
 
-__all__ = ["BotDirectory", "DiscordConnection", "EmptyDirectory", "GameschedBot", "GuildSync"]
+__all__ = [
+    "BotDirectory",
+    "BotMessenger",
+    "CommandSync",
+    "DiscordConnection",
+    "EmptyDirectory",
+    "GameschedBot",
+    "GuildSync",
+    "attach_features",
+]

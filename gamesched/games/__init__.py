@@ -1,8 +1,13 @@
-"""Games: scheduling, the roster and its waitlist, and the JSON API."""
+"""Games: scheduling, the roster and its waitlist, announcements, the JSON API and pages.
 
+Other modules use only the names below and the events; ``register`` plugs the module into the app.
+"""
+
+from gamesched.games.announcer import Announcer
 from gamesched.games.api import GameController, game_routes
 from gamesched.games.events import (
     ALL_EVENTS,
+    AnnouncementReposted,
     GameCancelled,
     GameEvent,
     GameScheduled,
@@ -13,11 +18,13 @@ from gamesched.games.events import (
     PlayerJoined,
     PlayerLeft,
     PlayerRemoved,
+    ReminderDue,
     RosterReordered,
     WaitlistDemoted,
     WaitlistPromoted,
 )
 from gamesched.games.ics import render_calendar
+from gamesched.games.module import register
 from gamesched.games.roster import PositionType, Roster, SignupMethod, diff_rosters, partition_roster
 from gamesched.games.schemas import (
     GameCreate,
@@ -34,6 +41,8 @@ from gamesched.games.service import GameService
 
 __all__ = [
     "ALL_EVENTS",
+    "AnnouncementReposted",
+    "Announcer",
     "GameCancelled",
     "GameController",
     "GameCreate",
@@ -56,6 +65,7 @@ __all__ = [
     "PlayerLeft",
     "PlayerRemoved",
     "PositionType",
+    "ReminderDue",
     "Roster",
     "RosterReordered",
     "SignupMethod",
@@ -64,5 +74,6 @@ __all__ = [
     "diff_rosters",
     "game_routes",
     "partition_roster",
+    "register",
     "render_calendar",
 ]

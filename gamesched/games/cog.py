@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from gamesched.core.clock import Clock
 from gamesched.core.errors import Forbidden, Invalid
-from gamesched.discord.errors import report_error, respond
+from gamesched.discord_kit import report_error, respond
 from gamesched.games.announcement import game_page_url
 from gamesched.games.schemas import GameCreate, GameList, GameView
 from gamesched.games.service import GameService

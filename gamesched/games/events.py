@@ -108,6 +108,20 @@ class HostAddedPlayerLeft(GameEvent, frozen=True, kw_only=True):
     user_id: int
 
 
+class ReminderDue(GameEvent, frozen=True, kw_only=True):
+    """A reminder of the game came due (``minutes`` before the start) and the game has not begun."""
+
+    minutes: int
+
+
+class AnnouncementReposted(GameEvent, frozen=True, kw_only=True):
+    """The announcement was deleted by hand and posted again: the host should know where it is now."""
+
+    host_id: int
+    message_id: int
+
+
+#: Events that change what a game looks like (its announcement and open pages follow them).
 ALL_EVENTS: tuple[type[GameEvent], ...] = (
     GameScheduled,
     GameUpdated,

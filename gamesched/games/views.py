@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from gamesched.discord.errors import EXPIRED_FORM, SOMETHING_WENT_WRONG, STALE_COMPONENT, reply, respond
+from gamesched.discord_kit import EXPIRED_FORM, SOMETHING_WENT_WRONG, STALE_COMPONENT, reply, respond
 from gamesched.games.announcement import Buttons
 from gamesched.games.schemas import GameView
 

@@ -9,6 +9,8 @@ from gamesched.guilds.directory import (
     RoleInfo,
 )
 from gamesched.guilds.members import InvalidMention, MemberDisplay, MentionResolution, ResolvedEntry
+from gamesched.guilds.module import register
+from gamesched.guilds.page_context import GuildLink, Page, names_for, provide_page
 from gamesched.guilds.permissions import GuildAccess
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import EffectiveSettings, Setting, resolve_settings
@@ -20,13 +22,18 @@ __all__ = [
     "EffectiveSettings",
     "GuildAccess",
     "GuildInfo",
+    "GuildLink",
     "GuildService",
     "InvalidMention",
     "MemberDisplay",
     "MemberInfo",
     "MentionResolution",
+    "Page",
     "ResolvedEntry",
     "RoleInfo",
     "Setting",
+    "names_for",
+    "provide_page",
+    "register",
     "resolve_settings",
 ]

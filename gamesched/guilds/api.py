@@ -8,7 +8,6 @@ from litestar import Controller, get, patch
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from gamesched.auth import Viewer
 from gamesched.core.errors import NotFound
 from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, Channel
 from gamesched.guilds.schemas import (
@@ -21,6 +20,7 @@ from gamesched.guilds.schemas import (
 )
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import resolve_settings
+from gamesched.web import Viewer
 
 GuildId = Annotated[int, PathParameter(description="Discord guild id")]
 

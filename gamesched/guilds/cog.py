@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from gamesched.core.errors import Invalid
-from gamesched.discord.errors import respond
+from gamesched.discord_kit import respond
 from gamesched.guilds.models import Channel, Guild
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import EffectiveSettings, resolve_settings

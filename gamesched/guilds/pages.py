@@ -11,9 +11,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import DomainError, Forbidden, NotFound
-from gamesched.web import FormData, Page, names_for, render
+from gamesched.web import FormData, render
 
 from .models import ANNOUNCEABLE_CHANNEL_TYPES, Channel
+from .page_context import Page, names_for
 from .permissions import GuildAccess
 from .schemas import ChannelSettingsPatch, GuildSettingsPatch, changes_of
 from .service import GUILD_NOT_FOUND, GuildService

@@ -1,4 +1,4 @@
-"""The port notifications talk to Discord through (implemented in gamesched/discord/messenger.py)."""
+"""The port notifications talk to Discord through (implemented by the Discord adapter, gamesched/discord/bot_messenger.py)."""
 
 from __future__ import annotations
 

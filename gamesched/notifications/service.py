@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
+from gamesched.core.modules import JobSpec
 from gamesched.core.queue import Job, JobQueue, NewJob
 from gamesched.notifications.messenger import DirectMessage, DMsClosed, Messenger
 from gamesched.notifications.models import Notification
@@ -61,19 +62,24 @@ class _Payload(msgspec.Struct, frozen=True):
 
 
 class Notifier:
-    """Anyone may queue DMs; only a process with a bot delivers them (``deliver_with``)."""
+    """Anyone may queue DMs; only a process with a messenger (the bot) delivers them."""
 
-    def __init__(self, *, db: Database, queue: JobQueue, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, queue: JobQueue, clock: Clock, messenger: Messenger | None = None
+    ) -> None:
         self.db = db
         self.queue = queue
         self.clock = clock
-        self.messenger: Messenger | None = None
-
-    def deliver_with(self, messenger: Messenger) -> None:
-        """Register the delivery handlers: this process's dispatcher will now send DMs."""
         self.messenger = messenger
-        self.queue.register(DELIVER, self._deliver, max_concurrency=DM_CONCURRENCY)
-        self.queue.register(FALLBACK, self._post_fallback)
+
+    def delivery_jobs(self) -> list[JobSpec]:
+        """The jobs that send DMs and fallbacks: run only by a process that has a messenger."""
+        if self.messenger is None:
+            return []
+        return [
+            JobSpec(DELIVER, self._deliver, max_concurrency=DM_CONCURRENCY),
+            JobSpec(FALLBACK, self._post_fallback),
+        ]
 
     async def request(self, session: AsyncSession, dm: DMRequest, *, due_at: datetime | None = None) -> None:
         """Queue a DM in the caller's transaction; a pending DM with the same key is replaced."""

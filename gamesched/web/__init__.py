@@ -1,12 +1,10 @@
-"""The web dashboard's shared plumbing: templates and filters, page context, error pages, live streams.
+"""The dashboard toolkit every module's pages use: rendering, forms, markup filters, live streams, error
+pages, the ``Viewer`` type, and the serving parts (templates, static files) the composition root mounts."""
 
-The composition root imports ``gamesched.web.build.build_web`` (it pulls in every module's pages, which
-import this package, so it is not re-exported here).
-"""
-
-from gamesched.web.context import GuildLink, Page, is_htmx, names_for, render
 from gamesched.web.forms import FormData
 from gamesched.web.live import LiveStreams
 from gamesched.web.markup import Names
+from gamesched.web.render import PAGE_STATE_KEY, is_htmx, render
+from gamesched.web.viewer import Viewer
 
-__all__ = ["FormData", "GuildLink", "LiveStreams", "Names", "Page", "is_htmx", "names_for", "render"]
+__all__ = ["PAGE_STATE_KEY", "FormData", "LiveStreams", "Names", "Viewer", "is_htmx", "render"]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit
 from litestar import Request, Response
 from litestar.response import Redirect
 
-from .context import PAGE_STATE_KEY, is_htmx, render
+from .render import PAGE_STATE_KEY, is_htmx, render
 
 TITLES = {
     400: "That did not work",

@@ -12,9 +12,9 @@ from gamesched.auth import AuthService, LoginFailed, OAuthSettings, Viewer, oaut
 from gamesched.auth.oauth import authorize_url, avatar_url
 from gamesched.auth.service import safe_next
 from gamesched.auth.sessions import SessionRecord, SessionStore, digest, new_id
-from gamesched.config import Settings
 from gamesched.core.cache import MemoryCache
 from gamesched.core.clock import FakeClock
+from gamesched.core.config import Settings
 from gamesched.core.errors import DomainError
 
 

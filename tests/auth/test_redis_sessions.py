@@ -14,8 +14,8 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from gamesched.config import Settings
 from gamesched.core.clock import FakeClock
+from gamesched.core.config import Settings
 from tests.conftest import serving
 from tests.login import login_as
 

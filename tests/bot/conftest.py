@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from gamesched.app import App, build_app, run_app
-from gamesched.config import Settings
-from gamesched.discord.bot_module import BotFeatures, features_of
+from gamesched.core.config import Settings
+from gamesched.games import Announcer
 from tests.conftest import wait_for_discord
 from tests.games.conftest import create_game
 from tests.login import login_as
@@ -26,7 +26,7 @@ TEST_JOIN_DM_DELAY = 1.0
 async def serving_bot(
     settings: Settings, *, state: Any = None, join_dm_delay: float = TEST_JOIN_DM_DELAY
 ) -> AsyncIterator[App]:
-    """Build the app, attach the bot's features (a no-op once app.py does it), serve, wait for sync.
+    """Build the app, serve, wait for the bot and the command sync.
 
     ``state``: a sandbox world to start from (e.g. the previous run's, to model a restart in which
     Discord kept every message).
@@ -34,27 +34,19 @@ async def serving_bot(
     app = await build_app(settings.with_overrides(sandbox=True, join_dm_delay_seconds=round(join_dm_delay)))
     if state is not None:
         app.sandbox.state = state
-    features = features_of_app(app)
     stop = asyncio.Event()
     task = asyncio.create_task(run_app(app, stop, grace_seconds=2))
     try:
         await wait_for_discord(app)
-        await asyncio.wait_for(features.commands_synced.wait(), 10)
+        await asyncio.wait_for(app.commands_synced.wait(), 10)
         yield app
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
 
 
-def features(app: App) -> BotFeatures:
-    return features_of_app(app)
-
-
-def features_of_app(app: App) -> BotFeatures:
-    assert app.discord.bot is not None
-    found = features_of(app.discord.bot)
-    assert found is not None
-    return found
+def announcer(app: App) -> Announcer:
+    return app.service(Announcer)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from gamesched.app import App
-from gamesched.config import Settings
+from gamesched.core.config import Settings
 from tests.bot.conftest import (
     announcement,
     click,

@@ -8,15 +8,15 @@ import httpx
 from sqlalchemy import text
 
 from gamesched.app import App
-from gamesched.config import Settings
+from gamesched.core.config import Settings
 from tests.bot.conftest import (
     Login,
     announcement,
+    announcer,
     click,
     dms,
     ephemeral_text,
     eventually,
-    features,
     field,
     messages,
     schedule,
@@ -116,7 +116,7 @@ async def test_after_the_bot_leaves_a_server_its_games_are_no_longer_announced(
     await eventually(lambda: _bot_gone(bot_app, world.guild_id()))
 
     # Something asks for a refresh (e.g. an event still in the queue): the job finishes without posting.
-    await features(bot_app).announcer.schedule_refresh(game["id"], world.guild_id())
+    await announcer(bot_app).schedule_refresh(game["id"], world.guild_id())
     await eventually(lambda: _refresh_done(bot_app, game["id"]))
 
     [still] = [m for m in await messages(api, game["channel_id"]) if m["id"] == message["id"]]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from gamesched.app import App
-from gamesched.config import Settings
+from gamesched.core.config import Settings
 from tests.conftest import serving, wait_for_discord
 from tests.games.conftest import create_game
 from tests.login import login_as

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import select
 
 from gamesched.app import App
-from gamesched.config import Settings
+from gamesched.core.config import Settings
 from gamesched.guilds.models import Channel, Guild
 from tests.conftest import serving, wait_for_discord
 from tests.world import fetch_world

@@ -22,8 +22,8 @@ from gamesched.games.pages.form import (
 )
 from gamesched.games.schemas import GameCreate, GameView
 from gamesched.games.service import GameService
-from gamesched.guilds import GuildService
-from gamesched.web import FormData, Page, render
+from gamesched.guilds import GuildService, Page
+from gamesched.web import FormData, render
 
 #: A create form's submission id is remembered this long: a second submit lands on the same game.
 SUBMISSION_TTL = 3600

@@ -20,8 +20,8 @@ from gamesched.games.pages.form import (
 )
 from gamesched.games.schemas import GameUpdate, GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.service import GameService
-from gamesched.guilds import GuildService
-from gamesched.web import FormData, Page
+from gamesched.guilds import GuildService, Page
+from gamesched.web import FormData
 
 
 @get("/games/{game_id:str}/edit")

@@ -9,8 +9,8 @@ from litestar.response import Template
 from gamesched.core.errors import Forbidden, Invalid
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
-from gamesched.guilds import GuildService
-from gamesched.web import FormData, Page, names_for, render
+from gamesched.guilds import GuildService, Page, names_for
+from gamesched.web import FormData, render
 
 SIGNUP_METHODS = {
     "self_signup": "Anyone can join",

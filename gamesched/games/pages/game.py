@@ -12,13 +12,14 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from gamesched.auth import Viewer
 from gamesched.core.errors import Conflict
 from gamesched.core.live import LiveHub
+from gamesched.games.live_updates import topic
 from gamesched.games.pages.form import (
     managed_game,
 )
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
-from gamesched.guilds import GuildService
-from gamesched.web import LiveStreams, Page, is_htmx, names_for, render
+from gamesched.guilds import GuildService, Page, names_for
+from gamesched.web import LiveStreams, is_htmx, render
 
 
 def game_page(page: Page, guilds: GuildService, game: GameView, template: str, **context: Any) -> Template:
@@ -59,7 +60,7 @@ async def game_live(
 ) -> ServerSentEvent:
     """Server-Sent Events: "changed" whenever the game or its roster changes (web, Discord or timers)."""
     game = await games.get(game_id, viewer.user_id)
-    return streams.response(live, f"game:{game.id}")
+    return streams.response(live, topic(game.id))
 
 
 async def _after_roster_action(

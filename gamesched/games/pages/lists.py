@@ -11,8 +11,8 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from gamesched.games.service import GameService
-from gamesched.guilds import GuildService
-from gamesched.web import Page, names_for, render
+from gamesched.guilds import GuildService, Page, names_for
+from gamesched.web import render
 
 UPCOMING = ("scheduled", "in_progress")
 

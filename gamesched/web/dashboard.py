@@ -1,4 +1,5 @@
-"""Everything the composition root needs to serve the dashboard, built in one call."""
+"""The dashboard's serving parts — templates, static files, the htmx plugin, the error page and live
+streams — around the page handlers the modules contribute."""
 
 from __future__ import annotations
 
@@ -16,11 +17,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from gamesched.auth.pages import auth_pages
-from gamesched.games.pages import game_pages
-from gamesched.guilds.pages import guild_pages
-
-from .context import provide_page
 from .errors import error_page
 from .live import LiveStreams
 from .markup import FILTERS
@@ -32,7 +28,7 @@ STATIC_MAX_AGE = 3600
 
 
 @dataclass(frozen=True, slots=True)
-class WebParts:
+class DashboardParts:
     """Hand these to ``build_http_app``; call ``streams.stop()`` before the server shuts down."""
 
     route_handlers: list[Any]
@@ -54,16 +50,14 @@ def create_environment(web_dir: Path = WEB_DIR) -> Environment:
     return env
 
 
-def build_web(*, web_dir: Path = WEB_DIR) -> WebParts:
-    """Page routes, static files, templates, the htmx plugin and the HTML error page."""
+def build_dashboard(page_handlers: list[Any], *, web_dir: Path = WEB_DIR) -> DashboardParts:
+    """The modules' pages (left out of the API schema, with ``streams``), static files, templates, the htmx
+    plugin and the HTML error page. The ``page`` dependency itself comes from the guilds module."""
     streams = LiveStreams()
     pages = Router(
         path="/",
-        route_handlers=[*auth_pages, *game_pages, *guild_pages],
-        dependencies={
-            "page": Provide(provide_page),
-            "streams": Provide(lambda: streams, use_cache=True, sync_to_thread=False),
-        },
+        route_handlers=page_handlers,
+        dependencies={"streams": Provide(lambda: streams, use_cache=True, sync_to_thread=False)},
         include_in_schema=False,
     )
     static = create_static_files_router(
@@ -73,7 +67,7 @@ def build_web(*, web_dir: Path = WEB_DIR) -> WebParts:
         include_in_schema=False,
     )
     environment = create_environment(web_dir)
-    return WebParts(
+    return DashboardParts(
         route_handlers=[pages, static],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
         plugins=[HTMXPlugin()],

@@ -1,4 +1,7 @@
-"""What every dashboard page knows: who is looking, their servers (for the switcher), and how to render."""
+"""What every dashboard page knows: who is looking and their servers (for the switcher).
+
+The guilds module provides it as the ``page`` dependency, since the switcher is the viewer's guilds.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,9 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
-from litestar.response import Template
 
-from gamesched.auth import Viewer
-from gamesched.guilds import GuildService
-
-from .markup import Names
-
-PAGE_STATE_KEY = "dashboard_page"
+from gamesched.guilds.service import GuildService
+from gamesched.web import PAGE_STATE_KEY, Names, Viewer
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +84,3 @@ def names_for(guilds: GuildService, guild_id: int) -> Names:
         channels={c.id: c.name for c in info.channels.values()},
         roles={r.id: r.name for r in info.roles.values()},
     )
-
-
-def render(page: Page | None, template: str, *, status_code: int = 200, **context: Any) -> Template:
-    """A full page (or an htmx fragment) with the header's context."""
-    return Template(template_name=template, context={"page": page, **context}, status_code=status_code)
-
-
-def is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"

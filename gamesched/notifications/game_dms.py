@@ -15,12 +15,14 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gamesched.core.bus import EventBus
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import NotFound
+from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job
+from gamesched.discord_kit import when
 from gamesched.games import (
+    AnnouncementReposted,
     GameCancelled,
     GameScheduled,
     GameService,
@@ -39,7 +41,6 @@ from gamesched.notifications.service import DMRequest, Notifier
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_JOIN_DM_DELAY = timedelta(seconds=60)
 JOIN_DM_DUE = "notifications.join_dm_due"
 #: Changes to these fields are worth a DM to everyone on the roster.
 TIME_OR_PLACE = ("scheduled_at", "location")
@@ -54,7 +55,7 @@ class GameDMs:
         db: Database,
         clock: Clock,
         base_url: str,
-        join_dm_delay: timedelta = DEFAULT_JOIN_DM_DELAY,
+        join_dm_delay: timedelta,
     ) -> None:
         self.games = games
         self.notifier = notifier
@@ -63,18 +64,23 @@ class GameDMs:
         self.base_url = base_url.rstrip("/")
         self.join_dm_delay = join_dm_delay
 
-    def register(self, bus: EventBus) -> None:
-        self.notifier.queue.register(JOIN_DM_DUE, self.send_due_join_dm)
-        bus.subscribe(GameScheduled, self.send_join_dms_at_creation)
-        bus.subscribe(PlayerJoined, self.send_join_dm)
-        bus.subscribe(PlayerAdded, self.send_added_dm)
-        bus.subscribe(PlayerLeft, self.drop_join_dm)
-        bus.subscribe(WaitlistPromoted, self.send_promotion_dm)
-        bus.subscribe(WaitlistDemoted, self.send_demotion_dm)
-        bus.subscribe(PlayerRemoved, self.send_removal_dm)
-        bus.subscribe(GameCancelled, self.send_cancellation_dms)
-        bus.subscribe(GameUpdated, self.send_change_dms)
-        bus.subscribe(HostAddedPlayerLeft, self.send_dropout_dm)
+    def jobs(self) -> list[JobSpec]:
+        return [JobSpec(JOIN_DM_DUE, self.send_due_join_dm)]
+
+    def subscriptions(self) -> list[Subscription]:
+        return [
+            Subscription(GameScheduled, self.send_join_dms_at_creation),
+            Subscription(PlayerJoined, self.send_join_dm),
+            Subscription(PlayerAdded, self.send_added_dm),
+            Subscription(PlayerLeft, self.drop_join_dm),
+            Subscription(WaitlistPromoted, self.send_promotion_dm),
+            Subscription(WaitlistDemoted, self.send_demotion_dm),
+            Subscription(PlayerRemoved, self.send_removal_dm),
+            Subscription(GameCancelled, self.send_cancellation_dms),
+            Subscription(GameUpdated, self.send_change_dms),
+            Subscription(HostAddedPlayerLeft, self.send_dropout_dm),
+            Subscription(AnnouncementReposted, self.send_repost_dm),
+        ]
 
     # -- seats -------------------------------------------------------------------------------------
 
@@ -105,7 +111,7 @@ class GameDMs:
         game = await self._game(event.game_id, event.guild_id)
         if game is None or _seat(game, event.user_id) is None:
             return
-        text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {_when(game)}."
+        text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {when(game.scheduled_at)}."
         text += _instructions(game) + self._link(game)
         await self._send(
             game,
@@ -141,7 +147,7 @@ class GameDMs:
         game = await self._game(event.game_id, event.guild_id)
         if game is None:
             return
-        text = f"The host removed you from **{game.title}** ({_when(game)})."
+        text = f"The host removed you from **{game.title}** ({when(game.scheduled_at)})."
         await self._send(
             game,
             event.user_id,
@@ -158,7 +164,7 @@ class GameDMs:
             return
         text = (
             f"<@{event.user_id}>, whom you added, dropped out of **{game.title}** "
-            f"({_when(game)}). {game.confirmed_count}/{game.max_players} seats are taken.{self._link(game)}"
+            f"({when(game.scheduled_at)}). {game.confirmed_count}/{game.max_players} seats are taken.{self._link(game)}"
         )
         await self._send(
             game,
@@ -177,7 +183,7 @@ class GameDMs:
             return
         async with self.db.uow(guild_id=event.guild_id) as uow:
             await self.notifier.cancel(uow.session, f"joined:{game.id}:")
-        text = f"**{game.title}** ({_when(game)}) was cancelled."
+        text = f"**{game.title}** ({when(game.scheduled_at)}) was cancelled."
         # The host hears about it too when a bot manager cancelled their game.
         for user_id in _others([*event.participant_ids, event.host_id], event.by_user_id):
             await self._send(
@@ -197,7 +203,7 @@ class GameDMs:
             return
         lines = [f"**{game.title}** has changed."]
         if "scheduled_at" in event.changed:
-            lines.append(f"New time: {_when(game)}.")
+            lines.append(f"New time: {when(game.scheduled_at)}.")
         if "location" in event.changed:
             lines.append(f"Where: {game.location}" if game.location.strip() else "The location was removed.")
         text = "\n".join(lines) + self._link(game)
@@ -211,8 +217,25 @@ class GameDMs:
                 "game_changed",
                 f"changed:{game.id}:{user_id}:{version}",
                 text,
-                summary=f"**{game.title}** has a new time or place: {_when(game)}.",
+                summary=f"**{game.title}** has a new time or place: {when(game.scheduled_at)}.",
             )
+
+    async def send_repost_dm(self, event: AnnouncementReposted) -> None:
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None:
+            return
+        text = (
+            f"The announcement of **{game.title}** was deleted, so I posted it again in <#{event.channel_id}>. "
+            "If the game is off, cancel it instead."
+        )
+        await self._send(
+            game,
+            event.host_id,
+            "announcement_reposted",
+            f"reposted:{game.id}:{event.message_id}",
+            text,
+            summary=f"The announcement of **{game.title}** was deleted and has been posted again.",
+        )
 
     # -- plumbing ------------------------------------------------------------------------------------
 
@@ -240,12 +263,12 @@ class GameDMs:
             return
         status, position = seat
         if status == "confirmed":
-            text = f"You're in **{game.title}**: seat {position} of {game.max_players}, {_when(game)}."
+            text = f"You're in **{game.title}**: seat {position} of {game.max_players}, {when(game.scheduled_at)}."
             text += _instructions(game)
             summary = f"**{game.title}**: your seat is confirmed."
         else:
             text = (
-                f"**{game.title}** is full, so you're #{position} on the waitlist ({_when(game)}). "
+                f"**{game.title}** is full, so you're #{position} on the waitlist ({when(game.scheduled_at)}). "
                 "I'll DM you if a seat opens."
             )
             summary = f"**{game.title}**: you're on the waitlist."
@@ -318,11 +341,6 @@ def _seat(game: GameView, user_id: int) -> tuple[str, int] | None:
 
 def _others(user_ids: Iterable[int], actor: int) -> list[int]:
     return [u for u in dict.fromkeys(user_ids) if u != actor]
-
-
-def _when(game: GameView) -> str:
-    stamp = int(game.scheduled_at.timestamp())
-    return f"<t:{stamp}:F> (<t:{stamp}:R>)"
 
 
 def _instructions(game: GameView) -> str:

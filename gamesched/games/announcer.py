@@ -19,17 +19,16 @@ import discord
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gamesched.core.bus import EventBus
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import NotFound
+from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job, JobQueue, RetryLater
 from gamesched.games.announcement import LIVE_STATUSES, Announcement, render_announcement
-from gamesched.games.events import ALL_EVENTS, GameEvent, GameUpdated
+from gamesched.games.events import ALL_EVENTS, AnnouncementReposted, GameEvent, GameUpdated
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.games.views import announcement_view
-from gamesched.notifications import DirectMessage, DMRequest, Notifier
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +50,6 @@ class Announcer:
         *,
         bot: discord.Client | None,
         games: GameService,
-        notifier: Notifier,
         queue: JobQueue,
         db: Database,
         clock: Clock,
@@ -60,7 +58,6 @@ class Announcer:
     ) -> None:
         self.bot = bot
         self.games = games
-        self.notifier = notifier
         self.queue = queue
         self.db = db
         self.clock = clock
@@ -74,17 +71,19 @@ class Announcer:
             raise RuntimeError("announcement jobs run only in the process that runs the bot")
         return self.bot
 
-    def subscribe(self, bus: EventBus) -> None:
+    def subscriptions(self) -> list[Subscription]:
         """Every process reacts to game events by writing refresh jobs (no Discord call)."""
-        for event_type in ALL_EVENTS:
-            bus.subscribe(event_type, self.refresh_on_event, name="refresh_announcement")
+        return [
+            Subscription(event, self.refresh_on_event, name="refresh_announcement") for event in ALL_EVENTS
+        ]
 
-    def register_jobs(self, bot: discord.Client) -> None:
+    def jobs(self) -> list[JobSpec]:
         """Only the process running the bot posts and edits announcements."""
-        self.bot = bot
-        self.queue.register(REFRESH, self.refresh_announcement)
-        self.queue.register(MESSAGE_DELETED, self.restore_deleted_announcement)
-        self.queue.register(TAKE_DOWN, self.take_down_old_announcement)
+        return [
+            JobSpec(REFRESH, self.refresh_announcement),
+            JobSpec(MESSAGE_DELETED, self.restore_deleted_announcement),
+            JobSpec(TAKE_DOWN, self.take_down_old_announcement),
+        ]
 
     # -- events → one coalesced refresh per game -----------------------------------------------------
 
@@ -217,23 +216,15 @@ class Announcer:
                 log.info("old_announcement_not_deleted", game_id=game_id, error=str(exc))
 
     async def _tell_host(self, game: GameView, message_id: int) -> None:
-        text = (
-            f"The announcement of **{game.title}** was deleted, so I posted it again in <#{game.channel_id}>. "
-            "If the game is off, cancel it instead."
-        )
         async with self.db.uow(guild_id=int(game.guild_id)) as uow:
-            await self.notifier.request(
-                uow.session,
-                DMRequest(
-                    guild_id=int(game.guild_id),
-                    user_id=int(game.host.discord_id),
-                    kind="announcement_reposted",
-                    dedupe_key=f"reposted:{game.id}:{message_id}",
-                    message=DirectMessage(content=text),
-                    channel_id=int(game.channel_id),
+            uow.publish(
+                AnnouncementReposted(
                     game_id=game.id,
-                    fallback_summary=f"The announcement of **{game.title}** was deleted and has been posted again.",
-                ),
+                    guild_id=int(game.guild_id),
+                    channel_id=int(game.channel_id),
+                    host_id=int(game.host.discord_id),
+                    message_id=message_id,
+                )
             )
 
     @asynccontextmanager

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from gamesched.core.bus import EventBus
 from gamesched.core.live import LiveHub
+from gamesched.core.modules import Subscription
 from gamesched.games.events import ALL_EVENTS, GameEvent
 
 
 def topic(game_id: str) -> str:
+    """The live-hub topic an open page of the game listens on."""
     return f"game:{game_id}"
 
 
-def publish_live_updates(bus: EventBus, live: LiveHub) -> None:
+def live_update_subscriptions(live: LiveHub) -> list[Subscription]:
     async def signal_open_pages(event: GameEvent) -> None:
         await live.publish(topic(event.game_id))
 
-    for event_type in ALL_EVENTS:
-        bus.subscribe(event_type, signal_open_pages)
+    return [Subscription(event, signal_open_pages) for event in ALL_EVENTS]

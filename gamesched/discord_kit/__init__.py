@@ -1,0 +1,26 @@
+"""What the modules use to speak in Discord: one way to answer interactions and to word times.
+
+No module state and no client: the Discord adapter (``gamesched.discord``) owns the connection.
+"""
+
+from gamesched.discord_kit.markup import when
+from gamesched.discord_kit.replies import (
+    EXPIRED_FORM,
+    SOMETHING_WENT_WRONG,
+    STALE_COMPONENT,
+    install_error_handler,
+    reply,
+    report_error,
+    respond,
+)
+
+__all__ = [
+    "EXPIRED_FORM",
+    "SOMETHING_WENT_WRONG",
+    "STALE_COMPONENT",
+    "install_error_handler",
+    "reply",
+    "report_error",
+    "respond",
+    "when",
+]

@@ -1,0 +1,55 @@
+"""The games module's registration: the service, API and pages; the announcement that follows each game;
+its timed work; live page updates; and, where the bot runs, the slash commands and Join/Leave buttons."""
+
+from __future__ import annotations
+
+from gamesched.core.modules import Contribution, ModuleContext
+from gamesched.games.announcer import Announcer
+from gamesched.games.api import game_routes
+from gamesched.games.cog import AnnouncementWatch, GameCommands
+from gamesched.games.jobs import GameTimers
+from gamesched.games.live_updates import live_update_subscriptions
+from gamesched.games.pages import game_pages
+from gamesched.games.schedule import GameSchedule
+from gamesched.games.service import GameService
+from gamesched.games.views import ButtonsHost, GameButton
+from gamesched.guilds import GuildService
+
+
+def register(context: ModuleContext) -> Contribution:
+    """Needs the guilds. Every process writes announcement refreshes (a web-only process's changes reach
+    Discord through the process that runs the bot); only the bot's process runs them."""
+    guilds = context.get(GuildService)
+    games = GameService(
+        db=context.db,
+        guilds=guilds,
+        clock=context.clock,
+        schedule=GameSchedule(queue=context.queue, clock=context.clock),
+    )
+    context.provide(GameService, games)
+    announcer = Announcer(
+        bot=context.bot,
+        games=games,
+        queue=context.queue,
+        db=context.db,
+        clock=context.clock,
+        base_url=context.base_url,
+    )
+    context.provide(Announcer, announcer)
+    contribution = Contribution(
+        name="games",
+        routes=list(game_routes),
+        pages=list(game_pages),
+        dependencies={"games": games},
+        jobs=GameTimers(games=games, clock=context.clock).jobs(),
+        subscriptions=[*announcer.subscriptions(), *live_update_subscriptions(context.live)],
+    )
+    if context.bot is not None:
+        contribution.jobs += announcer.jobs()
+        contribution.cogs += [
+            ButtonsHost(games=games),
+            GameCommands(games=games, guilds=guilds, clock=context.clock, base_url=context.base_url),
+            AnnouncementWatch(announcer=announcer),
+        ]
+        contribution.dynamic_items.append(GameButton)
+    return contribution

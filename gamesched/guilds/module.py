@@ -1,0 +1,27 @@
+"""The guilds module's registration: its service, API, settings pages and commands, and the ``page``
+dependency every dashboard page uses (the header's server switcher is the viewer's guilds)."""
+
+from __future__ import annotations
+
+from litestar.di import Provide
+
+from gamesched.core.modules import Contribution, ModuleContext
+from gamesched.guilds.api import guild_routes
+from gamesched.guilds.cog import GuildSettingsCommands
+from gamesched.guilds.directory import DiscordDirectory
+from gamesched.guilds.page_context import provide_page
+from gamesched.guilds.pages import guild_pages
+from gamesched.guilds.service import GuildService
+
+
+def register(context: ModuleContext) -> Contribution:
+    """Needs a ``DiscordDirectory`` (the composition root provides the bot's, or an empty one)."""
+    guilds = GuildService(db=context.db, directory=context.get(DiscordDirectory), clock=context.clock)
+    context.provide(GuildService, guilds)
+    return Contribution(
+        name="guilds",
+        routes=list(guild_routes),
+        pages=list(guild_pages),
+        dependencies={"guilds": guilds, "page": Provide(provide_page)},
+        cogs=[GuildSettingsCommands(guilds=guilds)] if context.bot is not None else [],
+    )

@@ -1,0 +1,39 @@
+"""The notifications module's registration: DMs about games (seats, changes, reminders, reposts) as
+reactions to the games module's events, and — where the bot runs — their delivery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gamesched.core.modules import Contribution, ModuleContext, Subscription
+from gamesched.games import GameService, ReminderDue
+from gamesched.guilds import GuildService
+from gamesched.notifications.game_dms import GameDMs
+from gamesched.notifications.messenger import Messenger
+from gamesched.notifications.reminders import ReminderDMs
+from gamesched.notifications.service import Notifier
+
+
+def register(context: ModuleContext) -> Contribution:
+    """Needs the games and guilds; delivers DMs when a ``Messenger`` is provided (the bot's)."""
+    notifier = Notifier(
+        db=context.db, queue=context.queue, clock=context.clock, messenger=context.find(Messenger)
+    )
+    context.provide(Notifier, notifier)
+    games = context.get(GameService)
+    dms = GameDMs(
+        games=games,
+        notifier=notifier,
+        db=context.db,
+        clock=context.clock,
+        base_url=context.base_url,
+        join_dm_delay=timedelta(seconds=context.settings.join_dm_delay_seconds),
+    )
+    reminders = ReminderDMs(
+        games=games, guilds=context.get(GuildService), notifier=notifier, db=context.db, clock=context.clock
+    )
+    return Contribution(
+        name="notifications",
+        jobs=[*notifier.delivery_jobs(), *dms.jobs()],
+        subscriptions=[*dms.subscriptions(), Subscription(ReminderDue, reminders.send_reminders)],
+    )
