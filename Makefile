@@ -13,6 +13,7 @@ bootstrap:
 lint: bootstrap
 	.venv/bin/ruff check gamesched migrations tests benchmarks
 	.venv/bin/ruff format --check gamesched migrations tests benchmarks
+	.venv/bin/lint-imports
 
 format: bootstrap
 	.venv/bin/ruff format gamesched migrations tests benchmarks

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check gamesched migrations tests benchmarks || exit 1
 .venv/bin/ruff format --check gamesched migrations tests benchmarks || exit 1
 .venv/bin/mypy || exit 1
+.venv/bin/lint-imports || exit 1
 
 .venv/bin/pytest "$@"
 code=$?

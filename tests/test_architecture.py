@@ -1,51 +1,85 @@
-"""Module boundaries (STYLE.md): core imports no module; modules meet only through __init__ and events."""
+"""Module boundaries are import-linter contracts (pyproject.toml); these tests show that they bite.
+
+The package is copied to a temporary folder, one import that the design forbids is added to it, and
+``lint-imports`` must then report a broken contract. Each case is an arrow a review once found in the code.
+"""
 
 from __future__ import annotations
 
-import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "gamesched"
-DOMAIN_MODULES = {"games", "guilds", "notifications", "auth"}
-ALLOWED_SUBMODULES = {"events"}
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
-def _imports(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
-    return [name for name in names if name.startswith("gamesched")]
+def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    # PYTHONPATH first: the copy is found before the checkout's editable install.
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(tree / "pyproject.toml"), "--no-cache"],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_core_imports_no_domain_module_or_adapter() -> None:
-    offenders = [
-        f"{path.relative_to(PACKAGE)} imports {name}"
-        for path in (PACKAGE / "core").rglob("*.py")
-        for name in _imports(path)
-        if not name.startswith("gamesched.core")
-    ]
-    assert offenders == []
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("layout")
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    for package in ("gamesched", "discord_sandbox"):
+        if (ROOT / package).is_dir():
+            shutil.copytree(ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
 
 
-def test_modules_use_each_other_only_through_init_and_events() -> None:
-    offenders = []
-    for module in DOMAIN_MODULES:
-        folder = PACKAGE / module
-        for path in folder.rglob("*.py") if folder.exists() else []:
-            for name in _imports(path):
-                parts = name.split(".")
-                if len(parts) < 2 or parts[1] not in DOMAIN_MODULES or parts[1] == module:
-                    continue
-                if len(parts) > 2 and parts[2] not in ALLOWED_SUBMODULES:
-                    offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
-    assert offenders == []
+def test_the_contracts_hold_for_the_code_as_it_is(tree: Path) -> None:
+    result = _lint_imports(tree)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" in result.stdout and "0 broken" in result.stdout
 
 
-def test_the_rule_detects_a_violation(tmp_path: Path) -> None:
-    sample = tmp_path / "sample.py"
-    sample.write_text("from gamesched.games.service import GameService\nimport gamesched.core.db\n")
-    assert _imports(sample) == ["gamesched.games.service", "gamesched.core.db"]
+BACK_ARROWS = {
+    # file in the package: the import added to it
+    "games imports notifications": (
+        "gamesched/games/announcer.py",
+        "from gamesched.notifications import Notifier",
+    ),
+    "a module imports the Discord adapter": ("gamesched/games/cog.py", "import gamesched.discord.client"),
+    "the adapter reaches into a module's files": (
+        "gamesched/discord/features.py",
+        "import gamesched.games.cog",
+    ),
+    "a module reaches into another's files": (
+        "gamesched/notifications/game_dms.py",
+        "import gamesched.games.service",
+    ),
+    "the web toolkit imports a module": ("gamesched/web/dashboard.py", "import gamesched.games"),
+    "the web toolkit imports auth": ("gamesched/web/render.py", "import gamesched.auth"),
+    "guilds imports auth": ("gamesched/guilds/api.py", "import gamesched.auth"),
+    "the Discord toolkit imports a module": ("gamesched/discord_kit/replies.py", "import gamesched.guilds"),
+    "core imports a module": ("gamesched/core/modules.py", "import gamesched.games"),
+    "a module imports the composition root": ("gamesched/guilds/service.py", "import gamesched.app"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BACK_ARROWS))
+def test_a_forbidden_import_breaks_a_contract(tree: Path, case: str) -> None:
+    relative, statement = BACK_ARROWS[case]
+    target = tree / relative
+    original = target.read_text()
+    target.write_text(f"{original}\n{statement}  # noqa\n")
+    try:
+        result = _lint_imports(tree)
+    finally:
+        target.write_text(original)
+    assert result.returncode != 0, f"{case}: no contract broken\n{result.stdout}"
+    assert "BROKEN" in result.stdout
