@@ -35,6 +35,7 @@ class Settings:
     queue_concurrency: int = 8
     queue_max_attempts: int = 6
     discord_members_intent: bool = False
+    #: How long a join DM waits, so leaving again at once sends nothing.
     join_dm_delay_seconds: int = 60
     #: Talk to the sandbox Discord that another gamesched process serves (tests, multi-process demos).
     sandbox_url: str | None = None
@@ -50,6 +51,10 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+#: Every default in one place: what an unset variable means.
+DEFAULTS = Settings()
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -116,15 +121,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         discord_client_secret=get("DISCORD_CLIENT_SECRET"),
         public_url=url("PUBLIC_URL", ("http", "https")),
         secret_key=get("SECRET_KEY"),
-        data_dir=Path(get("DATA_DIR") or ".gamesched"),
-        http_host=get("HTTP_HOST") or "127.0.0.1",
-        http_port=integer("HTTP_PORT", 8000, 0, 65535),
-        log_format=choice("LOG_FORMAT", "console", LOG_FORMATS),
-        log_level=choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
-        queue_concurrency=integer("QUEUE_CONCURRENCY", 8, 1, 256),
-        queue_max_attempts=integer("QUEUE_MAX_ATTEMPTS", 6, 1, 100),
-        discord_members_intent=flag("DISCORD_MEMBERS_INTENT", False),
-        join_dm_delay_seconds=integer("JOIN_DM_DELAY_SECONDS", 60, 0, 3600),
+        data_dir=Path(get("DATA_DIR") or DEFAULTS.data_dir),
+        http_host=get("HTTP_HOST") or DEFAULTS.http_host,
+        http_port=integer("HTTP_PORT", DEFAULTS.http_port, 0, 65535),
+        log_format=choice("LOG_FORMAT", DEFAULTS.log_format, LOG_FORMATS),
+        log_level=choice("LOG_LEVEL", DEFAULTS.log_level, LOG_LEVELS, upper=True),
+        queue_concurrency=integer("QUEUE_CONCURRENCY", DEFAULTS.queue_concurrency, 1, 256),
+        queue_max_attempts=integer("QUEUE_MAX_ATTEMPTS", DEFAULTS.queue_max_attempts, 1, 100),
+        discord_members_intent=flag("DISCORD_MEMBERS_INTENT", DEFAULTS.discord_members_intent),
+        join_dm_delay_seconds=integer("JOIN_DM_DELAY_SECONDS", DEFAULTS.join_dm_delay_seconds, 0, 3600),
         sandbox_url=url("SANDBOX_URL", ("http", "https")),
     )
     if settings.secret_key is not None and len(settings.secret_key) < 32:

@@ -3,7 +3,7 @@
 No module state and no client: the Discord adapter (``gamesched.discord``) owns the connection.
 """
 
-from gamesched.discord_kit.markup import when
+from gamesched.discord_kit.markup import format_when
 from gamesched.discord_kit.replies import (
     EXPIRED_FORM,
     SOMETHING_WENT_WRONG,
@@ -18,9 +18,9 @@ __all__ = [
     "EXPIRED_FORM",
     "SOMETHING_WENT_WRONG",
     "STALE_COMPONENT",
+    "format_when",
     "install_error_handler",
     "reply",
     "report_error",
     "respond",
-    "when",
 ]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from gamesched.discord_kit import format_when
 from gamesched.games.schemas import GameView, ParticipantView
 
 #: Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -57,25 +58,13 @@ LIVE_STATUSES = frozenset({"scheduled", "in_progress"})
 
 @dataclass(frozen=True, slots=True)
 class Buttons:
-    """What the buttons under the announcement look like; the custom ids carry the game id."""
+    """What the buttons under the announcement say; ``views.announcement_view`` turns them into the
+    discord.py view that is sent (tests read that same view's JSON)."""
 
     game_id: str
     join_enabled: bool
     leave_enabled: bool
     page_url: str
-
-    def components(self) -> list[dict[str, Any]]:
-        """The action row as Discord JSON."""
-        return [
-            {
-                "type": 1,
-                "components": [
-                    _button("Join", 3, join_custom_id(self.game_id), disabled=not self.join_enabled),
-                    _button("Leave", 4, leave_custom_id(self.game_id), disabled=not self.leave_enabled),
-                    {"type": 2, "style": 5, "label": "Details", "url": self.page_url},
-                ],
-            }
-        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +75,6 @@ class Announcement:
     #: Roles pinged in ``content`` (and whether that includes @everyone), for allowed_mentions.
     role_ids: list[int] = field(default_factory=list)
     mentions_everyone: bool = False
-
-    @property
-    def components(self) -> list[dict[str, Any]]:
-        return self.buttons.components()
-
-
-def join_custom_id(game_id: str) -> str:
-    return f"game:join:{game_id}"
-
-
-def leave_custom_id(game_id: str) -> str:
-    return f"game:leave:{game_id}"
 
 
 def game_page_url(base_url: str, game_id: str) -> str:
@@ -128,9 +105,8 @@ def render_announcement(game: GameView, *, base_url: str) -> Announcement:
 
 
 def render_embed(game: GameView, *, page_url: str, base_url: str) -> dict[str, Any]:
-    start = int(game.scheduled_at.timestamp())
     fields: list[dict[str, Any]] = [
-        {"name": "When", "value": f"<t:{start}:F> (<t:{start}:R>)", "inline": False},
+        {"name": "When", "value": format_when(game.scheduled_at), "inline": False},
         {"name": "Host", "value": f"<@{game.host.discord_id}>", "inline": True},
     ]
     if game.duration_minutes:
@@ -223,10 +199,6 @@ def calendar_links(game: GameView, base_url: str) -> str:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _button(label: str, style: int, custom_id: str, *, disabled: bool) -> dict[str, Any]:
-    return {"type": 2, "style": style, "label": label, "custom_id": custom_id, "disabled": disabled}
 
 
 def _line(p: ParticipantView) -> str:

@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from gamesched.core.clock import Clock
 from gamesched.core.errors import Forbidden, Invalid
-from gamesched.discord_kit import report_error, respond
+from gamesched.discord_kit import format_when, report_error, respond
 from gamesched.games.announcement import game_page_url
 from gamesched.games.schemas import GameCreate, GameList, GameView
 from gamesched.games.service import GameService
@@ -127,8 +127,7 @@ class GameCommands(commands.Cog, name="GameCommands"):
         return embed
 
     def _summary(self, game: GameView, show_seat: bool) -> str:
-        stamp = int(game.scheduled_at.timestamp())
-        lines = [f"<t:{stamp}:F> (<t:{stamp}:R>) in <#{game.channel_id}>"]
+        lines = [f"{format_when(game.scheduled_at)} in <#{game.channel_id}>"]
         seat = ""
         if show_seat and game.viewer_status == "confirmed":
             seat = f" · you have seat {game.viewer_position}"
@@ -190,9 +189,8 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
             max_players=self.max_players.value,
         )
         game = await self.games.create(interaction.user.id, data)
-        stamp = int(game.scheduled_at.timestamp())
         return (
-            f"Scheduled **{game.title}** for <t:{stamp}:F> (<t:{stamp}:R>). "
+            f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
             f"The announcement will appear in <#{game.channel_id}> in a moment."
         )
 

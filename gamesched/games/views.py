@@ -98,6 +98,11 @@ def announcement_view(buttons: Buttons) -> discord.ui.View:
     return view
 
 
+def announcement_components(buttons: Buttons) -> list[dict[str, Any]]:
+    """The JSON Discord receives for the view that is sent."""
+    return announcement_view(buttons).to_components()
+
+
 def joined_sentence(game: GameView) -> str:
     if game.viewer_status == "confirmed":
         return f"You're in **{game.title}** — seat {game.viewer_position}/{game.max_players}."

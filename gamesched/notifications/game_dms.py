@@ -20,7 +20,7 @@ from gamesched.core.db import Database
 from gamesched.core.errors import NotFound
 from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job
-from gamesched.discord_kit import when
+from gamesched.discord_kit import format_when
 from gamesched.games import (
     AnnouncementReposted,
     GameCancelled,
@@ -111,7 +111,7 @@ class GameDMs:
         game = await self._game(event.game_id, event.guild_id)
         if game is None or _seat(game, event.user_id) is None:
             return
-        text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {when(game.scheduled_at)}."
+        text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {format_when(game.scheduled_at)}."
         text += _instructions(game) + self._link(game)
         await self._send(
             game,
@@ -147,7 +147,7 @@ class GameDMs:
         game = await self._game(event.game_id, event.guild_id)
         if game is None:
             return
-        text = f"The host removed you from **{game.title}** ({when(game.scheduled_at)})."
+        text = f"The host removed you from **{game.title}** ({format_when(game.scheduled_at)})."
         await self._send(
             game,
             event.user_id,
@@ -164,7 +164,7 @@ class GameDMs:
             return
         text = (
             f"<@{event.user_id}>, whom you added, dropped out of **{game.title}** "
-            f"({when(game.scheduled_at)}). {game.confirmed_count}/{game.max_players} seats are taken.{self._link(game)}"
+            f"({format_when(game.scheduled_at)}). {game.confirmed_count}/{game.max_players} seats are taken.{self._link(game)}"
         )
         await self._send(
             game,
@@ -183,7 +183,7 @@ class GameDMs:
             return
         async with self.db.uow(guild_id=event.guild_id) as uow:
             await self.notifier.cancel(uow.session, f"joined:{game.id}:")
-        text = f"**{game.title}** ({when(game.scheduled_at)}) was cancelled."
+        text = f"**{game.title}** ({format_when(game.scheduled_at)}) was cancelled."
         # The host hears about it too when a bot manager cancelled their game.
         for user_id in _others([*event.participant_ids, event.host_id], event.by_user_id):
             await self._send(
@@ -203,7 +203,7 @@ class GameDMs:
             return
         lines = [f"**{game.title}** has changed."]
         if "scheduled_at" in event.changed:
-            lines.append(f"New time: {when(game.scheduled_at)}.")
+            lines.append(f"New time: {format_when(game.scheduled_at)}.")
         if "location" in event.changed:
             lines.append(f"Where: {game.location}" if game.location.strip() else "The location was removed.")
         text = "\n".join(lines) + self._link(game)
@@ -217,7 +217,7 @@ class GameDMs:
                 "game_changed",
                 f"changed:{game.id}:{user_id}:{version}",
                 text,
-                summary=f"**{game.title}** has a new time or place: {when(game.scheduled_at)}.",
+                summary=f"**{game.title}** has a new time or place: {format_when(game.scheduled_at)}.",
             )
 
     async def send_repost_dm(self, event: AnnouncementReposted) -> None:
@@ -263,12 +263,12 @@ class GameDMs:
             return
         status, position = seat
         if status == "confirmed":
-            text = f"You're in **{game.title}**: seat {position} of {game.max_players}, {when(game.scheduled_at)}."
+            text = f"You're in **{game.title}**: seat {position} of {game.max_players}, {format_when(game.scheduled_at)}."
             text += _instructions(game)
             summary = f"**{game.title}**: your seat is confirmed."
         else:
             text = (
-                f"**{game.title}** is full, so you're #{position} on the waitlist ({when(game.scheduled_at)}). "
+                f"**{game.title}** is full, so you're #{position} on the waitlist ({format_when(game.scheduled_at)}). "
                 "I'll DM you if a seat opens."
             )
             summary = f"**{game.title}**: you're on the waitlist."

@@ -7,7 +7,7 @@ import structlog
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
-from gamesched.discord_kit import when
+from gamesched.discord_kit import format_when
 from gamesched.games import GameService, GameView, ReminderDue
 from gamesched.guilds import GuildService
 from gamesched.notifications.messenger import DirectMessage
@@ -60,7 +60,7 @@ def _request(game: GameView, minutes: int, user_id: int, message: DirectMessage)
         message=message,
         channel_id=int(game.channel_id),
         game_id=game.id,
-        fallback_summary=f"Reminder: **{game.title}** starts {when(game.scheduled_at)}.",
+        fallback_summary=f"Reminder: **{game.title}** starts {format_when(game.scheduled_at)}.",
     )
 
 
@@ -71,7 +71,9 @@ def player_message(game: GameView, status: str, position: int) -> DirectMessage:
         else f"You're #{position} on the waitlist; you'll hear from me if a seat opens."
     )
     where = f"\nWhere: {game.location}" if game.location else ""
-    return DirectMessage(content=f"⏰ **{game.title}** starts {when(game.scheduled_at)}.{where}\n{seat}")
+    return DirectMessage(
+        content=f"⏰ **{game.title}** starts {format_when(game.scheduled_at)}.{where}\n{seat}"
+    )
 
 
 def host_message(game: GameView) -> DirectMessage:
@@ -80,5 +82,5 @@ def host_message(game: GameView) -> DirectMessage:
     if game.waitlist_count:
         roster += f", {game.waitlist_count} on the waitlist"
     return DirectMessage(
-        content=f"⏰ You're hosting **{game.title}** {when(game.scheduled_at)}.{where}\n{roster}."
+        content=f"⏰ You're hosting **{game.title}** {format_when(game.scheduled_at)}.{where}\n{roster}."
     )

@@ -12,6 +12,7 @@ from gamesched.core.errors import Invalid
 from gamesched.games.announcement import EMBED_TOTAL, embed_size, render_announcement
 from gamesched.games.cog import parse_when
 from gamesched.games.schemas import GameView, ParticipantView, Person
+from gamesched.games.views import announcement_components
 from gamesched.guilds.cog import parse_reminders
 from gamesched.sandbox.validation import validate_message
 
@@ -80,7 +81,11 @@ def game(**overrides: Any) -> GameView:
 
 def _payload(view: GameView) -> dict[str, Any]:
     announced = render_announcement(view, base_url=BASE)
-    return {"content": announced.content, "embeds": [announced.embed], "components": announced.components}
+    return {
+        "content": announced.content,
+        "embeds": [announced.embed],
+        "components": announcement_components(announced.buttons),
+    }
 
 
 def _values(payload: dict[str, Any], prefix: str) -> str:
@@ -157,7 +162,7 @@ def test_notify_roles_are_pinged_above_the_embed_and_host_selected_games_take_no
     )
     assert announced.content == "<@&42> @everyone"
     assert announced.role_ids == [42] and announced.mentions_everyone
-    join, leave, _ = announced.components[0]["components"]
+    join, leave, _ = announcement_components(announced.buttons)[0]["components"]
     assert join["disabled"] and not leave["disabled"]
 
 
