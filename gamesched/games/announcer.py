@@ -149,7 +149,7 @@ class Announcer:
 
     async def restore_deleted_announcement(self, job: Job) -> None:
         guild_id, message_id = int(job.payload["guild_id"]), int(job.payload["message_id"])
-        found = await self.games.find_by_message(message_id, guild_id=guild_id)
+        found = await self.games.queries.find_by_message(message_id, guild_id=guild_id)
         if found is None:
             return
         async with self._exclusive(found.id), _discord_outcomes(found.id):
@@ -169,14 +169,16 @@ class Announcer:
             log.info("announcement_skipped", game_id=game_id, reason="bot_not_in_guild")
             return None
         try:
-            return await self.games.snapshot(game_id, guild_id=guild_id)
+            return await self.games.queries.snapshot(game_id, guild_id=guild_id)
         except NotFound:
             return None
 
     async def _post(self, game: GameView, announcement: Announcement) -> int:
         channel = self._client.get_partial_messageable(int(game.channel_id), guild_id=int(game.guild_id))
         message = await channel.send(**_message_fields(announcement))
-        await self.games.record_announcement(game.id, guild_id=int(game.guild_id), message_id=message.id)
+        await self.games.lifecycle.record_announcement(
+            game.id, guild_id=int(game.guild_id), message_id=message.id
+        )
         log.info("announcement_posted", game_id=game.id, channel_id=game.channel_id, message_id=message.id)
         return message.id
 
@@ -188,7 +190,7 @@ class Announcer:
     async def _replace(self, game: GameView, announcement: Announcement, *, tell_host: bool) -> None:
         """The announcement is gone: post it again while the game is on, else just forget it."""
         guild_id = int(game.guild_id)
-        await self.games.record_announcement(game.id, guild_id=guild_id, message_id=None)
+        await self.games.lifecycle.record_announcement(game.id, guild_id=guild_id, message_id=None)
         if game.status not in LIVE_STATUSES:
             return
         message_id = await self._post(game, announcement)
@@ -204,11 +206,11 @@ class Announcer:
         channel_id, message_id = int(job.payload["channel_id"]), int(job.payload["message_id"])
         async with self._exclusive(game_id), _discord_outcomes(game_id):
             try:
-                game = await self.games.snapshot(game_id, guild_id=guild_id)
+                game = await self.games.queries.snapshot(game_id, guild_id=guild_id)
             except NotFound:
                 return
             if game.message_id == str(message_id):
-                await self.games.record_announcement(game_id, guild_id=guild_id, message_id=None)
+                await self.games.lifecycle.record_announcement(game_id, guild_id=guild_id, message_id=None)
             old = self._client.get_partial_messageable(channel_id, guild_id=guild_id)
             try:
                 await old.get_partial_message(message_id).delete()

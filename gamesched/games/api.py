@@ -73,7 +73,7 @@ class GameController(Controller):
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
     ) -> GameView:
-        return await games.create(viewer.user_id, data)
+        return await games.lifecycle.create(viewer.user_id, data)
 
     @get(
         "/",
@@ -98,7 +98,7 @@ class GameController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> GameList:
-        return await games.list(
+        return await games.queries.list(
             viewer.user_id,
             guild_id=guild_id,
             channel_id=channel_id,
@@ -112,7 +112,7 @@ class GameController(Controller):
     async def get_game(
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
     ) -> GameView:
-        return await games.get(game_id, viewer.user_id)
+        return await games.queries.get(game_id, viewer.user_id)
 
     @patch(
         "/{game_id:str}",
@@ -139,7 +139,7 @@ class GameController(Controller):
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
     ) -> GameView:
-        return await games.edit(game_id, viewer.user_id, data)
+        return await games.lifecycle.edit(game_id, viewer.user_id, data)
 
     @delete(
         "/{game_id:str}",
@@ -151,7 +151,7 @@ class GameController(Controller):
     async def cancel_game(
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
     ) -> GameView:
-        return await games.cancel(game_id, viewer.user_id)
+        return await games.lifecycle.cancel(game_id, viewer.user_id)
 
     @post(
         "/{game_id:str}/join",
@@ -166,7 +166,7 @@ class GameController(Controller):
     async def join_game(
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
     ) -> GameView:
-        return await games.join(game_id, viewer.user_id)
+        return await games.signups.join(game_id, viewer.user_id)
 
     @post(
         "/{game_id:str}/leave",
@@ -178,7 +178,7 @@ class GameController(Controller):
     async def leave_game(
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
     ) -> GameView:
-        return await games.leave(game_id, viewer.user_id)
+        return await games.signups.leave(game_id, viewer.user_id)
 
     @post(
         "/{game_id:str}/participants",
@@ -202,7 +202,7 @@ class GameController(Controller):
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
     ) -> GameView:
-        return await games.add_participant(game_id, viewer.user_id, data)
+        return await games.signups.add_participant(game_id, viewer.user_id, data)
 
     @put(
         "/{game_id:str}/participants/order",
@@ -217,7 +217,7 @@ class GameController(Controller):
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
     ) -> GameView:
-        return await games.reorder(game_id, viewer.user_id, data)
+        return await games.signups.reorder(game_id, viewer.user_id, data)
 
     @patch(
         "/{game_id:str}/participants/{participant_id:str}",
@@ -234,7 +234,7 @@ class GameController(Controller):
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
     ) -> GameView:
-        return await games.replace_placeholder(game_id, viewer.user_id, participant_id, data)
+        return await games.signups.replace_placeholder(game_id, viewer.user_id, participant_id, data)
 
     @delete(
         "/{game_id:str}/participants/{participant_id:str}",
@@ -250,7 +250,7 @@ class GameController(Controller):
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
     ) -> GameView:
-        return await games.remove_participant(game_id, viewer.user_id, participant_id)
+        return await games.signups.remove_participant(game_id, viewer.user_id, participant_id)
 
     @get(
         "/{game_id:str}/calendar.ics",
@@ -266,7 +266,7 @@ class GameController(Controller):
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
     ) -> Response[str]:
-        game = await games.get(game_id, viewer.user_id)
+        game = await games.queries.get(game_id, viewer.user_id)
         url = f"{str(request.base_url).rstrip('/')}/games/{game.id}"
         return Response(
             render_calendar(game, url=url),

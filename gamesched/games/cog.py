@@ -81,7 +81,7 @@ class GameCommands(commands.Cog, name="GameCommands"):
     async def _list_games(
         self, interaction: discord.Interaction[Any], channel_id: int | None
     ) -> dict[str, Any]:
-        found = await self.games.list(
+        found = await self.games.queries.list(
             interaction.user.id,
             guild_id=_guild_id(interaction),
             channel_id=channel_id,
@@ -96,10 +96,10 @@ class GameCommands(commands.Cog, name="GameCommands"):
 
     async def _my_games(self, interaction: discord.Interaction[Any]) -> dict[str, Any]:
         guild_id, user_id = _guild_id(interaction), interaction.user.id
-        hosting = await self.games.list(
+        hosting = await self.games.queries.list(
             user_id, guild_id=guild_id, role="host", statuses=["scheduled"], limit=LIST_LIMIT
         )
-        joined = await self.games.list(
+        joined = await self.games.queries.list(
             user_id, guild_id=guild_id, role="participant", statuses=["scheduled"], limit=LIST_LIMIT
         )
         joined.items = [g for g in joined.items if g.host.discord_id != str(user_id)]
@@ -188,7 +188,7 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
             description=self.description.value,
             max_players=self.max_players.value,
         )
-        game = await self.games.create(interaction.user.id, data)
+        game = await self.games.lifecycle.create(interaction.user.id, data)
         return (
             f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
             f"The announcement will appear in <#{game.channel_id}> in a moment."

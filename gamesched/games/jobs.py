@@ -35,19 +35,19 @@ class GameTimers:
         ]
 
     async def start_game(self, job: Job) -> None:
-        await self.games.transition(
+        await self.games.lifecycle.transition(
             job.payload["game_id"], guild_id=int(job.payload["guild_id"]), to="in_progress"
         )
 
     async def complete_game(self, job: Job) -> None:
-        await self.games.transition(
+        await self.games.lifecycle.transition(
             job.payload["game_id"], guild_id=int(job.payload["guild_id"]), to="completed"
         )
 
     async def reminder_due(self, job: Job) -> None:
         """A late reminder (process was down) still counts unless the game has begun."""
         guild_id, minutes = int(job.payload["guild_id"]), int(job.payload["minutes"])
-        game = await self.games.snapshot(job.payload["game_id"], guild_id=guild_id)
+        game = await self.games.queries.snapshot(job.payload["game_id"], guild_id=guild_id)
         if game.status != "scheduled" or self.clock.now() >= game.scheduled_at:
             log.info("reminder_skipped", game_id=game.id, status=game.status, minutes=minutes)
             return

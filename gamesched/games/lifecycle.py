@@ -12,12 +12,12 @@ from msgspec import UNSET
 
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
 from gamesched.games import events
-from gamesched.games.base import GameServiceBase
 from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
 from gamesched.games.roster import PositionType, SignupMethod
 from gamesched.games.schedule import SCHEDULE_FIELDS
 from gamesched.games.schemas import GameCreate, GameUpdate, GameView
+from gamesched.games.use_case import GameUseCase
 
 if TYPE_CHECKING:
     from gamesched.guilds import GuildAccess
@@ -52,7 +52,7 @@ class EditPlan:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-class GameLifecycle(GameServiceBase):
+class GameLifecycle(GameUseCase):
     async def create(self, user_id: int, data: GameCreate) -> GameView:
         """Schedule a game; inherited settings are resolved now and stored with their sources."""
         guild_id, channel_id = int(data.guild_id), int(data.channel_id)

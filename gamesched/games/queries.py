@@ -12,10 +12,10 @@ from sqlalchemy import Exists, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gamesched.core.errors import Invalid, NotFound
-from gamesched.games.base import GameServiceBase, parse_game_id
 from gamesched.games.models import Game, Participant
 from gamesched.games.render import render_game, user_ids_of
 from gamesched.games.schemas import GameList, GameView
+from gamesched.games.use_case import GameUseCase, parse_game_id
 
 if TYPE_CHECKING:
     from gamesched.guilds import GuildAccess
@@ -24,7 +24,7 @@ Role = Literal["host", "participant"]
 MAX_PAGE = 100
 
 
-class GameQueries(GameServiceBase):
+class GameQueries(GameUseCase):
     async def get(self, game_id: str, user_id: int) -> GameView:
         """One game, for a member of its guild (others get NotFound)."""
         gid, access = await self._enter(game_id, user_id)
@@ -34,6 +34,15 @@ class GameQueries(GameServiceBase):
         view = await self._render(game, participants, viewer=access)
         view.schedule = schedule
         return view
+
+    async def find_by_message(self, message_id: int, *, guild_id: int) -> GameView | None:
+        """The game a Discord message announces, if any (the bot knows the guild from Discord's event)."""
+        async with self.db.uow(guild_id=guild_id) as uow:
+            game_id = await uow.session.scalar(select(Game.id).where(Game.message_id == message_id))
+            if game_id is None:
+                return None
+            game, participants = await self._load(uow.session, game_id)
+        return await self._render(game, participants, viewer=None)
 
     async def snapshot(self, game_id: str | uuid.UUID, *, guild_id: int) -> GameView:
         """A game as everyone sees it, for trusted callers that already know its guild (bot, handlers)."""

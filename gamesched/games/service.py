@@ -1,16 +1,46 @@
-"""GameService: the games use cases, one facade for the web API and the bot.
+"""GameService: the games use cases, by theme, for the web API, the pages, the bot and other modules.
 
-The use cases live by theme — lifecycle.py (create, edit, cancel), signups.py (join, leave and the host's
-roster tools), queries.py (get, list) — on the shared plumbing in base.py.
+- ``lifecycle`` (lifecycle.py): create, edit, cancel, scheduled transitions, the announcement's message id;
+- ``signups`` (signups.py): join and leave, and the host's add / remove / reorder / replace;
+- ``queries`` (queries.py): one game, a guild's games, a person's games, the game behind a message.
+
+Each checks guild membership first (``GameUseCase._enter``) unless it is a trusted system path that is
+given the guild.
 """
 
 from __future__ import annotations
 
-from gamesched.games.bot_queries import GameBotQueries
+import uuid
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from gamesched.core.clock import Clock
+from gamesched.core.db import Database
+from gamesched.core.queue import JobQueue
 from gamesched.games.lifecycle import GameLifecycle
 from gamesched.games.queries import GameQueries
+from gamesched.games.schedule import GameSchedule
 from gamesched.games.signups import GameSignups
 
+if TYPE_CHECKING:
+    from gamesched.guilds import GuildService
 
-class GameService(GameLifecycle, GameSignups, GameQueries, GameBotQueries):
-    """``GameService(db=..., guilds=..., clock=...)``; every method checks guild membership first."""
+
+class GameService:
+    def __init__(
+        self, *, db: Database, guilds: GuildService, clock: Clock, schedule: GameSchedule | None = None
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        # A private queue if none is given (tests of the service alone).
+        schedule = schedule or GameSchedule(queue=JobQueue(clock=clock), clock=clock)
+        guild_by_game: OrderedDict[uuid.UUID, int] = OrderedDict()
+        self.lifecycle = GameLifecycle(
+            db=db, guilds=guilds, clock=clock, schedule=schedule, guild_by_game=guild_by_game
+        )
+        self.signups = GameSignups(
+            db=db, guilds=guilds, clock=clock, schedule=schedule, guild_by_game=guild_by_game
+        )
+        self.queries = GameQueries(
+            db=db, guilds=guilds, clock=clock, schedule=schedule, guild_by_game=guild_by_game
+        )

@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
 from gamesched.games import events
-from gamesched.games.base import GameServiceBase
 from gamesched.games.mentions import Entry, resolve_entries
 from gamesched.games.models import Participant
 from gamesched.games.roster import (
@@ -24,12 +23,13 @@ from gamesched.games.roster import (
     roster_order,
 )
 from gamesched.games.schemas import GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
+from gamesched.games.use_case import GameUseCase
 
 ROSTER_OPEN = ("scheduled", "in_progress")
 NOT_ON_ROSTER = "That participant is not on this game's roster."
 
 
-class GameSignups(GameServiceBase):
+class GameSignups(GameUseCase):
     async def join(self, game_id: str, user_id: int) -> GameView:
         """Take a seat, or a place on the waitlist when full. Joining twice just reports where you are."""
         gid, access = await self._enter(game_id, user_id)

@@ -56,9 +56,9 @@ class GameButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
             return
         user_id = interaction.user.id
         if self.action == "join":
-            await respond(interaction, _joined(games.join(self.game_id, user_id)))
+            await respond(interaction, _joined(games.signups.join(self.game_id, user_id)))
         else:
-            await respond(interaction, _left(games.leave(self.game_id, user_id)))
+            await respond(interaction, _left(games.signups.leave(self.game_id, user_id)))
 
 
 class ButtonsHost(commands.Cog, name="GameButtons"):

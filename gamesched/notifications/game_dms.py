@@ -315,7 +315,7 @@ class GameDMs:
 
     async def _game(self, game_id: str, guild_id: int) -> GameView | None:
         try:
-            return await self.games.snapshot(game_id, guild_id=guild_id)
+            return await self.games.queries.snapshot(game_id, guild_id=guild_id)
         except NotFound:
             return None
 

@@ -28,7 +28,7 @@ class ReminderDMs:
 
     async def send_reminders(self, event: ReminderDue) -> None:
         """Queue one DM per recipient (each recorded once sent, keyed by game, minutes and person)."""
-        game = await self.games.snapshot(event.game_id, guild_id=event.guild_id)
+        game = await self.games.queries.snapshot(event.game_id, guild_id=event.guild_id)
         if game.status != "scheduled" or self.clock.now() >= game.scheduled_at:
             log.info("reminder_skipped", game_id=game.id, status=game.status, minutes=event.minutes)
             return

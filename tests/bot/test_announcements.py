@@ -176,7 +176,7 @@ async def test_a_started_game_shows_in_progress_with_its_buttons_disabled(
     game = await schedule(login, world)
     await announcement(api, game)
 
-    assert await bot_app.games.transition(game["id"], guild_id=world.guild_id(), to="in_progress")
+    assert await bot_app.games.lifecycle.transition(game["id"], guild_id=world.guild_id(), to="in_progress")
 
     started = await announcement(api, game, where=lambda m: "In progress" in m["embeds"][0]["footer"]["text"])
     assert started["embeds"][0]["color"] == 0x3498DB

@@ -112,7 +112,7 @@ async def test_rate_limits_and_server_errors_from_discord_are_survived(quiet_app
         await api.post("/faults", json={"rest_429": 2, "retry_after": 0.3})
         game_id = final["components"][0]["components"][0]["custom_id"].split(":")[-1]
         last_waitlisted = int(roster_lines(final, "Waitlist (10)")[-1].split("<@")[1].rstrip(">"))
-        await quiet_app.games.leave(game_id, last_waitlisted)
+        await quiet_app.games.signups.leave(game_id, last_waitlisted)
         after = await announcement(
             api,
             {"id": game_id, "channel_id": final["channel_id"]},

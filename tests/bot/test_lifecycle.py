@@ -121,7 +121,7 @@ async def test_after_the_bot_leaves_a_server_its_games_are_no_longer_announced(
 
     [still] = [m for m in await messages(api, game["channel_id"]) if m["id"] == message["id"]]
     assert still["edited_at"] is None
-    kept = await bot_app.games.snapshot(game["id"], guild_id=world.guild_id())
+    kept = await bot_app.games.queries.snapshot(game["id"], guild_id=world.guild_id())
     assert kept.title == "Catan night" and kept.message_id == message["id"]  # history kept
 
 

@@ -42,7 +42,7 @@ async def _clone_values(
     games: GameService, guilds: GuildService, source_id: str, user_id: int, *, players: bool
 ) -> tuple[dict[str, str], dict[str, list[str]], GameView]:
     """A new game's form filled from an existing one, a week on until it is in the future."""
-    game = await games.get(source_id, user_id)
+    game = await games.queries.get(source_id, user_id)
     values, lists = values_of(game, guilds)
     values["scheduled_at"] = _next_future(game.scheduled_at, games.clock.now()).isoformat()
     if players:
@@ -153,7 +153,7 @@ async def create_game(
             if existing := await _claim_submission(cache, key):
                 return Redirect(f"/games/{existing}", status_code=303)
             try:
-                game = await games.create(page.viewer.user_id, data)
+                game = await games.lifecycle.create(page.viewer.user_id, data)
             except BaseException:
                 await cache.delete(key)
                 raise

@@ -74,11 +74,11 @@ async def edit_game(
         try:
             data = msgspec.convert(body, GameUpdate)
             try:
-                await games.edit(game.id, page.viewer.user_id, data)
+                await games.lifecycle.edit(game.id, page.viewer.user_id, data)
             except Conflict as error:
                 if error.code != "stale_version":
                     raise
-                current = await games.get(game.id, page.viewer.user_id)
+                current = await games.queries.get(game.id, page.viewer.user_id)
                 if not _already_applied(current, data):
                     form.errors["form"] = (
                         "Someone else changed this game while you were editing. "
@@ -109,7 +109,7 @@ async def add_participant(
         is_mention = entry.startswith("@") or entry.startswith("<@")
         data = ParticipantAdd(mention=entry) if is_mention else ParticipantAdd(placeholder=entry)
         try:
-            await games.add_participant(game_id, page.viewer.user_id, data)
+            await games.signups.add_participant(game_id, page.viewer.user_id, data)
             return _back_to_roster(game_id)
         except Invalid as error:
             if error.code == "invalid_mentions":
@@ -133,7 +133,7 @@ async def remove_participant(
     games: NamedDependency[GameService],
 ) -> Redirect:
     try:
-        await games.remove_participant(game_id, page.viewer.user_id, participant_id)
+        await games.signups.remove_participant(game_id, page.viewer.user_id, participant_id)
     except NotFound as error:
         if "roster" not in error.message:
             raise  # the game itself is gone; a participant already removed is fine (double click)
@@ -153,7 +153,7 @@ async def reorder_participants(
     if ids:
         # Someone left meanwhile (Invalid): the page then shows the roster as it is now.
         with contextlib.suppress(Invalid):
-            await games.reorder(game_id, page.viewer.user_id, ParticipantOrder(participant_ids=ids))
+            await games.signups.reorder(game_id, page.viewer.user_id, ParticipantOrder(participant_ids=ids))
     return _back_to_roster(game_id)
 
 
@@ -172,7 +172,7 @@ async def replace_placeholder(
     invalid: list[dict[str, Any]] = []
     if form.ok:
         try:
-            await games.replace_placeholder(
+            await games.signups.replace_placeholder(
                 game_id, page.viewer.user_id, participant_id, ParticipantReplace(mention=mention)
             )
             return _back_to_roster(game_id)

@@ -124,7 +124,7 @@ def values_of(game: GameView, guilds: GuildService) -> tuple[dict[str, str], dic
 
 
 async def managed_game(games: GameService, game_id: str, user_id: int) -> GameView:
-    game = await games.get(game_id, user_id)
+    game = await games.queries.get(game_id, user_id)
     if not game.can_manage:
         raise Forbidden("Only the host or a bot manager can edit this game.")
     return game

@@ -34,7 +34,7 @@ async def game_detail(
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
 ) -> Template:
-    game = await games.get(game_id, page.viewer.user_id)
+    game = await games.queries.get(game_id, page.viewer.user_id)
     return game_page(page, guilds, game, "games/detail.html")
 
 
@@ -46,7 +46,7 @@ async def game_panel(
     guilds: NamedDependency[GuildService],
 ) -> Template:
     """The game's live part (details, roster, actions), re-fetched by htmx when the game changes."""
-    game = await games.get(game_id, page.viewer.user_id)
+    game = await games.queries.get(game_id, page.viewer.user_id)
     return game_page(page, guilds, game, "games/_panel.html")
 
 
@@ -59,7 +59,7 @@ async def game_live(
     streams: NamedDependency[LiveStreams],
 ) -> ServerSentEvent:
     """Server-Sent Events: "changed" whenever the game or its roster changes (web, Discord or timers)."""
-    game = await games.get(game_id, viewer.user_id)
+    game = await games.queries.get(game_id, viewer.user_id)
     return streams.response(live, topic(game.id))
 
 
@@ -79,7 +79,7 @@ async def join_game(
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
-    game = await games.join(game_id, page.viewer.user_id)
+    game = await games.signups.join(game_id, page.viewer.user_id)
     return await _after_roster_action(request, page, guilds, game)
 
 
@@ -92,11 +92,11 @@ async def leave_game(
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
     try:
-        game = await games.leave(game_id, page.viewer.user_id)
+        game = await games.signups.leave(game_id, page.viewer.user_id)
     except Conflict as error:
         if error.code != "not_a_participant":
             raise
-        game = await games.get(game_id, page.viewer.user_id)  # a second click: already gone
+        game = await games.queries.get(game_id, page.viewer.user_id)  # a second click: already gone
     return await _after_roster_action(request, page, guilds, game)
 
 
@@ -116,7 +116,7 @@ async def cancel_game(
     game_id: FromPath[str], page: NamedDependency[Page], games: NamedDependency[GameService]
 ) -> Redirect:
     """Cancelling twice is harmless: the service treats it as done."""
-    game = await games.cancel(game_id, page.viewer.user_id)
+    game = await games.lifecycle.cancel(game_id, page.viewer.user_id)
     return Redirect(f"/games/{game.id}", status_code=303)
 
 

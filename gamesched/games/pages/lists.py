@@ -47,8 +47,8 @@ async def my_games(
     """Games I host / games I joined, across my servers."""
     statuses = UPCOMING if show == "upcoming" else ()
     uid = page.viewer.user_id
-    hosting = await games.list(uid, role="host", statuses=statuses, limit=100)
-    joined = await games.list(uid, role="participant", statuses=statuses, limit=100)
+    hosting = await games.queries.list(uid, role="host", statuses=statuses, limit=100)
+    joined = await games.queries.list(uid, role="participant", statuses=statuses, limit=100)
     return render(page, "games/mine.html", tab=tab, show=show, hosting=hosting, joined=joined)
 
 
@@ -73,13 +73,13 @@ async def guild_games(
     statuses = STATUS_FILTERS[status]
     if category and channel is None:
         wanted = {cid for cid, label in categories.items() if label == category}
-        found = await games.list(
+        found = await games.queries.list(
             page.viewer.user_id, guild_id=guild_id, statuses=statuses, limit=100, offset=0
         )
         items = [g for g in found.items if int(g.channel_id) in wanted]
         scanned = len(found.items)
         while scanned < min(found.total, CATEGORY_SCAN_LIMIT):
-            more = await games.list(
+            more = await games.queries.list(
                 page.viewer.user_id, guild_id=guild_id, statuses=statuses, limit=100, offset=scanned
             )
             if not more.items:
@@ -88,7 +88,7 @@ async def guild_games(
             items.extend(g for g in more.items if int(g.channel_id) in wanted)
         total, shown = len(items), items[offset : offset + PAGE_SIZE]
     else:
-        listed = await games.list(
+        listed = await games.queries.list(
             page.viewer.user_id,
             guild_id=guild_id,
             channel_id=channel,

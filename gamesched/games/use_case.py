@@ -1,4 +1,5 @@
-"""What every games use case shares: loading and locking a game, permission checks, rendering, roster events."""
+"""What every games use case shares: finding a game's guild, loading and locking a game, permission checks,
+rendering, roster events."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database, UnitOfWork
 from gamesched.core.errors import Conflict, Forbidden, NotFound
-from gamesched.core.queue import JobQueue
 from gamesched.games import events
 from gamesched.games.models import Game, Participant
 from gamesched.games.render import render_game, user_ids_of
@@ -44,16 +44,25 @@ def parse_game_id(game_id: str | uuid.UUID) -> uuid.UUID:
         raise NotFound(GAME_NOT_FOUND) from None
 
 
-class GameServiceBase:
+class GameUseCase:
+    """Base of the use-case classes (lifecycle, signups, queries); ``GameService`` holds one of each, all
+    sharing the game → guild cache."""
+
     def __init__(
-        self, *, db: Database, guilds: GuildService, clock: Clock, schedule: GameSchedule | None = None
+        self,
+        *,
+        db: Database,
+        guilds: GuildService,
+        clock: Clock,
+        schedule: GameSchedule,
+        guild_by_game: OrderedDict[uuid.UUID, int],
     ) -> None:
         self.db = db
         self.guilds = guilds
         self.clock = clock
-        #: Reminders and transitions are queue rows written with the game (a private queue if none given).
-        self.schedule = schedule or GameSchedule(queue=JobQueue(clock=clock), clock=clock)
-        self._guild_by_game: OrderedDict[uuid.UUID, int] = OrderedDict()
+        #: Reminders and transitions are queue rows written with the game.
+        self.schedule = schedule
+        self._guild_by_game = guild_by_game
 
     # -- finding and locking -------------------------------------------------------------------------
 
@@ -138,7 +147,7 @@ class GameServiceBase:
     ) -> None:
         """Tell members who gained or lost a seat because of someone else's change."""
         moves = diff_rosters(before, after)
-        base = GameServiceBase._event_base(game)
+        base = GameUseCase._event_base(game)
         for p in moves.promoted:
             if p.user_id is not None:
                 placement = after.placement(p.id)
