@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             settings = settings.with_overrides(discord_token=None)
-        from gamesched.app import serve
+        from gamesched.serve import serve
 
         asyncio.run(serve(settings))
         return 0

@@ -12,11 +12,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamesched.app import App, build_app, run_app
+from gamesched.app import App, build_app
 from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
 from gamesched.core.db import create_engine, use_app_role
 from gamesched.core.migrate import upgrade_head
+from gamesched.serve import run_app
 from tests.db import admin_execute, resolve_server_url, unique_name, with_database
 
 

@@ -2,9 +2,9 @@
 pages, the ``Viewer`` type, and the serving parts (templates, static files) the composition root mounts."""
 
 from gamesched.web.forms import FormData
-from gamesched.web.live import LiveStreams
 from gamesched.web.markup import Names
 from gamesched.web.render import PAGE_STATE_KEY, is_htmx, render
+from gamesched.web.streams import LiveStreams
 from gamesched.web.viewer import Viewer
 
 __all__ = ["PAGE_STATE_KEY", "FormData", "LiveStreams", "Names", "Viewer", "is_htmx", "render"]

@@ -18,8 +18,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from .errors import error_page
-from .live import LiveStreams
 from .markup import FILTERS
+from .streams import LiveStreams
 
 #: web/ at the top of the repository: templates/ and static/.
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from gamesched.app import App, build_app, run_app
+from gamesched.app import App, build_app
 from gamesched.core.config import Settings
 from gamesched.games import Announcer
+from gamesched.serve import run_app
 from tests.conftest import wait_for_discord
 from tests.games.conftest import create_game
 from tests.login import login_as

@@ -1,0 +1,73 @@
+"""Running the app built by ``gamesched.app``: HTTP, Discord, the dispatcher and live updates in one task
+group, until SIGINT/SIGTERM, then an orderly shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Generator
+
+import structlog
+import uvicorn
+
+from gamesched.app import App, build_app, close_all
+from gamesched.core.config import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the app owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def run_app(app: App, stop: asyncio.Event, *, grace_seconds: float = 10.0) -> None:
+    """Serve until ``stop`` is set, then shut down in order: HTTP, Discord, in-flight jobs (given
+    ``grace_seconds`` to finish; the rest run again after restart), pools."""
+    server = _Server(
+        uvicorn.Config(
+            app.http, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10
+        )
+    )
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(server.serve(sockets=[app.listen_socket]), name="http")
+            tasks.create_task(app.dispatcher.run(), name="dispatcher")
+            live_task = tasks.create_task(app.live.run(), name="live-updates")
+            tasks.create_task(_run_discord_when_serving(app, server), name="discord")
+            await stop.wait()
+            log.info("shutdown_started")
+            app.dashboard.streams.stop()  # open SSE streams would otherwise hold uvicorn's graceful shutdown
+            server.should_exit = True
+            await app.discord.close()
+            await app.dispatcher.stop(grace_seconds=grace_seconds)
+            live_task.cancel()
+    finally:
+        await close_all(app._closers)
+        log.info("shutdown_complete")
+
+
+async def _run_discord_when_serving(app: App, server: uvicorn.Server) -> None:
+    # In sandbox mode the bot connects to our own HTTP server, so it must be accepting first.
+    while not server.started:  # noqa: ASYNC110 — uvicorn exposes only a flag
+        await asyncio.sleep(0.01)
+    await app.discord.run()
+
+
+async def serve(settings: Settings) -> None:
+    """``gamesched run``: build, announce the URLs, run until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    app = await build_app(settings)
+    base = app.base_url
+    log.info("gamesched_started", dashboard=f"{base}/", health=f"{base}/health", discord=app.discord.status)
+    print(f"gamesched is running: dashboard {base}/", flush=True)
+    if app.sandbox is not None:
+        print(f"sandbox Discord viewer: {base}/sandbox/", flush=True)
+    await run_app(app, stop)
