@@ -11,13 +11,13 @@ bootstrap:
 	./scripts/bootstrap.sh
 
 lint: bootstrap
-	.venv/bin/ruff check gamesched migrations tests benchmarks
-	.venv/bin/ruff format --check gamesched migrations tests benchmarks
+	.venv/bin/ruff check gamesched tests benchmarks
+	.venv/bin/ruff format --check gamesched tests benchmarks
 	.venv/bin/lint-imports
 
 format: bootstrap
-	.venv/bin/ruff format gamesched migrations tests benchmarks
-	.venv/bin/ruff check --fix gamesched migrations tests benchmarks
+	.venv/bin/ruff format gamesched tests benchmarks
+	.venv/bin/ruff check --fix gamesched tests benchmarks
 
 typecheck: bootstrap
 	.venv/bin/mypy

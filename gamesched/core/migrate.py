@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+#: gamesched/migrations/ (env.py, script.py.mako, versions/), package data in pyproject.toml; alembic finds
+#: it through importlib.resources wherever gamesched is installed.
+SCRIPT_LOCATION = "gamesched:migrations"
 
 
 def alembic_config() -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", SCRIPT_LOCATION)
     return config
 
 

@@ -4,6 +4,7 @@ streams — around the page handlers the modules contribute."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from .errors import error_page
 from .markup import FILTERS
 from .streams import LiveStreams
 
-#: web/ at the top of the repository: templates/ and static/.
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+#: This package's directory, holding templates/ and static/ (package data in pyproject.toml, so a wheel
+#: carries them). gamesched is installed as files, not zipped, so the resource is a real directory.
+WEB_DIR = Path(str(resources.files("gamesched.web")))
 STATIC_PATH = "/static"
 STATIC_MAX_AGE = 3600
 
