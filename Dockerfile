@@ -5,16 +5,17 @@ FROM python:3.12-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-WORKDIR /app
-# Dependencies first, so source edits do not reinstall them.
+WORKDIR /src
+# Dependencies first, so source edits do not reinstall them: install a stub gamesched for its
+# dependencies, then drop the stub and what its build left in the tree (build/ would leak into the wheel).
 COPY pyproject.toml README.md ./
 RUN mkdir gamesched && touch gamesched/__init__.py \
-    && pip install . && pip uninstall -y gamesched
+    && pip install . && pip uninstall -y gamesched \
+    && rm -rf gamesched build gamesched.egg-info
 COPY gamesched ./gamesched
-COPY migrations ./migrations
-COPY web ./web
-# Editable install: the code stays in /app next to migrations/ and web/, where gamesched looks for them.
-RUN pip install --no-deps -e . && python -m compileall -q gamesched
+# A wheel, installed like any package (not editable): templates, static files and migrations are
+# package data inside it, so nothing of /src is needed at run time.
+RUN pip wheel --no-deps -w /dist . && pip install /dist/gamesched-*.whl
 
 FROM python:3.12-slim
 ENV PATH=/opt/venv/bin:$PATH \
@@ -25,8 +26,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     GAMESCHED_LOG_FORMAT=json
 RUN useradd --create-home --uid 10001 gamesched && mkdir /data && chown gamesched /data
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
-WORKDIR /app
+WORKDIR /data
 USER gamesched
 VOLUME ["/data"]
 EXPOSE 8000
