@@ -22,7 +22,7 @@ def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
     # PYTHONPATH first: the copy is found before the checkout's editable install.
     env = {**os.environ, "PYTHONPATH": str(tree)}
     return subprocess.run(
-        [str(LINT_IMPORTS), "--config", str(tree / "pyproject.toml"), "--no-cache"],
+        [str(LINT_IMPORTS), str(tree / "pyproject.toml"), "--no-cache"],
         cwd=tree,
         env=env,
         capture_output=True,
@@ -68,6 +68,7 @@ BACK_ARROWS = {
     "the Discord toolkit imports a module": ("gamesched/discord_kit/replies.py", "import gamesched.guilds"),
     "core imports a module": ("gamesched/core/modules.py", "import gamesched.games"),
     "a module imports the composition root": ("gamesched/guilds/service.py", "import gamesched.app"),
+    "a migration imports a module": ("gamesched/migrations/env.py", "import gamesched.games"),
 }
 
 
