@@ -11,13 +11,13 @@ bootstrap:
 	./scripts/bootstrap.sh
 
 lint: bootstrap
-	.venv/bin/ruff check gamesched tests benchmarks
-	.venv/bin/ruff format --check gamesched tests benchmarks
+	.venv/bin/ruff check gamesched discord_sandbox tests benchmarks
+	.venv/bin/ruff format --check gamesched discord_sandbox tests benchmarks
 	.venv/bin/lint-imports
 
 format: bootstrap
-	.venv/bin/ruff format gamesched tests benchmarks
-	.venv/bin/ruff check --fix gamesched tests benchmarks
+	.venv/bin/ruff format gamesched discord_sandbox tests benchmarks
+	.venv/bin/ruff check --fix gamesched discord_sandbox tests benchmarks
 
 typecheck: bootstrap
 	.venv/bin/mypy

@@ -176,7 +176,7 @@ async def build_app(
         sandbox = None
         token = settings.discord_token
         if settings.sandbox:
-            from gamesched.sandbox import Sandbox, build_sandbox_router, point_discord_py_at
+            from discord_sandbox import Sandbox, build_sandbox_router, point_discord_py_at
 
             sandbox = Sandbox(rate_limits=sandbox_rate_limits)
             route_handlers.append(build_sandbox_router(sandbox))
@@ -184,7 +184,7 @@ async def build_app(
             token = token or SANDBOX_BOT_TOKEN
         sandbox_client_id = sandbox.client_id if sandbox else None
         if settings.sandbox_url and not settings.sandbox:
-            from gamesched.sandbox import point_discord_py_at
+            from discord_sandbox import point_discord_py_at
 
             point_discord_py_at(settings.sandbox_url.rstrip("/"))
             token = SANDBOX_BOT_TOKEN

@@ -4,8 +4,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh --browser || exit 1
 
-.venv/bin/ruff check gamesched tests benchmarks || exit 1
-.venv/bin/ruff format --check gamesched tests benchmarks || exit 1
+.venv/bin/ruff check gamesched discord_sandbox tests benchmarks || exit 1
+.venv/bin/ruff format --check gamesched discord_sandbox tests benchmarks || exit 1
 .venv/bin/mypy || exit 1
 .venv/bin/lint-imports || exit 1
 

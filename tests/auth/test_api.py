@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from discord_sandbox import oauth_store
 from gamesched.app import App
 from gamesched.core.clock import FakeClock
-from gamesched.sandbox.oauth import oauth_store
 from tests.login import login_as
 
 from .conftest import sandbox_ids

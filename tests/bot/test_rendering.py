@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from discord_sandbox import validate_message
 from gamesched.core.errors import Invalid
 from gamesched.games.announcement import EMBED_TOTAL, embed_size, render_announcement
 from gamesched.games.cog import parse_when
 from gamesched.games.schemas import GameView, ParticipantView, Person
 from gamesched.games.views import announcement_components
 from gamesched.guilds.cog import parse_reminders
-from gamesched.sandbox.validation import validate_message
 
 BASE = "https://games.example.org"
 WHEN = datetime(2030, 1, 5, 19, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from discord_sandbox import Sandbox
 from gamesched.app import App
-from gamesched.sandbox import Sandbox
 from tests.games.conftest import create_game
 from tests.login import login_as
 from tests.sandbox.conftest import serve

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
-from gamesched.sandbox import Sandbox, build_sandbox_router, point_discord_py_at
+from discord_sandbox import Sandbox, build_sandbox_router, point_discord_py_at
 
 BOT_TOKEN = "sandbox-bot-token"
 

@@ -130,7 +130,7 @@ async def test_rate_limit_headers_pace_discord_py(
     client = await start_client()
     channel = client.get_channel(sandbox_server.ids()["#archive"])
     # Shrink the window so the test stays fast; the rule shape is what matters.
-    from gamesched.sandbox.ratelimit import BucketRule
+    from discord_sandbox import BucketRule
 
     sandbox_server.sandbox.limiter.rules = {
         **sandbox_server.sandbox.limiter.rules,

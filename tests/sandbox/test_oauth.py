@@ -10,8 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from gamesched.sandbox.oauth import oauth_store
-from gamesched.sandbox.state import ALL_PERMISSIONS
+from discord_sandbox import ALL_PERMISSIONS, oauth_store
 
 from .conftest import SandboxServer
 

@@ -12,7 +12,7 @@ import discord
 import httpx
 import pytest
 
-from gamesched.sandbox.markup import relative_time
+from discord_sandbox import relative_time
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 from .conftest import SandboxServer, StartClient, eventually

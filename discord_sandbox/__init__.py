@@ -1,0 +1,23 @@
+"""A local Discord (REST v10, gateway, OAuth2, control API) that the real discord.py client runs against."""
+
+from .core.ratelimit import BucketRule
+from .core.sandbox import Sandbox
+from .oauth.grants import oauth_store
+from .router import build_sandbox_router, point_discord_py_at
+from .state.default_world import default_world
+from .state.model import ALL_PERMISSIONS, SandboxState
+from .state.validation import validate_message
+from .viewer.markup import relative_time
+
+__all__ = [
+    "ALL_PERMISSIONS",
+    "BucketRule",
+    "Sandbox",
+    "SandboxState",
+    "build_sandbox_router",
+    "default_world",
+    "oauth_store",
+    "point_discord_py_at",
+    "relative_time",
+    "validate_message",
+]

@@ -1,0 +1,1 @@
+"""The control API (`/sandbox/api`): read and change the world, run interactions, inject faults."""

@@ -1,0 +1,66 @@
+"""Control API (`/sandbox/api`): channel messages and DMs as users see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from ..core.sandbox import Sandbox
+from ..state import discord_json
+from ..state.errors import ControlError
+from .shapes import int_ids, json_body
+
+
+@get("/channels/{channel_id:int}/messages", sync_to_thread=False)
+def channel_messages(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
+    """A channel's messages, oldest first."""
+    if sandbox.state.channel(channel_id) is None:
+        raise ControlError(404, "unknown_channel")
+    return [discord_json.control_message_json(m) for m in sandbox.state.messages_in(channel_id)]
+
+
+@post("/channels/{channel_id:int}/messages")
+async def post_message(
+    channel_id: FromPath[int], request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]
+) -> dict[str, Any]:
+    """A user writes in a channel; the bot sees MESSAGE_CREATE."""
+    channel = sandbox.state.channel(channel_id)
+    if channel is None:
+        raise ControlError(404, "unknown_channel")
+    body = await json_body(request)
+    user_id = int_ids([body.get("user_id")], "user_id")[0]
+    if user_id not in sandbox.state.users:
+        raise ControlError(404, "unknown_user")
+    if channel.guild_id is None and user_id != channel.recipient_id:
+        raise ControlError(403, "not_recipient")
+    if channel.guild_id is not None and user_id not in sandbox.state.guilds[channel.guild_id].members:
+        raise ControlError(404, "unknown_member")
+    if not str(body.get("content") or ""):
+        raise ControlError(400, "empty_message")
+    message = sandbox.create_message(channel_id, user_id, {"content": str(body["content"])})
+    return discord_json.control_message_json(message)
+
+
+@delete("/channels/{channel_id:int}/messages/{message_id:int}", sync_to_thread=False)
+def delete_message(
+    channel_id: FromPath[int], message_id: FromPath[int], sandbox: NamedDependency[Sandbox]
+) -> None:
+    """Delete a message by hand (a moderator would); the bot sees MESSAGE_DELETE."""
+    message = sandbox.state.live_message(channel_id, message_id)
+    if message is None:
+        raise ControlError(404, "unknown_message")
+    sandbox.delete_message(message)
+
+
+@get("/users/{user_id:int}/dms", sync_to_thread=False)
+def user_dms(user_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
+    """DMs the bot sent this user, oldest first."""
+    if user_id not in sandbox.state.users:
+        raise ControlError(404, "unknown_user")
+    return [discord_json.control_message_json(m) for m in sandbox.state.dm_messages(user_id)]
+
+
+MESSAGE_HANDLERS = [channel_messages, post_message, delete_message, user_dms]

@@ -1,0 +1,101 @@
+"""Control API (`/sandbox/api`): interactions, faults, the REST log, gateway controls and reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.status_codes import HTTP_200_OK
+
+from ..core.sandbox import Sandbox
+from ..state.errors import ControlError
+from .shapes import json_body
+
+
+@post("/interactions", status_code=HTTP_200_OK)
+async def create_interaction(
+    request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]
+) -> dict[str, Any]:
+    """Click a component, run a command or submit a modal as a user; wait for the bot's answer."""
+    return await sandbox.interactions.run(await json_body(request))
+
+
+@get("/interactions/failed", sync_to_thread=False)
+def failed_interactions(sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
+    """Interactions the bot did not acknowledge within 3 s ("This interaction failed")."""
+    return sandbox.interactions.failed
+
+
+@post("/faults", status_code=HTTP_200_OK)
+async def set_faults(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
+    """Queue REST 429s/500s, disconnect the gateway, or switch rate limits."""
+    body = await json_body(request)
+    faults = sandbox.faults
+    try:
+        if "rest_429" in body:
+            faults.rest_429 = max(0, int(body["rest_429"]))
+        if "rest_500" in body:
+            faults.rest_500 = max(0, int(body["rest_500"]))
+        if "retry_after" in body:
+            faults.retry_after = max(0.0, float(body["retry_after"]))
+    except (TypeError, ValueError):
+        raise ControlError(400, "invalid_fault") from None
+    if "rate_limits" in body:
+        faults.rate_limits = bool(body["rate_limits"])
+    disconnected = sandbox.gateway.disconnect_all() if body.get("disconnect_gateway") else 0
+    if body.get("reconnect_gateway"):
+        sandbox.gateway.request_reconnect()
+    return {**faults.as_json(), "disconnected": disconnected}
+
+
+@get("/faults", sync_to_thread=False)
+def get_faults(sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
+    """Pending faults and the rate limit switch."""
+    return sandbox.faults.as_json()
+
+
+@get("/log", sync_to_thread=False)
+def rest_log(sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
+    """REST calls received, oldest first."""
+    return sandbox.rest_log
+
+
+@delete("/log", sync_to_thread=False)
+def clear_log(sandbox: NamedDependency[Sandbox]) -> None:
+    """Forget the REST log."""
+    sandbox.rest_log.clear()
+
+
+@get("/gateway", sync_to_thread=False)
+def gateway_sessions(sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
+    """Gateway sessions: id, intents, last sequence, whether connected and with which compression."""
+    return [
+        {
+            "session_id": s.id,
+            "intents": s.intents,
+            "seq": s.seq,
+            "connected": s.connection is not None,
+            "compress": s.connection.compress if s.connection else None,
+        }
+        for s in sandbox.gateway.sessions.values()
+    ]
+
+
+@post("/reset", status_code=HTTP_200_OK, sync_to_thread=False)
+def reset(sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
+    """Back to the initial world; the bot must identify again."""
+    sandbox.reset()
+    return {"status": "reset"}
+
+
+OPS_HANDLERS = [
+    create_interaction,
+    failed_interactions,
+    set_faults,
+    get_faults,
+    rest_log,
+    clear_log,
+    gateway_sessions,
+    reset,
+]

@@ -1,0 +1,1 @@
+"""The Discord gateway: websocket sessions, compression, intents and event payloads."""

@@ -1,0 +1,264 @@
+"""The gateway: HELLO, heartbeats, IDENTIFY/READY, RESUME with replay, member chunks, compression."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from litestar import WebSocket
+from litestar.exceptions import WebSocketDisconnect
+
+from .connection import Connection, receive_text
+from .events import (
+    ALWAYS,
+    INTENT_GUILD_MEMBERS,
+    INTENT_GUILDS,
+    INTENT_MESSAGE_CONTENT,
+    guild_create_payload,
+    ready_payload,
+)
+
+if TYPE_CHECKING:
+    from ..state.model import SandboxState
+
+log = structlog.get_logger(__name__)
+
+OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE, OP_RESUME = 0, 1, 2, 3, 6
+OP_RECONNECT, OP_REQUEST_MEMBERS, OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 7, 8, 9, 10, 11
+CLOSE_UNKNOWN_ERROR, CLOSE_UNKNOWN_OPCODE, CLOSE_DECODE_ERROR = 4000, 4001, 4002
+CLOSE_NOT_AUTHENTICATED, CLOSE_AUTH_FAILED, CLOSE_ALREADY_AUTHENTICATED = 4003, 4004, 4005
+CLOSE_INVALID_INTENTS = 4013
+HEARTBEAT_INTERVAL_MS = 41_250
+RESUME_BUFFER = 5_000  # events kept per session for replay on RESUME
+MAX_IDLE_SESSIONS = 20  # disconnected sessions kept resumable
+CHUNK_SIZE = 1_000
+MAX_QUERY_RESULTS = 100
+
+
+@dataclass
+class Session:
+    """A gateway session; it outlives its connection so it can be resumed."""
+
+    id: str
+    intents: int
+    shard: list[int] | None = None
+    seq: int = 0
+    buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=RESUME_BUFFER))
+    connection: Connection | None = None
+
+    def dispatch(self, event: str, data: Any) -> None:
+        """Number, buffer and (if connected) send one event."""
+        self.seq += 1
+        frame = json.dumps({"op": OP_DISPATCH, "t": event, "s": self.seq, "d": data})
+        self.buffer.append((self.seq, frame))
+        if self.connection is not None:
+            self.connection.send(frame)
+
+    def replay_after(self, seq: int) -> list[str] | None:
+        """Frames after `seq`, or None if some were already dropped from the buffer."""
+        if seq >= self.seq:
+            return []
+        if not self.buffer or self.buffer[0][0] > seq + 1:
+            return None
+        return [frame for s, frame in self.buffer if s > seq]
+
+
+class Gateway:
+    """All gateway sessions of the bot; dispatches events filtered by intents."""
+
+    def __init__(self, state: Callable[[], SandboxState]) -> None:
+        self._state = state
+        self.sessions: dict[str, Session] = {}
+
+    def dispatch(self, event: str, data: Any, *, intent: int = INTENT_GUILDS, redacted: Any = None) -> None:
+        """Send an event to every session that asked for its intent; sessions without the message content
+        intent get `redacted` instead, when given."""
+        for session in self.sessions.values():
+            if intent == ALWAYS or session.intents & intent:
+                needs_redaction = redacted is not None and not session.intents & INTENT_MESSAGE_CONTENT
+                session.dispatch(event, redacted if needs_redaction else data)
+
+    def connected(self) -> list[Session]:
+        """Sessions with a live websocket."""
+        return [s for s in self.sessions.values() if s.connection is not None]
+
+    def disconnect_all(self, code: int = CLOSE_UNKNOWN_ERROR) -> int:
+        """Close every live websocket with a resumable code; returns how many were closed."""
+        closed = 0
+        for session in self.connected():
+            assert session.connection is not None
+            session.connection.close(code)
+            session.connection = None
+            closed += 1
+        return closed
+
+    def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT so clients reconnect and resume."""
+        for session in self.connected():
+            assert session.connection is not None
+            session.connection.send({"op": OP_RECONNECT, "d": None})
+
+    def send_guild_create(self, guild_id: int) -> None:
+        """GUILD_CREATE for a guild the bot just joined, per session's intents."""
+        state = self._state()
+        for session in self.sessions.values():
+            if session.intents & INTENT_GUILDS:
+                session.dispatch(
+                    "GUILD_CREATE",
+                    guild_create_payload(state, state.guilds[guild_id], intents=session.intents),
+                )
+
+    async def serve(self, socket: WebSocket[Any, Any, Any]) -> None:
+        """Run one websocket connection until it closes."""
+        await socket.accept()
+        connection = Connection(socket, socket.query_params.get("compress"))
+        writer = asyncio.create_task(connection.write_loop())
+        connection.send(
+            {"op": OP_HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS, "_trace": ["sandbox"]}}
+        )
+        session: Session | None = None
+        try:
+            while not connection.closed:
+                raw = await receive_text(socket)
+                try:
+                    message = json.loads(raw)
+                    op = message["op"]
+                except (ValueError, KeyError, TypeError):
+                    connection.close(CLOSE_DECODE_ERROR)
+                    break
+                session = self._handle(connection, session, op, message.get("d"), socket)
+            await writer
+        except WebSocketDisconnect:
+            pass
+        finally:
+            writer.cancel()
+            if session is not None and session.connection is connection:
+                session.connection = None
+            log.debug("gateway_connection_closed", session_id=session.id if session else None)
+
+    def _handle(
+        self,
+        connection: Connection,
+        session: Session | None,
+        op: int,
+        data: Any,
+        socket: WebSocket[Any, Any, Any],
+    ) -> Session | None:
+        if op == OP_HEARTBEAT:
+            connection.send({"op": OP_HEARTBEAT_ACK, "d": None})
+        elif op == OP_IDENTIFY:
+            if session is not None:
+                connection.close(CLOSE_ALREADY_AUTHENTICATED)
+                return session
+            return self._identify(connection, data or {}, _resume_url(socket))
+        elif op == OP_RESUME:
+            return self._resume(connection, data or {})
+        elif op == OP_REQUEST_MEMBERS:
+            if session is None:
+                connection.close(CLOSE_NOT_AUTHENTICATED)
+            else:
+                self._send_member_chunks(session, data or {})
+        elif op not in (OP_PRESENCE, 4):  # presence and voice state updates are accepted and ignored
+            connection.close(CLOSE_UNKNOWN_OPCODE)
+        return session
+
+    def _identify(self, connection: Connection, data: dict[str, Any], resume_url: str) -> Session | None:
+        if not data.get("token"):
+            connection.close(CLOSE_AUTH_FAILED)
+            return None
+        if "intents" not in data:
+            connection.close(CLOSE_INVALID_INTENTS)
+            return None
+        session = Session(id=secrets.token_hex(16), intents=int(data["intents"]), shard=data.get("shard"))
+        session.connection = connection
+        self._forget_idle_sessions()
+        self.sessions[session.id] = session
+        state = self._state()
+        session.dispatch(
+            "READY", ready_payload(state, session_id=session.id, resume_url=resume_url, shard=session.shard)
+        )
+        for guild in state.bot_guilds():
+            session.dispatch("GUILD_CREATE", guild_create_payload(state, guild, intents=session.intents))
+        log.info("gateway_identified", session_id=session.id, intents=session.intents)
+        return session
+
+    def _forget_idle_sessions(self) -> None:
+        idle = [key for key, s in self.sessions.items() if s.connection is None]
+        for key in idle[: max(0, len(idle) - MAX_IDLE_SESSIONS + 1)]:
+            del self.sessions[key]
+
+    def invalidate_all(self) -> None:
+        """Drop every session (after a world reset): clients must IDENTIFY again."""
+        self.disconnect_all()
+        self.sessions.clear()
+
+    def _resume(self, connection: Connection, data: dict[str, Any]) -> Session | None:
+        session = self.sessions.get(str(data.get("session_id")))
+        frames = session.replay_after(int(data.get("seq") or 0)) if session else None
+        if session is None or frames is None:
+            connection.send({"op": OP_INVALID_SESSION, "d": False})
+            return None
+        if session.connection is not None and session.connection is not connection:
+            session.connection.close(CLOSE_UNKNOWN_ERROR)
+        session.connection = connection
+        for frame in frames:
+            connection.send(frame)
+        session.dispatch("RESUMED", {"_trace": ["sandbox"]})
+        log.info("gateway_resumed", session_id=session.id, replayed=len(frames))
+        return session
+
+    def _send_member_chunks(self, session: Session, data: dict[str, Any]) -> None:
+        state = self._state()
+        guild = state.guilds.get(int(data.get("guild_id") or 0))
+        if guild is None or state.application.bot_user_id not in guild.members:
+            return
+        query = data.get("query")
+        user_ids = [int(u) for u in data.get("user_ids") or []]
+        # Like Discord: without the members intent, a request for the whole list goes unanswered.
+        if not session.intents & INTENT_GUILD_MEMBERS and not user_ids and not query:
+            return
+        members, not_found = _select_members(state, guild.id, query, user_ids, int(data.get("limit") or 0))
+        chunks = [members[i : i + CHUNK_SIZE] for i in range(0, len(members), CHUNK_SIZE)] or [[]]
+        for index, chunk in enumerate(chunks):
+            payload: dict[str, Any] = {
+                "guild_id": str(guild.id),
+                "members": [state.member_json(guild.id, m) for m in chunk],
+                "chunk_index": index,
+                "chunk_count": len(chunks),
+                "not_found": [str(u) for u in not_found] if index == 0 else [],
+            }
+            if data.get("nonce") is not None:
+                payload["nonce"] = data["nonce"]
+            session.dispatch("GUILD_MEMBERS_CHUNK", payload)
+
+
+def _select_members(
+    state: SandboxState, guild_id: int, query: str | None, user_ids: list[int], limit: int
+) -> tuple[list[Any], list[int]]:
+    guild = state.guilds[guild_id]
+    if user_ids:
+        found = [guild.members[u] for u in user_ids if u in guild.members]
+        return found, [u for u in user_ids if u not in guild.members]
+    members = list(guild.members.values())
+    if query:
+        prefix = query.lower()
+        members = [m for m in members if _matches(state, guild_id, m.user_id, prefix)]
+        limit = min(limit or MAX_QUERY_RESULTS, MAX_QUERY_RESULTS)
+    return (members[:limit] if limit else members), []
+
+
+def _matches(state: SandboxState, guild_id: int, user_id: int, prefix: str) -> bool:
+    user = state.users[user_id]
+    names = [user.username, user.global_name or "", state.member_display_name(guild_id, user_id)]
+    return any(name.lower().startswith(prefix) for name in names)
+
+
+def _resume_url(socket: WebSocket[Any, Any, Any]) -> str:
+    url = socket.url
+    return f"{url.scheme}://{url.netloc}{url.path}"

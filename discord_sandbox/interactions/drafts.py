@@ -1,0 +1,278 @@
+"""Turn control API requests (a click, a slash command, a modal submit) into INTERACTION_CREATE payloads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..gateway.events import interaction_member_json
+from ..state import discord_json
+from ..state.errors import ControlError
+from ..state.model import (
+    EMBED_LINKS,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    Channel,
+    SandboxState,
+)
+
+INTERACTION_COMMAND, INTERACTION_COMPONENT, INTERACTION_MODAL = 2, 3, 5
+ATTACHMENT_SIZE_LIMIT = 25 * 1024 * 1024
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+USER, CHANNEL, ROLE, MENTIONABLE = 6, 7, 8, 9
+COERCE = {3: str, 4: int, 5: bool, 10: float}
+TEXT_INPUT, ACTION_ROW, LABEL = 4, 1, 18
+DM_APP_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY
+
+
+@dataclass
+class Draft:
+    """An interaction about to be dispatched; the tracker adds its id and token."""
+
+    type: int
+    user_id: int
+    guild_id: int | None
+    channel_id: int
+    label: str
+    payload: dict[str, Any]
+    message_id: int | None = None
+
+
+def component_draft(state: SandboxState, request: dict[str, Any]) -> Draft:
+    """A button click or select choice on a message, as a given user."""
+    channel = _channel(state, request.get("channel_id"))
+    message = state.live_message(channel.id, _id(request.get("message_id"), "message_id"))
+    if message is None:
+        raise ControlError(404, "unknown_message")
+    custom_id = str(request.get("custom_id") or "")
+    component = _find_component(message.components, custom_id)
+    if component is None:
+        raise ControlError(404, "unknown_component", custom_id=custom_id)
+    if component.get("disabled"):
+        raise ControlError(409, "component_disabled", custom_id=custom_id)
+    data: dict[str, Any] = {"custom_id": custom_id, "component_type": component.get("type", 2)}
+    if component.get("type") != 2:
+        data["values"] = [str(v) for v in request.get("values") or []]
+    user_id = _id(request.get("user_id"), "user_id")
+    payload = _base(state, INTERACTION_COMPONENT, user_id, channel, data)
+    payload["message"] = state.message_json(message)
+    return Draft(INTERACTION_COMPONENT, user_id, channel.guild_id, channel.id, custom_id, payload, message.id)
+
+
+def command_draft(state: SandboxState, request: dict[str, Any]) -> Draft:
+    """A slash command invocation with options given as `{name: value}`."""
+    channel = _channel(state, request.get("channel_id"))
+    guild_id = channel.guild_id
+    if request.get("guild_id") is not None and _id(request.get("guild_id"), "guild_id") != guild_id:
+        raise ControlError(400, "channel_not_in_guild")
+    user_id = _id(request.get("user_id"), "user_id")
+    path = str(request.get("name") or "").split()
+    if not path:
+        raise ControlError(400, "missing_name")
+    command = _lookup_command(state, guild_id, path[0])
+    required = int(command.get("default_member_permissions") or 0)
+    if guild_id is not None and required and state.permissions_for(guild_id, user_id) & required != required:
+        raise ControlError(403, "missing_permissions", command=path[0])
+    resolved: dict[str, dict[str, Any]] = {}
+    options = _build_options(
+        state, guild_id, command.get("options") or [], path[1:], request.get("options") or {}, resolved
+    )
+    data: dict[str, Any] = {
+        "id": command["id"],
+        "name": command["name"],
+        "type": command.get("type", 1),
+        "options": options,
+    }
+    if command.get("guild_id"):
+        data["guild_id"] = command["guild_id"]
+    if resolved:
+        data["resolved"] = resolved
+    payload = _base(state, INTERACTION_COMMAND, user_id, channel, data)
+    return Draft(INTERACTION_COMMAND, user_id, guild_id, channel.id, " ".join(path), payload)
+
+
+def modal_draft(state: SandboxState, request: dict[str, Any], layout: list[dict[str, Any]] | None) -> Draft:
+    """A modal submit; `layout` is the modal the bot opened, whose shape the answer mirrors."""
+    channel = _channel(state, request.get("channel_id"))
+    user_id = _id(request.get("user_id"), "user_id")
+    values = {str(k): str(v) for k, v in (request.get("values") or {}).items()}
+    custom_id = str(request.get("custom_id") or "")
+    components = _modal_answer(layout, values)
+    payload = _base(
+        state, INTERACTION_MODAL, user_id, channel, {"custom_id": custom_id, "components": components}
+    )
+    return Draft(INTERACTION_MODAL, user_id, channel.guild_id, channel.id, custom_id, payload)
+
+
+def _modal_answer(layout: list[dict[str, Any]] | None, values: dict[str, str]) -> list[dict[str, Any]]:
+    if layout is None:
+        return [{"type": ACTION_ROW, "components": [_answered({"custom_id": cid}, values)]} for cid in values]
+    answer: list[dict[str, Any]] = []
+    for item in layout:
+        if item.get("type") == LABEL:
+            answer.append({"type": LABEL, "component": _answered(item.get("component") or {}, values)})
+        elif item.get("type") == ACTION_ROW:
+            inputs = [_answered(field, values) for field in item.get("components") or []]
+            answer.append({"type": ACTION_ROW, "components": inputs})
+    return answer
+
+
+def _answered(field: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """A modal field as submitted: text inputs carry `value`, selects carry `values`."""
+    custom_id = str(field.get("custom_id", ""))
+    value = values.get(custom_id, "")
+    kind = field.get("type", TEXT_INPUT)
+    if kind == TEXT_INPUT:
+        return {"type": TEXT_INPUT, "custom_id": custom_id, "value": value}
+    return {"type": kind, "custom_id": custom_id, "values": [value] if value else []}
+
+
+def _base(
+    state: SandboxState, kind: int, user_id: int, channel: Channel, data: dict[str, Any]
+) -> dict[str, Any]:
+    user = state.users.get(user_id)
+    if user is None:
+        raise ControlError(404, "unknown_user")
+    bot_id = state.application.bot_user_id
+    payload: dict[str, Any] = {
+        "application_id": str(state.application.id),
+        "type": kind,
+        "data": data,
+        "version": 1,
+        "channel_id": str(channel.id),
+        "channel": state.channel_json(channel),
+        "locale": "en-US",
+        "entitlements": [],
+        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+    }
+    if channel.guild_id is None:
+        if channel.recipient_id != user_id:
+            raise ControlError(403, "not_recipient")
+        payload.update(
+            user=discord_json.user_json(user), context=1, authorizing_integration_owners={"0": "0"}
+        )
+        payload["app_permissions"] = str(DM_APP_PERMISSIONS)
+        return payload
+    guild = state.guilds[channel.guild_id]
+    member = guild.members.get(user_id)
+    if member is None:
+        raise ControlError(404, "unknown_member")
+    payload.update(
+        guild_id=str(guild.id),
+        guild={"id": str(guild.id), "locale": "en-US", "features": []},
+        guild_locale="en-US",
+        member=interaction_member_json(state, guild.id, member),
+        app_permissions=str(state.permissions_for(guild.id, bot_id)),
+        context=0,
+        authorizing_integration_owners={"0": str(guild.id)},
+    )
+    return payload
+
+
+def _channel(state: SandboxState, raw: Any) -> Channel:
+    channel = state.channel(_id(raw, "channel_id"))
+    if channel is None:
+        raise ControlError(404, "unknown_channel")
+    return channel
+
+
+def _id(raw: Any, name: str) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ControlError(400, "invalid_id", field=name) from None
+
+
+def _find_component(components: list[dict[str, Any]], custom_id: str) -> dict[str, Any] | None:
+    for component in components:
+        if component.get("custom_id") == custom_id:
+            return component
+        nested = [
+            *(component.get("components") or []),
+            *[c for c in (component.get("accessory"), component.get("component")) if c],
+        ]
+        found = _find_component(nested, custom_id)
+        if found is not None:
+            return found
+    return None
+
+
+def _lookup_command(state: SandboxState, guild_id: int | None, name: str) -> dict[str, Any]:
+    scoped = state.guild_commands.get(guild_id, {}) if guild_id is not None else {}
+    for commands in (scoped, state.global_commands):
+        for command in commands.values():
+            if command["name"] == name and command.get("type", 1) == 1:
+                return command
+    raise ControlError(404, "unknown_command", name=name)
+
+
+def _build_options(
+    state: SandboxState,
+    guild_id: int | None,
+    schema: list[dict[str, Any]],
+    path: list[str],
+    given: dict[str, Any],
+    resolved: dict[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    if path:
+        sub = next(
+            (o for o in schema if o["name"] == path[0] and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)),
+            None,
+        )
+        if sub is None:
+            raise ControlError(404, "unknown_subcommand", name=path[0])
+        inner = _build_options(state, guild_id, sub.get("options") or [], path[1:], given, resolved)
+        return [{"name": sub["name"], "type": sub["type"], "options": inner}]
+    by_name = {o["name"]: o for o in schema}
+    unknown = sorted(set(given) - set(by_name))
+    if unknown:
+        raise ControlError(400, "unknown_option", options=unknown)
+    missing = [o["name"] for o in schema if o.get("required") and o["name"] not in given]
+    if missing:
+        raise ControlError(400, "missing_option", options=missing)
+    return [_option(state, guild_id, by_name[name], value, resolved) for name, value in given.items()]
+
+
+def _option(
+    state: SandboxState,
+    guild_id: int | None,
+    spec: dict[str, Any],
+    value: Any,
+    resolved: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    kind = spec["type"]
+    if kind in COERCE:
+        try:
+            value = COERCE[kind](value)
+        except (TypeError, ValueError):
+            raise ControlError(400, "invalid_option", option=spec["name"]) from None
+        choices = [c["value"] for c in spec.get("choices") or []]
+        if choices and value not in choices:
+            raise ControlError(400, "invalid_choice", option=spec["name"], choices=choices)
+    elif kind in (USER, CHANNEL, ROLE, MENTIONABLE):
+        value = str(value)
+        _resolve(state, guild_id, kind, int(value), resolved, spec["name"])
+    return {"name": spec["name"], "type": kind, "value": value}
+
+
+def _resolve(
+    state: SandboxState,
+    guild_id: int | None,
+    kind: int,
+    target: int,
+    resolved: dict[str, dict[str, Any]],
+    name: str,
+) -> None:
+    guild = state.guilds.get(guild_id) if guild_id is not None else None
+    if kind in (USER, MENTIONABLE) and target in state.users:
+        resolved.setdefault("users", {})[str(target)] = discord_json.user_json(state.users[target])
+        if guild is not None and target in guild.members:
+            member = interaction_member_json(state, guild.id, guild.members[target])
+            resolved.setdefault("members", {})[str(target)] = {k: v for k, v in member.items() if k != "user"}
+    elif kind in (ROLE, MENTIONABLE) and guild is not None and target in guild.roles:
+        resolved.setdefault("roles", {})[str(target)] = discord_json.role_json(guild.roles[target])
+    elif kind == CHANNEL and (channel := state.channel(target)) is not None:
+        resolved.setdefault("channels", {})[str(target)] = {**state.channel_json(channel), "permissions": "0"}
+    else:
+        raise ControlError(404, "unknown_option_target", option=name)

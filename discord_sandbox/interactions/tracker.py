@@ -1,0 +1,297 @@
+"""Interactions in flight: the 3-second acknowledgement, callbacks, followups and original-response edits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from ..gateway.events import ALWAYS
+from ..state import discord_json
+from ..state.errors import (
+    ALREADY_ACKNOWLEDGED,
+    UNKNOWN_INTERACTION,
+    UNKNOWN_MESSAGE,
+    UNKNOWN_WEBHOOK,
+    ControlError,
+    DiscordError,
+    form_error,
+    not_found,
+)
+from ..state.model import EPHEMERAL, Message, utcnow
+from ..state.validation import validate_message, validate_modal
+from .drafts import (
+    INTERACTION_COMMAND,
+    INTERACTION_MODAL,
+    Draft,
+    command_draft,
+    component_draft,
+    modal_draft,
+)
+
+if TYPE_CHECKING:
+    from ..core.sandbox import Sandbox
+
+log = structlog.get_logger(__name__)
+
+INTERACTION_DEADLINE = 3.0  # seconds to acknowledge, as on Discord
+TOKEN_LIFETIME = 15 * 60  # followups and edits stay possible this long
+DEFERRED_WAIT = 5.0  # how long the control API waits for the followup of a "thinking" response
+DEFERRED_UPDATE_WAIT = 1.0  # ... and for the message edit after a deferred update
+FOLLOWUP_SETTLE = 0.05  # collect followups sent in quick succession
+MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL = 4, 5, 6, 7, 9
+LOADING = 1 << 7
+
+
+@dataclass
+class PendingInteraction:
+    """One dispatched interaction and what the bot did with it."""
+
+    id: int
+    token: str
+    draft: Draft
+    started: float = field(default_factory=time.monotonic)
+    response: dict[str, Any] | None = None
+    latency_ms: float | None = None
+    original_message_id: int | None = None
+    original_edited: bool = False
+    followup_ids: list[int] = field(default_factory=list)
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
+    activity: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def elapsed(self) -> float:
+        """Seconds since dispatch."""
+        return time.monotonic() - self.started
+
+
+class InteractionTracker:
+    """Creates interactions for the control API and serves the bot's callbacks and webhooks."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.pending: dict[int, PendingInteraction] = {}
+        self.failed: list[dict[str, Any]] = []
+        self.open_modals: dict[tuple[int, str], list[dict[str, Any]]] = {}
+
+    async def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Dispatch an interaction, wait for the bot's answer and report it (504 after 3 s)."""
+        pending = self.start(self._draft(request))
+        try:
+            await asyncio.wait_for(pending.acked.wait(), INTERACTION_DEADLINE)
+        except TimeoutError:
+            if not pending.acked.is_set():
+                self._record_failure(pending, "timeout")
+                raise ControlError(504, "interaction_timeout", interaction_id=str(pending.id)) from None
+        assert pending.response is not None
+        wait = {DEFERRED_MESSAGE: DEFERRED_WAIT, DEFERRED_UPDATE: DEFERRED_UPDATE_WAIT}.get(
+            pending.response["type"]
+        )
+        if wait is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pending.activity.wait(), wait)
+        if pending.activity.is_set():
+            await asyncio.sleep(FOLLOWUP_SETTLE)
+        return self.report(pending)
+
+    def start(self, draft: Draft) -> PendingInteraction:
+        """Register and dispatch INTERACTION_CREATE."""
+        state = self.sandbox.state
+        self._forget_expired()
+        pending = PendingInteraction(
+            id=state.next_id(), token=f"sandbox-{secrets.token_urlsafe(24)}", draft=draft
+        )
+        self.pending[pending.id] = pending
+        payload = {**draft.payload, "id": str(pending.id), "token": pending.token}
+        self.sandbox.gateway.dispatch("INTERACTION_CREATE", payload, intent=ALWAYS)
+        log.info("interaction_dispatched", interaction_id=pending.id, kind=draft.type, label=draft.label)
+        return pending
+
+    def _forget_expired(self) -> None:
+        expired = [key for key, p in self.pending.items() if p.elapsed() > TOKEN_LIFETIME]
+        for key in expired:
+            del self.pending[key]
+
+    def report(self, pending: PendingInteraction) -> dict[str, Any]:
+        """The control API's view of an interaction's outcome."""
+        state = self.sandbox.state
+        followups = [discord_json.control_message_json(state.messages[m]) for m in pending.followup_ids]
+        original = state.messages.get(pending.original_message_id or 0)
+        if original is not None and pending.original_edited:
+            followups.insert(0, {**discord_json.control_message_json(original), "original": True})
+        return {
+            "interaction_id": str(pending.id),
+            "response": pending.response,
+            "latency_ms": pending.latency_ms,
+            "message": discord_json.control_message_json(original) if original is not None else None,
+            "followups": followups,
+        }
+
+    def _draft(self, request: dict[str, Any]) -> Draft:
+        kind = request.get("type")
+        state = self.sandbox.state
+        if kind == "component":
+            return component_draft(state, request)
+        if kind == "command":
+            return command_draft(state, request)
+        if kind == "modal":
+            layout = self.open_modals.pop(
+                (int(request.get("user_id") or 0), str(request.get("custom_id"))), None
+            )
+            return modal_draft(state, request, layout)
+        raise ControlError(400, "invalid_interaction_type", allowed=["component", "command", "modal"])
+
+    def _record_failure(self, pending: PendingInteraction, reason: str) -> None:
+        if any(f["interaction_id"] == str(pending.id) for f in self.failed):
+            return
+        draft = pending.draft
+        self.failed.append(
+            {
+                "interaction_id": str(pending.id),
+                "reason": reason,
+                "type": draft.type,
+                "label": draft.label,
+                "user_id": str(draft.user_id),
+                "channel_id": str(draft.channel_id),
+                "at": utcnow().isoformat(),
+                "elapsed_ms": round(pending.elapsed() * 1000, 1),
+            }
+        )
+        log.warning("interaction_failed", interaction_id=pending.id, reason=reason, label=draft.label)
+
+    # the bot's side
+
+    def acknowledge(self, interaction_id: int, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /interactions/{id}/{token}/callback."""
+        pending = self.pending.get(interaction_id)
+        if pending is None or pending.token != token:
+            raise not_found(UNKNOWN_INTERACTION, "interaction")
+        if pending.acked.is_set():
+            raise DiscordError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
+        if pending.elapsed() > INTERACTION_DEADLINE:
+            self._record_failure(pending, "late")
+            raise not_found(UNKNOWN_INTERACTION, "interaction")
+        kind, data = int(body.get("type") or 0), body.get("data") or {}
+        message = self._apply_response(pending, kind, data)
+        pending.response = {"type": kind, "data": data}
+        pending.latency_ms = round(pending.elapsed() * 1000, 1)
+        pending.acked.set()
+        log.info(
+            "interaction_acknowledged",
+            interaction_id=pending.id,
+            response_type=kind,
+            latency_ms=pending.latency_ms,
+        )
+        callback: dict[str, Any] = {
+            "interaction": {
+                "id": str(pending.id),
+                "type": pending.draft.type,
+                "response_message_loading": kind == DEFERRED_MESSAGE,
+                "response_message_ephemeral": bool(message and message.flags & EPHEMERAL),
+            },
+            "resource": {"type": kind},
+        }
+        if message is not None:
+            callback["interaction"]["response_message_id"] = str(message.id)
+            callback["resource"]["message"] = self.sandbox.state.message_json(message)
+        return callback
+
+    def _apply_response(self, pending: PendingInteraction, kind: int, data: dict[str, Any]) -> Message | None:
+        draft = pending.draft
+        allowed = {MESSAGE, DEFERRED_MESSAGE, MODAL}
+        if draft.type != INTERACTION_COMMAND:
+            allowed |= {DEFERRED_UPDATE, UPDATE_MESSAGE}
+        if draft.type == INTERACTION_MODAL:
+            allowed.discard(MODAL)  # a modal cannot answer a modal
+        if kind not in allowed:
+            raise form_error(
+                "type", "INTERACTION_RESPONSE_TYPE_INVALID", "Interaction response type is invalid."
+            )
+        if kind == MESSAGE:
+            validate_message(data)
+            pending.original_message_id = self._post(pending, data, flags=int(data.get("flags") or 0)).id
+        elif kind == DEFERRED_MESSAGE:
+            flags = (int(data.get("flags") or 0) & EPHEMERAL) | LOADING
+            pending.original_message_id = self._post(pending, {}, flags=flags).id
+        elif kind in (DEFERRED_UPDATE, UPDATE_MESSAGE) and draft.message_id is not None:
+            pending.original_message_id = draft.message_id
+            if kind == UPDATE_MESSAGE:
+                validate_message(data, require_content=False)
+                self.sandbox.edit_message(self.sandbox.state.messages[draft.message_id], data)
+        elif kind == MODAL:
+            validate_modal(data)
+            self.open_modals[(draft.user_id, str(data["custom_id"]))] = data.get("components") or []
+        return self.sandbox.state.messages.get(pending.original_message_id or 0)
+
+    def _post(self, pending: PendingInteraction, data: dict[str, Any], *, flags: int) -> Message:
+        draft = pending.draft
+        user = self.sandbox.state.users[draft.user_id]
+        metadata: dict[str, Any] = {
+            "id": str(pending.id),
+            "type": draft.type,
+            "user": discord_json.user_json(user),
+            "authorizing_integration_owners": {"0": str(draft.guild_id or 0)},
+        }
+        if draft.message_id is not None:
+            metadata["interacted_message_id"] = str(draft.message_id)
+        if pending.original_message_id is not None:
+            metadata["original_response_message_id"] = str(pending.original_message_id)
+        return self.sandbox.create_message(
+            draft.channel_id,
+            self.sandbox.state.application.bot_user_id,
+            data,
+            flags=flags,
+            message_type=20
+            if draft.type == INTERACTION_COMMAND and pending.original_message_id is None
+            else 0,
+            interaction=metadata,
+            ephemeral_for=draft.user_id if flags & EPHEMERAL else None,
+        )
+
+    def by_token(self, token: str) -> PendingInteraction:
+        """The interaction behind a webhook token, while the token lives."""
+        pending = next((p for p in self.pending.values() if p.token == token), None)
+        if pending is None or pending.elapsed() > TOKEN_LIFETIME or not pending.acked.is_set():
+            raise not_found(UNKNOWN_WEBHOOK, "Webhook")
+        return pending
+
+    def followup(self, token: str, data: dict[str, Any]) -> Message:
+        """POST /webhooks/{app_id}/{token}: a followup message."""
+        pending = self.by_token(token)
+        validate_message(data)
+        message = self._post(pending, data, flags=int(data.get("flags") or 0))
+        pending.followup_ids.append(message.id)
+        pending.activity.set()
+        return message
+
+    def message(self, token: str, ref: str) -> Message:
+        """The original response (`@original`) or one of the followups."""
+        pending = self.by_token(token)
+        message_id = pending.original_message_id if ref == "@original" else int(ref)
+        if message_id not in {pending.original_message_id, *pending.followup_ids}:
+            raise not_found(UNKNOWN_MESSAGE, "Message")
+        message = self.sandbox.state.messages.get(message_id or 0)
+        if message is None or message.deleted:
+            raise not_found(UNKNOWN_MESSAGE, "Message")
+        return message
+
+    def edit(self, token: str, ref: str, data: dict[str, Any]) -> Message:
+        """PATCH an interaction's message; editing a "thinking" original turns it into the answer."""
+        pending = self.by_token(token)
+        message = self.message(token, ref)
+        validate_message(data, require_content=False)
+        self.sandbox.edit_message(message, data, clear_flags=LOADING)
+        if message.id == pending.original_message_id:
+            pending.original_edited = True
+        pending.activity.set()
+        return message
+
+    def note_message_edit(self, message_id: int) -> None:
+        """A message was edited over REST; wake the interactions waiting on a deferred update of it."""
+        for pending in self.pending.values():
+            if pending.draft.message_id == message_id and pending.acked.is_set():
+                pending.activity.set()

@@ -1,0 +1,1 @@
+"""OAuth2: Discord's authorization-code flow, the token endpoint and the bearer endpoints."""

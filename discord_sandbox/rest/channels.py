@@ -1,0 +1,157 @@
+"""Discord REST: channels, messages and DM channels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+
+from ..core.sandbox import Sandbox
+from ..state.errors import (
+    CANNOT_DM_USER,
+    CANNOT_EDIT_OTHERS_MESSAGE,
+    MISSING_PERMISSIONS,
+    UNKNOWN_MESSAGE,
+    UNKNOWN_USER,
+    DiscordError,
+    not_found,
+)
+from ..state.model import SEND_MESSAGES, VIEW_CHANNEL, Channel, Message
+from ..state.validation import validate_message
+from .common import bot_channel, read_payload
+
+DEFAULT_PAGE, MAX_PAGE = 50, 100
+
+
+@get("/channels/{channel_id:int}", sync_to_thread=False)
+def channel(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
+    """A channel."""
+    return sandbox.state.channel_json(bot_channel(sandbox, channel_id))
+
+
+@get("/channels/{channel_id:int}/messages", sync_to_thread=False)
+def list_messages(
+    channel_id: FromPath[int],
+    sandbox: NamedDependency[Sandbox],
+    limit: FromQuery[int] = DEFAULT_PAGE,
+    before: FromQuery[int | None] = None,
+    after: FromQuery[int | None] = None,
+    around: FromQuery[int | None] = None,
+) -> list[dict[str, Any]]:
+    """Messages newest first, paged with before/after/around like Discord."""
+    found = sandbox.state.messages_in(bot_channel(sandbox, channel_id).id)
+    limit = max(1, min(limit, MAX_PAGE))
+    if after is not None:
+        page = [m for m in found if m.id > after][:limit]
+    elif around is not None:
+        older = [m for m in found if m.id <= around][-((limit + 1) // 2) :]
+        newer = [m for m in found if m.id > around][: limit // 2]
+        page = older + newer
+    else:
+        page = [m for m in found if before is None or m.id < before][-limit:]
+    return [sandbox.state.message_json(m) for m in reversed(page)]
+
+
+def _message(sandbox: Sandbox, channel_id: int, message_id: int) -> Message:
+    bot_channel(sandbox, channel_id)
+    message = sandbox.state.live_message(channel_id, message_id)
+    if message is None or message.ephemeral_for is not None:
+        raise not_found(UNKNOWN_MESSAGE, "Message")
+    return message
+
+
+@get("/channels/{channel_id:int}/messages/{message_id:int}", sync_to_thread=False)
+def get_message(
+    channel_id: FromPath[int], message_id: FromPath[int], sandbox: NamedDependency[Sandbox]
+) -> dict[str, Any]:
+    """One message."""
+    return sandbox.state.message_json(_message(sandbox, channel_id, message_id))
+
+
+def _check_can_send(sandbox: Sandbox, target: Channel) -> None:
+    state = sandbox.state
+    bot_id = state.application.bot_user_id
+    if target.guild_id is not None:
+        needed = VIEW_CHANNEL | SEND_MESSAGES
+        if state.permissions_for(target.guild_id, bot_id) & needed != needed:
+            raise DiscordError(403, MISSING_PERMISSIONS, "Missing Permissions")
+        return
+    recipient = state.users.get(target.recipient_id or 0)
+    shares_guild = any(recipient is not None and recipient.id in g.members for g in state.bot_guilds())
+    if recipient is None or not recipient.dms_open or not shares_guild:
+        raise DiscordError(403, CANNOT_DM_USER, "Cannot send messages to this user")
+
+
+@post("/channels/{channel_id:int}/messages", status_code=200, opt={"bucket": "message_create"})
+async def create_message(
+    channel_id: FromPath[int], request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]
+) -> dict[str, Any]:
+    """Send a message as the bot."""
+    target = bot_channel(sandbox, channel_id)
+    payload = await read_payload(request)
+    validate_message(payload)
+    _check_can_send(sandbox, target)
+    message = sandbox.create_message(target.id, sandbox.state.application.bot_user_id, payload)
+    return sandbox.state.message_json(message)
+
+
+@patch("/channels/{channel_id:int}/messages/{message_id:int}", opt={"bucket": "message_edit"})
+async def edit_message(
+    channel_id: FromPath[int],
+    message_id: FromPath[int],
+    request: Request[Any, Any, Any],
+    sandbox: NamedDependency[Sandbox],
+) -> dict[str, Any]:
+    """Edit one of the bot's messages."""
+    message = _message(sandbox, channel_id, message_id)
+    if message.author_id != sandbox.state.application.bot_user_id:
+        raise DiscordError(403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user")
+    payload = await read_payload(request)
+    validate_message(payload, require_content=False)
+    sandbox.edit_message(message, payload)
+    return sandbox.state.message_json(message)
+
+
+@delete(
+    "/channels/{channel_id:int}/messages/{message_id:int}",
+    opt={"bucket": "message_delete"},
+    sync_to_thread=False,
+)
+def delete_message(
+    channel_id: FromPath[int], message_id: FromPath[int], sandbox: NamedDependency[Sandbox]
+) -> None:
+    """Delete a message."""
+    sandbox.delete_message(_message(sandbox, channel_id, message_id))
+
+
+@post("/channels/{channel_id:int}/typing", status_code=204, sync_to_thread=False)
+def trigger_typing(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> None:
+    """Typing indicator: accepted and forgotten."""
+    bot_channel(sandbox, channel_id)
+
+
+@post("/users/@me/channels", status_code=200, opt={"bucket": "dm_open"})
+async def open_dm(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
+    """Open (or return) the bot's DM channel with a user; closed DMs fail only when sending."""
+    payload = await read_payload(request)
+    try:
+        recipient_id = int(payload.get("recipient_id") or 0)
+    except (TypeError, ValueError):
+        recipient_id = 0
+    if recipient_id not in sandbox.state.users:
+        raise not_found(UNKNOWN_USER, "User")
+    return sandbox.state.channel_json(sandbox.state.dm_channel_for(recipient_id))
+
+
+CHANNEL_HANDLERS = [
+    channel,
+    list_messages,
+    get_message,
+    create_message,
+    edit_message,
+    delete_message,
+    trigger_typing,
+    open_dm,
+]

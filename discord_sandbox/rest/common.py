@@ -1,0 +1,78 @@
+"""Shared pieces of the Discord REST handlers: the bot-token guard, body parsing and lookups."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from ..state.errors import (
+    UNKNOWN_CHANNEL,
+    UNKNOWN_GUILD,
+    DiscordError,
+    not_found,
+)
+
+if TYPE_CHECKING:
+    from ..core.sandbox import Sandbox
+    from ..state.model import Channel, Guild
+
+MISSING_ACCESS = 50001
+NO_AUTH = {"auth": "none"}  # opt for routes authenticated by the token in their path
+
+
+def require_bot(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Discord REST needs `Authorization: Bot <token>` (any token is the sandbox bot's)."""
+    mode = handler.opt.get("auth", "bot")
+    if mode == "none":
+        return
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if token and (scheme == "Bot" or (scheme == "Bearer" and mode == "bot_or_bearer")):
+        return
+    raise DiscordError(401, 0, "401: Unauthorized")
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    """The OAuth2 access token of a `Bearer` request, if that is how it authenticated."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token if scheme == "Bearer" else None
+
+
+async def read_payload(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The JSON body, or `payload_json` of a multipart body (discord.py sends files that way)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        raw = form.get("payload_json") or "{}"
+    else:
+        raw = (await request.body()).decode() or "{}"
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        raise DiscordError(400, 50109, "The request body contains invalid JSON.") from None
+    if not isinstance(payload, dict):
+        raise DiscordError(400, 50035, "Invalid Form Body")
+    return payload
+
+
+def bot_guild(sandbox: Sandbox, guild_id: int) -> Guild:
+    """A guild the bot is in: 404 Unknown Guild if it does not exist, 403 Missing Access if not joined."""
+    guild = sandbox.state.guilds.get(guild_id)
+    if guild is None:
+        raise not_found(UNKNOWN_GUILD, "Guild")
+    if sandbox.state.application.bot_user_id not in guild.members:
+        raise DiscordError(403, MISSING_ACCESS, "Missing Access")
+    return guild
+
+
+def bot_channel(sandbox: Sandbox, channel_id: int) -> Channel:
+    """A channel the bot can see: its DMs and the channels of its guilds."""
+    channel = sandbox.state.channel(channel_id)
+    if channel is None:
+        raise not_found(UNKNOWN_CHANNEL, "Channel")
+    if channel.guild_id is not None:
+        bot_guild(sandbox, channel.guild_id)
+    return channel

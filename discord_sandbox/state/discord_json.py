@@ -1,0 +1,180 @@
+"""Discord wire shapes (JSON dicts with string ids) for the sandbox's plain dataclasses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import Channel, Guild, Member, Message, Role, User
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 with offset, as Discord writes timestamps."""
+    return moment.isoformat() if moment is not None else None
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """A user object."""
+    return {
+        "id": str(user.id),
+        "username": user.username,
+        "global_name": user.global_name,
+        "discriminator": "0",
+        "avatar": user.avatar,
+        "bot": user.bot,
+        "system": False,
+        "public_flags": 0,
+        "flags": 0,
+        "banner": None,
+        "accent_color": None,
+        "avatar_decoration_data": None,
+    }
+
+
+def member_json(user: User, member: Member) -> dict[str, Any]:
+    """A guild member object."""
+    return {
+        "user": user_json(user),
+        "nick": member.nick,
+        "avatar": None,
+        "banner": None,
+        "roles": [str(r) for r in member.roles],
+        "joined_at": iso(member.joined_at),
+        "premium_since": None,
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "pending": False,
+        "communication_disabled_until": None,
+    }
+
+
+def role_json(role: Role) -> dict[str, Any]:
+    """A role object."""
+    return {
+        "id": str(role.id),
+        "name": role.name,
+        "color": role.color,
+        "colors": {"primary_color": role.color, "secondary_color": None, "tertiary_color": None},
+        "hoist": False,
+        "icon": None,
+        "unicode_emoji": None,
+        "position": role.position,
+        "permissions": str(role.permissions),
+        "managed": role.managed,
+        "mentionable": False,
+        "flags": 0,
+    }
+
+
+def channel_json(channel: Channel, recipient: User | None = None) -> dict[str, Any]:
+    """A channel object; DM channels carry their recipient."""
+    last = str(channel.last_message_id) if channel.last_message_id else None
+    if channel.guild_id is None:
+        recipients = [user_json(recipient)] if recipient is not None else []
+        return {
+            "id": str(channel.id),
+            "type": channel.type,
+            "last_message_id": last,
+            "recipients": recipients,
+        }
+    return {
+        "id": str(channel.id),
+        "type": channel.type,
+        "guild_id": str(channel.guild_id),
+        "name": channel.name,
+        "position": channel.position,
+        "parent_id": str(channel.parent_id) if channel.parent_id else None,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "topic": channel.topic,
+        "last_message_id": last,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+    }
+
+
+def message_json(
+    message: Message, author: User, *, guild_id: int | None, member: Member | None
+) -> dict[str, Any]:
+    """A message object."""
+    data: dict[str, Any] = {
+        "id": str(message.id),
+        "type": message.type,
+        "channel_id": str(message.channel_id),
+        "author": user_json(author),
+        "content": message.content,
+        "timestamp": iso(message.created_at),
+        "edited_timestamp": iso(message.edited_at),
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": message.embeds,
+        "components": message.components,
+        "pinned": False,
+        "flags": message.flags,
+    }
+    if guild_id is not None:
+        data["guild_id"] = str(guild_id)
+        if member is not None:
+            data["member"] = {k: v for k, v in member_json(author, member).items() if k != "user"}
+    if message.interaction is not None:
+        data["interaction_metadata"] = message.interaction
+    return data
+
+
+def guild_json(guild: Guild) -> dict[str, Any]:
+    """A guild object without the GUILD_CREATE extras."""
+    return {
+        "id": str(guild.id),
+        "name": guild.name,
+        "icon": None,
+        "splash": None,
+        "discovery_splash": None,
+        "banner": None,
+        "description": None,
+        "owner_id": str(guild.owner_id),
+        "region": None,
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "roles": [role_json(r) for r in sorted(guild.roles.values(), key=lambda r: r.position)],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "mfa_level": 0,
+        "application_id": None,
+        "system_channel_id": None,
+        "system_channel_flags": 0,
+        "rules_channel_id": None,
+        "vanity_url_code": None,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "public_updates_channel_id": None,
+        "nsfw_level": 0,
+        "premium_progress_bar_enabled": False,
+        "approximate_member_count": len(guild.members),
+        "approximate_presence_count": 0,
+    }
+
+
+def control_message_json(message: Message) -> dict[str, Any]:
+    """A message in the control API's flat shape."""
+    return {
+        "id": str(message.id),
+        "channel_id": str(message.channel_id),
+        "author_id": str(message.author_id),
+        "content": message.content,
+        "embeds": message.embeds,
+        "components": message.components,
+        "flags": message.flags,
+        "ephemeral": message.ephemeral_for is not None,
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
+    }
