@@ -5,7 +5,8 @@ from .core.sandbox import Sandbox
 from .oauth.grants import oauth_store
 from .router import build_sandbox_router, point_discord_py_at
 from .state.default_world import default_world
-from .state.model import ALL_PERMISSIONS, SandboxState
+from .state.model import ALL_PERMISSIONS
+from .state.sandbox_state import SandboxState
 from .state.validation import validate_message
 from .viewer.markup import relative_time
 

@@ -10,7 +10,8 @@ from litestar import Request
 from ..core.sandbox import Sandbox
 from ..state import discord_json
 from ..state.errors import ControlError
-from ..state.model import Channel, Guild, Member, Role, SandboxState, User
+from ..state.model import Channel, Guild, Member, Role, User
+from ..state.sandbox_state import SandboxState
 
 
 async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:

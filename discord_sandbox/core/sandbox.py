@@ -18,8 +18,9 @@ from ..gateway.events import (
 from ..gateway.sessions import Gateway
 from ..interactions.tracker import InteractionTracker
 from ..state.default_world import EVERYONE_PERMISSIONS, default_world
-from ..state.discord_json import channel_json, role_json, user_json
-from ..state.model import CHANNEL_TEXT, Channel, Guild, Member, Message, Role, SandboxState, User, utcnow
+from ..state.discord_json import channel_json, message_json, role_json, user_json
+from ..state.model import CHANNEL_TEXT, Channel, Guild, Member, Message, Role, User, utcnow
+from ..state.sandbox_state import SandboxState
 from .faults import Faults
 from .ratelimit import RateLimiter
 
@@ -129,7 +130,7 @@ class Sandbox:
         return message
 
     def _dispatch_message(self, event: str, message: Message) -> None:
-        data = self.state.message_json(message)
+        data = message_json(self.state, message)
         self.gateway.dispatch(
             event,
             data,
@@ -226,20 +227,20 @@ class Sandbox:
             parent_id=parent_id,
         )
         guild.channels[channel.id] = channel
-        self.gateway.dispatch("CHANNEL_CREATE", channel_json(channel))
+        self.gateway.dispatch("CHANNEL_CREATE", channel_json(self.state, channel))
         self.touch()
         return channel
 
     def update_channel(self, channel: Channel) -> None:
         """Dispatch CHANNEL_UPDATE after a change."""
-        self.gateway.dispatch("CHANNEL_UPDATE", channel_json(channel))
+        self.gateway.dispatch("CHANNEL_UPDATE", channel_json(self.state, channel))
         self.touch()
 
     def delete_channel(self, channel: Channel) -> None:
         """Delete a guild channel; dispatch CHANNEL_DELETE."""
         assert channel.guild_id is not None
         self.state.guilds[channel.guild_id].channels.pop(channel.id, None)
-        self.gateway.dispatch("CHANNEL_DELETE", channel_json(channel))
+        self.gateway.dispatch("CHANNEL_DELETE", channel_json(self.state, channel))
         self.touch()
 
     def create_role(self, guild_id: int, name: str, *, permissions: int = 0, color: int = 0) -> Role:

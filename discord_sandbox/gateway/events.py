@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..state import discord_json
-from ..state.model import Guild, Member, SandboxState
+from ..state.model import Guild, Member
+from ..state.sandbox_state import SandboxState
 
 INTENT_GUILDS = 1 << 0
 INTENT_GUILD_MEMBERS = 1 << 1
@@ -59,9 +60,10 @@ def guild_create_payload(state: SandboxState, guild: Guild, *, intents: int) -> 
         "large": False,
         "unavailable": False,
         "member_count": len(guild.members),
-        "members": [state.member_json(guild.id, m) for m in members],
+        "members": [discord_json.member_json(state, m) for m in members],
         "channels": [
-            discord_json.channel_json(c) for c in sorted(guild.channels.values(), key=lambda c: c.position)
+            discord_json.channel_json(state, c)
+            for c in sorted(guild.channels.values(), key=lambda c: c.position)
         ],
         "threads": [],
         "presences": [],
@@ -75,13 +77,13 @@ def guild_create_payload(state: SandboxState, guild: Guild, *, intents: int) -> 
 
 def member_event_payload(state: SandboxState, guild_id: int, member: Member) -> dict[str, Any]:
     """GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE data."""
-    return {**state.member_json(guild_id, member), "guild_id": str(guild_id)}
+    return {**discord_json.member_json(state, member), "guild_id": str(guild_id)}
 
 
 def interaction_member_json(state: SandboxState, guild_id: int, member: Member) -> dict[str, Any]:
     """The member object of an interaction, with the member's computed permissions."""
     permissions = state.permissions_for(guild_id, member.user_id)
-    return {**state.member_json(guild_id, member), "permissions": str(permissions)}
+    return {**discord_json.member_json(state, member), "permissions": str(permissions)}
 
 
 def message_intent(state: SandboxState, channel_id: int) -> int:

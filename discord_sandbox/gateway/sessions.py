@@ -14,6 +14,7 @@ import structlog
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
+from ..state import discord_json
 from .connection import Connection, receive_text
 from .events import (
     ALWAYS,
@@ -25,7 +26,7 @@ from .events import (
 )
 
 if TYPE_CHECKING:
-    from ..state.model import SandboxState
+    from ..state.sandbox_state import SandboxState
 
 log = structlog.get_logger(__name__)
 
@@ -228,7 +229,7 @@ class Gateway:
         for index, chunk in enumerate(chunks):
             payload: dict[str, Any] = {
                 "guild_id": str(guild.id),
-                "members": [state.member_json(guild.id, m) for m in chunk],
+                "members": [discord_json.member_json(state, m) for m in chunk],
                 "chunk_index": index,
                 "chunk_count": len(chunks),
                 "not_found": [str(u) for u in not_found] if index == 0 else [],

@@ -8,14 +8,8 @@ from typing import Any
 from ..gateway.events import interaction_member_json
 from ..state import discord_json
 from ..state.errors import ControlError
-from ..state.model import (
-    EMBED_LINKS,
-    READ_MESSAGE_HISTORY,
-    SEND_MESSAGES,
-    VIEW_CHANNEL,
-    Channel,
-    SandboxState,
-)
+from ..state.model import EMBED_LINKS, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL, Channel
+from ..state.sandbox_state import SandboxState
 
 INTERACTION_COMMAND, INTERACTION_COMPONENT, INTERACTION_MODAL = 2, 3, 5
 ATTACHMENT_SIZE_LIMIT = 25 * 1024 * 1024
@@ -56,7 +50,7 @@ def component_draft(state: SandboxState, request: dict[str, Any]) -> Draft:
         data["values"] = [str(v) for v in request.get("values") or []]
     user_id = _id(request.get("user_id"), "user_id")
     payload = _base(state, INTERACTION_COMPONENT, user_id, channel, data)
-    payload["message"] = state.message_json(message)
+    payload["message"] = discord_json.message_json(state, message)
     return Draft(INTERACTION_COMPONENT, user_id, channel.guild_id, channel.id, custom_id, payload, message.id)
 
 
@@ -141,7 +135,7 @@ def _base(
         "data": data,
         "version": 1,
         "channel_id": str(channel.id),
-        "channel": state.channel_json(channel),
+        "channel": discord_json.channel_json(state, channel),
         "locale": "en-US",
         "entitlements": [],
         "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
@@ -273,6 +267,9 @@ def _resolve(
     elif kind in (ROLE, MENTIONABLE) and guild is not None and target in guild.roles:
         resolved.setdefault("roles", {})[str(target)] = discord_json.role_json(guild.roles[target])
     elif kind == CHANNEL and (channel := state.channel(target)) is not None:
-        resolved.setdefault("channels", {})[str(target)] = {**state.channel_json(channel), "permissions": "0"}
+        resolved.setdefault("channels", {})[str(target)] = {
+            **discord_json.channel_json(state, channel),
+            "permissions": "0",
+        }
     else:
         raise ControlError(404, "unknown_option_target", option=name)

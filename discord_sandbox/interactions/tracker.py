@@ -197,7 +197,7 @@ class InteractionTracker:
         }
         if message is not None:
             callback["interaction"]["response_message_id"] = str(message.id)
-            callback["resource"]["message"] = self.sandbox.state.message_json(message)
+            callback["resource"]["message"] = discord_json.message_json(self.sandbox.state, message)
         return callback
 
     def _apply_response(self, pending: PendingInteraction, kind: int, data: dict[str, Any]) -> Message | None:

@@ -22,6 +22,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
 from ..core.sandbox import Sandbox
+from ..state import discord_json
 from ..state.model import Guild, User
 from ..viewer.markup import render_html
 
@@ -312,7 +313,7 @@ def bearer_me(sandbox: Sandbox, authorization: str | None) -> tuple[int, dict[st
     if grant is None or "identify" not in grant.scopes:
         return 401, UNAUTHORIZED
     user = sandbox.state.users[grant.user_id]
-    body = dict(sandbox.state.user_json(user))
+    body = dict(discord_json.user_json(user))
     body.setdefault("discriminator", "0")
     body.setdefault("public_flags", 0)
     body.setdefault("flags", 0)
@@ -356,7 +357,7 @@ def my_guild_member(
     guild = sandbox.state.guilds.get(guild_id)
     if guild is None or grant.user_id not in guild.members:
         return Response({"message": "Unknown Guild", "code": 10004}, status_code=404)
-    return Response(sandbox.state.member_json(guild.id, guild.members[grant.user_id]))
+    return Response(discord_json.member_json(sandbox.state, guild.members[grant.user_id]))
 
 
 oauth_handlers = [authorize_page, authorize_submit, token, my_guilds, my_guild_member]

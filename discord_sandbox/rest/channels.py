@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from ..core.sandbox import Sandbox
+from ..state import discord_json
 from ..state.errors import (
     CANNOT_DM_USER,
     CANNOT_EDIT_OTHERS_MESSAGE,
@@ -28,7 +29,7 @@ DEFAULT_PAGE, MAX_PAGE = 50, 100
 @get("/channels/{channel_id:int}", sync_to_thread=False)
 def channel(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
     """A channel."""
-    return sandbox.state.channel_json(bot_channel(sandbox, channel_id))
+    return discord_json.channel_json(sandbox.state, bot_channel(sandbox, channel_id))
 
 
 @get("/channels/{channel_id:int}/messages", sync_to_thread=False)
@@ -51,7 +52,7 @@ def list_messages(
         page = older + newer
     else:
         page = [m for m in found if before is None or m.id < before][-limit:]
-    return [sandbox.state.message_json(m) for m in reversed(page)]
+    return [discord_json.message_json(sandbox.state, m) for m in reversed(page)]
 
 
 def _message(sandbox: Sandbox, channel_id: int, message_id: int) -> Message:
@@ -67,7 +68,7 @@ def get_message(
     channel_id: FromPath[int], message_id: FromPath[int], sandbox: NamedDependency[Sandbox]
 ) -> dict[str, Any]:
     """One message."""
-    return sandbox.state.message_json(_message(sandbox, channel_id, message_id))
+    return discord_json.message_json(sandbox.state, _message(sandbox, channel_id, message_id))
 
 
 def _check_can_send(sandbox: Sandbox, target: Channel) -> None:
@@ -94,7 +95,7 @@ async def create_message(
     validate_message(payload)
     _check_can_send(sandbox, target)
     message = sandbox.create_message(target.id, sandbox.state.application.bot_user_id, payload)
-    return sandbox.state.message_json(message)
+    return discord_json.message_json(sandbox.state, message)
 
 
 @patch("/channels/{channel_id:int}/messages/{message_id:int}", opt={"bucket": "message_edit"})
@@ -111,7 +112,7 @@ async def edit_message(
     payload = await read_payload(request)
     validate_message(payload, require_content=False)
     sandbox.edit_message(message, payload)
-    return sandbox.state.message_json(message)
+    return discord_json.message_json(sandbox.state, message)
 
 
 @delete(
@@ -142,7 +143,7 @@ async def open_dm(request: Request[Any, Any, Any], sandbox: NamedDependency[Sand
         recipient_id = 0
     if recipient_id not in sandbox.state.users:
         raise not_found(UNKNOWN_USER, "User")
-    return sandbox.state.channel_json(sandbox.state.dm_channel_for(recipient_id))
+    return discord_json.channel_json(sandbox.state, sandbox.state.dm_channel_for(recipient_id))
 
 
 CHANNEL_HANDLERS = [

@@ -28,7 +28,7 @@ def guild(
 def guild_channels(guild_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
     """A guild's channels."""
     channels = sorted(bot_guild(sandbox, guild_id).channels.values(), key=lambda c: c.position)
-    return [discord_json.channel_json(c) for c in channels]
+    return [discord_json.channel_json(sandbox.state, c) for c in channels]
 
 
 @get("/guilds/{guild_id:int}/roles", sync_to_thread=False)
@@ -49,7 +49,7 @@ def list_members(
     found = bot_guild(sandbox, guild_id)
     limit = max(1, min(limit, MAX_MEMBER_PAGE))
     members = sorted((m for m in found.members.values() if m.user_id > after), key=lambda m: m.user_id)
-    return [sandbox.state.member_json(guild_id, m) for m in members[:limit]]
+    return [discord_json.member_json(sandbox.state, m) for m in members[:limit]]
 
 
 @get("/guilds/{guild_id:int}/members/search", sync_to_thread=False, opt={"bucket": "member_search"})
@@ -70,7 +70,7 @@ def search_members(
         names = [user.username, user.global_name or "", member.nick or ""]
         if any(name.lower().startswith(prefix) for name in names if name):
             matches.append(member)
-    return [state.member_json(guild_id, m) for m in matches[:limit]]
+    return [discord_json.member_json(state, m) for m in matches[:limit]]
 
 
 @get("/guilds/{guild_id:int}/members/{user_id:int}", sync_to_thread=False)
@@ -84,7 +84,7 @@ def get_member(
     member = found.members.get(user_id)
     if member is None:
         raise not_found(UNKNOWN_MEMBER, "Member")
-    return sandbox.state.member_json(guild_id, member)
+    return discord_json.member_json(sandbox.state, member)
 
 
 @delete("/users/@me/guilds/{guild_id:int}", sync_to_thread=False)

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from ..core.sandbox import Sandbox
+from ..state import discord_json
 from ..state.errors import UNKNOWN_WEBHOOK, not_found
 from .common import NO_AUTH, read_payload
 
@@ -51,7 +52,7 @@ async def send_followup(
     message = sandbox.interactions.followup(token, await read_payload(request))
     if not wait:
         return Response(None, status_code=204)
-    return Response(sandbox.state.message_json(message), status_code=200)
+    return Response(discord_json.message_json(sandbox.state, message), status_code=200)
 
 
 @get(ORIGINAL_OR_ID, sync_to_thread=False, opt={**NO_AUTH, "bucket": "webhook"})
@@ -60,7 +61,7 @@ def get_interaction_message(
 ) -> dict[str, Any]:
     """The original response or a followup."""
     _check_app(sandbox, app_id)
-    return sandbox.state.message_json(sandbox.interactions.message(token, ref))
+    return discord_json.message_json(sandbox.state, sandbox.interactions.message(token, ref))
 
 
 @patch(ORIGINAL_OR_ID, opt={**NO_AUTH, "bucket": "webhook"})
@@ -74,7 +75,7 @@ async def edit_interaction_message(
     """Edit the original response or a followup."""
     _check_app(sandbox, app_id)
     message = sandbox.interactions.edit(token, ref, await read_payload(request))
-    return sandbox.state.message_json(message)
+    return discord_json.message_json(sandbox.state, message)
 
 
 @delete(ORIGINAL_OR_ID, sync_to_thread=False, opt={**NO_AUTH, "bucket": "webhook"})

@@ -18,9 +18,9 @@ from .model import (
     Guild,
     Member,
     Role,
-    SandboxState,
     User,
 )
+from .sandbox_state import SandboxState
 
 EVERYONE_PERMISSIONS = (
     VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY | USE_APPLICATION_COMMANDS

@@ -1,12 +1,15 @@
-"""Discord wire shapes (JSON dicts with string ids) for the sandbox's plain dataclasses."""
+"""The world as Discord's JSON objects (string ids): users, members, roles, channels, messages, guilds.
+
+Objects that refer to others (a member's user, a DM's recipient, a message's author) are built from the world.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .model import Channel, Guild, Member, Message, Role, User
+from .model import Channel, Guild, Member, Message, Role, User
+from .sandbox_state import SandboxState
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -32,8 +35,12 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def member_json(user: User, member: Member) -> dict[str, Any]:
+def member_json(state: SandboxState, member: Member) -> dict[str, Any]:
     """A guild member object."""
+    return _member_object(state.users[member.user_id], member)
+
+
+def _member_object(user: User, member: Member) -> dict[str, Any]:
     return {
         "user": user_json(user),
         "nick": member.nick,
@@ -68,8 +75,9 @@ def role_json(role: Role) -> dict[str, Any]:
     }
 
 
-def channel_json(channel: Channel, recipient: User | None = None) -> dict[str, Any]:
+def channel_json(state: SandboxState, channel: Channel) -> dict[str, Any]:
     """A channel object; DM channels carry their recipient."""
+    recipient = state.users.get(channel.recipient_id) if channel.recipient_id else None
     last = str(channel.last_message_id) if channel.last_message_id else None
     if channel.guild_id is None:
         recipients = [user_json(recipient)] if recipient is not None else []
@@ -95,10 +103,12 @@ def channel_json(channel: Channel, recipient: User | None = None) -> dict[str, A
     }
 
 
-def message_json(
-    message: Message, author: User, *, guild_id: int | None, member: Member | None
-) -> dict[str, Any]:
-    """A message object."""
+def message_json(state: SandboxState, message: Message) -> dict[str, Any]:
+    """A message object; messages of interactions carry the application's ids."""
+    channel = state.channel(message.channel_id)
+    guild_id = channel.guild_id if channel else None
+    author = state.users[message.author_id]
+    member = state.guilds[guild_id].members.get(author.id) if guild_id in state.guilds else None
     data: dict[str, Any] = {
         "id": str(message.id),
         "type": message.type,
@@ -120,9 +130,11 @@ def message_json(
     if guild_id is not None:
         data["guild_id"] = str(guild_id)
         if member is not None:
-            data["member"] = {k: v for k, v in member_json(author, member).items() if k != "user"}
+            data["member"] = {k: v for k, v in _member_object(author, member).items() if k != "user"}
     if message.interaction is not None:
         data["interaction_metadata"] = message.interaction
+        data["application_id"] = str(state.application.id)
+        data["webhook_id"] = str(state.application.id)
     return data
 
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ..state.model import CHANNEL_CATEGORY, CHANNEL_TEXT, Channel, Guild, Message, SandboxState
+from ..state.model import CHANNEL_CATEGORY, CHANNEL_TEXT, Channel, Guild, Message
+from ..state.sandbox_state import SandboxState
 from .markup import MessageMarkup, format_timestamp
 
 BUTTON_STYLES = {1: "primary", 2: "secondary", 3: "success", 4: "danger", 5: "link", 6: "premium"}

@@ -15,7 +15,8 @@ from litestar.response import Redirect, Response
 
 from ..core.sandbox import Sandbox
 from ..state.errors import ControlError
-from ..state.model import CHANNEL_TEXT, Channel, Guild, Message, SandboxState
+from ..state.model import CHANNEL_TEXT, Channel, Guild, Message
+from ..state.sandbox_state import SandboxState
 from .markup import render_html
 from .models import (
     channel_groups,

@@ -1,0 +1,120 @@
+"""The sandbox world in memory: everything the sandbox knows, with its lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import ADMINISTRATOR, ALL_PERMISSIONS, CHANNEL_DM, Application, Channel, Guild, Message, User
+from .snowflake import SnowflakeGenerator
+
+
+@dataclass
+class SandboxState:
+    """Everything the sandbox knows: plain data plus lookups."""
+
+    application: Application
+    users: dict[int, User] = field(default_factory=dict)
+    guilds: dict[int, Guild] = field(default_factory=dict)
+    messages: dict[int, Message] = field(default_factory=dict)
+    dm_channels: dict[int, Channel] = field(default_factory=dict)
+    global_commands: dict[int, dict[str, Any]] = field(default_factory=dict)
+    guild_commands: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    ids: SnowflakeGenerator = field(default_factory=SnowflakeGenerator)
+
+    @property
+    def bot_user(self) -> User:
+        """The bot's own user."""
+        return self.users[self.application.bot_user_id]
+
+    def next_id(self) -> int:
+        """Allocate a snowflake."""
+        return self.ids.next_id()
+
+    # lookups
+
+    def channel(self, channel_id: int) -> Channel | None:
+        """Find a guild or DM channel by id."""
+        for guild in self.guilds.values():
+            if channel_id in guild.channels:
+                return guild.channels[channel_id]
+        for dm in self.dm_channels.values():
+            if dm.id == channel_id:
+                return dm
+        return None
+
+    def bot_guilds(self) -> list[Guild]:
+        """Guilds the bot is a member of."""
+        return [g for g in self.guilds.values() if self.application.bot_user_id in g.members]
+
+    def find_user(self, name: str) -> User | None:
+        """Find a user by username."""
+        return next((u for u in self.users.values() if u.username == name), None)
+
+    def permissions_for(self, guild_id: int, user_id: int) -> int:
+        """Guild-level permissions: owner and ADMINISTRATOR get everything, else roles OR'ed."""
+        guild = self.guilds[guild_id]
+        if user_id == guild.owner_id:
+            return ALL_PERMISSIONS
+        member = guild.members.get(user_id)
+        if member is None:
+            return 0
+        everyone = guild.roles.get(guild.id)
+        bits = everyone.permissions if everyone else 0
+        for role_id in member.roles:
+            role = guild.roles.get(role_id)
+            if role is not None:
+                bits |= role.permissions
+        return ALL_PERMISSIONS if bits & ADMINISTRATOR else bits
+
+    def member_display_name(self, guild_id: int, user_id: int) -> str:
+        """Nick, else global name, else username."""
+        user = self.users[user_id]
+        member = self.guilds[guild_id].members.get(user_id)
+        if member is not None and member.nick:
+            return member.nick
+        return user.global_name or user.username
+
+    # messages
+
+    def add_message(self, message: Message) -> Message:
+        """Store a message and bump its channel's last message id."""
+        self.messages[message.id] = message
+        channel = self.channel(message.channel_id)
+        if channel is not None and message.ephemeral_for is None:
+            channel.last_message_id = message.id
+        return message
+
+    def live_message(self, channel_id: int, message_id: int) -> Message | None:
+        """A message of that channel that still exists."""
+        message = self.messages.get(message_id)
+        if message is None or message.deleted or message.channel_id != channel_id:
+            return None
+        return message
+
+    def messages_in(self, channel_id: int) -> list[Message]:
+        """Visible messages of a channel, oldest first."""
+        found = [
+            m
+            for m in self.messages.values()
+            if m.channel_id == channel_id and not m.deleted and m.ephemeral_for is None
+        ]
+        return sorted(found, key=lambda m: m.id)
+
+    def dm_channel_for(self, user_id: int) -> Channel:
+        """The bot's DM channel with a user, opened on first use."""
+        channel = self.dm_channels.get(user_id)
+        if channel is None:
+            channel = Channel(
+                id=self.next_id(), guild_id=None, name="", type=CHANNEL_DM, recipient_id=user_id
+            )
+            self.dm_channels[user_id] = channel
+        return channel
+
+    def dm_messages(self, user_id: int) -> list[Message]:
+        """Messages the bot sent to a user by DM, oldest first."""
+        channel = self.dm_channels.get(user_id)
+        if channel is None:
+            return []
+        bot_id = self.application.bot_user_id
+        return [m for m in self.messages_in(channel.id) if m.author_id == bot_id]
