@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from ..core.sandbox import Sandbox
-from ..state import discord_json
+from ..state.control_json import message_shape
 from ..state.errors import ControlError
-from .shapes import int_ids, json_body
+from .requests import int_ids, json_body
 
 
 @get("/channels/{channel_id:int}/messages", sync_to_thread=False)
@@ -19,7 +19,7 @@ def channel_messages(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox
     """A channel's messages, oldest first."""
     if sandbox.state.channel(channel_id) is None:
         raise ControlError(404, "unknown_channel")
-    return [discord_json.control_message_json(m) for m in sandbox.state.messages_in(channel_id)]
+    return [message_shape(m) for m in sandbox.state.messages_in(channel_id)]
 
 
 @post("/channels/{channel_id:int}/messages")
@@ -41,7 +41,7 @@ async def post_message(
     if not str(body.get("content") or ""):
         raise ControlError(400, "empty_message")
     message = sandbox.create_message(channel_id, user_id, {"content": str(body["content"])})
-    return discord_json.control_message_json(message)
+    return message_shape(message)
 
 
 @delete("/channels/{channel_id:int}/messages/{message_id:int}", sync_to_thread=False)
@@ -60,7 +60,7 @@ def user_dms(user_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[
     """DMs the bot sent this user, oldest first."""
     if user_id not in sandbox.state.users:
         raise ControlError(404, "unknown_user")
-    return [discord_json.control_message_json(m) for m in sandbox.state.dm_messages(user_id)]
+    return [message_shape(m) for m in sandbox.state.dm_messages(user_id)]
 
 
 MESSAGE_HANDLERS = [channel_messages, post_message, delete_message, user_dms]

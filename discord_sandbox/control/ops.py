@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from ..core.sandbox import Sandbox
 from ..state.errors import ControlError
-from .shapes import json_body
+from .requests import json_body
 
 
 @post("/interactions", status_code=HTTP_200_OK)

@@ -9,20 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from ..core.sandbox import Sandbox
+from ..state.control_json import channel_shape, guild_shape, member_shape, role_shape, user_shape, world_json
 from ..state.errors import ControlError
 from ..state.model import CHANNEL_CATEGORY, CHANNEL_TEXT
-from .shapes import (
-    channel_or_404,
-    channel_shape,
-    guild_or_404,
-    guild_shape,
-    int_ids,
-    json_body,
-    member_shape,
-    role_shape,
-    user_shape,
-    world_json,
-)
+from .requests import channel_or_404, guild_or_404, int_ids, json_body
 
 CREATABLE_CHANNEL_TYPES = {CHANNEL_TEXT, 2, CHANNEL_CATEGORY, 5, 15}
 

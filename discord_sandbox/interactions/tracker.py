@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from ..gateway.events import ALWAYS
-from ..state import discord_json
+from ..state import control_json, discord_json
 from ..state.errors import (
     ALREADY_ACKNOWLEDGED,
     UNKNOWN_INTERACTION,
@@ -119,15 +119,15 @@ class InteractionTracker:
     def report(self, pending: PendingInteraction) -> dict[str, Any]:
         """The control API's view of an interaction's outcome."""
         state = self.sandbox.state
-        followups = [discord_json.control_message_json(state.messages[m]) for m in pending.followup_ids]
+        followups = [control_json.message_shape(state.messages[m]) for m in pending.followup_ids]
         original = state.messages.get(pending.original_message_id or 0)
         if original is not None and pending.original_edited:
-            followups.insert(0, {**discord_json.control_message_json(original), "original": True})
+            followups.insert(0, {**control_json.message_shape(original), "original": True})
         return {
             "interaction_id": str(pending.id),
             "response": pending.response,
             "latency_ms": pending.latency_ms,
-            "message": discord_json.control_message_json(original) if original is not None else None,
+            "message": control_json.message_shape(original) if original is not None else None,
             "followups": followups,
         }
 

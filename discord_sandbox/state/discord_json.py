@@ -174,19 +174,3 @@ def guild_json(guild: Guild) -> dict[str, Any]:
         "approximate_member_count": len(guild.members),
         "approximate_presence_count": 0,
     }
-
-
-def control_message_json(message: Message) -> dict[str, Any]:
-    """A message in the control API's flat shape."""
-    return {
-        "id": str(message.id),
-        "channel_id": str(message.channel_id),
-        "author_id": str(message.author_id),
-        "content": message.content,
-        "embeds": message.embeds,
-        "components": message.components,
-        "flags": message.flags,
-        "ephemeral": message.ephemeral_for is not None,
-        "created_at": iso(message.created_at),
-        "edited_at": iso(message.edited_at),
-    }

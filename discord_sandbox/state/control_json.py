@@ -1,31 +1,12 @@
-"""Control API shapes and helpers: JSON bodies, the world view, lookups that answer `{"error": ...}`."""
+"""The world as the control API shows it: flat JSON with string ids, for tests, benchmarks and curl."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from litestar import Request
-
-from ..core.sandbox import Sandbox
-from ..state import discord_json
-from ..state.errors import ControlError
-from ..state.model import Channel, Guild, Member, Role, User
-from ..state.sandbox_state import SandboxState
-
-
-async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """The request's JSON object; an empty body is `{}`."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ControlError(400, "invalid_json") from None
-    if not isinstance(body, dict):
-        raise ControlError(400, "invalid_json", message="expected a JSON object")
-    return body
+from .discord_json import iso
+from .model import Channel, Guild, Member, Message, Role, User
+from .sandbox_state import SandboxState
 
 
 def world_json(state: SandboxState) -> dict[str, Any]:
@@ -90,33 +71,26 @@ def member_shape(state: SandboxState, guild: Guild, member: Member) -> dict[str,
         "nick": member.nick,
         "roles": [str(r) for r in member.roles],
         "display_name": state.member_display_name(guild.id, member.user_id),
-        "joined_at": discord_json.iso(member.joined_at),
+        "joined_at": iso(member.joined_at),
     }
 
 
 def channel_shape(channel: Channel) -> dict[str, Any]:
+    """A channel in the control API."""
     return {"id": str(channel.id), "name": channel.name, "type": channel.type, "position": channel.position}
 
 
-def channel_or_404(sandbox: Sandbox, guild_id: int, channel_id: int) -> Channel:
-    """The guild's channel, or 404 (unknown_guild / unknown_channel)."""
-    channel = guild_or_404(sandbox, guild_id).channels.get(channel_id)
-    if channel is None:
-        raise ControlError(404, "unknown_channel")
-    return channel
-
-
-def guild_or_404(sandbox: Sandbox, guild_id: int) -> Guild:
-    """The guild, or 404 unknown_guild."""
-    guild = sandbox.state.guilds.get(guild_id)
-    if guild is None:
-        raise ControlError(404, "unknown_guild")
-    return guild
-
-
-def int_ids(raw: Any, name: str) -> list[int]:
-    """A list of ids from JSON (strings or numbers), or 400 invalid_id."""
-    try:
-        return [int(x) for x in raw]
-    except (TypeError, ValueError):
-        raise ControlError(400, "invalid_id", field=name) from None
+def message_shape(message: Message) -> dict[str, Any]:
+    """A message in the control API's flat shape (author id, no author object)."""
+    return {
+        "id": str(message.id),
+        "channel_id": str(message.channel_id),
+        "author_id": str(message.author_id),
+        "content": message.content,
+        "embeds": message.embeds,
+        "components": message.components,
+        "flags": message.flags,
+        "ephemeral": message.ephemeral_for is not None,
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
+    }
