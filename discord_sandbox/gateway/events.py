@@ -1,4 +1,4 @@
-"""Gateway payloads built from the world: READY, GUILD_CREATE, member and interaction shapes."""
+"""Intents and the gateway's event payloads built from the world: READY, GUILD_CREATE, member and message events."""
 
 from __future__ import annotations
 
@@ -78,12 +78,6 @@ def guild_create_payload(state: SandboxState, guild: Guild, *, intents: int) -> 
 def member_event_payload(state: SandboxState, guild_id: int, member: Member) -> dict[str, Any]:
     """GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE data."""
     return {**discord_json.member_json(state, member), "guild_id": str(guild_id)}
-
-
-def interaction_member_json(state: SandboxState, guild_id: int, member: Member) -> dict[str, Any]:
-    """The member object of an interaction, with the member's computed permissions."""
-    permissions = state.permissions_for(guild_id, member.user_id)
-    return {**discord_json.member_json(state, member), "permissions": str(permissions)}
 
 
 def message_intent(state: SandboxState, channel_id: int) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..gateway.events import interaction_member_json
 from ..state import discord_json
 from ..state.errors import ControlError
-from ..state.model import EMBED_LINKS, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL, Channel
+from ..state.model import EMBED_LINKS, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL, Channel, Member
 from ..state.sandbox_state import SandboxState
 
 INTERACTION_COMMAND, INTERACTION_COMPONENT, INTERACTION_MODAL = 2, 3, 5
@@ -162,6 +161,12 @@ def _base(
         authorizing_integration_owners={"0": str(guild.id)},
     )
     return payload
+
+
+def interaction_member_json(state: SandboxState, guild_id: int, member: Member) -> dict[str, Any]:
+    """The member object of an interaction, with the member's computed permissions."""
+    permissions = state.permissions_for(guild_id, member.user_id)
+    return {**discord_json.member_json(state, member), "permissions": str(permissions)}
 
 
 def _channel(state: SandboxState, raw: Any) -> Channel:

@@ -7,7 +7,7 @@ import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
@@ -25,6 +25,7 @@ from ..state.errors import (
 )
 from ..state.model import EPHEMERAL, Message, utcnow
 from ..state.validation import validate_message, validate_modal
+from ..world.changes import World
 from .drafts import (
     INTERACTION_COMMAND,
     INTERACTION_MODAL,
@@ -33,9 +34,6 @@ from .drafts import (
     component_draft,
     modal_draft,
 )
-
-if TYPE_CHECKING:
-    from ..core.sandbox import Sandbox
 
 log = structlog.get_logger(__name__)
 
@@ -72,8 +70,8 @@ class PendingInteraction:
 class InteractionTracker:
     """Creates interactions for the control API and serves the bot's callbacks and webhooks."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+    def __init__(self, world: World) -> None:
+        self.world = world
         self.pending: dict[int, PendingInteraction] = {}
         self.failed: list[dict[str, Any]] = []
         self.open_modals: dict[tuple[int, str], list[dict[str, Any]]] = {}
@@ -100,14 +98,14 @@ class InteractionTracker:
 
     def start(self, draft: Draft) -> PendingInteraction:
         """Register and dispatch INTERACTION_CREATE."""
-        state = self.sandbox.state
+        state = self.world.state
         self._forget_expired()
         pending = PendingInteraction(
             id=state.next_id(), token=f"sandbox-{secrets.token_urlsafe(24)}", draft=draft
         )
         self.pending[pending.id] = pending
         payload = {**draft.payload, "id": str(pending.id), "token": pending.token}
-        self.sandbox.gateway.dispatch("INTERACTION_CREATE", payload, intent=ALWAYS)
+        self.world.gateway.dispatch("INTERACTION_CREATE", payload, intent=ALWAYS)
         log.info("interaction_dispatched", interaction_id=pending.id, kind=draft.type, label=draft.label)
         return pending
 
@@ -118,7 +116,7 @@ class InteractionTracker:
 
     def report(self, pending: PendingInteraction) -> dict[str, Any]:
         """The control API's view of an interaction's outcome."""
-        state = self.sandbox.state
+        state = self.world.state
         followups = [control_json.message_shape(state.messages[m]) for m in pending.followup_ids]
         original = state.messages.get(pending.original_message_id or 0)
         if original is not None and pending.original_edited:
@@ -133,7 +131,7 @@ class InteractionTracker:
 
     def _draft(self, request: dict[str, Any]) -> Draft:
         kind = request.get("type")
-        state = self.sandbox.state
+        state = self.world.state
         if kind == "component":
             return component_draft(state, request)
         if kind == "command":
@@ -197,7 +195,7 @@ class InteractionTracker:
         }
         if message is not None:
             callback["interaction"]["response_message_id"] = str(message.id)
-            callback["resource"]["message"] = discord_json.message_json(self.sandbox.state, message)
+            callback["resource"]["message"] = discord_json.message_json(self.world.state, message)
         return callback
 
     def _apply_response(self, pending: PendingInteraction, kind: int, data: dict[str, Any]) -> Message | None:
@@ -221,15 +219,15 @@ class InteractionTracker:
             pending.original_message_id = draft.message_id
             if kind == UPDATE_MESSAGE:
                 validate_message(data, require_content=False)
-                self.sandbox.edit_message(self.sandbox.state.messages[draft.message_id], data)
+                self.world.edit_message(self.world.state.messages[draft.message_id], data)
         elif kind == MODAL:
             validate_modal(data)
             self.open_modals[(draft.user_id, str(data["custom_id"]))] = data.get("components") or []
-        return self.sandbox.state.messages.get(pending.original_message_id or 0)
+        return self.world.state.messages.get(pending.original_message_id or 0)
 
     def _post(self, pending: PendingInteraction, data: dict[str, Any], *, flags: int) -> Message:
         draft = pending.draft
-        user = self.sandbox.state.users[draft.user_id]
+        user = self.world.state.users[draft.user_id]
         metadata: dict[str, Any] = {
             "id": str(pending.id),
             "type": draft.type,
@@ -240,9 +238,9 @@ class InteractionTracker:
             metadata["interacted_message_id"] = str(draft.message_id)
         if pending.original_message_id is not None:
             metadata["original_response_message_id"] = str(pending.original_message_id)
-        return self.sandbox.create_message(
+        return self.world.create_message(
             draft.channel_id,
-            self.sandbox.state.application.bot_user_id,
+            self.world.state.application.bot_user_id,
             data,
             flags=flags,
             message_type=20
@@ -274,7 +272,7 @@ class InteractionTracker:
         message_id = pending.original_message_id if ref == "@original" else int(ref)
         if message_id not in {pending.original_message_id, *pending.followup_ids}:
             raise not_found(UNKNOWN_MESSAGE, "Message")
-        message = self.sandbox.state.messages.get(message_id or 0)
+        message = self.world.state.messages.get(message_id or 0)
         if message is None or message.deleted:
             raise not_found(UNKNOWN_MESSAGE, "Message")
         return message
@@ -284,7 +282,7 @@ class InteractionTracker:
         pending = self.by_token(token)
         message = self.message(token, ref)
         validate_message(data, require_content=False)
-        self.sandbox.edit_message(message, data, clear_flags=LOADING)
+        self.world.edit_message(message, data, clear_flags=LOADING)
         if message.id == pending.original_message_id:
             pending.original_edited = True
         pending.activity.set()

@@ -1,0 +1,229 @@
+"""The world as the bot experiences it: every change to the state here dispatches the gateway events Discord
+would send (messages, members, guilds, channels, roles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..gateway.events import (
+    INTENT_GUILD_MEMBERS,
+    INTENT_GUILDS,
+    member_event_payload,
+    message_intent,
+    without_content,
+)
+from ..gateway.sessions import Gateway
+from ..state.default_world import EVERYONE_PERMISSIONS
+from ..state.discord_json import channel_json, message_json, role_json, user_json
+from ..state.model import CHANNEL_TEXT, Channel, Guild, Member, Message, Role, User, utcnow
+from ..state.sandbox_state import SandboxState
+
+KEPT_FLAGS = (
+    (1 << 2) | (1 << 6) | (1 << 7) | (1 << 12) | (1 << 15)
+)  # suppress embeds, ephemeral, loading, silent, v2
+
+
+class World:
+    """The state and its gateway; the REST handlers, the control API, interactions and the viewer change the
+    world through these methods so that the bot hears about it."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.gateway = Gateway(lambda: self.state)
+        self.version = 0
+
+    def touch(self) -> None:
+        """Note that the world changed (pages can compare `version` to know when to refresh)."""
+        self.version += 1
+
+    # messages
+
+    def create_message(
+        self,
+        channel_id: int,
+        author_id: int,
+        data: dict[str, Any],
+        *,
+        flags: int | None = None,
+        message_type: int = 0,
+        interaction: dict[str, Any] | None = None,
+        ephemeral_for: int | None = None,
+    ) -> Message:
+        """Store a message and dispatch MESSAGE_CREATE (ephemeral ones stay private)."""
+        message = Message(
+            id=self.state.next_id(),
+            channel_id=channel_id,
+            author_id=author_id,
+            content=str(data.get("content") or ""),
+            embeds=list(data.get("embeds") or []),
+            components=list(data.get("components") or []),
+            flags=(int(data.get("flags") or 0) if flags is None else flags) & KEPT_FLAGS,
+            type=message_type,
+            interaction=interaction,
+            ephemeral_for=ephemeral_for,
+        )
+        self.state.add_message(message)
+        if ephemeral_for is None:
+            self._dispatch_message("MESSAGE_CREATE", message)
+        self.touch()
+        return message
+
+    def edit_message(self, message: Message, data: dict[str, Any], *, clear_flags: int = 0) -> Message:
+        """Apply an edit payload and dispatch MESSAGE_UPDATE."""
+        for key in ("content", "embeds", "components"):
+            if key in data and data[key] is not None:
+                setattr(message, key, data[key] if key != "content" else str(data[key]))
+            elif key in data:
+                setattr(message, key, "" if key == "content" else [])
+        if "flags" in data and data["flags"] is not None:
+            message.flags = (message.flags & ~(1 << 2)) | (int(data["flags"]) & (1 << 2))
+        message.flags &= ~clear_flags
+        message.edited_at = utcnow()
+        if message.ephemeral_for is None:
+            self._dispatch_message("MESSAGE_UPDATE", message)
+        self.touch()
+        return message
+
+    def _dispatch_message(self, event: str, message: Message) -> None:
+        data = message_json(self.state, message)
+        self.gateway.dispatch(
+            event,
+            data,
+            intent=message_intent(self.state, message.channel_id),
+            redacted=without_content(self.state, data, message.author_id, message.channel_id),
+        )
+
+    def delete_message(self, message: Message) -> None:
+        """Mark a message deleted and dispatch MESSAGE_DELETE."""
+        message.deleted = True
+        channel = self.state.channel(message.channel_id)
+        data = {"id": str(message.id), "channel_id": str(message.channel_id)}
+        if channel is not None and channel.guild_id is not None:
+            data["guild_id"] = str(channel.guild_id)
+        if message.ephemeral_for is None:
+            self.gateway.dispatch(
+                "MESSAGE_DELETE", data, intent=message_intent(self.state, message.channel_id)
+            )
+        self.touch()
+
+    # users, members, channels, roles
+
+    def create_user(self, username: str, *, global_name: str | None = None, dms_open: bool = True) -> User:
+        """Create an account (not yet in any guild)."""
+        user = User(id=self.state.next_id(), username=username, global_name=global_name, dms_open=dms_open)
+        self.state.users[user.id] = user
+        self.touch()
+        return user
+
+    def upsert_member(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        nick: str | None = None,
+        roles: list[int] | None = None,
+        nick_given: bool = False,
+    ) -> tuple[Member, bool]:
+        """Join a guild or update a membership; dispatch GUILD_MEMBER_ADD/UPDATE. Returns (member, joined)."""
+        guild = self.state.guilds[guild_id]
+        member = guild.members.get(user_id)
+        joined = member is None
+        if member is None:
+            member = Member(user_id=user_id, nick=nick, roles=list(roles or []))
+            guild.members[user_id] = member
+        else:
+            if nick_given:
+                member.nick = nick
+            if roles is not None:
+                member.roles = list(roles)
+        event = "GUILD_MEMBER_ADD" if joined else "GUILD_MEMBER_UPDATE"
+        self.gateway.dispatch(
+            event, member_event_payload(self.state, guild_id, member), intent=INTENT_GUILD_MEMBERS
+        )
+        if user_id == self.state.application.bot_user_id and joined:
+            self.gateway.send_guild_create(guild_id)
+        self.touch()
+        return member, joined
+
+    def remove_member(self, guild_id: int, user_id: int) -> None:
+        """A member leaves; dispatch GUILD_MEMBER_REMOVE (and GUILD_DELETE if it is the bot)."""
+        guild = self.state.guilds[guild_id]
+        guild.members.pop(user_id, None)
+        data = {"guild_id": str(guild_id), "user": user_json(self.state.users[user_id])}
+        self.gateway.dispatch("GUILD_MEMBER_REMOVE", data, intent=INTENT_GUILD_MEMBERS)
+        if user_id == self.state.application.bot_user_id:
+            self.gateway.dispatch("GUILD_DELETE", {"id": str(guild_id)}, intent=INTENT_GUILDS)
+        self.touch()
+
+    def create_guild(self, name: str, *, owner_id: int, with_bot: bool = False) -> Guild:
+        """A new guild with @everyone and #general, owned (and joined) by `owner_id`; optionally with the bot."""
+        guild = Guild(id=self.state.next_id(), name=name, owner_id=owner_id)
+        guild.roles[guild.id] = Role(id=guild.id, name="@everyone", permissions=EVERYONE_PERMISSIONS)
+        general = Channel(id=self.state.next_id(), guild_id=guild.id, name="general")
+        guild.channels[general.id] = general
+        guild.members[owner_id] = Member(user_id=owner_id)
+        self.state.guilds[guild.id] = guild
+        if with_bot:
+            self.upsert_member(guild.id, self.state.application.bot_user_id)
+        self.touch()
+        return guild
+
+    def create_channel(
+        self, guild_id: int, name: str, *, type: int = CHANNEL_TEXT, parent_id: int | None = None
+    ) -> Channel:
+        """Create a guild channel; dispatch CHANNEL_CREATE."""
+        guild = self.state.guilds[guild_id]
+        channel = Channel(
+            id=self.state.next_id(),
+            guild_id=guild_id,
+            name=name,
+            type=type,
+            position=len(guild.channels),
+            parent_id=parent_id,
+        )
+        guild.channels[channel.id] = channel
+        self.gateway.dispatch("CHANNEL_CREATE", channel_json(self.state, channel))
+        self.touch()
+        return channel
+
+    def update_channel(self, channel: Channel) -> None:
+        """Dispatch CHANNEL_UPDATE after a change."""
+        self.gateway.dispatch("CHANNEL_UPDATE", channel_json(self.state, channel))
+        self.touch()
+
+    def delete_channel(self, channel: Channel) -> None:
+        """Delete a guild channel; dispatch CHANNEL_DELETE."""
+        assert channel.guild_id is not None
+        self.state.guilds[channel.guild_id].channels.pop(channel.id, None)
+        self.gateway.dispatch("CHANNEL_DELETE", channel_json(self.state, channel))
+        self.touch()
+
+    def create_role(self, guild_id: int, name: str, *, permissions: int = 0, color: int = 0) -> Role:
+        """Create a role; dispatch GUILD_ROLE_CREATE."""
+        guild = self.state.guilds[guild_id]
+        role = Role(
+            id=self.state.next_id(),
+            name=name,
+            permissions=permissions,
+            position=len(guild.roles),
+            color=color,
+        )
+        guild.roles[role.id] = role
+        self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role_json(role)})
+        self.touch()
+        return role
+
+    def update_role(self, guild_id: int, role: Role) -> None:
+        """Dispatch GUILD_ROLE_UPDATE after a change."""
+        self.gateway.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": role_json(role)})
+        self.touch()
+
+    def delete_role(self, guild_id: int, role_id: int) -> None:
+        """Delete a role (and take it from members); dispatch GUILD_ROLE_DELETE."""
+        guild = self.state.guilds[guild_id]
+        guild.roles.pop(role_id, None)
+        for member in guild.members.values():
+            if role_id in member.roles:
+                member.roles.remove(role_id)
+        self.gateway.dispatch("GUILD_ROLE_DELETE", {"guild_id": str(guild_id), "role_id": str(role_id)})
+        self.touch()
