@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from ..core.sandbox import Sandbox
+from ..oauth.tokens import bearer_me
 from ..state import discord_json
 from ..state.errors import JSON, UNKNOWN_USER, not_found
 from .common import bearer_token
@@ -29,8 +30,6 @@ def current_user(
     if bearer_token(request) is None:
         bot = {**discord_json.user_json(sandbox.state.bot_user), "verified": True, "mfa_enabled": False}
         return Response(bot, media_type=JSON)
-    from ..oauth.grants import bearer_me  # the OAuth2 grants live with the OAuth pages
-
     status, body = bearer_me(sandbox, request.headers.get("authorization"))
     return Response(body, status_code=status, media_type=JSON)
 
