@@ -7,12 +7,13 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.params import FromPath
 
 from ..core.sandbox import Sandbox
 from ..oauth.tokens import bearer_me
 from ..state import discord_json
-from ..state.errors import JSON, UNKNOWN_USER, not_found
+from ..state.errors import UNKNOWN_USER, not_found
 from .common import bearer_token
 
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
@@ -29,9 +30,9 @@ def current_user(
     """The bot user, or with a Bearer token the user who authorized the OAuth2 grant."""
     if bearer_token(request) is None:
         bot = {**discord_json.user_json(sandbox.state.bot_user), "verified": True, "mfa_enabled": False}
-        return Response(bot, media_type=JSON)
+        return Response(bot, media_type=MediaType.JSON)
     status, body = bearer_me(sandbox, request.headers.get("authorization"))
-    return Response(body, status_code=status, media_type=JSON)
+    return Response(body, status_code=status, media_type=MediaType.JSON)
 
 
 @get("/users/{user_id:int}", sync_to_thread=False)

@@ -1,12 +1,8 @@
-"""Errors in Discord's shape (REST) and in the control API's shape, with their Litestar handlers."""
+"""Errors in Discord's shape (REST) and in the control API's shape; the routers render them."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from litestar import Request, Response
-
-JSON = "application/json"
 
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_GUILD = 10004
@@ -66,13 +62,3 @@ class ControlError(Exception):
         self.status = status
         self.error = error
         self.extra = extra
-
-
-def discord_error_response(_: Request[Any, Any, Any], exc: DiscordError) -> Response[dict[str, Any]]:
-    """Render a DiscordError."""
-    return Response(exc.body(), status_code=exc.status, media_type=JSON)
-
-
-def control_error_response(_: Request[Any, Any, Any], exc: ControlError) -> Response[dict[str, Any]]:
-    """Render a ControlError."""
-    return Response({"error": exc.error, **exc.extra}, status_code=exc.status, media_type=JSON)

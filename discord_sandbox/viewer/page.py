@@ -270,4 +270,4 @@ async def viewer_modal(request: Request[Any, Any, State], sandbox: NamedDependen
     return _redirect(_back(request, form), key, message_id)
 
 
-viewer_handlers = [viewer_page, viewer_changes, viewer_interact, viewer_modal]
+VIEWER_HANDLERS = [viewer_page, viewer_changes, viewer_interact, viewer_modal]
