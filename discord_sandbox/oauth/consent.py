@@ -11,8 +11,8 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Response
 
 from ..core.sandbox import Sandbox
+from ..pages.render import PageRenderer
 from ..state.model import User
-from ..viewer.markup import render_html
 from .grants import oauth_store
 
 SCOPE_TEXTS = {
@@ -21,6 +21,8 @@ SCOPE_TEXTS = {
     "guilds": "know what servers you're in",
     "guilds.members.read": "read your member info (nickname, roles) in your servers",
 }
+
+render_html = PageRenderer("discord_sandbox.oauth")
 
 
 def _app_name(sandbox: Sandbox) -> str:
@@ -57,7 +59,7 @@ def _with_query(url: str, extra: dict[str, str]) -> str:
 
 
 def _error_page(message: str) -> Response[str]:
-    return render_html("sandbox/oauth_error.html", {"message": message}, status_code=400)
+    return render_html("oauth_error.html", {"message": message}, status_code=400)
 
 
 @get("/discord/oauth2/authorize", sync_to_thread=False)
@@ -68,7 +70,7 @@ def authorize_page(request: Request[Any, Any, State], sandbox: NamedDependency[S
     if error:
         return _error_page(error)
     return render_html(
-        "sandbox/authorize.html",
+        "authorize.html",
         {
             "app_name": _app_name(sandbox),
             "scopes": params.get("scope", "").split(),

@@ -1,4 +1,4 @@
-"""HTML of the sandbox pages: the Jinja environment and Discord's message markup (mentions, timestamps, markdown)."""
+"""Discord's message markup as HTML: mentions, `<t:…>` timestamps and markdown."""
 
 from __future__ import annotations
 
@@ -6,16 +6,8 @@ import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar.enums import MediaType
-from litestar.response import Response
 from markupsafe import Markup
-
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_DIR = Path(__file__).parent / "static"
 
 # Matched against HTML-escaped text, so `<` and `>` appear as entities.
 MENTION = re.compile(
@@ -43,28 +35,6 @@ RELATIVE_STEPS = [  # (below this many seconds, singular phrase, unit seconds, p
     (320 * 86400, "", 30 * 86400, "months"),
     (548 * 86400, "a year", 365 * 86400, "years"),
 ]
-
-AVATAR_COLORS = ["#5865f2", "#757e8a", "#3ba55c", "#faa61a", "#ed4245", "#eb459f"]
-
-
-def avatar_color(user_id: int | str) -> str:
-    """Discord's default-avatar colour for an id."""
-    return AVATAR_COLORS[(int(user_id) >> 22) % len(AVATAR_COLORS)]
-
-
-def initial(name: str | None) -> str:
-    """The letter shown in an avatar circle."""
-    return (name or "?").strip()[:1].upper() or "?"
-
-
-env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
-env.filters |= {"avatar_color": avatar_color, "initial": initial}
-
-
-def render_html(template: str, context: dict[str, Any], *, status_code: int = 200) -> Response[str]:
-    """A rendered sandbox template as an HTML response."""
-    body = env.get_template(template).render(**context)
-    return Response(body, status_code=status_code, media_type=MediaType.HTML)
 
 
 def relative_time(when: datetime, now: datetime) -> str:

@@ -14,10 +14,10 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Response
 
 from ..core.sandbox import Sandbox
+from ..pages.render import PageRenderer
 from ..state.errors import ControlError
 from ..state.model import CHANNEL_TEXT, Channel, Guild, Message
 from ..state.sandbox_state import SandboxState
-from .markup import render_html
 from .models import (
     channel_groups,
     display_name,
@@ -29,6 +29,7 @@ from .models import (
 
 AS_COOKIE = "sandbox_as"
 MAX_OUTCOMES = 100
+render_html = PageRenderer("discord_sandbox.viewer")
 
 # ---------------------------------------------------------------- the page
 
@@ -173,7 +174,7 @@ def viewer_page(request: Request[Any, Any, State], sandbox: NamedDependency[Sand
             "bot": {"id": bot.id, "name": bot.global_name or bot.username},
         },
     }
-    response = render_html("sandbox/viewer.html", context)
+    response = render_html("viewer.html", context)
     if me is not None:
         response.set_cookie(Cookie(key=AS_COOKIE, value=str(me.id), path="/", samesite="lax", httponly=True))
     return response
