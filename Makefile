@@ -26,4 +26,4 @@ bench: bootstrap        ## print the benchmark figures described in the README
 	.venv/bin/python -m benchmarks
 
 clean:
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
