@@ -13,6 +13,7 @@ RUN mkdir gamesched && touch gamesched/__init__.py \
     && pip install . && pip uninstall -y gamesched \
     && rm -rf gamesched build gamesched.egg-info
 COPY gamesched ./gamesched
+COPY discord_sandbox ./discord_sandbox
 # A wheel, installed like any package (not editable): templates, static files and migrations are
 # package data inside it, so nothing of /src is needed at run time.
 RUN pip wheel --no-deps -w /dist . && pip install /dist/gamesched-*.whl
