@@ -71,6 +71,12 @@ class Announcer:
             raise RuntimeError("announcement jobs run only in the process that runs the bot")
         return self.bot
 
+    def client_ready(self) -> discord.Client:
+        """The bot, once connected (``RetryLater`` until then)."""
+        if not self._client.is_ready():
+            raise RetryLater(NOT_READY_RETRY_SECONDS, "bot not connected yet")
+        return self._client
+
     def subscriptions(self) -> list[Subscription]:
         """Every process reacts to game events by writing refresh jobs (no Discord call)."""
         return [
@@ -143,9 +149,11 @@ class Announcer:
             try:
                 await self._edit(game, announcement)
             except discord.NotFound:
-                # Gone without us seeing the delete (e.g. while disconnected): put it back quietly.
-                log.info("announcement_missing", game_id=game_id, message_id=game.message_id)
-                await self._replace(game, announcement, tell_host=False)
+                # Gone without us seeing the delete (e.g. while disconnected): put it back and tell the host,
+                # unless the game is moving channel and its old post is about to be taken down anyway.
+                moving = await self._moving_away(game)
+                log.info("announcement_missing", game_id=game_id, message_id=game.message_id, moving=moving)
+                await self._replace(game, announcement, tell_host=not moving)
 
     async def restore_deleted_announcement(self, job: Job) -> None:
         guild_id, message_id = int(job.payload["guild_id"]), int(job.payload["message_id"])
@@ -159,13 +167,27 @@ class Announcer:
             log.info("announcement_deleted_by_hand", game_id=game.id, status=game.status)
             await self._replace(game, render_announcement(game, base_url=self.base_url), tell_host=True)
 
+    async def repost_if_missing(self, game_id: str, guild_id: int, message_id: int) -> bool:
+        """Post the announcement again (and tell the host) if its message is gone from Discord."""
+        async with self._exclusive(game_id), _discord_outcomes(game_id):
+            game = await self._current(game_id, guild_id)
+            if game is None or game.message_id != str(message_id):
+                return False  # gone, or posted anew meanwhile
+            channel = self._client.get_partial_messageable(int(game.channel_id), guild_id=guild_id)
+            try:
+                await channel.fetch_message(message_id)
+                return False
+            except discord.NotFound:
+                log.info("announcement_missing", game_id=game_id, message_id=message_id)
+            await self._replace(game, render_announcement(game, base_url=self.base_url), tell_host=True)
+            return True
+        return False
+
     # -- Discord ---------------------------------------------------------------------------------------
 
     async def _current(self, game_id: str, guild_id: int) -> GameView | None:
         """The game now, or None when it cannot be announced (gone, or the bot left its server)."""
-        if not self._client.is_ready():
-            raise RetryLater(NOT_READY_RETRY_SECONDS, "bot not connected yet")
-        if self._client.get_guild(guild_id) is None:
+        if self.client_ready().get_guild(guild_id) is None:
             log.info("announcement_skipped", game_id=game_id, reason="bot_not_in_guild")
             return None
         try:
@@ -216,6 +238,11 @@ class Announcer:
                 await old.get_partial_message(message_id).delete()
             except (discord.NotFound, discord.Forbidden) as exc:
                 log.info("old_announcement_not_deleted", game_id=game_id, error=str(exc))
+
+    async def _moving_away(self, game: GameView) -> bool:
+        """A take-down of the game's current post is queued: it was moved to another channel."""
+        async with self.db.uow(guild_id=int(game.guild_id)) as uow:
+            return bool(await self.queue.pending(uow.session, dedupe_prefix=f"take-down:{game.message_id}"))
 
     async def _tell_host(self, game: GameView, message_id: int) -> None:
         async with self.db.uow(guild_id=int(game.guild_id)) as uow:

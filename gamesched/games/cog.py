@@ -25,7 +25,8 @@ from gamesched.games.schemas import GameCreate, GameList, GameView
 from gamesched.games.service import GameService
 
 if TYPE_CHECKING:
-    from gamesched.games.handlers import Announcer
+    from gamesched.games.announcement_check import AnnouncementCheck
+    from gamesched.games.announcer import Announcer
     from gamesched.guilds import GuildService
 
 LIST_LIMIT = 10
@@ -196,10 +197,22 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
 
 
 class AnnouncementWatch(commands.Cog, name="AnnouncementWatch"):
-    """Notices announcements deleted in Discord, so the game is not silently lost."""
+    """Notices announcements deleted in Discord, so the game is not silently lost: as they are deleted, and
+    — for what happened while the bot was away — by checking each guild when the bot is ready or joins it."""
 
-    def __init__(self, *, announcer: Announcer) -> None:
+    def __init__(self, *, announcer: Announcer, check: AnnouncementCheck) -> None:
         self.announcer = announcer
+        self.check = check
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        if self.announcer.bot is not None:
+            for guild in self.announcer.bot.guilds:
+                await self.check.schedule(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.check.schedule(guild.id)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:

@@ -3,7 +3,8 @@ its timed work; live page updates; and, where the bot runs, the slash commands a
 
 from __future__ import annotations
 
-from gamesched.core.modules import Contribution, ModuleContext
+from gamesched.core.modules import Contribution, JobSpec, ModuleContext
+from gamesched.games.announcement_check import CHECK, AnnouncementCheck
 from gamesched.games.announcer import Announcer
 from gamesched.games.api import game_routes
 from gamesched.games.cog import AnnouncementWatch, GameCommands
@@ -45,11 +46,12 @@ def register(context: ModuleContext) -> Contribution:
         subscriptions=[*announcer.subscriptions(), *live_update_subscriptions(context.live)],
     )
     if context.bot is not None:
-        contribution.jobs += announcer.jobs()
+        check = AnnouncementCheck(announcer)
+        contribution.jobs += [*announcer.jobs(), JobSpec(CHECK, check.check_batch)]
         contribution.cogs += [
             ButtonsHost(games=games),
             GameCommands(games=games, guilds=guilds, clock=context.clock, base_url=context.base_url),
-            AnnouncementWatch(announcer=announcer),
+            AnnouncementWatch(announcer=announcer, check=check),
         ]
         contribution.dynamic_items.append(GameButton)
     return contribution

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from gamesched.app import App
 from gamesched.core.config import Settings
+from gamesched.games import announcement_check
 from tests.bot.conftest import (
     Login,
     announcement,
@@ -22,7 +24,7 @@ from tests.bot.conftest import (
     schedule,
     serving_bot,
 )
-from tests.games.conftest import create_game
+from tests.games.conftest import create_game, in_days
 from tests.login import login_as
 from tests.world import World, fetch_world
 
@@ -44,6 +46,40 @@ async def test_buttons_on_an_old_message_still_work_after_a_restart(app_settings
         assert ephemeral_text(answer) == "You're in **Catan night** — seat 1/10."
         edited = await announcement(api, game, where=lambda m: field(m, "Players (1/10)") is not None)
     assert edited["id"] == message["id"]  # the same message, edited in place
+
+
+async def test_an_announcement_deleted_while_the_app_was_down_is_posted_again_and_the_host_told(
+    app_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(announcement_check, "BATCH", 1)  # one game per job: the walk goes on page by page
+    async with serving_bot(app_settings) as first:
+        world = await fetch_world(first.base_url)
+        async with await login_as(first.base_url, "alice") as alice:
+            kept_game = await create_game(alice, world, title="Kept", scheduled_at=in_days(2))
+            lost_game = await create_game(alice, world, title="Lost", scheduled_at=in_days(3))  # 2nd page
+        async with httpx.AsyncClient(base_url=f"{first.base_url}/sandbox/api") as api:
+            kept = await announcement(api, kept_game)
+            lost = await announcement(api, lost_game)
+        discord_world = first.sandbox.state
+    # While the app is down, someone deletes one announcement in Discord.
+    discord_world.messages[int(lost["id"])].deleted = True
+
+    async with (
+        serving_bot(app_settings, state=discord_world) as second,
+        httpx.AsyncClient(base_url=f"{second.base_url}/sandbox/api", timeout=10) as api,
+    ):
+        again = await announcement(api, lost_game, where=lambda m: m["id"] != lost["id"])
+
+        async def told() -> list[str]:
+            return [
+                m["content"] for m in await dms(api, world.user_id("alice")) if "was deleted" in m["content"]
+            ]
+
+        [text] = await eventually(told)
+        still = [m["id"] for m in await messages(api, kept["channel_id"])]
+    assert "**Lost**" in text
+    assert kept["id"] in still and again["id"] in still  # the other post is left alone
+    assert still.count(again["id"]) == 1
 
 
 async def test_an_announcement_deleted_by_hand_is_posted_again_and_the_host_told(
