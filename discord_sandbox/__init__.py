@@ -8,10 +8,12 @@ from .state.default_world import default_world
 from .state.model import ALL_PERMISSIONS
 from .state.sandbox_state import SandboxState
 from .state.validation import validate_message
+from .state.world_file import WORLD_FILE_NAME
 from .viewer.markup import relative_time
 
 __all__ = [
     "ALL_PERMISSIONS",
+    "WORLD_FILE_NAME",
     "BucketRule",
     "Sandbox",
     "SandboxState",

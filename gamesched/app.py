@@ -176,9 +176,11 @@ async def build_app(
         sandbox = None
         token = settings.discord_token
         if settings.sandbox:
-            from discord_sandbox import Sandbox, build_sandbox_router, point_discord_py_at
+            from discord_sandbox import WORLD_FILE_NAME, Sandbox, build_sandbox_router, point_discord_py_at
 
-            sandbox = Sandbox(rate_limits=sandbox_rate_limits)
+            # The sandbox's world persists in the data dir, like Discord keeps its messages while we restart.
+            sandbox = Sandbox(rate_limits=sandbox_rate_limits, world_file=settings.data_dir / WORLD_FILE_NAME)
+            closers.append(sandbox.save)
             route_handlers.append(build_sandbox_router(sandbox))
             point_discord_py_at(settings.base_url)
             token = token or SANDBOX_BOT_TOKEN

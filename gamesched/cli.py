@@ -1,4 +1,5 @@
-"""Command line: ``gamesched run [--sandbox] [--host H] [--port P]`` and ``gamesched migrate``."""
+"""Command line: ``gamesched run [--sandbox] [--host H] [--port P]``, ``gamesched migrate`` and
+``gamesched sandbox [--host H] [--port P]``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from gamesched.core.config import Settings, SettingsError, load_settings
 from gamesched.core.embedded_pg import DataDirInUse
 from gamesched.core.logging import configure_logging
 
+#: ``gamesched sandbox`` listens here by default (next to the app's 8000).
+SANDBOX_PORT = 8001
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gamesched", description="Schedule game sessions for Discord.")
@@ -21,6 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", help="listen address (default GAMESCHED_HTTP_HOST or 127.0.0.1)")
     run.add_argument("--port", type=int, help="listen port (default GAMESCHED_HTTP_PORT or 8000)")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    sandbox = commands.add_parser(
+        "sandbox", help="serve only the local Discord (for a bot in another process, e.g. benchmarks)"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    sandbox.add_argument(
+        "--port", type=int, default=SANDBOX_PORT, help=f"listen port (default {SANDBOX_PORT})"
+    )
     return parser
 
 
@@ -35,6 +46,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             asyncio.run(migrate(settings))
+            return 0
+        if args.command == "sandbox":
+            from discord_sandbox import WORLD_FILE_NAME
+            from discord_sandbox.server import serve as serve_sandbox
+
+            world_file = settings.data_dir / WORLD_FILE_NAME
+            asyncio.run(serve_sandbox(host=args.host, port=args.port, world_file=world_file))
             return 0
         settings = settings.with_overrides(
             sandbox=args.sandbox,

@@ -3,18 +3,23 @@ control API, the OAuth pages and the viewer are handed."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from pathlib import Path
 from typing import Any
 
 from ..interactions.tracker import InteractionTracker
 from ..state.default_world import default_world
 from ..state.model import Message, utcnow
 from ..state.sandbox_state import SandboxState
+from ..state.world_file import WorldFile
 from ..world.changes import World
 from .faults import Faults
 from .ratelimit import RateLimiter
 
 MAX_LOG = 10_000
+#: A changed world is written to its file at most this often (and at shutdown: ``save``).
+SAVE_DELAY_SECONDS = 0.5
 
 
 class Sandbox(World):
@@ -27,9 +32,14 @@ class Sandbox(World):
         rate_limits: bool = True,
         client_id: str | None = None,
         client_secret: str = "sandbox-client-secret",
+        world_file: Path | None = None,
     ) -> None:
+        """``world_file``: keep the world in this file — loaded at start when it exists, saved as it changes."""
         self._initial_world = copy.deepcopy(world) if world is not None else None
-        super().__init__(world if world is not None else default_world())
+        self._file = WorldFile(world_file) if world_file is not None else None
+        self._save_pending = False
+        saved = self._file.load() if self._file is not None and world is None else None
+        super().__init__(world if world is not None else saved or default_world())
         self.faults = Faults(rate_limits=rate_limits)
         self.limiter = RateLimiter()
         self.rest_log: list[dict[str, Any]] = []
@@ -57,6 +67,25 @@ class Sandbox(World):
         self.faults = Faults(rate_limits=self.faults.rate_limits)
         self.touch()
 
+    def touch(self) -> None:
+        super().touch()
+        self._save_soon()
+
+    def save(self) -> None:
+        """Write the world to its file now (no-op without one)."""
+        self._save_pending = False
+        if self._file is not None:
+            self._file.save(self.state)
+
+    def _save_soon(self) -> None:
+        if self._file is None or self._save_pending:
+            return
+        self._save_pending = True
+        try:
+            asyncio.get_running_loop().call_later(SAVE_DELAY_SECONDS, self.save)
+        except RuntimeError:  # no event loop (building a world by hand): save at once
+            self.save()
+
     def edit_message(self, message: Message, data: dict[str, Any], *, clear_flags: int = 0) -> Message:
         """Edit a message (MESSAGE_UPDATE) and wake the interactions waiting on a deferred update of it."""
         super().edit_message(message, data, clear_flags=clear_flags)
@@ -67,3 +96,5 @@ class Sandbox(World):
         """Record a REST call for GET /sandbox/api/log."""
         self.rest_log.append({"method": method, "path": path, "status": status, "at": utcnow().isoformat()})
         del self.rest_log[:-MAX_LOG]
+        if method != "GET" and status < 400:
+            self._save_soon()  # e.g. commands and DM channels change the world without a gateway event

@@ -36,10 +36,10 @@ async def test_buttons_on_an_old_message_still_work_after_a_restart(app_settings
             game = await create_game(alice, world)
         async with httpx.AsyncClient(base_url=f"{first.base_url}/sandbox/api") as api:
             message = await announcement(api, game)
-        discord_world = first.sandbox.state  # Discord keeps its messages while we restart
 
+    # The sandbox's world persists in the data dir: Discord keeps its messages while we restart.
     async with (
-        serving_bot(app_settings, state=discord_world) as second,
+        serving_bot(app_settings) as second,
         httpx.AsyncClient(base_url=f"{second.base_url}/sandbox/api", timeout=10) as api,
     ):
         answer = await click(api, world.user_id("bob"), message, f"game:join:{game['id']}")
