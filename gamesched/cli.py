@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from gamesched.core.config import Settings, SettingsError, load_settings
 from gamesched.core.embedded_pg import DataDirInUse
 from gamesched.core.logging import configure_logging
+from gamesched.discord import DiscordRefused
 
 #: ``gamesched sandbox`` listens here by default (next to the app's 8000).
 SANDBOX_PORT = 8001
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         asyncio.run(serve(settings))
         return 0
-    except (DataDirInUse, OSError) as exc:
+    except (DataDirInUse, DiscordRefused, OSError) as exc:
         print(f"gamesched: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

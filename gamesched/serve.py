@@ -13,6 +13,7 @@ import uvicorn
 
 from gamesched.app import App, build_app, close_all
 from gamesched.core.config import Settings
+from gamesched.discord import DiscordRefused
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +39,7 @@ async def run_app(app: App, stop: asyncio.Event, *, grace_seconds: float = 10.0)
             tasks.create_task(server.serve(sockets=[app.listen_socket]), name="http")
             tasks.create_task(app.dispatcher.run(), name="dispatcher")
             live_task = tasks.create_task(app.live.run(), name="live-updates")
-            tasks.create_task(_run_discord_when_serving(app, server), name="discord")
+            discord_task = tasks.create_task(_run_discord_when_serving(app, server, stop), name="discord")
             await stop.wait()
             log.info("shutdown_started")
             app.dashboard.streams.stop()  # open SSE streams would otherwise hold uvicorn's graceful shutdown
@@ -49,13 +50,23 @@ async def run_app(app: App, stop: asyncio.Event, *, grace_seconds: float = 10.0)
     finally:
         await close_all(app._closers)
         log.info("shutdown_complete")
+    if (refused := discord_task.result()) is not None:
+        raise refused
 
 
-async def _run_discord_when_serving(app: App, server: uvicorn.Server) -> None:
+async def _run_discord_when_serving(
+    app: App, server: uvicorn.Server, stop: asyncio.Event
+) -> DiscordRefused | None:
+    """Run the bot; if Discord refuses it for good (token, intents), shut the process down and say why."""
     # In sandbox mode the bot connects to our own HTTP server, so it must be accepting first.
     while not server.started:  # noqa: ASYNC110 — uvicorn exposes only a flag
         await asyncio.sleep(0.01)
-    await app.discord.run()
+    try:
+        await app.discord.run()
+    except DiscordRefused as refused:
+        stop.set()
+        return refused
+    return None
 
 
 async def serve(settings: Settings) -> None:

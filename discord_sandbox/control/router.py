@@ -10,6 +10,7 @@ from litestar.enums import MediaType
 from litestar.exceptions import HTTPException
 
 from ..state.errors import ControlError
+from .gateway_ops import GATEWAY_HANDLERS
 from .messages import MESSAGE_HANDLERS
 from .ops import OPS_HANDLERS
 from .world import WORLD_HANDLERS
@@ -40,7 +41,7 @@ def control_api_router() -> Router:
     """The control API for tests, benchmarks and curl."""
     return Router(
         path="/api",
-        route_handlers=[*WORLD_HANDLERS, *MESSAGE_HANDLERS, *OPS_HANDLERS],
+        route_handlers=[*WORLD_HANDLERS, *MESSAGE_HANDLERS, *OPS_HANDLERS, *GATEWAY_HANDLERS],
         exception_handlers={
             ControlError: control_error_response,
             HTTPException: _control_http_error,

@@ -56,6 +56,8 @@ class Connection:
         self.encode = make_encoder(compress)
         self.queue: asyncio.Queue[str | _Close] = asyncio.Queue()
         self.closed = False
+        #: When the client last heartbeated (the gateway's clock); set at HELLO.
+        self.last_heartbeat = 0.0
 
     def send(self, payload: dict[str, Any] | str) -> None:
         """Queue a frame."""

@@ -13,7 +13,10 @@ INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
+INTENT_GUILD_PRESENCES = 1 << 8
 ALWAYS = 0  # events every session receives (INTERACTION_CREATE, READY, RESUMED)
+#: Every intent bit Discord defines (bits 17-19 and 22-23 are unused); others close the gateway with 4013.
+VALID_INTENTS = ((1 << 17) - 1) | (1 << 20) | (1 << 21) | (1 << 24) | (1 << 25)
 
 
 def ready_payload(
@@ -32,7 +35,7 @@ def ready_payload(
         "session_id": session_id,
         "session_type": "normal",
         "resume_gateway_url": resume_url,
-        "application": {"id": str(state.application.id), "flags": 0},
+        "application": {"id": str(state.application.id), "flags": state.application.flags},
         "private_channels": [],
         "relationships": [],
         "user_settings": {},

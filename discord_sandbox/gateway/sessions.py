@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,12 +16,15 @@ from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
 from ..state import discord_json
+from ..state.model import APP_GATEWAY_GUILD_MEMBERS, APP_GATEWAY_MESSAGE_CONTENT, APP_GATEWAY_PRESENCE
 from .connection import Connection, receive_text
 from .events import (
     ALWAYS,
     INTENT_GUILD_MEMBERS,
+    INTENT_GUILD_PRESENCES,
     INTENT_GUILDS,
     INTENT_MESSAGE_CONTENT,
+    VALID_INTENTS,
     guild_create_payload,
     ready_payload,
 )
@@ -34,8 +38,21 @@ OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE, OP_RESUME = 0, 1, 2, 3, 6
 OP_RECONNECT, OP_REQUEST_MEMBERS, OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 7, 8, 9, 10, 11
 CLOSE_UNKNOWN_ERROR, CLOSE_UNKNOWN_OPCODE, CLOSE_DECODE_ERROR = 4000, 4001, 4002
 CLOSE_NOT_AUTHENTICATED, CLOSE_AUTH_FAILED, CLOSE_ALREADY_AUTHENTICATED = 4003, 4004, 4005
-CLOSE_INVALID_INTENTS = 4013
+CLOSE_SESSION_TIMED_OUT, CLOSE_INVALID_INTENTS, CLOSE_DISALLOWED_INTENTS = 4009, 4013, 4014
+#: A client that closes with these codes is done with its session: it cannot be resumed.
+FINAL_CLIENT_CLOSES = (1000, 1001)
+#: Each privileged intent and the application flag that allows it.
+PRIVILEGED = {
+    INTENT_GUILD_MEMBERS: APP_GATEWAY_GUILD_MEMBERS,
+    INTENT_GUILD_PRESENCES: APP_GATEWAY_PRESENCE,
+    INTENT_MESSAGE_CONTENT: APP_GATEWAY_MESSAGE_CONTENT,
+}
+DEFAULT_BOT_TOKEN = "sandbox-bot-token"
 HEARTBEAT_INTERVAL_MS = 41_250
+#: A connection whose client has not heartbeated for this many intervals is closed (4009).
+HEARTBEAT_GRACE = 1.5
+#: A disconnected session can be resumed for this long.
+RESUME_WINDOW_SECONDS = 180.0
 RESUME_BUFFER = 5_000  # events kept per session for replay on RESUME
 MAX_IDLE_SESSIONS = 20  # disconnected sessions kept resumable
 CHUNK_SIZE = 1_000
@@ -52,6 +69,8 @@ class Session:
     seq: int = 0
     buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=RESUME_BUFFER))
     connection: Connection | None = None
+    #: When its connection went away (the gateway's clock), for the resume window.
+    disconnected_at: float | None = None
 
     def dispatch(self, event: str, data: Any) -> None:
         """Number, buffer and (if connected) send one event."""
@@ -73,9 +92,19 @@ class Session:
 class Gateway:
     """All gateway sessions of the bot; dispatches events filtered by intents."""
 
-    def __init__(self, state: Callable[[], SandboxState]) -> None:
+    def __init__(
+        self, state: Callable[[], SandboxState], *, now: Callable[[], float] = time.monotonic
+    ) -> None:
         self._state = state
+        self.now = now
         self.sessions: dict[str, Session] = {}
+        #: The bot token IDENTIFY and RESUME must carry (4004 otherwise).
+        self.token = DEFAULT_BOT_TOKEN
+        #: Sent in HELLO; the control API can shorten it so tests see heartbeat behaviour quickly.
+        self.heartbeat_interval_ms = HEARTBEAT_INTERVAL_MS
+        #: Fault: False withholds HEARTBEAT_ACKs, as a zombied connection does.
+        self.ack_heartbeats = True
+        self.resume_window_seconds = RESUME_WINDOW_SECONDS
 
     def dispatch(self, event: str, data: Any, *, intent: int = INTENT_GUILDS, redacted: Any = None) -> None:
         """Send an event to every session that asked for its intent; sessions without the message content
@@ -99,6 +128,24 @@ class Gateway:
             closed += 1
         return closed
 
+    def time_out_sessions(self) -> int:
+        """Close every live connection with 4009 and forget its session, as Discord does to a client whose
+        heartbeats stopped (e.g. its event loop stalled); returns how many."""
+        timed_out = 0
+        for session in self.connected():
+            assert session.connection is not None
+            session.connection.close(CLOSE_SESSION_TIMED_OUT)
+            self.sessions.pop(session.id, None)
+            timed_out += 1
+        return timed_out
+
+    def request_heartbeat(self) -> int:
+        """Ask every connected client for a heartbeat now (op 1), as Discord sometimes does."""
+        for session in self.connected():
+            assert session.connection is not None
+            session.connection.send({"op": OP_HEARTBEAT, "d": None})
+        return len(self.connected())
+
     def request_reconnect(self) -> None:
         """Send op 7 RECONNECT so clients reconnect and resume."""
         for session in self.connected():
@@ -120,10 +167,12 @@ class Gateway:
         await socket.accept()
         connection = Connection(socket, socket.query_params.get("compress"))
         writer = asyncio.create_task(connection.write_loop())
-        connection.send(
-            {"op": OP_HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS, "_trace": ["sandbox"]}}
-        )
+        interval = self.heartbeat_interval_ms
+        connection.send({"op": OP_HELLO, "d": {"heartbeat_interval": interval, "_trace": ["sandbox"]}})
+        connection.last_heartbeat = self.now()
         session: Session | None = None
+        watchdog = asyncio.create_task(self._watch_heartbeats(connection, interval / 1000, lambda: session))
+        client_close = 0
         try:
             while not connection.closed:
                 raw = await receive_text(socket)
@@ -135,13 +184,32 @@ class Gateway:
                     break
                 session = self._handle(connection, session, op, message.get("d"), socket)
             await writer
-        except WebSocketDisconnect:
-            pass
+        except WebSocketDisconnect as exc:
+            client_close = exc.code or 0
         finally:
             writer.cancel()
+            watchdog.cancel()
             if session is not None and session.connection is connection:
                 session.connection = None
+                session.disconnected_at = self.now()
+                if client_close in FINAL_CLIENT_CLOSES:
+                    self.sessions.pop(session.id, None)  # closed normally: not resumable
             log.debug("gateway_connection_closed", session_id=session.id if session else None)
+
+    async def _watch_heartbeats(
+        self, connection: Connection, interval: float, session: Callable[[], Session | None]
+    ) -> None:
+        """Close a connection whose client stopped heartbeating (4009); its session cannot be resumed."""
+        while not connection.closed:
+            overdue_at = connection.last_heartbeat + interval * HEARTBEAT_GRACE
+            if self.now() >= overdue_at:
+                current = session()
+                log.info("gateway_heartbeat_timeout", session_id=current.id if current else None)
+                if current is not None:
+                    self.sessions.pop(current.id, None)
+                connection.close(CLOSE_SESSION_TIMED_OUT)
+                return
+            await asyncio.sleep(max(0.01, overdue_at - self.now()))
 
     def _handle(
         self,
@@ -152,7 +220,9 @@ class Gateway:
         socket: WebSocket[Any, Any, Any],
     ) -> Session | None:
         if op == OP_HEARTBEAT:
-            connection.send({"op": OP_HEARTBEAT_ACK, "d": None})
+            connection.last_heartbeat = self.now()
+            if self.ack_heartbeats:
+                connection.send({"op": OP_HEARTBEAT_ACK, "d": None})
         elif op == OP_IDENTIFY:
             if session is not None:
                 connection.close(CLOSE_ALREADY_AUTHENTICATED)
@@ -170,11 +240,17 @@ class Gateway:
         return session
 
     def _identify(self, connection: Connection, data: dict[str, Any], resume_url: str) -> Session | None:
-        if not data.get("token"):
+        if not self._token_ok(data.get("token")):
             connection.close(CLOSE_AUTH_FAILED)
             return None
-        if "intents" not in data:
+        intents = data.get("intents")
+        if not isinstance(intents, int) or intents < 0 or intents & ~VALID_INTENTS:
             connection.close(CLOSE_INVALID_INTENTS)
+            return None
+        allowed = self._state().application.flags
+        if any(intents & intent and not allowed & flag for intent, flag in PRIVILEGED.items()):
+            log.info("gateway_disallowed_intents", intents=intents)
+            connection.close(CLOSE_DISALLOWED_INTENTS)
             return None
         session = Session(id=secrets.token_hex(16), intents=int(data["intents"]), shard=data.get("shard"))
         session.connection = connection
@@ -199,8 +275,25 @@ class Gateway:
         self.disconnect_all()
         self.sessions.clear()
 
+    def _expired(self, session: Session) -> bool:
+        gone_since = session.disconnected_at
+        return (
+            session.connection is None
+            and gone_since is not None
+            and (self.now() - gone_since > self.resume_window_seconds)
+        )
+
+    def _token_ok(self, token: Any) -> bool:
+        return isinstance(token, str) and token.removeprefix("Bot ") == self.token
+
     def _resume(self, connection: Connection, data: dict[str, Any]) -> Session | None:
+        if not self._token_ok(data.get("token")):
+            connection.close(CLOSE_AUTH_FAILED)
+            return None
         session = self.sessions.get(str(data.get("session_id")))
+        if session is not None and self._expired(session):
+            self.sessions.pop(session.id, None)
+            session = None
         frames = session.replay_after(int(data.get("seq") or 0)) if session else None
         if session is None or frames is None:
             connection.send({"op": OP_INVALID_SESSION, "d": False})
@@ -208,6 +301,7 @@ class Gateway:
         if session.connection is not None and session.connection is not connection:
             session.connection.close(CLOSE_UNKNOWN_ERROR)
         session.connection = connection
+        session.disconnected_at = None
         for frame in frames:
             connection.send(frame)
         session.dispatch("RESUMED", {"_trace": ["sandbox"]})

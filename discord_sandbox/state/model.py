@@ -24,6 +24,14 @@ CHANNEL_CATEGORY = 4
 
 EPHEMERAL = 1 << 6
 
+# Application flags: the privileged gateway intents switched on in the developer portal.
+APP_GATEWAY_PRESENCE = 1 << 12
+APP_GATEWAY_GUILD_MEMBERS = 1 << 14
+APP_GATEWAY_MESSAGE_CONTENT = 1 << 18
+ALL_PRIVILEGED_INTENTS_ENABLED = (
+    APP_GATEWAY_PRESENCE | APP_GATEWAY_GUILD_MEMBERS | APP_GATEWAY_MESSAGE_CONTENT
+)
+
 
 def utcnow() -> datetime:
     """Return the current time in UTC."""
@@ -119,3 +127,5 @@ class Application:
     bot_user_id: int
     owner_id: int
     description: str = ""
+    #: Which privileged intents the application may ask for (a development app with all three switched on).
+    flags: int = ALL_PRIVILEGED_INTENTS_ENABLED

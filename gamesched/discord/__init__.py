@@ -2,7 +2,7 @@
 and putting the modules' cogs and buttons on the bot. Only the composition root imports it."""
 
 from gamesched.discord.bot_messenger import BotMessenger
-from gamesched.discord.client import DiscordConnection, GameschedBot
+from gamesched.discord.client import DiscordConnection, DiscordRefused, GameschedBot
 from gamesched.discord.command_sync import CommandSync
 from gamesched.discord.directory import BotDirectory, EmptyDirectory
 from gamesched.discord.features import attach_features
@@ -13,6 +13,7 @@ __all__ = [
     "BotMessenger",
     "CommandSync",
     "DiscordConnection",
+    "DiscordRefused",
     "EmptyDirectory",
     "GameschedBot",
     "GuildSync",

@@ -11,6 +11,23 @@ from discord.ext import commands
 
 log = structlog.get_logger(__name__)
 
+MEMBERS_INTENT_REFUSED = (
+    "Discord refused the Server Members intent (GAMESCHED_DISCORD_MEMBERS_INTENT=true). Switch on "
+    "'Server Members Intent' for the bot in the Discord Developer Portal (Bot → Privileged Gateway Intents), "
+    "or set GAMESCHED_DISCORD_MEMBERS_INTENT=false to look members up through Discord's API instead."
+)
+TOKEN_REFUSED = (
+    "Discord refused the bot token: check GAMESCHED_DISCORD_TOKEN (Developer Portal → Bot → Reset Token)."
+)
+
+
+GATEWAY_AUTHENTICATION_FAILED = 4004
+
+
+class DiscordRefused(Exception):
+    """Discord will not let the bot connect as configured; retrying cannot help. The message says what to
+    change."""
+
 
 class GameschedBot(commands.Bot):
     """discord.py bot; cogs (guild sync, commands, buttons) are added by the composition root."""
@@ -57,9 +74,18 @@ class DiscordConnection:
             return
         try:
             await self.bot.start(self.token, reconnect=True)
+        except discord.PrivilegedIntentsRequired as exc:
+            log.error("discord_intents_refused", error=str(exc))
+            raise DiscordRefused(MEMBERS_INTENT_REFUSED) from exc
         except discord.LoginFailure as exc:
             log.error("discord_login_failed", error=str(exc))
-            raise
+            raise DiscordRefused(TOKEN_REFUSED) from exc
+        except discord.ConnectionClosed as exc:
+            # discord.py gives up on these gateway close codes; retrying would fail the same way.
+            log.error("discord_gateway_refused", code=exc.code, reason=exc.reason)
+            if exc.code == GATEWAY_AUTHENTICATION_FAILED:
+                raise DiscordRefused(TOKEN_REFUSED) from exc
+            raise DiscordRefused(f"Discord closed the gateway with code {exc.code} ({exc.reason}).") from exc
 
     async def close(self) -> None:
         if self.bot is not None and not self.bot.is_closed():

@@ -8,9 +8,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from gamesched.app import App
+from gamesched.app import App, build_app
 from gamesched.core.config import Settings
+from gamesched.discord import DiscordRefused
 from gamesched.games import announcement_check
+from gamesched.serve import run_app
 from tests.bot.conftest import (
     Login,
     announcement,
@@ -179,3 +181,31 @@ async def _refresh_done(app: App, game_id: str) -> bool:
             .all()
         )
     return bool(states) and all(state == "done" for state in states)
+
+
+async def test_a_members_intent_discord_refuses_stops_the_app_with_what_to_switch_on(
+    app_settings: Settings,
+) -> None:
+    app = await build_app(app_settings.with_overrides(sandbox=True, discord_members_intent=True))
+    app.sandbox.state.application.flags = 0  # the developer portal has no privileged intent switched on
+    with pytest.raises(DiscordRefused) as refused:
+        await asyncio.wait_for(run_app(app, asyncio.Event(), grace_seconds=2), 30)  # stops by itself
+    assert "Server Members Intent" in str(refused.value)
+    assert "GAMESCHED_DISCORD_MEMBERS_INTENT=false" in str(refused.value)
+
+
+async def test_after_its_gateway_session_times_out_the_bot_identifies_again_and_answers_clicks(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world)
+    message = await announcement(api, game)
+    timed_out = (await api.post("/gateway", json={"time_out_sessions": True})).json()
+    assert timed_out["timed_out"] == 1
+
+    async def identified_again() -> bool:
+        sessions = (await api.get("/gateway")).json()
+        return any(s["connected"] for s in sessions) and bot_app.discord.status == "connected"
+
+    await eventually(identified_again)
+    answer = await click(api, world.user_id("bob"), message, f"game:join:{game['id']}")
+    assert ephemeral_text(answer) == "You're in **Catan night** — seat 1/10."
