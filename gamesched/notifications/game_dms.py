@@ -85,19 +85,15 @@ class GameDMs:
     # -- seats -------------------------------------------------------------------------------------
 
     async def send_join_dms_at_creation(self, event: GameScheduled) -> None:
-        game = await self._game(event.game_id, event.guild_id)
-        if game is None:
-            return
         for user_id in _others(event.participant_ids, event.host_id):
-            await self._queue_join_dm(game, user_id)
+            await self._queue_join_dm(event.game_id, event.guild_id, user_id)
 
     async def send_join_dm(self, event: PlayerJoined) -> None:
-        if game := await self._game(event.game_id, event.guild_id):
-            await self._queue_join_dm(game, event.user_id)
+        await self._queue_join_dm(event.game_id, event.guild_id, event.user_id)
 
     async def send_added_dm(self, event: PlayerAdded) -> None:
-        if event.user_id is not None and (game := await self._game(event.game_id, event.guild_id)):
-            await self._queue_join_dm(game, event.user_id)
+        if event.user_id is not None:
+            await self._queue_join_dm(event.game_id, event.guild_id, event.user_id)
 
     async def drop_join_dm(self, event: PlayerLeft) -> None:
         """Left before the join DM went out: say nothing at all. (Should this run late, the due job finds
@@ -239,19 +235,19 @@ class GameDMs:
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    async def _queue_join_dm(self, game: GameView, user_id: int) -> None:
-        """The joined/waitlisted DM waits ``join_dm_delay``; then ``send_due_join_dm`` checks the seat."""
-        if _seat(game, user_id) is None:
-            return  # already gone again: nothing to say
-        async with self.db.uow(guild_id=int(game.guild_id)) as uow:
+    async def _queue_join_dm(self, game_id: str, guild_id: int, user_id: int) -> None:
+        """The joined/waitlisted DM waits ``join_dm_delay``; then ``send_due_join_dm`` reads the game and
+        says the seat held then (nothing if they left meanwhile), so nothing is read here: one insert per
+        click, however long the roster."""
+        async with self.db.uow(guild_id=guild_id) as uow:
             await self.notifier.queue.enqueue(
                 uow.session,
                 JOIN_DM_DUE,
-                {"game_id": game.id, "guild_id": int(game.guild_id), "user_id": user_id},
+                {"game_id": game_id, "guild_id": guild_id, "user_id": user_id},
                 due_at=self.clock.now() + self.join_dm_delay,
-                dedupe_key=_join_due_key(game.id, user_id),
+                dedupe_key=_join_due_key(game_id, user_id),
             )
-        log.info("join_dm_scheduled", game_id=game.id, user_id=user_id)
+        log.info("join_dm_scheduled", game_id=game_id, user_id=user_id)
 
     async def send_due_join_dm(self, job: Job) -> None:
         """The delay is over: DM the seat the player holds now; say nothing if they left meanwhile."""

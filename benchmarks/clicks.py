@@ -1,0 +1,154 @@
+"""Join clicks: how long a member waits for the bot's answer when many click at once.
+
+The sandbox Discord runs in its own process (``gamesched sandbox``, rate limits off) and the app in another
+(``gamesched run`` with GAMESCHED_SANDBOX_URL), as Discord is remote in production. Each click goes through
+the sandbox's control API, which reports the time from dispatching the interaction to the bot's callback
+(``latency_ms``: what Discord sees; its own network is not in it). Per scenario and run a new game is
+announced, every click is sent at once, and the roster and the message edits are checked afterwards.
+
+``python -m benchmarks.clicks [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from benchmarks.harness import app_process, fresh_database, sandbox_process, summary
+from tests.login import login_as
+
+RUNS = 3
+#: (clicks, seats): the issue's three storms.
+SCENARIOS = ((20, 100), (100, 100), (200, 10))
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    deferred: int = 0
+    failed: int = 0
+    edits: list[int] = field(default_factory=list)
+    wrong_rosters: int = 0
+
+
+async def crowd(api: httpx.AsyncClient, guild_id: str, size: int) -> list[str]:
+    """``size`` members of the guild who are not the bot (new sandbox users as needed)."""
+    world = (await api.get("/world")).json()
+    bot = world["bot_user"]["id"]
+    guild = next(g for g in world["guilds"] if g["id"] == guild_id)
+    members = [m["user_id"] for m in guild["members"] if m["user_id"] != bot]
+    for n in range(size - len(members)):
+        user = (await api.post("/users", json={"username": f"clicker{n}"})).json()
+        await api.put(f"/guilds/{guild_id}/members/{user['id']}", json={})
+        members.append(user["id"])
+    return members[:size]
+
+
+async def announced(api: httpx.AsyncClient, channel_id: str, game_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for message in (await api.get(f"/channels/{channel_id}/messages")).json():
+            if any(game_id in str(c) for c in message.get("components") or []):
+                return dict(message)
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the game was not announced within 20 s")
+
+
+async def storm(
+    app: httpx.AsyncClient, api: httpx.AsyncClient, members: Sequence[str], seats: int, outcome: Outcome
+) -> None:
+    world = (await api.get("/world")).json()
+    guild = next(g for g in world["guilds"] if g["name"] == "Sandbox Guild")
+    channel = next(c["id"] for c in guild["channels"] if c["name"] == "board-games")
+    when = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    body = {"guild_id": guild["id"], "channel_id": channel, "title": "Storm", "scheduled_at": when}
+    created = await app.post("/api/v1/games", json={**body, "max_players": seats})
+    game = created.json()
+    message = await announced(api, channel, game["id"])
+    await api.delete("/log")
+
+    async def click(user_id: str) -> dict[str, Any]:
+        interaction = {
+            "type": "component",
+            "user_id": user_id,
+            "channel_id": channel,
+            "message_id": message["id"],
+            "custom_id": f"game:join:{game['id']}",
+        }
+        response = await api.post("/interactions", json=interaction)
+        return dict(response.json()) if response.status_code == 200 else {"failed": response.text}
+
+    answers = await asyncio.gather(*(click(m) for m in members))
+    for answer in answers:
+        if "failed" in answer:
+            outcome.failed += 1
+            continue
+        outcome.latencies.append(float(answer["latency_ms"]))
+        outcome.deferred += answer["response"]["type"] == 5
+    expected = (min(seats, len(members)), max(0, len(members) - seats))
+    outcome.wrong_rosters += not await settled(app, api, game["id"], channel, expected)
+    log = (await api.get("/log")).json()
+    outcome.edits.append(sum(e["method"] == "PATCH" and message["id"] in e["path"] for e in log))
+
+
+async def settled(
+    app: httpx.AsyncClient, api: httpx.AsyncClient, game_id: str, channel: str, expected: tuple[int, int]
+) -> bool:
+    """The roster holds ``expected`` (confirmed, waitlisted) and the announcement shows it (or 20 s pass)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        game = (await app.get(f"/api/v1/games/{game_id}")).json()
+        if (game["confirmed_count"], game["waitlist_count"]) == expected:
+            message = await announced(api, channel, game_id)
+            shown = str(message["embeds"])
+            if f"({expected[0]}/" in shown and (not expected[1] or f"Waitlist ({expected[1]})" in shown):
+                await asyncio.sleep(1)  # an edit still queued would show up in the log now
+                return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def run(runs: int) -> dict[tuple[int, int], Outcome]:
+    results = {scenario: Outcome() for scenario in SCENARIOS}
+    async with (
+        fresh_database("gs_bench_clicks") as database,
+        sandbox_process() as sandbox,
+        app_process(database, sandbox_url=sandbox, JOIN_DM_DELAY_SECONDS="3600") as base,
+        httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=60) as api,
+    ):
+        world = (await api.get("/world")).json()
+        guild_id = next(g["id"] for g in world["guilds"] if g["name"] == "Sandbox Guild")
+        members = await crowd(api, guild_id, max(clicks for clicks, _ in SCENARIOS))
+        async with await login_as(base, "alice", sandbox_url=sandbox) as alice:
+            for _ in range(runs):
+                for clicks, seats in SCENARIOS:
+                    await storm(alice, api, members[:clicks], seats, results[(clicks, seats)])
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="one run instead of three")
+    args = parser.parse_args(argv)
+    runs = 1 if args.quick else RUNS
+    results = asyncio.run(run(runs))
+    print(
+        f"Join clicks at once, sandbox in its own process, {runs} run(s) each; latency = interaction to callback"
+    )
+    for (clicks, seats), outcome in results.items():
+        print(
+            f"  {clicks:3d} clicks, {seats:3d} seats: {summary(outcome.latencies)}"
+            f"  deferred {outcome.deferred}  failed {outcome.failed}"
+            f"  edits/run {outcome.edits}  wrong rosters {outcome.wrong_rosters}"
+        )
+
+
+if __name__ == "__main__":
+    main()
