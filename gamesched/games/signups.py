@@ -1,20 +1,24 @@
 """The roster: joining and leaving, and the host's add / remove / reorder / replace.
 
 Every change locks the game row (SELECT … FOR UPDATE) for the rest of its transaction, so concurrent
-clicks are applied one at a time in the order they get the lock — that order is the click order.
+changes are applied one at a time in the order they get the lock. Joins on one game are grouped (join_batches):
+the clicks that arrive while a batch is written go together into the next one, in arrival order.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from sqlalchemy.exc import IntegrityError
 
-from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
+from gamesched.core.db import UnitOfWork
+from gamesched.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from gamesched.games import events
+from gamesched.games.join_batches import JoinBatches, JoinClick, Seat
 from gamesched.games.mentions import Entry, resolve_entries
-from gamesched.games.models import Participant
+from gamesched.games.models import Game, Participant
 from gamesched.games.roster import (
     PositionType,
     SignupMethod,
@@ -29,58 +33,89 @@ ROSTER_OPEN = ("scheduled", "in_progress")
 NOT_ON_ROSTER = "That participant is not on this game's roster."
 
 
+if TYPE_CHECKING:
+    from gamesched.guilds import GuildAccess
+
+
 class GameSignups(GameUseCase):
+    def __init__(self, **shared: Any) -> None:
+        super().__init__(**shared)
+        #: Joins on one game are written in batches (group commit); see join_batches.py.
+        self.batches = JoinBatches(self.apply_joins)
+
     async def join(self, game_id: str, user_id: int) -> GameView:
         """Take a seat, or a place on the waitlist when full. Joining twice just reports where you are."""
         gid, access = await self._enter(game_id, user_id)
-        async with self.db.uow(guild_id=access.guild_id) as uow:
-            game, participants = await self._load(uow.session, gid, lock=True)
-            if not any(p.user_id == user_id for p in participants):
-                self._require_status(game, "scheduled")
-                if game.signup_method == SignupMethod.HOST_SELECTED:
-                    raise Forbidden("This game does not take sign-ups: the host picks the players.")
-                if (
-                    game.player_role_ids
-                    and game.host_id != user_id
-                    and not access.has_any_role(game.player_role_ids)
-                ):
-                    raise Forbidden("Only members with one of this game's player roles can join it.")
-                position_type, position = PositionType.SELF_ADDED, 0
-                if game.signup_method == SignupMethod.ROLE_BASED:
-                    rank = role_priority(game.priority_role_ids, access.role_ids)
-                    if rank is not None:
-                        position_type, position = PositionType.ROLE_MATCHED, rank
-                before = self._roster(game, participants)
-                joined = Participant(
-                    id=uuid.uuid4(),
-                    game_id=game.id,
-                    guild_id=game.guild_id,
-                    user_id=user_id,
-                    position_type=position_type,
-                    position=position,
-                    joined_at=self.clock.now(),
-                )
-                try:
-                    async with uow.session.begin_nested():
-                        uow.session.add(joined)
-                        await uow.session.flush()
-                except IntegrityError:
-                    # Only reachable if a writer skipped the row lock; the seat they hold is the answer.
-                    if joined in uow.session:
-                        uow.session.expunge(joined)
-                    game, participants = await self._load(uow.session, gid)
-                else:
-                    participants.append(joined)
-                    after = self._roster(game, participants)
-                    status, place = after.placement(joined.id) or ("waitlisted", 0)
-                    uow.publish(
-                        events.PlayerJoined(
-                            **self._event_base(game), user_id=user_id, status=status, position=place
-                        )
-                    )
-                    self._publish_moves(uow, game, before, after)
-                    self._touch(game, bump_version=False)
+        game, participants = await self.batches.join(gid, access)
         return await self._render(game, participants, viewer=access)
+
+    async def take_seat(self, game_id: str, user_id: int) -> Seat:
+        """``join`` for a Discord button: the same, answered with the clicker's seat only (no roster render)."""
+        gid, access = await self._enter(game_id, user_id)
+        game, participants = await self.batches.join(gid, access)
+        placement = next(
+            (self._roster(game, participants).placement(p.id) for p in participants if p.user_id == user_id),
+            None,
+        )
+        status, position = placement or ("waitlisted", 0)
+        return Seat(title=game.title, status=status, position=position, max_players=game.max_players)
+
+    async def apply_joins(self, gid: uuid.UUID, clicks: Sequence[JoinClick]) -> None:
+        """One transaction for a batch of joins on one game, in arrival order, under the game's row lock;
+        each click is answered (its future) after the commit, or with its own error."""
+        async with self.db.uow(guild_id=clicks[0].access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            outcomes: list[DomainError | None] = []
+            for click in clicks:
+                try:
+                    self._join_one(uow, game, participants, click.access)
+                    outcomes.append(None)
+                except DomainError as error:
+                    outcomes.append(error)
+            if any(outcome is None for outcome in outcomes):
+                self._touch(game, bump_version=False)
+        for click, outcome in zip(clicks, outcomes, strict=True):
+            if click.answer.done():
+                continue
+            if outcome is None:
+                click.answer.set_result((game, participants))
+            else:
+                click.answer.set_exception(outcome)
+
+    def _join_one(
+        self, uow: UnitOfWork, game: Game, participants: list[Participant], access: GuildAccess
+    ) -> None:
+        user_id = access.user_id
+        if any(p.user_id == user_id for p in participants):
+            return  # already in: the answer says where
+        self._require_status(game, "scheduled")
+        if game.signup_method == SignupMethod.HOST_SELECTED:
+            raise Forbidden("This game does not take sign-ups: the host picks the players.")
+        if game.player_role_ids and game.host_id != user_id and not access.has_any_role(game.player_role_ids):
+            raise Forbidden("Only members with one of this game's player roles can join it.")
+        position_type, position = PositionType.SELF_ADDED, 0
+        if game.signup_method == SignupMethod.ROLE_BASED:
+            rank = role_priority(game.priority_role_ids, access.role_ids)
+            if rank is not None:
+                position_type, position = PositionType.ROLE_MATCHED, rank
+        before = self._roster(game, participants)
+        joined = Participant(
+            id=uuid.uuid4(),
+            game_id=game.id,
+            guild_id=game.guild_id,
+            user_id=user_id,
+            position_type=position_type,
+            position=position,
+            joined_at=self.clock.now(),
+        )
+        uow.session.add(joined)
+        participants.append(joined)
+        after = self._roster(game, participants)
+        status, place = after.placement(joined.id) or ("waitlisted", 0)
+        uow.publish(
+            events.PlayerJoined(**self._event_base(game), user_id=user_id, status=status, position=place)
+        )
+        self._publish_moves(uow, game, before, after)
 
     async def leave(self, game_id: str, user_id: int) -> GameView:
         """Give up a seat (or waitlist place); the first waitlisted player moves up."""

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from gamesched.discord_kit import EXPIRED_FORM, SOMETHING_WENT_WRONG, STALE_COMPONENT, reply, respond
 from gamesched.games.announcement import Buttons
+from gamesched.games.join_batches import Seat
 from gamesched.games.schemas import GameView
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class GameButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
             return
         user_id = interaction.user.id
         if self.action == "join":
-            await respond(interaction, _joined(games.signups.join(self.game_id, user_id)))
+            await respond(interaction, _seated(games.signups.take_seat(self.game_id, user_id)))
         else:
             await respond(interaction, _left(games.signups.leave(self.game_id, user_id)))
 
@@ -103,20 +104,18 @@ def announcement_components(buttons: Buttons) -> list[dict[str, Any]]:
     return announcement_view(buttons).to_components()
 
 
-def joined_sentence(game: GameView) -> str:
-    if game.viewer_status == "confirmed":
-        return f"You're in **{game.title}** — seat {game.viewer_position}/{game.max_players}."
-    if game.viewer_status == "waitlisted":
-        return f"**{game.title}** is full — you're #{game.viewer_position} on the waitlist."
-    return f"You're signed up for **{game.title}**."
-
-
 def left_sentence(game: GameView) -> str:
     return f"You left **{game.title}**."
 
 
-async def _joined(call: Awaitable[GameView]) -> str:
-    return joined_sentence(await call)
+def seat_sentence(seat: Seat) -> str:
+    if seat.status == "confirmed":
+        return f"You're in **{seat.title}** — seat {seat.position}/{seat.max_players}."
+    return f"**{seat.title}** is full — you're #{seat.position} on the waitlist."
+
+
+async def _seated(call: Awaitable[Seat]) -> str:
+    return seat_sentence(await call)
 
 
 async def _left(call: Awaitable[GameView]) -> str:
