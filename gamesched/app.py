@@ -210,6 +210,8 @@ async def build_app(
             bot=discord.bot,
         )
         directory = BotDirectory(discord.bot) if discord.bot is not None else EmptyDirectory()
+        if discord.bot is not None and isinstance(directory, BotDirectory):
+            discord.bot.interaction_observers.append(directory.remember_interaction_member)
         context.provide(guilds.DiscordDirectory, directory)
         if discord.bot is not None:
             context.provide(notifications.Messenger, BotMessenger(discord.bot))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 import discord
 import structlog
@@ -43,6 +45,17 @@ class GameschedBot(commands.Bot):
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
         )
+
+        #: Called with each interaction before any handler runs (e.g. the directory remembers the member
+        #: the interaction carries, so answering a click needs no member look-up at Discord).
+        self.interaction_observers: list[Callable[[discord.Interaction[Any]], None]] = []
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py has already scheduled the button's or command's handler as a task; it runs after this.
+        if event_name == "interaction":
+            for observe in self.interaction_observers:
+                observe(args[0])
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_ready(self) -> None:
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))

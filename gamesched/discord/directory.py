@@ -59,6 +59,13 @@ class BotDirectory:
         self._members[key] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
         return info
 
+    def remember_interaction_member(self, interaction: discord.Interaction[Any]) -> None:
+        """An interaction carries its member (roles, nick): keep it, as a fresh look-up would."""
+        user = interaction.user
+        if interaction.guild_id is not None and isinstance(user, discord.Member):
+            expires = time.monotonic() + MEMBER_TTL_SECONDS
+            self._members[(interaction.guild_id, user.id)] = (expires, member_info(user))
+
     async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
         ids = list(dict.fromkeys(user_ids))
         found = await asyncio.gather(*(self.member(guild_id, user_id) for user_id in ids))

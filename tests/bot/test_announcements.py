@@ -181,3 +181,19 @@ async def test_a_started_game_shows_in_progress_with_its_buttons_disabled(
     started = await announcement(api, game, where=lambda m: "In progress" in m["embeds"][0]["footer"]["text"])
     assert started["embeds"][0]["color"] == 0x3498DB
     assert all(b.get("disabled") for b in buttons(started) if b.get("custom_id"))
+
+
+async def test_a_click_needs_no_member_look_up_at_discord(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    """The interaction carries the member (roles, nick): answering must not wait on Discord's REST API
+    (where a burst of 429s or 500s would fail the click)."""
+    game = await schedule(login, world)
+    message = await announcement(api, game)
+    await api.delete("/log")
+
+    answer = await click(api, world.user_id("erin"), message, f"game:join:{game['id']}")
+
+    assert ephemeral_text(answer) == "You're in **Catan night** — seat 1/10."
+    member_look_ups = [e for e in (await api.get("/log")).json() if "/members/" in e["path"]]
+    assert member_look_ups == []
