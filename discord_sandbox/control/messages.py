@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from ..core.sandbox import Sandbox
 from ..state.control_json import message_shape
@@ -55,6 +56,21 @@ def delete_message(
     sandbox.delete_message(message)
 
 
+@post("/channels/{channel_id:int}/messages/bulk-delete", status_code=HTTP_204_NO_CONTENT)
+async def bulk_delete_messages(
+    channel_id: FromPath[int], request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]
+) -> None:
+    """``{"message_ids": [...]}``: delete 2-100 messages at once (MESSAGE_DELETE_BULK), as Discord allows."""
+    body = await json_body(request)
+    ids = int_ids(body.get("message_ids") or [], "message_ids")
+    if not 2 <= len(ids) <= 100:
+        raise ControlError(400, "bulk_delete_needs_2_to_100_messages")
+    messages = [sandbox.state.live_message(channel_id, message_id) for message_id in ids]
+    if any(m is None for m in messages):
+        raise ControlError(404, "unknown_message")
+    sandbox.delete_messages(channel_id, [m for m in messages if m is not None])
+
+
 @get("/users/{user_id:int}/dms", sync_to_thread=False)
 def user_dms(user_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
     """DMs the bot sent this user, oldest first."""
@@ -63,4 +79,4 @@ def user_dms(user_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[
     return [message_shape(m) for m in sandbox.state.dm_messages(user_id)]
 
 
-MESSAGE_HANDLERS = [channel_messages, post_message, delete_message, user_dms]
+MESSAGE_HANDLERS = [channel_messages, post_message, delete_message, bulk_delete_messages, user_dms]

@@ -37,6 +37,21 @@ async def create_guild(request: Request[Any, Any, Any], sandbox: NamedDependency
     return guild_shape(sandbox.state, guild)
 
 
+@patch("/guilds/{guild_id:int}")
+async def update_guild(
+    guild_id: FromPath[int], request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]
+) -> dict[str, Any]:
+    """``{"name": ...}``: rename a guild; the bot sees GUILD_UPDATE."""
+    guild = guild_or_404(sandbox, guild_id)
+    body = await json_body(request)
+    name = str(body.get("name") or "").strip()
+    if not 2 <= len(name) <= 100:
+        raise ControlError(400, "invalid_name")
+    guild.name = name
+    sandbox.update_guild(guild)
+    return guild_shape(sandbox.state, guild)
+
+
 @post("/users")
 async def create_user(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
     """Create an account; join it to guilds with PUT members."""
@@ -187,6 +202,7 @@ def delete_role(guild_id: FromPath[int], role_id: FromPath[int], sandbox: NamedD
 WORLD_HANDLERS = [
     world,
     create_guild,
+    update_guild,
     create_user,
     update_user,
     put_member,

@@ -14,7 +14,7 @@ from ..gateway.events import (
 )
 from ..gateway.sessions import Gateway
 from ..state.default_world import EVERYONE_PERMISSIONS
-from ..state.discord_json import channel_json, message_json, role_json, user_json
+from ..state.discord_json import channel_json, guild_json, message_json, role_json, user_json
 from ..state.model import CHANNEL_TEXT, Channel, Guild, Member, Message, Role, User, utcnow
 from ..state.sandbox_state import SandboxState
 
@@ -106,7 +106,24 @@ class World:
             )
         self.touch()
 
-    # users, members, channels, roles
+    def delete_messages(self, channel_id: int, messages: list[Message]) -> None:
+        """Delete several messages of one channel at once (a moderator's bulk delete): MESSAGE_DELETE_BULK."""
+        for message in messages:
+            message.deleted = True
+        channel = self.state.channel(channel_id)
+        data: dict[str, Any] = {"ids": [str(m.id) for m in messages], "channel_id": str(channel_id)}
+        if channel is not None and channel.guild_id is not None:
+            data["guild_id"] = str(channel.guild_id)
+        self.gateway.dispatch("MESSAGE_DELETE_BULK", data, intent=message_intent(self.state, channel_id))
+        self.touch()
+
+    # users, members, guilds, channels, roles
+
+    def update_guild(self, guild: Guild) -> None:
+        """GUILD_UPDATE after the guild's own fields (name, owner) changed."""
+        if self.state.application.bot_user_id in guild.members:
+            self.gateway.dispatch("GUILD_UPDATE", guild_json(guild), intent=INTENT_GUILDS)
+        self.touch()
 
     def create_user(self, username: str, *, global_name: str | None = None, dms_open: bool = True) -> User:
         """Create an account (not yet in any guild)."""
