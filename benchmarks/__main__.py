@@ -2,8 +2,10 @@
 
 import asyncio
 
-from benchmarks import queue_latency, startup
+from benchmarks import clicks, queue_latency, reminders, startup
 
 if __name__ == "__main__":
     asyncio.run(queue_latency.main())
     startup.main()
+    clicks.main([])
+    reminders.main([])

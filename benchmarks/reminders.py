@@ -1,0 +1,119 @@
+"""Reminder waves: how late reminder DMs reach Discord when many come due in the same second.
+
+The sandbox Discord runs in its own process (rate limits off), the app in another. ``games`` games are
+created, each with five players (new members, so every DM goes to a different person) and the host; their
+60-minute reminders are then moved to one instant a few seconds ahead (an UPDATE of the queue rows, which
+wakes the dispatcher like any rescheduled job). Lateness is the sandbox's timestamp of each reminder DM
+minus that instant. Three runs per size.
+
+``python -m benchmarks.reminders [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+
+from benchmarks.harness import app_process, fresh_database, sandbox_process, summary
+from tests.db import asyncpg_url
+from tests.login import login_as
+
+RUNS = 3
+SIZES = (20, 100)  # games; each reminder wave is six DMs per game
+PLAYERS = 5
+LEAD_SECONDS = 3.0
+
+
+async def new_members(api: httpx.AsyncClient, guild_id: str, count: int, prefix: str) -> list[str]:
+    names = []
+    for n in range(count):
+        user = (await api.post("/users", json={"username": f"{prefix}{n}"})).json()
+        await api.put(f"/guilds/{guild_id}/members/{user['id']}", json={})
+        names.append(user["username"])
+    return names
+
+
+async def wave(
+    database: str, app: httpx.AsyncClient, api: httpx.AsyncClient, guild: dict, games: int, run: int
+) -> list[float]:
+    channel = next(c["id"] for c in guild["channels"] if c["name"] == "board-games")
+    names = await new_members(api, guild["id"], games * PLAYERS, f"r{run}g{games}p")
+    when = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    for g in range(games):
+        players = [f"@{n}" for n in names[g * PLAYERS : (g + 1) * PLAYERS]]
+        body = {
+            "guild_id": guild["id"],
+            "channel_id": channel,
+            "title": f"Wave {run}.{g}",
+            "scheduled_at": when,
+            "reminder_minutes": [60],
+            "initial_participants": players,
+        }
+        created = await app.post("/api/v1/games", json=body)
+        if created.status_code != 201:
+            raise RuntimeError(f"creating a game failed: {created.text[:300]}")
+    await asyncio.sleep(2)  # let the join DMs' jobs and announcements settle; they are not measured
+    world = (await api.get("/world")).json()
+    ids = {u["username"]: u["id"] for u in world["users"]}
+    recipients = [ids[n] for n in names]
+    due = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
+    conn = await asyncpg.connect(asyncpg_url(database))
+    try:
+        moved = await conn.execute(
+            "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'", due
+        )
+    finally:
+        await conn.close()
+    if moved != f"UPDATE {games}":
+        raise RuntimeError(f"expected {games} reminder jobs, {moved}")
+    deadline = time.monotonic() + LEAD_SECONDS + 60
+    lateness: list[float] = []
+    while time.monotonic() < deadline:
+        lateness = []
+        for user_id in recipients:
+            for dm in (await api.get(f"/users/{user_id}/dms")).json():
+                if dm["content"].startswith("⏰"):
+                    sent = datetime.fromisoformat(dm["created_at"])
+                    lateness.append((sent - due).total_seconds() * 1000)
+        if len(lateness) >= len(recipients):
+            return lateness
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"only {len(lateness)} of {len(recipients)} player reminders arrived")
+
+
+async def run(sizes: Sequence[int], runs: int) -> dict[int, list[float]]:
+    results: dict[int, list[float]] = {size: [] for size in sizes}
+    async with (
+        fresh_database("gs_bench_reminders") as database,
+        sandbox_process() as sandbox,
+        app_process(database, sandbox_url=sandbox, JOIN_DM_DELAY_SECONDS="3600") as base,
+        httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=60) as api,
+    ):
+        world = (await api.get("/world")).json()
+        guild = next(g for g in world["guilds"] if g["name"] == "Sandbox Guild")
+        async with await login_as(base, "alice", sandbox_url=sandbox) as alice:
+            for r in range(runs):
+                for size in sizes:
+                    results[size] += await wave(database, alice, api, guild, size, r)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Reminder waves: lateness of reminder DMs")
+    parser.add_argument("--quick", action="store_true", help="one run, 20 games only")
+    args = parser.parse_args(argv)
+    sizes, runs = ((20,), 1) if args.quick else (SIZES, RUNS)
+    results = asyncio.run(run(sizes, runs))
+    print(f"Reminder waves, sandbox in its own process, {runs} run(s) each; lateness of the players' DMs")
+    for size, lateness in results.items():
+        print(f"  {size:3d} games ({size * (PLAYERS + 1)} DMs): {summary(lateness)}")
+
+
+if __name__ == "__main__":
+    main()
