@@ -28,6 +28,7 @@ from .events import (
     guild_create_payload,
     ready_payload,
 )
+from .member_queries import select_members
 
 if TYPE_CHECKING:
     from ..state.sandbox_state import SandboxState
@@ -56,7 +57,6 @@ RESUME_WINDOW_SECONDS = 180.0
 RESUME_BUFFER = 5_000  # events kept per session for replay on RESUME
 MAX_IDLE_SESSIONS = 20  # disconnected sessions kept resumable
 CHUNK_SIZE = 1_000
-MAX_QUERY_RESULTS = 100
 
 
 @dataclass
@@ -318,7 +318,7 @@ class Gateway:
         # Like Discord: without the members intent, a request for the whole list goes unanswered.
         if not session.intents & INTENT_GUILD_MEMBERS and not user_ids and not query:
             return
-        members, not_found = _select_members(state, guild.id, query, user_ids, int(data.get("limit") or 0))
+        members, not_found = select_members(state, guild.id, query, user_ids, int(data.get("limit") or 0))
         chunks = [members[i : i + CHUNK_SIZE] for i in range(0, len(members), CHUNK_SIZE)] or [[]]
         for index, chunk in enumerate(chunks):
             payload: dict[str, Any] = {
@@ -331,27 +331,6 @@ class Gateway:
             if data.get("nonce") is not None:
                 payload["nonce"] = data["nonce"]
             session.dispatch("GUILD_MEMBERS_CHUNK", payload)
-
-
-def _select_members(
-    state: SandboxState, guild_id: int, query: str | None, user_ids: list[int], limit: int
-) -> tuple[list[Any], list[int]]:
-    guild = state.guilds[guild_id]
-    if user_ids:
-        found = [guild.members[u] for u in user_ids if u in guild.members]
-        return found, [u for u in user_ids if u not in guild.members]
-    members = list(guild.members.values())
-    if query:
-        prefix = query.lower()
-        members = [m for m in members if _matches(state, guild_id, m.user_id, prefix)]
-        limit = min(limit or MAX_QUERY_RESULTS, MAX_QUERY_RESULTS)
-    return (members[:limit] if limit else members), []
-
-
-def _matches(state: SandboxState, guild_id: int, user_id: int, prefix: str) -> bool:
-    user = state.users[user_id]
-    names = [user.username, user.global_name or "", state.member_display_name(guild_id, user_id)]
-    return any(name.lower().startswith(prefix) for name in names)
 
 
 def _resume_url(socket: WebSocket[Any, Any, Any]) -> str:
