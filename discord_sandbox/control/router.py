@@ -13,6 +13,7 @@ from ..state.errors import ControlError
 from .gateway_ops import GATEWAY_HANDLERS
 from .messages import MESSAGE_HANDLERS
 from .ops import OPS_HANDLERS
+from .permissions import PERMISSION_HANDLERS
 from .world import WORLD_HANDLERS
 
 log = structlog.get_logger(__name__)
@@ -41,7 +42,13 @@ def control_api_router() -> Router:
     """The control API for tests, benchmarks and curl."""
     return Router(
         path="/api",
-        route_handlers=[*WORLD_HANDLERS, *MESSAGE_HANDLERS, *OPS_HANDLERS, *GATEWAY_HANDLERS],
+        route_handlers=[
+            *WORLD_HANDLERS,
+            *MESSAGE_HANDLERS,
+            *PERMISSION_HANDLERS,
+            *OPS_HANDLERS,
+            *GATEWAY_HANDLERS,
+        ],
         exception_handlers={
             ControlError: control_error_response,
             HTTPException: _control_http_error,

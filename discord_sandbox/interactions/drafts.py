@@ -155,17 +155,22 @@ def _base(
         guild_id=str(guild.id),
         guild={"id": str(guild.id), "locale": "en-US", "features": []},
         guild_locale="en-US",
-        member=interaction_member_json(state, guild.id, member),
-        app_permissions=str(state.permissions_for(guild.id, bot_id)),
+        member=interaction_member_json(state, guild.id, member, channel_id=channel.id),
+        app_permissions=str(state.channel_permissions(channel.id, bot_id)),
         context=0,
         authorizing_integration_owners={"0": str(guild.id)},
     )
     return payload
 
 
-def interaction_member_json(state: SandboxState, guild_id: int, member: Member) -> dict[str, Any]:
-    """The member object of an interaction, with the member's computed permissions."""
-    permissions = state.permissions_for(guild_id, member.user_id)
+def interaction_member_json(
+    state: SandboxState, guild_id: int, member: Member, *, channel_id: int | None = None
+) -> dict[str, Any]:
+    """The member object of an interaction, with the member's permissions (in the channel, when given)."""
+    if channel_id is not None:
+        permissions = state.channel_permissions(channel_id, member.user_id)
+    else:
+        permissions = state.permissions_for(guild_id, member.user_id)
     return {**discord_json.member_json(state, member), "permissions": str(permissions)}
 
 

@@ -13,14 +13,14 @@ from ..state import discord_json
 from ..state.errors import (
     CANNOT_DM_USER,
     CANNOT_EDIT_OTHERS_MESSAGE,
-    MISSING_PERMISSIONS,
     UNKNOWN_MESSAGE,
     UNKNOWN_USER,
     DiscordError,
     not_found,
 )
-from ..state.model import SEND_MESSAGES, VIEW_CHANNEL, Channel, Message
+from ..state.model import Channel, Message
 from ..state.validation import validate_message
+from . import access
 from .common import bot_channel, read_payload
 
 DEFAULT_PAGE, MAX_PAGE = 50, 100
@@ -29,7 +29,9 @@ DEFAULT_PAGE, MAX_PAGE = 50, 100
 @get("/channels/{channel_id:int}", sync_to_thread=False)
 def channel(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
     """A channel."""
-    return discord_json.channel_json(sandbox.state, bot_channel(sandbox, channel_id))
+    target = bot_channel(sandbox, channel_id)
+    access.check_view(sandbox, target)
+    return discord_json.channel_json(sandbox.state, target)
 
 
 @get("/channels/{channel_id:int}/messages", sync_to_thread=False)
@@ -42,7 +44,8 @@ def list_messages(
     around: FromQuery[int | None] = None,
 ) -> list[dict[str, Any]]:
     """Messages newest first, paged with before/after/around like Discord."""
-    found = sandbox.state.messages_in(bot_channel(sandbox, channel_id).id)
+    target = bot_channel(sandbox, channel_id)
+    found = sandbox.state.messages_in(target.id) if access.can_read_history(sandbox, target) else []
     limit = max(1, min(limit, MAX_PAGE))
     if after is not None:
         page = [m for m in found if m.id > after][:limit]
@@ -56,7 +59,7 @@ def list_messages(
 
 
 def _message(sandbox: Sandbox, channel_id: int, message_id: int) -> Message:
-    bot_channel(sandbox, channel_id)
+    access.check_view(sandbox, bot_channel(sandbox, channel_id))
     message = sandbox.state.live_message(channel_id, message_id)
     if message is None or message.ephemeral_for is not None:
         raise not_found(UNKNOWN_MESSAGE, "Message")
@@ -68,17 +71,13 @@ def get_message(
     channel_id: FromPath[int], message_id: FromPath[int], sandbox: NamedDependency[Sandbox]
 ) -> dict[str, Any]:
     """One message."""
-    return discord_json.message_json(sandbox.state, _message(sandbox, channel_id, message_id))
+    message = _message(sandbox, channel_id, message_id)
+    access.check_read_message(sandbox, bot_channel(sandbox, channel_id))
+    return discord_json.message_json(sandbox.state, message)
 
 
-def _check_can_send(sandbox: Sandbox, target: Channel) -> None:
+def _check_can_dm(sandbox: Sandbox, target: Channel) -> None:
     state = sandbox.state
-    bot_id = state.application.bot_user_id
-    if target.guild_id is not None:
-        needed = VIEW_CHANNEL | SEND_MESSAGES
-        if state.permissions_for(target.guild_id, bot_id) & needed != needed:
-            raise DiscordError(403, MISSING_PERMISSIONS, "Missing Permissions")
-        return
     recipient = state.users.get(target.recipient_id or 0)
     shares_guild = any(recipient is not None and recipient.id in g.members for g in state.bot_guilds())
     if recipient is None or not recipient.dms_open or not shares_guild:
@@ -93,7 +92,10 @@ async def create_message(
     target = bot_channel(sandbox, channel_id)
     payload = await read_payload(request)
     validate_message(payload)
-    _check_can_send(sandbox, target)
+    if target.guild_id is not None:
+        payload = access.check_create(sandbox, target, payload)
+    else:
+        _check_can_dm(sandbox, target)
     message = sandbox.create_message(target.id, sandbox.state.application.bot_user_id, payload)
     return discord_json.message_json(sandbox.state, message)
 
@@ -111,6 +113,7 @@ async def edit_message(
         raise DiscordError(403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user")
     payload = await read_payload(request)
     validate_message(payload, require_content=False)
+    payload = access.check_edit(sandbox, bot_channel(sandbox, channel_id), message, payload)
     sandbox.edit_message(message, payload)
     return discord_json.message_json(sandbox.state, message)
 
@@ -123,14 +126,16 @@ async def edit_message(
 def delete_message(
     channel_id: FromPath[int], message_id: FromPath[int], sandbox: NamedDependency[Sandbox]
 ) -> None:
-    """Delete a message."""
-    sandbox.delete_message(_message(sandbox, channel_id, message_id))
+    """Delete a message (someone else's needs Manage Messages)."""
+    message = _message(sandbox, channel_id, message_id)
+    access.check_delete(sandbox, bot_channel(sandbox, channel_id), message)
+    sandbox.delete_message(message)
 
 
 @post("/channels/{channel_id:int}/typing", status_code=204, sync_to_thread=False)
 def trigger_typing(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> None:
     """Typing indicator: accepted and forgotten."""
-    bot_channel(sandbox, channel_id)
+    access.check_typing(sandbox, bot_channel(sandbox, channel_id))
 
 
 @post("/users/@me/channels", status_code=200, opt={"bucket": "dm_open"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .discord_json import iso
+from .discord_json import iso, overwrite_json
 from .model import Channel, Guild, Member, Message, Role, User
 from .sandbox_state import SandboxState
 
@@ -39,13 +39,7 @@ def guild_shape(state: SandboxState, guild: Guild) -> dict[str, Any]:
         "owner_id": str(guild.owner_id),
         "bot_member": state.application.bot_user_id in guild.members,
         "channels": [
-            {
-                "id": str(c.id),
-                "name": c.name,
-                "type": c.type,
-                "position": c.position,
-                "parent_id": str(c.parent_id) if c.parent_id else None,
-            }
+            {**channel_shape(c), "parent_id": str(c.parent_id) if c.parent_id else None}
             for c in sorted(guild.channels.values(), key=lambda c: c.position)
         ],
         "roles": [role_shape(r) for r in sorted(guild.roles.values(), key=lambda r: r.position)],
@@ -76,8 +70,14 @@ def member_shape(state: SandboxState, guild: Guild, member: Member) -> dict[str,
 
 
 def channel_shape(channel: Channel) -> dict[str, Any]:
-    """A channel in the control API."""
-    return {"id": str(channel.id), "name": channel.name, "type": channel.type, "position": channel.position}
+    """A channel in the control API, with its permission overwrites."""
+    return {
+        "id": str(channel.id),
+        "name": channel.name,
+        "type": channel.type,
+        "position": channel.position,
+        "permission_overwrites": [overwrite_json(o) for o in channel.permission_overwrites],
+    }
 
 
 def message_shape(message: Message) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .model import Channel, Guild, Member, Message, Role, User
+from .model import Channel, Guild, Member, Message, Overwrite, Role, User
 from .sandbox_state import SandboxState
 
 
@@ -94,12 +94,22 @@ def channel_json(state: SandboxState, channel: Channel) -> dict[str, Any]:
         "name": channel.name,
         "position": channel.position,
         "parent_id": str(channel.parent_id) if channel.parent_id else None,
-        "permission_overwrites": [],
+        "permission_overwrites": [overwrite_json(o) for o in channel.permission_overwrites],
         "nsfw": False,
         "topic": channel.topic,
         "last_message_id": last,
         "rate_limit_per_user": 0,
         "flags": 0,
+    }
+
+
+def overwrite_json(overwrite: Overwrite) -> dict[str, Any]:
+    """A permission overwrite object: bit sets as strings, like every permission field since API v8."""
+    return {
+        "id": str(overwrite.id),
+        "type": overwrite.type,
+        "allow": str(overwrite.allow),
+        "deny": str(overwrite.deny),
     }
 
 

@@ -13,9 +13,11 @@ UNKNOWN_USER = 10013
 UNKNOWN_INTERACTION = 10062
 UNKNOWN_WEBHOOK = 10015
 UNKNOWN_APPLICATION_COMMAND = 10063
+MISSING_ACCESS = 50001
 CANNOT_EDIT_OTHERS_MESSAGE = 50005
 CANNOT_SEND_EMPTY_MESSAGE = 50006
 CANNOT_DM_USER = 50007
+CANNOT_SEND_IN_NON_TEXT_CHANNEL = 50008
 MISSING_PERMISSIONS = 50013
 INVALID_FORM_BODY = 50035
 ALREADY_ACKNOWLEDGED = 40060
@@ -52,6 +54,16 @@ def form_error(field: str, code: str, message: str) -> DiscordError:
 def not_found(code: int, what: str) -> DiscordError:
     """A 404 such as `Unknown Channel`."""
     return DiscordError(404, code, f"Unknown {what}")
+
+
+def missing_permissions() -> DiscordError:
+    """403 Missing Permissions: the bot sees the channel but lacks a permission the request needs."""
+    return DiscordError(403, MISSING_PERMISSIONS, "Missing Permissions")
+
+
+def missing_access() -> DiscordError:
+    """403 Missing Access: the bot cannot see the guild or channel at all."""
+    return DiscordError(403, MISSING_ACCESS, "Missing Access")
 
 
 class ControlError(Exception):

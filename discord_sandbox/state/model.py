@@ -11,9 +11,12 @@ MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
+SEND_TTS_MESSAGES = 1 << 12
 MANAGE_MESSAGES = 1 << 13
 EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
+MENTION_EVERYONE = 1 << 17
 MANAGE_ROLES = 1 << 28
 USE_APPLICATION_COMMANDS = 1 << 31
 ALL_PERMISSIONS = (1 << 51) - 1
@@ -21,6 +24,12 @@ ALL_PERMISSIONS = (1 << 51) - 1
 CHANNEL_TEXT = 0
 CHANNEL_DM = 1
 CHANNEL_CATEGORY = 4
+#: Channel types a message can be posted in (text, voice's text chat, announcement); a category is not one.
+MESSAGEABLE_CHANNEL_TYPES = frozenset({CHANNEL_TEXT, 2, 5, 13})
+
+#: A permission overwrite's target: a role (the @everyone role has the guild's id) or a member.
+OVERWRITE_ROLE = 0
+OVERWRITE_MEMBER = 1
 
 EPHEMERAL = 1 << 6
 
@@ -63,6 +72,16 @@ class Role:
 
 
 @dataclass
+class Overwrite:
+    """A channel's permission overwrite for one role or member: bits allowed and bits denied there."""
+
+    id: int
+    type: int = OVERWRITE_ROLE
+    allow: int = 0
+    deny: int = 0
+
+
+@dataclass
 class Channel:
     """A guild channel or a DM channel."""
 
@@ -75,6 +94,7 @@ class Channel:
     recipient_id: int | None = None
     topic: str | None = None
     last_message_id: int | None = None
+    permission_overwrites: list[Overwrite] = field(default_factory=list)
 
 
 @dataclass

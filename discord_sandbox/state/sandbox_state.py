@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import ADMINISTRATOR, ALL_PERMISSIONS, CHANNEL_DM, Application, Channel, Guild, Message, User
+from .model import CHANNEL_DM, Application, Channel, Guild, Message, User
+from .permissions import base_permissions, channel_permissions
 from .snowflake import SnowflakeGenerator
 
 
@@ -53,19 +54,14 @@ class SandboxState:
 
     def permissions_for(self, guild_id: int, user_id: int) -> int:
         """Guild-level permissions: owner and ADMINISTRATOR get everything, else roles OR'ed."""
-        guild = self.guilds[guild_id]
-        if user_id == guild.owner_id:
-            return ALL_PERMISSIONS
-        member = guild.members.get(user_id)
-        if member is None:
+        return base_permissions(self.guilds[guild_id], user_id)
+
+    def channel_permissions(self, channel_id: int, user_id: int) -> int:
+        """A member's permissions in a guild channel, its overwrites applied (0 for unknown or DM channels)."""
+        channel = self.channel(channel_id)
+        if channel is None or channel.guild_id is None:
             return 0
-        everyone = guild.roles.get(guild.id)
-        bits = everyone.permissions if everyone else 0
-        for role_id in member.roles:
-            role = guild.roles.get(role_id)
-            if role is not None:
-                bits |= role.permissions
-        return ALL_PERMISSIONS if bits & ADMINISTRATOR else bits
+        return channel_permissions(self.guilds[channel.guild_id], channel, user_id)
 
     def member_display_name(self, guild_id: int, user_id: int) -> str:
         """Nick, else global name, else username."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..gateway.events import (
+    ALWAYS,
     INTENT_GUILD_MEMBERS,
     INTENT_GUILDS,
     member_event_payload,
@@ -15,7 +16,18 @@ from ..gateway.events import (
 from ..gateway.sessions import Gateway
 from ..state.default_world import EVERYONE_PERMISSIONS
 from ..state.discord_json import channel_json, guild_json, message_json, role_json, user_json
-from ..state.model import CHANNEL_TEXT, Channel, Guild, Member, Message, Role, User, utcnow
+from ..state.model import (
+    CHANNEL_TEXT,
+    OVERWRITE_ROLE,
+    Channel,
+    Guild,
+    Member,
+    Message,
+    Overwrite,
+    Role,
+    User,
+    utcnow,
+)
 from ..state.sandbox_state import SandboxState
 
 KEPT_FLAGS = (
@@ -154,8 +166,12 @@ class World:
             if roles is not None:
                 member.roles = list(roles)
         event = "GUILD_MEMBER_ADD" if joined else "GUILD_MEMBER_UPDATE"
+        # Discord sends the bot's own member updates whether or not it asked for the members intent.
+        is_bot_update = not joined and user_id == self.state.application.bot_user_id
         self.gateway.dispatch(
-            event, member_event_payload(self.state, guild_id, member), intent=INTENT_GUILD_MEMBERS
+            event,
+            member_event_payload(self.state, guild_id, member),
+            intent=ALWAYS if is_bot_update else INTENT_GUILD_MEMBERS,
         )
         if user_id == self.state.application.bot_user_id and joined:
             self.gateway.send_guild_create(guild_id)
@@ -208,6 +224,22 @@ class World:
         self.gateway.dispatch("CHANNEL_UPDATE", channel_json(self.state, channel))
         self.touch()
 
+    def set_overwrite(self, channel: Channel, overwrite: Overwrite) -> None:
+        """Set (or replace) a channel's permission overwrite for one role or member; dispatch CHANNEL_UPDATE."""
+        channel.permission_overwrites = [
+            o for o in channel.permission_overwrites if (o.type, o.id) != (overwrite.type, overwrite.id)
+        ] + [overwrite]
+        self.update_channel(channel)
+
+    def remove_overwrite(self, channel: Channel, target_id: int) -> bool:
+        """Remove a channel's overwrite for a role or member; dispatch CHANNEL_UPDATE if there was one."""
+        kept = [o for o in channel.permission_overwrites if o.id != target_id]
+        if len(kept) == len(channel.permission_overwrites):
+            return False
+        channel.permission_overwrites = kept
+        self.update_channel(channel)
+        return True
+
     def delete_channel(self, channel: Channel) -> None:
         """Delete a guild channel; dispatch CHANNEL_DELETE."""
         assert channel.guild_id is not None
@@ -243,4 +275,7 @@ class World:
             if role_id in member.roles:
                 member.roles.remove(role_id)
         self.gateway.dispatch("GUILD_ROLE_DELETE", {"guild_id": str(guild_id), "role_id": str(role_id)})
+        for channel in list(guild.channels.values()):  # the role's overwrites go with it
+            if any(o.type == OVERWRITE_ROLE and o.id == role_id for o in channel.permission_overwrites):
+                self.remove_overwrite(channel, role_id)
         self.touch()
