@@ -95,6 +95,12 @@ class BotDirectory:
             self._members[(guild_id, info.user_id)] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
         return result
 
+    def cached_members(self, guild_id: int) -> list[MemberInfo]:
+        guild = self.client.get_guild(guild_id)
+        if guild is None or not (self._members_intent and guild.chunked):
+            return []
+        return [member_info(m) for m in guild.members]
+
     def forget_member(self, guild_id: int, user_id: int) -> None:
         """Drop cached data after a member update or departure."""
         self._members.pop((guild_id, user_id), None)
@@ -119,6 +125,9 @@ class EmptyDirectory:
     async def search_members(self, guild_id: int, query: str, *, limit: int = 10) -> list[MemberInfo]:
         return []
 
+    def cached_members(self, guild_id: int) -> list[MemberInfo]:
+        return []
+
 
 def guild_info(guild: discord.Guild) -> GuildInfo:
     return GuildInfo(
@@ -139,6 +148,7 @@ def channel_info(channel: discord.abc.GuildChannel) -> ChannelInfo:
         type=channel.type.value,
         position=channel.position,
         parent_id=channel.category_id,
+        bot_permissions=channel.permissions_for(me).value if (me := channel.guild.me) else None,
     )
 
 

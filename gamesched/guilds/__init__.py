@@ -1,5 +1,6 @@
 """Guilds: what the bot sees of each Discord server, its settings, and who may do what there."""
 
+from gamesched.guilds.bot_access import ANNOUNCEMENT_PERMISSIONS, permission_labels, what_to_grant
 from gamesched.guilds.directory import (
     UNKNOWN_USER,
     ChannelInfo,
@@ -16,6 +17,7 @@ from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import EffectiveSettings, Setting, resolve_settings
 
 __all__ = [
+    "ANNOUNCEMENT_PERMISSIONS",
     "UNKNOWN_USER",
     "ChannelInfo",
     "DiscordDirectory",
@@ -33,7 +35,9 @@ __all__ = [
     "RoleInfo",
     "Setting",
     "names_for",
+    "permission_labels",
     "provide_page",
     "register",
     "resolve_settings",
+    "what_to_grant",
 ]

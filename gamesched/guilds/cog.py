@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from gamesched.core.errors import Invalid
 from gamesched.discord_kit import respond
+from gamesched.guilds.bot_access import what_to_grant
 from gamesched.guilds.models import Channel, Guild
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import EffectiveSettings, resolve_settings
@@ -145,7 +146,17 @@ class GuildSettingsCommands(commands.Cog, name="GuildSettingsCommands"):
         settings = resolve_settings(guild=record.settings(), channel=channel.settings())
         state = "open for games" if channel.is_active else "closed for games"
         category = f" · category {channel.category}" if channel.category else ""
-        return f"{heading}\n<#{channel_id}> is {state}{category}.\n{describe(settings)}"
+        bot = bot_line(self.guilds.bot_missing(guild_id, channel_id), channel_id)
+        return f"{heading}\n<#{channel_id}> is {state}{category}.{bot}\n{describe(settings)}"
+
+
+def bot_line(missing: list[str] | None, channel_id: int) -> str:
+    """Whether the bot can announce games in the channel (nothing when it does not know the channel)."""
+    if missing is None:
+        return ""
+    if missing:
+        return f"\n⚠ I can't post in <#{channel_id}>: give me {what_to_grant(missing)} there."
+    return f"\nI can post in <#{channel_id}>."
 
 
 def settings_changes(options: Mapping[str, Any], current: Guild | Channel) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gamesched.guilds.bot_access import missing_for_announcements
+
 UNKNOWN_USER = "Unknown user"
 
 
@@ -30,6 +32,15 @@ class ChannelInfo:
     type: int  # Discord channel type: 0 text, 2 voice, 4 category, 5 announcement, 15 forum …
     position: int = 0
     parent_id: int | None = None
+    #: What the bot may do here (Discord permission bits, channel overwrites applied); None when unknown.
+    bot_permissions: int | None = None
+
+    @property
+    def bot_missing(self) -> list[str] | None:
+        """What the bot lacks to announce games here (``bot_access`` keys); None when unknown."""
+        if self.bot_permissions is None:
+            return None
+        return missing_for_announcements(self.bot_permissions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,4 +88,8 @@ class DiscordDirectory(Protocol):
 
     async def search_members(self, guild_id: int, query: str, *, limit: int = 10) -> list[MemberInfo]:
         """Members whose username, global name or nick starts with ``query`` (case-insensitive)."""
+        ...
+
+    def cached_members(self, guild_id: int) -> list[MemberInfo]:
+        """Every member, when the bot keeps them all (the members intent); else an empty list."""
         ...

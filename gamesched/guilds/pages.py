@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from gamesched.core.errors import DomainError, Forbidden, NotFound
 from gamesched.web import FormData, render
 
+from .bot_access import what_to_grant
 from .models import ANNOUNCEABLE_CHANNEL_TYPES, Channel
 from .page_context import Page, names_for
 from .permissions import GuildAccess
@@ -46,6 +47,16 @@ def _roles(guilds: GuildService, guild_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def bot_posting(guilds: GuildService, guild_id: int, channel_id: int) -> dict[str, Any]:
+    """Whether the bot can announce games in a channel now, and what to give it if not."""
+    missing = guilds.bot_missing(guild_id, channel_id)
+    return {
+        "known": missing is not None,
+        "can_post": not missing,
+        "grant": what_to_grant(missing) if missing else "",
+    }
+
+
 def _category(channel: Channel, names: dict[int, str]) -> str | None:
     return channel.category or names.get(channel.parent_id or 0)
 
@@ -62,6 +73,7 @@ async def _guild_page(
             "channel": c,
             "category": _category(c, names),
             "effective": resolve_settings(guild=guild_settings, channel=c.settings()),
+            "bot": bot_posting(guilds, guild_id, c.id),
         }
         for c in channels
         if c.type in ANNOUNCEABLE_CHANNEL_TYPES
@@ -182,6 +194,7 @@ async def _channel_page(
         channel=channel,
         server=resolve_settings(guild=record.settings()),
         effective=resolve_settings(guild=record.settings(), channel=channel.settings()),
+        bot=bot_posting(guilds, guild_id, channel.id),
         roles=_roles(guilds, guild_id),
         values=values,
         lists=lists,

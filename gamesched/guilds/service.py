@@ -150,6 +150,28 @@ class GuildService:
         ]
         return sorted(result, key=lambda pair: pair[0].name.casefold())
 
+    async def manager_ids(self, guild_id: int) -> list[int]:
+        """Who manages the bot in a guild, as far as the bot can tell: the owner always; with every member
+        cached (the members intent), also those with a manager role, Administrator or Manage Server."""
+        guild = self.directory.guild(guild_id)
+        if guild is None:
+            return []
+        async with self.db.uow(guild_id=guild_id) as uow:
+            record = await uow.session.get(Guild, guild_id)
+        managers = [
+            member.user_id
+            for member in self.directory.cached_members(guild_id)
+            if not member.bot and self._access(guild, member, record, None).is_manager
+        ]
+        return list(dict.fromkeys([guild.owner_id, *managers]))
+
+    def bot_missing(self, guild_id: int, channel_id: int) -> list[str] | None:
+        """What the bot lacks to announce games in a channel (``bot_access`` keys; empty: nothing), or None
+        when the bot does not know the channel."""
+        guild = self.directory.guild(guild_id)
+        channel = guild.channels.get(channel_id) if guild else None
+        return channel.bot_missing if channel else None
+
     def _access(
         self, guild: GuildInfo, member: MemberInfo, record: Guild | None, channel: Channel | None
     ) -> GuildAccess:
