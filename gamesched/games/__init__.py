@@ -7,7 +7,9 @@ from gamesched.games.announcer import Announcer
 from gamesched.games.api import GameController, game_routes
 from gamesched.games.events import (
     ALL_EVENTS,
+    AnnouncementBlocked,
     AnnouncementReposted,
+    AnnouncementUnblocked,
     GameCancelled,
     GameEvent,
     GameScheduled,
@@ -41,7 +43,9 @@ from gamesched.games.service import GameService
 
 __all__ = [
     "ALL_EVENTS",
+    "AnnouncementBlocked",
     "AnnouncementReposted",
+    "AnnouncementUnblocked",
     "Announcer",
     "GameCancelled",
     "GameController",

@@ -3,8 +3,9 @@
 While the app is down nobody sees an announcement deleted by hand, so whenever the bot becomes ready (also
 after a re-identify) and when it joins a guild, each guild gets a ``games.check_announcements`` job. It walks
 the guild's upcoming games a batch at a time, oldest first: a game that should have a post but has none gets
-one; a post that is gone is posted again and the host is told. The next batch is a job of its own, so a large
-guild never holds a dispatcher slot for long and a restart resumes where the walk was.
+one, and so does one whose announcement Discord refused for want of permissions; a post that is gone is
+posted again and the host is told. The next batch is a job of its own, so a large guild never holds a
+dispatcher slot for long and a restart resumes where the walk was.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 import structlog
-from sqlalchemy import select, tuple_
+from sqlalchemy import case, select, tuple_
 
 from gamesched.core.queue import Job
 from gamesched.games.announcement import LIVE_STATUSES
@@ -81,8 +82,10 @@ class AnnouncementCheck:
                 )
 
     async def _next_games(self, guild_id: int, after: list[Any] | None) -> list[tuple[uuid.UUID, int | None]]:
+        # A game whose announcement Discord refused counts as one without a post: it gets a refresh.
+        refused = Game.announcement_problem.is_not(None)
         query = (
-            select(Game.id, Game.message_id)
+            select(Game.id, case((refused, None), else_=Game.message_id).label("message_id"))
             .where(Game.guild_id == guild_id, Game.status.in_(sorted(LIVE_STATUSES)))
             .order_by(Game.scheduled_at, Game.id)
             .limit(self.batch)

@@ -25,6 +25,7 @@ from gamesched.core.errors import NotFound
 from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job, JobQueue, RetryLater
 from gamesched.games.announcement import LIVE_STATUSES, Announcement, render_announcement
+from gamesched.games.announcement_problems import AnnouncementProblems
 from gamesched.games.events import ALL_EVENTS, AnnouncementReposted, GameEvent, GameUpdated
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
@@ -40,6 +41,8 @@ REFRESH_DELAY = timedelta(milliseconds=400)
 #: discord.py already retried 5xx a few times before giving up; the queue tries again after this long.
 DISCORD_DOWN_RETRY_SECONDS = 15.0
 NOT_READY_RETRY_SECONDS = 2.0
+#: Discord's 403s for want of permissions in the channel: Missing Access (cannot see it), Missing Permissions.
+PERMISSION_REFUSALS = frozenset({50001, 50013})
 
 
 class Announcer:
@@ -54,10 +57,12 @@ class Announcer:
         db: Database,
         clock: Clock,
         base_url: str,
+        problems: AnnouncementProblems,
         refresh_delay: timedelta = REFRESH_DELAY,
     ) -> None:
         self.bot = bot
         self.games = games
+        self.problems = problems
         self.queue = queue
         self.db = db
         self.clock = clock
@@ -124,6 +129,17 @@ class Announcer:
             replace=False,
         )
 
+    async def retry_blocked(self, guild_id: int, *, channel_id: int | None = None) -> int:
+        """The bot's permissions changed: try again every announcement of the guild (or of one channel) that
+        is missing or was refused. Returns how many refreshes were queued."""
+        game_ids = await self.problems.to_retry(guild_id, channel_id=channel_id)
+        if game_ids:
+            async with self.db.uow(guild_id=guild_id) as uow:
+                for game_id in game_ids:
+                    await self._enqueue_refresh(uow.session, game_id, guild_id)
+        log.info("announcements_retried", guild_id=guild_id, channel_id=channel_id, games=len(game_ids))
+        return len(game_ids)
+
     async def message_deleted(self, *, guild_id: int, channel_id: int, message_id: int) -> None:
         """A message vanished from a channel; if it announced a game, restore it (durably, via the queue)."""
         async with self.db.uow(guild_id=guild_id) as uow:
@@ -137,7 +153,7 @@ class Announcer:
 
     async def refresh_announcement(self, job: Job) -> None:
         game_id, guild_id = str(job.payload["game_id"]), int(job.payload["guild_id"])
-        async with self._exclusive(game_id), _discord_outcomes(game_id):
+        async with self._refreshing(game_id, guild_id):
             game = await self._current(game_id, guild_id)
             if game is None:
                 return
@@ -160,7 +176,7 @@ class Announcer:
         found = await self.games.queries.find_by_message(message_id, guild_id=guild_id)
         if found is None:
             return
-        async with self._exclusive(found.id), _discord_outcomes(found.id):
+        async with self._refreshing(found.id, guild_id):
             game = await self._current(found.id, guild_id)
             if game is None or game.message_id != str(message_id):
                 return  # already replaced or moved meanwhile
@@ -169,7 +185,7 @@ class Announcer:
 
     async def repost_if_missing(self, game_id: str, guild_id: int, message_id: int) -> bool:
         """Post the announcement again (and tell the host) if its message is gone from Discord."""
-        async with self._exclusive(game_id), _discord_outcomes(game_id):
+        async with self._refreshing(game_id, guild_id):
             game = await self._current(game_id, guild_id)
             if game is None or game.message_id != str(message_id):
                 return False  # gone, or posted anew meanwhile
@@ -202,12 +218,24 @@ class Announcer:
             game.id, guild_id=int(game.guild_id), message_id=message.id
         )
         log.info("announcement_posted", game_id=game.id, channel_id=game.channel_id, message_id=message.id)
+        await self._went_through(game, message)
         return message.id
 
     async def _edit(self, game: GameView, announcement: Announcement) -> None:
         channel = self._client.get_partial_messageable(int(game.channel_id), guild_id=int(game.guild_id))
-        await channel.get_partial_message(int(game.message_id or 0)).edit(**_message_fields(announcement))
+        message = await channel.get_partial_message(int(game.message_id or 0)).edit(
+            **_message_fields(announcement)
+        )
         log.info("announcement_edited", game_id=game.id, message_id=game.message_id, status=game.status)
+        await self._went_through(game, message)
+
+    async def _went_through(self, game: GameView, message: discord.Message) -> None:
+        """Discord took the post or edit, but without Embed Links it drops the embed: the game's card is
+        missing, which is a problem too. Otherwise an earlier problem is over."""
+        if not message.embeds:
+            await self.problems.blocked(game.id, int(game.guild_id), missing=["embed_links"])
+        elif game.announcement_problem is not None:
+            await self.problems.resolved(game.id, int(game.guild_id))
 
     async def _replace(self, game: GameView, announcement: Announcement, *, tell_host: bool) -> None:
         """The announcement is gone: post it again while the game is on, else just forget it."""
@@ -255,6 +283,18 @@ class Announcer:
                     message_id=message_id,
                 )
             )
+
+    @asynccontextmanager
+    async def _refreshing(self, game_id: str, guild_id: int) -> AsyncIterator[None]:
+        """One refresh of the game at a time, Discord's outcomes handled; a refusal for want of permissions in
+        the channel is recorded on the game (the host and managers hear of it), not only logged."""
+        async with self._exclusive(game_id), _discord_outcomes(game_id):
+            try:
+                yield
+            except discord.Forbidden as exc:
+                if exc.code not in PERMISSION_REFUSALS:
+                    raise
+                await self.problems.blocked(game_id, guild_id)
 
     @asynccontextmanager
     async def _exclusive(self, game_id: str) -> AsyncIterator[None]:

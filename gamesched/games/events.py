@@ -121,6 +121,27 @@ class AnnouncementReposted(GameEvent, frozen=True, kw_only=True):
     message_id: int
 
 
+class AnnouncementBlocked(GameEvent, frozen=True, kw_only=True):
+    """Discord refused to post (or edit) the announcement for want of permissions in its channel. Published
+    when the problem starts or changes, not at every refused retry."""
+
+    host_id: int
+    #: What the bot lacks there (view_channel, send_messages, embed_links, read_message_history); empty
+    #: when its cache could not tell.
+    missing: tuple[str, ...]
+    #: The post that could not be updated; None when there is none yet.
+    message_id: int | None = None
+
+
+class AnnouncementUnblocked(GameEvent, frozen=True, kw_only=True):
+    """The announcement went through again after an ``AnnouncementBlocked``."""
+
+    message_id: int
+
+
+#: Whether the game's announcement is in trouble: its page shows it (no announcement refresh needed).
+ANNOUNCEMENT_STATE_EVENTS: tuple[type[GameEvent], ...] = (AnnouncementBlocked, AnnouncementUnblocked)
+
 #: Events that change what a game looks like (its announcement and open pages follow them).
 ALL_EVENTS: tuple[type[GameEvent], ...] = (
     GameScheduled,

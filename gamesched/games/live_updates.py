@@ -1,10 +1,11 @@
-"""Open game pages follow changes: every game event signals the topic ``game:{id}`` on the live hub."""
+"""Open game pages follow changes: every game event (and a change in the announcement's trouble) signals the
+topic ``game:{id}`` on the live hub."""
 
 from __future__ import annotations
 
 from gamesched.core.live import LiveHub
 from gamesched.core.modules import Subscription
-from gamesched.games.events import ALL_EVENTS, GameEvent
+from gamesched.games.events import ALL_EVENTS, ANNOUNCEMENT_STATE_EVENTS, GameEvent
 
 
 def topic(game_id: str) -> str:
@@ -16,4 +17,4 @@ def live_update_subscriptions(live: LiveHub) -> list[Subscription]:
     async def signal_open_pages(event: GameEvent) -> None:
         await live.publish(topic(event.game_id))
 
-    return [Subscription(event, signal_open_pages) for event in ALL_EVENTS]
+    return [Subscription(event, signal_open_pages) for event in (*ALL_EVENTS, *ANNOUNCEMENT_STATE_EVENTS)]

@@ -51,6 +51,9 @@ class Game(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Send reminders to the waitlist as well as to confirmed players.
     remind_waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Why Discord refused the announcement: the permissions the bot lacked in the channel (empty when it
+    #: could not tell); NULL while the announcement is fine.
+    announcement_problem: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
 
 
 class Participant(Base):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from gamesched.core.modules import Contribution, JobSpec, ModuleContext
 from gamesched.games.announcement_check import CHECK, AnnouncementCheck
+from gamesched.games.announcement_problems import AnnouncementProblems
 from gamesched.games.announcer import Announcer
 from gamesched.games.api import game_routes
 from gamesched.games.cog import AnnouncementWatch, GameCommands
 from gamesched.games.jobs import GameTimers
 from gamesched.games.live_updates import live_update_subscriptions
 from gamesched.games.pages import game_pages
+from gamesched.games.permission_watch import PermissionWatch
 from gamesched.games.schedule import GameSchedule
 from gamesched.games.service import GameService
 from gamesched.games.views import ButtonsHost, GameButton
@@ -35,6 +37,7 @@ def register(context: ModuleContext) -> Contribution:
         db=context.db,
         clock=context.clock,
         base_url=context.base_url,
+        problems=AnnouncementProblems(db=context.db, guilds=guilds),
     )
     context.provide(Announcer, announcer)
     contribution = Contribution(
@@ -52,6 +55,7 @@ def register(context: ModuleContext) -> Contribution:
             ButtonsHost(games=games),
             GameCommands(games=games, guilds=guilds, clock=context.clock, base_url=context.base_url),
             AnnouncementWatch(announcer=announcer, check=check),
+            PermissionWatch(announcer=announcer),
         ]
         contribution.dynamic_items.append(GameButton)
     return contribution

@@ -83,6 +83,7 @@ def render_game(
         viewer_status=viewer_status,
         viewer_position=viewer_position,
         remind_waitlist=game.remind_waitlist,
+        announcement_problem=None if game.announcement_problem is None else list(game.announcement_problem),
     )
 
 

@@ -184,6 +184,9 @@ class GameView(Struct, kw_only=True):
     remind_waitlist: bool = False
     #: Pending reminders and transitions (filled in when one game is fetched).
     schedule: list[ScheduledItem] = []
+    #: Set when Discord refused the announcement: the permissions the bot lacks in the channel
+    #: (view_channel, send_messages, embed_links, read_message_history; empty when it cannot tell which).
+    announcement_problem: list[str] | None = None
 
     @property
     def confirmed(self) -> list[ParticipantView]:

@@ -1,4 +1,5 @@
-"""DMs about games: what happened to your seat, and changes to a game you are in.
+"""DMs about games: what happened to your seat, and changes to a game you are in (announcement_dms.py has
+those about the announcement).
 
 Each handler reads the game as it is now, words a short DM and queues it through the Notifier (recorded
 once sent; closed DMs fall back to one channel message). The join DM waits a little (``join_dm_delay``) as
@@ -22,7 +23,6 @@ from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job
 from gamesched.discord_kit import format_when
 from gamesched.games import (
-    AnnouncementReposted,
     GameCancelled,
     GameScheduled,
     GameService,
@@ -79,7 +79,6 @@ class GameDMs:
             Subscription(GameCancelled, self.send_cancellation_dms),
             Subscription(GameUpdated, self.send_change_dms),
             Subscription(HostAddedPlayerLeft, self.send_dropout_dm),
-            Subscription(AnnouncementReposted, self.send_repost_dm),
         ]
 
     # -- seats -------------------------------------------------------------------------------------
@@ -215,23 +214,6 @@ class GameDMs:
                 text,
                 summary=f"**{game.title}** has a new time or place: {format_when(game.scheduled_at)}.",
             )
-
-    async def send_repost_dm(self, event: AnnouncementReposted) -> None:
-        game = await self._game(event.game_id, event.guild_id)
-        if game is None:
-            return
-        text = (
-            f"The announcement of **{game.title}** was deleted, so I posted it again in <#{event.channel_id}>. "
-            "If the game is off, cancel it instead."
-        )
-        await self._send(
-            game,
-            event.host_id,
-            "announcement_reposted",
-            f"reposted:{game.id}:{event.message_id}",
-            text,
-            summary=f"The announcement of **{game.title}** was deleted and has been posted again.",
-        )
 
     # -- plumbing ------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The notifications module's registration: DMs about games (seats, changes, reminders, reposts) as
+"""The notifications module's registration: DMs about games (seats, changes, reminders, the announcement) as
 reactions to the games module's events, and — where the bot runs — their delivery."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from datetime import timedelta
 from gamesched.core.modules import Contribution, ModuleContext, Subscription
 from gamesched.games import GameService, ReminderDue
 from gamesched.guilds import GuildService
+from gamesched.notifications.announcement_dms import AnnouncementDMs
 from gamesched.notifications.game_dms import GameDMs
 from gamesched.notifications.messenger import Messenger
 from gamesched.notifications.reminders import ReminderDMs
@@ -29,11 +30,22 @@ def register(context: ModuleContext) -> Contribution:
         base_url=context.base_url,
         join_dm_delay=timedelta(seconds=context.settings.join_dm_delay_seconds),
     )
+    announcement_dms = AnnouncementDMs(
+        games=games,
+        guilds=context.get(GuildService),
+        notifier=notifier,
+        db=context.db,
+        base_url=context.base_url,
+    )
     reminders = ReminderDMs(
         games=games, guilds=context.get(GuildService), notifier=notifier, db=context.db, clock=context.clock
     )
     return Contribution(
         name="notifications",
         jobs=[*notifier.delivery_jobs(), *dms.jobs()],
-        subscriptions=[*dms.subscriptions(), Subscription(ReminderDue, reminders.send_reminders)],
+        subscriptions=[
+            *dms.subscriptions(),
+            *announcement_dms.subscriptions(),
+            Subscription(ReminderDue, reminders.send_reminders),
+        ],
     )

@@ -18,13 +18,26 @@ from gamesched.games.pages.form import (
 )
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
-from gamesched.guilds import GuildService, Page, names_for
+from gamesched.guilds import GuildService, Page, names_for, what_to_grant
 from gamesched.web import LiveStreams, is_htmx, render
 
 
 def game_page(page: Page, guilds: GuildService, game: GameView, template: str, **context: Any) -> Template:
     page.guild_id = int(game.guild_id)
-    return render(page, template, game=game, names=names_for(guilds, int(game.guild_id)), **context)
+    names = names_for(guilds, int(game.guild_id))
+    return render(page, template, game=game, names=names, announcement=announcement_trouble(game), **context)
+
+
+def announcement_trouble(game: GameView) -> dict[str, Any] | None:
+    """What the game page says when Discord refused the game's announcement (None: nothing to say)."""
+    if game.announcement_problem is None or game.status not in ("scheduled", "in_progress"):
+        return None
+    return {
+        "grant": what_to_grant(game.announcement_problem),
+        "posted": game.message_id is not None,
+        "card_only": game.announcement_problem == ["embed_links"],
+        "channel": f"#{game.channel_name}" if game.channel_name else "its channel",
+    }
 
 
 @get("/games/{game_id:str}")
