@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ..state.model import CHANNEL_CATEGORY, CHANNEL_TEXT, Channel, Guild, Message
+from ..state.model import CHANNEL_CATEGORY, CHANNEL_TEXT, SEND_MESSAGES, VIEW_CHANNEL, Channel, Guild, Message
 from ..state.sandbox_state import SandboxState
 from .markup import MessageMarkup, format_timestamp
 
@@ -143,7 +143,8 @@ def message_view(
 
 
 def channel_groups(guild: Guild, link: Callable[..., str]) -> list[dict[str, Any]]:
-    """Text channels by category, in position order, each with its link."""
+    """Text channels by category, in position order, each with its link; `locked` when an overwrite takes View
+    Channel or Send Messages from someone there (the viewer shows a lock, as Discord does)."""
     by_position = sorted(guild.channels.values(), key=lambda c: (c.position, c.id))
     texts = [c for c in by_position if c.type == CHANNEL_TEXT]
     groups: list[tuple[str | None, list[Channel]]] = [(None, [c for c in texts if c.parent_id is None])]
@@ -153,7 +154,13 @@ def channel_groups(guild: Guild, link: Callable[..., str]) -> list[dict[str, Any
         {
             "name": name,
             "channels": [
-                {"id": c.id, "name": c.name, "url": link(guild=c.guild_id, channel=c.id)} for c in channels
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "url": link(guild=c.guild_id, channel=c.id),
+                    "locked": any(o.deny & (VIEW_CHANNEL | SEND_MESSAGES) for o in c.permission_overwrites),
+                }
+                for c in channels
             ],
         }
         for name, channels in groups

@@ -214,3 +214,13 @@ async def test_deleting_a_role_takes_its_overwrites_and_the_bot_hears_its_own_ro
     )
     await eventually(lambda: any(r.id == moderator for r in guild.me.roles))
     assert client.seen("member_update")  # type: ignore[attr-defined]
+
+
+async def test_the_viewer_shows_a_lock_on_restricted_channels(sandbox_server: SandboxServer) -> None:
+    ids = sandbox_server.ids()
+    viewer = f"{sandbox_server.base_url}/sandbox/"
+    lock = 'title="Permission overwrites restrict this channel"'
+    before = (await sandbox_server.api.get(viewer, params={"channel": ids["#rpg"]})).text
+    await overwrite(sandbox_server, "#rpg", "@everyone", deny=SEND_MESSAGES)
+    after = (await sandbox_server.api.get(viewer, params={"channel": ids["#rpg"]})).text
+    assert lock not in before and after.count(lock) == 1
