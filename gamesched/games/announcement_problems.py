@@ -4,6 +4,11 @@
 game page can say so after a restart, and the permission watch knows which games to try again. A problem is
 announced once, when it starts or changes (``AnnouncementBlocked``: the notifications module DMs the host and
 the managers), not at every refused retry; ``AnnouncementUnblocked`` follows when a post or edit goes through.
+
+What the bot lacks is read from its gateway cache right after Discord refused. A refusal the cache cannot
+explain (it shows nothing missing: the permissions changed meanwhile, or the cache lags) is recorded as an
+empty list when it is the first, and asks for every permission an announcement needs; it never replaces a
+problem already recorded, and a later explanation refines the record without a second word.
 """
 
 from __future__ import annotations
@@ -37,9 +42,14 @@ class AnnouncementProblems:
             if missing is None:
                 missing = self.guilds.bot_missing(guild_id, game.channel_id) or []
             ordered = [key for key in ANNOUNCEMENT_PERMISSIONS if key in missing]
-            if game.announcement_problem is not None and list(game.announcement_problem) == ordered:
-                return  # the same problem as before: already said
+            previous = None if game.announcement_problem is None else list(game.announcement_problem)
+            if previous is not None and (not ordered or ordered == previous):
+                # The same problem; or one the cache cannot explain, e.g. because the permissions changed
+                # between Discord's answer and now (the change brings a retry of its own).
+                return
             game.announcement_problem = ordered
+            if previous == []:
+                return  # now explained: the first word already asked for every permission an announcement needs
             uow.publish(
                 AnnouncementBlocked(
                     game_id=str(game.id),

@@ -3,7 +3,9 @@
 Every game event schedules one coalesced ``games.refresh_announcement`` job per game (dedupe key
 ``announce:{game_id}``, kept rather than replaced), so a burst of clicks becomes a few edits. The job reads
 the game as it is *now* and posts the announcement (when there is none) or edits it; refreshes of one game
-run one at a time, so an older state never overwrites a newer one.
+run one at a time, so an older state never overwrites a newer one. When Discord refuses for want of
+permissions (or drops the embed for want of Embed Links), the game records it (announcement_problems.py) and
+``retry_blocked`` tries again once the bot's permissions change.
 """
 
 from __future__ import annotations
