@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import copy
 from pathlib import Path
+import time
+from collections.abc import Callable
 from typing import Any
 
 from ..interactions.tracker import InteractionTracker
@@ -33,6 +35,7 @@ class Sandbox(World):
         client_id: str | None = None,
         client_secret: str = "sandbox-client-secret",
         world_file: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``world_file``: keep the world in this file — loaded at start when it exists, saved as it changes."""
         self._initial_world = copy.deepcopy(world) if world is not None else None
@@ -43,7 +46,7 @@ class Sandbox(World):
         self.faults = Faults(rate_limits=rate_limits)
         self.limiter = RateLimiter()
         self.rest_log: list[dict[str, Any]] = []
-        self.interactions = InteractionTracker(self)
+        self.interactions = InteractionTracker(self, clock)
         self.client_id = client_id or str(self.state.application.id)
         self.client_secret = client_secret
 
@@ -61,7 +64,7 @@ class Sandbox(World):
             copy.deepcopy(self._initial_world) if self._initial_world is not None else default_world()
         )
         self.gateway.invalidate_all()
-        self.interactions = InteractionTracker(self)
+        self.interactions = InteractionTracker(self, self.interactions.clock)
         self.limiter.reset()
         self.rest_log.clear()
         self.faults = Faults(rate_limits=self.faults.rate_limits)

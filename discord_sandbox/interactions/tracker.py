@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from ..gateway.events import ALWAYS
 from ..state import control_json, discord_json
 from ..state.errors import (
     ALREADY_ACKNOWLEDGED,
+    INVALID_WEBHOOK_TOKEN,
     UNKNOWN_INTERACTION,
     UNKNOWN_MESSAGE,
     UNKNOWN_WEBHOOK,
@@ -48,12 +50,12 @@ LOADING = 1 << 7
 
 @dataclass
 class PendingInteraction:
-    """One dispatched interaction and what the bot did with it."""
+    """One dispatched interaction and what the bot did with it (`started`: the tracker's clock at dispatch)."""
 
     id: int
     token: str
     draft: Draft
-    started: float = field(default_factory=time.monotonic)
+    started: float
     response: dict[str, Any] | None = None
     latency_ms: float | None = None
     original_message_id: int | None = None
@@ -62,16 +64,16 @@ class PendingInteraction:
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     activity: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def elapsed(self) -> float:
-        """Seconds since dispatch."""
-        return time.monotonic() - self.started
-
 
 class InteractionTracker:
-    """Creates interactions for the control API and serves the bot's callbacks and webhooks."""
+    """Creates interactions for the control API and serves the bot's callbacks and webhooks.
 
-    def __init__(self, world: World) -> None:
+    `clock` (monotonic seconds) times the 3-second acknowledgement and the 15-minute token; tests replace it.
+    """
+
+    def __init__(self, world: World, clock: Callable[[], float] = time.monotonic) -> None:
         self.world = world
+        self.clock = clock
         self.pending: dict[int, PendingInteraction] = {}
         self.failed: list[dict[str, Any]] = []
         self.open_modals: dict[tuple[int, str], list[dict[str, Any]]] = {}
@@ -101,7 +103,10 @@ class InteractionTracker:
         state = self.world.state
         self._forget_expired()
         pending = PendingInteraction(
-            id=state.next_id(), token=f"sandbox-{secrets.token_urlsafe(24)}", draft=draft
+            id=state.next_id(),
+            token=f"sandbox-{secrets.token_urlsafe(24)}",
+            draft=draft,
+            started=self.clock(),
         )
         self.pending[pending.id] = pending
         payload = {**draft.payload, "id": str(pending.id), "token": pending.token}
@@ -109,8 +114,12 @@ class InteractionTracker:
         log.info("interaction_dispatched", interaction_id=pending.id, kind=draft.type, label=draft.label)
         return pending
 
+    def elapsed(self, pending: PendingInteraction) -> float:
+        """Seconds since the interaction was dispatched."""
+        return self.clock() - pending.started
+
     def _forget_expired(self) -> None:
-        expired = [key for key, p in self.pending.items() if p.elapsed() > TOKEN_LIFETIME]
+        expired = [key for key, p in self.pending.items() if self.elapsed(p) > TOKEN_LIFETIME]
         for key in expired:
             del self.pending[key]
 
@@ -156,7 +165,7 @@ class InteractionTracker:
                 "user_id": str(draft.user_id),
                 "channel_id": str(draft.channel_id),
                 "at": utcnow().isoformat(),
-                "elapsed_ms": round(pending.elapsed() * 1000, 1),
+                "elapsed_ms": round(self.elapsed(pending) * 1000, 1),
             }
         )
         log.warning("interaction_failed", interaction_id=pending.id, reason=reason, label=draft.label)
@@ -170,13 +179,13 @@ class InteractionTracker:
             raise not_found(UNKNOWN_INTERACTION, "interaction")
         if pending.acked.is_set():
             raise DiscordError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
-        if pending.elapsed() > INTERACTION_DEADLINE:
+        if self.elapsed(pending) > INTERACTION_DEADLINE:
             self._record_failure(pending, "late")
             raise not_found(UNKNOWN_INTERACTION, "interaction")
         kind, data = int(body.get("type") or 0), body.get("data") or {}
         message = self._apply_response(pending, kind, data)
         pending.response = {"type": kind, "data": data}
-        pending.latency_ms = round(pending.elapsed() * 1000, 1)
+        pending.latency_ms = round(self.elapsed(pending) * 1000, 1)
         pending.acked.set()
         log.info(
             "interaction_acknowledged",
@@ -251,16 +260,30 @@ class InteractionTracker:
         )
 
     def by_token(self, token: str) -> PendingInteraction:
-        """The interaction behind a webhook token, while the token lives."""
+        """The interaction behind a webhook token, while the token lives (15 minutes, then 401 like Discord)."""
         pending = next((p for p in self.pending.values() if p.token == token), None)
-        if pending is None or pending.elapsed() > TOKEN_LIFETIME or not pending.acked.is_set():
+        if pending is None or self.elapsed(pending) > TOKEN_LIFETIME:
+            raise DiscordError(401, INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
+        if not pending.acked.is_set():
             raise not_found(UNKNOWN_WEBHOOK, "Webhook")
         return pending
 
     def followup(self, token: str, data: dict[str, Any]) -> Message:
-        """POST /webhooks/{app_id}/{token}: a followup message."""
+        """POST /webhooks/{app_id}/{token}: a followup message.
+
+        As on Discord, the first followup after a deferred ("thinking") response is not a new message: it
+        edits the loading message, which keeps the deferral's flags (an `ephemeral` on the followup is
+        ignored). Later followups are new messages with their own flags.
+        """
         pending = self.by_token(token)
         validate_message(data)
+        loading = self.world.state.messages.get(pending.original_message_id or 0)
+        if loading is not None and loading.flags & LOADING and not loading.deleted:
+            fields = {k: v for k, v in data.items() if k != "flags"}
+            self.world.edit_message(loading, fields, clear_flags=LOADING)
+            pending.original_edited = True
+            pending.activity.set()
+            return loading
         message = self._post(pending, data, flags=int(data.get("flags") or 0))
         pending.followup_ids.append(message.id)
         pending.activity.set()

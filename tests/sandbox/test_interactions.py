@@ -39,7 +39,22 @@ async def _host(interaction: discord.Interaction, title: str, seats: int, cohost
 async def _slow(interaction: discord.Interaction) -> None:
     await interaction.response.defer(thinking=True)
     await asyncio.sleep(0.05)
-    await interaction.followup.send("done thinking")
+    await interaction.followup.send("done thinking", ephemeral=True)  # Discord ignores this flag here
+    await interaction.followup.send("one more thing", ephemeral=True)
+
+
+async def _quiet(interaction: discord.Interaction) -> None:
+    await interaction.response.defer(thinking=True, ephemeral=True)
+    await interaction.followup.send("only you see this")
+
+
+HELD: list[discord.Interaction] = []
+
+
+async def _hold(interaction: discord.Interaction) -> None:
+    await interaction.response.defer(thinking=True, ephemeral=True)
+    await interaction.edit_original_response(content="held")
+    HELD.append(interaction)
 
 
 async def _think(interaction: discord.Interaction) -> None:
@@ -63,6 +78,8 @@ COMMANDS: list[tuple[str, str, Any]] = [
     ("host", "Host a game", _host),
     ("slow", "Think first", _slow),
     ("think", "Think, then edit", _think),
+    ("quiet", "Think privately", _quiet),
+    ("hold", "Keep the token", _hold),
     ("form", "Open a form", _form),
 ]
 
@@ -180,7 +197,7 @@ async def test_command_options_are_typed_and_resolved(
     assert missing.status_code == 400 and missing.json()["error"] == "missing_option"
 
 
-async def test_deferred_response_returns_the_followup(
+async def test_first_followup_after_a_deferral_edits_the_loading_message(
     sandbox_server: SandboxServer, start_client: StartClient
 ) -> None:
     await _start_bot(sandbox_server, start_client)
@@ -199,7 +216,67 @@ async def test_deferred_response_returns_the_followup(
     ).json()
 
     assert result["response"]["type"] == 5
-    assert [f["content"] for f in result["followups"]] == ["done thinking"]
+    first, second = result["followups"]
+    # The first followup became the original response: public like the deferral, its ephemeral flag ignored.
+    assert (first["id"], first["content"], first["flags"]) == (result["message"]["id"], "done thinking", 0)
+    assert first["original"] is True and not first["ephemeral"]
+    # A later followup is a message of its own, with its own flags.
+    assert (second["content"], second["flags"], second["ephemeral"]) == ("one more thing", 64, True)
+    listed = (await sandbox_server.api.get(f"/channels/{ids['#rpg']}/messages")).json()
+    assert [m["content"] for m in listed] == ["done thinking"]
+
+
+async def test_an_ephemeral_deferral_keeps_its_followup_private(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+
+    result = (
+        await _interact(
+            sandbox_server,
+            type="command",
+            user_id=str(ids["dave"]),
+            channel_id=str(ids["#rpg"]),
+            name="quiet",
+            options={},
+        )
+    ).json()
+
+    [answer] = result["followups"]
+    assert answer["original"] and answer["content"] == "only you see this"
+    assert answer["flags"] == 64 and answer["ephemeral"]
+    assert (await sandbox_server.api.get(f"/channels/{ids['#rpg']}/messages")).json() == []
+
+
+async def test_an_interaction_token_expires_after_15_minutes_with_401(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    now = [1000.0]
+    sandbox_server.sandbox.interactions.clock = lambda: now[0]
+    await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+    HELD.clear()
+    result = await _interact(
+        sandbox_server, type="command", user_id=str(ids["dave"]), channel_id=str(ids["#rpg"]), name="hold"
+    )
+    assert result.status_code == 200
+    [interaction] = HELD
+
+    now[0] += 14 * 60
+    await interaction.followup.send("still in time")
+    now[0] += 60 + 1
+    for late in (
+        interaction.followup.send("too late"),
+        interaction.edit_original_response(content="too late"),
+        interaction.original_response(),
+    ):
+        try:
+            await late
+        except discord.HTTPException as exc:
+            assert (exc.status, exc.code, exc.text) == (401, 50027, "Invalid Webhook Token")
+        else:
+            raise AssertionError("an expired interaction token was accepted")
 
 
 async def test_deferred_response_edited_in_place(
