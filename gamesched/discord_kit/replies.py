@@ -78,10 +78,17 @@ Answer = str | dict[str, Any]
 
 
 async def reply(interaction: discord.Interaction[Any], answer: Answer) -> None:
-    """An ephemeral answer, as the response or (if one was already given or deferred) a followup."""
+    """An ephemeral answer: the response; after a deferral, the edited "thinking" message; else a followup.
+
+    Discord turns the first followup after a deferral into an edit of the loading message and keeps the
+    deferral's flags, ignoring the followup's ``ephemeral``. ``respond`` defers ephemerally, and we answer by
+    editing that original response, so the answer stays private whatever the deferral was.
+    """
     fields: dict[str, Any] = {"content": answer} if isinstance(answer, str) else dict(answer)
     try:
-        if interaction.response.is_done():
+        if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+            await interaction.edit_original_response(**fields)
+        elif interaction.response.is_done():
             await interaction.followup.send(ephemeral=True, **fields)
         else:
             await interaction.response.send_message(ephemeral=True, **fields)
