@@ -26,7 +26,14 @@ from ..state.errors import (
     not_found,
 )
 from ..state.model import EPHEMERAL, Message, utcnow
-from ..state.validation import validate_message, validate_modal
+from ..state.validation import (
+    DEFERRED_FLAGS,
+    EDIT_FLAGS,
+    INTERACTION_FLAGS,
+    validate_edit,
+    validate_message,
+    validate_modal,
+)
 from ..world.changes import World
 from .drafts import (
     INTERACTION_COMMAND,
@@ -182,7 +189,9 @@ class InteractionTracker:
         if self.elapsed(pending) > INTERACTION_DEADLINE:
             self._record_failure(pending, "late")
             raise not_found(UNKNOWN_INTERACTION, "interaction")
-        kind, data = int(body.get("type") or 0), body.get("data") or {}
+        kind, data = body.get("type"), body.get("data") or {}
+        if isinstance(kind, bool) or not isinstance(kind, int):
+            raise form_error("type", "NUMBER_TYPE_COERCE", f'Value "{kind}" is not int.')
         message = self._apply_response(pending, kind, data)
         pending.response = {"type": kind, "data": data}
         pending.latency_ms = round(self.elapsed(pending) * 1000, 1)
@@ -218,17 +227,21 @@ class InteractionTracker:
             raise form_error(
                 "type", "INTERACTION_RESPONSE_TYPE_INVALID", "Interaction response type is invalid."
             )
+        if not isinstance(data, dict):
+            raise form_error("data", "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
         if kind == MESSAGE:
-            validate_message(data)
+            validate_message(data, flags=INTERACTION_FLAGS)
             pending.original_message_id = self._post(pending, data, flags=int(data.get("flags") or 0)).id
         elif kind == DEFERRED_MESSAGE:
+            validate_message(data, require_content=False, flags=DEFERRED_FLAGS)
             flags = (int(data.get("flags") or 0) & EPHEMERAL) | LOADING
             pending.original_message_id = self._post(pending, {}, flags=flags).id
         elif kind in (DEFERRED_UPDATE, UPDATE_MESSAGE) and draft.message_id is not None:
             pending.original_message_id = draft.message_id
             if kind == UPDATE_MESSAGE:
-                validate_message(data, require_content=False)
-                self.world.edit_message(self.world.state.messages[draft.message_id], data)
+                clicked = self.world.state.messages[draft.message_id]
+                validate_edit(data, clicked, flags=EDIT_FLAGS)
+                self.world.edit_message(clicked, data)
         elif kind == MODAL:
             validate_modal(data)
             self.open_modals[(draft.user_id, str(data["custom_id"]))] = data.get("components") or []
@@ -276,7 +289,7 @@ class InteractionTracker:
         ignored). Later followups are new messages with their own flags.
         """
         pending = self.by_token(token)
-        validate_message(data)
+        validate_message(data, flags=INTERACTION_FLAGS)
         loading = self.world.state.messages.get(pending.original_message_id or 0)
         if loading is not None and loading.flags & LOADING and not loading.deleted:
             fields = {k: v for k, v in data.items() if k != "flags"}
@@ -304,7 +317,7 @@ class InteractionTracker:
         """PATCH an interaction's message; editing a "thinking" original turns it into the answer."""
         pending = self.by_token(token)
         message = self.message(token, ref)
-        validate_message(data, require_content=False)
+        validate_edit(data, message, flags=EDIT_FLAGS)
         self.world.edit_message(message, data, clear_flags=LOADING)
         if message.id == pending.original_message_id:
             pending.original_edited = True

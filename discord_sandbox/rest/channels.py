@@ -19,7 +19,7 @@ from ..state.errors import (
     not_found,
 )
 from ..state.model import Channel, Message
-from ..state.validation import validate_message
+from ..state.validation import validate_edit, validate_message
 from . import access
 from .common import bot_channel, read_payload
 
@@ -112,7 +112,7 @@ async def edit_message(
     if message.author_id != sandbox.state.application.bot_user_id:
         raise DiscordError(403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user")
     payload = await read_payload(request)
-    validate_message(payload, require_content=False)
+    validate_edit(payload, message)
     payload = access.check_edit(sandbox, bot_channel(sandbox, channel_id), message, payload)
     sandbox.edit_message(message, payload)
     return discord_json.message_json(sandbox.state, message)
