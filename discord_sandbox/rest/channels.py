@@ -13,6 +13,7 @@ from ..state import discord_json
 from ..state.errors import (
     CANNOT_DM_USER,
     CANNOT_EDIT_OTHERS_MESSAGE,
+    NO_MUTUAL_GUILDS,
     UNKNOWN_MESSAGE,
     UNKNOWN_USER,
     DiscordError,
@@ -80,7 +81,10 @@ def _check_can_dm(sandbox: Sandbox, target: Channel) -> None:
     state = sandbox.state
     recipient = state.users.get(target.recipient_id or 0)
     shares_guild = any(recipient is not None and recipient.id in g.members for g in state.bot_guilds())
-    if recipient is None or not recipient.dms_open or not shares_guild:
+    if recipient is not None and not shares_guild:
+        message = "Cannot send messages to this user due to having no mutual guilds"
+        raise DiscordError(400, NO_MUTUAL_GUILDS, message)
+    if recipient is None or not recipient.dms_open:
         raise DiscordError(403, CANNOT_DM_USER, "Cannot send messages to this user")
 
 

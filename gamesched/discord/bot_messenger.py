@@ -7,7 +7,10 @@ import discord
 from gamesched.core.queue import RetryLater
 from gamesched.notifications import DirectMessage, DMsClosed
 
-CANNOT_MESSAGE_USER = 50007
+CANNOT_MESSAGE_USER = 50007  # 403: the user does not accept DMs from the bot
+NO_MUTUAL_GUILDS = 50278  # 400: the user shares no server with the bot (left it, or never joined)
+#: Discord's answers that no retry can change: the DM is recorded as closed and the channel fallback used.
+UNREACHABLE = (CANNOT_MESSAGE_USER, NO_MUTUAL_GUILDS)
 #: discord.py already retried rate limits and 5xx a few times; the queue tries again after this long.
 RETRY_SECONDS = 30.0
 
@@ -25,12 +28,12 @@ class BotMessenger:
             await channel.send(
                 content=message.content, embeds=embeds, allowed_mentions=discord.AllowedMentions.none()
             )
-        except discord.Forbidden as exc:
-            if exc.code == CANNOT_MESSAGE_USER:
-                raise DMsClosed(str(user_id)) from exc
-            raise
         except (discord.DiscordServerError, discord.RateLimited) as exc:
             raise RetryLater(RETRY_SECONDS, f"discord unavailable: {exc}") from exc
+        except discord.HTTPException as exc:
+            if exc.code in UNREACHABLE:
+                raise DMsClosed(str(user_id)) from exc
+            raise
 
     async def post(self, channel_id: int, content: str, *, mention_user_ids: list[int]) -> None:
         channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)

@@ -15,7 +15,8 @@ class DirectMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DMsClosed(Exception):
-    """Discord refused the DM (error 50007: the user does not accept DMs from the bot)."""
+    """Discord refused the DM for good: the user does not accept DMs from the bot (50007) or shares no server
+    with it (50278)."""
 
 
 class Messenger(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from sqlalchemy import text as sql
 
 from gamesched.app import App
 from gamesched.notifications import DirectMessage, DMRequest
@@ -116,3 +117,43 @@ async def test_a_cancelled_dm_is_never_sent(sandbox_app: App) -> None:
         assert await sandbox_app.notifier.cancel(uow.session, "joined:g3:carol") == 1
     await asyncio.sleep(1.5)
     assert await _dms(sandbox_app, carol) == []
+
+
+async def test_a_dm_to_someone_who_left_every_shared_server_falls_back_and_is_not_retried(
+    sandbox_app: App,
+) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, general = world.guild_id(), world.channel_id("general")
+    async with httpx.AsyncClient(base_url=f"{sandbox_app.base_url}/sandbox/api") as client:
+        gone = (await client.post("/users", json={"username": "gone"})).json()
+        await client.put(f"/guilds/{gid}/members/{gone['id']}", json={})
+        await client.delete(f"/guilds/{gid}/members/{gone['id']}")  # Discord now answers 50278, not 50007
+    user = int(gone["id"])
+    await _request(
+        sandbox_app,
+        DMRequest(
+            guild_id=gid,
+            user_id=user,
+            kind="reminder",
+            dedupe_key=f"reminder:g4:{user}",
+            message=DirectMessage(content="Game night starts in 15 minutes."),
+            channel_id=general,
+            game_id="g4",
+            fallback_summary="Game night starts in 15 minutes.",
+        ),
+    )
+
+    async def posted() -> bool:
+        return any(f"<@{user}>" in m["content"] for m in await _messages(sandbox_app, general))
+
+    await _until(posted)
+    record = await sandbox_app.notifier.sent(gid, f"reminder:g4:{user}")
+    assert record is not None and record.outcome == "dms_closed" and record.fallback_posted_at is not None
+    async with sandbox_app.db.uow(bypass_rls=True) as uow:
+        job = (
+            await uow.session.execute(
+                sql("SELECT state, attempts FROM jobs WHERE dedupe_key = :key"),
+                {"key": f"dm:reminder:g4:{user}"},
+            )
+        ).one()
+    assert (job.state, job.attempts) == ("done", 1)  # settled at the first answer, never retried

@@ -166,3 +166,19 @@ async def test_control_api_changes_the_world(sandbox_server: SandboxServer) -> N
 
     assert (await api.post("/reset")).status_code == 200
     assert "yara" not in {u["username"] for u in (await api.get("/world")).json()["users"]}
+
+
+async def test_dms_fail_with_50278_without_a_mutual_guild_and_50007_when_closed(
+    sandbox_server: SandboxServer, rest: httpx.AsyncClient
+) -> None:
+    stranger = (await sandbox_server.api.post("/users", json={"username": "stranger"})).json()
+    answers = {}
+    for name, user_id in (("stranger", stranger["id"]), ("mallory", str(sandbox_server.ids()["mallory"]))):
+        dm = (await rest.post("/users/@me/channels", json={"recipient_id": user_id})).json()
+        answers[name] = await rest.post(f"/channels/{dm['id']}/messages", json={"content": "hello"})
+
+    assert (answers["stranger"].status_code, answers["stranger"].json()) == (
+        400,
+        {"code": 50278, "message": "Cannot send messages to this user due to having no mutual guilds"},
+    )
+    assert (answers["mallory"].status_code, answers["mallory"].json()["code"]) == (403, 50007)
