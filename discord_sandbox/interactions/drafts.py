@@ -30,6 +30,7 @@ class Draft:
     label: str
     payload: dict[str, Any]
     message_id: int | None = None
+    trigger: dict[str, Any] | None = None  # a modal submit: the metadata of the interaction that opened it
 
 
 def component_draft(state: SandboxState, request: dict[str, Any]) -> Draft:

@@ -83,7 +83,8 @@ class InteractionTracker:
         self.clock = clock
         self.pending: dict[int, PendingInteraction] = {}
         self.failed: list[dict[str, Any]] = []
-        self.open_modals: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        # open modals by (user, custom_id): their layout and the metadata of the interaction that opened them
+        self.open_modals: dict[tuple[int, str], tuple[list[dict[str, Any]], dict[str, Any]]] = {}
 
     async def run(self, request: dict[str, Any]) -> dict[str, Any]:
         """Dispatch an interaction, wait for the bot's answer and report it (504 after 3 s)."""
@@ -153,10 +154,12 @@ class InteractionTracker:
         if kind == "command":
             return command_draft(state, request)
         if kind == "modal":
-            layout = self.open_modals.pop(
-                (int(request.get("user_id") or 0), str(request.get("custom_id"))), None
+            layout, trigger = self.open_modals.pop(
+                (int(request.get("user_id") or 0), str(request.get("custom_id"))), (None, None)
             )
-            return modal_draft(state, request, layout)
+            draft = modal_draft(state, request, layout)
+            draft.trigger = trigger
+            return draft
         raise ControlError(400, "invalid_interaction_type", allowed=["component", "command", "modal"])
 
     def _record_failure(self, pending: PendingInteraction, reason: str) -> None:
@@ -213,7 +216,10 @@ class InteractionTracker:
         }
         if message is not None:
             callback["interaction"]["response_message_id"] = str(message.id)
+        if message is not None and kind in (MESSAGE, UPDATE_MESSAGE):
             callback["resource"]["message"] = discord_json.message_json(self.world.state, message)
+        else:  # Discord describes a resource only for a message sent or updated
+            del callback["resource"]
         return callback
 
     def _apply_response(self, pending: PendingInteraction, kind: int, data: dict[str, Any]) -> Message | None:
@@ -244,22 +250,30 @@ class InteractionTracker:
                 self.world.edit_message(clicked, data)
         elif kind == MODAL:
             validate_modal(data)
-            self.open_modals[(draft.user_id, str(data["custom_id"]))] = data.get("components") or []
+            opened = (data.get("components") or [], self._metadata(pending))
+            self.open_modals[(draft.user_id, str(data["custom_id"]))] = opened
         return self.world.state.messages.get(pending.original_message_id or 0)
 
-    def _post(self, pending: PendingInteraction, data: dict[str, Any], *, flags: int) -> Message:
+    def _metadata(self, pending: PendingInteraction) -> dict[str, Any]:
+        """The `interaction_metadata` of the messages this interaction creates."""
         draft = pending.draft
-        user = self.world.state.users[draft.user_id]
         metadata: dict[str, Any] = {
             "id": str(pending.id),
             "type": draft.type,
-            "user": discord_json.user_json(user),
+            "user": discord_json.user_json(self.world.state.users[draft.user_id]),
             "authorizing_integration_owners": {"0": str(draft.guild_id or 0)},
         }
-        if draft.message_id is not None:
+        if draft.message_id is not None and draft.type != INTERACTION_MODAL:
             metadata["interacted_message_id"] = str(draft.message_id)
+        if draft.trigger is not None:
+            metadata["triggering_interaction_metadata"] = draft.trigger
         if pending.original_message_id is not None:
             metadata["original_response_message_id"] = str(pending.original_message_id)
+        return metadata
+
+    def _post(self, pending: PendingInteraction, data: dict[str, Any], *, flags: int) -> Message:
+        draft = pending.draft
+        metadata = self._metadata(pending)
         return self.world.create_message(
             draft.channel_id,
             self.world.state.application.bot_user_id,

@@ -29,7 +29,13 @@ def current_user(
 ) -> Response[dict[str, Any]]:
     """The bot user, or with a Bearer token the user who authorized the OAuth2 grant."""
     if bearer_token(request) is None:
-        bot = {**discord_json.user_json(sandbox.state.bot_user), "verified": True, "mfa_enabled": False}
+        bot = {
+            **discord_json.user_json(sandbox.state.bot_user),
+            "verified": True,
+            "mfa_enabled": False,
+            "locale": "en-US",
+            "premium_type": 0,
+        }
         return Response(bot, media_type=MediaType.JSON)
     status, body = bearer_me(sandbox, request.headers.get("authorization"))
     return Response(body, status_code=status, media_type=MediaType.JSON)
@@ -60,12 +66,25 @@ def application(sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
         "bot_require_code_grant": False,
         "verify_key": "0" * 64,
         "flags": 0,
+        "flags_new": "0",
         "team": None,
         "owner": discord_json.user_json(state.users[app.owner_id]),
         "bot": discord_json.user_json(state.bot_user),
         "redirect_uris": [],
         "interactions_endpoint_url": None,
+        "role_connections_verification_url": None,
         "approximate_guild_count": len(state.bot_guilds()),
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": [
+            "applications.commands",
+            "bot",
+            "identify",
+            "guilds",
+            "guilds.members.read",
+        ],
+        "integration_types_config": {"0": {}},
         "tags": [],
     }
 

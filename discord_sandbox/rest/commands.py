@@ -37,7 +37,7 @@ def _command(
         "description": payload.get("description") or "",
         "type": payload.get("type", CHAT_INPUT),
         "options": payload.get("options") or [],
-        "default_member_permissions": payload.get("default_member_permissions"),
+        "default_member_permissions": _permissions(payload.get("default_member_permissions")),
         "dm_permission": payload.get("dm_permission", True),
         "contexts": payload.get("contexts"),
         "integration_types": payload.get("integration_types") or [0],
@@ -49,6 +49,18 @@ def _command(
     if guild_id is not None:
         command["guild_id"] = str(guild_id)
     return command
+
+
+def _permissions(value: Any) -> str | None:
+    """A permission bit set as Discord returns it: a string of digits, or null for "everyone"."""
+    if value is None:
+        return None
+    try:
+        return str(int(value))
+    except (TypeError, ValueError):
+        raise form_error(
+            "default_member_permissions", "NUMBER_TYPE_COERCE", f'Value "{value}" is not int.'
+        ) from None
 
 
 def _overwrite(

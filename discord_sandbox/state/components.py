@@ -49,6 +49,7 @@ class _Check:
             return
         if not low <= len(items) <= high:
             form.put(self.errors, where, form.bad_length(low, high) if low else form.too_long(high))
+            return
         for index, item in enumerate(items):
             self.component(item, [*where, index], allowed)
 
@@ -84,18 +85,19 @@ class _Check:
 
     def row(self, row: dict[str, Any], where: Path) -> None:
         items = row.get("components")
+        listed = items if isinstance(items, list) else []
+        wide = any(isinstance(i, dict) and i.get("type") in (*SELECTS, TEXT_INPUT) for i in listed)
+        if wide and len(listed) > 1:
+            form.put(
+                self.errors,
+                [*where, "components"],
+                form.error(
+                    "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width"
+                ),
+            )
+            return
         kinds = (TEXT_INPUT,) if self.modal else ROW_ITEMS
         self.children(items, [*where, "components"], kinds, low=1, high=MAX_ROW_ITEMS)
-        if isinstance(items, list) and len(items) > 1:
-            wide = [i for i in items if isinstance(i, dict) and i.get("type") in (*SELECTS, TEXT_INPUT)]
-            if wide:
-                form.put(
-                    self.errors,
-                    [*where, "components"],
-                    form.error(
-                        "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width"
-                    ),
-                )
 
     def custom_id(self, item: dict[str, Any], where: Path) -> None:
         if item.get("custom_id") is None:
@@ -187,14 +189,23 @@ def check_modal_components(rows: Any, errors: Errors) -> None:
     _Check(errors, modal=True).children(rows, ["components"], MODAL_TOP_LEVEL, low=1, high=MAX_ROWS)
 
 
-def with_ids(components: list[Any]) -> list[Any]:
-    """The components as Discord stores them: every one gets a numeric `id`, counting up in tree order."""
-    taken = set()
-    for item in _walk(components):
-        if isinstance(item.get("id"), int):
-            taken.add(item["id"])
+#: Fields Discord fills in when it stores a component without them.
+DEFAULTS: dict[int, dict[str, Any]] = {
+    **{kind: {"min_values": 1, "max_values": 1} for kind in SELECTS},
+    CONTAINER: {"accent_color": None, "spoiler": False},
+    SEPARATOR: {"spacing": 1, "divider": True},
+    THUMBNAIL: {"description": None, "spoiler": False},
+}
+
+
+def stored_components(components: list[Any]) -> list[Any]:
+    """The components as Discord stores them: defaults filled in, and every one with a numeric `id`,
+    counting up in tree order past the ids the sender chose."""
+    taken = {item["id"] for item in _walk(components) if isinstance(item.get("id"), int)}
     counter = 0
     for item in _walk(components):
+        for key, value in DEFAULTS.get(item.get("type") or 0, {}).items():
+            item.setdefault(key, value)
         if not isinstance(item.get("id"), int):
             counter += 1
             while counter in taken:

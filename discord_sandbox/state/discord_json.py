@@ -32,6 +32,8 @@ def user_json(user: User) -> dict[str, Any]:
         "banner": None,
         "accent_color": None,
         "avatar_decoration_data": None,
+        "collectibles": None,
+        "primary_guild": None,
     }
 
 
@@ -85,6 +87,7 @@ def channel_json(state: SandboxState, channel: Channel) -> dict[str, Any]:
             "id": str(channel.id),
             "type": channel.type,
             "last_message_id": last,
+            "flags": 0,
             "recipients": recipients,
         }
     return {

@@ -90,3 +90,12 @@ def _part(embed: dict[str, Any], key: str, name: str, limit: int, errors: Errors
     if key == "author" and part.get("url") is not None:
         form.url(part["url"], errors, [*where, key, "url"], schemes=form.LINK_SCHEMES)
     return len(found)
+
+
+def stored_embeds(embeds: list[Any]) -> list[dict[str, Any]]:
+    """Embeds as Discord stores and returns them: `type` "rich" unless given, every field with `inline`."""
+    stored = []
+    for embed in embeds:
+        fields = [{**f, "inline": bool(f.get("inline", False))} for f in embed.get("fields") or []]
+        stored.append({"type": "rich", **embed, **({"fields": fields} if "fields" in embed else {})})
+    return stored

@@ -34,7 +34,14 @@ def put(errors: Errors, path: Path, leaf: Errors) -> None:
 def raise_if_any(errors: Errors) -> None:
     """400 Invalid Form Body if anything was recorded."""
     if errors:
-        raise DiscordError(400, INVALID_FORM_BODY, "Invalid Form Body", errors)
+        raise DiscordError(400, INVALID_FORM_BODY, "Invalid Form Body", _one_level(errors))
+
+
+def _one_level(node: Errors) -> Errors:
+    """Discord reports a field's own errors or its children's, never both: its own win."""
+    if "_errors" in node:
+        return {"_errors": node["_errors"]}
+    return {key: _one_level(child) for key, child in node.items()}
 
 
 def too_long(limit: int) -> Errors:

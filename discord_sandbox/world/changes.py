@@ -14,8 +14,10 @@ from ..gateway.events import (
     without_content,
 )
 from ..gateway.sessions import Gateway
+from ..state.components import stored_components
 from ..state.default_world import EVERYONE_PERMISSIONS
 from ..state.discord_json import channel_json, guild_json, message_json, role_json, user_json
+from ..state.embeds import stored_embeds
 from ..state.model import (
     CHANNEL_TEXT,
     OVERWRITE_ROLE,
@@ -67,8 +69,8 @@ class World:
             channel_id=channel_id,
             author_id=author_id,
             content=str(data.get("content") or ""),
-            embeds=list(data.get("embeds") or []),
-            components=list(data.get("components") or []),
+            embeds=stored_embeds(data.get("embeds") or []),
+            components=stored_components(list(data.get("components") or [])),
             flags=(int(data.get("flags") or 0) if flags is None else flags) & KEPT_FLAGS,
             type=message_type,
             interaction=interaction,
@@ -82,11 +84,12 @@ class World:
 
     def edit_message(self, message: Message, data: dict[str, Any], *, clear_flags: int = 0) -> Message:
         """Apply an edit payload and dispatch MESSAGE_UPDATE."""
-        for key in ("content", "embeds", "components"):
-            if key in data and data[key] is not None:
-                setattr(message, key, data[key] if key != "content" else str(data[key]))
-            elif key in data:
-                setattr(message, key, "" if key == "content" else [])
+        if "content" in data:
+            message.content = str(data["content"] or "")
+        if "embeds" in data:
+            message.embeds = stored_embeds(data["embeds"] or [])
+        if "components" in data:
+            message.components = stored_components(list(data["components"] or []))
         if "flags" in data and data["flags"] is not None:
             message.flags = (message.flags & ~(1 << 2)) | (int(data["flags"]) & (1 << 2))
         message.flags &= ~clear_flags

@@ -182,3 +182,44 @@ async def test_dms_fail_with_50278_without_a_mutual_guild_and_50007_when_closed(
         {"code": 50278, "message": "Cannot send messages to this user due to having no mutual guilds"},
     )
     assert (answers["mallory"].status_code, answers["mallory"].json()["code"]) == (403, 50007)
+
+
+async def test_objects_come_back_in_discords_shape(
+    sandbox_server: SandboxServer, rest: httpx.AsyncClient
+) -> None:
+    ids = sandbox_server.ids()
+    app_id = sandbox_server.sandbox.state.application.id
+    row = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Go", "custom_id": "go"}]}
+    select = {
+        "type": 1,
+        "components": [{"type": 3, "custom_id": "pick", "options": [{"label": "A", "value": "a"}]}],
+    }
+    embed = {"title": "t", "fields": [{"name": "n", "value": "v"}]}
+
+    message = (
+        await rest.post(
+            f"/channels/{ids['#general']}/messages", json={"embeds": [embed], "components": [row, select]}
+        )
+    ).json()
+    dm = (await rest.post("/users/@me/channels", json={"recipient_id": str(ids["bob"])})).json()
+    application = (await rest.get("/oauth2/applications/@me")).json()
+    command = (
+        await rest.post(
+            f"/applications/{app_id}/commands",
+            json={"name": "config", "description": "Settings", "default_member_permissions": 32},
+        )
+    ).json()
+
+    assert [c["id"] for c in message["components"]] == [1, 3]
+    assert [c["components"][0]["id"] for c in message["components"]] == [2, 4]
+    assert (
+        message["components"][1]["components"][0] | {"min_values": 1, "max_values": 1}
+        == message["components"][1]["components"][0]
+    )
+    assert message["embeds"][0]["type"] == "rich" and message["embeds"][0]["fields"][0]["inline"] is False
+    assert message["author"]["primary_guild"] is None
+    assert dm["flags"] == 0
+    assert {"flags_new", "explicit_content_filter", "approximate_user_install_count", "team"} <= set(
+        application
+    )
+    assert command["default_member_permissions"] == "32"
