@@ -1,5 +1,6 @@
 """A local Discord (REST v10, gateway, OAuth2, control API) that the real discord.py client runs against."""
 
+from .core.exchanges import Exchange, observe
 from .core.ratelimit import BucketRule
 from .core.sandbox import Sandbox
 from .oauth.grants import oauth_store
@@ -15,11 +16,13 @@ __all__ = [
     "ALL_PERMISSIONS",
     "WORLD_FILE_NAME",
     "BucketRule",
+    "Exchange",
     "Sandbox",
     "SandboxState",
     "build_sandbox_router",
     "default_world",
     "oauth_store",
+    "observe",
     "point_discord_py_at",
     "relative_time",
     "validate_message",

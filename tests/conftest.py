@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +14,50 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import discord_sandbox
 from gamesched.app import App, build_app
 from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
 from gamesched.core.db import create_engine, use_app_role
 from gamesched.core.migrate import upgrade_head
 from gamesched.serve import run_app
+from tests.conformance import Conformance
 from tests.db import admin_execute, resolve_server_url, unique_name, with_database
+
+CONFORMANCE = pytest.StashKey[Conformance]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]:
+    """Watch every sandbox answer of the session (see tests/conformance.py)."""
+    conformance = Conformance.load()
+    request.config.stash[CONFORMANCE] = conformance
+    stop = discord_sandbox.observe(conformance.record)
+    yield conformance
+    stop()
+
+
+@pytest.fixture(autouse=True)
+def sandbox_answers_like_discord(
+    request: pytest.FixtureRequest, sandbox_conformance: Conformance
+) -> Iterator[None]:
+    """Fail a test whose sandbox answered off Discord's spec, or that hit a route the sandbox lacks."""
+    mark = sandbox_conformance.mark()
+    yield
+    problems, unknown = sandbox_conformance.since(mark)
+    if request.node.get_closest_marker("allow_unknown_routes"):
+        unknown = []
+    if problems or unknown:
+        lines = [*problems, *(f"unknown sandbox route: {u}" for u in unknown)]
+        pytest.fail("the sandbox answered unlike Discord:\n" + "\n".join(lines), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    conformance = config.stash.get(CONFORMANCE, None)
+    if conformance is not None:
+        terminalreporter.write_line(conformance.summary())
+        if report := os.environ.get("GAMESCHED_CONFORMANCE_REPORT"):
+            Path(report).write_text(json.dumps(conformance.report(), indent=2))
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,12 @@ def rest_log(sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
     return sandbox.rest_log
 
 
+@get("/unknown-routes", sync_to_thread=False)
+def unknown_routes(sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
+    """REST calls no sandbox handler implements (answered 404 `{"message": "404: Not Found", "code": 0}`)."""
+    return sandbox.unknown_routes
+
+
 @delete("/log", sync_to_thread=False)
 def clear_log(sandbox: NamedDependency[Sandbox]) -> None:
     """Forget the REST log."""
@@ -95,6 +101,7 @@ OPS_HANDLERS = [
     set_faults,
     get_faults,
     rest_log,
+    unknown_routes,
     clear_log,
     gateway_sessions,
     reset,

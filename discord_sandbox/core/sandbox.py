@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from pathlib import Path
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import structlog
 
 from ..interactions.tracker import InteractionTracker
 from ..state.default_world import default_world
@@ -22,6 +24,7 @@ from .ratelimit import RateLimiter
 MAX_LOG = 10_000
 #: A changed world is written to its file at most this often (and at shutdown: ``save``).
 SAVE_DELAY_SECONDS = 0.5
+log = structlog.get_logger(__name__)
 
 
 class Sandbox(World):
@@ -46,6 +49,7 @@ class Sandbox(World):
         self.faults = Faults(rate_limits=rate_limits)
         self.limiter = RateLimiter()
         self.rest_log: list[dict[str, Any]] = []
+        self.unknown_routes: list[dict[str, Any]] = []
         self.interactions = InteractionTracker(self, clock)
         self.client_id = client_id or str(self.state.application.id)
         self.client_secret = client_secret
@@ -67,6 +71,7 @@ class Sandbox(World):
         self.interactions = InteractionTracker(self, self.interactions.clock)
         self.limiter.reset()
         self.rest_log.clear()
+        self.unknown_routes.clear()
         self.faults = Faults(rate_limits=self.faults.rate_limits)
         self.touch()
 
@@ -101,3 +106,9 @@ class Sandbox(World):
         del self.rest_log[:-MAX_LOG]
         if method != "GET" and status < 400:
             self._save_soon()  # e.g. commands and DM channels change the world without a gateway event
+
+    def note_unknown_route(self, method: str, path: str) -> None:
+        """A REST call no handler implements: answered 404 like Discord, and recorded loudly."""
+        log.warning("sandbox_unknown_route", method=method, path=path)
+        self.unknown_routes.append({"method": method, "path": path, "at": utcnow().isoformat()})
+        del self.unknown_routes[:-MAX_LOG]

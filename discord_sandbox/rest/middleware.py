@@ -1,4 +1,5 @@
-"""REST plumbing for `/sandbox/discord/api/v10`: injected faults, rate limits and the call log."""
+"""REST plumbing for `/sandbox/discord/api/v10`: injected faults, rate limits, the call log, and every answer
+handed to the exchange observers (a test suite's conformance check) when there are any."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
+from ..core.exchanges import Exchange, notify, watched
 from ..core.ratelimit import DEFAULT_BUCKET, retry_after_header
 
 if TYPE_CHECKING:
@@ -38,14 +40,22 @@ class DiscordRestMiddleware(ASGIMiddleware):
         fault = sandbox.faults.take_rest_fault()
         if fault == 429:
             retry = sandbox.faults.retry_after
-            body = {"message": "You are being rate limited.", "retry_after": retry, "global": False}
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": retry,
+                "global": False,
+                "code": 0,
+            }
             headers = {"Retry-After": retry_after_header(retry), "X-RateLimit-Scope": "shared"}
             await _send_json(send, 429, body, headers)
             sandbox.log_rest_call(method, path, 429)
+            _observe(method, path, 429, body)
             return
         if fault == 500:
-            await _send_json(send, 500, {"message": "500: Internal Server Error", "code": 0}, {})
+            body = {"message": "500: Internal Server Error", "code": 0}
+            await _send_json(send, 500, body, {})
             sandbox.log_rest_call(method, path, 500)
+            _observe(method, path, 500, body)
             return
 
         extra_headers: dict[str, str] = {}
@@ -58,6 +68,7 @@ class DiscordRestMiddleware(ASGIMiddleware):
                     "message": "You are being rate limited.",
                     "retry_after": round(verdict.reset_after, 3),
                     "global": False,
+                    "code": 0,
                 }
                 headers = {
                     **extra_headers,
@@ -66,21 +77,36 @@ class DiscordRestMiddleware(ASGIMiddleware):
                 }
                 await _send_json(send, 429, body, headers)
                 sandbox.log_rest_call(method, path, 429)
+                _observe(method, path, 429, body)
                 return
 
         status = 500
+        keep = watched()
+        chunks: list[bytes] = []
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), *_encode(extra_headers)]
+            elif keep and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
             await send(message)
 
         try:
             await next_app(scope, receive, send_with_headers)
         finally:
             sandbox.log_rest_call(method, path, status)
+        if keep:
+            raw = b"".join(chunks)
+            unknown = bool(scope["route_handler"].opt.get("unknown_route"))
+            _observe(method, path, status, json.loads(raw) if raw else None, unknown_route=unknown)
+
+
+def _observe(method: str, path: str, status: int, body: Any, *, unknown_route: bool = False) -> None:
+    if watched():
+        below_root = path.removeprefix(API_PREFIX.rstrip("/")).removeprefix("/v10")
+        notify(Exchange(method, below_root, status, body, unknown_route=unknown_route))
 
 
 def _major(scope: Scope) -> str:

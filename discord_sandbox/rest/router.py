@@ -15,6 +15,7 @@ from .channels import CHANNEL_HANDLERS
 from .commands import COMMAND_HANDLERS
 from .common import require_bot
 from .guilds import GUILD_HANDLERS
+from .unknown import unknown_route_handlers
 from .webhooks import WEBHOOK_HANDLERS
 
 log = structlog.get_logger(__name__)
@@ -42,15 +43,10 @@ def _discord_http_error(_: Request[Any, Any, Any], exc: Exception) -> Response[d
 
 def discord_api_router() -> Router:
     """The Discord REST API the bot talks to."""
+    handlers = [*APP_HANDLERS, *COMMAND_HANDLERS, *CHANNEL_HANDLERS, *GUILD_HANDLERS, *WEBHOOK_HANDLERS]
     return Router(
         path=API_PATH,
-        route_handlers=[
-            *APP_HANDLERS,
-            *COMMAND_HANDLERS,
-            *CHANNEL_HANDLERS,
-            *GUILD_HANDLERS,
-            *WEBHOOK_HANDLERS,
-        ],
+        route_handlers=[*handlers, *unknown_route_handlers(handlers)],
         guards=[require_bot],
         exception_handlers={
             DiscordError: discord_error_response,
