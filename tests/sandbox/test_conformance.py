@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import discord
 import httpx
 import pytest
 import structlog
+from discord import app_commands
 
 from discord_sandbox import Exchange
 from tests.conformance import Conformance
 
-from .conftest import SandboxServer
+from .conftest import SandboxServer, StartClient
 
 BOT = {"Authorization": "Bot sandbox-bot-token"}
 
@@ -61,3 +63,43 @@ def test_the_check_fails_answers_unlike_discords_spec() -> None:
     assert not any("/users/@me" in p or "-> 400" in p for p in conformance.problems)
     assert conformance.unknown_routes == ["GET /nowhere"]
     assert ("GET", "/users/@me") in conformance.routes and conformance.validated == 4
+
+
+async def _ping(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("pong")
+
+
+async def test_the_calls_a_bot_makes_are_served_in_discords_shape(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    """The bot's common calls beyond the product flows; the session's check fails any unknown route or
+    non-conforming answer among them."""
+    client = await start_client()
+    ids = sandbox_server.ids()
+    guild = client.get_guild(ids["Sandbox Guild"])
+    channel = client.get_channel(ids["#general"])
+    assert isinstance(guild, discord.Guild) and isinstance(channel, discord.TextChannel)
+
+    channels = await guild.fetch_channels()
+    roles = await guild.fetch_roles()
+    await channel.send("one")
+    async with channel.typing():
+        pass
+    history = [m.content async for m in channel.history(limit=5)]
+    bob = await client.fetch_user(ids["bob"])
+    info = await client.application_info()
+    gateway = await client.http.get_bot_gateway()
+    tree = app_commands.CommandTree(client)
+    tree.add_command(app_commands.Command(name="ping", description="Ping", callback=_ping))
+    [synced] = await tree.sync()
+    listed = await tree.fetch_commands()
+    one = await tree.fetch_command(synced.id)
+    edited = await synced.edit(description="Ping me")
+    await edited.delete()
+    await guild.leave()
+
+    assert {"general", "rpg"} <= {c.name for c in channels} and "Player" in {r.name for r in roles}
+    assert history == ["one"] and bob.name == "bob" and info.id == sandbox_server.sandbox.state.application.id
+    assert gateway[0] == 1 and gateway[1].endswith("/sandbox/discord/gateway")  # shards, url
+    assert [c.name for c in listed] == ["ping"] and one.id == synced.id and edited.description == "Ping me"
+    assert await tree.fetch_commands() == []
