@@ -319,6 +319,8 @@ class InteractionTracker:
     def message(self, token: str, ref: str) -> Message:
         """The original response (`@original`) or one of the followups."""
         pending = self.by_token(token)
+        if ref != "@original" and not ref.isdigit():
+            raise not_found(UNKNOWN_MESSAGE, "Message")
         message_id = pending.original_message_id if ref == "@original" else int(ref)
         if message_id not in {pending.original_message_id, *pending.followup_ids}:
             raise not_found(UNKNOWN_MESSAGE, "Message")

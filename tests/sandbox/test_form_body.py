@@ -208,9 +208,11 @@ async def test_interaction_responses_and_followups_are_checked_too(sandbox_serve
             f"/webhooks/{app}/{pending.token}", json={"content": "x", "flags": 1 << 13}
         )
         edit = await client.patch(f"/webhooks/{app}/{pending.token}/messages/@original", json={"content": ""})
+        not_an_id = await client.get(f"/webhooks/{app}/{pending.token}/messages/latest")
 
     assert bad_embed.status_code == 400 and "MODEL_TYPE_CONVERT" in _error_at(bad_embed.json(), "embeds.0")
     assert bad_data.status_code == 400 and bad_data.json()["code"] == 50035
     assert ok.status_code == 204
     assert followup.status_code == 400 and "flags" in followup.json()["errors"]
     assert edit.status_code == 400 and edit.json()["code"] == 50006
+    assert (not_an_id.status_code, not_an_id.json()["code"]) == (404, 10008)
