@@ -2,10 +2,11 @@
 
 import asyncio
 
-from benchmarks import clicks, queue_latency, reminders, startup
+from benchmarks import clicks, queue_latency, reads, reminders, startup
 
 if __name__ == "__main__":
     asyncio.run(queue_latency.main())
     startup.main()
     clicks.main([])
     reminders.main([])
+    reads.main([])

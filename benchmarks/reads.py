@@ -1,0 +1,395 @@
+"""Reading one game and one page of games in a big guild: does the cost depend on the guild's size?
+
+The app runs in its own process (``gamesched run --sandbox`` on a fresh database, sandbox rate limits
+off); this process seeds "Sandbox Guild" with bulk SQL up to each size (1,000 / 10,000 / 100,000 games by
+default), logs alice in through the sandbox OAuth, and measures three reads with 16 concurrent clients:
+
+* ``GET /api/v1/games/{id}`` — one game with 50 participants (40 seats, 10 waitlisted);
+* ``GET /api/v1/games?guild_id=…&limit=25`` — the first page of the guild's games;
+* ``GET /games/{id}`` — the game's dashboard page.
+
+Per size: three runs of each read, p50/p95/p99 over all of them. The seeded guild looks like a long-lived
+one: 70 % of its games are over, 25 % are still to come (with their reminders and transitions pending in
+``jobs``, as the app writes them), 5 % were cancelled; each has 0-5 players and an announcement.
+
+``python -m benchmarks.reads`` (also part of ``make bench``); ``--quick`` for a short run (1,000 and
+10,000 games, fewer requests); ``--sizes 1000,100000`` and ``--requests N`` to choose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from tests.db import admin_execute, asyncpg_url, resolve_server_url, unique_name, with_database
+from tests.login import login_as
+
+SIZES = (1_000, 10_000, 100_000)
+QUICK_SIZES = (1_000, 10_000)
+CLIENTS = 16
+RUNS = 3
+REQUESTS = 400  # per read, per run
+QUICK_REQUESTS = 150
+WARMUP = 48
+TARGET_PLAYERS = 50
+TARGET_SEATS = 40
+EXTRA_MEMBERS = 45  # sandbox users added to the guild, so the 50 players are real members
+
+
+@dataclass
+class Guild:
+    id: int
+    channel_ids: list[int]
+    member_ids: list[int]
+    host_ids: list[int]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def running_app(database_url: str) -> AsyncIterator[str]:
+    """``gamesched run --sandbox`` in a subprocess on ``database_url``; yields its base URL."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="gamesched-bench-reads-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GAMESCHED_")}
+        env.update(
+            GAMESCHED_DATABASE_URL=database_url,
+            GAMESCHED_DATA_DIR=str(Path(tmp) / "data"),
+            GAMESCHED_LOG_LEVEL="WARNING",
+            GAMESCHED_SECRET_KEY="bench-" + "x" * 40,
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "gamesched", "run", "--sandbox", "--port", str(port)),
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await _wait_until_connected(base, process)
+            yield base
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(process.wait(), 30)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+async def _wait_until_connected(base: str, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"gamesched exited with {process.returncode}")
+            with contextlib.suppress(httpx.TransportError):
+                health = await client.get("/health")
+                if health.status_code == 200 and health.json().get("discord") == "connected":
+                    return
+            await asyncio.sleep(0.05)
+    raise RuntimeError("gamesched did not connect to its sandbox within 60 s")
+
+
+async def prepare_world(base: str) -> Guild:
+    """Sandbox rate limits off, 45 more members in Sandbox Guild; the guild's ids."""
+    async with httpx.AsyncClient(base_url=f"{base}/sandbox/api", timeout=10) as api:
+        (await api.post("/faults", json={"rate_limits": False})).raise_for_status()
+        world = (await api.get("/world")).json()
+        guild = next(g for g in world["guilds"] if g["name"] == "Sandbox Guild")
+        for n in range(EXTRA_MEMBERS):
+            user = (
+                await api.post("/users", json={"username": f"player{n:02d}", "global_name": f"Player {n}"})
+            ).json()
+            (await api.put(f"/guilds/{guild['id']}/members/{user['id']}", json={})).raise_for_status()
+        world = (await api.get("/world")).json()
+    guild = next(g for g in world["guilds"] if g["name"] == "Sandbox Guild")
+    bot_id = int(world["bot_user"]["id"])
+    members = [int(m["user_id"]) for m in guild["members"] if int(m["user_id"]) != bot_id]
+    usernames = {int(u["id"]): u["username"] for u in world["users"]}
+    return Guild(
+        id=int(guild["id"]),
+        channel_ids=[int(c["id"]) for c in guild["channels"] if c["type"] in (0, 5)],
+        member_ids=sorted(members),
+        host_ids=[uid for uid in members if usernames.get(uid) in ("alice", "bob", "heidi")],
+    )
+
+
+# -- seeding ---------------------------------------------------------------------------------------
+
+_SOURCES = (
+    '{"max_players": "guild", "reminder_minutes": "default", "signup_instructions": "default",'
+    ' "player_role_ids": "default"}'
+)
+
+#: Games numbered ``$2 .. $3`` in guild $1: each row's kind follows from its number, so seeding in steps
+#: (to 1k, then 10k, then 100k) gives the same guild as seeding at once. Participants and the pending
+#: jobs of upcoming games are written in the same statement, as the app would have written them.
+_SEED_GAMES = f"""
+WITH src AS MATERIALIZED (
+    SELECT gen_random_uuid() AS id, i,
+           CASE WHEN i % 20 < 14 THEN 'completed' WHEN i % 20 < 19 THEN 'scheduled' ELSE 'cancelled' END
+               AS status,
+           CASE WHEN i % 20 < 14 THEN now() - make_interval(hours => 2 + (i * 7) % 40000)
+                ELSE now() + make_interval(hours => 2 + (i * 7) % 8000) END AS scheduled_at,
+           now() - make_interval(hours => 24 + (i * 7) % 40000) AS created_at
+    FROM generate_series($2::int, $3::int) AS i
+), games_in AS (
+    INSERT INTO games (id, guild_id, channel_id, host_id, title, description, scheduled_at,
+                       duration_minutes, max_players, reminder_minutes, signup_instructions, location,
+                       signup_method, status, settings_sources, message_id, version, created_at,
+                       updated_at, cancelled_at)
+    SELECT id, $1, ($4::bigint[])[1 + i % cardinality($4::bigint[])],
+           ($5::bigint[])[1 + i % cardinality($5::bigint[])], 'Game night #' || i,
+           'Seeded for the read benchmark.', scheduled_at, 180, 6, '{{60,15}}', '', '',
+           'self_signup', status, '{_SOURCES}'::jsonb, 1000000000000000000 + i, 1, created_at,
+           created_at, CASE WHEN status = 'cancelled' THEN created_at END
+    FROM src
+    RETURNING id
+), players AS (
+    INSERT INTO participants (game_id, guild_id, user_id, position_type, position, joined_at)
+    SELECT src.id, $1, ($6::bigint[])[1 + (src.i + k) % cardinality($6::bigint[])], 3, 0,
+           src.created_at + make_interval(mins => k)
+    FROM src CROSS JOIN LATERAL generate_series(0, src.i % 6 - 1) AS k
+    RETURNING 1
+), timed AS (
+    INSERT INTO jobs (kind, payload, due_at, dedupe_key)
+    SELECT j.kind,
+           jsonb_build_object('game_id', src.id::text, 'guild_id', $1::bigint)
+               || CASE WHEN j.minutes IS NULL THEN '{{}}'::jsonb
+                       ELSE jsonb_build_object('minutes', j.minutes) END,
+           src.scheduled_at + j.offset_, 'game:' || src.id || ':' || j.suffix
+    FROM src CROSS JOIN (VALUES
+        ('games.send_reminders', 60, interval '-60 minutes', 'reminder:60'),
+        ('games.send_reminders', 15, interval '-15 minutes', 'reminder:15'),
+        ('games.start', NULL, interval '0', 'start'),
+        ('games.complete', NULL, interval '180 minutes', 'complete')
+    ) AS j(kind, minutes, offset_, suffix)
+    WHERE src.status = 'scheduled'
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM games_in), (SELECT count(*) FROM players), (SELECT count(*) FROM timed)
+"""
+
+
+async def _wait_until_synced(conn: asyncpg.Connection, guild: Guild) -> None:
+    """The bot records the guild and its channels once connected; games need those rows."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = await conn.fetchval(
+            "SELECT count(*) FROM channels WHERE guild_id = $1 AND id = ANY($2::bigint[])",
+            guild.id,
+            guild.channel_ids,
+        )
+        if found == len(guild.channel_ids):
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the guild's channels were not recorded within 30 s")
+
+
+async def seed_target(conn: asyncpg.Connection, guild: Guild) -> str:
+    """The game that is read: upcoming, 40 seats, 50 players (10 waitlisted), announced."""
+    players = guild.member_ids[:TARGET_PLAYERS]
+    assert len(players) == TARGET_PLAYERS, f"only {len(players)} members"
+    async with conn.transaction():
+        await conn.execute("SELECT set_config('app.bypass_rls', 'on', true)")
+        game_id = await conn.fetchval(
+            f"""
+            INSERT INTO games (guild_id, channel_id, host_id, title, description, scheduled_at,
+                               duration_minutes, max_players, reminder_minutes, signup_method, status,
+                               settings_sources, message_id, created_at, updated_at)
+            VALUES ($1, $2, $3, 'The big campaign', 'Fifty players, forty seats.',
+                    now() + interval '3 days', 240, {TARGET_SEATS}, '{{60,15}}', 'self_signup',
+                    'scheduled', '{_SOURCES}'::jsonb, 999999999999999999, now(), now())
+            RETURNING id::text
+            """,
+            guild.id,
+            guild.channel_ids[0],
+            guild.host_ids[0],
+        )
+        await conn.execute(
+            """
+            INSERT INTO participants (game_id, guild_id, user_id, position_type, position, joined_at)
+            SELECT $1::uuid, $2, u, 3, 0, now() - make_interval(mins => n::int)
+            FROM unnest($3::bigint[]) WITH ORDINALITY AS t(u, n)
+            """,
+            game_id,
+            guild.id,
+            players,
+        )
+        await conn.execute(
+            """
+            INSERT INTO jobs (kind, payload, due_at, dedupe_key)
+            SELECT kind, jsonb_build_object('game_id', $1::text, 'guild_id', $2::bigint), due, 'game:' || $1 || ':' || s
+            FROM (VALUES ('games.send_reminders', now() + interval '3 days' - interval '60 minutes', 'reminder:60'),
+                         ('games.send_reminders', now() + interval '3 days' - interval '15 minutes', 'reminder:15'),
+                         ('games.start', now() + interval '3 days', 'start'),
+                         ('games.complete', now() + interval '3 days 4 hours', 'complete')) AS j(kind, due, s)
+            """,
+            game_id,
+            guild.id,
+        )
+    return str(game_id)
+
+
+async def seed_games(conn: asyncpg.Connection, guild: Guild, first: int, last: int) -> None:
+    """Games ``first .. last`` (the target game counts as one of them), then VACUUM ANALYZE."""
+    started = time.perf_counter()
+    async with conn.transaction():
+        await conn.execute("SELECT set_config('app.bypass_rls', 'on', true)")
+        games, players, jobs = await conn.fetchrow(
+            _SEED_GAMES,
+            guild.id,
+            first,
+            last,
+            guild.channel_ids,
+            guild.host_ids,
+            guild.member_ids,
+        )
+    seeded = time.perf_counter() - started
+    for table in ("games", "participants", "jobs"):
+        await conn.execute(f"VACUUM ANALYZE {table}")
+    print(
+        f"  seeded {games:,} games, {players:,} players, {jobs:,} pending jobs in {seeded:.1f} s"
+        f" (+ vacuum {time.perf_counter() - started - seeded:.1f} s)",
+        flush=True,
+    )
+
+
+# -- measuring -------------------------------------------------------------------------------------
+
+
+async def measure(clients: Sequence[httpx.AsyncClient], path: str, requests: int) -> list[float]:
+    """``requests`` GETs of ``path`` by ``len(clients)`` concurrent clients; each latency in ms."""
+    latencies: list[float] = []
+    remaining = requests
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            response = await client.get(path)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:200]}")
+            latencies.append(elapsed)
+
+    await asyncio.gather(*(worker(client) for client in clients))
+    return latencies
+
+
+def percentile(ordered: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile of sorted values."""
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary(latencies: Sequence[float]) -> str:
+    ordered = sorted(latencies)
+    return (
+        f"p50 {statistics.median(ordered):7.1f}  p95 {percentile(ordered, 95):7.1f}"
+        f"  p99 {percentile(ordered, 99):7.1f} ms"
+    )
+
+
+async def run(sizes: Sequence[int], runs: int, requests: int) -> dict[tuple[int, str], list[float]]:
+    server_url, release = resolve_server_url()
+    name = unique_name("gs_bench_reads")
+    await admin_execute(server_url, f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    results: dict[tuple[int, str], list[float]] = {}
+    try:
+        async with running_app(url) as base:
+            guild = await prepare_world(base)
+            conn = await asyncpg.connect(asyncpg_url(url))
+            try:
+                await _wait_until_synced(conn, guild)
+                game_id = await seed_target(conn, guild)
+                reads = {
+                    "GET /api/v1/games/{id}": f"/api/v1/games/{game_id}",
+                    "GET /api/v1/games?guild_id&limit=25": f"/api/v1/games?guild_id={guild.id}&limit=25",
+                    "GET /games/{id} (page)": f"/games/{game_id}",
+                }
+                login = await login_as(base, "alice")
+                clients = [
+                    httpx.AsyncClient(base_url=base, cookies=login.cookies, timeout=120)
+                    for _ in range(CLIENTS)
+                ]
+                try:
+                    seeded = 1
+                    for size in sorted(sizes):
+                        print(f"{size:,} games in the guild:", flush=True)
+                        await seed_games(conn, guild, seeded + 1, size)
+                        seeded = size
+                        for label, path in reads.items():
+                            await measure(clients[:1], path, 1)  # fills the member cache alone
+                            await measure(clients, path, WARMUP)
+                            latencies: list[float] = []
+                            for _ in range(runs):
+                                latencies += await measure(clients, path, requests)
+                            results[(size, label)] = latencies
+                            print(f"  {label:<38} {summary(latencies)}", flush=True)
+                finally:
+                    for client in clients:
+                        await client.aclose()
+                    await login.aclose()
+            finally:
+                await conn.close()
+    finally:
+        await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        release()
+    return results
+
+
+def print_table(results: dict[tuple[int, str], list[float]], runs: int) -> None:
+    labels = list(dict.fromkeys(label for _, label in results))
+    sizes = sorted({size for size, _ in results})
+    print(f"\nreads with {CLIENTS} concurrent clients ({runs} runs per cell; ms)")
+    print(f"{'read':<38} {'games':>8}  {'p50':>7} {'p95':>7} {'p99':>7}")
+    for label in labels:
+        for size in sizes:
+            ordered = sorted(results[(size, label)])
+            print(
+                f"{label:<38} {size:>8,}  {statistics.median(ordered):7.1f}"
+                f" {percentile(ordered, 95):7.1f} {percentile(ordered, 99):7.1f}"
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.reads", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1k and 10k games, fewer requests")
+    parser.add_argument("--sizes", help="comma-separated guild sizes (default 1000,10000,100000)")
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs per read and size (default 3)")
+    parser.add_argument("--requests", type=int, help=f"requests per run (default {REQUESTS})")
+    args = parser.parse_args(argv)
+    sizes: tuple[int, ...] = QUICK_SIZES if args.quick else SIZES
+    if args.sizes:
+        sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
+    requests = args.requests or (QUICK_REQUESTS if args.quick else REQUESTS)
+    results: Any = asyncio.run(run(sizes, args.runs, requests))
+    print_table(results, args.runs)
+
+
+if __name__ == "__main__":
+    main()
