@@ -119,9 +119,14 @@ async def start_database(settings: Settings, closers: list[Any]) -> str:
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind before serving, so port 0 resolves to a real port we can announce (and wire the sandbox to)."""
+    """Bind before serving, so port 0 resolves to a real port we can announce (and wire the sandbox to).
+
+    The protocol is named (IPPROTO_TCP, not 0): asyncio only sets TCP_NODELAY on accepted connections of
+    such a socket. Without it a keep-alive response written in two parts (headers, then body) waits for
+    the client's delayed ACK — about 40 ms per request.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import httpx
 
-from gamesched.app import App
+from gamesched.app import App, bind_socket
 
 
 async def test_health_reports_database_discord_and_queue(running_app: App) -> None:
@@ -44,3 +47,23 @@ async def test_unknown_route_gets_the_uniform_json_error(running_app: App) -> No
         response = await client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "message": "There is nothing here."}
+
+
+async def test_accepted_connections_send_small_writes_at_once() -> None:
+    """TCP_NODELAY on every connection: a response's body must not wait for the headers' ACK (~40 ms)."""
+    nodelay: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        nodelay.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    listener = bind_socket("127.0.0.1", 0)
+    server = await asyncio.start_server(accepted, sock=listener)
+    try:
+        _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+        assert await asyncio.wait_for(nodelay, 5) != 0
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
