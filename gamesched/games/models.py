@@ -70,3 +70,15 @@ class Participant(Base):
     position: Mapped[int] = mapped_column(Integer)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+
+
+class GameCount(Base):
+    """How many games a guild has in one channel with one status. Written only by the triggers on ``games``
+    (migration 0006), in the transaction that changes the games, so the sums are exact."""
+
+    __tablename__ = "game_counts"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[str] = mapped_column(Text, primary_key=True)
+    games: Mapped[int] = mapped_column(BigInteger)

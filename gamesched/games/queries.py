@@ -8,11 +8,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import Exists, Select, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Exists, Select, func, select, union, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from gamesched.core.errors import Invalid, NotFound
-from gamesched.games.models import Game, Participant
+from gamesched.games.models import Game, GameCount, Participant
 from gamesched.games.render import render_game, user_ids_of
 from gamesched.games.schemas import GameList, GameView
 from gamesched.games.use_case import GameUseCase, parse_game_id
@@ -67,28 +68,34 @@ class GameQueries(GameUseCase):
             raise Invalid(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
         if offset < 0:
             raise Invalid("offset cannot be negative.", field="offset")
-        query = select(Game)
+        wanted = builtins.list(dict.fromkeys(statuses))
+        filters: builtins.list[ColumnElement[bool]] = []
         if channel_id is not None:
-            query = query.where(Game.channel_id == channel_id)
-        if statuses:
-            query = query.where(Game.status.in_(list(statuses)))
+            filters.append(Game.channel_id == channel_id)
         if role == "host":
-            query = query.where(Game.host_id == user_id)
+            filters.append(Game.host_id == user_id)
         elif role == "participant":
-            query = query.where(_has_participant(user_id))
+            filters.append(_has_participant(user_id))
         if guild_id is not None:
             access = await self.guilds.access(guild_id, user_id)
             accesses = {guild_id: access}
             async with self.db.uow(guild_id=guild_id) as uow:
-                total, games, rosters = await _page(uow.session, query, limit, offset)
+                # RLS already keeps other guilds out; naming the guild lets PostgreSQL use its indexes.
+                scope = [Game.guild_id == guild_id, *filters]
+                if role is None:
+                    total = await _counted(uow.session, guild_id, channel_id, wanted)
+                else:
+                    total = await _count(uow.session, scope, wanted)
+                games, rosters = await _page(uow.session, scope, wanted, limit, offset)
         else:
             if role is None:
-                query = query.where((Game.host_id == user_id) | _has_participant(user_id))
-            accesses = await self._accessible_guilds(query, user_id)
+                filters.append(Game.id.in_(_games_of(user_id)))
+            accesses = await self._accessible_guilds(filters, wanted, user_id)
             # Trusted cross-guild read: restricted to the caller's games in guilds they are a member of.
             async with self.db.uow(bypass_rls=True) as uow:
-                scoped = query.where(Game.guild_id.in_(list(accesses)))
-                total, games, rosters = await _page(uow.session, scoped, limit, offset)
+                scope = [Game.guild_id.in_(builtins.list(accesses)), *filters]
+                total = await _count(uow.session, scope, wanted)
+                games, rosters = await _page(uow.session, scope, wanted, limit, offset)
         return GameList(
             items=await self._render_many(games, rosters, accesses),
             total=total,
@@ -96,9 +103,12 @@ class GameQueries(GameUseCase):
             offset=offset,
         )
 
-    async def _accessible_guilds(self, query: Select[Game], user_id: int) -> dict[int, GuildAccess]:
+    async def _accessible_guilds(
+        self, filters: Sequence[ColumnElement[bool]], statuses: Sequence[str], user_id: int
+    ) -> dict[int, GuildAccess]:
+        query = select(Game.guild_id).where(*filters, *_status_filter(statuses)).distinct()
         async with self.db.uow(bypass_rls=True) as uow:
-            guild_ids = list(await uow.session.scalars(query.with_only_columns(Game.guild_id).distinct()))
+            guild_ids = builtins.list(await uow.session.scalars(query))
         accesses: dict[int, GuildAccess] = {}
         for guild_id in guild_ids:
             try:
@@ -139,16 +149,69 @@ def _has_participant(user_id: int) -> Exists:
     )
 
 
-async def _page(
-    session: AsyncSession, query: Select[Game], limit: int, offset: int
-) -> tuple[int, list[Game], dict[uuid.UUID, list[Participant]]]:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    games = list(
-        await session.scalars(query.order_by(Game.scheduled_at, Game.id).limit(limit).offset(offset))
+def _games_of(user_id: int) -> CompoundSelect:
+    """Ids of the games someone hosts or plays in: two index look-ups, not a scan of every game."""
+    return union(
+        select(Game.id).where(Game.host_id == user_id),
+        select(Participant.game_id).where(Participant.user_id == user_id),
     )
+
+
+def _status_filter(statuses: Sequence[str]) -> builtins.list[ColumnElement[bool]]:
+    return [Game.status.in_(builtins.list(statuses))] if statuses else []
+
+
+async def _counted(
+    session: AsyncSession, guild_id: int, channel_id: int | None, statuses: Sequence[str]
+) -> int:
+    """How many of a guild's games match, from the per-channel, per-status counts (a few rows, exact)."""
+    query = select(func.coalesce(func.sum(GameCount.games), 0)).where(GameCount.guild_id == guild_id)
+    if channel_id is not None:
+        query = query.where(GameCount.channel_id == channel_id)
+    if statuses:
+        query = query.where(GameCount.status.in_(builtins.list(statuses)))
+    return int(await session.scalar(query) or 0)
+
+
+async def _count(session: AsyncSession, scope: Sequence[ColumnElement[bool]], statuses: Sequence[str]) -> int:
+    """An exact count, for filters the counts do not cover (someone's own games)."""
+    query = select(func.count()).select_from(Game).where(*scope, *_status_filter(statuses))
+    return int(await session.scalar(query) or 0)
+
+
+def _in_order(
+    scope: Sequence[ColumnElement[bool]], statuses: Sequence[str], limit: int, offset: int
+) -> Select[Game]:
+    """One page in start order (then id), read off an index ending in (scheduled_at, id).
+
+    With several statuses, one ordered branch per status is merged: an index gives one status's games in
+    order, not several at once, and without the branches PostgreSQL would sort every matching game.
+    """
+    order = (Game.scheduled_at, Game.id)
+    if len(statuses) <= 1:
+        query = select(Game).where(*scope, *_status_filter(statuses))
+        return query.order_by(*order).limit(limit).offset(offset)
+    branches = [
+        select(Game).where(*scope, Game.status == status).order_by(*order).limit(offset + limit)
+        for status in statuses
+    ]
+    merged = union_all(*branches).subquery()
+    return (
+        select(aliased(Game, merged)).order_by(merged.c.scheduled_at, merged.c.id).limit(limit).offset(offset)
+    )
+
+
+async def _page(
+    session: AsyncSession,
+    scope: Sequence[ColumnElement[bool]],
+    statuses: Sequence[str],
+    limit: int,
+    offset: int,
+) -> tuple[list[Game], dict[uuid.UUID, list[Participant]]]:
+    games = list(await session.scalars(_in_order(scope, statuses, limit, offset)))
     rosters: dict[uuid.UUID, list[Participant]] = {game.id: [] for game in games}
     if games:
         rows = await session.scalars(select(Participant).where(Participant.game_id.in_(list(rosters))))
         for p in rows:
             rosters[p.game_id].append(p)
-    return int(total or 0), games, rosters
+    return games, rosters

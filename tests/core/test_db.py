@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -95,3 +97,81 @@ async def test_rls_holds_even_when_the_login_is_a_superuser(database_url: str) -
             assert (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
     finally:
         await engine.dispose()
+
+
+async def _migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+    async with engine.connect() as conn:
+        await conn.run_sync(run)
+        await conn.commit()
+
+
+async def test_migration_0007_counts_existing_games_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_counts")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    try:
+        await _migrate(engine, "0006")
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
+            for guild in (1, 2):
+                await conn.execute(
+                    text("INSERT INTO guilds (id, name, owner_id) VALUES (:g, 'g', 1)"), {"g": guild}
+                )
+                await conn.execute(
+                    text("INSERT INTO channels (id, guild_id, name, type) VALUES (:c, :g, 'c', 0)"),
+                    {"c": guild * 10, "g": guild},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO games (guild_id, channel_id, host_id, title, scheduled_at, max_players, status)"
+                    " SELECT g, g * 10, 1, 't', now(), 4, s"
+                    " FROM (VALUES (1, 'scheduled'), (1, 'scheduled'), (1, 'cancelled'), (2, 'completed')) v(g, s)"
+                )
+            )
+        await _migrate(engine, "head")
+
+        async def counts() -> list[tuple[int, int, str, int]]:
+            async with engine.begin() as conn:
+                await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
+                rows = await conn.execute(text("SELECT * FROM game_counts ORDER BY 1, 2, 3"))
+                return [tuple(row) for row in rows]
+
+        assert await counts() == [(1, 10, "cancelled", 1), (1, 10, "scheduled", 2), (2, 20, "completed", 1)]
+        async with engine.begin() as conn:  # the triggers keep them from now on
+            await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
+            await conn.execute(text("UPDATE games SET status = 'in_progress' WHERE status = 'scheduled'"))
+            await conn.execute(text("DELETE FROM games WHERE guild_id = 2"))
+        assert await counts() == [
+            (1, 10, "cancelled", 1),
+            (1, 10, "in_progress", 2),
+            (1, 10, "scheduled", 0),
+            (2, 20, "completed", 0),
+        ]
+
+        await _migrate(engine, "0006", down=True)
+        async with engine.connect() as conn:
+            tables = set(
+                (
+                    await conn.execute(
+                        text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                    )
+                ).scalars()
+            )
+            indexes = set(
+                (
+                    await conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'games'"))
+                ).scalars()
+            )
+        assert "game_counts" not in tables
+        assert {"ix_games_guild_status_scheduled", "ix_games_channel_id"} <= indexes
+        assert "ix_games_guild_scheduled" not in indexes
+        await _migrate(engine, "head")
+        assert await counts() == [(1, 10, "cancelled", 1), (1, 10, "in_progress", 2)]
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
