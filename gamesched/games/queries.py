@@ -127,6 +127,7 @@ class GameQueries(GameUseCase):
         for game in games:
             wanted[game.guild_id] |= user_ids_of(game, rosters[game.id])
         members = {gid: await self.guilds.display_members(gid, ids) for gid, ids in wanted.items()}
+        channels = {gid: self.guilds.channel_names(gid) for gid in wanted}
         views = []
         for game in games:
             access = accesses[game.guild_id]
@@ -135,7 +136,7 @@ class GameQueries(GameUseCase):
                     game,
                     rosters[game.id],
                     members=members[game.guild_id],
-                    channel_name=self.guilds.channel_name(game.guild_id, game.channel_id),
+                    channel_name=channels[game.guild_id].get(game.channel_id),
                     viewer_id=access.user_id,
                     can_manage=self._can_manage(game, access),
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,6 +24,10 @@ from gamesched.guilds.settings import EffectiveSettings, resolve_settings
 log = structlog.get_logger(__name__)
 
 GUILD_NOT_FOUND = "That server does not exist, or you are not a member of it."
+#: Every request's permission check reads the guild's record (manager and host roles): this process keeps
+#: each for this long, and forgets it at once when it changes the record itself. A change made by another
+#: process sharing the database shows here within this time (members' roles are cached for 60 s already).
+GUILD_RECORD_TTL_SECONDS = 5.0
 GUILD_SETTING_FIELDS = (
     "max_players",
     "reminder_minutes",
@@ -47,6 +52,7 @@ class GuildService:
         self.db = db
         self.directory = directory
         self.clock = clock
+        self._records: dict[int, tuple[datetime, Guild | None]] = {}
 
     # --- following Discord (trusted system paths: explicit RLS bypass) ---
 
@@ -74,6 +80,7 @@ class GuildService:
                 .where(Channel.guild_id == info.id, Channel.id.not_in([c.id for c in channels] or [0]))
                 .values(present=False, updated_at=now)
             )
+        self._forget_record(info.id)
         log.info("guild_synced", guild_id=info.id, channels=len(channels))
 
     async def guild_left(self, guild_id: int) -> None:
@@ -82,6 +89,7 @@ class GuildService:
             await uow.session.execute(
                 update(Guild).where(Guild.id == guild_id).values(bot_present=False, left_at=self.clock.now())
             )
+        self._forget_record(guild_id)
         log.info("guild_left", guild_id=guild_id)
 
     async def channel_changed(self, info: ChannelInfo) -> None:
@@ -125,10 +133,26 @@ class GuildService:
         member = await self.directory.member(guild_id, user_id)
         if member is None:
             raise NotFound(GUILD_NOT_FOUND)
+        if channel_id is None:
+            return self._access(guild, member, await self._guild_record(guild_id), None)
         async with self.db.uow(guild_id=guild_id) as uow:
             record = await uow.session.get(Guild, guild_id)
-            channel = await uow.session.get(Channel, channel_id) if channel_id is not None else None
+            channel = await uow.session.get(Channel, channel_id)
         return self._access(guild, member, record, channel)
+
+    async def _guild_record(self, guild_id: int) -> Guild | None:
+        """The guild's record for permission checks, kept GUILD_RECORD_TTL_SECONDS (read-only: detached)."""
+        now = self.clock.now()
+        hit = self._records.get(guild_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self.db.uow(guild_id=guild_id) as uow:
+            record = await uow.session.get(Guild, guild_id)
+        self._records[guild_id] = (now + timedelta(seconds=GUILD_RECORD_TTL_SECONDS), record)
+        return record
+
+    def _forget_record(self, guild_id: int) -> None:
+        self._records.pop(guild_id, None)
 
     async def guilds_for_user(self, user_id: int) -> list[tuple[GuildInfo, GuildAccess]]:
         """Every guild shared by the user and the bot, with the user's standing in each."""
@@ -140,11 +164,7 @@ class GuildService:
                 shared.append((guild, member))
         if not shared:
             return []
-        async with self.db.uow(bypass_rls=True) as uow:  # reads only the guilds the user is in (above)
-            rows = (
-                await uow.session.scalars(select(Guild).where(Guild.id.in_([g.id for g, _ in shared])))
-            ).all()
-        records = {row.id: row for row in rows}
+        records = {guild.id: await self._guild_record(guild.id) for guild, _ in shared}
         result = [
             (guild, self._access(guild, member, records.get(guild.id), None)) for guild, member in shared
         ]
@@ -237,6 +257,7 @@ class GuildService:
             for name, value in values.items():
                 setattr(record, name, value)
             record.updated_at = self.clock.now()
+        self._forget_record(access.guild_id)
         log.info("guild_settings_updated", guild_id=access.guild_id, fields=sorted(values))
         return record
 
@@ -285,9 +306,12 @@ class GuildService:
         return unlink_channels(text, names=names)
 
     def channel_name(self, guild_id: int, channel_id: int) -> str | None:
+        return self.channel_names(guild_id).get(channel_id)
+
+    def channel_names(self, guild_id: int) -> dict[int, str]:
+        """Every channel's name in a guild, from one look at the bot's view of it (for rendering many games)."""
         guild = self.directory.guild(guild_id)
-        channel = guild.channels.get(channel_id) if guild else None
-        return channel.name if channel else None
+        return {c.id: c.name for c in guild.channels.values()} if guild else {}
 
     async def display_members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberDisplay]:
         return await member_lookup.display_members(self.directory, guild_id, user_ids)

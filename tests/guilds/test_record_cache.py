@@ -1,0 +1,63 @@
+"""Permission checks read the guild's record from a short per-process cache; changes made here count at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gamesched.core.clock import FakeClock
+from gamesched.core.db import Database
+from gamesched.guilds import ChannelInfo, GuildInfo, GuildService, MemberInfo, RoleInfo
+from gamesched.guilds.service import GUILD_RECORD_TTL_SECONDS
+
+GUILD, OWNER, MOD, MOD_ROLE = 100, 1, 2, 7
+
+
+class Directory:
+    """The bot's view: one guild owned by OWNER; MOD holds MOD_ROLE, which has no permissions."""
+
+    def guild_ids(self) -> set[int]:
+        return {GUILD}
+
+    def guild(self, guild_id: int) -> GuildInfo | None:
+        if guild_id != GUILD:
+            return None
+        return GuildInfo(
+            id=GUILD,
+            name="Guild",
+            owner_id=OWNER,
+            roles={GUILD: RoleInfo(GUILD, "@everyone", 0), MOD_ROLE: RoleInfo(MOD_ROLE, "Mods", 0)},
+            channels={10: ChannelInfo(10, GUILD, "general", 0)},
+        )
+
+    async def member(self, guild_id: int, user_id: int) -> MemberInfo | None:
+        roles = frozenset({MOD_ROLE}) if user_id == MOD else frozenset()
+        return MemberInfo(user_id=user_id, username=f"user{user_id}", role_ids=roles)
+
+    async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
+        return {uid: m for uid in user_ids if (m := await self.member(guild_id, uid)) is not None}
+
+    async def search_members(self, guild_id: int, query: str, *, limit: int = 10) -> list[MemberInfo]:
+        return []
+
+
+async def test_a_settings_change_counts_at_once_here_and_within_the_ttl_in_another_process(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    db = Database(engine)
+    here, there = (GuildService(db=db, directory=Directory(), clock=clock) for _ in range(2))
+    info = Directory().guild(GUILD)
+    assert info is not None
+    await here.sync_guild(info)
+    assert not (await here.access(GUILD, MOD)).is_manager
+    assert not (await there.access(GUILD, MOD)).is_manager  # both processes now hold the record
+
+    await here.update_guild_settings(await here.access(GUILD, OWNER), {"manager_role_ids": [MOD_ROLE]})
+    assert (await here.access(GUILD, MOD)).is_manager
+    assert [access.is_manager for _, access in await here.guilds_for_user(MOD)] == [True]
+
+    assert not (await there.access(GUILD, MOD)).is_manager
+    clock.advance(timedelta(seconds=GUILD_RECORD_TTL_SECONDS))
+    assert (await there.access(GUILD, MOD)).is_manager
