@@ -38,8 +38,16 @@ class Base(DeclarativeBase):
 EventStager = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+#: Connections one process keeps (and at most opens) to PostgreSQL.
+POOL_SIZE = 20
+
+
+def create_engine(url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
+    """A pool that keeps every connection it opens: no overflow connections, which SQLAlchemy closes as
+    soon as they are returned. Opening one (a new backend, SET ROLE, codecs, cold catalog caches) costs
+    far more than a query, so under a burst of concurrent requests an overflow pool stalls every request
+    behind a stream of connects. A checkout beyond ``pool_size`` waits for a free connection instead."""
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
 
 
 async def use_app_role(engine: AsyncEngine) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -175,3 +177,23 @@ async def test_migration_0007_counts_existing_games_and_downgrades_cleanly(pg_se
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_connections_opened_for_a_burst_are_kept_for_the_next(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=12)
+    db = Database(engine)
+
+    async def backend() -> int:
+        async with db.uow() as uow:
+            pid = await uow.session.scalar(text("SELECT pg_backend_pid() FROM pg_sleep(0.05)"))
+            return int(pid or 0)
+
+    try:
+        first = set(await asyncio.gather(*(backend() for _ in range(12))))
+        second = set(await asyncio.gather(*(backend() for _ in range(12))))
+        more = set(await asyncio.gather(*(backend() for _ in range(20))))  # more than the pool: they wait
+    finally:
+        await engine.dispose()
+    assert len(first) == 12
+    assert second == first
+    assert more == first
