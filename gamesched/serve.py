@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Generator
 
@@ -76,6 +77,11 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     app = await build_app(settings)
+    # Everything built so far lives as long as the process: move it out of the collector's way, so a full
+    # collection (every second or so under load) walks only what requests allocate, not the whole app —
+    # otherwise it stops the event loop for 100-300 ms each time.
+    gc.collect()
+    gc.freeze()
     base = app.base_url
     log.info("gamesched_started", dashboard=f"{base}/", health=f"{base}/health", discord=app.discord.status)
     print(f"gamesched is running: dashboard {base}/", flush=True)
