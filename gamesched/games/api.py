@@ -80,9 +80,11 @@ class GameController(Controller):
         summary="List games",
         description=(
             "With `guild_id`: that server's games (members only). Without it: the games you host or joined, "
-            "across your servers. `role` narrows to games you host or play in; `status` may repeat."
+            "across your servers. `role` narrows to games you host or play in; `status` may repeat. Games "
+            "come in start order (then id); `total` counts every match. Page with `offset`, or — cheaper "
+            "for deep pages — pass the previous page's `next_cursor` as `after` (not both)."
         ),
-        responses={404: NOT_FOUND},
+        responses={404: NOT_FOUND, 422: INVALID},
     )
     async def list_games(
         self,
@@ -97,6 +99,12 @@ class GameController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=100, description="The `next_cursor` of the previous page: the games after it."
+            ),
+        ] = None,
     ) -> GameList:
         return await games.queries.list(
             viewer.user_id,
@@ -106,6 +114,7 @@ class GameController(Controller):
             role=role,
             limit=limit,
             offset=offset,
+            after=after,
         )
 
     @get("/{game_id:str}", summary="One game with its roster", responses={404: NOT_FOUND})

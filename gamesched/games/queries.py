@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import builtins
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import ColumnElement, CompoundSelect, Exists, Select, func, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Exists,
+    Select,
+    func,
+    select,
+    tuple_,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -62,12 +74,19 @@ class GameQueries(GameUseCase):
         role: Role | None = None,
         limit: int = 25,
         offset: int = 0,
+        after: str | None = None,
     ) -> GameList:
-        """A guild's games (members only), or — without a guild — the games you host or joined anywhere."""
+        """A guild's games (members only), or — without a guild — the games you host or joined anywhere.
+
+        In start order (then id). ``after`` — a page's ``next_cursor`` — continues after that page's last
+        game, at the cost of one page however deep; ``offset`` skips games one by one."""
         if not 1 <= limit <= MAX_PAGE:
             raise Invalid(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
         if offset < 0:
             raise Invalid("offset cannot be negative.", field="offset")
+        if after is not None and offset:
+            raise Invalid("Page with offset or with after, not both.", field="after")
+        start = None if after is None else decode_cursor(after)
         wanted = builtins.list(dict.fromkeys(statuses))
         filters: builtins.list[ColumnElement[bool]] = []
         if channel_id is not None:
@@ -86,7 +105,7 @@ class GameQueries(GameUseCase):
                     total = await _counted(uow.session, guild_id, channel_id, wanted)
                 else:
                     total = await _count(uow.session, scope, wanted)
-                games, rosters = await _page(uow.session, scope, wanted, limit, offset)
+                games, rosters = await _page(uow.session, scope, wanted, limit, offset, start)
         else:
             if role is None:
                 filters.append(Game.id.in_(_games_of(user_id)))
@@ -95,12 +114,13 @@ class GameQueries(GameUseCase):
             async with self.db.uow(bypass_rls=True) as uow:
                 scope = [Game.guild_id.in_(builtins.list(accesses)), *filters]
                 total = await _count(uow.session, scope, wanted)
-                games, rosters = await _page(uow.session, scope, wanted, limit, offset)
+                games, rosters = await _page(uow.session, scope, wanted, limit, offset, start)
         return GameList(
             items=await self._render_many(games, rosters, accesses),
             total=total,
             limit=limit,
             offset=offset,
+            next_cursor=encode_cursor(games[-1]) if len(games) == limit else None,
         )
 
     async def _accessible_guilds(
@@ -180,15 +200,40 @@ async def _count(session: AsyncSession, scope: Sequence[ColumnElement[bool]], st
     return int(await session.scalar(query) or 0)
 
 
+def encode_cursor(game: Game) -> str:
+    """Where a page ended, as an opaque string: the last game's start and id."""
+    raw = f"{game.scheduled_at.isoformat()}|{game.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, game_id = raw.split("|")
+        start = datetime.fromisoformat(when)
+        if start.tzinfo is None:
+            raise ValueError("naive time")
+        return start, uuid.UUID(game_id)
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
+        raise Invalid("after is not a cursor this API gave out (next_cursor).", field="after") from None
+
+
 def _in_order(
-    scope: Sequence[ColumnElement[bool]], statuses: Sequence[str], limit: int, offset: int
+    scope: Sequence[ColumnElement[bool]],
+    statuses: Sequence[str],
+    limit: int,
+    offset: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> Select[Game]:
     """One page in start order (then id), read off an index ending in (scheduled_at, id).
 
     With several statuses, one ordered branch per status is merged: an index gives one status's games in
     order, not several at once, and without the branches PostgreSQL would sort every matching game.
+    ``after`` starts the index range past a game, so the page costs the same however deep it is.
     """
     order = (Game.scheduled_at, Game.id)
+    if after is not None:
+        scope = [*scope, tuple_(Game.scheduled_at, Game.id) > tuple_(*after)]
     if len(statuses) <= 1:
         query = select(Game).where(*scope, *_status_filter(statuses))
         return query.order_by(*order).limit(limit).offset(offset)
@@ -208,8 +253,9 @@ async def _page(
     statuses: Sequence[str],
     limit: int,
     offset: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> tuple[list[Game], dict[uuid.UUID, list[Participant]]]:
-    games = list(await session.scalars(_in_order(scope, statuses, limit, offset)))
+    games = list(await session.scalars(_in_order(scope, statuses, limit, offset, after)))
     rosters: dict[uuid.UUID, list[Participant]] = {game.id: [] for game in games}
     if games:
         rows = await session.scalars(select(Participant).where(Participant.game_id.in_(list(rosters))))

@@ -199,9 +199,13 @@ class GameView(Struct, kw_only=True):
 
 class GameList(Struct, kw_only=True):
     items: list[GameView]
+    #: Every game matching the filters, whichever page this is.
     total: int
     limit: int
     offset: int
+    #: Pass as ``after`` for the games following this page (in the same order); null when this page is not
+    #: full. Reading on with it costs the same however deep the page; a large ``offset`` does not.
+    next_cursor: str | None = None
 
 
 class Suggestion(Struct, kw_only=True):

@@ -97,3 +97,50 @@ async def test_totals_stay_exact_through_creating_cancelling_moving_and_status_c
     assert (await _listed(bob, guild_id=gid, channel_id=rpg))["total"] == 2
     assert (await _listed(alice, guild_id=gid, role="host"))["total"] == 3
     assert (await _listed(bob, guild_id=gid, role="participant"))["total"] == 1
+
+
+async def _walk(client: httpx.AsyncClient, **params: Any) -> tuple[list[str], list[int]]:
+    """Every page through next_cursor: the ids in order and each page's total."""
+    ids: list[str] = []
+    totals: list[int] = []
+    cursor: str | None = None
+    while True:
+        page = await _listed(client, **params, **({"after": cursor} if cursor else {}))
+        ids += [item["id"] for item in page["items"]]
+        totals.append(page["total"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids, totals
+
+
+async def test_next_cursor_walks_every_game_once_in_the_same_order_as_offsets(
+    games_app: App, world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    gid = world.guild_id()
+    games = [
+        await create_game(alice, world, title=f"Game {day}", scheduled_at=in_days(day)) for day in (3, 1, 2)
+    ]
+    # Two games at the same moment: the id breaks the tie, on both sides of a page boundary.
+    same = in_days(4)
+    games += [await create_game(alice, world, title=f"Twin {n}", scheduled_at=same) for n in range(2)]
+    await _set_status(games_app, gid, [games[0]["id"]], "in_progress")
+    await _set_status(games_app, gid, [games[1]["id"]], "cancelled")
+
+    for statuses in ([], ["scheduled", "in_progress"], ["cancelled"]):
+        by_offset = (await _listed(alice, guild_id=gid, status=statuses, limit=100))["items"]
+        ids, totals = await _walk(alice, guild_id=gid, status=statuses, limit=2)
+        assert ids == [item["id"] for item in by_offset], statuses
+        assert set(totals) == {len(by_offset)}, statuses
+    mine, _ = await _walk(alice, role="host", limit=3)
+    assert mine == [item["id"] for item in (await _listed(alice, role="host", limit=100))["items"]]
+    assert len(mine) == 5
+
+    full = await _listed(alice, guild_id=gid, limit=5)
+    assert full["next_cursor"] is not None  # a full page may be the last one: the next is then empty
+    assert (await _listed(alice, guild_id=gid, after=full["next_cursor"]))["items"] == []
+
+    for bad in ({"after": "nonsense"}, {"after": full["next_cursor"], "offset": 1}):
+        response = await alice.get("/api/v1/games", params={"guild_id": gid, **bad})
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "after"
