@@ -12,8 +12,11 @@ Per size: three runs of each read, p50/p95/p99 over all of them. The seeded guil
 one: 70 % of its games are over, 25 % are still to come (with their reminders and transitions pending in
 ``jobs``, as the app writes them), 5 % were cancelled; each has 0-5 players and an announcement.
 
+``--deep`` adds the guild's last page two ways: ``offset=N-25``, and ``after=`` the ``next_cursor`` of
+the page before it.
+
 ``python -m benchmarks.reads`` (also part of ``make bench``); ``--quick`` for a short run (1,000 and
-10,000 games, fewer requests); ``--sizes 1000,100000`` and ``--requests N`` to choose.
+10,000 games, fewer requests); ``--sizes 1000,100000``, ``--requests N`` and ``--clients N`` to choose.
 """
 
 from __future__ import annotations
@@ -313,7 +316,9 @@ def summary(latencies: Sequence[float]) -> str:
     )
 
 
-async def run(sizes: Sequence[int], runs: int, requests: int) -> dict[tuple[int, str], list[float]]:
+async def run(
+    sizes: Sequence[int], runs: int, requests: int, clients_count: int = CLIENTS, deep: bool = False
+) -> dict[tuple[int, str], list[float]]:
     server_url, release = resolve_server_url()
     name = unique_name("gs_bench_reads")
     await admin_execute(server_url, f'CREATE DATABASE "{name}"')
@@ -334,7 +339,7 @@ async def run(sizes: Sequence[int], runs: int, requests: int) -> dict[tuple[int,
                 login = await login_as(base, "alice")
                 clients = [
                     httpx.AsyncClient(base_url=base, cookies=login.cookies, timeout=120)
-                    for _ in range(CLIENTS)
+                    for _ in range(clients_count)
                 ]
                 try:
                     seeded = 1
@@ -342,7 +347,15 @@ async def run(sizes: Sequence[int], runs: int, requests: int) -> dict[tuple[int,
                         print(f"{size:,} games in the guild:", flush=True)
                         await seed_games(conn, guild, seeded + 1, size)
                         seeded = size
-                        for label, path in reads.items():
+                        paths = dict(reads)
+                        if deep:
+                            listing = f"/api/v1/games?guild_id={guild.id}&limit=25"
+                            before_last = (await login.get(f"{listing}&offset={size - 50}")).json()
+                            paths["GET …&offset=N-25 (last page)"] = f"{listing}&offset={size - 25}"
+                            paths["GET …&after=cursor (last page)"] = (
+                                f"{listing}&after={before_last['next_cursor']}"
+                            )
+                        for label, path in paths.items():
                             await measure(clients[:1], path, 1)  # fills the member cache alone
                             await measure(clients, path, WARMUP)
                             latencies: list[float] = []
@@ -362,10 +375,10 @@ async def run(sizes: Sequence[int], runs: int, requests: int) -> dict[tuple[int,
     return results
 
 
-def print_table(results: dict[tuple[int, str], list[float]], runs: int) -> None:
+def print_table(results: dict[tuple[int, str], list[float]], runs: int, clients: int = CLIENTS) -> None:
     labels = list(dict.fromkeys(label for _, label in results))
     sizes = sorted({size for size, _ in results})
-    print(f"\nreads with {CLIENTS} concurrent clients ({runs} runs per cell; ms)")
+    print(f"\nreads with {clients} concurrent clients ({runs} runs per cell; ms)")
     print(f"{'read':<38} {'games':>8}  {'p50':>7} {'p95':>7} {'p99':>7}")
     for label in labels:
         for size in sizes:
@@ -382,13 +395,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", help="comma-separated guild sizes (default 1000,10000,100000)")
     parser.add_argument("--runs", type=int, default=RUNS, help="runs per read and size (default 3)")
     parser.add_argument("--requests", type=int, help=f"requests per run (default {REQUESTS})")
+    parser.add_argument("--deep", action="store_true", help="also the last page, by offset and by cursor")
+    parser.add_argument(
+        "--clients", type=int, default=CLIENTS, help=f"concurrent clients (default {CLIENTS})"
+    )
     args = parser.parse_args(argv)
     sizes: tuple[int, ...] = QUICK_SIZES if args.quick else SIZES
     if args.sizes:
         sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
     requests = args.requests or (QUICK_REQUESTS if args.quick else REQUESTS)
-    results: Any = asyncio.run(run(sizes, args.runs, requests))
-    print_table(results, args.runs)
+    results: Any = asyncio.run(run(sizes, args.runs, requests, args.clients, args.deep))
+    print_table(results, args.runs, args.clients)
 
 
 if __name__ == "__main__":
