@@ -151,7 +151,10 @@ class Dispatcher:
             await asyncio.wait(pending)
 
     async def run_due(self) -> int:
-        """Run every job due now, waiting for each to finish; returns how many ran (tests, CLI)."""
+        """Run every job due now, waiting for each to finish; returns how many this call ran (tests, CLI).
+
+        Jobs this dispatcher's running loop has already claimed are due too: they are waited for as well,
+        so that when this returns, nothing due now is still running here."""
         if self._pid is None:
             async with self.engine.connect() as conn:
                 self._pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
@@ -159,7 +162,11 @@ class Dispatcher:
         while True:
             jobs = await self._claim(self.concurrency)
             if not jobs:
-                return total
+                running = list(self._in_flight.values())
+                if not running:
+                    return total
+                await asyncio.wait(running)  # they may queue more work due now: look again
+                continue
             await asyncio.gather(*(self._run(job) for job in jobs))
             total += len(jobs)
 

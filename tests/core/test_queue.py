@@ -309,3 +309,22 @@ async def test_stop_lets_a_running_handler_finish(live_kit: QueueKit) -> None:
     await dispatcher.stop(grace_seconds=5)
     assert finished == [True]
     assert await live_kit.count("state = 'done'") == 1
+
+
+async def test_run_due_also_waits_for_the_due_jobs_its_running_loop_claimed(live_kit: QueueKit) -> None:
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def slow(job: Job) -> None:
+        started.set()
+        await asyncio.sleep(0.3)
+        finished.set()
+
+    live_kit.queue.register("slow", slow)
+    dispatcher = live_kit.dispatcher()
+    await live_kit.start(dispatcher)
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "slow")
+    await asyncio.wait_for(started.wait(), 5)  # the loop has it
+
+    assert await dispatcher.run_due() == 0  # nothing left to claim, but it returns only once that is done
+    assert finished.is_set()
