@@ -78,6 +78,7 @@ async def test_join_dm_waits_for_its_delay_and_leaving_first_sends_nothing(
         await bob_client.post(f"/api/v1/games/{game['id']}/join")
     async with await login_as(timed_app.base_url, "erin") as erin_client:
         await erin_client.post(f"/api/v1/games/{game['id']}/join")
+        await timed_app.dispatcher.run_due()  # the joins' events plan the DMs at the time of joining
         clock.advance(seconds=30)
         await run_due_and_settle(timed_app)
         await erin_client.post(f"/api/v1/games/{game['id']}/leave")
