@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from benchmarks.harness import free_port, percentile, summary
 from tests.db import admin_execute, asyncpg_url, resolve_server_url, unique_name, with_database
 from tests.login import login_as
 
@@ -62,16 +62,10 @@ class Guild:
     host_ids: list[int]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def running_app(database_url: str) -> AsyncIterator[str]:
     """``gamesched run --sandbox`` in a subprocess on ``database_url``; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="gamesched-bench-reads-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GAMESCHED_")}
@@ -300,20 +294,6 @@ async def measure(clients: Sequence[httpx.AsyncClient], path: str, requests: int
 
     await asyncio.gather(*(worker(client) for client in clients))
     return latencies
-
-
-def percentile(ordered: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile of sorted values."""
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
-def summary(latencies: Sequence[float]) -> str:
-    ordered = sorted(latencies)
-    return (
-        f"p50 {statistics.median(ordered):7.1f}  p95 {percentile(ordered, 95):7.1f}"
-        f"  p99 {percentile(ordered, 99):7.1f} ms"
-    )
 
 
 async def run(
