@@ -32,7 +32,7 @@ class Settings:
     http_port: int = 8000
     log_format: str = "console"
     log_level: str = "INFO"
-    queue_concurrency: int = 8
+    queue_concurrency: int = 16
     queue_max_attempts: int = 6
     discord_members_intent: bool = False
     #: How long a join DM waits, so leaving again at once sends nothing.

@@ -32,7 +32,7 @@ FALLBACK = "notifications.fallback"
 FALLBACK_GATHER = timedelta(seconds=3)
 #: DMs may wait out Discord's DM rate limit; at most this many run at once, leaving the other dispatcher
 #: slots to announcements and timed work.
-DM_CONCURRENCY = 4
+DM_CONCURRENCY = 12
 FALLBACK_TEXT = "I couldn't DM {mentions}: please allow direct messages from server members. {summary}"
 
 
