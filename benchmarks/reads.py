@@ -1,7 +1,7 @@
 """Reading one game and one page of games in a big guild: does the cost depend on the guild's size?
 
-The app runs in its own process (``gamesched run --sandbox`` on a fresh database, sandbox rate limits
-off); this process seeds "Sandbox Guild" with bulk SQL up to each size (1,000 / 10,000 / 100,000 games by
+The sandbox Discord (``gamesched sandbox``, rate limits off) and the app (``gamesched run`` on a fresh
+database) each run in their own process; this process seeds "Sandbox Guild" with bulk SQL up to each size (1,000 / 10,000 / 100,000 games by
 default), logs alice in through the sandbox OAuth, and measures three reads with 16 concurrent clients:
 
 * ``GET /api/v1/games/{id}`` — one game with 50 participants (40 seats, 10 waitlisted);
@@ -23,23 +23,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
-import signal
 import statistics
-import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
-from benchmarks.harness import free_port, percentile, summary
-from tests.db import admin_execute, asyncpg_url, resolve_server_url, unique_name, with_database
+from benchmarks.harness import app_process, fresh_database, percentile, sandbox_process, summary
+from tests.db import asyncpg_url
 from tests.login import login_as
 
 SIZES = (1_000, 10_000, 100_000)
@@ -62,56 +56,9 @@ class Guild:
     host_ids: list[int]
 
 
-@contextlib.asynccontextmanager
-async def running_app(database_url: str) -> AsyncIterator[str]:
-    """``gamesched run --sandbox`` in a subprocess on ``database_url``; yields its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="gamesched-bench-reads-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GAMESCHED_")}
-        env.update(
-            GAMESCHED_DATABASE_URL=database_url,
-            GAMESCHED_DATA_DIR=str(Path(tmp) / "data"),
-            GAMESCHED_LOG_LEVEL="WARNING",
-            GAMESCHED_SECRET_KEY="bench-" + "x" * 40,
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "gamesched", "run", "--sandbox", "--port", str(port)),
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            await _wait_until_connected(base, process)
-            yield base
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(process.wait(), 30)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
-
-
-async def _wait_until_connected(base: str, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                raise RuntimeError(f"gamesched exited with {process.returncode}")
-            with contextlib.suppress(httpx.TransportError):
-                health = await client.get("/health")
-                if health.status_code == 200 and health.json().get("discord") == "connected":
-                    return
-            await asyncio.sleep(0.05)
-    raise RuntimeError("gamesched did not connect to its sandbox within 60 s")
-
-
-async def prepare_world(base: str) -> Guild:
-    """Sandbox rate limits off, 45 more members in Sandbox Guild; the guild's ids."""
-    async with httpx.AsyncClient(base_url=f"{base}/sandbox/api", timeout=10) as api:
-        (await api.post("/faults", json={"rate_limits": False})).raise_for_status()
+async def prepare_world(sandbox: str) -> Guild:
+    """45 more members in Sandbox Guild (the sandbox's rate limits are off); the guild's ids."""
+    async with httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=10) as api:
         world = (await api.get("/world")).json()
         guild = next(g for g in world["guilds"] if g["name"] == "Sandbox Guild")
         for n in range(EXTRA_MEMBERS):
@@ -299,59 +246,55 @@ async def measure(clients: Sequence[httpx.AsyncClient], path: str, requests: int
 async def run(
     sizes: Sequence[int], runs: int, requests: int, clients_count: int = CLIENTS, deep: bool = False
 ) -> dict[tuple[int, str], list[float]]:
-    server_url, release = resolve_server_url()
-    name = unique_name("gs_bench_reads")
-    await admin_execute(server_url, f'CREATE DATABASE "{name}"')
-    url = with_database(server_url, name)
     results: dict[tuple[int, str], list[float]] = {}
-    try:
-        async with running_app(url) as base:
-            guild = await prepare_world(base)
-            conn = await asyncpg.connect(asyncpg_url(url))
+    async with (
+        fresh_database("gs_bench_reads") as url,
+        sandbox_process() as sandbox,
+        app_process(url, sandbox_url=sandbox) as base,
+    ):
+        guild = await prepare_world(sandbox)
+        conn = await asyncpg.connect(asyncpg_url(url))
+        try:
+            await _wait_until_synced(conn, guild)
+            game_id = await seed_target(conn, guild)
+            reads = {
+                "GET /api/v1/games/{id}": f"/api/v1/games/{game_id}",
+                "GET /api/v1/games?guild_id&limit=25": f"/api/v1/games?guild_id={guild.id}&limit=25",
+                "GET /games/{id} (page)": f"/games/{game_id}",
+            }
+            login = await login_as(base, "alice", sandbox_url=sandbox)
+            clients = [
+                httpx.AsyncClient(base_url=base, cookies=login.cookies, timeout=120)
+                for _ in range(clients_count)
+            ]
             try:
-                await _wait_until_synced(conn, guild)
-                game_id = await seed_target(conn, guild)
-                reads = {
-                    "GET /api/v1/games/{id}": f"/api/v1/games/{game_id}",
-                    "GET /api/v1/games?guild_id&limit=25": f"/api/v1/games?guild_id={guild.id}&limit=25",
-                    "GET /games/{id} (page)": f"/games/{game_id}",
-                }
-                login = await login_as(base, "alice")
-                clients = [
-                    httpx.AsyncClient(base_url=base, cookies=login.cookies, timeout=120)
-                    for _ in range(clients_count)
-                ]
-                try:
-                    seeded = 1
-                    for size in sorted(sizes):
-                        print(f"{size:,} games in the guild:", flush=True)
-                        await seed_games(conn, guild, seeded + 1, size)
-                        seeded = size
-                        paths = dict(reads)
-                        if deep:
-                            listing = f"/api/v1/games?guild_id={guild.id}&limit=25"
-                            before_last = (await login.get(f"{listing}&offset={size - 50}")).json()
-                            paths["GET …&offset=N-25 (last page)"] = f"{listing}&offset={size - 25}"
-                            paths["GET …&after=cursor (last page)"] = (
-                                f"{listing}&after={before_last['next_cursor']}"
-                            )
-                        for label, path in paths.items():
-                            await measure(clients[:1], path, 1)  # fills the member cache alone
-                            await measure(clients, path, WARMUP)
-                            latencies: list[float] = []
-                            for _ in range(runs):
-                                latencies += await measure(clients, path, requests)
-                            results[(size, label)] = latencies
-                            print(f"  {label:<38} {summary(latencies)}", flush=True)
-                finally:
-                    for client in clients:
-                        await client.aclose()
-                    await login.aclose()
+                seeded = 1
+                for size in sorted(sizes):
+                    print(f"{size:,} games in the guild:", flush=True)
+                    await seed_games(conn, guild, seeded + 1, size)
+                    seeded = size
+                    paths = dict(reads)
+                    if deep:
+                        listing = f"/api/v1/games?guild_id={guild.id}&limit=25"
+                        before_last = (await login.get(f"{listing}&offset={size - 50}")).json()
+                        paths["GET …&offset=N-25 (last page)"] = f"{listing}&offset={size - 25}"
+                        paths["GET …&after=cursor (last page)"] = (
+                            f"{listing}&after={before_last['next_cursor']}"
+                        )
+                    for label, path in paths.items():
+                        await measure(clients[:1], path, 1)  # fills the member cache alone
+                        await measure(clients, path, WARMUP)
+                        latencies: list[float] = []
+                        for _ in range(runs):
+                            latencies += await measure(clients, path, requests)
+                        results[(size, label)] = latencies
+                        print(f"  {label:<38} {summary(latencies)}", flush=True)
             finally:
-                await conn.close()
-    finally:
-        await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        release()
+                for client in clients:
+                    await client.aclose()
+                await login.aclose()
+        finally:
+            await conn.close()
     return results
 
 
