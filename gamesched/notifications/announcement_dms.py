@@ -10,12 +10,11 @@ from __future__ import annotations
 import structlog
 
 from gamesched.core.db import Database
-from gamesched.core.errors import NotFound
 from gamesched.core.modules import Subscription
 from gamesched.games import AnnouncementBlocked, AnnouncementReposted, GameService, GameView
 from gamesched.guilds import GuildService, what_to_grant
-from gamesched.notifications.messenger import DirectMessage
-from gamesched.notifications.service import DMRequest, Notifier
+from gamesched.notifications.about_games import current_game, game_dm
+from gamesched.notifications.service import Notifier
 
 log = structlog.get_logger(__name__)
 
@@ -50,8 +49,7 @@ class AnnouncementDMs:
             "announcement_reposted",
             f"reposted:{game.id}:{event.message_id}",
             text,
-            channel_id=int(game.channel_id),
-            summary=f"The announcement of **{game.title}** was deleted and has been posted again.",
+            fallback_summary=f"The announcement of **{game.title}** was deleted and has been posted again.",
         )
 
     async def send_blocked_dms(self, event: AnnouncementBlocked) -> None:
@@ -71,35 +69,19 @@ class AnnouncementDMs:
             )
 
     async def _send(
-        self,
-        game: GameView,
-        user_id: int,
-        kind: str,
-        key: str,
-        text: str,
-        *,
-        channel_id: int | None = None,
-        summary: str = "",
+        self, game: GameView, user_id: int, kind: str, key: str, text: str, *, fallback_summary: str = ""
     ) -> None:
-        request = DMRequest(
-            guild_id=int(game.guild_id),
-            user_id=user_id,
-            kind=kind,
-            dedupe_key=key,
-            message=DirectMessage(content=text[:2000]),
-            channel_id=channel_id,
-            game_id=game.id,
-            fallback_summary=summary,
+        # No channel fallback unless a summary is given: a blocked announcement's channel is the one
+        # the bot cannot post in.
+        request = game_dm(
+            game, user_id, kind, key, text, summary=fallback_summary, fallback=bool(fallback_summary)
         )
         async with self.db.uow(guild_id=int(game.guild_id)) as uow:
             await self.notifier.request(uow.session, request)
         log.info("game_dm_queued", kind=kind, game_id=game.id, user_id=user_id)
 
     async def _game(self, game_id: str, guild_id: int) -> GameView | None:
-        try:
-            return await self.games.queries.snapshot(game_id, guild_id=guild_id)
-        except NotFound:
-            return None
+        return await current_game(self.games, game_id, guild_id)
 
 
 def blocked_text(title: str, event: AnnouncementBlocked) -> str:

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
-from gamesched.core.errors import NotFound
 from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job
 from gamesched.discord_kit import format_when
@@ -36,8 +35,8 @@ from gamesched.games import (
     WaitlistDemoted,
     WaitlistPromoted,
 )
-from gamesched.notifications.messenger import DirectMessage
-from gamesched.notifications.service import DMRequest, Notifier
+from gamesched.notifications.about_games import current_game, game_dm
+from gamesched.notifications.service import Notifier
 
 log = structlog.get_logger(__name__)
 
@@ -271,16 +270,7 @@ class GameDMs:
         replaces_join_dm: bool = False,
     ) -> None:
         guild_id = int(game.guild_id)
-        request = DMRequest(
-            guild_id=guild_id,
-            user_id=user_id,
-            kind=kind,
-            dedupe_key=key,
-            message=DirectMessage(content=text[:2000]),
-            channel_id=int(game.channel_id),
-            game_id=game.id,
-            fallback_summary=summary,
-        )
+        request = game_dm(game, user_id, kind, key, text, summary=summary)
         async with self.db.uow(guild_id=guild_id) as uow:
             if replaces_join_dm:
                 await self._cancel_join_dm(uow.session, game.id, user_id)
@@ -292,10 +282,7 @@ class GameDMs:
         return dropped + await self.notifier.cancel(session, join_key(game_id, user_id))
 
     async def _game(self, game_id: str, guild_id: int) -> GameView | None:
-        try:
-            return await self.games.queries.snapshot(game_id, guild_id=guild_id)
-        except NotFound:
-            return None
+        return await current_game(self.games, game_id, guild_id)
 
     def _link(self, game: GameView) -> str:
         return f"\n{self.base_url}/games/{game.id}"

@@ -10,6 +10,7 @@ from gamesched.core.db import Database
 from gamesched.discord_kit import format_when
 from gamesched.games import GameService, GameView, ReminderDue
 from gamesched.guilds import GuildService
+from gamesched.notifications.about_games import game_dm
 from gamesched.notifications.messenger import DirectMessage
 from gamesched.notifications.service import DMRequest, Notifier
 
@@ -52,15 +53,9 @@ class ReminderDMs:
 
 
 def _request(game: GameView, minutes: int, user_id: int, message: DirectMessage) -> DMRequest:
-    return DMRequest(
-        guild_id=int(game.guild_id),
-        user_id=user_id,
-        kind="reminder",
-        dedupe_key=f"reminder:{game.id}:{minutes}:{user_id}",
-        message=message,
-        channel_id=int(game.channel_id),
-        game_id=game.id,
-        fallback_summary=f"Reminder: **{game.title}** starts {format_when(game.scheduled_at)}.",
+    summary = f"Reminder: **{game.title}** starts {format_when(game.scheduled_at)}."
+    return game_dm(
+        game, user_id, "reminder", f"reminder:{game.id}:{minutes}:{user_id}", message, summary=summary
     )
 
 

@@ -1,0 +1,44 @@
+"""What every DM about a game starts from: the game as it is now, and a DM request that names it."""
+
+from __future__ import annotations
+
+from gamesched.core.errors import NotFound
+from gamesched.games import GameService, GameView
+from gamesched.notifications.messenger import DirectMessage
+from gamesched.notifications.service import DMRequest
+
+#: Discord's limit for a message's content.
+MAX_CONTENT = 2000
+
+
+async def current_game(games: GameService, game_id: str, guild_id: int) -> GameView | None:
+    """The game now, or None when it is gone (handlers are at-least-once and may run late)."""
+    try:
+        return await games.queries.snapshot(game_id, guild_id=guild_id)
+    except NotFound:
+        return None
+
+
+def game_dm(
+    game: GameView,
+    user_id: int,
+    kind: str,
+    key: str,
+    message: DirectMessage | str,
+    *,
+    summary: str = "",
+    fallback: bool = True,
+) -> DMRequest:
+    """A DM about ``game``; ``fallback``: when DMs are closed, say ``summary`` in the game's channel."""
+    if isinstance(message, str):
+        message = DirectMessage(content=message[:MAX_CONTENT])
+    return DMRequest(
+        guild_id=int(game.guild_id),
+        user_id=user_id,
+        kind=kind,
+        dedupe_key=key,
+        message=message,
+        channel_id=int(game.channel_id) if fallback else None,
+        game_id=game.id,
+        fallback_summary=summary,
+    )
