@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 .venv/bin/mypy || exit 1
 .venv/bin/lint-imports || exit 1
 
+# Discord's OpenAPI description: the tests check every sandbox answer against it (tests/conformance.py).
+# Name a copy with GAMESCHED_DISCORD_OPENAPI; the project's CI machines keep one beside the checkout.
+beside="$(cd .. && pwd)/shared/discord-api-spec/openapi.json"
+if [ -z "${GAMESCHED_DISCORD_OPENAPI:-}" ] && [ -f "$beside" ]; then
+    export GAMESCHED_DISCORD_OPENAPI="$beside"
+fi
+
 .venv/bin/pytest "$@"
 code=$?
 if [ "$code" -eq 5 ]; then
