@@ -214,12 +214,12 @@ async def build_app(
             base_url=settings.base_url,
             bot=discord.bot,
         )
-        directory = BotDirectory(discord.bot) if discord.bot is not None else EmptyDirectory()
-        if discord.bot is not None and isinstance(directory, BotDirectory):
-            discord.bot.interaction_observers.append(directory.remember_interaction_member)
-        context.provide(guilds.DiscordDirectory, directory)
-        if discord.bot is not None:
-            context.provide(notifications.Messenger, BotMessenger(discord.bot))
+        bot = discord.bot
+        directory = BotDirectory(bot) if bot is not None else None
+        context.provide(guilds.DiscordDirectory, directory or EmptyDirectory())
+        if bot is not None and directory is not None:
+            bot.interaction_observers.append(directory.remember_interaction_member)
+            context.provide(notifications.Messenger, BotMessenger(bot))
         context.provide(
             auth.OAuthSettings,
             auth.oauth_settings_for(
@@ -232,14 +232,13 @@ async def build_app(
         for contribution in contributions:
             closers.extend(contribution.closers)
         commands_synced = asyncio.Event()
-        if discord.bot is not None:
-            assert isinstance(directory, BotDirectory)
+        if bot is not None and directory is not None:
             # Guild sync first: the modules' cogs may rely on the guilds being recorded.
-            await discord.bot.add_cog(
+            await bot.add_cog(
                 GuildSync(guilds=context.get(GuildService), directory=directory, synced=discord.synced)
             )
             command_sync: CommandSync = await attach_features(
-                discord.bot,
+                bot,
                 contributions,
                 # Guild commands show up at once (sandbox, local development); global ones take a while.
                 per_guild_commands=settings.sandbox or bool(settings.sandbox_url),

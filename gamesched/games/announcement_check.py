@@ -11,11 +11,9 @@ dispatcher slot for long and a restart resumes where the walk was.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import discord
 import structlog
 from sqlalchemy import case, select, tuple_
 
@@ -33,13 +31,6 @@ CHECK = "games.check_announcements"
 BATCH = 20
 
 
-@dataclass(frozen=True, slots=True)
-class CheckOutcome:
-    checked: int = 0
-    posted: int = 0
-    reposted: int = 0
-
-
 class AnnouncementCheck:
     def __init__(self, announcer: Announcer, *, batch: int | None = None) -> None:
         self.announcer = announcer
@@ -55,37 +46,39 @@ class AnnouncementCheck:
     async def check_batch(self, job: Job) -> None:
         guild_id = int(job.payload["guild_id"])
         after = job.payload.get("after")
-        client = self.announcer.client_ready()
-        if client.get_guild(guild_id) is None:
+        if self.announcer.client_ready().get_guild(guild_id) is None:
             return
         games = await self._next_games(guild_id, after)
-        outcome = CheckOutcome()
-        for game_id, message_id in games:
-            outcome = await self._check_one(client, guild_id, game_id, message_id, outcome)
+        posted = reposted = 0
+        for game_id, message_id, _ in games:
+            if message_id is None:
+                await self.announcer.schedule_refresh(str(game_id), guild_id)
+                posted += 1
+            elif await self.announcer.repost_if_missing(str(game_id), guild_id, message_id):
+                reposted += 1
         log.info(
-            "announcements_checked",
-            guild_id=guild_id,
-            checked=outcome.checked,
-            posted=outcome.posted,
-            reposted=outcome.reposted,
+            "announcements_checked", guild_id=guild_id, checked=len(games), posted=posted, reposted=reposted
         )
         if len(games) == self.batch:
-            last = games[-1][0]
+            last_id, _, last_at = games[-1]
             async with self.announcer.db.uow(guild_id=guild_id) as uow:
-                scheduled_at = await uow.session.scalar(select(Game.scheduled_at).where(Game.id == last))
-                cursor = [scheduled_at.isoformat() if scheduled_at else None, str(last)]
                 await self.announcer.queue.enqueue(
                     uow.session,
                     CHECK,
-                    {"guild_id": guild_id, "after": cursor},
-                    dedupe_key=f"check-announcements:{guild_id}:{last}",
+                    {"guild_id": guild_id, "after": [last_at.isoformat(), str(last_id)]},
+                    dedupe_key=f"check-announcements:{guild_id}:{last_id}",
                 )
 
-    async def _next_games(self, guild_id: int, after: list[Any] | None) -> list[tuple[uuid.UUID, int | None]]:
+    async def _next_games(
+        self, guild_id: int, after: list[Any] | None
+    ) -> list[tuple[uuid.UUID, int | None, datetime]]:
+        """The next page of upcoming games: (id, message id to check, start), in start order."""
         # A game whose announcement Discord refused counts as one without a post: it gets a refresh.
         refused = Game.announcement_problem.is_not(None)
         query = (
-            select(Game.id, case((refused, None), else_=Game.message_id).label("message_id"))
+            select(
+                Game.id, case((refused, None), else_=Game.message_id).label("message_id"), Game.scheduled_at
+            )
             .where(Game.guild_id == guild_id, Game.status.in_(sorted(LIVE_STATUSES)))
             .order_by(Game.scheduled_at, Game.id)
             .limit(self.batch)
@@ -94,19 +87,5 @@ class AnnouncementCheck:
             at, game_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
             query = query.where(tuple_(Game.scheduled_at, Game.id) > tuple_(at, game_id))
         async with self.announcer.db.uow(guild_id=guild_id) as uow:
-            return [(row.id, row.message_id) for row in await uow.session.execute(query)]
-
-    async def _check_one(
-        self,
-        client: discord.Client,
-        guild_id: int,
-        game_id: uuid.UUID,
-        message_id: int | None,
-        outcome: CheckOutcome,
-    ) -> CheckOutcome:
-        checked = outcome.checked + 1
-        if message_id is None:
-            await self.announcer.schedule_refresh(str(game_id), guild_id)
-            return CheckOutcome(checked, outcome.posted + 1, outcome.reposted)
-        reposted = await self.announcer.repost_if_missing(str(game_id), guild_id, message_id)
-        return CheckOutcome(checked, outcome.posted, outcome.reposted + int(reposted))
+            rows = await uow.session.execute(query)
+            return [(row.id, row.message_id, row.scheduled_at) for row in rows]
