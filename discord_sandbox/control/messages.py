@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from ..core.sandbox import Sandbox
@@ -79,4 +79,18 @@ def user_dms(user_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[
     return [message_shape(m) for m in sandbox.state.dm_messages(user_id)]
 
 
-MESSAGE_HANDLERS = [channel_messages, post_message, delete_message, bulk_delete_messages, user_dms]
+@get("/dms", sync_to_thread=False)
+def all_dms(sandbox: NamedDependency[Sandbox], after: FromQuery[int] = 0) -> list[dict[str, Any]]:
+    """Every DM the bot sent, to anyone, oldest first, each with its ``recipient_id``; ``?after=<message
+    id>`` gives only the newer ones (one cheap call for a benchmark watching a wave of DMs)."""
+    state = sandbox.state
+    recipients = {channel.id: user_id for user_id, channel in state.dm_channels.items()}
+    bot_id = state.application.bot_user_id
+    return [
+        {**message_shape(m), "recipient_id": str(recipients[m.channel_id])}
+        for m in state.messages.values()
+        if m.id > after and m.channel_id in recipients and m.author_id == bot_id and not m.deleted
+    ]
+
+
+MESSAGE_HANDLERS = [channel_messages, post_message, delete_message, bulk_delete_messages, user_dms, all_dms]

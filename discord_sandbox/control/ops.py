@@ -29,7 +29,7 @@ def failed_interactions(sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any
 
 @post("/faults", status_code=HTTP_200_OK)
 async def set_faults(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
-    """Queue REST 429s/500s, disconnect the gateway, or switch rate limits."""
+    """Queue REST 429s/500s, slow every REST answer down, disconnect the gateway, or switch rate limits."""
     body = await json_body(request)
     faults = sandbox.faults
     try:
@@ -39,6 +39,8 @@ async def set_faults(request: Request[Any, Any, Any], sandbox: NamedDependency[S
             faults.rest_500 = max(0, int(body["rest_500"]))
         if "retry_after" in body:
             faults.retry_after = max(0.0, float(body["retry_after"]))
+        if "answer_delay" in body:
+            faults.answer_delay = max(0.0, float(body["answer_delay"]))
     except (TypeError, ValueError):
         raise ControlError(400, "invalid_fault") from None
     if "rate_limits" in body:

@@ -1,4 +1,5 @@
-"""Injected failures: the next n REST calls answer 429 or 500; rate limits can be switched off."""
+"""Injected failures: the next n REST calls answer 429 or 500, answers can be slow; rate limits can be
+switched off."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ class Faults:
     rest_500: int = 0
     rate_limits: bool = True
     retry_after: float = FAULT_RETRY_AFTER
+    #: Seconds every REST answer is held back after the call took effect (a slow network to Discord).
+    answer_delay: float = 0.0
 
     def take_rest_fault(self) -> int | None:
         """Consume one pending fault and return its status, 429 before 500."""
@@ -33,4 +36,5 @@ class Faults:
             "rest_500": self.rest_500,
             "rate_limits": self.rate_limits,
             "retry_after": self.retry_after,
+            "answer_delay": self.answer_delay,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, delete, get, patch, post
@@ -9,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from ..core.sandbox import Sandbox
-from ..state import discord_json
+from ..state import discord_json, form
 from ..state.errors import (
     CANNOT_DM_USER,
     CANNOT_EDIT_OTHERS_MESSAGE,
@@ -19,12 +20,15 @@ from ..state.errors import (
     DiscordError,
     not_found,
 )
-from ..state.model import Channel, Message
+from ..state.model import Channel, Message, utcnow
 from ..state.validation import validate_edit, validate_message
 from . import access
 from .common import bot_channel, read_payload
 
 DEFAULT_PAGE, MAX_PAGE = 50, 100
+MAX_NONCE = 25
+#: Discord checks an enforced nonce against the author's messages of "the past few minutes".
+NONCE_WINDOW = timedelta(minutes=5)
 
 
 @get("/channels/{channel_id:int}", sync_to_thread=False)
@@ -96,12 +100,33 @@ async def create_message(
     target = bot_channel(sandbox, channel_id)
     payload = await read_payload(request)
     validate_message(payload)
+    _check_nonce(payload)
+    author = sandbox.state.application.bot_user_id
+    if payload.get("nonce") is not None and payload.get("enforce_nonce") is True:
+        since = utcnow() - NONCE_WINDOW
+        earlier = sandbox.state.message_with_nonce(author, str(payload["nonce"]), since=since)
+        if earlier is not None:  # a retry of a send that went through: the first message, nothing new
+            return {**discord_json.message_json(sandbox.state, earlier), "nonce": earlier.nonce}
     if target.guild_id is not None:
         payload = access.check_create(sandbox, target, payload)
     else:
         _check_can_dm(sandbox, target)
-    message = sandbox.create_message(target.id, sandbox.state.application.bot_user_id, payload)
-    return discord_json.message_json(sandbox.state, message)
+    message = sandbox.create_message(target.id, author, payload)
+    created = discord_json.message_json(sandbox.state, message)
+    return created if message.nonce is None else {**created, "nonce": message.nonce}
+
+
+def _check_nonce(payload: dict[str, Any]) -> None:
+    """Discord takes a nonce of at most 25 characters (an integer or a string) and a boolean enforce_nonce."""
+    errors: form.Errors = {}
+    nonce = payload.get("nonce")
+    if nonce is not None and (isinstance(nonce, bool) or not isinstance(nonce, int | str)):
+        form.put(errors, ["nonce"], form.error("BASE_TYPE_STRING", "Could not interpret nonce as string."))
+    elif nonce is not None and len(str(nonce)) > MAX_NONCE:
+        form.put(errors, ["nonce"], form.too_long(MAX_NONCE))
+    if "enforce_nonce" in payload and not isinstance(payload["enforce_nonce"], bool):
+        form.put(errors, ["enforce_nonce"], form.error("BASE_TYPE_BOOLEAN", "Must be either true or false."))
+    form.raise_if_any(errors)
 
 
 @patch("/channels/{channel_id:int}/messages/{message_id:int}", opt={"bucket": "message_edit"})

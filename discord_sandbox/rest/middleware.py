@@ -3,6 +3,7 @@ handed to the exchange observers (a test suite's conformance check) when there a
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -84,9 +85,13 @@ class DiscordRestMiddleware(ASGIMiddleware):
         keep = watched()
         chunks: list[bytes] = []
 
+        delay = sandbox.faults.answer_delay
+
         async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
+                if delay:
+                    await asyncio.sleep(delay)  # the call took effect; its answer is late
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), *_encode(extra_headers)]
             elif keep and message["type"] == "http.response.body":

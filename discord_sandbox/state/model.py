@@ -136,6 +136,8 @@ class Message:
     interaction: dict[str, Any] | None = None
     ephemeral_for: int | None = None
     deleted: bool = False
+    #: The sender's nonce (create requests only); with ``enforce_nonce`` a repeat returns this message.
+    nonce: str | None = None
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .model import CHANNEL_DM, Application, Channel, Guild, Message, User
@@ -22,6 +23,8 @@ class SandboxState:
     global_commands: dict[int, dict[str, Any]] = field(default_factory=dict)
     guild_commands: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     ids: SnowflakeGenerator = field(default_factory=SnowflakeGenerator)
+    #: "author:nonce" → the message created with it, for ``enforce_nonce``.
+    nonces: dict[str, int] = field(default_factory=dict)
 
     @property
     def bot_user(self) -> User:
@@ -76,9 +79,18 @@ class SandboxState:
     def add_message(self, message: Message) -> Message:
         """Store a message and bump its channel's last message id."""
         self.messages[message.id] = message
+        if message.nonce is not None:
+            self.nonces[f"{message.author_id}:{message.nonce}"] = message.id
         channel = self.channel(message.channel_id)
         if channel is not None and message.ephemeral_for is None:
             channel.last_message_id = message.id
+        return message
+
+    def message_with_nonce(self, author_id: int, nonce: str, *, since: datetime) -> Message | None:
+        """The message ``author_id`` created with ``nonce`` at or after ``since``, if any."""
+        message = self.messages.get(self.nonces.get(f"{author_id}:{nonce}", 0))
+        if message is None or message.created_at < since:
+            return None
         return message
 
     def live_message(self, channel_id: int, message_id: int) -> Message | None:

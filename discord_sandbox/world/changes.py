@@ -75,6 +75,7 @@ class World:
             type=message_type,
             interaction=interaction,
             ephemeral_for=ephemeral_for,
+            nonce=None if data.get("nonce") is None else str(data["nonce"]),
         )
         self.state.add_message(message)
         if ephemeral_for is None:

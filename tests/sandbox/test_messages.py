@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 import pytest
 
@@ -144,3 +146,39 @@ async def test_rate_limit_headers_pace_discord_py(
     assert statuses.count(200) == 5  # discord.py waited on X-RateLimit-Remaining: 0 instead of hitting 429s
     listed = (await sandbox_server.api.get(f"/channels/{channel.id}/messages")).json()
     assert [m["content"] for m in listed] == [f"message {i}" for i in range(5)]
+
+
+async def test_a_resend_with_an_enforced_nonce_returns_the_first_message(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    client = await start_client()
+    bob = await client.fetch_user(sandbox_server.ids()["bob"])
+
+    first = await bob.send("Game night starts in an hour", nonce="reminder-g1-60-bob")
+    again = await bob.send("Game night starts in an hour", nonce="reminder-g1-60-bob")
+    other = await bob.send("Game night starts in an hour", nonce="reminder-g2-60-bob")
+
+    assert again.id == first.id and other.id != first.id
+    assert first.nonce == "reminder-g1-60-bob"
+    dms = (await sandbox_server.api.get(f"/users/{bob.id}/dms")).json()
+    assert [m["id"] for m in dms] == [str(first.id), str(other.id)]
+    with pytest.raises(discord.HTTPException) as too_long:
+        await bob.send("x", nonce="n" * 26)
+    assert too_long.value.code == 50035
+
+
+async def test_a_slow_answer_arrives_after_the_message_exists(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    client = await start_client()
+    channel = client.get_channel(sandbox_server.ids()["#general"])
+    await sandbox_server.api.post("/faults", json={"answer_delay": 0.5})
+
+    sending = asyncio.create_task(channel.send("slow"))
+    for _ in range(200):
+        if (await sandbox_server.api.get(f"/channels/{channel.id}/messages")).json():
+            break
+        await asyncio.sleep(0.01)
+    assert not sending.done(), "the message exists before discord.py hears back"
+    assert (await sending).content == "slow"
+    await sandbox_server.api.post("/faults", json={"answer_delay": 0})
