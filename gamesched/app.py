@@ -28,7 +28,7 @@ from gamesched.core.housekeeping import QueueHousekeeping
 from gamesched.core.live import LiveHub, create_live_hub
 from gamesched.core.metrics import Metrics
 from gamesched.core.migrate import upgrade_head
-from gamesched.core.modules import Contribution, ModuleContext, Register
+from gamesched.core.modules import BatchJobSpec, Contribution, ModuleContext, Register
 from gamesched.core.queue import JobQueue
 from gamesched.discord import (
     BotDirectory,
@@ -304,9 +304,18 @@ def assemble(context: ModuleContext, modules: Sequence[Register]) -> list[Contri
     contributions = [register(context) for register in modules]
     for contribution in contributions:
         for job in contribution.jobs:
-            context.queue.register(
-                job.kind, job.handler, max_attempts=job.max_attempts, max_concurrency=job.max_concurrency
-            )
+            if isinstance(job, BatchJobSpec):
+                context.queue.register_batch(
+                    job.kind,
+                    job.handler,
+                    batch_size=job.batch_size,
+                    max_concurrency=job.max_concurrency,
+                    max_attempts=job.max_attempts,
+                )
+            else:
+                context.queue.register(
+                    job.kind, job.handler, max_attempts=job.max_attempts, max_concurrency=job.max_concurrency
+                )
         for subscription in contribution.subscriptions:
             context.bus.subscribe(subscription.event, subscription.handler, name=subscription.name)
     return contributions

@@ -11,8 +11,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+import asyncpg
 import structlog
 from sqlalchemy import MetaData, event, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -28,6 +30,18 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: What a lost or unreachable database raises (through SQLAlchemy or asyncpg directly): the errors that
+#: code which must outlive an outage waits out and retries.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OperationalError,
+    InterfaceError,
+    DBAPIError,
+)
 
 
 class Base(DeclarativeBase):
@@ -46,8 +60,12 @@ def create_engine(url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
     """A pool that keeps every connection it opens: no overflow connections, which SQLAlchemy closes as
     soon as they are returned. Opening one (a new backend, SET ROLE, codecs, cold catalog caches) costs
     far more than a query, so under a burst of concurrent requests an overflow pool stalls every request
-    behind a stream of connects. A checkout beyond ``pool_size`` waits for a free connection instead."""
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
+    behind a stream of connects. A checkout beyond ``pool_size`` waits for a free connection instead.
+
+    No ping before each checkout: it is a round trip on every transaction. A connection that died with
+    the server fails its first statement instead; SQLAlchemy then discards every pooled connection at once,
+    and the work that failed is retried (the queue, DM records) or answered 503 (a page or API call)."""
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=3600)
 
 
 async def use_app_role(engine: AsyncEngine) -> bool:

@@ -21,9 +21,9 @@ from typing import Any
 import asyncpg
 import structlog
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gamesched.core.db import DATABASE_ERRORS
 from gamesched.core.metrics import Metrics
 from gamesched.core.queue import Job, JobQueue, RetryLater
 
@@ -34,14 +34,6 @@ CHANNEL = "gamesched_jobs"
 MAX_IDLE_SECONDS = 30.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
-_DB_ERRORS = (
-    OSError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OperationalError,
-    InterfaceError,
-    DBAPIError,
-)
 
 _CLAIM = text(
     """
@@ -49,7 +41,7 @@ _CLAIM = text(
         SELECT id FROM jobs
         WHERE kind = ANY(:kinds)
           AND ((state = 'pending' AND due_at <= :now)
-               OR (state = 'running' AND claimed_by IS DISTINCT FROM :pid
+               OR (state = 'running' AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
                    AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)))
         ORDER BY due_at, id
         LIMIT :limit
@@ -62,7 +54,8 @@ _CLAIM = text(
 )
 _NEXT_DUE = text("SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds)")
 _DONE = text(
-    "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL WHERE id = :id AND state = 'running'"
+    "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL"
+    " WHERE id = ANY(:ids) AND state = 'running'"
 )
 _RETRY = text(
     "UPDATE jobs SET state = 'pending', due_at = :due_at, last_error = :error, claimed_by = NULL"
@@ -105,8 +98,14 @@ class Dispatcher:
         self._listening = asyncio.Event()
         self._stopping = False
         self._pid: int | None = None
+        #: Running handler calls, keyed by their first job's id, and the ids of every job they hold.
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._held: dict[int, list[int]] = {}
         self._running_by_kind: Counter[str] = Counter()
+        #: Finished jobs waiting for the next "done" write, and the write in progress (group commit).
+        self._finished_ids: list[int] = []
+        self._done_written: asyncio.Future[None] | None = None
+        self._done_writer: asyncio.Task[None] | None = None
 
     @property
     def listening(self) -> bool:
@@ -123,7 +122,7 @@ class Dispatcher:
                 try:
                     timeout = await self._step()
                     failures = 0
-                except _DB_ERRORS as exc:
+                except DATABASE_ERRORS as exc:
                     failures += 1
                     timeout = min(10.0, 0.25 * 2**failures)
                     self.log.warning("dispatcher_db_error", error=str(exc), retry_in=timeout)
@@ -160,27 +159,29 @@ class Dispatcher:
                 self._pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         total = 0
         while True:
-            jobs = await self._claim(self.concurrency)
-            if not jobs:
+            units, _ = await self._claim_within_caps(self.concurrency)
+            if not units:
                 running = list(self._in_flight.values())
                 if not running:
                     return total
                 await asyncio.wait(running)  # they may queue more work due now: look again
                 continue
-            await asyncio.gather(*(self._run(job) for job in jobs))
-            total += len(jobs)
+            await asyncio.gather(*(self._run(unit) for unit in units))
+            total += sum(len(unit) for unit in units)
 
     async def _step(self) -> float | None:
         """Start what is due; return how long to sleep before looking again (None: until woken)."""
         free = self.concurrency - len(self._in_flight)
         if free > 0:
-            jobs = await self._claim_within_caps(free)
-            for job in jobs:
-                task = asyncio.create_task(self._run(job), name=f"job-{job.id}-{job.kind}")
-                self._in_flight[job.id] = task
-                self._running_by_kind[job.kind] += 1
-                task.add_done_callback(functools.partial(self._finished, job.id, job.kind))
-            if len(jobs) == free:
+            units, more = await self._claim_within_caps(free)
+            for unit in units:
+                first = unit[0]
+                task = asyncio.create_task(self._run(unit), name=f"job-{first.id}-{first.kind}")
+                self._in_flight[first.id] = task
+                self._held[first.id] = [job.id for job in unit]
+                self._running_by_kind[first.kind] += 1
+                task.add_done_callback(functools.partial(self._finished, first.id, first.kind))
+            if more:
                 return 0  # there may be more due: look again as soon as a slot frees up
         if len(self._in_flight) >= self.concurrency:
             return None  # a finishing handler wakes us
@@ -192,6 +193,7 @@ class Dispatcher:
 
     def _finished(self, job_id: int, kind: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(job_id, None)
+        self._held.pop(job_id, None)
         self._running_by_kind[kind] -= 1
         self._wake.set()
 
@@ -199,23 +201,50 @@ class Dispatcher:
         caps = self.queue.concurrency_caps()
         return [k for k in self.queue.kinds if self._running_by_kind[k] < caps.get(k, self.concurrency)]
 
-    async def _claim_within_caps(self, free: int) -> list[Job]:
-        """Fill the free slots; capped kinds get at most their remaining room."""
+    async def _claim_within_caps(self, free: int) -> tuple[list[list[Job]], bool]:
+        """Fill up to ``free`` slots with units of work (one job, or one batch of a batch kind); capped
+        kinds get at most their remaining room. Also answers whether more may be due right now."""
         caps = self.queue.concurrency_caps()
-        jobs: list[Job] = []
+        units: list[list[Job]] = []
+        more = False
         for kind, cap in caps.items():
-            room = min(cap - self._running_by_kind[kind], free - len(jobs))
-            if room > 0:
-                jobs += await self._claim(room, [kind])
+            room = min(cap - self._running_by_kind[kind], free - len(units))
+            registration = self.queue.registration(kind)
+            size = registration.batch_size if registration else 1
+            if room <= 0:
+                continue
+            if size == 1:
+                jobs = await self._claim(room, [kind])
+                units += [[job] for job in jobs]
+                more |= len(jobs) == room
+                continue
+            for _ in range(room):
+                batch = await self._claim(size, [kind])
+                if batch:
+                    units.append(batch)
+                if len(batch) < size:
+                    break
+            else:
+                more = True
         uncapped = [k for k in self.queue.kinds if k not in caps]
-        if uncapped and free > len(jobs):
-            jobs += await self._claim(free - len(jobs), uncapped)
-        return jobs
+        if uncapped and free > len(units):
+            room = free - len(units)
+            jobs = await self._claim(room, uncapped)
+            units += [[job] for job in jobs]
+            more |= len(jobs) == room
+        return units, more
 
     async def _claim(self, limit: int, kinds: list[str] | None = None) -> list[Job]:
         now = self.clock.now()
         async with self.engine.begin() as conn:
-            params = {"now": now, "pid": self._pid, "limit": limit, "kinds": kinds or self.queue.kinds}
+            params = {
+                "now": now,
+                "pid": self._pid,
+                "limit": limit,
+                "kinds": kinds or self.queue.kinds,
+                # Our own running jobs look orphaned while a new LISTEN connection is not adopted yet.
+                "mine": [job_id for ids in self._held.values() for job_id in ids],
+            }
             rows = (await conn.execute(_CLAIM, params)).all()
         jobs = [
             Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key) for r in rows
@@ -224,25 +253,62 @@ class Dispatcher:
             self.metrics.job_start_lag.labels(job.kind).observe(max(0.0, (now - job.due_at).total_seconds()))
         return jobs
 
-    async def _run(self, job: Job) -> None:
-        handler = self.queue.handler_for(job.kind)
+    async def _run(self, unit: list[Job]) -> None:
+        """Run one job, or one batch of a batch kind, and record each job's outcome."""
+        kind = unit[0].kind
+        registration = self.queue.registration(kind)
         started = time.perf_counter()
-        outcome = "done"
+        failures: dict[int, Exception] = {}
         try:
-            if handler is None:  # only registered kinds are claimed; a handler removed meanwhile
-                raise LookupError(f"no handler registered for job kind {job.kind!r}")
-            await handler(job)
+            if registration is None:  # only registered kinds are claimed; a handler removed meanwhile
+                raise LookupError(f"no handler registered for job kind {kind!r}")
+            if registration.batch_handler is not None:
+                failures = dict(await registration.batch_handler(unit))
+            else:
+                assert registration.handler is not None
+                await registration.handler(unit[0])
         except asyncio.CancelledError:
-            raise  # shutdown: the row stays claimed and is re-claimed once this process is gone
-        except RetryLater as exc:
-            outcome = await self._fail(job, exc, delay=exc.seconds)
+            raise  # shutdown: the rows stay claimed and are re-claimed once this process is gone
         except Exception as exc:
-            outcome = await self._fail(job, exc, delay=None)
-        else:
-            await self._update(_DONE, id=job.id, now=self.clock.now())
+            failures = {job.id: exc for job in unit}
         finally:
-            self.metrics.job_duration.labels(job.kind).observe(time.perf_counter() - started)
-        self.metrics.jobs_handled.labels(job.kind, outcome).inc()
+            self.metrics.job_duration.labels(kind).observe(time.perf_counter() - started)
+        done = [job.id for job in unit if job.id not in failures]
+        if done:
+            await self._mark_done(done)
+            self.metrics.jobs_handled.labels(kind, "done").inc(len(done))
+        for job in unit:
+            if job.id in failures:
+                error = failures[job.id]
+                delay = error.seconds if isinstance(error, RetryLater) else None
+                outcome = await self._fail(job, error, delay=delay)
+                self.metrics.jobs_handled.labels(kind, outcome).inc()
+
+    async def _mark_done(self, job_ids: list[int]) -> None:
+        """Mark jobs done, together with the other jobs that finished meanwhile: one write for a burst of
+        short jobs instead of one each. Returns once the write that holds them is committed."""
+        self._finished_ids += job_ids
+        if self._done_written is None:
+            self._done_written = asyncio.get_running_loop().create_future()
+        written = self._done_written
+        if self._done_writer is None:
+            self._done_writer = asyncio.create_task(self._write_done(), name="queue-done-writer")
+        await asyncio.shield(written)
+
+    async def _write_done(self) -> None:
+        try:
+            while self._finished_ids:
+                assert self._done_written is not None
+                ids, written = self._finished_ids, self._done_written
+                self._finished_ids, self._done_written = [], None
+                try:
+                    await self._update(_DONE, ids=ids, now=self.clock.now())
+                except BaseException as exc:
+                    written.set_exception(exc)
+                    raise
+                written.set_result(None)
+        finally:
+            self._done_writer = None
 
     async def _fail(self, job: Job, exc: Exception, *, delay: float | None) -> str:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -270,7 +336,7 @@ class Dispatcher:
                 async with self.engine.begin() as conn:
                     await conn.execute(statement, params)
                 return
-            except _DB_ERRORS as exc:
+            except DATABASE_ERRORS as exc:
                 self.log.warning("job_outcome_write_failed", error=str(exc), attempt=attempt + 1)
                 await asyncio.sleep(0.2 * 2**attempt)
 
@@ -295,7 +361,7 @@ class Dispatcher:
                         await conn.execute("SELECT 1")  # detect a silently dead connection
             except asyncio.CancelledError:
                 raise
-            except _DB_ERRORS as exc:
+            except DATABASE_ERRORS as exc:
                 self.log.warning("queue_listen_lost", error=str(exc), retry_in=backoff)
             finally:
                 self._listening.clear()
@@ -309,4 +375,4 @@ class Dispatcher:
         """A new LISTEN connection means a new backend pid: move our running jobs to it."""
         old, self._pid = self._pid, pid
         if old is not None and old != pid and self._in_flight:
-            await self._update(_ADOPT, pid=pid, ids=list(self._in_flight))
+            await self._update(_ADOPT, pid=pid, ids=[job_id for ids in self._held.values() for job_id in ids])

@@ -9,7 +9,7 @@ per module shows all of its subscriptions.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,7 +18,7 @@ from gamesched.core.cache import Cache
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.live import LiveHub
-from gamesched.core.queue import JobHandler, JobQueue
+from gamesched.core.queue import BatchHandler, JobHandler, JobQueue
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -36,6 +36,17 @@ class JobSpec:
     handler: JobHandler
     max_attempts: int | None = None
     max_concurrency: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchJobSpec:
+    """A job kind this module runs in batches (see ``JobQueue.register_batch``)."""
+
+    kind: str
+    handler: BatchHandler
+    batch_size: int
+    max_concurrency: int = 1
+    max_attempts: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +69,7 @@ class Contribution:
     pages: list[Any] = field(default_factory=list)
     #: App-wide Litestar dependencies by name (a value, or a ``Provide``).
     dependencies: dict[str, Any] = field(default_factory=dict)
-    jobs: list[JobSpec] = field(default_factory=list)
+    jobs: Sequence[JobSpec | BatchJobSpec] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     #: Cogs and persistent components for the bot (only used in the process that runs it).
     cogs: list[Any] = field(default_factory=list)

@@ -48,6 +48,9 @@ class Job:
 
 
 JobHandler = Callable[[Job], Awaitable[None]]
+#: Runs several jobs of one kind at once and answers which of them failed (job id → the error, e.g.
+#: ``RetryLater``); every job not in the answer is done. Raising fails the whole batch.
+BatchHandler = Callable[[list[Job]], Awaitable[Mapping[int, Exception]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +72,14 @@ class RetryLater(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Registration:
-    handler: JobHandler
+class Registration:
+    """How one job kind runs: one job per handler call, or up to ``batch_size`` per ``batch_handler`` call."""
+
+    handler: JobHandler | None
     max_attempts: int
     max_concurrency: int | None
+    batch_handler: BatchHandler | None = None
+    batch_size: int = 1
 
 
 class JobQueue:
@@ -81,7 +88,7 @@ class JobQueue:
     def __init__(self, *, clock: Clock, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         self.clock = clock
         self.default_max_attempts = max_attempts
-        self._handlers: dict[str, _Registration] = {}
+        self._handlers: dict[str, Registration] = {}
 
     def register(
         self,
@@ -93,11 +100,34 @@ class JobQueue:
     ) -> None:
         """Run ``kind`` with ``handler``. ``max_concurrency`` caps how many run at once in this process, so
         slow work (DMs waiting out Discord's rate limits) cannot take every slot from the rest."""
+        self._add(kind, Registration(handler, max_attempts or self.default_max_attempts, max_concurrency))
+
+    def register_batch(
+        self,
+        kind: str,
+        handler: BatchHandler,
+        *,
+        batch_size: int,
+        max_concurrency: int = 1,
+        max_attempts: int | None = None,
+    ) -> None:
+        """Run ``kind`` in batches: the dispatcher claims up to ``batch_size`` due jobs of the kind at once
+        (earliest due first) and hands them to ``handler`` together, at most ``max_concurrency`` batches
+        at a time. For work that is cheaper together (DMs: one look-up and one record for many)."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        registration = Registration(
+            None, max_attempts or self.default_max_attempts, max_concurrency, handler, batch_size
+        )
+        self._add(kind, registration)
+
+    def _add(self, kind: str, registration: Registration) -> None:
         if kind in self._handlers:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
-        self._handlers[kind] = _Registration(
-            handler, max_attempts or self.default_max_attempts, max_concurrency
-        )
+        self._handlers[kind] = registration
+
+    def registration(self, kind: str) -> Registration | None:
+        return self._handlers.get(kind)
 
     def handler_for(self, kind: str) -> JobHandler | None:
         registration = self._handlers.get(kind)

@@ -50,7 +50,7 @@ def register(context: ModuleContext) -> Contribution:
     )
     if context.bot is not None:
         check = AnnouncementCheck(announcer)
-        contribution.jobs += [*announcer.jobs(), JobSpec(CHECK, check.check_batch)]
+        contribution.jobs = [*contribution.jobs, *announcer.jobs(), JobSpec(CHECK, check.check_batch)]
         contribution.cogs += [
             ButtonsHost(games=games),
             GameCommands(games=games, guilds=guilds, clock=context.clock, base_url=context.base_url),

@@ -328,3 +328,49 @@ async def test_run_due_also_waits_for_the_due_jobs_its_running_loop_claimed(live
 
     assert await dispatcher.run_due() == 0  # nothing left to claim, but it returns only once that is done
     assert finished.is_set()
+
+
+async def test_a_batch_kind_gets_its_due_jobs_together_earliest_first_and_settles_each(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    batches: list[list[int]] = []
+
+    async def deliver(jobs: list[Job]) -> dict[int, Exception]:
+        batches.append([job.payload["n"] for job in jobs])
+        failures: dict[int, Exception] = {}
+        for job in jobs:
+            if job.payload["n"] == 3 and job.attempts == 1:
+                failures[job.id] = RetryLater(5, "429")  # once
+            elif job.payload["n"] == 4:
+                failures[job.id] = RuntimeError("refused")  # every time: dead after three attempts
+        return failures
+
+    kit.queue.register_batch("dm", deliver, batch_size=4, max_concurrency=1)
+    start = clock.now()
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue_many(
+            uow.session, [NewJob("dm", {"n": n}, start - timedelta(seconds=n)) for n in range(6)]
+        )
+    dispatcher = kit.dispatcher()
+
+    assert await dispatcher.run_due() == 6
+    assert batches == [[5, 4, 3, 2], [1, 0]], "earliest due first, four at a time"
+    assert await kit.count("state = 'done'") == 4
+    clock.advance(seconds=6)  # past the RetryLater delay and the first backoff (~2 s)
+    assert await dispatcher.run_due() == 2
+    assert batches[-1] == [4, 3], "the one due earlier first"
+    clock.advance(hours=1)
+    assert await dispatcher.run_due() == 1
+    assert batches[-1] == [4]
+    async with kit.engine.connect() as conn:
+        rows = (
+            await conn.execute(text("SELECT payload->>'n' AS n, state, attempts FROM jobs ORDER BY 1"))
+        ).all()
+    assert [(r.n, r.state, r.attempts) for r in rows] == [
+        ("0", "done", 1),
+        ("1", "done", 1),
+        ("2", "done", 1),
+        ("3", "done", 2),
+        ("4", "dead", 3),
+        ("5", "done", 1),
+    ]
