@@ -15,17 +15,19 @@ import argparse
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 
+from benchmarks.footprint import footprint
 from benchmarks.harness import app_process, fresh_database, sandbox_process, summary
 from tests.db import asyncpg_url
 from tests.login import login_as
 
 RUNS = 3
-SIZES = (20, 100)  # games; each reminder wave is six DMs per game
+SIZES = (20, 100, 167)  # games; each reminder wave is six DMs per game: 120, 600 and 1,002 DMs
 PLAYERS = 5
 LEAD_SECONDS = 3.0
 
@@ -39,9 +41,17 @@ async def new_members(api: httpx.AsyncClient, guild_id: str, count: int, prefix:
     return names
 
 
+@dataclass
+class Wave:
+    lateness: list[float]  # ms, each player's reminder DM
+    cpu_seconds: float  # app CPU from the move of the jobs to the last DM
+    dms: int  # every DM of the wave (players and hosts)
+    rss_mb: float  # the app's resident memory afterwards
+
+
 async def wave(
     database: str, app: httpx.AsyncClient, api: httpx.AsyncClient, guild: dict, games: int, run: int
-) -> list[float]:
+) -> Wave:
     channel = next(c["id"] for c in guild["channels"] if c["name"] == "board-games")
     names = await new_members(api, guild["id"], games * PLAYERS, f"r{run}g{games}p")
     when = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
@@ -62,6 +72,7 @@ async def wave(
     world = (await api.get("/world")).json()
     ids = {u["username"]: u["id"] for u in world["users"]}
     recipients = [ids[n] for n in names]
+    before = await footprint(app)
     due = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
     conn = await asyncpg.connect(asyncpg_url(database))
     try:
@@ -73,26 +84,31 @@ async def wave(
     if moved != f"UPDATE {games}":
         raise RuntimeError(f"expected {games} reminder jobs, {moved}")
     deadline = time.monotonic() + LEAD_SECONDS + 60
+    wanted = set(recipients)
     lateness: list[float] = []
+    after = "0"
     while time.monotonic() < deadline:
-        lateness = []
-        for user_id in recipients:
-            for dm in (await api.get(f"/users/{user_id}/dms")).json():
-                if dm["content"].startswith("⏰"):
-                    sent = datetime.fromisoformat(dm["created_at"])
-                    lateness.append((sent - due).total_seconds() * 1000)
+        for dm in (await api.get("/dms", params={"after": after})).json():
+            after = dm["id"]
+            if dm["content"].startswith("⏰") and dm["recipient_id"] in wanted:
+                sent = datetime.fromisoformat(dm["created_at"])
+                lateness.append((sent - due).total_seconds() * 1000)
         if len(lateness) >= len(recipients):
-            return lateness
+            after = await footprint(app)
+            return Wave(lateness, after.cpu_seconds - before.cpu_seconds, games * (PLAYERS + 1), after.rss_mb)
         await asyncio.sleep(0.5)
     raise RuntimeError(f"only {len(lateness)} of {len(recipients)} player reminders arrived")
 
 
-async def run(sizes: Sequence[int], runs: int) -> dict[int, list[float]]:
-    results: dict[int, list[float]] = {size: [] for size in sizes}
+async def run(sizes: Sequence[int], runs: int) -> dict[int, list[Wave]]:
+    results: dict[int, list[Wave]] = {size: [] for size in sizes}
     async with (
         fresh_database("gs_bench_reminders") as database,
         sandbox_process() as sandbox,
-        app_process(database, sandbox_url=sandbox, JOIN_DM_DELAY_SECONDS="3600") as base,
+        # Rate limits off on both sides: the sandbox's, and the app's own pacing under Discord's global limit.
+        app_process(
+            database, sandbox_url=sandbox, JOIN_DM_DELAY_SECONDS="3600", DISCORD_REQUESTS_PER_SECOND="0"
+        ) as base,
         httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=60) as api,
     ):
         world = (await api.get("/world")).json()
@@ -100,19 +116,29 @@ async def run(sizes: Sequence[int], runs: int) -> dict[int, list[float]]:
         async with await login_as(base, "alice", sandbox_url=sandbox) as alice:
             for r in range(runs):
                 for size in sizes:
-                    results[size] += await wave(database, alice, api, guild, size, r)
+                    results[size].append(await wave(database, alice, api, guild, size, r))
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Reminder waves: lateness of reminder DMs")
     parser.add_argument("--quick", action="store_true", help="one run, 20 games only")
+    parser.add_argument("--games", type=int, nargs="+", help=f"wave sizes in games (default {SIZES})")
     args = parser.parse_args(argv)
-    sizes, runs = ((20,), 1) if args.quick else (SIZES, RUNS)
+    sizes, runs = ((20,), 1) if args.quick else (tuple(args.games or SIZES), RUNS)
     results = asyncio.run(run(sizes, runs))
-    print(f"Reminder waves, sandbox in its own process, {runs} run(s) each; lateness of the players' DMs")
-    for size, lateness in results.items():
-        print(f"  {size:3d} games ({size * (PLAYERS + 1)} DMs): {summary(lateness)}")
+    print(
+        f"Reminder waves, sandbox in its own process, rate limits off, {runs} run(s) each;"
+        " lateness of the players' DMs, app CPU per DM, app RSS after the wave"
+    )
+    for size, waves in results.items():
+        lateness = [ms for w in waves for ms in w.lateness]
+        cpu = sum(w.cpu_seconds for w in waves) / sum(w.dms for w in waves) * 1000
+        rss = max(w.rss_mb for w in waves)
+        print(
+            f"  {size * (PLAYERS + 1):5d} DMs ({size} games): {summary(lateness)}"
+            f"  CPU {cpu:.2f} ms/DM  RSS {rss:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

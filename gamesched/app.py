@@ -38,6 +38,7 @@ from gamesched.discord import (
     EmptyDirectory,
     GuildSync,
     attach_features,
+    pace_requests,
 )
 from gamesched.games import GameService
 from gamesched.guilds import GuildService
@@ -219,6 +220,7 @@ async def build_app(
         context.provide(guilds.DiscordDirectory, directory or EmptyDirectory())
         if bot is not None and directory is not None:
             bot.interaction_observers.append(directory.remember_interaction_member)
+            pace_requests(bot, settings.discord_requests_per_second)
             context.provide(notifications.Messenger, BotMessenger(bot))
         context.provide(
             auth.OAuthSettings,

@@ -35,6 +35,8 @@ class Settings:
     queue_concurrency: int = 16
     queue_max_attempts: int = 6
     discord_members_intent: bool = False
+    #: REST requests per second the bot allows itself (Discord's global limit is 50); 0: no pacing.
+    discord_requests_per_second: int = 48
     #: How long a join DM waits, so leaving again at once sends nothing.
     join_dm_delay_seconds: int = 60
     #: Talk to the sandbox Discord that another gamesched process serves (tests, multi-process demos).
@@ -129,6 +131,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         queue_concurrency=integer("QUEUE_CONCURRENCY", DEFAULTS.queue_concurrency, 1, 256),
         queue_max_attempts=integer("QUEUE_MAX_ATTEMPTS", DEFAULTS.queue_max_attempts, 1, 100),
         discord_members_intent=flag("DISCORD_MEMBERS_INTENT", DEFAULTS.discord_members_intent),
+        discord_requests_per_second=integer(
+            "DISCORD_REQUESTS_PER_SECOND", DEFAULTS.discord_requests_per_second, 0, 10_000
+        ),
         join_dm_delay_seconds=integer("JOIN_DM_DELAY_SECONDS", DEFAULTS.join_dm_delay_seconds, 0, 3600),
         sandbox_url=url("SANDBOX_URL", ("http", "https")),
     )

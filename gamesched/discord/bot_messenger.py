@@ -5,14 +5,17 @@ from __future__ import annotations
 import discord
 
 from gamesched.core.queue import RetryLater
-from gamesched.notifications import DirectMessage, DMsClosed
+from gamesched.notifications import DirectMessage, DMChannelGone, DMsClosed
 
 CANNOT_MESSAGE_USER = 50007  # 403: the user does not accept DMs from the bot
 NO_MUTUAL_GUILDS = 50278  # 400: the user shares no server with the bot (left it, or never joined)
+UNKNOWN_USER = 10013  # 404: no such user
+UNKNOWN_CHANNEL = 10003  # 404: the channel is gone
 #: Discord's answers that no retry can change: the DM is recorded as closed and the channel fallback used.
-UNREACHABLE = (CANNOT_MESSAGE_USER, NO_MUTUAL_GUILDS)
+UNREACHABLE = (CANNOT_MESSAGE_USER, NO_MUTUAL_GUILDS, UNKNOWN_USER)
 #: discord.py already retried rate limits and 5xx a few times; the queue tries again after this long.
 RETRY_SECONDS = 30.0
+NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class BotMessenger:
@@ -21,18 +24,31 @@ class BotMessenger:
     def __init__(self, bot: discord.Client) -> None:
         self.bot = bot
 
-    async def send_dm(self, user_id: int, message: DirectMessage) -> None:
+    async def open_dm(self, user_id: int) -> int:
         try:
             channel = await self.bot.create_dm(discord.Object(user_id))
-            embeds = [discord.Embed.from_dict(message.embed)] if message.embed else []
-            await channel.send(
-                content=message.content, embeds=embeds, allowed_mentions=discord.AllowedMentions.none()
-            )
         except (discord.DiscordServerError, discord.RateLimited) as exc:
             raise RetryLater(RETRY_SECONDS, f"discord unavailable: {exc}") from exc
         except discord.HTTPException as exc:
             if exc.code in UNREACHABLE:
                 raise DMsClosed(str(user_id)) from exc
+            raise
+        return channel.id
+
+    async def send_dm(self, channel_id: int, message: DirectMessage, *, nonce: str) -> None:
+        channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        embeds = [discord.Embed.from_dict(message.embed)] if message.embed else []
+        try:
+            await channel.send(
+                content=message.content, embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce
+            )
+        except (discord.DiscordServerError, discord.RateLimited) as exc:
+            raise RetryLater(RETRY_SECONDS, f"discord unavailable: {exc}") from exc
+        except discord.HTTPException as exc:
+            if exc.code in UNREACHABLE:
+                raise DMsClosed(str(channel_id)) from exc
+            if exc.code == UNKNOWN_CHANNEL:
+                raise DMChannelGone(str(channel_id)) from exc
             raise
 
     async def post(self, channel_id: int, content: str, *, mention_user_ids: list[int]) -> None:

@@ -109,7 +109,8 @@ class HostAddedPlayerLeft(GameEvent, frozen=True, kw_only=True):
 
 
 class ReminderDue(GameEvent, frozen=True, kw_only=True):
-    """A reminder of the game came due (``minutes`` before the start) and the game has not begun."""
+    """A reminder of the game came due (``minutes`` before the start). Published without reading the game:
+    handlers check that it is still scheduled and ahead when they run."""
 
     minutes: int
 

@@ -45,7 +45,7 @@ class GameSchedule:
         if game.status not in ("scheduled", "in_progress"):
             return
         now = self.clock.now()
-        payload = {"game_id": str(game.id), "guild_id": game.guild_id}
+        payload = {"game_id": str(game.id), "guild_id": game.guild_id, "channel_id": game.channel_id}
         jobs: list[NewJob] = []
         if game.status == "scheduled":
             for minutes in sorted(set(game.reminder_minutes), reverse=True):

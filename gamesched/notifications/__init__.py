@@ -3,8 +3,8 @@
 The DMs about games are reactions to the games module's events; ``register`` plugs the module in.
 """
 
-from gamesched.notifications.messenger import DirectMessage, DMsClosed, Messenger
+from gamesched.notifications.messenger import DirectMessage, DMChannelGone, DMsClosed, Messenger
 from gamesched.notifications.module import register
 from gamesched.notifications.service import DMRequest, Notifier
 
-__all__ = ["DMRequest", "DMsClosed", "DirectMessage", "Messenger", "Notifier", "register"]
+__all__ = ["DMChannelGone", "DMRequest", "DMsClosed", "DirectMessage", "Messenger", "Notifier", "register"]

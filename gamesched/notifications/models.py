@@ -27,3 +27,13 @@ class Notification(Base):
     fallback_summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
     fallback_posted_at: Mapped[datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+
+
+class DMChannel(Base):
+    """The bot's DM channel with a user (one per user, for good), so a DM costs one request."""
+
+    __tablename__ = "dm_channels"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())

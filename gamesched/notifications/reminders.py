@@ -47,8 +47,7 @@ class ReminderDMs:
                 message = player_message(game, p.status, p.position)
                 requests.append(_request(game, event.minutes, user_id, message))
         async with self.db.uow(guild_id=event.guild_id) as uow:
-            for request in requests:
-                await self.notifier.request(uow.session, request)
+            await self.notifier.request_many(uow.session, requests)
         log.info("reminder_queued", game_id=game.id, minutes=event.minutes, recipients=len(requests))
 
 

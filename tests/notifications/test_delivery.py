@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import Any
 
 import httpx
+from sqlalchemy import make_url
 from sqlalchemy import text as sql
 
 from gamesched.app import App
+from gamesched.core.config import Settings
+from gamesched.core.db import DATABASE_ERRORS
 from gamesched.notifications import DirectMessage, DMRequest
-from tests.world import fetch_world
+from tests.conftest import serving, wait_for_discord
+from tests.db import admin_execute
+from tests.world import World, fetch_world
 
 
 async def _dms(app: App, user_id: int) -> list[dict]:  # type: ignore[type-arg]
@@ -157,3 +164,125 @@ async def test_a_dm_to_someone_who_left_every_shared_server_falls_back_and_is_no
             )
         ).one()
     assert (job.state, job.attempts) == ("done", 1)  # settled at the first answer, never retried
+
+
+async def _job(app: App, dedupe_key: str) -> Any:
+    async with app.db.uow(bypass_rls=True) as uow:
+        return (
+            await uow.session.execute(
+                sql("SELECT state, attempts, last_error FROM jobs WHERE dedupe_key = :key"),
+                {"key": f"dm:{dedupe_key}"},
+            )
+        ).one()
+
+
+def _dm(world: World, user_id: int, key: str, content: str = "Game night starts in an hour.") -> DMRequest:
+    return DMRequest(
+        guild_id=world.guild_id(),
+        user_id=user_id,
+        kind="reminder",
+        dedupe_key=key,
+        message=DirectMessage(content=content),
+        channel_id=world.channel_id("general"),
+        game_id="g9",
+        fallback_summary="Game night starts in an hour.",
+    )
+
+
+async def test_one_batch_settles_each_dm_on_its_own(sandbox_app: App) -> None:
+    """A closed DM and a DM Discord refuses do not hold back the others of the same batch."""
+    world = await fetch_world(sandbox_app.base_url)
+    bob, carol, mallory = world.user_id("bob"), world.user_id("carol"), world.user_id("mallory")
+    await _request(
+        sandbox_app,
+        _dm(world, bob, "batch:bob"),
+        _dm(world, mallory, "batch:mallory"),  # DMs closed
+        _dm(world, carol, "batch:carol", content="x" * 2001),  # over Discord's limit: 50035
+    )
+
+    async def settled() -> bool:
+        job = await _job(sandbox_app, "batch:carol")
+        return bool(job.state == "pending" and job.attempts == 1)
+
+    await _until(settled)
+    assert [m["content"] for m in await _dms(sandbox_app, bob)] == ["Game night starts in an hour."]
+    assert (await _job(sandbox_app, "batch:bob")).state == "done"
+    closed = await sandbox_app.notifier.sent(world.guild_id(), "batch:mallory")
+    assert closed is not None and closed.outcome == "dms_closed"
+    refused = await _job(sandbox_app, "batch:carol")
+    assert refused.attempts == 1 and "50035" in refused.last_error
+    assert await sandbox_app.notifier.sent(world.guild_id(), "batch:carol") is None
+    assert await _dms(sandbox_app, carol) == []
+
+
+async def test_a_dm_channel_is_opened_once_per_person_and_kept_across_restarts(
+    app_settings: Settings,
+) -> None:
+    settings = app_settings.with_overrides(sandbox=True)
+    opened: list[dict[str, Any]] = []
+    for run, key in enumerate(("first", "second")):
+        async with serving(settings) as app:
+            await wait_for_discord(app)
+            world = await fetch_world(app.base_url)
+            bob = world.user_id("bob")
+            async with httpx.AsyncClient(base_url=f"{app.base_url}/sandbox/api") as api:
+                await api.delete("/log")
+                await _request(app, _dm(world, bob, f"channel:{key}", content=f"DM {run}"))
+
+                async def delivered(app: App = app, key: str = key, guild: int = world.guild_id()) -> bool:
+                    return await app.notifier.sent(guild, f"channel:{key}") is not None
+
+                await _until(delivered)
+                calls = (await api.get("/log")).json()
+            opened.append(
+                {"run": run, "opens": [c for c in calls if c["path"].endswith("/users/@me/channels")]}
+            )
+            dm_calls = [c for c in calls if c["method"] == "POST" and "/messages" in c["path"]]
+            assert [c["status"] for c in dm_calls] == [200]
+            async with app.db.uow() as uow:
+                kept = (await uow.session.execute(sql("SELECT user_id FROM dm_channels"))).all()
+            assert [r.user_id for r in kept] == [bob]
+    assert [len(o["opens"]) for o in opened] == [1, 0]
+
+
+async def test_a_dm_that_went_out_while_the_database_was_down_is_recorded_later_and_not_sent_again(
+    sandbox_app: App, database_url: str, pg_server_url: str
+) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    bob = world.user_id("bob")
+    name = make_url(database_url).database
+    async with httpx.AsyncClient(base_url=f"{sandbox_app.base_url}/sandbox/api") as api:
+        await api.post("/faults", json={"answer_delay": 1.0})  # Discord takes the DM, then answers late
+        await _request(sandbox_app, _dm(world, bob, "outage:bob"))
+
+        async def taken() -> bool:
+            return len(await _dms(sandbox_app, bob)) == 1
+
+        await _until(taken)
+        await admin_execute(
+            pg_server_url,
+            f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false',
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",
+        )
+        try:
+
+            async def answered() -> bool:
+                calls = (await api.get("/log")).json()
+                return any(c["method"] == "POST" and c["path"].endswith("/messages") for c in calls)
+
+            await _until(answered)  # the answer reached the app while it cannot write anything
+            await asyncio.sleep(1.0)  # the outage goes on a little longer: recording fails meanwhile
+        finally:
+            await admin_execute(pg_server_url, f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        await api.post("/faults", json={"answer_delay": 0})
+
+    async def settled() -> bool:
+        with contextlib.suppress(*DATABASE_ERRORS):
+            return (await _job(sandbox_app, "outage:bob")).state == "done"
+        return False
+
+    await _until(settled, within=30)
+    record = await sandbox_app.notifier.sent(world.guild_id(), "outage:bob")
+    assert record is not None and record.outcome == "sent"
+    assert (await _job(sandbox_app, "outage:bob")).attempts == 1
+    assert len(await _dms(sandbox_app, bob)) == 1

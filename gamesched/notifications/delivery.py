@@ -1,0 +1,239 @@
+"""Sending queued DMs in batches: one look-up, one record and one queue update for many DMs.
+
+The dispatcher hands over up to ``DM_BATCH`` due DM jobs at once (earliest due first). For a batch:
+
+1. one query finds the DMs already recorded (a redelivered job): they are not sent again;
+2. one query finds the recipients' DM channels (``dm_channels``); only people the bot never DMed before
+   cost a ``POST /users/@me/channels``, once, and their channels are kept;
+3. the DMs go out concurrently, at most ``DM_IN_FLIGHT`` at a time across all batches (the bot's REST
+   client also keeps to Discord's global request rate, see gamesched/discord/rate_limit.py);
+4. one transaction records every outcome and queues the channel fallbacks for closed DMs.
+
+Once in effect: each DM carries a nonce derived from its dedupe key, and Discord answers a second send
+with the same nonce (within a few minutes) with the first message instead of a new one. If recording
+fails because the database is unreachable, the outcomes stay in memory and the write is retried until
+the database is back; the jobs stay claimed by this process meanwhile, so nothing sends them again. A
+process killed between sending and recording leaves jobs that are re-claimed and re-sent with the same
+nonce: Discord drops the duplicate as long as that happens within its nonce window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+
+from gamesched.core.clock import Clock
+from gamesched.core.db import DATABASE_ERRORS, Database
+from gamesched.core.queue import Job, JobQueue, NewJob
+from gamesched.notifications.messenger import DirectMessage, DMChannelGone, DMsClosed, Messenger
+from gamesched.notifications.models import DMChannel, Notification
+
+log = structlog.get_logger(__name__)
+
+DELIVER = "notifications.deliver"
+FALLBACK = "notifications.fallback"
+#: DM jobs claimed together, and how many such batches run at once (one records while others send).
+DM_BATCH = 50
+DM_BATCHES = 3
+#: DMs in flight to Discord at once, over all batches.
+DM_IN_FLIGHT = 32
+#: Closed-DM fallbacks wait this long so that one channel message covers a whole burst of DMs.
+FALLBACK_GATHER = timedelta(seconds=3)
+#: How long outcomes Discord gave are kept in memory while the database is unreachable.
+RECORD_PATIENCE_SECONDS = 600.0
+
+
+class DMPayload(msgspec.Struct, frozen=True):
+    """A queued DM (the job's payload): to whom, what, and the key that makes it happen once."""
+
+    guild_id: int
+    user_id: int
+    kind: str
+    dedupe_key: str
+    message: DirectMessage
+    channel_id: int | None = None  # where to fall back when DMs are closed
+    game_id: str | None = None
+    fallback_summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    dm: DMPayload
+    outcome: str  # sent | dms_closed
+
+
+def nonce_for(dedupe_key: str) -> str:
+    """The nonce sent with a DM: the same for every send of one DM, at most 25 characters (Discord's limit)."""
+    return hashlib.blake2b(dedupe_key.encode(), digest_size=12).hexdigest()
+
+
+class DMDelivery:
+    """The batch handler of ``notifications.deliver`` jobs; runs only where the bot runs."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        queue: JobQueue,
+        clock: Clock,
+        messenger: Messenger,
+        in_flight: int = DM_IN_FLIGHT,
+        record_patience_seconds: float = RECORD_PATIENCE_SECONDS,
+    ) -> None:
+        self.db = db
+        self.queue = queue
+        self.clock = clock
+        self.messenger = messenger
+        self.record_patience_seconds = record_patience_seconds
+        self._sending = asyncio.Semaphore(in_flight)
+
+    async def deliver(self, jobs: list[Job]) -> Mapping[int, Exception]:
+        """Send a batch of due DMs; answers the jobs that failed (the rest are done)."""
+        dms = {job.id: msgspec.convert(job.payload, DMPayload) for job in jobs}
+        recorded = await self._recorded({dm.dedupe_key for dm in dms.values()})
+        todo = {job_id: dm for job_id, dm in dms.items() if dm.dedupe_key not in recorded}
+        if len(todo) < len(dms):
+            log.info("dm_already_sent", count=len(dms) - len(todo))
+        if not todo:
+            return {}
+        channels = await self._known_channels({dm.user_id for dm in todo.values()})
+        opened: dict[int, int] = {}
+        # Reminders first: they are the DMs whose timing people notice.
+        order = sorted(todo, key=lambda job_id: (todo[job_id].kind != "reminder", job_id))
+        results = await asyncio.gather(*(self._send(todo[j], channels, opened) for j in order))
+        failures: dict[int, Exception] = {}
+        outcomes: list[_Outcome] = []
+        for job_id, result in zip(order, results, strict=True):
+            if isinstance(result, Exception):
+                failures[job_id] = result
+            else:
+                outcomes.append(_Outcome(todo[job_id], result))
+        await self._record(outcomes, opened)
+        for outcome in outcomes:
+            if outcome.outcome == "dms_closed":
+                log.info("dm_closed", user_id=outcome.dm.user_id, kind=outcome.dm.kind)
+        log.info(
+            "dm_batch_delivered",
+            sent=sum(o.outcome == "sent" for o in outcomes),
+            closed=sum(o.outcome == "dms_closed" for o in outcomes),
+            failed=len(failures),
+            channels_opened=len(opened),
+        )
+        return failures
+
+    async def _send(self, dm: DMPayload, channels: dict[int, int], opened: dict[int, int]) -> str | Exception:
+        """Send one DM; ``sent`` or ``dms_closed``, or the error that makes its job try again."""
+        async with self._sending:
+            try:
+                for attempt in (1, 2):
+                    channel_id = channels.get(dm.user_id)
+                    if channel_id is None:
+                        channel_id = channels[dm.user_id] = opened[dm.user_id] = await self.messenger.open_dm(
+                            dm.user_id
+                        )
+                    try:
+                        await self.messenger.send_dm(channel_id, dm.message, nonce=nonce_for(dm.dedupe_key))
+                        return "sent"
+                    except DMChannelGone:
+                        if attempt == 2:
+                            raise
+                        channels.pop(dm.user_id, None)
+                        await self._forget_channel(dm.user_id)
+            except DMsClosed:
+                return "dms_closed"
+            except Exception as exc:  # the job's error: the dispatcher retries it with backoff
+                return exc
+        raise AssertionError("unreachable")
+
+    async def _recorded(self, keys: set[str]) -> set[str]:
+        async with self.db.uow(bypass_rls=True) as uow:
+            found = await uow.session.scalars(
+                select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))
+            )
+            return set(found)
+
+    async def _known_channels(self, user_ids: set[int]) -> dict[int, int]:
+        async with self.db.uow() as uow:
+            rows = await uow.session.execute(
+                select(DMChannel.user_id, DMChannel.channel_id).where(DMChannel.user_id.in_(user_ids))
+            )
+            return {row.user_id: row.channel_id for row in rows}
+
+    async def _forget_channel(self, user_id: int) -> None:
+        async with self.db.uow() as uow:
+            await uow.session.execute(delete(DMChannel).where(DMChannel.user_id == user_id))
+
+    async def _record(self, outcomes: list[_Outcome], opened: dict[int, int]) -> None:
+        """Write what Discord answered; while the database is unreachable, keep trying (the DMs went out
+        and must not go out again)."""
+        deadline = asyncio.get_running_loop().time() + self.record_patience_seconds
+        delay = 0.1
+        while True:
+            try:
+                await self._write(outcomes, opened)
+                return
+            except DATABASE_ERRORS as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                log.warning(
+                    "dm_record_waiting_for_database", error=str(exc), dms=len(outcomes), retry_in=delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _write(self, outcomes: list[_Outcome], opened: dict[int, int]) -> None:
+        async with self.db.uow(bypass_rls=True) as uow:
+            if opened:
+                await uow.session.execute(
+                    insert(DMChannel)
+                    .values([{"user_id": u, "channel_id": c} for u, c in opened.items()])
+                    .on_conflict_do_update(
+                        index_elements=[DMChannel.user_id],
+                        set_={"channel_id": insert(DMChannel).excluded.channel_id},
+                    )
+                )
+            if outcomes:
+                await uow.session.execute(
+                    insert(Notification)
+                    .values([_record_of(o) for o in outcomes])
+                    .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
+                )
+            await self.queue.enqueue_many(uow.session, self._fallbacks(outcomes))
+
+    def _fallbacks(self, outcomes: Iterable[_Outcome]) -> list[NewJob]:
+        channels = {(o.dm.guild_id, o.dm.channel_id) for o in outcomes if o.outcome == "dms_closed"}
+        due = self.clock.now() + FALLBACK_GATHER
+        return [
+            NewJob(
+                FALLBACK,
+                {"guild_id": guild_id, "channel_id": channel_id},
+                due,
+                f"dm-fallback:{channel_id}",
+                replace=False,
+            )
+            for guild_id, channel_id in sorted(channels, key=str)
+            if channel_id is not None
+        ]
+
+
+def _record_of(outcome: _Outcome) -> dict[str, Any]:
+    dm = outcome.dm
+    return {
+        "guild_id": dm.guild_id,
+        "channel_id": dm.channel_id,
+        "game_id": dm.game_id,
+        "user_id": dm.user_id,
+        "kind": dm.kind,
+        "dedupe_key": dm.dedupe_key,
+        "outcome": outcome.outcome,
+        "fallback_summary": dm.fallback_summary,
+    }
