@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -96,11 +97,31 @@ async def sandbox_process() -> AsyncIterator[str]:
             yield base
 
 
+@dataclass
+class AppHandle:
+    """A running ``gamesched run``: its base URL and its process (to SIGKILL it)."""
+
+    base: str
+    process: asyncio.subprocess.Process
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+
+
 @contextlib.asynccontextmanager
 async def app_process(database_url: str, *, sandbox_url: str, **settings: str) -> AsyncIterator[str]:
     """``gamesched run`` against the sandbox at ``sandbox_url``; yields its base URL once the bot is
     connected. ``settings``: more GAMESCHED_* variables by their suffix (e.g. JOIN_DM_DELAY_SECONDS="600")."""
-    port = free_port()
+    async with running_app(database_url, sandbox_url=sandbox_url, **settings) as app:
+        yield app.base
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    database_url: str, *, sandbox_url: str, port: int | None = None, **settings: str
+) -> AsyncIterator[AppHandle]:
+    """Like ``app_process``, on a given port if wanted (a restart at the same address), with the process."""
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="gamesched-bench-app-") as tmp:
         env = _clean_env(
@@ -115,7 +136,7 @@ async def app_process(database_url: str, *, sandbox_url: str, **settings: str) -
                 process,
                 lambda r: r.status_code == 200 and r.json().get("discord") == "connected",
             )
-            yield base
+            yield AppHandle(base, process)
 
 
 async def _wait_for(

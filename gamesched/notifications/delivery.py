@@ -106,18 +106,37 @@ class DMDelivery:
         if not todo:
             return {}
         channels = await self._known_channels({dm.user_id for dm in todo.values()})
+        known = set(channels)
         opened: dict[int, int] = {}
         # Reminders first: they are the DMs whose timing people notice.
         order = sorted(todo, key=lambda job_id: (todo[job_id].kind != "reminder", job_id))
-        results = await asyncio.gather(*(self._send(todo[j], channels, opened) for j in order))
         failures: dict[int, Exception] = {}
         outcomes: list[_Outcome] = []
-        for job_id, result in zip(order, results, strict=True):
+        unrecorded: list[_Outcome] = []
+        recording: asyncio.Task[None] | None = None
+
+        async def send(job_id: int) -> tuple[int, str | Exception]:
+            return job_id, await self._send(todo[job_id], channels, opened)
+
+        # Outcomes are recorded as they come in, one write at a time, each taking what arrived during the
+        # previous one: few transactions, and only DMs still in flight are unrecorded if the process dies.
+        for next_done in asyncio.as_completed([send(job_id) for job_id in order]):
+            job_id, result = await next_done
             if isinstance(result, Exception):
                 failures[job_id] = result
-            else:
-                outcomes.append(_Outcome(todo[job_id], result))
-        await self._record(outcomes, opened)
+                continue
+            outcome = _Outcome(todo[job_id], result)
+            outcomes.append(outcome)
+            unrecorded.append(outcome)
+            if recording is None or recording.done():
+                if recording is not None:
+                    await recording  # raises if the database stayed away past our patience
+                recording = asyncio.create_task(self._record(unrecorded, self._take(opened)))
+                unrecorded = []
+        if recording is not None:
+            await recording
+        if unrecorded or opened:
+            await self._record(unrecorded, self._take(opened))
         for outcome in outcomes:
             if outcome.outcome == "dms_closed":
                 log.info("dm_closed", user_id=outcome.dm.user_id, kind=outcome.dm.kind)
@@ -126,9 +145,16 @@ class DMDelivery:
             sent=sum(o.outcome == "sent" for o in outcomes),
             closed=sum(o.outcome == "dms_closed" for o in outcomes),
             failed=len(failures),
-            channels_opened=len(opened),
+            channels_opened=sum(1 for o in outcomes if o.dm.user_id not in known),
         )
         return failures
+
+    @staticmethod
+    def _take(opened: dict[int, int]) -> dict[int, int]:
+        """The DM channels opened since the last write (to be kept with it)."""
+        taken = dict(opened)
+        opened.clear()
+        return taken
 
     async def _send(self, dm: DMPayload, channels: dict[int, int], opened: dict[int, int]) -> str | Exception:
         """Send one DM; ``sent`` or ``dms_closed``, or the error that makes its job try again."""
