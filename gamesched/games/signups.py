@@ -1,8 +1,9 @@
 """The roster: joining and leaving, and the host's add / remove / reorder / replace.
 
 Every change locks the game row (SELECT … FOR UPDATE) for the rest of its transaction, so concurrent
-changes are applied one at a time in the order they get the lock. Joins on one game are grouped (join_batches):
-the clicks that arrive while a batch is written go together into the next one, in arrival order.
+changes are applied one at a time in the order they get the lock. Joins and leaves on one game are grouped
+(signup_batches): the clicks that arrive while a batch is written go together into the next one, in arrival
+order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import msgspec
 from gamesched.core.db import UnitOfWork
 from gamesched.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from gamesched.games import events
-from gamesched.games.join_batches import JoinBatches, JoinClick, Seat
 from gamesched.games.mentions import Entry, resolve_entries
 from gamesched.games.models import Game, Participant
 from gamesched.games.roster import (
@@ -27,6 +27,7 @@ from gamesched.games.roster import (
     roster_order,
 )
 from gamesched.games.schemas import GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
+from gamesched.games.signup_batches import Seat, SignupBatches, SignupClick
 from gamesched.games.use_case import GameUseCase
 
 ROSTER_OPEN = ("scheduled", "in_progress")
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
 class GameSignups(GameUseCase):
     def __init__(self, **shared: Any) -> None:
         super().__init__(**shared)
-        #: Joins on one game are written in batches (group commit); see join_batches.py.
-        self.batches = JoinBatches(self.apply_joins)
+        #: Joins and leaves on one game are written in batches (group commit); see signup_batches.py.
+        self.batches = SignupBatches(self.apply_clicks)
 
     async def join(self, game_id: str, user_id: int) -> GameView:
         """Take a seat, or a place on the waitlist when full. Joining twice just reports where you are."""
@@ -60,15 +61,18 @@ class GameSignups(GameUseCase):
         status, position = placement or ("waitlisted", 0)
         return Seat(title=game.title, status=status, position=position, max_players=game.max_players)
 
-    async def apply_joins(self, gid: uuid.UUID, clicks: Sequence[JoinClick]) -> None:
-        """One transaction for a batch of joins on one game, in arrival order, under the game's row lock;
-        each click is answered (its future) after the commit, or with its own error."""
+    async def apply_clicks(self, gid: uuid.UUID, clicks: Sequence[SignupClick]) -> None:
+        """One transaction for a batch of joins and leaves on one game, in arrival order, under the game's
+        row lock; each click is answered (its future) after the commit, or with its own error."""
         async with self.db.uow(guild_id=clicks[0].access.guild_id) as uow:
             game, participants = await self._load(uow.session, gid, lock=True)
             outcomes: list[DomainError | None] = []
             for click in clicks:
                 try:
-                    self._join_one(uow, game, participants, click.access)
+                    if click.leave:
+                        await self._leave_one(uow, game, participants, click.access.user_id)
+                    else:
+                        self._join_one(uow, game, participants, click.access)
                     outcomes.append(None)
                 except DomainError as error:
                     outcomes.append(error)
@@ -120,23 +124,28 @@ class GameSignups(GameUseCase):
     async def leave(self, game_id: str, user_id: int) -> GameView:
         """Give up a seat (or waitlist place); the first waitlisted player moves up."""
         gid, access = await self._enter(game_id, user_id)
-        async with self.db.uow(guild_id=access.guild_id) as uow:
-            game, participants = await self._load(uow.session, gid, lock=True)
-            mine = next((p for p in participants if p.user_id == user_id), None)
-            if mine is None:
-                raise Conflict("You are not signed up for this game.", code="not_a_participant")
-            self._require_status(game, "scheduled")
-            before = self._roster(game, participants)
-            status, _ = before.placement(mine.id) or ("waitlisted", 0)
-            await uow.session.delete(mine)
-            participants.remove(mine)
-            base = self._event_base(game)
-            uow.publish(events.PlayerLeft(**base, user_id=user_id, status=status))
-            if mine.position_type == PositionType.HOST_ADDED and game.host_id != user_id:
-                uow.publish(events.HostAddedPlayerLeft(**base, host_id=game.host_id, user_id=user_id))
-            self._publish_moves(uow, game, before, self._roster(game, participants))
-            self._touch(game, bump_version=False)
+        game, participants = await self.batches.leave(gid, access)
         return await self._render(game, participants, viewer=access)
+
+    async def _leave_one(
+        self, uow: UnitOfWork, game: Game, participants: list[Participant], user_id: int
+    ) -> None:
+        mine = next((p for p in participants if p.user_id == user_id), None)
+        if mine is None:
+            raise Conflict("You are not signed up for this game.", code="not_a_participant")
+        self._require_status(game, "scheduled")
+        before = self._roster(game, participants)
+        status, _ = before.placement(mine.id) or ("waitlisted", 0)
+        if mine in uow.session.new:  # joined earlier in this same batch: never written
+            uow.session.expunge(mine)
+        else:
+            await uow.session.delete(mine)
+        participants.remove(mine)
+        base = self._event_base(game)
+        uow.publish(events.PlayerLeft(**base, user_id=user_id, status=status))
+        if mine.position_type == PositionType.HOST_ADDED and game.host_id != user_id:
+            uow.publish(events.HostAddedPlayerLeft(**base, host_id=game.host_id, user_id=user_id))
+        self._publish_moves(uow, game, before, self._roster(game, participants))
 
     async def add_participant(self, game_id: str, user_id: int, data: ParticipantAdd) -> GameView:
         """The host puts a member or a placeholder at the end of the host-added order.

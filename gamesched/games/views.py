@@ -16,8 +16,8 @@ from discord.ext import commands
 
 from gamesched.discord_kit import EXPIRED_FORM, SOMETHING_WENT_WRONG, STALE_COMPONENT, reply, respond
 from gamesched.games.announcement import Buttons
-from gamesched.games.join_batches import Seat
 from gamesched.games.schemas import GameView
+from gamesched.games.signup_batches import Seat
 
 if TYPE_CHECKING:
     from gamesched.games.service import GameService

@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text as sql
 
 from gamesched.app import App
-from gamesched.core.errors import Forbidden
-from gamesched.games.join_batches import JoinBatches, JoinClick
+from gamesched.core.errors import Conflict, Forbidden
+from gamesched.games.signup_batches import SignupBatches, SignupClick
 from tests.games.conftest import create_game
 from tests.login import login_as
 from tests.world import World
@@ -36,7 +37,7 @@ class GatedWriter:
         self.started = asyncio.Event()
         self.second = asyncio.Event()
 
-    async def __call__(self, game_id: uuid.UUID, clicks: Sequence[JoinClick]) -> None:
+    async def __call__(self, game_id: uuid.UUID, clicks: Sequence[SignupClick]) -> None:
         self.batches.append([c.access.user_id for c in clicks])
         gate = asyncio.Event()
         self.gates.append(gate)
@@ -53,7 +54,7 @@ class GatedWriter:
 
 async def test_clicks_arriving_during_a_write_go_together_into_the_next_batch_in_order() -> None:
     writer = GatedWriter()
-    batches = JoinBatches(writer)
+    batches = SignupBatches(writer)
     game = uuid.uuid4()
     first = asyncio.create_task(batches.join(game, Access(1)))  # type: ignore[arg-type]
     await writer.started.wait()
@@ -73,14 +74,14 @@ async def test_clicks_arriving_during_a_write_go_together_into_the_next_batch_in
 async def test_a_failed_transaction_answers_every_click_of_its_batch_and_the_next_batch_still_runs() -> None:
     calls: list[list[int]] = []
 
-    async def flaky(game_id: uuid.UUID, clicks: Sequence[JoinClick]) -> None:
+    async def flaky(game_id: uuid.UUID, clicks: Sequence[SignupClick]) -> None:
         calls.append([c.access.user_id for c in clicks])
         if len(calls) == 1:
             raise RuntimeError("database went away")
         for click in clicks:
             click.answer.set_result(("game", click.access.user_id))  # type: ignore[arg-type]
 
-    batches = JoinBatches(flaky)
+    batches = SignupBatches(flaky)
     game = uuid.uuid4()
     with pytest.raises(RuntimeError):
         await batches.join(game, Access(1))  # type: ignore[arg-type]
@@ -126,3 +127,55 @@ async def test_a_burst_through_the_service_is_exact_and_a_refused_click_fails_al
     assert seats[5] == seats[0]  # clicking twice reports the same seat
     stored = await signups.join(game["id"], int(world.user_id("alice")))
     assert (stored.confirmed_count, stored.waitlist_count) == (3, 2)  # alice is the second waitlisted
+
+
+async def test_joins_and_leaves_mix_in_one_batch_in_click_order(games_app: App, world: World) -> None:
+    async with await login_as(games_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, max_players=2)
+    first, second, third, fourth = (int(u) for u in await _members(games_app, 4))
+    signups = games_app.games.signups
+    await signups.join(game["id"], first)
+    await signups.join(game["id"], second)  # the game is full
+    gid, _ = await signups._enter(game["id"], first)
+    access = {user: (await signups._enter(game["id"], user))[1] for user in (first, third, fourth)}
+    async with games_app.db.uow(bypass_rls=True) as uow:
+        mark = (await uow.session.execute(sql("SELECT coalesce(max(id), 0) FROM jobs"))).scalar_one()
+
+    # Clicks that arrive together, in this order: one batch. The third joins the waitlist, the first
+    # leaves (the third takes her seat), the fourth joins behind, the first leaves again (refused alone),
+    # the fourth leaves.
+    clicks = [
+        asyncio.create_task(signups.batches.join(gid, access[third])),
+        asyncio.create_task(signups.batches.leave(gid, access[first])),
+        asyncio.create_task(signups.batches.join(gid, access[fourth])),
+        asyncio.create_task(signups.batches.leave(gid, access[first])),
+        asyncio.create_task(signups.batches.leave(gid, access[fourth])),
+    ]
+    outcomes = await asyncio.gather(*clicks, return_exceptions=True)
+
+    refused = outcomes[3]
+    assert isinstance(refused, Conflict) and refused.code == "not_a_participant"
+    assert all(not isinstance(o, BaseException) for i, o in enumerate(outcomes) if i != 3)
+    final = await games_app.games.queries.snapshot(game["id"], guild_id=world.guild_id())
+    assert [(p.discord_id, p.status) for p in final.participants] == [
+        (str(second), "confirmed"),
+        (str(third), "confirmed"),
+    ]
+    async with games_app.db.uow(bypass_rls=True) as uow:
+        rows = (
+            await uow.session.execute(
+                sql(
+                    "SELECT DISTINCT ON (payload->>'event_id') id, split_part(kind, '.', 2) AS event,"
+                    " payload->>'user_id' AS user_id FROM jobs"
+                    " WHERE id > :mark AND kind LIKE 'event.Player%' ORDER BY payload->>'event_id', id"
+                ),
+                {"mark": mark},
+            )
+        ).all()
+    happened = [(r.event, int(r.user_id)) for r in sorted(rows, key=lambda r: r.id)]
+    assert happened == [
+        ("PlayerJoined", third),
+        ("PlayerLeft", first),
+        ("PlayerJoined", fourth),
+        ("PlayerLeft", fourth),
+    ]

@@ -1,9 +1,10 @@
-"""Group commit for Join clicks: a burst of N clicks on one game costs a few transactions, not N.
+"""Group commit for Join and Leave clicks: a burst of N clicks on one game costs a few transactions, not N.
 
 The first click on a game starts a batch at once; clicks that arrive while that batch is being written wait
 and go together into the next one, in arrival order, in one transaction under the game's row lock (which
-still orders writers across processes). Each click is answered with its own outcome after its batch commits:
-a refused click (not allowed, game started) fails alone.
+still orders writers across processes). Joins and leaves mix in one batch and apply in the order they came.
+Each click is answered with its own outcome after its batch commits: a refused click (not allowed, game
+started, leaving a game you are not in) fails alone.
 """
 
 from __future__ import annotations
@@ -36,22 +37,29 @@ class Seat:
 
 
 @dataclass(slots=True)
-class JoinClick:
+class SignupClick:
     access: GuildAccess
+    leave: bool = False  # a Leave click; otherwise a Join
     answer: asyncio.Future[Snapshot] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
 
-class JoinBatches:
-    def __init__(self, apply: Callable[[uuid.UUID, Sequence[JoinClick]], Awaitable[None]]) -> None:
+class SignupBatches:
+    def __init__(self, apply: Callable[[uuid.UUID, Sequence[SignupClick]], Awaitable[None]]) -> None:
         self._apply = apply
-        self._waiting: dict[uuid.UUID, list[JoinClick]] = {}
+        self._waiting: dict[uuid.UUID, list[SignupClick]] = {}
         self._writers: set[asyncio.Task[Any]] = set()
 
     async def join(self, game_id: uuid.UUID, access: GuildAccess) -> Snapshot:
         """Join in the game's next batch; the game and its roster as that batch committed them."""
-        click = JoinClick(access)
+        return await self._click(game_id, SignupClick(access))
+
+    async def leave(self, game_id: uuid.UUID, access: GuildAccess) -> Snapshot:
+        """Leave in the game's next batch; the game and its roster as that batch committed them."""
+        return await self._click(game_id, SignupClick(access, leave=True))
+
+    async def _click(self, game_id: uuid.UUID, click: SignupClick) -> Snapshot:
         waiting = self._waiting.get(game_id)
         if waiting is None:
             self._waiting[game_id] = [click]
@@ -75,5 +83,5 @@ class JoinBatches:
                     del self._waiting[game_id]
                     raise
             if len(batch) > 1:
-                log.debug("join_batch_written", game_id=str(game_id), clicks=len(batch))
+                log.debug("signup_batch_written", game_id=str(game_id), clicks=len(batch))
         del self._waiting[game_id]
