@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import text
 from gamesched import __version__
 from gamesched.core.db import Database
 from gamesched.core.errors import DomainError
+from gamesched.core.inputs import readable
 from gamesched.core.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -78,9 +80,10 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     details = exc.extra if isinstance(exc.extra, list) else []
     first = details[0] if details and isinstance(details[0], dict) else {}
-    field = first.get("key") or None
-    message = first.get("message") or exc.detail or "The request is not valid."
-    sentence = f"{field}: {message}" if field else message
+    key = first.get("key") or None
+    message = readable(first.get("message") or exc.detail or "The request is not valid.")
+    sentence = f"{key}: {message}" if key else message
+    field = re.split(r"[.\[]", key)[0] if key else None  # "player_role_ids[0]" names player_role_ids
     return _error_response(request, 422, error_body("invalid", sentence, field=field, errors=details))
 
 

@@ -27,7 +27,10 @@ from gamesched.games.schemas import (
     ParticipantReplace,
 )
 from gamesched.games.service import GameService
+from gamesched.web import id_in_query
 
+#: Deeper pages are read with ``after`` (a cursor); an offset beyond this is surely a mistake.
+MAX_OFFSET = 1_000_000_000
 GameId = Annotated[str, PathParameter(description="The game's id (uuid).")]
 ParticipantIdParam = Annotated[
     str, PathParameter(description="The participant's id (uuid), from the game's roster.")
@@ -90,15 +93,15 @@ class GameController(Controller):
         self,
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
-        guild_id: Annotated[int | None, QueryParameter(description="Discord guild id")] = None,
-        channel_id: Annotated[int | None, QueryParameter(description="Discord channel id")] = None,
+        guild_id: Annotated[int | None, id_in_query("Discord guild id")] = None,
+        channel_id: Annotated[int | None, id_in_query("Discord channel id")] = None,
         status: Annotated[list[GameStatus] | None, QueryParameter(description="Only these statuses")] = None,
         role: Annotated[
             Literal["host", "participant"] | None,
             QueryParameter(description="Only games you host, or only games you play in"),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         after: Annotated[
             str | None,
             QueryParameter(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, patch
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from gamesched.core.errors import NotFound
 from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, Channel
@@ -20,9 +20,10 @@ from gamesched.guilds.schemas import (
 )
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import resolve_settings
-from gamesched.web import Viewer
+from gamesched.web import Viewer, id_in_path
 
-GuildId = Annotated[int, PathParameter(description="Discord guild id")]
+GuildId = Annotated[int, id_in_path("Discord guild id")]
+ChannelId = Annotated[int, id_in_path("Discord channel id")]
 
 
 class GuildController(Controller):
@@ -66,7 +67,7 @@ class GuildController(Controller):
     async def update_channel_settings(
         self,
         guild_id: GuildId,
-        channel_id: Annotated[int, PathParameter(description="Discord channel id")],
+        channel_id: ChannelId,
         data: JSONBody[ChannelSettingsPatch],
         viewer: NamedDependency[Viewer],
         guilds: NamedDependency[GuildService],

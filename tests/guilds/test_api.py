@@ -114,3 +114,21 @@ async def test_guild_routes_need_login(sandbox_app: App) -> None:
         response = await anonymous.get(f"/api/v1/guilds/{world.guild_id()}")
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"
+
+
+TOO_BIG = "99999999999999999999"  # beyond PostgreSQL's BIGINT
+
+
+async def test_ids_beyond_64_bits_in_paths_and_bodies_are_422_naming_the_field(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid = world.guild_id()
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        channel = await alice.patch(
+            f"/api/v1/guilds/{gid}/channels/{TOO_BIG}/settings", json={"max_players": 3}
+        )
+        guild = await alice.get(f"/api/v1/guilds/{TOO_BIG}")
+        roles = await alice.patch(f"/api/v1/guilds/{gid}/settings", json={"manager_role_ids": [TOO_BIG]})
+    for response, field in ((channel, "channel_id"), (guild, "guild_id"), (roles, "manager_role_ids")):
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == field
+        assert "Discord id" in response.json()["message"] and "regex" not in response.json()["message"]
