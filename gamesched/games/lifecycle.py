@@ -11,6 +11,7 @@ import structlog
 from msgspec import UNSET
 
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
+from gamesched.core.inputs import clean_text
 from gamesched.games import events
 from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
@@ -62,6 +63,8 @@ class GameLifecycle(GameUseCase):
             raise Forbidden("You are not allowed to host games in this channel.")
         now = self.clock.now()
         title = _clean_title(data.title)
+        description = _clean(data.description, "description")
+        location = _clean(data.location, "location")
         if data.scheduled_at <= now:
             raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
         priority = _ids(data.priority_role_ids)
@@ -69,8 +72,8 @@ class GameLifecycle(GameUseCase):
         overrides: dict[str, Any] = {
             "max_players": data.max_players,
             "reminder_minutes": data.reminder_minutes,
-            "signup_instructions": data.signup_instructions,
-            "player_role_ids": None if data.player_role_ids is None else _ids(data.player_role_ids),
+            "signup_instructions": _normalize("signup_instructions", data.signup_instructions),
+            "player_role_ids": _normalize("player_role_ids", data.player_role_ids),
         }
         settings = await self.guilds.effective_settings(
             guild_id, channel_id, game={k: v for k, v in overrides.items() if v is not None}
@@ -85,13 +88,13 @@ class GameLifecycle(GameUseCase):
             channel_id=channel_id,
             host_id=host_id,
             title=title,
-            description=data.description,
+            description=description,
             scheduled_at=data.scheduled_at,
             duration_minutes=data.duration_minutes,
             max_players=int(values["max_players"]),
             reminder_minutes=list(values["reminder_minutes"]),
             signup_instructions=values["signup_instructions"],
-            location=self.guilds.link_channels(guild_id, data.location.strip()),
+            location=self.guilds.link_channels(guild_id, location),
             player_role_ids=list(values["player_role_ids"]),
             priority_role_ids=priority,
             notify_role_ids=_ids(data.notify_role_ids),
@@ -243,9 +246,9 @@ class GameLifecycle(GameUseCase):
         if data.title is not UNSET:
             values["title"] = _clean_title(data.title)
         if data.description is not UNSET:
-            values["description"] = data.description
+            values["description"] = _clean(data.description, "description")
         if data.location is not UNSET:
-            values["location"] = self.guilds.link_channels(game.guild_id, data.location.strip())
+            values["location"] = self.guilds.link_channels(game.guild_id, _clean(data.location, "location"))
         if data.duration_minutes is not UNSET:
             values["duration_minutes"] = data.duration_minutes
         if data.scheduled_at is not UNSET and data.scheduled_at != game.scheduled_at:
@@ -325,8 +328,12 @@ def _apply(game: Game, plan: EditPlan) -> list[str]:
     return sorted(changed, key=lambda name: order.get(name, len(order)))
 
 
+def _clean(text: str, field: str) -> str:
+    return clean_text(text, field=field, what=f"The {field.replace('_', ' ')}")
+
+
 def _clean_title(title: str) -> str:
-    cleaned = title.strip()
+    cleaned = _clean(title, "title")
     if not cleaned:
         raise Invalid("A game needs a title.", field="title")
     return cleaned
@@ -351,5 +358,5 @@ def _normalize(name: str, value: Any) -> Any:
     if name == "reminder_minutes":
         return sorted({int(m) for m in value}, reverse=True)
     if name == "signup_instructions":
-        return value.strip()
+        return _clean(value, name)
     return value

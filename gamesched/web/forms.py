@@ -9,8 +9,8 @@ from typing import Any
 
 import msgspec
 
-from gamesched.core.errors import DomainError
-from gamesched.core.inputs import parse_snowflake, readable
+from gamesched.core.errors import DomainError, Invalid
+from gamesched.core.inputs import clean_text, parse_snowflake, readable
 
 _MSGSPEC_PATH = re.compile(r"at `\$\.([a-z_]+)")
 
@@ -32,7 +32,12 @@ class FormData:
         )
 
     def text(self, name: str, *, max_length: int | None = None, required: str | None = None) -> str:
-        value = self.values.get(name, "").strip()
+        """The field cleaned as every user text is (``core.inputs.clean_text``): "" when it is blank."""
+        try:
+            value = clean_text(self.values.get(name, ""), field=name, what="This field")
+        except Invalid as error:
+            self.errors[name] = error.message
+            return ""
         if required and not value:
             self.errors[name] = required
         elif max_length is not None and len(value) > max_length:

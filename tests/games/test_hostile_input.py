@@ -25,6 +25,25 @@ def refused(response: httpx.Response, field: str, status: int = 422) -> dict[str
     return dict(body)
 
 
+async def test_nul_bytes_in_game_text_are_refused_with_the_field(world: World, login: Login) -> None:
+    alice = await login("alice")
+    for field in ("title", "description", "location", "signup_instructions"):
+        response = await alice.post("/api/v1/games", json=game_body(world, **{field: "Catan\x00night"}))
+        body = refused(response, field)
+        assert "NUL" in body["message"] or "control character" in body["message"]
+    placeholder = await alice.post(
+        "/api/v1/games", json=game_body(world, initial_participants=["Res\x00erved"])
+    )
+    refused(placeholder, "initial_participants")
+
+    game = await create_game(alice, world)
+    refused(await alice.patch(f"/api/v1/games/{game['id']}", json={"title": "A\x00"}), "title")
+    added = await alice.post(f"/api/v1/games/{game['id']}/participants", json={"placeholder": "G\x00uest"})
+    refused(added, "placeholder")
+    listed = (await alice.get("/api/v1/games", params={"guild_id": world.guild_id()})).json()
+    assert [g["title"] for g in listed["items"]] == ["Catan night"]
+
+
 async def test_ids_beyond_64_bits_are_refused_with_the_field(world: World, login: Login) -> None:
     alice = await login("alice")
     for field in ("channel_id", "guild_id", "host_id"):
@@ -49,3 +68,27 @@ async def test_ids_beyond_64_bits_are_refused_with_the_field(world: World, login
         assert listed.json()["field"] == name and "Discord id" in listed.json()["message"]
     mention = await alice.post(f"/api/v1/games/{game['id']}/participants", json={"mention": f"<@{TOO_BIG}>"})
     assert mention.status_code == 422 and mention.json()["error"] == "invalid_mentions", mention.text
+
+
+async def test_invisible_titles_are_refused_and_bidi_controls_are_removed(world: World, login: Login) -> None:
+    alice = await login("alice")
+    for title in ("\u200b\u200d\u2060", "\ufeff \u200b", "\u3164", "\u202e\u2066\u2069"):
+        body = refused(await alice.post("/api/v1/games", json=game_body(world, title=title)), "title")
+        assert body["message"] == "A game needs a title."
+    game = await create_game(
+        alice,
+        world,
+        title="\u200bCatan \u202enight\u202c",
+        description="Bring \u2067snacks\u2069",
+        location="Dave\u202ds place",
+        initial_participants=["Guest \u2066one\u2069"],
+    )
+    assert game["title"] == "Catan night"
+    assert game["description"] == "Bring snacks"
+    assert game["location"] == "Daves place"
+    assert [p["display_name"] for p in game["participants"]] == ["Guest one"]
+    # Joiners inside a word (emoji sequences, Persian) are kept.
+    family = await create_game(alice, world, title="Family night \U0001f468\u200d\U0001f469\u200d\U0001f467")
+    assert family["title"] == "Family night \U0001f468\u200d\U0001f469\u200d\U0001f467"
+    edited = await alice.patch(f"/api/v1/games/{game['id']}", json={"title": "\u200b"})
+    refused(edited, "title")

@@ -132,3 +132,16 @@ async def test_ids_beyond_64_bits_in_paths_and_bodies_are_422_naming_the_field(s
         assert response.status_code == 422, response.text
         assert response.json()["field"] == field
         assert "Discord id" in response.json()["message"] and "regex" not in response.json()["message"]
+
+
+async def test_settings_text_is_cleaned_like_every_user_text(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        nul = await alice.patch(f"/api/v1/guilds/{gid}/settings", json={"signup_instructions": "Be\x00 nice"})
+        bidi = await alice.patch(
+            f"/api/v1/guilds/{gid}/channels/{rpg}/settings", json={"category": "\u202eGPR\u202c"}
+        )
+    assert nul.status_code == 422, nul.text
+    assert nul.json()["field"] == "signup_instructions" and "NUL" in nul.json()["message"]
+    assert bidi.status_code == 200 and bidi.json()["category"] == "GPR"
