@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -42,6 +43,8 @@ PLAIN_FIELDS = (
     "remind_waitlist",
 )
 EDIT_RETRIES = 3
+#: How far ahead a game may be scheduled: plenty for planning, and far from the calendar's end (year 9999).
+MAX_YEARS_AHEAD = 5
 
 
 @dataclass
@@ -65,8 +68,7 @@ class GameLifecycle(GameUseCase):
         title = _clean_title(data.title)
         description = _clean(data.description, "description")
         location = _clean(data.location, "location")
-        if data.scheduled_at <= now:
-            raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
+        _check_time(data.scheduled_at, now)
         priority = _ids(data.priority_role_ids)
         _check_signup_method(data.signup_method, priority)
         overrides: dict[str, Any] = {
@@ -252,8 +254,7 @@ class GameLifecycle(GameUseCase):
         if data.duration_minutes is not UNSET:
             values["duration_minutes"] = data.duration_minutes
         if data.scheduled_at is not UNSET and data.scheduled_at != game.scheduled_at:
-            if data.scheduled_at <= self.clock.now():
-                raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
+            _check_time(data.scheduled_at, self.clock.now())
             values["scheduled_at"] = data.scheduled_at
         if data.remind_waitlist is not UNSET:
             values["remind_waitlist"] = data.remind_waitlist
@@ -337,6 +338,13 @@ def _clean_title(title: str) -> str:
     if not cleaned:
         raise Invalid("A game needs a title.", field="title")
     return cleaned
+
+
+def _check_time(when: datetime, now: datetime) -> None:
+    if when <= now:
+        raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
+    if when > now + timedelta(days=365 * MAX_YEARS_AHEAD):
+        raise Invalid(f"A game can be scheduled at most {MAX_YEARS_AHEAD} years ahead.", field="scheduled_at")
 
 
 def _ids(values: Any) -> list[int]:

@@ -4,11 +4,13 @@ types and roles of another server."""
 
 from __future__ import annotations
 
+import base64
+import uuid
 from typing import Any
 
 import httpx
 
-from tests.games.conftest import Login, create_game, game_body
+from tests.games.conftest import Login, create_game, game_body, in_days
 from tests.world import World
 
 TOO_BIG = "99999999999999999999"  # 20 digits: beyond PostgreSQL's BIGINT
@@ -68,6 +70,28 @@ async def test_ids_beyond_64_bits_are_refused_with_the_field(world: World, login
         assert listed.json()["field"] == name and "Discord id" in listed.json()["message"]
     mention = await alice.post(f"/api/v1/games/{game['id']}/participants", json={"mention": f"<@{TOO_BIG}>"})
     assert mention.status_code == 422 and mention.json()["error"] == "invalid_mentions", mention.text
+
+
+async def test_a_time_at_the_end_of_the_calendar_is_refused_with_a_sentence(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    for when in ("9999-12-31T23:30:00+00:00", "9999-12-31T23:30:00-05:00", in_days(6 * 366)):
+        body = refused(
+            await alice.post("/api/v1/games", json=game_body(world, scheduled_at=when)), "scheduled_at"
+        )
+        assert "years ahead" in body["message"]
+    game = await create_game(alice, world)
+    edited = await alice.patch(
+        f"/api/v1/games/{game['id']}", json={"scheduled_at": "9999-12-31T23:30:00+00:00"}
+    )
+    refused(edited, "scheduled_at")
+    in_four_years = await alice.post("/api/v1/games", json=game_body(world, scheduled_at=in_days(4 * 365)))
+    assert in_four_years.status_code == 201, in_four_years.text
+    end_of_time = f"9999-12-31T23:30:00-05:00|{uuid.UUID(int=0)}".encode()
+    after = base64.urlsafe_b64encode(end_of_time).decode().rstrip("=")
+    cursor = await alice.get("/api/v1/games", params={"guild_id": world.guild_id(), "after": after})
+    assert cursor.status_code == 422 and cursor.json()["field"] == "after", cursor.text
 
 
 async def test_invisible_titles_are_refused_and_bidi_controls_are_removed(world: World, login: Login) -> None:
