@@ -94,6 +94,23 @@ async def test_a_time_at_the_end_of_the_calendar_is_refused_with_a_sentence(
     assert cursor.status_code == 422 and cursor.json()["field"] == "after", cursor.text
 
 
+async def test_deeply_nested_json_is_a_400(world: World, login: Login) -> None:
+    alice = await login("alice")
+    deep = 100_000
+    headers = {"content-type": "application/json"}
+    for body in (b"[" * deep + b"]" * deep, b'{"title":' + b"[" * deep + b"]" * deep + b"}"):
+        response = await alice.post("/api/v1/games", content=body, headers=headers)
+        assert response.status_code == 400, response.text[:300]
+        assert response.json()["error"] == "bad_request" and response.json()["message"]
+    guild = await alice.patch(
+        f"/api/v1/guilds/{world.guild_id()}/settings",
+        content=b'{"a":' * deep + b"1" + b"}" * deep,
+        headers=headers,
+    )
+    assert guild.status_code == 400, guild.text[:300]
+    assert (await alice.get("/health")).status_code == 200
+
+
 async def test_invisible_titles_are_refused_and_bidi_controls_are_removed(world: World, login: Login) -> None:
     alice = await login("alice")
     for title in ("\u200b\u200d\u2060", "\ufeff \u200b", "\u3164", "\u202e\u2066\u2069"):
@@ -116,3 +133,17 @@ async def test_invisible_titles_are_refused_and_bidi_controls_are_removed(world:
     assert family["title"] == "Family night \U0001f468\u200d\U0001f469\u200d\U0001f467"
     edited = await alice.patch(f"/api/v1/games/{game['id']}", json={"title": "\u200b"})
     refused(edited, "title")
+
+
+async def test_json_booleans_and_numbers_must_be_json_booleans_and_numbers(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    for field, value in (("remind_waitlist", 0), ("remind_waitlist", "true"), ("max_players", "5")):
+        response = await alice.post("/api/v1/games", json=game_body(world, **{field: value}))
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == field
+    game = await create_game(alice, world, remind_waitlist=True, max_players=5)
+    assert game["remind_waitlist"] is True and game["max_players"] == 5
+    edited = await alice.patch(f"/api/v1/games/{game['id']}", json={"remind_waitlist": 1})
+    assert edited.status_code == 422 and edited.json()["field"] == "remind_waitlist", edited.text

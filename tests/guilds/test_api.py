@@ -134,6 +134,21 @@ async def test_ids_beyond_64_bits_in_paths_and_bodies_are_422_naming_the_field(s
         assert "Discord id" in response.json()["message"] and "regex" not in response.json()["message"]
 
 
+async def test_settings_take_json_booleans_only(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    url = f"/api/v1/guilds/{gid}/channels/{rpg}/settings"
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        lax = [await alice.patch(url, json={"is_active": value}) for value in (0, "false", "no")]
+        channels = (await alice.get(f"/api/v1/guilds/{gid}/channels")).json()
+        closed = await alice.patch(url, json={"is_active": False})
+    for response in lax:
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "is_active"
+    assert next(c for c in channels if c["name"] == "rpg")["is_active"] is True
+    assert closed.status_code == 200 and closed.json()["is_active"] is False
+
+
 async def test_settings_text_is_cleaned_like_every_user_text(sandbox_app: App) -> None:
     world = await fetch_world(sandbox_app.base_url)
     gid, rpg = world.guild_id(), world.channel_id("rpg")
