@@ -45,6 +45,8 @@ PLAIN_FIELDS = (
 EDIT_RETRIES = 3
 #: How far ahead a game may be scheduled: plenty for planning, and far from the calendar's end (year 9999).
 MAX_YEARS_AHEAD = 5
+#: Role lists of a game, checked against the server's roles.
+ROLE_FIELDS = ("player_role_ids", "priority_role_ids", "notify_role_ids")
 
 
 @dataclass
@@ -77,6 +79,8 @@ class GameLifecycle(GameUseCase):
             "signup_instructions": _normalize("signup_instructions", data.signup_instructions),
             "player_role_ids": _normalize("player_role_ids", data.player_role_ids),
         }
+        roles = {name: _ids(getattr(data, name) or []) for name in ROLE_FIELDS}
+        self.guilds.check_roles(guild_id, roles)
         settings = await self.guilds.effective_settings(
             guild_id, channel_id, game={k: v for k, v in overrides.items() if v is not None}
         )
@@ -256,6 +260,13 @@ class GameLifecycle(GameUseCase):
         if data.scheduled_at is not UNSET and data.scheduled_at != game.scheduled_at:
             _check_time(data.scheduled_at, self.clock.now())
             values["scheduled_at"] = data.scheduled_at
+        # Roles already on the game stay acceptable (one may have been deleted since); new ones must exist.
+        added = {
+            name: [r for r in _ids(getattr(data, name) or []) if r not in getattr(game, name)]
+            for name in ROLE_FIELDS
+            if getattr(data, name) is not UNSET
+        }
+        self.guilds.check_roles(game.guild_id, added)
         if data.remind_waitlist is not UNSET:
             values["remind_waitlist"] = data.remind_waitlist
         if data.notify_role_ids is not UNSET:

@@ -4,6 +4,7 @@ types and roles of another server."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from typing import Any
@@ -147,3 +148,51 @@ async def test_json_booleans_and_numbers_must_be_json_booleans_and_numbers(
     assert game["remind_waitlist"] is True and game["max_players"] == 5
     edited = await alice.patch(f"/api/v1/games/{game['id']}", json={"remind_waitlist": 1})
     assert edited.status_code == 422 and edited.json()["field"] == "remind_waitlist", edited.text
+
+
+async def test_roles_of_another_server_are_refused_naming_the_field(world: World, login: Login) -> None:
+    alice = await login("alice")
+    foreign = str(world.role_id("Organizer", guild="Other Guild"))
+    player = str(world.role_id("Player"))
+    for field in ("player_role_ids", "notify_role_ids"):
+        body = refused(
+            await alice.post("/api/v1/games", json=game_body(world, **{field: [player, foreign]})), field
+        )
+        assert foreign in body["message"]
+    priority = await alice.post(
+        "/api/v1/games", json=game_body(world, signup_method="role_based", priority_role_ids=[foreign])
+    )
+    refused(priority, "priority_role_ids")
+
+    game = await create_game(alice, world, player_role_ids=[player], notify_role_ids=[player])
+    assert game["player_role_ids"] == [player] and game["notify_role_ids"] == [player]
+    for field in ("player_role_ids", "notify_role_ids"):
+        refused(await alice.patch(f"/api/v1/games/{game['id']}", json={field: [foreign]}), field)
+    kept = await alice.patch(f"/api/v1/games/{game['id']}", json={"player_role_ids": [player]})
+    assert kept.status_code == 200, kept.text
+
+
+async def test_a_role_deleted_in_discord_does_not_block_sending_the_game_back(
+    world: World, login: Login
+) -> None:
+    alice, gid = await login("alice"), world.guild_id()
+    async with httpx.AsyncClient(base_url=f"{alice.base_url}/sandbox/api") as sandbox:
+        temp = (await sandbox.post(f"/guilds/{gid}/roles", json={"name": "Temp", "permissions": "0"})).json()[
+            "id"
+        ]
+        for _ in range(100):  # the bot learns of the new role from the gateway
+            if any(r["id"] == temp for r in (await alice.get(f"/api/v1/guilds/{gid}")).json()["roles"]):
+                break
+            await asyncio.sleep(0.05)
+        game = await create_game(alice, world, notify_role_ids=[temp])
+        assert (await sandbox.delete(f"/guilds/{gid}/roles/{temp}")).status_code == 204
+    for _ in range(100):
+        if all(r["id"] != temp for r in (await alice.get(f"/api/v1/guilds/{gid}")).json()["roles"]):
+            break
+        await asyncio.sleep(0.05)
+    player = str(world.role_id("Player"))
+    again = await alice.patch(f"/api/v1/games/{game['id']}", json={"notify_role_ids": [temp, player]})
+    assert again.status_code == 200, again.text
+    refused(
+        await alice.patch(f"/api/v1/games/{game['id']}", json={"player_role_ids": [temp]}), "player_role_ids"
+    )

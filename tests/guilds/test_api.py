@@ -160,3 +160,18 @@ async def test_settings_text_is_cleaned_like_every_user_text(sandbox_app: App) -
     assert nul.status_code == 422, nul.text
     assert nul.json()["field"] == "signup_instructions" and "NUL" in nul.json()["message"]
     assert bidi.status_code == 200 and bidi.json()["category"] == "GPR"
+
+
+async def test_settings_refuse_roles_of_another_server_naming_the_field(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    foreign = str(world.role_id("Organizer", guild="Other Guild"))
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        guild = await alice.patch(f"/api/v1/guilds/{gid}/settings", json={"player_role_ids": [foreign]})
+        channel = await alice.patch(
+            f"/api/v1/guilds/{gid}/channels/{rpg}/settings", json={"host_role_ids": [foreign]}
+        )
+    for response, field in ((guild, "player_role_ids"), (channel, "host_role_ids")):
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == field
+        assert foreign in response.json()["message"]
