@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import structlog
@@ -17,6 +17,8 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import ClientException, HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.plugins import PluginProtocol
 from litestar.serialization import default_deserializer
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -27,7 +29,7 @@ from sqlalchemy import text
 from gamesched import __version__
 from gamesched.core.db import Database
 from gamesched.core.errors import DomainError
-from gamesched.core.inputs import readable
+from gamesched.core.inputs import SNOWFLAKE_PROBLEM, readable
 from gamesched.core.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -58,6 +60,44 @@ _MSGSPEC_PATH = re.compile(r" - at `\$\.?(.*)`$")
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "message": message, **extra}
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    """Every error: a machine code and a sentence for people (plus details for some codes)."""
+
+    error: str
+    message: str
+    field: str | None = None
+
+
+class InvalidBody(msgspec.Struct, kw_only=True):
+    """422: a parameter or field is not valid; ``field`` names it and ``message`` says why."""
+
+    error: Literal["invalid"]
+    message: str
+    field: str | None = None
+    #: For a value of the wrong type or form: each problem with where it was (``key``, ``source``).
+    errors: list[dict[str, Any]] = []
+
+
+#: What every API operation may answer when a request cannot be read or is not valid (OpenAPI).
+BAD_REQUEST = ResponseSpec(
+    ErrorBody,
+    description="The request cannot be read: a JSON body that is malformed or nested too deeply.",
+    generate_examples=False,
+    examples=[Example(summary="Nested too deeply", value=error_body("bad_request", TOO_DEEP))],
+)
+INVALID = ResponseSpec(
+    InvalidBody,
+    description="A parameter or field is not valid: `field` names it and `message` says why.",
+    generate_examples=False,
+    examples=[
+        Example(
+            summary="An id beyond 64 bits",
+            value=error_body("invalid", f"channel_id: {SNOWFLAKE_PROBLEM}", field="channel_id", errors=[]),
+        )
+    ],
+)
 
 
 def _wants_page(request: Request[Any, Any, Any]) -> bool:

@@ -226,14 +226,6 @@ GAME_CREATE_EXAMPLE = {
 }
 
 
-class ErrorBody(Struct, kw_only=True):
-    """Every error: a machine code and a sentence for people (plus details for some codes)."""
-
-    error: str
-    message: str
-    field: str | None = None
-
-
 class InvalidMentionsBody(Struct, kw_only=True):
     """422 on create when an @mention does not name exactly one member; the form comes back untouched."""
 
