@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
+import msgspec
 import structlog
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.plugins import PluginProtocol
+from litestar.serialization import default_deserializer
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template import TemplateConfig
-from litestar.types import ASGIApp, ControllerRouterHandler, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, ControllerRouterHandler, Empty, Message, Receive, Scope, Send
 from sqlalchemy import text
 
 from gamesched import __version__
 from gamesched.core.db import Database
 from gamesched.core.errors import DomainError
+from gamesched.core.inputs import SNOWFLAKE_PROBLEM, readable
 from gamesched.core.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -47,10 +54,50 @@ _STATUS_CODES = {
 ErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
 #: Paths that always answer errors in JSON, whatever the Accept header says.
 JSON_ONLY_PREFIXES = ("/api/", "/sandbox", "/health", "/metrics", "/schema")
+TOO_DEEP = "The JSON body is nested too deeply."
+_MSGSPEC_PATH = re.compile(r" - at `\$\.?(.*)`$")
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "message": message, **extra}
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    """Every error: a machine code and a sentence for people (plus details for some codes)."""
+
+    error: str
+    message: str
+    field: str | None = None
+
+
+class InvalidBody(msgspec.Struct, kw_only=True):
+    """422: a parameter or field is not valid; ``field`` names it and ``message`` says why."""
+
+    error: Literal["invalid"]
+    message: str
+    field: str | None = None
+    #: For a value of the wrong type or form: each problem with where it was (``key``, ``source``).
+    errors: list[dict[str, Any]] = []
+
+
+#: What every API operation may answer when a request cannot be read or is not valid (OpenAPI).
+BAD_REQUEST = ResponseSpec(
+    ErrorBody,
+    description="The request cannot be read: a JSON body that is malformed or nested too deeply.",
+    generate_examples=False,
+    examples=[Example(summary="Nested too deeply", value=error_body("bad_request", TOO_DEEP))],
+)
+INVALID = ResponseSpec(
+    InvalidBody,
+    description="A parameter or field is not valid: `field` names it and `message` says why.",
+    generate_examples=False,
+    examples=[
+        Example(
+            summary="An id beyond 64 bits",
+            value=error_body("invalid", f"channel_id: {SNOWFLAKE_PROBLEM}", field="channel_id", errors=[]),
+        )
+    ],
+)
 
 
 def _wants_page(request: Request[Any, Any, Any]) -> bool:
@@ -78,9 +125,10 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     details = exc.extra if isinstance(exc.extra, list) else []
     first = details[0] if details and isinstance(details[0], dict) else {}
-    field = first.get("key") or None
-    message = first.get("message") or exc.detail or "The request is not valid."
-    sentence = f"{field}: {message}" if field else message
+    key = first.get("key") or None
+    message = readable(first.get("message") or exc.detail or "The request is not valid.")
+    sentence = f"{key}: {message}" if key else message
+    field = re.split(r"[.\[]", key)[0] if key else None  # "player_role_ids[0]" names player_role_ids
     return _error_response(request, 422, error_body("invalid", sentence, field=field, errors=details))
 
 
@@ -97,6 +145,34 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     log.exception("unhandled_error", path=request.url.path, method=request.method)
     body = error_body("internal_error", "Something went wrong on our side; it has been logged.")
     return _error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, body)
+
+
+class JSONRequest(Request[Any, Any, Any]):
+    """Checks a JSON body against the handler's ``data`` type strictly: ``0`` is no ``false`` and ``"5"``
+    no ``5`` (Litestar converts leniently, as query strings and forms need). A body nested deeper than
+    the decoder can follow is a 400 like any other body that cannot be read, not a crash."""
+
+    async def json(self) -> Any:
+        if self._json is not Empty:
+            return self._json
+        try:
+            value = await super().json()
+        except RecursionError:
+            raise ClientException(TOO_DEEP) from None
+        data = self.route_handler.parsed_fn_signature.parameters.get("data")
+        if data is not None:
+            hook = partial(default_deserializer, type_decoders=self.route_handler.resolve_type_decoders())
+            try:
+                value = msgspec.convert(value, data.annotation, strict=True, dec_hook=hook)
+            except msgspec.ValidationError as exc:
+                problem = str(exc)
+                path = _MSGSPEC_PATH.search(problem)
+                key = path.group(1) if path else ""
+                error = {"message": problem.split(" - at ")[0], "key": key, "source": "body"}
+                detail = f"Validation failed for {self.method} {self.url.path}"
+                raise ValidationException(detail, extra=[error]) from None
+        self._json = self._connection_state.json = value
+        return value
 
 
 def metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
@@ -180,6 +256,7 @@ def build_http_app(
         state=State({**state, "error_page": error_page}),
         template_config=template_config,
         plugins=list(plugins),
+        request_class=JSONRequest,
         middleware=[metrics_middleware(metrics)],
         csrf_config=CSRFConfig(
             secret=secret_key, cookie_secure=secure_cookies, cookie_httponly=False, exclude=CSRF_EXEMPT

@@ -6,8 +6,11 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect
+
+from gamesched.http import BAD_REQUEST, ErrorBody
 
 from .dependencies import LOGIN_COOKIE, SESSION_COOKIE
 from .schemas import MemberGuild, MeResponse, UserProfile
@@ -15,9 +18,12 @@ from .service import AuthService, Viewer
 from .sessions import LOGIN_STATE_TTL, SESSION_MAX_AGE
 
 LOGIN_COOKIE_PATH = "/api/v1/auth"
+LOGIN_FAILED = ResponseSpec(
+    ErrorBody, description="The login cannot complete (cancelled, expired, or begun in another browser)."
+)
 
 
-@get("/auth/login", summary="Log in with Discord")
+@get("/auth/login", summary="Log in with Discord", responses={400: BAD_REQUEST})
 async def login(
     request: Request[Any, Any, Any],
     auth: NamedDependency[AuthService],
@@ -40,7 +46,7 @@ async def login(
     return response
 
 
-@get("/auth/callback", summary="Discord sends the browser back here")
+@get("/auth/callback", summary="Discord sends the browser back here", responses={400: LOGIN_FAILED})
 async def callback(
     request: Request[Any, Any, Any],
     auth: NamedDependency[AuthService],

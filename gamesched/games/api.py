@@ -15,7 +15,6 @@ from gamesched.games.ics import calendar_filename, render_calendar
 from gamesched.games.schemas import (
     GAME_CREATE_EXAMPLE,
     INVALID_MENTIONS_EXAMPLE,
-    ErrorBody,
     GameCreate,
     GameList,
     GameStatus,
@@ -27,7 +26,11 @@ from gamesched.games.schemas import (
     ParticipantReplace,
 )
 from gamesched.games.service import GameService
+from gamesched.http import BAD_REQUEST, INVALID, ErrorBody, InvalidBody
+from gamesched.web import id_in_query
 
+#: Deeper pages are read with ``after`` (a cursor); an offset beyond this is surely a mistake.
+MAX_OFFSET = 1_000_000_000
 GameId = Annotated[str, PathParameter(description="The game's id (uuid).")]
 ParticipantIdParam = Annotated[
     str, PathParameter(description="The participant's id (uuid), from the game's roster.")
@@ -38,10 +41,13 @@ FORBIDDEN = ResponseSpec(ErrorBody, description="Only the host or a bot manager 
 CONFLICT = ResponseSpec(
     ErrorBody, description="The game's state does not allow this (cancelled, started, stale)."
 )
-INVALID = ResponseSpec(ErrorBody, description="The request is not valid; `field` names the culprit.")
 MENTIONS = ResponseSpec(
-    InvalidMentionsBody,
-    description="Some @mentions did not match exactly one member (with suggestions and the echoed form).",
+    InvalidMentionsBody | InvalidBody,
+    description=(
+        "A field is not valid (`invalid`, `field` names it), or some @mentions did not match exactly one "
+        "member (`invalid_mentions`, with suggestions and the echoed form)."
+    ),
+    generate_examples=False,
     examples=[Example(summary="An unknown @mention", value=INVALID_MENTIONS_EXAMPLE)],
 )
 
@@ -59,7 +65,7 @@ class GameController(Controller):
             "out are inherited from the channel, then the server; `settings_sources` says where each came "
             "from. `initial_participants` takes `@name`, `<@id>` or placeholder text."
         ),
-        responses={403: FORBIDDEN, 404: NOT_FOUND, 422: MENTIONS},
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 422: MENTIONS},
     )
     async def create_game(
         self,
@@ -84,21 +90,21 @@ class GameController(Controller):
             "come in start order (then id); `total` counts every match. Page with `offset`, or — cheaper "
             "for deep pages — pass the previous page's `next_cursor` as `after` (not both)."
         ),
-        responses={404: NOT_FOUND, 422: INVALID},
+        responses={400: BAD_REQUEST, 404: NOT_FOUND, 422: INVALID},
     )
     async def list_games(
         self,
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
-        guild_id: Annotated[int | None, QueryParameter(description="Discord guild id")] = None,
-        channel_id: Annotated[int | None, QueryParameter(description="Discord channel id")] = None,
+        guild_id: Annotated[int | None, id_in_query("Discord guild id")] = None,
+        channel_id: Annotated[int | None, id_in_query("Discord channel id")] = None,
         status: Annotated[list[GameStatus] | None, QueryParameter(description="Only these statuses")] = None,
         role: Annotated[
             Literal["host", "participant"] | None,
             QueryParameter(description="Only games you host, or only games you play in"),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 25,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         after: Annotated[
             str | None,
             QueryParameter(
@@ -117,7 +123,7 @@ class GameController(Controller):
             after=after,
         )
 
-    @get("/{game_id:str}", summary="One game with its roster", responses={404: NOT_FOUND})
+    @get("/{game_id:str}", summary="One game with its roster", responses={400: BAD_REQUEST, 404: NOT_FOUND})
     async def get_game(
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
     ) -> GameView:
@@ -132,7 +138,7 @@ class GameController(Controller):
             "to the waitlist; raising it promotes. Send `expected_version` to get 409 instead of overwriting "
             "someone else's change."
         ),
-        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
     )
     async def edit_game(
         self,
@@ -155,7 +161,7 @@ class GameController(Controller):
         status_code=200,
         summary="Cancel a game",
         description="The game stays (status `cancelled`) with its roster, so history is kept.",
-        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
     )
     async def cancel_game(
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
@@ -170,7 +176,7 @@ class GameController(Controller):
             "Takes a seat, or a place on the waitlist when the game is full (never an error). Joining again "
             "just reports your place: see `viewer_status` and `viewer_position`."
         ),
-        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
     )
     async def join_game(
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
@@ -182,7 +188,7 @@ class GameController(Controller):
         status_code=200,
         summary="Leave a game",
         description="Frees your seat; the first waitlisted player takes it.",
-        responses={404: NOT_FOUND, 409: CONFLICT},
+        responses={400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
     )
     async def leave_game(
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
@@ -194,7 +200,7 @@ class GameController(Controller):
         status_code=201,
         summary="Add a participant (host)",
         description="A member (`mention`: @name or <@id>) or a `placeholder`, after the host's other picks.",
-        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: MENTIONS},
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: MENTIONS},
     )
     async def add_participant(
         self,
@@ -217,7 +223,7 @@ class GameController(Controller):
         "/{game_id:str}/participants/order",
         summary="Reorder the roster (host)",
         description="The listed participants become host-picked, in this order, ahead of everyone else.",
-        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
     )
     async def reorder_participants(
         self,
@@ -231,7 +237,7 @@ class GameController(Controller):
     @patch(
         "/{game_id:str}/participants/{participant_id:str}",
         summary="Replace a placeholder with a member (host)",
-        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: MENTIONS},
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: MENTIONS},
     )
     async def replace_participant(
         self,
@@ -250,7 +256,7 @@ class GameController(Controller):
         status_code=200,
         summary="Remove a participant (host)",
         description="The first waitlisted player takes the freed seat.",
-        responses={403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
     )
     async def remove_participant(
         self,
@@ -266,7 +272,7 @@ class GameController(Controller):
         summary="The game as a calendar file",
         description="An RFC 5545 event (times in UTC) with one alarm per reminder.",
         media_type="text/calendar",
-        responses={404: NOT_FOUND},
+        responses={400: BAD_REQUEST, 404: NOT_FOUND},
     )
     async def game_calendar(
         self,

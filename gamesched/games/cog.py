@@ -276,7 +276,10 @@ def parse_when(text: str, *, zone: tzinfo = UTC) -> datetime:
         raise Invalid(BAD_TIME.format(text=text.strip()), field="scheduled_at")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=named or zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:00 Asia/Tokyo is before the calendar's first day in UTC
+        raise Invalid(BAD_TIME.format(text=text.strip()), field="scheduled_at") from None
 
 
 def _split_zone(raw: str) -> tuple[str, tzinfo | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -11,6 +12,7 @@ import structlog
 from msgspec import UNSET
 
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
+from gamesched.core.inputs import clean_text
 from gamesched.games import events
 from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
@@ -41,6 +43,10 @@ PLAIN_FIELDS = (
     "remind_waitlist",
 )
 EDIT_RETRIES = 3
+#: How far ahead a game may be scheduled: plenty for planning, and far from the calendar's end (year 9999).
+MAX_YEARS_AHEAD = 5
+#: Role lists of a game, checked against the server's roles.
+ROLE_FIELDS = ("player_role_ids", "priority_role_ids", "notify_role_ids")
 
 
 @dataclass
@@ -62,16 +68,19 @@ class GameLifecycle(GameUseCase):
             raise Forbidden("You are not allowed to host games in this channel.")
         now = self.clock.now()
         title = _clean_title(data.title)
-        if data.scheduled_at <= now:
-            raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
+        description = _clean(data.description, "description")
+        location = _clean(data.location, "location")
+        _check_time(data.scheduled_at, now)
         priority = _ids(data.priority_role_ids)
         _check_signup_method(data.signup_method, priority)
         overrides: dict[str, Any] = {
             "max_players": data.max_players,
             "reminder_minutes": data.reminder_minutes,
-            "signup_instructions": data.signup_instructions,
-            "player_role_ids": None if data.player_role_ids is None else _ids(data.player_role_ids),
+            "signup_instructions": _normalize("signup_instructions", data.signup_instructions),
+            "player_role_ids": _normalize("player_role_ids", data.player_role_ids),
         }
+        roles = {name: _ids(getattr(data, name) or []) for name in ROLE_FIELDS}
+        self.guilds.check_roles(guild_id, roles)
         settings = await self.guilds.effective_settings(
             guild_id, channel_id, game={k: v for k, v in overrides.items() if v is not None}
         )
@@ -85,13 +94,13 @@ class GameLifecycle(GameUseCase):
             channel_id=channel_id,
             host_id=host_id,
             title=title,
-            description=data.description,
+            description=description,
             scheduled_at=data.scheduled_at,
             duration_minutes=data.duration_minutes,
             max_players=int(values["max_players"]),
             reminder_minutes=list(values["reminder_minutes"]),
             signup_instructions=values["signup_instructions"],
-            location=self.guilds.link_channels(guild_id, data.location.strip()),
+            location=self.guilds.link_channels(guild_id, location),
             player_role_ids=list(values["player_role_ids"]),
             priority_role_ids=priority,
             notify_role_ids=_ids(data.notify_role_ids),
@@ -243,15 +252,21 @@ class GameLifecycle(GameUseCase):
         if data.title is not UNSET:
             values["title"] = _clean_title(data.title)
         if data.description is not UNSET:
-            values["description"] = data.description
+            values["description"] = _clean(data.description, "description")
         if data.location is not UNSET:
-            values["location"] = self.guilds.link_channels(game.guild_id, data.location.strip())
+            values["location"] = self.guilds.link_channels(game.guild_id, _clean(data.location, "location"))
         if data.duration_minutes is not UNSET:
             values["duration_minutes"] = data.duration_minutes
         if data.scheduled_at is not UNSET and data.scheduled_at != game.scheduled_at:
-            if data.scheduled_at <= self.clock.now():
-                raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
+            _check_time(data.scheduled_at, self.clock.now())
             values["scheduled_at"] = data.scheduled_at
+        # Roles already on the game stay acceptable (one may have been deleted since); new ones must exist.
+        added = {
+            name: [r for r in _ids(getattr(data, name) or []) if r not in getattr(game, name)]
+            for name in ROLE_FIELDS
+            if getattr(data, name) is not UNSET
+        }
+        self.guilds.check_roles(game.guild_id, added)
         if data.remind_waitlist is not UNSET:
             values["remind_waitlist"] = data.remind_waitlist
         if data.notify_role_ids is not UNSET:
@@ -325,11 +340,22 @@ def _apply(game: Game, plan: EditPlan) -> list[str]:
     return sorted(changed, key=lambda name: order.get(name, len(order)))
 
 
+def _clean(text: str, field: str) -> str:
+    return clean_text(text, field=field, what=f"The {field.replace('_', ' ')}")
+
+
 def _clean_title(title: str) -> str:
-    cleaned = title.strip()
+    cleaned = _clean(title, "title")
     if not cleaned:
         raise Invalid("A game needs a title.", field="title")
     return cleaned
+
+
+def _check_time(when: datetime, now: datetime) -> None:
+    if when <= now:
+        raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
+    if when > now + timedelta(days=365 * MAX_YEARS_AHEAD):
+        raise Invalid(f"A game can be scheduled at most {MAX_YEARS_AHEAD} years ahead.", field="scheduled_at")
 
 
 def _ids(values: Any) -> list[int]:
@@ -351,5 +377,5 @@ def _normalize(name: str, value: Any) -> Any:
     if name == "reminder_minutes":
         return sorted({int(m) for m in value}, reverse=True)
     if name == "signup_instructions":
-        return value.strip()
+        return _clean(value, name)
     return value

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gamesched.core.errors import Invalid
+from gamesched.core.inputs import clean_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +46,22 @@ def invalid_mentions(resolution: Any, inputs: Sequence[str], *, form_data: Mappi
     )
 
 
+def _shown(text: str) -> str:
+    """An entry as a sentence can quote it: without the characters that make it unsafe to show."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in text.strip())[:40]
+
+
 async def resolve_entries(
-    guilds: Any, guild_id: int, inputs: Sequence[str], *, form_data: Mapping[str, Any]
+    guilds: Any,
+    guild_id: int,
+    inputs: Sequence[str],
+    *,
+    form_data: Mapping[str, Any],
+    field: str = "initial_participants",
 ) -> list[Entry]:
     """Resolve every input or fail as a whole; duplicate members and blank lines are dropped."""
-    cleaned = [text.strip() for text in inputs if text.strip()]
+    texts = [clean_text(text, field=field, what=f"“{_shown(text)}”") for text in inputs]
+    cleaned = [text for text in texts if text]
     if not cleaned:
         return []
     resolution = await guilds.resolve_mentions(guild_id, cleaned)

@@ -7,7 +7,7 @@ import builtins
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import (
@@ -213,8 +213,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         start = datetime.fromisoformat(when)
         if start.tzinfo is None:
             raise ValueError("naive time")
-        return start, uuid.UUID(game_id)
-    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
+        return start.astimezone(UTC), uuid.UUID(game_id)
+    except (ValueError, OverflowError):  # binascii.Error and UnicodeDecodeError are ValueErrors too
         raise Invalid("after is not a cursor this API gave out (next_cursor).", field="after") from None
 
 

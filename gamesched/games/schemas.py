@@ -7,16 +7,8 @@ from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-SNOWFLAKE_EXAMPLE = "1300000000000000001"
+from gamesched.core.inputs import SNOWFLAKE_EXAMPLE, Snowflake
 
-Snowflake = Annotated[
-    str,
-    Meta(
-        pattern=r"^[0-9]{1,20}$",
-        description="A Discord id (snowflake), as a string.",
-        examples=[SNOWFLAKE_EXAMPLE],
-    ),
-]
 Title = Annotated[str, Meta(min_length=1, max_length=200, examples=["Gloomhaven: scenario 12"])]
 Description = Annotated[str, Meta(max_length=2000, examples=["Bring snacks. New players welcome."])]
 Instructions = Annotated[
@@ -232,14 +224,6 @@ GAME_CREATE_EXAMPLE = {
     "location": "Dave's place",
     "initial_participants": ["@bob", "Reserved"],
 }
-
-
-class ErrorBody(Struct, kw_only=True):
-    """Every error: a machine code and a sentence for people (plus details for some codes)."""
-
-    error: str
-    message: str
-    field: str | None = None
 
 
 class InvalidMentionsBody(Struct, kw_only=True):

@@ -16,6 +16,7 @@ import msgspec
 
 from gamesched.core.db import UnitOfWork
 from gamesched.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from gamesched.core.inputs import clean_text
 from gamesched.games import events
 from gamesched.games.mentions import Entry, resolve_entries
 from gamesched.games.models import Game, Participant
@@ -158,13 +159,17 @@ class GameSignups(GameUseCase):
         await self._authorize_manage(gid, access, "change the roster")
         if data.mention is not None:
             entries = await resolve_entries(
-                self.guilds, access.guild_id, [data.mention], form_data=msgspec.to_builtins(data)
+                self.guilds,
+                access.guild_id,
+                [data.mention],
+                form_data=msgspec.to_builtins(data),
+                field="mention",
             )
             if not entries:
                 raise Invalid("Name a member (@name) or give a placeholder.", field="mention")
             entry = entries[0]
         else:
-            text = (data.placeholder or "").strip()
+            text = clean_text(data.placeholder or "", field="placeholder", what="The placeholder")
             if not text:
                 raise Invalid("A placeholder needs some text.", field="placeholder")
             entry = Entry(user_id=None, placeholder=text)
@@ -284,7 +289,11 @@ class GameSignups(GameUseCase):
         gid, access = await self._enter(game_id, user_id)
         await self._authorize_manage(gid, access, "change the roster")
         entries = await resolve_entries(
-            self.guilds, access.guild_id, [data.mention], form_data=msgspec.to_builtins(data)
+            self.guilds,
+            access.guild_id,
+            [data.mention],
+            form_data=msgspec.to_builtins(data),
+            field="mention",
         )
         if not entries or entries[0].user_id is None:
             raise Invalid("Name a member (@name) to take this seat.", field="mention")

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, patch
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, QueryParameter
 
 from gamesched.core.errors import NotFound
 from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, Channel
@@ -20,23 +21,32 @@ from gamesched.guilds.schemas import (
 )
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import resolve_settings
-from gamesched.web import Viewer
+from gamesched.http import BAD_REQUEST, INVALID, ErrorBody
+from gamesched.web import Viewer, id_in_path
 
-GuildId = Annotated[int, PathParameter(description="Discord guild id")]
+GuildId = Annotated[int, id_in_path("Discord guild id")]
+ChannelId = Annotated[int, id_in_path("Discord channel id")]
+
+NOT_FOUND = ResponseSpec(ErrorBody, description="No such server or channel, or a server you are not in.")
+FORBIDDEN = ResponseSpec(
+    ErrorBody, description="Only bot managers (or Manage Channels, for channels) may do this."
+)
+READ = {400: BAD_REQUEST, 404: NOT_FOUND, 422: INVALID}
+CHANGE = {**READ, 403: FORBIDDEN}
 
 
 class GuildController(Controller):
     path = "/api/v1/guilds"
     tags = ["guilds"]
 
-    @get("/{guild_id:int}", summary="A server with its settings and your permissions there")
+    @get("/{guild_id:int}", summary="A server with its settings and your permissions there", responses=READ)
     async def get_guild(
         self, guild_id: GuildId, viewer: NamedDependency[Viewer], guilds: NamedDependency[GuildService]
     ) -> dict[str, Any]:
         access = await guilds.access(guild_id, viewer.user_id)
         return await _guild_body(guilds, guild_id, access)
 
-    @patch("/{guild_id:int}/settings", summary="Change server defaults (bot managers)")
+    @patch("/{guild_id:int}/settings", summary="Change server defaults (bot managers)", responses=CHANGE)
     async def update_settings(
         self,
         guild_id: GuildId,
@@ -48,7 +58,11 @@ class GuildController(Controller):
         await guilds.update_guild_settings(access, changes_of(data))
         return await _guild_body(guilds, guild_id, access)
 
-    @get("/{guild_id:int}/channels", summary="Channels with their overrides and effective settings")
+    @get(
+        "/{guild_id:int}/channels",
+        summary="Channels with their overrides and effective settings",
+        responses=READ,
+    )
     async def list_channels(
         self, guild_id: GuildId, viewer: NamedDependency[Viewer], guilds: NamedDependency[GuildService]
     ) -> list[dict[str, Any]]:
@@ -62,11 +76,15 @@ class GuildController(Controller):
             if c.type in ANNOUNCEABLE_CHANNEL_TYPES
         ]
 
-    @patch("/{guild_id:int}/channels/{channel_id:int}/settings", summary="Change one channel's overrides")
+    @patch(
+        "/{guild_id:int}/channels/{channel_id:int}/settings",
+        summary="Change one channel's overrides",
+        responses=CHANGE,
+    )
     async def update_channel_settings(
         self,
         guild_id: GuildId,
-        channel_id: Annotated[int, PathParameter(description="Discord channel id")],
+        channel_id: ChannelId,
         data: JSONBody[ChannelSettingsPatch],
         viewer: NamedDependency[Viewer],
         guilds: NamedDependency[GuildService],
@@ -79,6 +97,7 @@ class GuildController(Controller):
     @get(
         "/{guild_id:int}/members",
         summary="Find members to @mention (prefix of username, global name or nick)",
+        responses=READ,
     )
     async def search_members(
         self,

@@ -6,11 +6,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gamesched.core.inputs import parse_snowflake
 from gamesched.guilds.directory import UNKNOWN_USER, DiscordDirectory, MemberInfo
 
 MAX_SUGGESTIONS = 5
 MAX_PLACEHOLDER_LENGTH = 100
-_USER_MENTION = re.compile(r"^<@!?(\d{15,21})>$")
+_USER_MENTION = re.compile(r"^<@!?([0-9]{15,21})>$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,8 @@ async def _resolve_one(
 ) -> tuple[MemberInfo | None, InvalidMention | None]:
     mention = _USER_MENTION.match(entry)
     if mention:
-        member = await directory.member(guild_id, int(mention.group(1)))
+        user_id = parse_snowflake(mention.group(1))
+        member = None if user_id is None else await directory.member(guild_id, user_id)
         if member is None:
             return None, InvalidMention(entry, "That user is not a member of this server.")
         return member, None

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import DomainError, Forbidden, NotFound
-from gamesched.web import FormData, render
+from gamesched.web import FormData, id_in_path, render
 
 from .bot_access import what_to_grant
 from .models import ANNOUNCEABLE_CHANNEL_TYPES, Channel
@@ -21,6 +21,8 @@ from .schemas import ChannelSettingsPatch, GuildSettingsPatch, changes_of
 from .service import GUILD_NOT_FOUND, GuildService
 from .settings import DEFAULTS, resolve_settings
 
+GuildId = Annotated[int, id_in_path("Discord guild id")]
+ChannelId = Annotated[int, id_in_path("Discord channel id")]
 NOT_A_MANAGER = "Only bot managers can change this server's settings."
 NOT_A_CHANNEL_MANAGER = "You need Manage Channels (or to be a bot manager) to change channel settings."
 ROLE_FIELDS = ("manager_role_ids", "host_role_ids", "player_role_ids")
@@ -108,7 +110,7 @@ def _guild_values(record: Any) -> dict[str, str]:
 
 @get("/guilds/{guild_id:int}/settings")
 async def guild_settings_page(
-    guild_id: FromPath[int],
+    guild_id: GuildId,
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
     saved: FromQuery[bool] = False,
@@ -120,7 +122,7 @@ async def guild_settings_page(
 @post("/guilds/{guild_id:int}/settings", status_code=303)
 async def save_guild_settings(
     request: Request[Any, Any, Any],
-    guild_id: FromPath[int],
+    guild_id: GuildId,
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
@@ -176,7 +178,7 @@ def _channel_values(channel: Channel) -> tuple[dict[str, str], dict[str, list[st
 async def _channel_page(
     guilds: GuildService,
     page: Page,
-    guild_id: FromPath[int],
+    guild_id: GuildId,
     channel: Channel,
     form: FormData | None = None,
     *,
@@ -206,8 +208,8 @@ async def _channel_page(
 
 @get("/guilds/{guild_id:int}/channels/{channel_id:int}/settings")
 async def channel_settings_page(
-    guild_id: FromPath[int],
-    channel_id: FromPath[int],
+    guild_id: GuildId,
+    channel_id: ChannelId,
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
     saved: FromQuery[bool] = False,
@@ -221,8 +223,8 @@ async def channel_settings_page(
 @post("/guilds/{guild_id:int}/channels/{channel_id:int}/settings", status_code=303)
 async def save_channel_settings(
     request: Request[Any, Any, Any],
-    guild_id: FromPath[int],
-    channel_id: FromPath[int],
+    guild_id: GuildId,
+    channel_id: ChannelId,
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:

@@ -7,14 +7,12 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from gamesched.core.inputs import Snowflake
 from gamesched.guilds.directory import GuildInfo, MemberInfo
 from gamesched.guilds.models import Channel, Guild
 from gamesched.guilds.permissions import GuildAccess
 from gamesched.guilds.settings import EffectiveSettings
 
-Snowflake = Annotated[
-    str, Meta(pattern=r"^\d{1,20}$", description="A Discord id, as a string", examples=["1234"])
-]
 MaxPlayers = Annotated[int, Meta(ge=1, le=100, description="Seats per game")]
 ReminderMinutes = Annotated[
     list[Annotated[int, Meta(ge=1, le=10080)]],

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import Forbidden, Invalid, NotFound
+from gamesched.core.inputs import clean_text
 from gamesched.guilds import members as member_lookup
 from gamesched.guilds.channel_links import link_channels, unlink_channels
 from gamesched.guilds.directory import ChannelInfo, DiscordDirectory, GuildInfo, MemberInfo
@@ -36,6 +37,14 @@ GUILD_SETTING_FIELDS = (
     "host_role_ids",
     "player_role_ids",
 )
+#: Role lists as people know them, for sentences about a role that does not belong.
+ROLE_LABELS = {
+    "manager_role_ids": "Manager roles",
+    "host_role_ids": "Host roles",
+    "player_role_ids": "Player roles",
+    "priority_role_ids": "Priority roles",
+    "notify_role_ids": "Roles to notify",
+}
 CHANNEL_SETTING_FIELDS = (
     "is_active",
     "category",
@@ -249,11 +258,11 @@ class GuildService:
         for name in ("manager_role_ids", "host_role_ids"):
             if name in values and values[name] is None:
                 values[name] = []
-        self._check_roles(access.guild_id, values)
         async with self.db.uow(guild_id=access.guild_id) as uow:
             record = await uow.session.get(Guild, access.guild_id, with_for_update=True)
             if record is None:
                 raise NotFound(GUILD_NOT_FOUND)
+            self.check_roles(access.guild_id, _added_roles(values, record))
             for name, value in values.items():
                 setattr(record, name, value)
             record.updated_at = self.clock.now()
@@ -270,24 +279,27 @@ class GuildService:
         values = _checked_changes(changes, CHANNEL_SETTING_FIELDS)
         if values.get("is_active", True) is None:
             values["is_active"] = True
-        self._check_roles(access.guild_id, values)
         async with self.db.uow(guild_id=access.guild_id) as uow:
             channel = await uow.session.get(Channel, channel_id, with_for_update=True)
             if channel is None or channel.guild_id != access.guild_id:
                 raise NotFound("That channel does not exist in this server.")
+            self.check_roles(access.guild_id, _added_roles(values, channel))
             for name, value in values.items():
                 setattr(channel, name, value)
             channel.updated_at = self.clock.now()
         return channel
 
-    def _check_roles(self, guild_id: int, values: Mapping[str, Any]) -> None:
+    def check_roles(self, guild_id: int, values: Mapping[str, Iterable[int] | None]) -> None:
+        """Invalid, naming the field, when a ``*_role_ids`` list holds a role the guild does not have (as the
+        bot sees it): another server's role, or one deleted since."""
         guild = self.directory.guild(guild_id)
         known = set(guild.roles) if guild else set()
         for name, value in values.items():
             if name.endswith("_role_ids") and value:
                 unknown = [role for role in value if role not in known]
                 if unknown:
-                    raise Invalid(f"{name}: role {unknown[0]} does not exist in this server.", field=name)
+                    label = ROLE_LABELS.get(name, name)
+                    raise Invalid(f"{label}: role {unknown[0]} is not a role of this server.", field=name)
 
     # --- members ---
 
@@ -326,6 +338,15 @@ class GuildService:
         return [m for m in await self.directory.search_members(guild_id, query, limit=limit) if not m.bot]
 
 
+def _added_roles(values: Mapping[str, Any], current: Guild | Channel) -> dict[str, list[int]]:
+    """The role ids each change adds: those already set stay acceptable, even if deleted in Discord since."""
+    return {
+        name: [r for r in value if r not in (getattr(current, name) or [])]
+        for name, value in values.items()
+        if name.endswith("_role_ids") and value
+    }
+
+
 def _checked_changes(changes: Mapping[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
     unknown = sorted(set(changes) - set(allowed))
     if unknown:
@@ -341,6 +362,6 @@ def _normalize(name: str, value: Any) -> Any:
     if name.endswith("_role_ids"):
         return list(dict.fromkeys(int(r) for r in value))
     if name in ("signup_instructions", "category"):
-        text = str(value).strip()
-        return text or None
+        what = "The signup instructions" if name == "signup_instructions" else "The category"
+        return clean_text(str(value), field=name, what=what) or None
     return value

@@ -3,8 +3,19 @@ pages, the ``Viewer`` type, and the serving parts (templates, static files) the 
 
 from gamesched.web.forms import FormData
 from gamesched.web.markup import Names
+from gamesched.web.params import id_in_path, id_in_query
 from gamesched.web.render import PAGE_STATE_KEY, is_htmx, render
 from gamesched.web.streams import LiveStreams
 from gamesched.web.viewer import Viewer
 
-__all__ = ["PAGE_STATE_KEY", "FormData", "LiveStreams", "Names", "Viewer", "is_htmx", "render"]
+__all__ = [
+    "PAGE_STATE_KEY",
+    "FormData",
+    "LiveStreams",
+    "Names",
+    "Viewer",
+    "id_in_path",
+    "id_in_query",
+    "is_htmx",
+    "render",
+]

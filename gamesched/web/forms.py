@@ -9,7 +9,8 @@ from typing import Any
 
 import msgspec
 
-from gamesched.core.errors import DomainError
+from gamesched.core.errors import DomainError, Invalid
+from gamesched.core.inputs import clean_text, parse_snowflake, readable
 
 _MSGSPEC_PATH = re.compile(r"at `\$\.([a-z_]+)")
 
@@ -31,7 +32,12 @@ class FormData:
         )
 
     def text(self, name: str, *, max_length: int | None = None, required: str | None = None) -> str:
-        value = self.values.get(name, "").strip()
+        """The field cleaned as every user text is (``core.inputs.clean_text``): "" when it is blank."""
+        try:
+            value = clean_text(self.values.get(name, ""), field=name, what="This field")
+        except Invalid as error:
+            self.errors[name] = error.message
+            return ""
         if required and not value:
             self.errors[name] = required
         elif max_length is not None and len(value) > max_length:
@@ -72,7 +78,19 @@ class FormData:
         return sorted(set(values), reverse=True)
 
     def ids(self, name: str) -> list[str]:
-        return [v for v in self.lists.get(name, []) if v.isdigit()]
+        """Discord ids picked in a list (checkboxes, a select); anything else is an error on the field."""
+        picked = [v for v in self.lists.get(name, []) if v]
+        if any(parse_snowflake(v) is None for v in picked):
+            self.errors[name] = "Pick from the list: one of these is not a Discord id."
+            return []
+        return picked
+
+    def snowflake(self, name: str, *, required: str) -> int | None:
+        """One Discord id (a select's value), or the sentence ``required`` on the field."""
+        value = parse_snowflake(self.values.get(name, ""))
+        if value is None:
+            self.errors[name] = required
+        return value
 
     def lines(self, name: str) -> list[str]:
         return [line.strip() for line in self.values.get(name, "").splitlines() if line.strip()]
@@ -99,7 +117,7 @@ class FormData:
             text = str(error)
             match = _MSGSPEC_PATH.search(text)
             field = match.group(1) if match else default_field
-            self.errors[field] = text.split(" - at ")[0].replace("`", "") + "."
+            self.errors[field] = readable(text.split(" - at ")[0]).replace("`", "") + "."
             return
         field = getattr(error, "field", None) or default_field
         self.errors[field] = error.message

@@ -130,6 +130,37 @@ async def test_game_create_explains_a_time_it_cannot_read_and_who_may_host(
     assert ephemeral_text(frank) == "You are not allowed to host games in this channel."
 
 
+async def test_game_create_form_refuses_hostile_text_and_far_off_times_with_a_sentence(
+    bot_app: App, world: World, api: httpx.AsyncClient
+) -> None:
+    alice, channel = world.user_id("alice"), world.channel_id("rpg")
+    soon = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
+    cases = [
+        ({"title": "One\x00shot", "when": soon}, "The title contains a NUL byte"),
+        ({"title": "Fine", "when": soon, "description": "Level\x003"}, "The description contains a NUL byte"),
+        ({"title": "\u200b\u2060", "when": soon}, "A game needs a title."),
+        ({"title": "Far off", "when": "9999-12-31 23:30"}, "at most 5 years ahead"),
+        ({"title": "Too early", "when": "0001-01-01 00:00 Asia/Tokyo"}, "couldn't read"),
+    ]
+    for values, sentence in cases:
+        form = (await command(api, alice, channel, "game create")).json()["response"]["data"]
+        await asyncio.sleep(FILLING_IN)
+        answer = await api.post(
+            "/interactions",
+            json={
+                "type": "modal",
+                "user_id": str(alice),
+                "channel_id": str(channel),
+                "custom_id": form["custom_id"],
+                "values": {"description": "", "max_players": "", **values},
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        assert sentence in ephemeral_text(answer.json()), (values, answer.json())
+    listed = await bot_app.games.queries.list(alice, guild_id=world.guild_id())
+    assert listed.items == []
+
+
 async def test_config_commands_need_discord_permissions_and_the_services_say_so(
     bot_app: App, world: World, api: httpx.AsyncClient
 ) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from gamesched.app import App
+from tests.games.conftest import Login, create_game, game_body
+from tests.world import World
 
 
 async def test_openapi_documents_game_routes_with_examples(games_app: App) -> None:
@@ -35,3 +43,102 @@ async def test_openapi_documents_game_routes_with_examples(games_app: App) -> No
     assert {"GameCreate", "GameView", "InvalidMentionsBody"} <= set(components)
     title = components["GameCreate"]["properties"]["title"]
     assert title.get("maxLength") == 200 or any(s.get("maxLength") == 200 for s in title.get("oneOf", []))
+
+
+API_METHODS = ("get", "post", "put", "patch", "delete")
+SPEC_URI = "urn:gamesched:openapi"
+TOO_BIG = "99999999999999999999"
+
+
+def _can_be_invalid(operation: dict[str, Any]) -> bool:
+    """A body, or a parameter with rules (an id, a number, a length): something a client can get wrong."""
+    if "requestBody" in operation:
+        return True
+    for parameter in operation.get("parameters", []):
+        schema = parameter["schema"]
+        for variant in [schema, *schema.get("oneOf", [])]:
+            if variant.get("type") in ("integer", "array") or {"maxLength", "pattern", "enum"} & set(variant):
+                return True
+    return False
+
+
+async def test_every_api_operation_documents_its_400_and_422_error_bodies(games_app: App) -> None:
+    async with httpx.AsyncClient(base_url=games_app.base_url) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+    operations = [
+        (method, path, operation)
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+        if method in API_METHODS
+    ]
+    assert len(operations) > 20
+    for method, path, operation in operations:
+        responses = operation["responses"]
+        if "400" in responses:  # Litestar's own shape ({status_code, detail}) would be a lie
+            assert responses["400"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorBody"
+            }, (method, path)
+        if _can_be_invalid(operation):
+            assert "400" in responses and "422" in responses, (method, path)
+            assert "InvalidBody" in json.dumps(responses["422"]), (method, path)
+
+
+async def test_hostile_requests_get_the_error_bodies_the_schema_documents(world: World, login: Login) -> None:
+    alice = await login("alice")
+    async with httpx.AsyncClient(base_url=alice.base_url) as client:
+        spec = (await client.get("/schema/openapi.json")).json()
+    registry: Registry[Any] = Registry().with_resource(
+        SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    game = await create_game(alice, world)
+    exchanges = [
+        (
+            "post",
+            "/api/v1/games",
+            await alice.post("/api/v1/games", json=game_body(world, channel_id=TOO_BIG)),
+        ),
+        ("post", "/api/v1/games", await alice.post("/api/v1/games", json=game_body(world, title="\x00"))),
+        (
+            "post",
+            "/api/v1/games",
+            await alice.post("/api/v1/games", json=game_body(world, initial_participants=["@nobody"])),
+        ),
+        (
+            "post",
+            "/api/v1/games",
+            await alice.post("/api/v1/games", content=deep, headers={"content-type": "application/json"}),
+        ),
+        ("get", "/api/v1/games", await alice.get("/api/v1/games", params={"channel_id": TOO_BIG})),
+        (
+            "patch",
+            "/api/v1/games/{game_id}",
+            await alice.patch(f"/api/v1/games/{game['id']}", json={"remind_waitlist": 0}),
+        ),
+        (
+            "post",
+            "/api/v1/games/{game_id}/participants",
+            await alice.post(f"/api/v1/games/{game['id']}/participants", json={"placeholder": "a\x00"}),
+        ),
+        (
+            "patch",
+            "/api/v1/guilds/{guild_id}/channels/{channel_id}/settings",
+            await alice.patch(f"/api/v1/guilds/{gid}/channels/{TOO_BIG}/settings", json={}),
+        ),
+        (
+            "patch",
+            "/api/v1/guilds/{guild_id}/channels/{channel_id}/settings",
+            await alice.patch(f"/api/v1/guilds/{gid}/channels/{rpg}/settings", json={"is_active": 0}),
+        ),
+    ]
+    for method, template, response in exchanges:
+        status = str(response.status_code)
+        assert status in ("400", "422"), (template, response.text[:300])
+        responses = spec["paths"][template][method]["responses"]
+        assert status in responses, (method, template, status)
+        pointer = f"/paths/{template.replace('/', '~1')}/{method}/responses/{status}/content/application~1json/schema"
+        validator = Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=registry)
+        errors = [error.message for error in validator.iter_errors(response.json())]
+        assert not errors, (method, template, response.json(), errors)

@@ -114,3 +114,64 @@ async def test_guild_routes_need_login(sandbox_app: App) -> None:
         response = await anonymous.get(f"/api/v1/guilds/{world.guild_id()}")
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"
+
+
+TOO_BIG = "99999999999999999999"  # beyond PostgreSQL's BIGINT
+
+
+async def test_ids_beyond_64_bits_in_paths_and_bodies_are_422_naming_the_field(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid = world.guild_id()
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        channel = await alice.patch(
+            f"/api/v1/guilds/{gid}/channels/{TOO_BIG}/settings", json={"max_players": 3}
+        )
+        guild = await alice.get(f"/api/v1/guilds/{TOO_BIG}")
+        roles = await alice.patch(f"/api/v1/guilds/{gid}/settings", json={"manager_role_ids": [TOO_BIG]})
+    for response, field in ((channel, "channel_id"), (guild, "guild_id"), (roles, "manager_role_ids")):
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == field
+        assert "Discord id" in response.json()["message"] and "regex" not in response.json()["message"]
+
+
+async def test_settings_take_json_booleans_only(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    url = f"/api/v1/guilds/{gid}/channels/{rpg}/settings"
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        lax = [await alice.patch(url, json={"is_active": value}) for value in (0, "false", "no")]
+        channels = (await alice.get(f"/api/v1/guilds/{gid}/channels")).json()
+        closed = await alice.patch(url, json={"is_active": False})
+    for response in lax:
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "is_active"
+    assert next(c for c in channels if c["name"] == "rpg")["is_active"] is True
+    assert closed.status_code == 200 and closed.json()["is_active"] is False
+
+
+async def test_settings_text_is_cleaned_like_every_user_text(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        nul = await alice.patch(f"/api/v1/guilds/{gid}/settings", json={"signup_instructions": "Be\x00 nice"})
+        bidi = await alice.patch(
+            f"/api/v1/guilds/{gid}/channels/{rpg}/settings", json={"category": "\u202eGPR\u202c"}
+        )
+    assert nul.status_code == 422, nul.text
+    assert nul.json()["field"] == "signup_instructions" and "NUL" in nul.json()["message"]
+    assert bidi.status_code == 200 and bidi.json()["category"] == "GPR"
+
+
+async def test_settings_refuse_roles_of_another_server_naming_the_field(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    foreign = str(world.role_id("Organizer", guild="Other Guild"))
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        guild = await alice.patch(f"/api/v1/guilds/{gid}/settings", json={"player_role_ids": [foreign]})
+        channel = await alice.patch(
+            f"/api/v1/guilds/{gid}/channels/{rpg}/settings", json={"host_role_ids": [foreign]}
+        )
+    for response, field in ((guild, "player_role_ids"), (channel, "host_role_ids")):
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == field
+        assert foreign in response.json()["message"]

@@ -360,3 +360,58 @@ async def test_server_games_filter_by_channel_category_and_status_a_page_at_a_ti
     in_games_category = await alice.get(f"/guilds/{gid}", params={"category": "Games", "status": "all"})
     assert len(titles(in_games_category)) == 20 and "Game 00" not in titles(in_games_category)
     assert "21 games" in in_games_category.text
+
+
+TOO_BIG = "99999999999999999999"  # beyond PostgreSQL's BIGINT
+
+
+async def test_create_and_edit_forms_refuse_hostile_input_inline_and_keep_what_was_typed(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    foreign = str(world.role_id("Organizer", guild="Other Guild"))
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"title": "Catan\x00night"}, "title", "NUL byte"),
+        ({"title": "\u200b\u200d\u2060"}, "title", "Give the game a title."),
+        ({"location": "Dave\x07s"}, "location", "control character U+0007"),
+        ({"channel_id": TOO_BIG}, "channel_id", "Pick a channel to announce the game in."),
+        ({"notify_role_ids": [TOO_BIG]}, "notify_role_ids", "Pick from the list"),
+        ({"player_role_ids": [foreign]}, "player_role_ids", "is not a role of this server"),
+        ({"scheduled_at": "9999-12-31T23:30:00+00:00"}, "scheduled_at", "at most 5 years ahead"),
+        ({"initial_participants": "@bob\nRes\x00erved"}, "initial_participants", "NUL byte"),
+    ]
+    for fields, field, sentence in cases:
+        form = new_game_form(world, description="Bring snacks", **fields)
+        page = await alice.post("/games/new", data=await csrf_form(alice, form))
+        assert page.status_code == 422, (fields, page.text[:1000])
+        assert f'id="{field}-error"' in page.text and sentence in page.text, fields
+        assert "Bring snacks" in page.text
+    game_id = await create_game(alice, world, title="Kept")
+    edit = new_game_form(world, title="Kept", location="Dave\x00s", description="New words")
+    page = await alice.post(f"/games/{game_id}/edit", data=await csrf_form(alice, edit))
+    assert page.status_code == 422 and 'id="location-error"' in page.text and "New words" in page.text
+    listed = (await alice.get("/api/v1/games", params={"guild_id": world.guild_id()})).json()
+    assert [g["title"] for g in listed["items"]] == ["Kept"]
+
+
+async def test_settings_pages_and_urls_with_hostile_input_answer_with_a_sentence(
+    world: World, login: Login
+) -> None:
+    gid = world.guild_id()
+    alice = await login("alice")
+    settings = await alice.post(
+        f"/guilds/{gid}/settings",
+        data=await csrf_form(alice, {"signup_instructions": "Be\x00 nice", "max_players": "7"}),
+    )
+    assert settings.status_code == 422
+    assert 'id="signup_instructions-error"' in settings.text and "NUL byte" in settings.text
+    assert 'value="7"' in settings.text
+    for url in (
+        f"/guilds/{gid}?channel={TOO_BIG}",
+        f"/guilds/{TOO_BIG}/settings",
+        f"/games/new?guild_id={TOO_BIG}",
+    ):
+        page = await alice.get(url)
+        assert page.status_code == 422, (url, page.text[:500])
+        assert page.headers["content-type"].startswith("text/html")
+        assert "Discord id" in page.text and "Traceback" not in page.text

@@ -14,6 +14,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Forbidden, Invalid, NotFound
+from gamesched.core.inputs import parse_snowflake
 from gamesched.games.pages.form import (
     form_context,
     game_body,
@@ -23,7 +24,7 @@ from gamesched.games.pages.form import (
 from gamesched.games.schemas import GameCreate, GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
-from gamesched.web import FormData, render
+from gamesched.web import FormData, id_in_query, render
 
 #: A create form's submission id is remembered this long: a second submit lands on the same game.
 SUBMISSION_TTL = 3600
@@ -63,8 +64,8 @@ async def new_game_page(
     page: NamedDependency[Page],
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
-    guild_id: Annotated[int | None, QueryParameter()] = None,
-    channel_id: Annotated[int | None, QueryParameter()] = None,
+    guild_id: Annotated[int | None, id_in_query()] = None,
+    channel_id: Annotated[int | None, id_in_query()] = None,
     clone_of: Annotated[str | None, QueryParameter(name="from")] = None,
     players: FromQuery[bool] = False,
 ) -> Template:
@@ -100,8 +101,8 @@ async def inherited_fields(
     request: Request[Any, Any, Any],
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
-    guild_id: FromQuery[int],
-    channel_id: Annotated[int | None, QueryParameter()] = None,
+    guild_id: Annotated[int, id_in_query()],
+    channel_id: Annotated[int | None, id_in_query()] = None,
 ) -> Template:
     """htmx: the settings a channel passes on, after the channel select changed (typed values kept)."""
     await guilds.access(guild_id, page.viewer.user_id)
@@ -132,9 +133,9 @@ async def create_game(
 ) -> Response[Any]:
     form = FormData.of(await request.form())
     guild_raw = form.values.get("guild_id", "")
-    if not guild_raw.isdigit():
+    guild_id = parse_snowflake(guild_raw)
+    if guild_id is None:
         raise NotFound("That server does not exist, or you are not a member of it.")
-    guild_id = int(guild_raw)
     # Before anything of the guild is read (host look-up, the error page's channels, roles and rules).
     await _require_host(guilds, guild_id, page.viewer.user_id)
     body = {
@@ -166,7 +167,7 @@ async def create_game(
                 form.fail(error)
         except msgspec.ValidationError as error:
             form.fail(error)
-    channel = int(body["channel_id"]) if str(body["channel_id"]).isdigit() else None
+    channel = parse_snowflake(str(body["channel_id"]))
     context = await form_context(page, guilds, guild_id, channel)
     return render(
         page,

@@ -7,6 +7,7 @@ from typing import Any
 from litestar.response import Template
 
 from gamesched.core.errors import Forbidden, Invalid
+from gamesched.core.inputs import parse_snowflake
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page, names_for
@@ -88,8 +89,7 @@ def game_body(form: FormData) -> dict[str, Any]:
     body["player_role_ids"] = body["player_role_ids"] or None
     if body["signup_method"] != "role_based":
         body["priority_role_ids"] = []
-    if not body["channel_id"].isdigit():
-        form.errors["channel_id"] = "Pick a channel to announce the game in."
+    form.snowflake("channel_id", required="Pick a channel to announce the game in.")
     return body
 
 
@@ -143,9 +143,7 @@ async def edit_page(
     values, lists = values_of(game, guilds)
     if form is not None:
         values, lists = form.values, form.lists
-    channel = (
-        int(values["channel_id"]) if str(values.get("channel_id", "")).isdigit() else int(game.channel_id)
-    )
+    channel = parse_snowflake(str(values.get("channel_id", ""))) or int(game.channel_id)
     context = await form_context(page, guilds, int(game.guild_id), channel, game)
     failed = bool((form and form.errors) or roster_errors)
     return render(

@@ -7,12 +7,12 @@ from urllib.parse import urlencode
 
 from litestar import get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page, names_for
-from gamesched.web import render
+from gamesched.web import id_in_path, id_in_query, render
 
 UPCOMING = ("scheduled", "in_progress")
 
@@ -54,11 +54,11 @@ async def my_games(
 
 @get("/guilds/{guild_id:int}")
 async def guild_games(
-    guild_id: FromPath[int],
+    guild_id: Annotated[int, id_in_path("Discord guild id")],
     page: NamedDependency[Page],
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
-    channel: Annotated[int | None, QueryParameter()] = None,
+    channel: Annotated[int | None, id_in_query()] = None,
     status: Annotated[str, QueryParameter(pattern="^(" + "|".join(STATUS_FILTERS) + ")$")] = "upcoming",
     category: Query = None,
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,

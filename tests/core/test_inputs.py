@@ -1,0 +1,72 @@
+"""The one place ids and text are judged: every id that fits BIGINT and nothing else; text fit to store."""
+
+from __future__ import annotations
+
+import random
+
+import msgspec
+import pytest
+
+from gamesched.core.errors import Invalid
+from gamesched.core.inputs import SNOWFLAKE_MAX, Snowflake, clean_text, parse_snowflake, readable
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1", 1),
+        ("1300000000000000001", 1300000000000000001),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),
+        ("99999999999999999999", None),
+        ("9300000000000000000", None),
+        ("0", None),
+        ("007", None),
+        ("-1", None),
+        (" 5", None),
+        ("\uff11\uff12", None),  # fullwidth digits: int() reads them, Discord never sends them
+        ("", None),
+    ],
+)
+def test_parse_snowflake_takes_exactly_the_ids_that_fit_bigint(text: str, expected: int | None) -> None:
+    assert parse_snowflake(text) == expected
+
+
+def test_the_snowflake_pattern_agrees_with_the_range_around_every_digit_of_the_bound() -> None:
+    rng = random.Random(7)
+    near = [SNOWFLAKE_MAX + delta for delta in range(-3, 4)]
+    near += [SNOWFLAKE_MAX + rng.choice((-1, 1)) * 10 ** rng.randrange(0, 19) for _ in range(2000)]
+    near += [rng.randrange(1, 10**20) for _ in range(2000)]
+    for value in near:
+        fits = 1 <= value <= SNOWFLAKE_MAX
+        assert (parse_snowflake(str(value)) == value) is fits, value
+        try:
+            msgspec.convert(str(value), Snowflake)
+            accepted = True
+        except msgspec.ValidationError as error:
+            accepted = False
+            assert readable(str(error).split(" - ")[0]).startswith("Expected a Discord id")
+        assert accepted is fits, value
+
+
+def test_clean_text_removes_bidi_controls_and_invisible_ends_but_keeps_joiners_inside() -> None:
+    assert (
+        clean_text("\u200bCatan \u202enight\u202c\u2066\u2069 ", field="title", what="The title")
+        == "Catan night"
+    )
+    assert clean_text("\u200b\u200d\u2060\ufeff \u3164", field="title", what="The title") == ""
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert clean_text(f" {family} ", field="title", what="The title") == family
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    assert clean_text(scotland, field="title", what="The title") == scotland
+    assert clean_text("line one\r\n\tline two", field="description", what="The description") == (
+        "line one\r\n\tline two"
+    )
+
+
+@pytest.mark.parametrize(("char", "named"), [("\x00", "a NUL byte"), ("\x1b", "U+001B"), ("\x85", "U+0085")])
+def test_clean_text_refuses_control_characters_naming_the_field(char: str, named: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        clean_text(f"Catan{char}night", field="title", what="The title")
+    assert refused.value.field == "title"
+    assert refused.value.message.startswith("The title contains") and named in refused.value.message
