@@ -14,6 +14,7 @@ import structlog
 
 from ..interactions.tracker import InteractionTracker
 from ..state.default_world import default_world
+from ..state.mentions import PARSE_ALL
 from ..state.model import Message, utcnow
 from ..state.sandbox_state import SandboxState
 from ..state.world_file import WorldFile
@@ -94,9 +95,16 @@ class Sandbox(World):
         except RuntimeError:  # no event loop (building a world by hand): save at once
             self.save()
 
-    def edit_message(self, message: Message, data: dict[str, Any], *, clear_flags: int = 0) -> Message:
+    def edit_message(
+        self,
+        message: Message,
+        data: dict[str, Any],
+        *,
+        clear_flags: int = 0,
+        mention_default: frozenset[str] = PARSE_ALL,
+    ) -> Message:
         """Edit a message (MESSAGE_UPDATE) and wake the interactions waiting on a deferred update of it."""
-        super().edit_message(message, data, clear_flags=clear_flags)
+        super().edit_message(message, data, clear_flags=clear_flags, mention_default=mention_default)
         self.interactions.note_message_edit(message.id)
         return message
 

@@ -69,6 +69,8 @@ class Role:
     position: int = 0
     color: int = 0
     managed: bool = False
+    #: Whether anyone may ping it; otherwise only authors with MENTION_EVERYONE in the channel can.
+    mentionable: bool = False
 
 
 @dataclass
@@ -136,6 +138,10 @@ class Message:
     interaction: dict[str, Any] | None = None
     ephemeral_for: int | None = None
     deleted: bool = False
+    #: Who the message pings (``state/mentions.py``): users, roles, and @everyone/@here.
+    mention_users: list[int] = field(default_factory=list)
+    mention_roles: list[int] = field(default_factory=list)
+    mention_everyone: bool = False
 
 
 @dataclass
