@@ -55,6 +55,11 @@ class Sandbox(World):
         self.client_id = client_id or str(self.state.application.id)
         self.client_secret = client_secret
 
+    @property
+    def bot_token(self) -> str:
+        """The bot's token: REST calls must carry it (`Authorization: Bot …`), and IDENTIFY/RESUME too."""
+        return self.gateway.token
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Sandbox:
         # Litestar deep-copies routers (and their middleware) on registration; a live sandbox must stay one object.
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request
@@ -24,15 +25,26 @@ MISSING_ACCESS = 50001
 NO_AUTH = {"auth": "none"}  # opt for routes authenticated by the token in their path
 
 
-def require_bot(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Discord REST needs `Authorization: Bot <token>` (any token is the sandbox bot's)."""
-    mode = handler.opt.get("auth", "bot")
-    if mode == "none":
-        return
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if token and (scheme == "Bot" or (scheme == "Bearer" and mode == "bot_or_bearer")):
-        return
-    raise DiscordError(401, 0, "401: Unauthorized")
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def require_bot(sandbox: Sandbox) -> Guard:
+    """Discord REST needs `Authorization: Bot <the bot's token>`, else 401 `{"message": "401: Unauthorized",
+    "code": 0}`. Routes with `auth: none` are authenticated by the token in their path (interaction callbacks
+    and webhooks); `bot_or_bearer` routes also take an OAuth2 bearer token, which their handler checks."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        mode = handler.opt.get("auth", "bot")
+        if mode == "none":
+            return
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme == "Bot" and token == sandbox.bot_token:
+            return
+        if scheme == "Bearer" and token and mode == "bot_or_bearer":
+            return
+        raise DiscordError(401, 0, "401: Unauthorized")
+
+    return guard
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
