@@ -16,6 +16,7 @@ from ..state.errors import (
     DiscordError,
     not_found,
 )
+from ..state.form import bad_path_ids
 
 if TYPE_CHECKING:
     from ..core.sandbox import Sandbox
@@ -45,6 +46,30 @@ def require_bot(sandbox: Sandbox) -> Guard:
         raise DiscordError(401, 0, "401: Unauthorized")
 
     return guard
+
+
+def require_snowflake_ids(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Ids in the path must be snowflakes: `/channels/abc/messages` is 400 Invalid Form Body with
+    `channel_id: NUMBER_TYPE_COERCE`, as on Discord, not a 404 or a crash. (A route the sandbox lacks stays
+    404, whatever its ids.)"""
+    if handler.opt.get("unknown_route"):
+        return
+    problem = bad_path_ids(discord_path_ids(connection.url.path, connection.path_params))
+    if problem is not None:
+        raise problem
+
+
+def discord_path_ids(path: str, params: dict[str, Any]) -> dict[str, str]:
+    """The path's ids by the names Discord's errors give them (`app_id` is a webhook's or an application's)."""
+    found = {}
+    for key, value in params.items():
+        if key == "app_id":
+            found["webhook_id" if "/webhooks/" in path else "application_id"] = str(value)
+        elif key == "ref" and value != "@original":
+            found["message_id"] = str(value)
+        elif key.endswith("_id"):
+            found[key] = str(value)
+    return found
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:

@@ -14,7 +14,7 @@ from ..state.errors import DiscordError
 from .application import APP_HANDLERS
 from .channels import CHANNEL_HANDLERS
 from .commands import COMMAND_HANDLERS
-from .common import require_bot
+from .common import require_bot, require_snowflake_ids
 from .guilds import GUILD_HANDLERS
 from .unknown import unknown_route_handlers
 from .webhooks import WEBHOOK_HANDLERS
@@ -48,7 +48,7 @@ def discord_api_router(sandbox: Sandbox) -> Router:
     return Router(
         path=API_PATH,
         route_handlers=[*handlers, *unknown_route_handlers(handlers)],
-        guards=[require_bot(sandbox)],
+        guards=[require_bot(sandbox), require_snowflake_ids],
         exception_handlers={
             DiscordError: discord_error_response,
             HTTPException: _discord_http_error,

@@ -30,8 +30,6 @@ MAX_IDS = 100
 #: What is parsed when a request has no `allowed_mentions`.
 PARSE_ALL = frozenset(PARSE_TYPES)
 PARSE_USERS = frozenset({"users"})
-SNOWFLAKE = re.compile(r"^[0-9]{1,20}$")
-MAX_SNOWFLAKE = 2**64 - 1
 
 USER_MENTION = re.compile(r"<@!?([0-9]{1,20})>")
 ROLE_MENTION = re.compile(r"<@&([0-9]{1,20})>")
@@ -45,19 +43,6 @@ class Mentions:
     users: list[int] = field(default_factory=list)
     roles: list[int] = field(default_factory=list)
     everyone: bool = False
-
-
-def is_snowflake(value: Any) -> bool:
-    """A snowflake as Discord accepts one: a non-negative integer within 64 bits, or its decimal string."""
-    if isinstance(value, bool):
-        return False
-    text = str(value) if isinstance(value, int) else value
-    return isinstance(text, str) and bool(SNOWFLAKE.match(text)) and int(text) <= MAX_SNOWFLAKE
-
-
-def not_snowflake(value: Any) -> form.Errors:
-    """NUMBER_TYPE_COERCE for a value that is no snowflake (in a body or in a path)."""
-    return form.error("NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
 
 
 def check_allowed_mentions(value: Any, errors: form.Errors) -> None:
@@ -91,7 +76,7 @@ def _parse_type(value: Any) -> form.Errors | None:
 
 
 def _snowflake(value: Any) -> form.Errors | None:
-    return None if is_snowflake(value) else not_snowflake(value)
+    return None if form.is_snowflake(value) else form.not_snowflake(value)
 
 
 def _unique_list(
