@@ -48,7 +48,7 @@ class Sandbox(World):
         saved = self._file.load() if self._file is not None and world is None else None
         super().__init__(world if world is not None else saved or default_world())
         self.faults = Faults(rate_limits=rate_limits)
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(clock=clock)
         self.rest_log: list[dict[str, Any]] = []
         self.unknown_routes: list[dict[str, Any]] = []
         self.interactions = InteractionTracker(self, clock)
@@ -78,7 +78,7 @@ class Sandbox(World):
         self.limiter.reset()
         self.rest_log.clear()
         self.unknown_routes.clear()
-        self.faults = Faults(rate_limits=self.faults.rate_limits)
+        self.faults = Faults(**self.faults.switches())
         self.touch()
 
     def touch(self) -> None:
