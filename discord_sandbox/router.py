@@ -32,7 +32,7 @@ def build_sandbox_router(sandbox: Sandbox) -> Router:
     return Router(
         path="/sandbox",
         route_handlers=[
-            discord_api_router(),
+            discord_api_router(sandbox),
             control_api_router(),
             gateway_socket,
             *CONSENT_HANDLERS,

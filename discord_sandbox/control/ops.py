@@ -29,7 +29,8 @@ def failed_interactions(sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any
 
 @post("/faults", status_code=HTTP_200_OK)
 async def set_faults(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
-    """Queue REST 429s/500s, slow every REST answer down, disconnect the gateway, or switch rate limits."""
+    """Queue REST 429s/500s, slow every REST answer down, disconnect the gateway, or switch rate limits (all
+    of them: `rate_limits`; while that is on, the global limit and the invalid-request ban on their own)."""
     body = await json_body(request)
     faults = sandbox.faults
     try:
@@ -43,8 +44,9 @@ async def set_faults(request: Request[Any, Any, Any], sandbox: NamedDependency[S
             faults.answer_delay = max(0.0, float(body["answer_delay"]))
     except (TypeError, ValueError):
         raise ControlError(400, "invalid_fault") from None
-    if "rate_limits" in body:
-        faults.rate_limits = bool(body["rate_limits"])
+    for switch in ("rate_limits", "global_rate_limit", "invalid_request_ban"):
+        if switch in body:
+            setattr(faults, switch, bool(body[switch]))
     disconnected = sandbox.gateway.disconnect_all() if body.get("disconnect_gateway") else 0
     if body.get("reconnect_gateway"):
         sandbox.gateway.request_reconnect()
@@ -53,7 +55,7 @@ async def set_faults(request: Request[Any, Any, Any], sandbox: NamedDependency[S
 
 @get("/faults", sync_to_thread=False)
 def get_faults(sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
-    """Pending faults and the rate limit switch."""
+    """Pending faults and the rate limit switches."""
     return sandbox.faults.as_json()
 
 

@@ -14,6 +14,7 @@ from .gateway_ops import GATEWAY_HANDLERS
 from .messages import MESSAGE_HANDLERS
 from .ops import OPS_HANDLERS
 from .permissions import PERMISSION_HANDLERS
+from .rate_limits import RATE_LIMIT_HANDLERS
 from .world import WORLD_HANDLERS
 
 log = structlog.get_logger(__name__)
@@ -48,6 +49,7 @@ def control_api_router() -> Router:
             *PERMISSION_HANDLERS,
             *OPS_HANDLERS,
             *GATEWAY_HANDLERS,
+            *RATE_LIMIT_HANDLERS,
         ],
         exception_handlers={
             ControlError: control_error_response,

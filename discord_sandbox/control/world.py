@@ -168,7 +168,11 @@ async def create_role(
     if not name:
         raise ControlError(400, "missing_name")
     role = sandbox.create_role(
-        guild_id, name, permissions=int(body.get("permissions") or 0), color=int(body.get("color") or 0)
+        guild_id,
+        name,
+        permissions=int(body.get("permissions") or 0),
+        color=int(body.get("color") or 0),
+        mentionable=bool(body.get("mentionable", False)),
     )
     return role_shape(role)
 
@@ -180,13 +184,14 @@ async def update_role(
     request: Request[Any, Any, Any],
     sandbox: NamedDependency[Sandbox],
 ) -> dict[str, Any]:
-    """Rename a role or change its permissions; the bot sees GUILD_ROLE_UPDATE."""
+    """Rename a role, change its permissions or whether anyone may mention it; the bot sees GUILD_ROLE_UPDATE."""
     role = guild_or_404(sandbox, guild_id).roles.get(role_id)
     if role is None:
         raise ControlError(404, "unknown_role")
     body = await json_body(request)
     role.name = str(body.get("name") or role.name)
     role.permissions = int(body.get("permissions", role.permissions))
+    role.mentionable = bool(body.get("mentionable", role.mentionable))
     sandbox.update_role(guild_id, role)
     return role_shape(role)
 

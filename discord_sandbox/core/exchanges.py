@@ -16,7 +16,8 @@ class Exchange:
     """One REST call and its answer.
 
     `path` is below the API root (`/channels/1/messages`, no `/v10`); `body` the parsed JSON answer, or None
-    when there was none; `unknown_route` marks a call no handler of the sandbox implements.
+    when there was none; `unknown_route` marks a call no handler of the sandbox implements; `edge` an answer
+    that Discord's edge (Cloudflare) gives, not its API (a banned address), whose body is text.
     """
 
     method: str
@@ -24,6 +25,7 @@ class Exchange:
     status: int
     body: Any
     unknown_route: bool = False
+    edge: bool = False
 
 
 Observer = Callable[[Exchange], None]

@@ -14,6 +14,7 @@ import structlog
 
 from ..interactions.tracker import InteractionTracker
 from ..state.default_world import default_world
+from ..state.mentions import PARSE_ALL
 from ..state.model import Message, utcnow
 from ..state.sandbox_state import SandboxState
 from ..state.world_file import WorldFile
@@ -47,12 +48,17 @@ class Sandbox(World):
         saved = self._file.load() if self._file is not None and world is None else None
         super().__init__(world if world is not None else saved or default_world())
         self.faults = Faults(rate_limits=rate_limits)
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(clock=clock)
         self.rest_log: list[dict[str, Any]] = []
         self.unknown_routes: list[dict[str, Any]] = []
         self.interactions = InteractionTracker(self, clock)
         self.client_id = client_id or str(self.state.application.id)
         self.client_secret = client_secret
+
+    @property
+    def bot_token(self) -> str:
+        """The bot's token: REST calls must carry it (`Authorization: Bot …`), and IDENTIFY/RESUME too."""
+        return self.gateway.token
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Sandbox:
         # Litestar deep-copies routers (and their middleware) on registration; a live sandbox must stay one object.
@@ -72,7 +78,7 @@ class Sandbox(World):
         self.limiter.reset()
         self.rest_log.clear()
         self.unknown_routes.clear()
-        self.faults = Faults(rate_limits=self.faults.rate_limits)
+        self.faults = Faults(**self.faults.switches())
         self.touch()
 
     def touch(self) -> None:
@@ -94,9 +100,16 @@ class Sandbox(World):
         except RuntimeError:  # no event loop (building a world by hand): save at once
             self.save()
 
-    def edit_message(self, message: Message, data: dict[str, Any], *, clear_flags: int = 0) -> Message:
+    def edit_message(
+        self,
+        message: Message,
+        data: dict[str, Any],
+        *,
+        clear_flags: int = 0,
+        mention_default: frozenset[str] = PARSE_ALL,
+    ) -> Message:
         """Edit a message (MESSAGE_UPDATE) and wake the interactions waiting on a deferred update of it."""
-        super().edit_message(message, data, clear_flags=clear_flags)
+        super().edit_message(message, data, clear_flags=clear_flags, mention_default=mention_default)
         self.interactions.note_message_edit(message.id)
         return message
 

@@ -25,6 +25,7 @@ from ..state.errors import (
     form_error,
     not_found,
 )
+from ..state.mentions import PARSE_USERS
 from ..state.model import EPHEMERAL, Message, utcnow
 from ..state.validation import (
     DEFERRED_FLAGS,
@@ -247,7 +248,7 @@ class InteractionTracker:
             if kind == UPDATE_MESSAGE:
                 clicked = self.world.state.messages[draft.message_id]
                 validate_edit(data, clicked, flags=EDIT_FLAGS)
-                self.world.edit_message(clicked, data)
+                self.world.edit_message(clicked, data, mention_default=PARSE_USERS)
         elif kind == MODAL:
             validate_modal(data)
             opened = (data.get("components") or [], self._metadata(pending))
@@ -284,6 +285,7 @@ class InteractionTracker:
             else 0,
             interaction=metadata,
             ephemeral_for=draft.user_id if flags & EPHEMERAL else None,
+            mention_default=PARSE_USERS,  # interactions parse only user mentions by default
         )
 
     def by_token(self, token: str) -> PendingInteraction:
@@ -307,7 +309,7 @@ class InteractionTracker:
         loading = self.world.state.messages.get(pending.original_message_id or 0)
         if loading is not None and loading.flags & LOADING and not loading.deleted:
             fields = {k: v for k, v in data.items() if k != "flags"}
-            self.world.edit_message(loading, fields, clear_flags=LOADING)
+            self.world.edit_message(loading, fields, clear_flags=LOADING, mention_default=PARSE_USERS)
             pending.original_edited = True
             pending.activity.set()
             return loading
@@ -334,7 +336,7 @@ class InteractionTracker:
         pending = self.by_token(token)
         message = self.message(token, ref)
         validate_edit(data, message, flags=EDIT_FLAGS)
-        self.world.edit_message(message, data, clear_flags=LOADING)
+        self.world.edit_message(message, data, clear_flags=LOADING, mention_default=PARSE_USERS)
         if message.id == pending.original_message_id:
             pending.original_edited = True
         pending.activity.set()

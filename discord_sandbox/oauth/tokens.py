@@ -17,6 +17,7 @@ from litestar.response import Response
 
 from ..core.sandbox import Sandbox
 from ..state import discord_json
+from ..state.form import bad_path_ids
 from ..state.model import Guild
 from .grants import ACCESS_TOKEN_TTL, Grant, oauth_grant_for_header, oauth_store
 
@@ -110,15 +111,18 @@ def my_guilds(request: Request[Any, Any, State], sandbox: NamedDependency[Sandbo
     return Response([_partial_guild(sandbox, g, grant.user_id) for g in guilds])
 
 
-@get("/discord/api/v10/users/@me/guilds/{guild_id:int}/member", sync_to_thread=False)
+@get("/discord/api/v10/users/@me/guilds/{guild_id:str}/member", sync_to_thread=False)
 def my_guild_member(
-    request: Request[Any, Any, State], sandbox: NamedDependency[Sandbox], guild_id: FromPath[int]
+    request: Request[Any, Any, State], sandbox: NamedDependency[Sandbox], guild_id: FromPath[str]
 ) -> Response[Any]:
     """The token's user as a member of one guild; needs scope `guilds.members.read`."""
     grant = oauth_grant_for_header(sandbox, request.headers.get("authorization"))
     if grant is None or "guilds.members.read" not in grant.scopes:
         return Response(UNAUTHORIZED, status_code=401)
-    guild = sandbox.state.guilds.get(guild_id)
+    problem = bad_path_ids({"guild_id": guild_id})
+    if problem is not None:
+        return Response(problem.body(), status_code=problem.status)
+    guild = sandbox.state.guilds.get(int(guild_id))
     if guild is None or grant.user_id not in guild.members:
         return Response({"message": "Unknown Guild", "code": 10004}, status_code=404)
     return Response(discord_json.member_json(sandbox.state, guild.members[grant.user_id]))

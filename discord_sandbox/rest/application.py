@@ -41,7 +41,7 @@ def current_user(
     return Response(body, status_code=status, media_type=MediaType.JSON)
 
 
-@get("/users/{user_id:int}", sync_to_thread=False)
+@get("/users/{user_id:str}", sync_to_thread=False)
 def user(user_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
     """Any user by id."""
     found = sandbox.state.users.get(user_id)

@@ -31,7 +31,7 @@ MAX_NONCE = 25
 NONCE_WINDOW = timedelta(minutes=5)
 
 
-@get("/channels/{channel_id:int}", sync_to_thread=False)
+@get("/channels/{channel_id:str}", sync_to_thread=False)
 def channel(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
     """A channel."""
     target = bot_channel(sandbox, channel_id)
@@ -39,7 +39,7 @@ def channel(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> dic
     return discord_json.channel_json(sandbox.state, target)
 
 
-@get("/channels/{channel_id:int}/messages", sync_to_thread=False)
+@get("/channels/{channel_id:str}/messages", sync_to_thread=False)
 def list_messages(
     channel_id: FromPath[int],
     sandbox: NamedDependency[Sandbox],
@@ -71,7 +71,7 @@ def _message(sandbox: Sandbox, channel_id: int, message_id: int) -> Message:
     return message
 
 
-@get("/channels/{channel_id:int}/messages/{message_id:int}", sync_to_thread=False)
+@get("/channels/{channel_id:str}/messages/{message_id:str}", sync_to_thread=False)
 def get_message(
     channel_id: FromPath[int], message_id: FromPath[int], sandbox: NamedDependency[Sandbox]
 ) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def _check_can_dm(sandbox: Sandbox, target: Channel) -> None:
         raise DiscordError(403, CANNOT_DM_USER, "Cannot send messages to this user")
 
 
-@post("/channels/{channel_id:int}/messages", status_code=200, opt={"bucket": "message_create"})
+@post("/channels/{channel_id:str}/messages", status_code=200, opt={"bucket": "message_create"})
 async def create_message(
     channel_id: FromPath[int], request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]
 ) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def _check_nonce(payload: dict[str, Any]) -> None:
     form.raise_if_any(errors)
 
 
-@patch("/channels/{channel_id:int}/messages/{message_id:int}", opt={"bucket": "message_edit"})
+@patch("/channels/{channel_id:str}/messages/{message_id:str}", opt={"bucket": "message_edit"})
 async def edit_message(
     channel_id: FromPath[int],
     message_id: FromPath[int],
@@ -148,7 +148,7 @@ async def edit_message(
 
 
 @delete(
-    "/channels/{channel_id:int}/messages/{message_id:int}",
+    "/channels/{channel_id:str}/messages/{message_id:str}",
     opt={"bucket": "message_delete"},
     sync_to_thread=False,
 )
@@ -161,7 +161,7 @@ def delete_message(
     sandbox.delete_message(message)
 
 
-@post("/channels/{channel_id:int}/typing", status_code=204, sync_to_thread=False)
+@post("/channels/{channel_id:str}/typing", status_code=204, sync_to_thread=False)
 def trigger_typing(channel_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> None:
     """Typing indicator: accepted and forgotten."""
     access.check_typing(sandbox, bot_channel(sandbox, channel_id))

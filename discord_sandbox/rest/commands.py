@@ -86,7 +86,7 @@ def _overwrite(
 
 
 @get(
-    ["/applications/{app_id:int}/commands", "/applications/{app_id:int}/guilds/{guild_id:int}/commands"],
+    ["/applications/{app_id:str}/commands", "/applications/{app_id:str}/guilds/{guild_id:str}/commands"],
     sync_to_thread=False,
 )
 def list_commands(
@@ -97,7 +97,7 @@ def list_commands(
 
 
 @put(
-    ["/applications/{app_id:int}/commands", "/applications/{app_id:int}/guilds/{guild_id:int}/commands"],
+    ["/applications/{app_id:str}/commands", "/applications/{app_id:str}/guilds/{guild_id:str}/commands"],
     opt={"bucket": "commands_write"},
 )
 async def overwrite_commands(
@@ -114,7 +114,7 @@ async def overwrite_commands(
 
 
 @post(
-    ["/applications/{app_id:int}/commands", "/applications/{app_id:int}/guilds/{guild_id:int}/commands"],
+    ["/applications/{app_id:str}/commands", "/applications/{app_id:str}/guilds/{guild_id:str}/commands"],
     status_code=200,
     opt={"bucket": "commands_write"},
 )
@@ -150,8 +150,8 @@ def _one(sandbox: Sandbox, app_id: int, guild_id: int | None, command_id: int) -
 
 @get(
     [
-        "/applications/{app_id:int}/commands/{command_id:int}",
-        "/applications/{app_id:int}/guilds/{guild_id:int}/commands/{command_id:int}",
+        "/applications/{app_id:str}/commands/{command_id:str}",
+        "/applications/{app_id:str}/guilds/{guild_id:str}/commands/{command_id:str}",
     ],
     sync_to_thread=False,
 )
@@ -167,8 +167,8 @@ def get_command(
 
 @patch(
     [
-        "/applications/{app_id:int}/commands/{command_id:int}",
-        "/applications/{app_id:int}/guilds/{guild_id:int}/commands/{command_id:int}",
+        "/applications/{app_id:str}/commands/{command_id:str}",
+        "/applications/{app_id:str}/guilds/{guild_id:str}/commands/{command_id:str}",
     ],
     opt={"bucket": "commands_write"},
 )
@@ -189,8 +189,8 @@ async def edit_command(
 
 @delete(
     [
-        "/applications/{app_id:int}/commands/{command_id:int}",
-        "/applications/{app_id:int}/guilds/{guild_id:int}/commands/{command_id:int}",
+        "/applications/{app_id:str}/commands/{command_id:str}",
+        "/applications/{app_id:str}/guilds/{guild_id:str}/commands/{command_id:str}",
     ],
     opt={"bucket": "commands_write"},
     sync_to_thread=False,

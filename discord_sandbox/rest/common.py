@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request
@@ -15,6 +16,7 @@ from ..state.errors import (
     DiscordError,
     not_found,
 )
+from ..state.form import bad_path_ids
 
 if TYPE_CHECKING:
     from ..core.sandbox import Sandbox
@@ -24,15 +26,50 @@ MISSING_ACCESS = 50001
 NO_AUTH = {"auth": "none"}  # opt for routes authenticated by the token in their path
 
 
-def require_bot(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Discord REST needs `Authorization: Bot <token>` (any token is the sandbox bot's)."""
-    mode = handler.opt.get("auth", "bot")
-    if mode == "none":
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def require_bot(sandbox: Sandbox) -> Guard:
+    """Discord REST needs `Authorization: Bot <the bot's token>`, else 401 `{"message": "401: Unauthorized",
+    "code": 0}`. Routes with `auth: none` are authenticated by the token in their path (interaction callbacks
+    and webhooks); `bot_or_bearer` routes also take an OAuth2 bearer token, which their handler checks."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        mode = handler.opt.get("auth", "bot")
+        if mode == "none":
+            return
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme == "Bot" and token == sandbox.bot_token:
+            return
+        if scheme == "Bearer" and token and mode == "bot_or_bearer":
+            return
+        raise DiscordError(401, 0, "401: Unauthorized")
+
+    return guard
+
+
+def require_snowflake_ids(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Ids in the path must be snowflakes: `/channels/abc/messages` is 400 Invalid Form Body with
+    `channel_id: NUMBER_TYPE_COERCE`, as on Discord, not a 404 or a crash. (A route the sandbox lacks stays
+    404, whatever its ids.)"""
+    if handler.opt.get("unknown_route"):
         return
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if token and (scheme == "Bot" or (scheme == "Bearer" and mode == "bot_or_bearer")):
-        return
-    raise DiscordError(401, 0, "401: Unauthorized")
+    problem = bad_path_ids(discord_path_ids(connection.url.path, connection.path_params))
+    if problem is not None:
+        raise problem
+
+
+def discord_path_ids(path: str, params: dict[str, Any]) -> dict[str, str]:
+    """The path's ids by the names Discord's errors give them (`app_id` is a webhook's or an application's)."""
+    found = {}
+    for key, value in params.items():
+        if key == "app_id":
+            found["webhook_id" if "/webhooks/" in path else "application_id"] = str(value)
+        elif key == "ref" and value != "@original":
+            found["message_id"] = str(value)
+        elif key.endswith("_id"):
+            found[key] = str(value)
+    return found
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:

@@ -16,7 +16,7 @@ from .common import bot_guild
 MAX_MEMBER_PAGE = 1000
 
 
-@get("/guilds/{guild_id:int}", sync_to_thread=False)
+@get("/guilds/{guild_id:str}", sync_to_thread=False)
 def guild(
     guild_id: FromPath[int], sandbox: NamedDependency[Sandbox], with_counts: FromQuery[bool] = False
 ) -> dict[str, Any]:
@@ -24,21 +24,21 @@ def guild(
     return discord_json.guild_json(bot_guild(sandbox, guild_id))
 
 
-@get("/guilds/{guild_id:int}/channels", sync_to_thread=False)
+@get("/guilds/{guild_id:str}/channels", sync_to_thread=False)
 def guild_channels(guild_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
     """A guild's channels."""
     channels = sorted(bot_guild(sandbox, guild_id).channels.values(), key=lambda c: c.position)
     return [discord_json.channel_json(sandbox.state, c) for c in channels]
 
 
-@get("/guilds/{guild_id:int}/roles", sync_to_thread=False)
+@get("/guilds/{guild_id:str}/roles", sync_to_thread=False)
 def guild_roles(guild_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
     """A guild's roles."""
     roles = sorted(bot_guild(sandbox, guild_id).roles.values(), key=lambda r: r.position)
     return [discord_json.role_json(r) for r in roles]
 
 
-@get("/guilds/{guild_id:int}/members", sync_to_thread=False)
+@get("/guilds/{guild_id:str}/members", sync_to_thread=False)
 def list_members(
     guild_id: FromPath[int],
     sandbox: NamedDependency[Sandbox],
@@ -52,7 +52,7 @@ def list_members(
     return [discord_json.member_json(sandbox.state, m) for m in members[:limit]]
 
 
-@get("/guilds/{guild_id:int}/members/search", sync_to_thread=False, opt={"bucket": "member_search"})
+@get("/guilds/{guild_id:str}/members/search", sync_to_thread=False, opt={"bucket": "member_search"})
 def search_members(
     guild_id: FromPath[int],
     request: Request[Any, Any, Any],
@@ -73,7 +73,7 @@ def search_members(
     return [discord_json.member_json(state, m) for m in matches[:limit]]
 
 
-@get("/guilds/{guild_id:int}/members/{user_id:int}", sync_to_thread=False)
+@get("/guilds/{guild_id:str}/members/{user_id:str}", sync_to_thread=False)
 def get_member(
     guild_id: FromPath[int], user_id: FromPath[int], sandbox: NamedDependency[Sandbox]
 ) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def get_member(
     return discord_json.member_json(sandbox.state, member)
 
 
-@delete("/users/@me/guilds/{guild_id:int}", sync_to_thread=False)
+@delete("/users/@me/guilds/{guild_id:str}", sync_to_thread=False)
 def leave_guild(guild_id: FromPath[int], sandbox: NamedDependency[Sandbox]) -> None:
     """The bot leaves a guild (GUILD_DELETE follows on the gateway)."""
     bot_guild(sandbox, guild_id)

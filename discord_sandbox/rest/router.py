@@ -9,11 +9,12 @@ from litestar import Request, Response, Router
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException
 
+from ..core.sandbox import Sandbox
 from ..state.errors import DiscordError
 from .application import APP_HANDLERS
 from .channels import CHANNEL_HANDLERS
 from .commands import COMMAND_HANDLERS
-from .common import require_bot
+from .common import require_bot, require_snowflake_ids
 from .guilds import GUILD_HANDLERS
 from .unknown import unknown_route_handlers
 from .webhooks import WEBHOOK_HANDLERS
@@ -41,13 +42,13 @@ def _discord_http_error(_: Request[Any, Any, Any], exc: Exception) -> Response[d
     )
 
 
-def discord_api_router() -> Router:
+def discord_api_router(sandbox: Sandbox) -> Router:
     """The Discord REST API the bot talks to."""
     handlers = [*APP_HANDLERS, *COMMAND_HANDLERS, *CHANNEL_HANDLERS, *GUILD_HANDLERS, *WEBHOOK_HANDLERS]
     return Router(
         path=API_PATH,
         route_handlers=[*handlers, *unknown_route_handlers(handlers)],
-        guards=[require_bot],
+        guards=[require_bot(sandbox), require_snowflake_ids],
         exception_handlers={
             DiscordError: discord_error_response,
             HTTPException: _discord_http_error,

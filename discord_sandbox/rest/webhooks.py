@@ -13,11 +13,11 @@ from ..state import discord_json
 from ..state.errors import UNKNOWN_WEBHOOK, not_found
 from .common import NO_AUTH, read_payload
 
-ORIGINAL_OR_ID = "/webhooks/{app_id:int}/{token:str}/messages/{ref:str}"
+ORIGINAL_OR_ID = "/webhooks/{app_id:str}/{token:str}/messages/{ref:str}"
 
 
 @post(
-    "/interactions/{interaction_id:int}/{token:str}/callback",
+    "/interactions/{interaction_id:str}/{token:str}/callback",
     status_code=200,
     opt={**NO_AUTH, "bucket": None},
 )
@@ -39,7 +39,7 @@ def _check_app(sandbox: Sandbox, app_id: int) -> None:
         raise not_found(UNKNOWN_WEBHOOK, "Webhook")
 
 
-@post("/webhooks/{app_id:int}/{token:str}", status_code=200, opt={**NO_AUTH, "bucket": "webhook"})
+@post("/webhooks/{app_id:str}/{token:str}", status_code=200, opt={**NO_AUTH, "bucket": "webhook"})
 async def send_followup(
     app_id: FromPath[int],
     token: FromPath[str],

@@ -55,6 +55,7 @@ def role_shape(role: Role) -> dict[str, Any]:
         "permissions": role.permissions,
         "position": role.position,
         "color": role.color,
+        "mentionable": role.mentionable,
     }
 
 
@@ -93,4 +94,9 @@ def message_shape(message: Message) -> dict[str, Any]:
         "ephemeral": message.ephemeral_for is not None,
         "created_at": iso(message.created_at),
         "edited_at": iso(message.edited_at),
+        "pinged": {
+            "users": [str(u) for u in message.mention_users],
+            "roles": [str(r) for r in message.mention_roles],
+            "everyone": message.mention_everyone,
+        },
     }

@@ -72,7 +72,7 @@ def role_json(role: Role) -> dict[str, Any]:
         "position": role.position,
         "permissions": str(role.permissions),
         "managed": role.managed,
-        "mentionable": False,
+        "mentionable": role.mentionable,
         "flags": 0,
     }
 
@@ -131,9 +131,9 @@ def message_json(state: SandboxState, message: Message) -> dict[str, Any]:
         "timestamp": iso(message.created_at),
         "edited_timestamp": iso(message.edited_at),
         "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
+        "mention_everyone": message.mention_everyone,
+        "mentions": [_mentioned_user(state, guild_id, u) for u in message.mention_users if u in state.users],
+        "mention_roles": [str(r) for r in message.mention_roles],
         "attachments": [],
         "embeds": message.embeds,
         "components": message.components,
@@ -149,6 +149,18 @@ def message_json(state: SandboxState, message: Message) -> dict[str, Any]:
         data["application_id"] = str(state.application.id)
         data["webhook_id"] = str(state.application.id)
     return data
+
+
+def _mentioned_user(state: SandboxState, guild_id: int | None, user_id: int) -> dict[str, Any]:
+    """A user in a message's `mentions`: in a guild with their member object (without the user again)."""
+    user = state.users[user_id]
+    member = state.guilds[guild_id].members.get(user_id) if guild_id in state.guilds else None
+    if member is None:
+        return user_json(user)
+    return {
+        **user_json(user),
+        "member": {k: v for k, v in _member_object(user, member).items() if k != "user"},
+    }
 
 
 def guild_json(guild: Guild) -> dict[str, Any]:

@@ -5,6 +5,7 @@ The codes and messages are Discord's own (BASE_TYPE_REQUIRED, MODEL_TYPE_CONVERT
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,8 @@ Path = list[str | int]
 WEB_SCHEMES = ("http", "https")
 LINK_SCHEMES = ("http", "https", "discord")
 MEDIA_SCHEMES = ("http", "https", "attachment")
+SNOWFLAKE = re.compile(r"^[0-9]{1,20}$")
+MAX_SNOWFLAKE = 2**64 - 1
 
 
 def error(code: str, message: str) -> Errors:
@@ -42,6 +45,29 @@ def _one_level(node: Errors) -> Errors:
     if "_errors" in node:
         return {"_errors": node["_errors"]}
     return {key: _one_level(child) for key, child in node.items()}
+
+
+def is_snowflake(value: Any) -> bool:
+    """A snowflake as Discord takes one: a non-negative integer within 64 bits, or its decimal string."""
+    if isinstance(value, bool):
+        return False
+    found = str(value) if isinstance(value, int) else value
+    return isinstance(found, str) and bool(SNOWFLAKE.match(found)) and int(found) <= MAX_SNOWFLAKE
+
+
+def not_snowflake(value: Any) -> Errors:
+    """NUMBER_TYPE_COERCE for a value that is no snowflake (in a body, or an id in the path)."""
+    return error("NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
+
+
+def bad_path_ids(ids: dict[str, str]) -> DiscordError | None:
+    """400 Invalid Form Body naming each path id (by Discord's name for it) that is no snowflake, as Discord
+    answers `/channels/abc/messages`; None when they all are."""
+    errors: Errors = {}
+    for name, value in ids.items():
+        if not is_snowflake(value):
+            put(errors, [name], not_snowflake(value))
+    return DiscordError(400, INVALID_FORM_BODY, "Invalid Form Body", errors) if errors else None
 
 
 def too_long(limit: int) -> Errors:

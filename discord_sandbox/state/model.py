@@ -69,6 +69,8 @@ class Role:
     position: int = 0
     color: int = 0
     managed: bool = False
+    #: Whether anyone may ping it; otherwise only authors with MENTION_EVERYONE in the channel can.
+    mentionable: bool = False
 
 
 @dataclass
@@ -138,6 +140,10 @@ class Message:
     deleted: bool = False
     #: The sender's nonce (create requests only); with ``enforce_nonce`` a repeat returns this message.
     nonce: str | None = None
+    #: Who the message pings (``state/mentions.py``): users, roles, and @everyone/@here.
+    mention_users: list[int] = field(default_factory=list)
+    mention_roles: list[int] = field(default_factory=list)
+    mention_everyone: bool = False
 
 
 @dataclass

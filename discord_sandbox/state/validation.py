@@ -12,6 +12,7 @@ from . import form
 from .components import check_message_components, check_modal_components
 from .embeds import check_embeds
 from .errors import CANNOT_SEND_EMPTY_MESSAGE, DiscordError
+from .mentions import check_allowed_mentions
 from .model import Message
 
 MAX_CONTENT = 2000
@@ -45,6 +46,7 @@ def validate_message(
     check_embeds(payload.get("embeds"), errors)
     v2 = bool(given_flags & IS_COMPONENTS_V2)
     check_message_components(payload.get("components"), errors, v2=v2)
+    check_allowed_mentions(payload.get("allowed_mentions"), errors)
     if v2 and (content or payload.get("embeds")):
         form.put(
             errors,

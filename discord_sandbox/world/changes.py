@@ -18,6 +18,7 @@ from ..state.components import stored_components
 from ..state.default_world import EVERYONE_PERMISSIONS
 from ..state.discord_json import channel_json, guild_json, message_json, role_json, user_json
 from ..state.embeds import stored_embeds
+from ..state.mentions import PARSE_ALL, resolve_mentions
 from ..state.model import (
     CHANNEL_TEXT,
     OVERWRITE_ROLE,
@@ -62,8 +63,12 @@ class World:
         message_type: int = 0,
         interaction: dict[str, Any] | None = None,
         ephemeral_for: int | None = None,
+        mention_default: frozenset[str] = PARSE_ALL,
     ) -> Message:
-        """Store a message and dispatch MESSAGE_CREATE (ephemeral ones stay private)."""
+        """Store a message and dispatch MESSAGE_CREATE (ephemeral ones stay private).
+
+        `mention_default`: the mention types parsed when `data` has no `allowed_mentions` (every kind for
+        channel messages, users only for interactions and webhooks)."""
         message = Message(
             id=self.state.next_id(),
             channel_id=channel_id,
@@ -77,16 +82,25 @@ class World:
             ephemeral_for=ephemeral_for,
             nonce=None if data.get("nonce") is None else str(data["nonce"]),
         )
+        self._resolve_mentions(message, data, mention_default)
         self.state.add_message(message)
         if ephemeral_for is None:
             self._dispatch_message("MESSAGE_CREATE", message)
         self.touch()
         return message
 
-    def edit_message(self, message: Message, data: dict[str, Any], *, clear_flags: int = 0) -> Message:
-        """Apply an edit payload and dispatch MESSAGE_UPDATE."""
+    def edit_message(
+        self,
+        message: Message,
+        data: dict[str, Any],
+        *,
+        clear_flags: int = 0,
+        mention_default: frozenset[str] = PARSE_ALL,
+    ) -> Message:
+        """Apply an edit payload and dispatch MESSAGE_UPDATE; new content gets its mentions anew."""
         if "content" in data:
             message.content = str(data["content"] or "")
+            self._resolve_mentions(message, data, mention_default)
         if "embeds" in data:
             message.embeds = stored_embeds(data["embeds"] or [])
         if "components" in data:
@@ -99,6 +113,18 @@ class World:
             self._dispatch_message("MESSAGE_UPDATE", message)
         self.touch()
         return message
+
+    def _resolve_mentions(self, message: Message, data: dict[str, Any], default: frozenset[str]) -> None:
+        found = resolve_mentions(
+            self.state,
+            self.state.channel(message.channel_id),
+            message.author_id,
+            message.content,
+            data.get("allowed_mentions"),
+            default_parse=default,
+        )
+        message.mention_users, message.mention_roles = found.users, found.roles
+        message.mention_everyone = found.everyone
 
     def _dispatch_message(self, event: str, message: Message) -> None:
         data = message_json(self.state, message)
@@ -251,7 +277,9 @@ class World:
         self.gateway.dispatch("CHANNEL_DELETE", channel_json(self.state, channel))
         self.touch()
 
-    def create_role(self, guild_id: int, name: str, *, permissions: int = 0, color: int = 0) -> Role:
+    def create_role(
+        self, guild_id: int, name: str, *, permissions: int = 0, color: int = 0, mentionable: bool = False
+    ) -> Role:
         """Create a role; dispatch GUILD_ROLE_CREATE."""
         guild = self.state.guilds[guild_id]
         role = Role(
@@ -260,6 +288,7 @@ class World:
             permissions=permissions,
             position=len(guild.roles),
             color=color,
+            mentionable=mentionable,
         )
         guild.roles[role.id] = role
         self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role_json(role)})

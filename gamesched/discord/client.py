@@ -44,6 +44,9 @@ class GameschedBot(commands.Bot):
             intents=intents,
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
+            # Nothing pings unless a message says whom (announcements name their notify roles): a reply or a
+            # DM that quotes a name never notifies anyone by accident.
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
         #: Called with each interaction before any handler runs (e.g. the directory remembers the member

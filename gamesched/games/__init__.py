@@ -8,6 +8,7 @@ from gamesched.games.api import GameController, game_routes
 from gamesched.games.events import (
     ALL_EVENTS,
     AnnouncementBlocked,
+    AnnouncementPingsMissed,
     AnnouncementReposted,
     AnnouncementUnblocked,
     GameCancelled,
@@ -44,6 +45,7 @@ from gamesched.games.service import GameService
 __all__ = [
     "ALL_EVENTS",
     "AnnouncementBlocked",
+    "AnnouncementPingsMissed",
     "AnnouncementReposted",
     "AnnouncementUnblocked",
     "Announcer",

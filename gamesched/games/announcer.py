@@ -28,7 +28,13 @@ from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job, JobQueue, RetryLater
 from gamesched.games.announcement import LIVE_STATUSES, Announcement, render_announcement
 from gamesched.games.announcement_problems import AnnouncementProblems
-from gamesched.games.events import ALL_EVENTS, AnnouncementReposted, GameEvent, GameUpdated
+from gamesched.games.events import (
+    ALL_EVENTS,
+    AnnouncementPingsMissed,
+    AnnouncementReposted,
+    GameEvent,
+    GameUpdated,
+)
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.games.views import announcement_view
@@ -221,6 +227,7 @@ class Announcer:
         )
         log.info("announcement_posted", game_id=game.id, channel_id=game.channel_id, message_id=message.id)
         await self._went_through(game, message)
+        await self._check_pings(game, announcement, message)
         return message.id
 
     async def _edit(self, game: GameView, announcement: Announcement) -> None:
@@ -238,6 +245,36 @@ class Announcer:
             await self.problems.blocked(game.id, int(game.guild_id), missing=["embed_links"])
         elif game.announcement_problem is not None:
             await self.problems.resolved(game.id, int(game.guild_id))
+
+    async def _check_pings(
+        self, game: GameView, announcement: Announcement, message: discord.Message
+    ) -> None:
+        """A new post is when Discord pings (edits do not): if it left out notify roles or @everyone, because
+        the bot may not mention them there, tell the host, who can fix it before the game."""
+        pinged = {role.id for role in message.role_mentions}
+        missed = tuple(r for r in announcement.role_ids if r not in pinged)
+        everyone = announcement.mentions_everyone and not message.mention_everyone
+        if not missed and not everyone:
+            return
+        log.warning(
+            "announcement_pings_missed",
+            game_id=game.id,
+            message_id=message.id,
+            role_ids=missed,
+            everyone=everyone,
+        )
+        async with self.db.uow(guild_id=int(game.guild_id)) as uow:
+            uow.publish(
+                AnnouncementPingsMissed(
+                    game_id=game.id,
+                    guild_id=int(game.guild_id),
+                    channel_id=int(game.channel_id),
+                    host_id=int(game.host.discord_id),
+                    message_id=message.id,
+                    role_ids=missed,
+                    everyone=everyone,
+                )
+            )
 
     async def _replace(self, game: GameView, announcement: Announcement, *, tell_host: bool) -> None:
         """The announcement is gone: post it again while the game is on, else just forget it."""

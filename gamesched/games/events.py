@@ -134,6 +134,16 @@ class AnnouncementBlocked(GameEvent, frozen=True, kw_only=True):
     message_id: int | None = None
 
 
+class AnnouncementPingsMissed(GameEvent, frozen=True, kw_only=True):
+    """The announcement was posted, but Discord did not ping some of its notify roles (or @everyone): the role
+    is not mentionable and the bot may not mention everyone there. The host should know before the game."""
+
+    host_id: int
+    message_id: int
+    role_ids: tuple[int, ...] = ()
+    everyone: bool = False
+
+
 class AnnouncementUnblocked(GameEvent, frozen=True, kw_only=True):
     """The announcement went through again after an ``AnnouncementBlocked``."""
 

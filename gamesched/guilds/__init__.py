@@ -1,6 +1,11 @@
 """Guilds: what the bot sees of each Discord server, its settings, and who may do what there."""
 
-from gamesched.guilds.bot_access import ANNOUNCEMENT_PERMISSIONS, permission_labels, what_to_grant
+from gamesched.guilds.bot_access import (
+    ANNOUNCEMENT_PERMISSIONS,
+    permission_labels,
+    spoken_list,
+    what_to_grant,
+)
 from gamesched.guilds.directory import (
     UNKNOWN_USER,
     ChannelInfo,
@@ -39,5 +44,6 @@ __all__ = [
     "provide_page",
     "register",
     "resolve_settings",
+    "spoken_list",
     "what_to_grant",
 ]

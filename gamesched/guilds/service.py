@@ -320,6 +320,12 @@ class GuildService:
     def channel_name(self, guild_id: int, channel_id: int) -> str | None:
         return self.channel_names(guild_id).get(channel_id)
 
+    def role_name(self, guild_id: int, role_id: int) -> str | None:
+        """A role's name from the bot's view of the guild (``@everyone`` for the guild's own id)."""
+        guild = self.directory.guild(guild_id)
+        role = guild.roles.get(role_id) if guild else None
+        return role.name if role else None
+
     def channel_names(self, guild_id: int) -> dict[int, str]:
         """Every channel's name in a guild, from one look at the bot's view of it (for rendering many games)."""
         guild = self.directory.guild(guild_id)

@@ -11,8 +11,14 @@ import structlog
 
 from gamesched.core.db import Database
 from gamesched.core.modules import Subscription
-from gamesched.games import AnnouncementBlocked, AnnouncementReposted, GameService, GameView
-from gamesched.guilds import GuildService, what_to_grant
+from gamesched.games import (
+    AnnouncementBlocked,
+    AnnouncementPingsMissed,
+    AnnouncementReposted,
+    GameService,
+    GameView,
+)
+from gamesched.guilds import GuildService, spoken_list, what_to_grant
 from gamesched.notifications.about_games import current_game, game_dm
 from gamesched.notifications.service import Notifier
 
@@ -33,6 +39,7 @@ class AnnouncementDMs:
         return [
             Subscription(AnnouncementReposted, self.send_repost_dm),
             Subscription(AnnouncementBlocked, self.send_blocked_dms),
+            Subscription(AnnouncementPingsMissed, self.send_pings_missed_dm),
         ]
 
     async def send_repost_dm(self, event: AnnouncementReposted) -> None:
@@ -68,6 +75,20 @@ class AnnouncementDMs:
                 text,
             )
 
+    async def send_pings_missed_dm(self, event: AnnouncementPingsMissed) -> None:
+        """The host learns which notify roles Discord did not ping, and how to have them pinged next time."""
+        game = await self._game(event.game_id, event.guild_id)
+        if game is None:
+            return
+        roles = [f"@{self.guilds.role_name(event.guild_id, r) or 'deleted-role'}" for r in event.role_ids]
+        await self._send(
+            game,
+            event.host_id,
+            "announcement_pings_missed",
+            f"pings-missed:{game.id}:{event.message_id}",
+            pings_missed_text(game.title, event, roles),
+        )
+
     async def _send(
         self, game: GameView, user_id: int, kind: str, key: str, text: str, *, fallback_summary: str = ""
     ) -> None:
@@ -82,6 +103,24 @@ class AnnouncementDMs:
 
     async def _game(self, game_id: str, guild_id: int) -> GameView | None:
         return await current_game(self.games, game_id, guild_id)
+
+
+def pings_missed_text(title: str, event: AnnouncementPingsMissed, roles: list[str]) -> str:
+    """Who was not pinged, why, and the two ways to fix it (only the permission helps for @everyone)."""
+    missed = spoken_list([*roles, *(["@everyone"] if event.everyone else [])])
+    fixes = []
+    if roles:
+        fixes.append(
+            f"Make {spoken_list(roles)} mentionable (Server Settings → Roles → Allow anyone to @mention this role)"
+        )
+    permission = "give me Mention @everyone, @here and All Roles in that channel"
+    fixes.append(permission + (" (the only way for @everyone)" if event.everyone and roles else ""))
+    fix = ", or ".join(fixes)
+    return (
+        f"I announced **{title}** in <#{event.channel_id}>, but Discord didn't ping {missed}: "
+        f"I'm not allowed to mention {'them' if len(roles) + event.everyone > 1 else 'it'} there. "
+        f"{fix[0].upper()}{fix[1:]}."
+    )
 
 
 def blocked_text(title: str, event: AnnouncementBlocked) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import text as sql
@@ -64,13 +65,12 @@ async def test_closed_dms_fall_back_to_one_message_in_the_games_channel(
     mallory = world.user_id("mallory")  # does not accept DMs
     await click(api, mallory, message, f"game:join:{game['id']}")
 
-    async def fallback() -> list[str]:
-        return [
-            m["content"] for m in await messages(api, game["channel_id"]) if f"<@{mallory}>" in m["content"]
-        ]
+    async def fallback() -> list[dict[str, Any]]:
+        return [m for m in await messages(api, game["channel_id"]) if f"<@{mallory}>" in m["content"]]
 
-    [text] = await eventually(fallback, within=TEST_JOIN_DM_DELAY + 8)
-    assert "couldn't DM" in text and "**Catan night**" in text
+    [posted] = await eventually(fallback, within=TEST_JOIN_DM_DELAY + 8)
+    assert "couldn't DM" in posted["content"] and "**Catan night**" in posted["content"]
+    assert posted["pinged"] == {"users": [str(mallory)], "roles": [], "everyone": False}
     async with bot_app.db.uow(guild_id=world.guild_id()) as uow:
         outcomes = (
             (

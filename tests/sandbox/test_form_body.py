@@ -215,4 +215,4 @@ async def test_interaction_responses_and_followups_are_checked_too(sandbox_serve
     assert ok.status_code == 204
     assert followup.status_code == 400 and "flags" in followup.json()["errors"]
     assert edit.status_code == 400 and edit.json()["code"] == 50006
-    assert (not_an_id.status_code, not_an_id.json()["code"]) == (404, 10008)
+    assert (not_an_id.status_code, not_an_id.json()["code"]) == (400, 50035)  # message_id: not a snowflake
