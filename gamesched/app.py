@@ -271,7 +271,7 @@ async def build_app(
             template_config=dashboard.template_config,
             plugins=dashboard.plugins,
             error_page=dashboard.error_page,
-            secure_cookies=settings.base_url.startswith("https://"),
+            https_site=settings.base_url.startswith("https://"),
         )
     except BaseException:
         await close_all(closers)

@@ -24,6 +24,7 @@ from gamesched import __version__
 from gamesched.core.db import Database
 from gamesched.core.errors import DomainError
 from gamesched.core.metrics import Metrics
+from gamesched.security import security_headers
 
 log = structlog.get_logger(__name__)
 
@@ -170,10 +171,12 @@ def build_http_app(
     template_config: TemplateConfig[Any] | None = None,
     plugins: Sequence[PluginProtocol] = (),
     error_page: ErrorPage | None = None,
-    secure_cookies: bool = False,
+    https_site: bool = False,
     debug: bool = False,
 ) -> Litestar:
-    """Assemble the Litestar app; ``state`` must provide db, metrics, clock, discord_status, queue_listening."""
+    """Assemble the Litestar app; ``state`` must provide db, metrics, clock, discord_status, queue_listening.
+
+    ``https_site``: the public URL is https (Secure cookies, HSTS)."""
     return Litestar(
         route_handlers=[health, metrics_endpoint, *route_handlers],
         dependencies=dependencies or {},
@@ -182,8 +185,9 @@ def build_http_app(
         plugins=list(plugins),
         middleware=[metrics_middleware(metrics)],
         csrf_config=CSRFConfig(
-            secret=secret_key, cookie_secure=secure_cookies, cookie_httponly=False, exclude=CSRF_EXEMPT
+            secret=secret_key, cookie_secure=https_site, cookie_httponly=False, exclude=CSRF_EXEMPT
         ),
+        before_send=[security_headers(https_site=https_site)],
         exception_handlers={
             DomainError: domain_error_handler,
             ValidationException: validation_error_handler,

@@ -1,4 +1,5 @@
-// gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form.
+// gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form,
+// "Go back" on error pages. Everything is here, not inline: the pages' policy allows no inline script.
 (function () {
   "use strict";
 
@@ -111,7 +112,15 @@
     });
   });
 
-  function init(root) { localTimes(root); pickers(root); }
+  // "Go back" on error pages: a button, since the page policy runs no javascript: URLs.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-go-back]")) history.back();
+  });
+
+  function init(root) {
+    localTimes(root);
+    pickers(root);
+  }
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
     if (window.htmx) window.htmx.onLoad(function (el) { init(el); });
