@@ -271,6 +271,7 @@ async def build_app(
             template_config=dashboard.template_config,
             plugins=dashboard.plugins,
             error_page=dashboard.error_page,
+            session_cookie=auth.SESSION_COOKIE,
             https_site=settings.base_url.startswith("https://"),
         )
     except BaseException:

@@ -9,10 +9,10 @@ from typing import Any
 
 import structlog
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import PluginProtocol
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -24,7 +24,7 @@ from gamesched import __version__
 from gamesched.core.db import Database
 from gamesched.core.errors import DomainError
 from gamesched.core.metrics import Metrics
-from gamesched.security import security_headers
+from gamesched.security import SessionCSRF, security_headers
 
 log = structlog.get_logger(__name__)
 
@@ -171,22 +171,24 @@ def build_http_app(
     template_config: TemplateConfig[Any] | None = None,
     plugins: Sequence[PluginProtocol] = (),
     error_page: ErrorPage | None = None,
+    session_cookie: str,
     https_site: bool = False,
     debug: bool = False,
 ) -> Litestar:
     """Assemble the Litestar app; ``state`` must provide db, metrics, clock, discord_status, queue_listening.
 
-    ``https_site``: the public URL is https (Secure cookies, HSTS)."""
+    ``session_cookie`` names the cookie CSRF tokens are bound to; ``https_site``: the public URL is https
+    (Secure cookies, HSTS)."""
+    csrf = DefineMiddleware(
+        SessionCSRF, secret=secret_key, session_cookie=session_cookie, secure=https_site, exclude=CSRF_EXEMPT
+    )
     return Litestar(
         route_handlers=[health, metrics_endpoint, *route_handlers],
         dependencies=dependencies or {},
         state=State({**state, "error_page": error_page}),
         template_config=template_config,
         plugins=list(plugins),
-        middleware=[metrics_middleware(metrics)],
-        csrf_config=CSRFConfig(
-            secret=secret_key, cookie_secure=https_site, cookie_httponly=False, exclude=CSRF_EXEMPT
-        ),
+        middleware=[metrics_middleware(metrics), csrf],
         before_send=[security_headers(https_site=https_site)],
         exception_handlers={
             DomainError: domain_error_handler,
