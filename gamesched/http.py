@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.datastructures import State
@@ -14,7 +15,10 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.plugins import PluginProtocol
+from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, ControllerRouterHandler, Message, Receive, Scope, Send
@@ -22,7 +26,7 @@ from sqlalchemy import text
 
 from gamesched import __version__
 from gamesched.core.db import Database
-from gamesched.core.errors import DomainError
+from gamesched.core.errors import DatabaseUnavailable, DomainError
 from gamesched.core.metrics import Metrics
 from gamesched.security import SessionCSRF, security_headers
 
@@ -43,6 +47,29 @@ _STATUS_CODES = {
     503: "unavailable",
 }
 
+
+#: How long a client should wait before trying again while the database is out of reach.
+RETRY_AFTER_SECONDS = 5
+
+
+class UnavailableBody(msgspec.Struct, kw_only=True):
+    """503: the database cannot be reached right now."""
+
+    error: str
+    message: str
+
+
+UNAVAILABLE = ResponseSpec(
+    UnavailableBody,
+    description="gamesched cannot reach its database right now; the `Retry-After` header says when to try "
+    "again (seconds).",
+    examples=[
+        Example(
+            summary="Database out of reach",
+            value={"error": "unavailable", "message": DatabaseUnavailable.message},
+        )
+    ],
+)
 
 #: Renders a friendly HTML error page for a browser request: (request, status, message) -> Response.
 ErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
@@ -65,7 +92,10 @@ def _error_response(
 ) -> Response[Any]:
     page: ErrorPage | None = getattr(request.app.state, "error_page", None)
     if page is not None and _wants_page(request):
-        return page(request, status, body["message"])
+        response = page(request, status, body["message"])
+        if headers:
+            response.headers.update(headers)
+        return response
     return Response(body, status_code=status, headers=headers)
 
 
@@ -92,6 +122,15 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if isinstance(exc, NotFoundException) and message == "Not Found":
         message = "There is nothing here."
     return _error_response(request, status, error_body(code, message), exc.headers)
+
+
+def database_unavailable_handler(request: Request[Any, Any, Any], exc: DatabaseUnavailable) -> Response[Any]:
+    """503 with Retry-After (a page for a browser): a warning in the log, not a traceback."""
+    log.warning(
+        "database_unavailable", path=request.url.path, method=request.method, error=str(exc.__cause__)
+    )
+    body = error_body("unavailable", exc.message)
+    return _error_response(request, 503, body, {"retry-after": str(RETRY_AFTER_SECONDS)})
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -182,7 +221,7 @@ def build_http_app(
     csrf = DefineMiddleware(
         SessionCSRF, secret=secret_key, session_cookie=session_cookie, secure=https_site, exclude=CSRF_EXEMPT
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, metrics_endpoint, *route_handlers],
         dependencies=dependencies or {},
         state=State({**state, "error_page": error_page}),
@@ -194,6 +233,7 @@ def build_http_app(
             DomainError: domain_error_handler,
             ValidationException: validation_error_handler,
             HTTPException: http_error_handler,
+            DatabaseUnavailable: database_unavailable_handler,
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(
@@ -205,3 +245,13 @@ def build_http_app(
         debug=debug,
         logging_config=None,
     )
+    document_unavailable(app)
+    return app
+
+
+def document_unavailable(app: Litestar) -> None:
+    """Every JSON API operation may answer 503 while the database is out of reach; say so in the schema."""
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith("/api/"):
+            for handler in route.route_handlers:
+                handler.responses = {503: UNAVAILABLE, **(handler.responses or {})}

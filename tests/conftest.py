@@ -23,6 +23,7 @@ from gamesched.core.migrate import upgrade_head
 from gamesched.serve import run_app
 from tests.conformance import Conformance
 from tests.db import admin_execute, resolve_server_url, unique_name, with_database
+from tests.db_proxy import DatabaseProxy
 
 CONFORMANCE = pytest.StashKey[Conformance]()
 
@@ -88,6 +89,13 @@ async def database_url(pg_server_url: str, template_database: str) -> AsyncItera
     await admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     yield with_database(pg_server_url, name)
     await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def database_proxy(database_url: str) -> AsyncIterator[DatabaseProxy]:
+    """This test's database behind a relay the test can cut, to take the database away for real."""
+    async with DatabaseProxy(database_url) as proxy:
+        yield proxy
 
 
 @pytest.fixture
