@@ -9,10 +9,14 @@ import httpx
 import pytest
 
 from gamesched.app import App
+from gamesched.core.config import Settings
 from gamesched.games import GameScheduled
+from tests.conftest import serving, wait_for_discord
+from tests.db_proxy import DatabaseProxy
+from tests.games.conftest import create_game
 from tests.login import login_as
 from tests.web.conftest import browser_login, screenshot
-from tests.world import World
+from tests.world import World, fetch_world
 
 pytestmark = pytest.mark.browser
 
@@ -249,3 +253,33 @@ async def test_every_page_keeps_to_the_content_security_policy_and_htmx_still_wo
     await host.evaluate("document.body.setAttribute('style', 'color: red')")  # what the policy forbids
     await host.wait_for_timeout(200)
     assert violations and "style-src" in violations[0], "the violation listener heard nothing"
+
+
+async def test_an_htmx_action_while_the_database_is_down_shows_that_it_is_out_of_reach(
+    browser: Any, app_settings: Settings, database_proxy: DatabaseProxy
+) -> None:
+    async with serving(app_settings.with_overrides(sandbox=True, database_url=database_proxy.url)) as app:
+        await wait_for_discord(app)
+        world = await fetch_world(app.base_url)
+        async with await login_as(app.base_url, "alice") as alice:
+            game = await create_game(alice, world, title="Outage night")
+        context = await browser.new_context(base_url=app.base_url)
+        try:
+            page = await context.new_page()
+            await browser_login(page, "bob")
+            await page.goto(f"/games/{game['id']}")
+
+            await database_proxy.cut()
+            await page.get_by_role("button", name="Join").click()  # hx-post: answered 503
+            await page.get_by_role("heading", name="Temporarily unavailable").wait_for()
+            await page.get_by_text(
+                "gamesched can't reach its database right now; try again in a moment."
+            ).wait_for()
+            await screenshot(page, "database-unavailable")
+
+            await database_proxy.restore()
+            await page.reload()
+            await page.get_by_role("button", name="Join").click()
+            await page.get_by_text("You're in — seat").wait_for()
+        finally:
+            await context.close()
