@@ -273,7 +273,8 @@ async def build_app(
             template_config=dashboard.template_config,
             plugins=dashboard.plugins,
             error_page=dashboard.error_page,
-            secure_cookies=settings.base_url.startswith("https://"),
+            session_cookie=auth.SESSION_COOKIE,
+            https_site=settings.base_url.startswith("https://"),
         )
     except BaseException:
         await close_all(closers)

@@ -12,14 +12,15 @@ from typing import Any, Literal
 import msgspec
 import structlog
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import ClientException, HTTPException, NotFoundException, ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.plugins import PluginProtocol
+from litestar.routes import HTTPRoute
 from litestar.serialization import default_deserializer
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template import TemplateConfig
@@ -28,9 +29,10 @@ from sqlalchemy import text
 
 from gamesched import __version__
 from gamesched.core.db import Database
-from gamesched.core.errors import DomainError
+from gamesched.core.errors import DatabaseUnavailable, DomainError
 from gamesched.core.inputs import SNOWFLAKE_PROBLEM, readable
 from gamesched.core.metrics import Metrics
+from gamesched.security import SessionCSRF, security_headers
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +51,29 @@ _STATUS_CODES = {
     503: "unavailable",
 }
 
+
+#: How long a client should wait before trying again while the database is out of reach.
+RETRY_AFTER_SECONDS = 5
+
+
+class UnavailableBody(msgspec.Struct, kw_only=True):
+    """503: the database cannot be reached right now."""
+
+    error: str
+    message: str
+
+
+UNAVAILABLE = ResponseSpec(
+    UnavailableBody,
+    description="gamesched cannot reach its database right now; the `Retry-After` header says when to try "
+    "again (seconds).",
+    examples=[
+        Example(
+            summary="Database out of reach",
+            value={"error": "unavailable", "message": DatabaseUnavailable.message},
+        )
+    ],
+)
 
 #: Renders a friendly HTML error page for a browser request: (request, status, message) -> Response.
 ErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
@@ -111,7 +136,10 @@ def _error_response(
 ) -> Response[Any]:
     page: ErrorPage | None = getattr(request.app.state, "error_page", None)
     if page is not None and _wants_page(request):
-        return page(request, status, body["message"])
+        response = page(request, status, body["message"])
+        if headers:
+            response.headers.update(headers)
+        return response
     return Response(body, status_code=status, headers=headers)
 
 
@@ -139,6 +167,15 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if isinstance(exc, NotFoundException) and message == "Not Found":
         message = "There is nothing here."
     return _error_response(request, status, error_body(code, message), exc.headers)
+
+
+def database_unavailable_handler(request: Request[Any, Any, Any], exc: DatabaseUnavailable) -> Response[Any]:
+    """503 with Retry-After (a page for a browser): a warning in the log, not a traceback."""
+    log.warning(
+        "database_unavailable", path=request.url.path, method=request.method, error=str(exc.__cause__)
+    )
+    body = error_body("unavailable", exc.message)
+    return _error_response(request, 503, body, {"retry-after": str(RETRY_AFTER_SECONDS)})
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -246,25 +283,31 @@ def build_http_app(
     template_config: TemplateConfig[Any] | None = None,
     plugins: Sequence[PluginProtocol] = (),
     error_page: ErrorPage | None = None,
-    secure_cookies: bool = False,
+    session_cookie: str,
+    https_site: bool = False,
     debug: bool = False,
 ) -> Litestar:
-    """Assemble the Litestar app; ``state`` must provide db, metrics, clock, discord_status, queue_listening."""
-    return Litestar(
+    """Assemble the Litestar app; ``state`` must provide db, metrics, clock, discord_status, queue_listening.
+
+    ``session_cookie`` names the cookie CSRF tokens are bound to; ``https_site``: the public URL is https
+    (Secure cookies, HSTS)."""
+    csrf = DefineMiddleware(
+        SessionCSRF, secret=secret_key, session_cookie=session_cookie, secure=https_site, exclude=CSRF_EXEMPT
+    )
+    app = Litestar(
         route_handlers=[health, metrics_endpoint, *route_handlers],
         dependencies=dependencies or {},
         state=State({**state, "error_page": error_page}),
         template_config=template_config,
         plugins=list(plugins),
         request_class=JSONRequest,
-        middleware=[metrics_middleware(metrics)],
-        csrf_config=CSRFConfig(
-            secret=secret_key, cookie_secure=secure_cookies, cookie_httponly=False, exclude=CSRF_EXEMPT
-        ),
+        middleware=[metrics_middleware(metrics), csrf],
+        before_send=[security_headers(https_site=https_site)],
         exception_handlers={
             DomainError: domain_error_handler,
             ValidationException: validation_error_handler,
             HTTPException: http_error_handler,
+            DatabaseUnavailable: database_unavailable_handler,
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(
@@ -276,3 +319,13 @@ def build_http_app(
         debug=debug,
         logging_config=None,
     )
+    document_unavailable(app)
+    return app
+
+
+def document_unavailable(app: Litestar) -> None:
+    """Every JSON API operation may answer 503 while the database is out of reach; say so in the schema."""
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith("/api/"):
+            for handler in route.route_handlers:
+                handler.responses = {503: UNAVAILABLE, **(handler.responses or {})}

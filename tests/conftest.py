@@ -23,6 +23,7 @@ from gamesched.core.migrate import upgrade_head
 from gamesched.serve import run_app
 from tests.conformance import Conformance
 from tests.db import admin_execute, resolve_server_url, unique_name, with_database
+from tests.db_proxy import DatabaseProxy
 
 CONFORMANCE = pytest.StashKey[Conformance]()
 
@@ -91,6 +92,13 @@ async def database_url(pg_server_url: str, template_database: str) -> AsyncItera
 
 
 @pytest.fixture
+async def database_proxy(database_url: str) -> AsyncIterator[DatabaseProxy]:
+    """This test's database behind a relay the test can cut, to take the database away for real."""
+    async with DatabaseProxy(database_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, pool_size=5)
     await use_app_role(engine)
@@ -127,7 +135,9 @@ async def serving(settings: Settings, **build_options: Any) -> AsyncIterator[App
     stop = asyncio.Event()
     # A short grace: a DM waiting out Discord's rate limit need not hold every test's teardown for 10 s.
     task = asyncio.create_task(run_app(app, stop, grace_seconds=2))
-    async with httpx.AsyncClient(base_url=app.base_url) as client:
+    host, port = app.listen_socket.getsockname()[:2]
+    # The listening address, not app.base_url: a public URL need not lead to this machine.
+    async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
         for _ in range(500):
             with contextlib.suppress(httpx.TransportError):
                 if (await client.get("/health")).status_code == 200:

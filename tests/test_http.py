@@ -42,6 +42,23 @@ async def test_openapi_schema_is_served(running_app: App) -> None:
     assert "/health" in schema["paths"]
 
 
+async def test_the_schema_says_every_api_operation_may_answer_503_unavailable(running_app: App) -> None:
+    async with httpx.AsyncClient(base_url=running_app.base_url) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+    operations = [
+        (path, operation)
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/")
+        for operation in item.values()
+    ]
+    assert len(operations) > 20
+    for path, operation in operations:
+        unavailable = operation["responses"].get("503")
+        assert unavailable and "Retry-After" in unavailable["description"], path
+    body = schema["components"]["schemas"]["UnavailableBody"]
+    assert set(body["required"]) == {"error", "message"}
+
+
 async def test_unknown_route_gets_the_uniform_json_error(running_app: App) -> None:
     async with httpx.AsyncClient(base_url=running_app.base_url) as client:
         response = await client.get("/api/v1/nothing-here")

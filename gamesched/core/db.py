@@ -14,9 +14,11 @@ from typing import Any
 import asyncpg
 import structlog
 from sqlalchemy import MetaData, event, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+
+from .errors import DatabaseUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -35,12 +37,13 @@ NAMING_CONVENTION = {
 #: What a lost or unreachable database raises (through SQLAlchemy or asyncpg directly): the errors that
 #: code which must outlive an outage waits out and retries.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    DatabaseUnavailable,
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
-    OperationalError,
-    InterfaceError,
-    DBAPIError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DBAPIError,
 )
 
 
@@ -139,10 +142,23 @@ class UnitOfWork:
         self.events.extend(events)
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._db.sessionmaker()
-        await self._session.begin()
-        await set_guild_context(self._session, self.guild_id, bypass_rls=self.bypass_rls)
-        return self
+        for attempt in (1, 2):
+            self._session = session = self._db.sessionmaker()
+            try:
+                await session.begin()
+                # The first statement connects (or uses a pooled connection): any failure here is the
+                # database being out of reach, not a statement of ours going wrong.
+                await set_guild_context(session, self.guild_id, bypass_rls=self.bypass_rls)
+                return self
+            except CONNECT_FAILURES as exc:
+                await _close_quietly(session)
+                self._session = None
+                # The pool does not ping before each checkout: a pooled connection that died with its
+                # server fails here first. SQLAlchemy has dropped the pool by now; one fresh try.
+                if attempt == 1 and connection_lost(exc):
+                    continue
+                raise DatabaseUnavailable() from exc
+        raise AssertionError("unreachable")
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -151,11 +167,17 @@ class UnitOfWork:
         try:
             if exc_type is None:
                 await self.commit()
-            else:
+            elif not connection_lost(exc):
                 await session.rollback()
+        except Exception as failure:
+            if connection_lost(failure):
+                raise DatabaseUnavailable() from failure
+            raise
         finally:
-            await session.close()
+            await _close_quietly(session)
             self._session = None
+        if connection_lost(exc):
+            raise DatabaseUnavailable() from exc
 
     async def commit(self) -> None:
         session = self.session
@@ -164,6 +186,33 @@ class UnitOfWork:
             await self._db.stage_events(session, list(self.events))
         self.events.clear()
         await session.commit()
+
+
+#: How a failed connect shows: a refused, reset or timed-out socket, the server turning us away (starting up,
+#: shutting down, too many connections, the database not accepting connections), a pool with no free slot.
+CONNECT_FAILURES = (
+    OSError,
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+def connection_lost(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is the connection breaking under a statement (the server went away), rather than the
+    statement failing."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated
+    return isinstance(exc, ConnectionError | asyncpg.ConnectionDoesNotExistError)
+
+
+async def _close_quietly(session: AsyncSession) -> None:
+    """Close; a connection that is already gone has nothing left to close."""
+    try:
+        await session.close()
+    except CONNECT_FAILURES as exc:
+        log.debug("session_close_failed", error=str(exc))
 
 
 async def set_guild_context(session: AsyncSession, guild_id: int | None, *, bypass_rls: bool = False) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.db import DATABASE_ERRORS
+from gamesched.core.errors import DatabaseUnavailable
 from gamesched.core.metrics import Metrics
 from gamesched.core.queue import Job, JobQueue, RetryLater
 
@@ -324,7 +325,9 @@ class Dispatcher:
             attempts=job.attempts,
             in_s=round(wait, 2),
             error=error,
-            exc_info=delay is None,
+            # The database out of reach is no bug: its traceback says nothing, and rendering one (with
+            # locals, on the console) can stall the event loop for seconds, past Discord's 3-second answers.
+            exc_info=delay is None and not isinstance(exc, DatabaseUnavailable),
         )
         await self._update(_RETRY, id=job.id, due_at=self.clock.now() + timedelta(seconds=wait), error=error)
         return "retry"

@@ -1,4 +1,5 @@
-"""Domain errors, defined once and translated at each edge (HTTP status, Discord ephemeral reply)."""
+"""Errors people see, defined once and translated at each edge (HTTP status, Discord ephemeral reply): the
+domain errors, and the database being out of reach."""
 
 from __future__ import annotations
 
@@ -48,3 +49,14 @@ class Invalid(DomainError):
 class Unauthorized(DomainError):
     code = "unauthorized"
     status_code = 401
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL cannot be reached (down, restarting, refusing connections) or the connection broke: no bug,
+    nothing the user did; the edges say so (HTTP 503 with Retry-After, an ephemeral "try again") and log a
+    warning without a traceback. Deliberately not a DomainError, so no handler of those swallows it."""
+
+    message = "gamesched can't reach its database right now; try again in a moment."
+
+    def __init__(self) -> None:
+        super().__init__(self.message)

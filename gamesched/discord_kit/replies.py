@@ -1,7 +1,7 @@
 """The one Discord error handler: every failure becomes an ephemeral sentence, never silence or a trace.
 
-Domain errors carry their own sentence; Discord-side check failures get ours; anything else is logged and
-answered with a generic apology. ``respond`` also keeps Discord's 3-second rule: slow work is deferred.
+Domain errors carry their own sentence; Discord-side check failures get ours; the database out of reach gets
+"try again in a moment"; anything else is logged and answered with a generic apology. ``respond`` also keeps Discord's 3-second rule: slow work is deferred.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import discord
 import structlog
 from discord import app_commands
 
-from gamesched.core.errors import DomainError
+from gamesched.core.errors import DatabaseUnavailable, DomainError
 
 log = structlog.get_logger(__name__)
 
@@ -35,12 +35,12 @@ def user_message(error: BaseException) -> str | None:
     """The sentence to show for ``error``, or None when it is a bug (log it, apologise)."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
         cause = error.__cause__ if isinstance(error, app_commands.TransformerError) else error.original
-        if isinstance(cause, DomainError):
+        if isinstance(cause, DomainError | DatabaseUnavailable):
             return cause.message
         if isinstance(error, app_commands.TransformerError):
             return f"{error.value!r} is not a valid value here."
         return user_message(error.original)
-    if isinstance(error, DomainError):
+    if isinstance(error, DomainError | DatabaseUnavailable):
         return error.message
     if isinstance(error, app_commands.MissingPermissions):
         names = ", ".join(
@@ -68,6 +68,10 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
             exc_info=cause,
         )
         text = SOMETHING_WENT_WRONG
+    elif isinstance(cause := _unwrapped(error), DatabaseUnavailable):
+        log.warning(
+            "discord_interaction_unavailable", interaction=_describe(interaction), error=str(cause.__cause__)
+        )
     else:
         log.info("discord_interaction_refused", interaction=_describe(interaction), reason=text)
     await reply(interaction, text)
@@ -121,6 +125,14 @@ def install_error_handler(tree: app_commands.CommandTree[Any]) -> None:
         await report_error(interaction, error)
 
     tree.error(on_app_command_error)
+
+
+def _unwrapped(error: BaseException) -> BaseException:
+    if isinstance(error, app_commands.CommandInvokeError):
+        return _unwrapped(error.original)
+    if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+        return error.__cause__
+    return error
 
 
 def _describe(interaction: discord.Interaction[Any]) -> str:

@@ -9,10 +9,14 @@ import httpx
 import pytest
 
 from gamesched.app import App
+from gamesched.core.config import Settings
 from gamesched.games import GameScheduled
+from tests.conftest import serving, wait_for_discord
+from tests.db_proxy import DatabaseProxy
+from tests.games.conftest import create_game
 from tests.login import login_as
 from tests.web.conftest import browser_login, screenshot
-from tests.world import World
+from tests.world import World, fetch_world
 
 pytestmark = pytest.mark.browser
 
@@ -175,3 +179,107 @@ async def test_phone_layout_never_scrolls_sideways_and_settings_are_for_managers
     assert await player.evaluate(NO_HORIZONTAL_SCROLL)
     await player.goto(f"/guilds/{gid}/channels/{world.channel_id('rpg')}/settings")
     await player.get_by_role("heading", name="Not allowed").wait_for()
+
+
+#: Reports every Content-Security-Policy violation of the page to the console, where the test listens.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+async def test_every_page_keeps_to_the_content_security_policy_and_htmx_still_works(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    async with await login_as(web_app.base_url, "alice") as alice:
+        created = await alice.post(
+            "/api/v1/games",
+            json={
+                "guild_id": str(gid),
+                "channel_id": str(rpg),
+                "title": "Policy night",
+                "scheduled_at": "2031-03-01T18:00:00+00:00",
+                "initial_participants": ["@erin"],  # an initials avatar (a hue class, no style attribute)
+            },
+        )
+        assert created.status_code == 201, created.text
+    game_id = created.json()["id"]
+    violations: list[str] = []
+
+    def heard(message: Any) -> None:
+        if "CSP violation" in message.text or "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    async def watched(username: str) -> Any:
+        page = await new_page()
+        await page.add_init_script(REPORT_VIOLATIONS)
+        page.on("console", heard)
+        response = await page.goto("/login")
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        await browser_login(page, username)
+        return page
+
+    host = await watched("alice")
+    for path in [
+        "/",
+        f"/guilds/{gid}",
+        f"/games/{game_id}",
+        "/games/new",
+        f"/games/new?guild_id={gid}",
+        f"/games/{game_id}/edit",
+        f"/guilds/{gid}/settings",
+        f"/guilds/{gid}/channels/{rpg}/settings",
+        "/no/such/page",
+    ]:
+        await host.goto(path)
+        await host.wait_for_load_state("networkidle")
+    await host.goto(f"/games/new?guild_id={gid}")
+    await host.get_by_label("Channel").select_option(label="#rpg")  # htmx swaps the inherited fields in
+    await host.get_by_text("(built-in default)").first.wait_for()
+
+    player = await watched("bob")
+    await player.goto(f"/games/{game_id}")
+    await player.evaluate("window.notReloaded = true")
+    await player.get_by_role("button", name="Join").click()  # hx-post, the panel is swapped in place
+    await player.get_by_text("You're in — seat 2 of").wait_for()
+    assert await player.evaluate("window.notReloaded === true")
+    await host.goto(f"/games/{game_id}")
+    await player.get_by_role("button", name="Leave").click()
+    await host.get_by_text("Bobby").wait_for(state="detached")  # the live stream told the host's page
+
+    assert violations == [], "\n".join(violations)
+    await host.evaluate("document.body.setAttribute('style', 'color: red')")  # what the policy forbids
+    await host.wait_for_timeout(200)
+    assert violations and "style-src" in violations[0], "the violation listener heard nothing"
+
+
+async def test_an_htmx_action_while_the_database_is_down_shows_that_it_is_out_of_reach(
+    browser: Any, app_settings: Settings, database_proxy: DatabaseProxy
+) -> None:
+    async with serving(app_settings.with_overrides(sandbox=True, database_url=database_proxy.url)) as app:
+        await wait_for_discord(app)
+        world = await fetch_world(app.base_url)
+        async with await login_as(app.base_url, "alice") as alice:
+            game = await create_game(alice, world, title="Outage night")
+        context = await browser.new_context(base_url=app.base_url)
+        try:
+            page = await context.new_page()
+            await browser_login(page, "bob")
+            await page.goto(f"/games/{game['id']}")
+
+            await database_proxy.cut()
+            await page.get_by_role("button", name="Join").click()  # hx-post: answered 503
+            await page.get_by_role("heading", name="Temporarily unavailable").wait_for()
+            await page.get_by_text(
+                "gamesched can't reach its database right now; try again in a moment."
+            ).wait_for()
+            await screenshot(page, "database-unavailable")
+
+            await database_proxy.restore()
+            await page.reload()
+            await page.get_by_role("button", name="Join").click()
+            await page.get_by_text("You're in — seat").wait_for()
+        finally:
+            await context.close()

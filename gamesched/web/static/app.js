@@ -1,4 +1,5 @@
-// gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form.
+// gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form,
+// "Go back" on error pages, failed htmx actions shown. Everything is here, not inline: the pages' policy allows no inline script.
 (function () {
   "use strict";
 
@@ -111,7 +112,28 @@
     });
   });
 
-  function init(root) { localTimes(root); pickers(root); }
+  // "Go back" on error pages: a button, since the page policy runs no javascript: URLs.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-go-back]")) history.back();
+  });
+
+  // An htmx action that fails (the database out of reach, an expired form, ...) shows the error page's
+  // content in place of the page's, instead of seemingly doing nothing (htmx swaps only 2xx answers).
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (!/^text\/html/.test(xhr.getResponseHeader("content-type") || "")) return;
+    var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    var main = page.getElementById("main"), current = document.getElementById("main");
+    if (!main || !current) return;
+    current.replaceWith(main);
+    document.title = page.title;
+    window.scrollTo(0, 0);
+  });
+
+  function init(root) {
+    localTimes(root);
+    pickers(root);
+  }
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
     if (window.htmx) window.htmx.onLoad(function (el) { init(el); });
