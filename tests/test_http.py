@@ -12,7 +12,12 @@ from gamesched.app import App, bind_socket
 
 async def test_health_reports_database_discord_and_queue(running_app: App) -> None:
     async with httpx.AsyncClient(base_url=running_app.base_url) as client:
-        response = await client.get("/health")
+        # The app answers before the queue's LISTEN connection is up (a loaded machine shows it).
+        for _ in range(200):
+            response = await client.get("/health")
+            if response.json().get("queue") == "listening":
+                break
+            await asyncio.sleep(0.05)
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
