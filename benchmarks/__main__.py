@@ -2,11 +2,12 @@
 
 import asyncio
 
-from benchmarks import clicks, queue_latency, reads, reminders, startup
+from benchmarks import clicks, dm_rate, queue_latency, reads, reminders, startup
 
 if __name__ == "__main__":
     asyncio.run(queue_latency.main())
     startup.main()
     clicks.main([])
     reminders.main([])
+    dm_rate.main([])
     reads.main([])

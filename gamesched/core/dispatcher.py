@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamesched.core.db import DATABASE_ERRORS
 from gamesched.core.errors import DatabaseUnavailable
 from gamesched.core.metrics import Metrics
-from gamesched.core.queue import Job, JobQueue, RetryLater
+from gamesched.core.queue import Job, JobQueue, Postpone, RetryLater
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +65,10 @@ _RETRY = text(
 _DEAD = text(
     "UPDATE jobs SET state = 'dead', finished_at = :now, last_error = :error, claimed_by = NULL"
     " WHERE id = :id AND state = 'running'"
+)
+_POSTPONE = text(
+    "UPDATE jobs SET state = 'pending', due_at = :due_at, attempts = attempts - 1, claimed_by = NULL"
+    " WHERE id = ANY(:ids) AND state = 'running'"
 )
 _ADOPT = text("UPDATE jobs SET claimed_by = :pid WHERE id = ANY(:ids) AND state = 'running'")
 
@@ -278,12 +282,27 @@ class Dispatcher:
         if done:
             await self._mark_done(done)
             self.metrics.jobs_handled.labels(kind, "done").inc(len(done))
+        postponed = [job for job in unit if isinstance(failures.get(job.id), Postpone)]
+        if postponed:
+            await self._postpone(postponed, failures)
+            self.metrics.jobs_handled.labels(kind, "postponed").inc(len(postponed))
         for job in unit:
-            if job.id in failures:
+            if job.id in failures and not isinstance(failures[job.id], Postpone):
                 error = failures[job.id]
                 delay = error.seconds if isinstance(error, RetryLater) else None
                 outcome = await self._fail(job, error, delay=delay)
                 self.metrics.jobs_handled.labels(kind, outcome).inc()
+
+    async def _postpone(self, jobs: list[Job], failures: dict[int, Exception]) -> None:
+        """Put jobs that could not start back in the queue, uncounted, each at its own time."""
+        now = self.clock.now()
+        by_due: dict[float, list[int]] = {}
+        for job in jobs:
+            error = failures[job.id]
+            assert isinstance(error, Postpone)
+            by_due.setdefault(round(error.seconds, 2), []).append(job.id)
+        for seconds, ids in by_due.items():
+            await self._update(_POSTPONE, ids=ids, due_at=now + timedelta(seconds=seconds))
 
     async def _mark_done(self, job_ids: list[int]) -> None:
         """Mark jobs done, together with the other jobs that finished meanwhile: one write for a burst of

@@ -71,6 +71,16 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
+class Postpone(Exception):
+    """Raised by a handler (or answered by a batch handler) for a job that could not start yet — e.g. a DM
+    whose recipient's channel is at Discord's per-channel limit: run it after ``seconds``. Not an attempt,
+    and not a failure: a job may be postponed any number of times."""
+
+    def __init__(self, seconds: float, reason: str = "postponed") -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
 @dataclass(frozen=True, slots=True)
 class Registration:
     """How one job kind runs: one job per handler call, or up to ``batch_size`` per ``batch_handler`` call."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import DATABASE_ERRORS, Database
-from gamesched.core.queue import Job, JobQueue, NewJob
+from gamesched.core.queue import Job, JobQueue, NewJob, Postpone
 from gamesched.notifications.messenger import DirectMessage, DMChannelGone, DMsClosed, Messenger
 from gamesched.notifications.models import DMChannel, Notification
 
@@ -50,6 +51,14 @@ DM_IN_FLIGHT = 32
 FALLBACK_GATHER = timedelta(seconds=3)
 #: How long outcomes Discord gave are kept in memory while the database is unreachable.
 RECORD_PATIENCE_SECONDS = 600.0
+#: Discord lets a bot post 5 messages per 5 s in one channel (its rate-limit headers say so). A DM beyond
+#: that is postponed in the queue instead of waiting in a sending slot, so one busy recipient never holds
+#: back a wave; the margin covers the clock difference between us and Discord's window. We take 4 of the 5:
+#: the request that empties a bucket makes discord.py sleep out the rest of the window before it returns,
+#: which would hold a sending slot (and its batch) for up to 5 s.
+CHANNEL_BURST = 4
+CHANNEL_WINDOW_SECONDS = 5.0
+CHANNEL_MARGIN_SECONDS = 0.25
 
 
 class DMPayload(msgspec.Struct, frozen=True):
@@ -95,10 +104,13 @@ class DMDelivery:
         self.messenger = messenger
         self.record_patience_seconds = record_patience_seconds
         self._sending = asyncio.Semaphore(in_flight)
+        #: When recent DMs to each person started (epoch seconds), for Discord's per-channel limit.
+        self._channel_sends: dict[int, deque[float]] = {}
 
     async def deliver(self, jobs: list[Job]) -> Mapping[int, Exception]:
         """Send a batch of due DMs; answers the jobs that failed (the rest are done)."""
         dms = {job.id: msgspec.convert(job.payload, DMPayload) for job in jobs}
+        self._forget_quiet_channels()
         recorded = await self._recorded({dm.dedupe_key for dm in dms.values()})
         todo = {job_id: dm for job_id, dm in dms.items() if dm.dedupe_key not in recorded}
         if len(todo) < len(dms):
@@ -144,7 +156,8 @@ class DMDelivery:
             "dm_batch_delivered",
             sent=sum(o.outcome == "sent" for o in outcomes),
             closed=sum(o.outcome == "dms_closed" for o in outcomes),
-            failed=len(failures),
+            failed=sum(not isinstance(f, Postpone) for f in failures.values()),
+            postponed=sum(isinstance(f, Postpone) for f in failures.values()),
             channels_opened=sum(1 for o in outcomes if o.dm.user_id not in known),
         )
         return failures
@@ -156,8 +169,32 @@ class DMDelivery:
         opened.clear()
         return taken
 
+    def _channel_turn(self, user_id: int) -> float:
+        """0 if a DM to ``user_id`` may start now (and count it), else how many seconds until it may."""
+        now = self.clock.now().timestamp()
+        sends = self._channel_sends.setdefault(user_id, deque())
+        while sends and sends[0] <= now - CHANNEL_WINDOW_SECONDS:
+            sends.popleft()
+        if len(sends) < CHANNEL_BURST:
+            sends.append(now)
+            return 0.0
+        return sends[0] + CHANNEL_WINDOW_SECONDS + CHANNEL_MARGIN_SECONDS - now
+
+    def _forget_quiet_channels(self) -> None:
+        now = self.clock.now().timestamp()
+        quiet = [
+            u
+            for u, sends in self._channel_sends.items()
+            if not sends or sends[-1] <= now - CHANNEL_WINDOW_SECONDS
+        ]
+        for user_id in quiet:
+            del self._channel_sends[user_id]
+
     async def _send(self, dm: DMPayload, channels: dict[int, int], opened: dict[int, int]) -> str | Exception:
-        """Send one DM; ``sent`` or ``dms_closed``, or the error that makes its job try again."""
+        """Send one DM; ``sent`` or ``dms_closed``, or the error that makes its job try again (or later)."""
+        wait = self._channel_turn(dm.user_id)
+        if wait > 0:
+            return Postpone(wait, "the recipient's DM channel is at Discord's per-channel limit")
         async with self._sending:
             try:
                 for attempt in (1, 2):

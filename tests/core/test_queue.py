@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.clock import FakeClock
-from gamesched.core.queue import Job, JobQueue, NewJob, RetryLater
+from gamesched.core.queue import Job, JobQueue, NewJob, Postpone, RetryLater
 from tests.core.conftest import QueueKit, wait_until
 from tests.db import admin_execute
 
@@ -374,3 +374,25 @@ async def test_a_batch_kind_gets_its_due_jobs_together_earliest_first_and_settle
         ("4", "dead", 3),
         ("5", "done", 1),
     ]
+
+
+async def test_a_postponed_job_comes_back_later_without_using_up_its_attempts(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    runs: list[int] = []
+
+    async def not_yet(job: Job) -> None:
+        runs.append(job.attempts)
+        if len(runs) <= 5:  # more postponements than the kit's three attempts
+            raise Postpone(2, "recipient busy")
+
+    kit.queue.register("dm", not_yet)
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "dm", {})
+    dispatcher = kit.dispatcher()
+    for _ in range(6):
+        assert await dispatcher.run_due() == 1
+        assert await dispatcher.run_due() == 0, "not before its time"
+        clock.advance(seconds=2)
+    assert runs == [1, 1, 1, 1, 1, 1]
+    assert await kit.count("state = 'done'") == 1

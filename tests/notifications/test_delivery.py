@@ -286,3 +286,30 @@ async def test_a_dm_that_went_out_while_the_database_was_down_is_recorded_later_
     assert record is not None and record.outcome == "sent"
     assert (await _job(sandbox_app, "outage:bob")).attempts == 1
     assert len(await _dms(sandbox_app, bob)) == 1
+
+
+async def test_dms_beyond_a_channels_burst_are_postponed_without_costing_an_attempt(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    bob = world.user_id("bob")
+    keys = [f"burst:{n}" for n in range(6)]
+    await _request(sandbox_app, *(_dm(world, bob, key, content=f"DM {n}") for n, key in enumerate(keys)))
+
+    async def first_four_sent() -> bool:
+        return (
+            len(await _dms(sandbox_app, bob)) == 4 and (await _job(sandbox_app, keys[-1])).state == "pending"
+        )
+
+    await _until(first_four_sent)
+    jobs = [await _job(sandbox_app, key) for key in keys]
+    assert [j.state for j in jobs].count("done") == 4
+    waiting = [j for j in jobs if j.state == "pending"]
+    assert len(waiting) == 2 and all(j.attempts == 0 for j in waiting), "postponed, not failed"
+    async with sandbox_app.db.uow(bypass_rls=True) as uow:
+        due = (
+            await uow.session.execute(
+                sql("SELECT min(due_at) FROM jobs WHERE dedupe_key LIKE 'dm:burst:%' AND state = 'pending'")
+            )
+        ).scalar_one()
+    assert (due - sandbox_app.clock.now()).total_seconds() > 3, (
+        "back once Discord's 5-second window has passed"
+    )

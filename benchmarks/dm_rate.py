@@ -1,0 +1,140 @@
+"""A DM wave against Discord's rate limits: how close to the allowed rate it runs, and whether it hits a 429.
+
+The sandbox Discord (its own process) enforces what Discord does: 50 requests per second for the bot's token,
+5 messages per 5 s in each channel. 200 new members play in 40 games (five each; each game's host is a
+player of the next game), every game with five reminders; their join DMs go out first, with the limits off,
+so each person's DM channel is open, as it is for anyone the bot has written to before. Then the limits go
+on and all 200 reminders are moved to one instant: 1,200 DMs, six per person, in the same second.
+
+Reported: how long the wave took from its first DM to its last, the bot's requests per second over that
+time against the 50 allowed, and the 429s Discord answered (the app paces itself at
+``GAMESCHED_DISCORD_REQUESTS_PER_SECOND``, 48 by default).
+
+``python -m benchmarks.dm_rate``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+
+from benchmarks.harness import app_process, fresh_database, sandbox_process
+from benchmarks.reminders import new_members
+from tests.db import asyncpg_url
+from tests.login import login_as
+
+GAMES = 40
+PLAYERS = 5
+REMINDERS = [60, 50, 40, 30, 20]
+GLOBAL_LIMIT = 50  # requests per second, Discord's (and the sandbox's) global limit
+
+
+@dataclass
+class RateRun:
+    dms: int
+    seconds: float
+    requests: int
+    rate_limited: int
+
+    def line(self) -> str:
+        rate = self.requests / self.seconds
+        return (
+            f"  {self.dms} DMs to {GAMES * PLAYERS} people in {self.seconds:.1f} s: {rate:.1f} requests/s"
+            f" ({rate / GLOBAL_LIMIT:.0%} of the {GLOBAL_LIMIT}/s allowed), {self.rate_limited} answers 429"
+        )
+
+
+async def build(base: str, sandbox: str, api: httpx.AsyncClient) -> int:
+    world = (await api.get("/world")).json()
+    guild = next(g for g in world["guilds"] if g["name"] == "Sandbox Guild")
+    channel = next(c["id"] for c in guild["channels"] if c["name"] == "board-games")
+    names = await new_members(api, guild["id"], GAMES * PLAYERS, "rate")
+    ids = {u["username"]: u["id"] for u in (await api.get("/world")).json()["users"]}
+    when = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    async with await login_as(base, "alice", sandbox_url=sandbox) as alice:
+        for g in range(GAMES):
+            players = names[g * PLAYERS : (g + 1) * PLAYERS]
+            body = {
+                "guild_id": guild["id"],
+                "channel_id": channel,
+                "title": f"Rate {g}",
+                "scheduled_at": when,
+                "host_id": ids[names[((g + 1) % GAMES) * PLAYERS]],
+                "reminder_minutes": REMINDERS,
+                "initial_participants": [f"@{n}" for n in players],
+            }
+            created = await alice.post("/api/v1/games", json=body)
+            if created.status_code != 201:
+                raise RuntimeError(f"creating a game failed: {created.text[:300]}")
+    return GAMES * len(REMINDERS) * (PLAYERS + 1)
+
+
+async def count_dms(api: httpx.AsyncClient, prefix: str) -> list[datetime]:
+    return [
+        datetime.fromisoformat(dm["created_at"])
+        for dm in (await api.get("/dms")).json()
+        if dm["content"].startswith(prefix)
+    ]
+
+
+async def run() -> RateRun:
+    async with (
+        fresh_database("gs_bench_dm_rate") as database,
+        sandbox_process() as sandbox,
+        app_process(database, sandbox_url=sandbox, JOIN_DM_DELAY_SECONDS="0") as base,
+        httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=60) as api,
+    ):
+        expected = await build(base, sandbox, api)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the join DMs: every person's DM channel is open afterwards
+            if len(await count_dms(api, "")) >= GAMES * PLAYERS:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2)
+        await api.post("/faults", json={"rate_limits": True})
+        await api.delete("/log")
+        conn = await asyncpg.connect(asyncpg_url(database))
+        try:
+            await conn.execute(
+                "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'",
+                datetime.now(UTC) + timedelta(seconds=3),
+            )
+        finally:
+            await conn.close()
+        deadline = time.monotonic() + 300
+        sent: list[datetime] = []
+        while time.monotonic() < deadline:
+            sent = await count_dms(api, "⏰")
+            if len(sent) >= expected:
+                break
+            await asyncio.sleep(1)
+        log = (await api.get("/log")).json()
+        await api.post("/faults", json={"rate_limits": False})
+    if len(sent) < expected:
+        raise RuntimeError(f"only {len(sent)} of {expected} reminder DMs arrived")
+    first, last = min(sent), max(sent)
+    during = [c for c in log if first <= datetime.fromisoformat(c["at"]) <= last]
+    return RateRun(
+        dms=len(sent),
+        seconds=(last - first).total_seconds(),
+        requests=len(during),
+        rate_limited=sum(1 for c in log if c["status"] == 429),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argparse.ArgumentParser(description="A DM wave against Discord's rate limits").parse_args(argv)
+    result = asyncio.run(run())
+    print("DM wave with the sandbox's Discord rate limits on (global 50/s, 5 per 5 s per channel):")
+    print(result.line())
+
+
+if __name__ == "__main__":
+    main()
