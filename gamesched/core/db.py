@@ -42,12 +42,15 @@ EventStager = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 POOL_SIZE = 20
 
 
-def create_engine(url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = POOL_SIZE, pre_ping: bool = True) -> AsyncEngine:
     """A pool that keeps every connection it opens: no overflow connections, which SQLAlchemy closes as
     soon as they are returned. Opening one (a new backend, SET ROLE, codecs, cold catalog caches) costs
     far more than a query, so under a burst of concurrent requests an overflow pool stalls every request
-    behind a stream of connects. A checkout beyond ``pool_size`` waits for a free connection instead."""
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
+    behind a stream of connects. A checkout beyond ``pool_size`` waits for a free connection instead.
+
+    ``pre_ping``: test each connection with a round trip before use (off only where a caller retries a
+    statement on a dead connection itself)."""
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=pre_ping)
 
 
 async def use_app_role(engine: AsyncEngine) -> bool:
