@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -49,6 +49,16 @@ class GameschedBot(commands.Bot):
         #: Called with each interaction before any handler runs (e.g. the directory remembers the member
         #: the interaction carries, so answering a click needs no member look-up at Discord).
         self.interaction_observers: list[Callable[[discord.Interaction[Any]], None]] = []
+        #: Asked with each interaction's id before discord.py sees it: when it says False, another process
+        #: answers it and this one does nothing at all (see core/claims.py). None: answer everything.
+        self.claim_interaction: Callable[[int], Awaitable[bool]] | None = None
+        self._claiming: set[asyncio.Task[None]] = set()
+        # Discord sends each interaction to every session of the bot (every process). The gate sits at
+        # the gateway parser, before discord.py builds the interaction and schedules its command, button,
+        # form or autocomplete handler: there is no later point that covers every kind of handler.
+        parsers = self._connection.parsers
+        self._parse_interaction = parsers["INTERACTION_CREATE"]
+        parsers["INTERACTION_CREATE"] = self._interaction_received
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         # discord.py has already scheduled the button's or command's handler as a task; it runs after this.
@@ -56,6 +66,23 @@ class GameschedBot(commands.Bot):
             for observe in self.interaction_observers:
                 observe(args[0])
         super().dispatch(event_name, *args, **kwargs)
+
+    def _interaction_received(self, data: Any) -> None:
+        if self.claim_interaction is None:
+            self._parse_interaction(data)
+            return
+        task = asyncio.create_task(self._claim_then_parse(self.claim_interaction, data))
+        self._claiming.add(task)
+        task.add_done_callback(self._claiming.discard)
+
+    async def _claim_then_parse(self, claim: Callable[[int], Awaitable[bool]], data: Any) -> None:
+        try:
+            if await claim(int(data["id"])):
+                self._parse_interaction(data)
+            else:
+                log.debug("interaction_claimed_elsewhere", interaction_id=data["id"])
+        except Exception:
+            log.exception("interaction_dispatch_failed", interaction_id=data.get("id"))
 
     async def on_ready(self) -> None:
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))
