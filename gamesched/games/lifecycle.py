@@ -26,6 +26,7 @@ log = structlog.get_logger(__name__)
 
 #: Settings a game inherits (guild → channel → game) and stores with the level they came from.
 INHERITED = ("max_players", "reminder_minutes", "signup_instructions", "player_role_ids")
+ROLE_LISTS = ("player_role_ids", "priority_role_ids", "notify_role_ids")
 #: Plain fields an edit may change, compared one by one to report what changed.
 PLAIN_FIELDS = (
     "title",
@@ -66,6 +67,7 @@ class GameLifecycle(GameUseCase):
             raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
         priority = _ids(data.priority_role_ids)
         _check_signup_method(data.signup_method, priority)
+        self.guilds.check_roles(guild_id, _role_lists(data))
         overrides: dict[str, Any] = {
             "max_players": data.max_players,
             "reminder_minutes": data.reminder_minutes,
@@ -239,6 +241,7 @@ class GameLifecycle(GameUseCase):
 
     async def _plan_edit(self, game: Game, access: GuildAccess, data: GameUpdate) -> EditPlan:
         plan = EditPlan(version=game.version)
+        self.guilds.check_roles(access.guild_id, _role_lists(data))
         values = plan.values
         if data.title is not UNSET:
             values["title"] = _clean_title(data.title)
@@ -334,6 +337,12 @@ def _clean_title(title: str) -> str:
 
 def _ids(values: Any) -> list[int]:
     return [int(v) for v in values]
+
+
+def _role_lists(data: GameCreate | GameUpdate) -> dict[str, list[int]]:
+    """The role lists a create or edit names, to check they are this server's roles."""
+    lists = {name: getattr(data, name) for name in ROLE_LISTS}
+    return {name: _ids(value) for name, value in lists.items() if value is not UNSET and value is not None}
 
 
 def _check_signup_method(method: str, priority_role_ids: Any) -> None:

@@ -249,7 +249,7 @@ class GuildService:
         for name in ("manager_role_ids", "host_role_ids"):
             if name in values and values[name] is None:
                 values[name] = []
-        self._check_roles(access.guild_id, values)
+        self.check_roles(access.guild_id, values)
         async with self.db.uow(guild_id=access.guild_id) as uow:
             record = await uow.session.get(Guild, access.guild_id, with_for_update=True)
             if record is None:
@@ -270,7 +270,7 @@ class GuildService:
         values = _checked_changes(changes, CHANNEL_SETTING_FIELDS)
         if values.get("is_active", True) is None:
             values["is_active"] = True
-        self._check_roles(access.guild_id, values)
+        self.check_roles(access.guild_id, values)
         async with self.db.uow(guild_id=access.guild_id) as uow:
             channel = await uow.session.get(Channel, channel_id, with_for_update=True)
             if channel is None or channel.guild_id != access.guild_id:
@@ -280,7 +280,8 @@ class GuildService:
             channel.updated_at = self.clock.now()
         return channel
 
-    def _check_roles(self, guild_id: int, values: Mapping[str, Any]) -> None:
+    def check_roles(self, guild_id: int, values: Mapping[str, Any]) -> None:
+        """Invalid when a ``*_role_ids`` list names a role this server does not have (another server's)."""
         guild = self.directory.guild(guild_id)
         known = set(guild.roles) if guild else set()
         for name, value in values.items():
