@@ -222,7 +222,7 @@ async def build_app(
             claims = InteractionClaims(engine=claims_engine, clock=clock)
             closers.append(claims.close)
             await use_app_role(claims_engine)
-            bot.claim_interaction = claims.claim
+            bot.claim_interaction = claims.submit
         directory = BotDirectory(bot) if bot is not None else None
         context.provide(guilds.DiscordDirectory, directory or EmptyDirectory())
         if bot is not None and directory is not None:

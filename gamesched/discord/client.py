@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -49,10 +49,10 @@ class GameschedBot(commands.Bot):
         #: Called with each interaction before any handler runs (e.g. the directory remembers the member
         #: the interaction carries, so answering a click needs no member look-up at Discord).
         self.interaction_observers: list[Callable[[discord.Interaction[Any]], None]] = []
-        #: Asked with each interaction's id before discord.py sees it: when it says False, another process
-        #: answers it and this one does nothing at all (see core/claims.py). None: answer everything.
-        self.claim_interaction: Callable[[int], Awaitable[bool]] | None = None
-        self._claiming: set[asyncio.Task[None]] = set()
+        #: Asked with each interaction's id before discord.py sees it, and a function to tell whether this
+        #: process won it: when not, another process answers and this one does nothing at all (see
+        #: core/claims.py). None: answer everything.
+        self.claim_interaction: Callable[[int, Callable[[bool], None]], None] | None = None
         # Discord sends each interaction to every session of the bot (every process). The gate sits at
         # the gateway parser, before discord.py builds the interaction and schedules its command, button,
         # form or autocomplete handler: there is no later point that covers every kind of handler.
@@ -71,18 +71,13 @@ class GameschedBot(commands.Bot):
         if self.claim_interaction is None:
             self._parse_interaction(data)
             return
-        task = asyncio.create_task(self._claim_then_parse(self.claim_interaction, data))
-        self._claiming.add(task)
-        task.add_done_callback(self._claiming.discard)
+        self.claim_interaction(int(data["id"]), lambda won: self._claimed(data, won))
 
-    async def _claim_then_parse(self, claim: Callable[[int], Awaitable[bool]], data: Any) -> None:
-        try:
-            if await claim(int(data["id"])):
-                self._parse_interaction(data)
-            else:
-                log.debug("interaction_claimed_elsewhere", interaction_id=data["id"])
-        except Exception:
-            log.exception("interaction_dispatch_failed", interaction_id=data.get("id"))
+    def _claimed(self, data: Any, won: bool) -> None:
+        if won:
+            self._parse_interaction(data)
+        else:
+            log.debug("interaction_claimed_elsewhere", interaction_id=data["id"])
 
     async def on_ready(self) -> None:
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))

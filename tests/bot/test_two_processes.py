@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,24 +41,37 @@ CALLBACK = re.compile(r"/interactions/(\d+)/[^/]+/callback$")
 
 
 class Claims:
-    """Wraps one bot's claim: records what it won, and can be told to ask only after the other bot."""
+    """Wraps one bot's claims: records what it won, and can be told to claim only after the other bot."""
 
     def __init__(self, app: App) -> None:
-        assert app.discord.bot is not None and app.discord.bot.claim_interaction is not None
-        self._claim: Callable[[int], Awaitable[bool]] = app.discord.bot.claim_interaction
-        app.discord.bot.claim_interaction = self
+        bot = app.discord.bot
+        assert bot is not None and bot.claim_interaction is not None
+        self._submit: Callable[[int, Callable[[bool], None]], None] = bot.claim_interaction
+        bot.claim_interaction = self.submit
         self.won: set[str] = set()
         self.asked = asyncio.Event()
         self.after: asyncio.Event | None = None
+        self._waiting: set[asyncio.Task[None]] = set()
 
-    async def __call__(self, interaction_id: int) -> bool:
-        if self.after is not None:
-            await self.after.wait()
-        won = await self._claim(interaction_id)
-        if won:
-            self.won.add(str(interaction_id))
-        self.asked.set()
-        return won
+    def submit(self, interaction_id: int, decide: Callable[[bool], None]) -> None:
+        def record(won: bool) -> None:
+            if won:
+                self.won.add(str(interaction_id))
+            self.asked.set()
+            decide(won)
+
+        if self.after is None:
+            self._submit(interaction_id, record)
+        else:
+            task = asyncio.create_task(self._submit_after(self.after, interaction_id, record))
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+
+    async def _submit_after(
+        self, event: asyncio.Event, interaction_id: int, record: Callable[[bool], None]
+    ) -> None:
+        await event.wait()
+        self._submit(interaction_id, record)
 
 
 @pytest.fixture
