@@ -19,6 +19,7 @@ from gamesched import auth, games, guilds, notifications
 from gamesched.auth import AuthService
 from gamesched.core.bus import EventBus
 from gamesched.core.cache import Cache, create_cache
+from gamesched.core.claims import InteractionClaims
 from gamesched.core.clock import Clock, SystemClock
 from gamesched.core.config import Settings, ensure_secret_key
 from gamesched.core.db import Database, create_engine, use_app_role
@@ -216,6 +217,13 @@ async def build_app(
             bot=discord.bot,
         )
         bot = discord.bot
+        if bot is not None:
+            # One connection of its own, so a claim is one round trip (core/claims.py).
+            claims_engine = create_engine(url, pool_size=1)
+            claims = InteractionClaims(engine=claims_engine, clock=clock)
+            closers.append(claims.close)
+            await use_app_role(claims_engine)
+            bot.claim_interaction = claims.submit
         directory = BotDirectory(bot) if bot is not None else None
         context.provide(guilds.DiscordDirectory, directory or EmptyDirectory())
         if bot is not None and directory is not None:

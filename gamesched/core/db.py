@@ -59,7 +59,7 @@ EventStager = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 POOL_SIZE = 20
 
 
-def create_engine(url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = POOL_SIZE, pre_ping: bool = False) -> AsyncEngine:
     """A pool that keeps every connection it opens: no overflow connections, which SQLAlchemy closes as
     soon as they are returned. Opening one (a new backend, SET ROLE, codecs, cold catalog caches) costs
     far more than a query, so under a burst of concurrent requests an overflow pool stalls every request
@@ -67,8 +67,11 @@ def create_engine(url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
 
     No ping before each checkout: it is a round trip on every transaction. A connection that died with
     the server fails its first statement instead; SQLAlchemy then discards every pooled connection at once,
-    and the work that failed is retried (the queue, DM records) or answered 503 (a page or API call)."""
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=3600)
+    and the work that failed is retried (the queue, DM records) or answered 503 (a page or API call); a unit of
+    work retries its first statement once on a fresh connection. ``pre_ping`` turns the ping on."""
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=pre_ping, pool_recycle=3600
+    )
 
 
 async def use_app_role(engine: AsyncEngine) -> bool:

@@ -1,4 +1,5 @@
-"""Keeping the jobs table small: finished jobs are deleted after a retention period, by a job of its own."""
+"""Keeping the jobs table small: finished jobs (and old interaction claims) are deleted after a retention
+period, by a job of its own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gamesched.core.claims import KEEP_CLAIMS
 from gamesched.core.db import Database
 from gamesched.core.queue import Job, JobQueue
 
@@ -32,13 +34,22 @@ class QueueHousekeeping:
             await self._schedule_next(uow.session)
 
     async def purge_finished(self, job: Job) -> None:
-        cutoff = self.queue.clock.now() - KEEP_DONE
+        now = self.queue.clock.now()
         async with self.db.uow(bypass_rls=True) as uow:
             result = await uow.session.execute(
-                text("DELETE FROM jobs WHERE state = 'done' AND finished_at < :cutoff"), {"cutoff": cutoff}
+                text("DELETE FROM jobs WHERE state = 'done' AND finished_at < :cutoff"),
+                {"cutoff": now - KEEP_DONE},
+            )
+            claims = await uow.session.execute(
+                text("DELETE FROM interaction_claims WHERE claimed_at < :cutoff"),
+                {"cutoff": now - KEEP_CLAIMS},
             )
             await self._schedule_next(uow.session)
-        log.info("jobs_purged", deleted=int(result.rowcount or 0))  # type: ignore[attr-defined]
+        log.info(
+            "jobs_purged",
+            deleted=int(result.rowcount or 0),  # type: ignore[attr-defined]
+            claims_deleted=int(claims.rowcount or 0),  # type: ignore[attr-defined]
+        )
 
     async def _schedule_next(self, session: AsyncSession) -> None:
         await self.queue.enqueue(

@@ -52,6 +52,16 @@ class GameschedBot(commands.Bot):
         #: Called with each interaction before any handler runs (e.g. the directory remembers the member
         #: the interaction carries, so answering a click needs no member look-up at Discord).
         self.interaction_observers: list[Callable[[discord.Interaction[Any]], None]] = []
+        #: Asked with each interaction's id before discord.py sees it, and a function to tell whether this
+        #: process won it: when not, another process answers and this one does nothing at all (see
+        #: core/claims.py). None: answer everything.
+        self.claim_interaction: Callable[[int, Callable[[bool], None]], None] | None = None
+        # Discord sends each interaction to every session of the bot (every process). The gate sits at
+        # the gateway parser, before discord.py builds the interaction and schedules its command, button,
+        # form or autocomplete handler: there is no later point that covers every kind of handler.
+        parsers = self._connection.parsers
+        self._parse_interaction = parsers["INTERACTION_CREATE"]
+        parsers["INTERACTION_CREATE"] = self._interaction_received
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         # discord.py has already scheduled the button's or command's handler as a task; it runs after this.
@@ -59,6 +69,18 @@ class GameschedBot(commands.Bot):
             for observe in self.interaction_observers:
                 observe(args[0])
         super().dispatch(event_name, *args, **kwargs)
+
+    def _interaction_received(self, data: Any) -> None:
+        if self.claim_interaction is None:
+            self._parse_interaction(data)
+            return
+        self.claim_interaction(int(data["id"]), lambda won: self._claimed(data, won))
+
+    def _claimed(self, data: Any, won: bool) -> None:
+        if won:
+            self._parse_interaction(data)
+        else:
+            log.debug("interaction_claimed_elsewhere", interaction_id=data["id"])
 
     async def on_ready(self) -> None:
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))

@@ -19,10 +19,11 @@ from discord.ext import commands
 
 from gamesched.core.clock import Clock
 from gamesched.core.errors import Forbidden, Invalid
-from gamesched.discord_kit import format_when, report_error, respond
+from gamesched.discord_kit import format_when, respond
 from gamesched.games.announcement import game_page_url
 from gamesched.games.schemas import GameCreate, GameList, GameView
 from gamesched.games.service import GameService
+from gamesched.games.views import CREATE_FORM
 
 if TYPE_CHECKING:
     from gamesched.games.announcement_check import AnnouncementCheck
@@ -77,7 +78,28 @@ class GameCommands(commands.Cog, name="GameCommands"):
         access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
         if not access.can_host:
             raise Forbidden("You are not allowed to host games in this channel.")
-        await interaction.response.send_modal(CreateGameModal(games=self.games, clock=self.clock))
+        await interaction.response.send_modal(CreateGameModal())
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        if interaction.type == discord.InteractionType.modal_submit and data.get("custom_id") == CREATE_FORM:
+            await respond(interaction, self._create(interaction, form_values(data.get("components") or [])))
+
+    async def _create(self, interaction: discord.Interaction[Any], values: dict[str, str]) -> str:
+        data = game_create(
+            guild_id=_guild_id(interaction),
+            channel_id=interaction.channel_id or 0,
+            title=values.get("title", ""),
+            when=parse_when(values.get("when", "")),
+            description=values.get("description", ""),
+            max_players=values.get("max_players", ""),
+        )
+        game = await self.games.lifecycle.create(interaction.user.id, data)
+        return (
+            f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
+            f"The announcement will appear in <#{game.channel_id}> in a moment."
+        )
 
     async def _list_games(
         self, interaction: discord.Interaction[Any], channel_id: int | None
@@ -143,6 +165,8 @@ class GameCommands(commands.Cog, name="GameCommands"):
 
 
 class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
+    """The /game create form's layout; its submission is read by ``GameCommands.on_interaction``."""
+
     game_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="Title", custom_id="title", max_length=200
     )
@@ -167,33 +191,23 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         max_length=3,
     )
 
-    def __init__(self, *, games: GameService, clock: Clock) -> None:
-        super().__init__(timeout=15 * 60)
-        self.games = games
-        self.clock = clock
+    def __init__(self) -> None:
+        super().__init__(timeout=None, custom_id=CREATE_FORM)
+        # With several processes, the one that wins the submission's claim answers it, which need not be
+        # the one that sent the form: a stopped form is not kept in memory, and every process reads the
+        # submission alike.
+        self.stop()
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await respond(interaction, self._create(interaction))
 
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        await report_error(interaction, error)
-
-    async def _create(self, interaction: discord.Interaction[Any]) -> str:
-        data = game_create(
-            guild_id=_guild_id(interaction),
-            channel_id=interaction.channel_id or 0,
-            title=self.game_title.value,
-            when=parse_when(self.when.value),
-            description=self.description.value,
-            max_players=self.max_players.value,
-        )
-        game = await self.games.lifecycle.create(interaction.user.id, data)
-        return (
-            f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
-            f"The announcement will appear in <#{game.channel_id}> in a moment."
-        )
+def form_values(components: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """A submitted form's text inputs by custom id (inside action rows or labels, as Discord sends them)."""
+    values: dict[str, str] = {}
+    for component in components:
+        inner = component.get("components") or ([component["component"]] if "component" in component else [])
+        values.update(form_values(inner))
+        if "custom_id" in component and isinstance(component.get("value"), str):
+            values[str(component["custom_id"])] = component["value"]
+    return values
 
 
 class AnnouncementWatch(commands.Cog, name="AnnouncementWatch"):

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 #: Loose on purpose: a malformed id still reaches the service, which answers "This game does not exist."
 TEMPLATE = r"game:(?P<action>join|leave):(?P<game_id>[^:\s]{1,80})"
+#: The /game create form: read by whichever process answers its submission (see GameCommands).
+CREATE_FORM = "game:create"
 #: How long an unknown button or form waits for another handler before we answer it ourselves.
 UNCLAIMED_GRACE_SECONDS = 1.5
 
@@ -76,6 +78,8 @@ class ButtonsHost(commands.Cog, name="GameButtons"):
                 return
             text = STALE_COMPONENT
         elif interaction.type == discord.InteractionType.modal_submit:
+            if data.get("custom_id") == CREATE_FORM:
+                return
             text = EXPIRED_FORM
         else:
             return

@@ -25,14 +25,20 @@ TEST_JOIN_DM_DELAY = 1.0
 
 @contextlib.asynccontextmanager
 async def serving_bot(
-    settings: Settings, *, state: Any = None, join_dm_delay: float = TEST_JOIN_DM_DELAY
+    settings: Settings,
+    *,
+    state: Any = None,
+    join_dm_delay: float = TEST_JOIN_DM_DELAY,
+    sandbox_url: str | None = None,
 ) -> AsyncIterator[App]:
     """Build the app, serve, wait for the bot and the command sync.
 
     ``state``: a sandbox world to start from (e.g. the previous run's, to model a restart in which
-    Discord kept every message).
+    Discord kept every message). ``sandbox_url``: talk to the sandbox another app serves (a second
+    process of the same deployment) instead of serving one.
     """
-    app = await build_app(settings.with_overrides(sandbox=True, join_dm_delay_seconds=round(join_dm_delay)))
+    where = {"sandbox": True} if sandbox_url is None else {"sandbox": False, "sandbox_url": sandbox_url}
+    app = await build_app(settings.with_overrides(**where, join_dm_delay_seconds=round(join_dm_delay)))
     if state is not None:
         app.sandbox.state = state
     stop = asyncio.Event()

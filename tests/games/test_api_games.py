@@ -52,6 +52,24 @@ async def test_create_rejects_past_time_and_naive_time_with_the_field(world: Wor
     assert too_many.status_code == 422 and "max_players" in too_many.json()["message"]
 
 
+async def test_a_game_takes_only_roles_of_its_own_server(world: World, login: Login) -> None:
+    """Another server's role id is refused, not stored (the game would wait for a role nobody here has)."""
+    alice = await login("alice")
+    theirs = [str(world.role_id("Organizer", "Other Guild"))]
+    game = await create_game(alice, world, signup_method="role_based")
+    for field in ("player_role_ids", "priority_role_ids", "notify_role_ids"):
+        body = game_body(world, signup_method="role_based", **{field: theirs})
+        created = await alice.post("/api/v1/games", json=body)
+        edited = await alice.patch(f"/api/v1/games/{game['id']}", json={field: theirs})
+        assert created.status_code == 422 and created.json()["field"] == field, created.text
+        assert edited.status_code == 422 and edited.json()["field"] == field, edited.text
+    assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["version"] == 1
+    ours = [str(world.role_id("Player"))]
+    assert (
+        await alice.patch(f"/api/v1/games/{game['id']}", json={"notify_role_ids": ours})
+    ).status_code == 200
+
+
 async def test_member_without_host_role_cannot_create_but_can_once_host_roles_allow(
     world: World, login: Login
 ) -> None:
