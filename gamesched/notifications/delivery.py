@@ -106,6 +106,8 @@ class DMDelivery:
         self._sending = asyncio.Semaphore(in_flight)
         #: When recent DMs to each person started (epoch seconds), for Discord's per-channel limit.
         self._channel_sends: dict[int, deque[float]] = {}
+        #: DM channels being opened right now, so concurrent DMs to one person open it once.
+        self._opening: dict[int, asyncio.Future[int]] = {}
 
     async def deliver(self, jobs: list[Job]) -> Mapping[int, Exception]:
         """Send a batch of due DMs; answers the jobs that failed (the rest are done)."""
@@ -132,7 +134,9 @@ class DMDelivery:
 
         # Outcomes are recorded as they come in, one write at a time, each taking what arrived during the
         # previous one: few transactions, and only DMs still in flight are unrecorded if the process dies.
-        for next_done in asyncio.as_completed([send(job_id) for job_id in order]):
+        # Tasks start in the order they are made: reminders, and the earliest jobs, take the first turns.
+        sends = [asyncio.create_task(send(job_id)) for job_id in order]
+        for next_done in asyncio.as_completed(sends):
             job_id, result = await next_done
             if isinstance(result, Exception):
                 failures[job_id] = result
@@ -158,9 +162,22 @@ class DMDelivery:
             closed=sum(o.outcome == "dms_closed" for o in outcomes),
             failed=sum(not isinstance(f, Postpone) for f in failures.values()),
             postponed=sum(isinstance(f, Postpone) for f in failures.values()),
-            channels_opened=sum(1 for o in outcomes if o.dm.user_id not in known),
+            channels_opened=len({o.dm.user_id for o in outcomes} - known),
         )
         return failures
+
+    async def _open_channel(self, user_id: int, channels: dict[int, int], opened: dict[int, int]) -> int:
+        """Open the person's DM channel once, however many of their DMs are waiting for it."""
+        opening = self._opening.get(user_id)
+        if opening is None:
+            opening = self._opening[user_id] = asyncio.ensure_future(self.messenger.open_dm(user_id))
+            opening.add_done_callback(lambda _f: self._opening.pop(user_id, None))
+            channel_id = await opening
+            channels[user_id] = opened[user_id] = channel_id
+            return channel_id
+        channel_id = await asyncio.shield(opening)
+        channels[user_id] = channel_id
+        return channel_id
 
     @staticmethod
     def _take(opened: dict[int, int]) -> dict[int, int]:
@@ -200,9 +217,7 @@ class DMDelivery:
                 for attempt in (1, 2):
                     channel_id = channels.get(dm.user_id)
                     if channel_id is None:
-                        channel_id = channels[dm.user_id] = opened[dm.user_id] = await self.messenger.open_dm(
-                            dm.user_id
-                        )
+                        channel_id = await self._open_channel(dm.user_id, channels, opened)
                     try:
                         await self.messenger.send_dm(channel_id, dm.message, nonce=nonce_for(dm.dedupe_key))
                         return "sent"

@@ -292,6 +292,8 @@ async def test_dms_beyond_a_channels_burst_are_postponed_without_costing_an_atte
     world = await fetch_world(sandbox_app.base_url)
     bob = world.user_id("bob")
     keys = [f"burst:{n}" for n in range(6)]
+    async with httpx.AsyncClient(base_url=f"{sandbox_app.base_url}/sandbox/api") as api:
+        await api.delete("/log")
     await _request(sandbox_app, *(_dm(world, bob, key, content=f"DM {n}") for n, key in enumerate(keys)))
 
     async def first_four_sent() -> bool:
@@ -301,7 +303,10 @@ async def test_dms_beyond_a_channels_burst_are_postponed_without_costing_an_atte
 
     await _until(first_four_sent)
     jobs = [await _job(sandbox_app, key) for key in keys]
-    assert [j.state for j in jobs].count("done") == 4
+    assert [j.state for j in jobs] == ["done"] * 4 + ["pending"] * 2, "the earliest four first"
+    async with httpx.AsyncClient(base_url=f"{sandbox_app.base_url}/sandbox/api") as api:
+        calls = (await api.get("/log")).json()
+    assert sum(c["path"].endswith("/users/@me/channels") for c in calls) == 1, "one DM channel, opened once"
     waiting = [j for j in jobs if j.state == "pending"]
     assert len(waiting) == 2 and all(j.attempts == 0 for j in waiting), "postponed, not failed"
     async with sandbox_app.db.uow(bypass_rls=True) as uow:
