@@ -29,8 +29,7 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, select, text
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import DATABASE_ERRORS, Database
@@ -270,21 +269,13 @@ class DMDelivery:
 
     async def _write(self, outcomes: list[_Outcome], opened: dict[int, int]) -> None:
         async with self.db.uow(bypass_rls=True) as uow:
+            # Plain statements run once per row set (asyncpg's executemany): a multi-row VALUES would be
+            # compiled anew for every batch size, which showed up as the top cost of a DM wave.
             if opened:
-                await uow.session.execute(
-                    insert(DMChannel)
-                    .values([{"user_id": u, "channel_id": c} for u, c in opened.items()])
-                    .on_conflict_do_update(
-                        index_elements=[DMChannel.user_id],
-                        set_={"channel_id": insert(DMChannel).excluded.channel_id},
-                    )
-                )
+                rows = [{"user_id": u, "channel_id": c} for u, c in opened.items()]
+                await uow.session.execute(_KEEP_CHANNEL, rows)
             if outcomes:
-                await uow.session.execute(
-                    insert(Notification)
-                    .values([_record_of(o) for o in outcomes])
-                    .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
-                )
+                await uow.session.execute(_RECORD, [_record_of(o) for o in outcomes])
             await self.queue.enqueue_many(uow.session, self._fallbacks(outcomes))
 
     def _fallbacks(self, outcomes: Iterable[_Outcome]) -> list[NewJob]:
@@ -301,6 +292,17 @@ class DMDelivery:
             for guild_id, channel_id in sorted(channels, key=str)
             if channel_id is not None
         ]
+
+
+_RECORD = text(
+    "INSERT INTO notifications (guild_id, channel_id, game_id, user_id, kind, dedupe_key, outcome, fallback_summary)"
+    " VALUES (:guild_id, :channel_id, :game_id, :user_id, :kind, :dedupe_key, :outcome, :fallback_summary)"
+    " ON CONFLICT (dedupe_key) DO NOTHING"
+)
+_KEEP_CHANNEL = text(
+    "INSERT INTO dm_channels (user_id, channel_id) VALUES (:user_id, :channel_id)"
+    " ON CONFLICT (user_id) DO UPDATE SET channel_id = EXCLUDED.channel_id"
+)
 
 
 def _record_of(outcome: _Outcome) -> dict[str, Any]:
