@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.footprint import footprint
 from benchmarks.harness import app_process, fresh_database, sandbox_process, summary
 from tests.login import login_as
 
@@ -36,6 +37,10 @@ class Outcome:
     failed: int = 0
     edits: list[int] = field(default_factory=list)
     wrong_rosters: int = 0
+    #: App CPU from the first click to the last answer (the edits come later), and resident memory after.
+    cpu_seconds: float = 0.0
+    clicks: int = 0
+    rss_mb: float = 0.0
 
 
 async def crowd(api: httpx.AsyncClient, guild_id: str, size: int) -> list[str]:
@@ -85,7 +90,12 @@ async def storm(
         response = await api.post("/interactions", json=interaction)
         return dict(response.json()) if response.status_code == 200 else {"failed": response.text}
 
+    before = await footprint(app)
     answers = await asyncio.gather(*(click(m) for m in members))
+    after = await footprint(app)
+    outcome.cpu_seconds += after.cpu_seconds - before.cpu_seconds
+    outcome.clicks += len(members)
+    outcome.rss_mb = max(outcome.rss_mb, after.rss_mb)
     for answer in answers:
         if "failed" in answer:
             outcome.failed += 1
@@ -147,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"  {clicks:3d} clicks, {seats:3d} seats: {summary(outcome.latencies)}"
             f"  deferred {outcome.deferred}  failed {outcome.failed}"
             f"  edits/run {outcome.edits}  wrong rosters {outcome.wrong_rosters}"
+            f"  CPU {outcome.cpu_seconds / outcome.clicks * 1000:.2f} ms/click  RSS {outcome.rss_mb:.0f} MB"
         )
 
 
