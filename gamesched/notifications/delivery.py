@@ -60,8 +60,9 @@ CHANNEL_WINDOW_SECONDS = 5.0
 CHANNEL_MARGIN_SECONDS = 0.25
 
 
-class DMPayload(msgspec.Struct, frozen=True):
-    """A queued DM (the job's payload): to whom, what, and the key that makes it happen once."""
+class DMRequest(msgspec.Struct, frozen=True):
+    """A DM to send: to whom, about what, and the key that makes it happen once. Queued as it is (the
+    delivery job's payload)."""
 
     guild_id: int
     user_id: int
@@ -75,7 +76,7 @@ class DMPayload(msgspec.Struct, frozen=True):
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    dm: DMPayload
+    dm: DMRequest
     outcome: str  # sent | dms_closed
 
 
@@ -110,7 +111,7 @@ class DMDelivery:
 
     async def deliver(self, jobs: list[Job]) -> Mapping[int, Exception]:
         """Send a batch of due DMs; answers the jobs that failed (the rest are done)."""
-        dms = {job.id: msgspec.convert(job.payload, DMPayload) for job in jobs}
+        dms = {job.id: msgspec.convert(job.payload, DMRequest) for job in jobs}
         self._forget_quiet_channels()
         recorded = await self._recorded({dm.dedupe_key for dm in dms.values()})
         todo = {job_id: dm for job_id, dm in dms.items() if dm.dedupe_key not in recorded}
@@ -206,7 +207,7 @@ class DMDelivery:
         for user_id in quiet:
             del self._channel_sends[user_id]
 
-    async def _send(self, dm: DMPayload, channels: dict[int, int], opened: dict[int, int]) -> str | Exception:
+    async def _send(self, dm: DMRequest, channels: dict[int, int], opened: dict[int, int]) -> str | Exception:
         """Send one DM; ``sent`` or ``dms_closed``, or the error that makes its job try again (or later)."""
         wait = self._channel_turn(dm.user_id)
         if wait > 0:

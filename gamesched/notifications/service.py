@@ -8,9 +8,7 @@ Discord answers with the first message (see delivery.py, which sends them in bat
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import msgspec
 import structlog
@@ -21,27 +19,13 @@ from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.modules import BatchJobSpec, JobSpec
 from gamesched.core.queue import Job, JobQueue, NewJob
-from gamesched.notifications.delivery import DELIVER, DM_BATCH, DM_BATCHES, FALLBACK, DMDelivery, DMPayload
-from gamesched.notifications.messenger import DirectMessage, Messenger
+from gamesched.notifications.delivery import DELIVER, DM_BATCH, DM_BATCHES, FALLBACK, DMDelivery, DMRequest
+from gamesched.notifications.messenger import Messenger
 from gamesched.notifications.models import Notification
 
 log = structlog.get_logger(__name__)
 
 FALLBACK_TEXT = "I couldn't DM {mentions}: please allow direct messages from server members. {summary}"
-
-
-@dataclass(frozen=True, slots=True)
-class DMRequest:
-    """A DM to send: to whom, about what, and the key that makes it happen once."""
-
-    guild_id: int
-    user_id: int
-    kind: str
-    dedupe_key: str
-    message: DirectMessage
-    channel_id: int | None = None  # where to fall back when DMs are closed
-    game_id: str | None = None
-    fallback_summary: str = ""
 
 
 class Notifier:
@@ -73,7 +57,7 @@ class Notifier:
         self, session: AsyncSession, dms: Iterable[DMRequest], *, due_at: datetime | None = None
     ) -> None:
         """Queue several DMs in one statement (a reminder wave)."""
-        jobs = [NewJob(DELIVER, _payload_of(dm), due_at, f"dm:{dm.dedupe_key}") for dm in dms]
+        jobs = [NewJob(DELIVER, msgspec.to_builtins(dm), due_at, f"dm:{dm.dedupe_key}") for dm in dms]
         if jobs:
             await self.queue.enqueue_many(session, jobs)
 
@@ -115,7 +99,3 @@ class Notifier:
                 .values(fallback_posted_at=self.clock.now())
             )
         log.info("dm_fallback_posted", channel_id=channel_id, users=len(users))
-
-
-def _payload_of(dm: DMRequest) -> dict[str, Any]:
-    return msgspec.to_builtins(DMPayload(**{f: getattr(dm, f) for f in DMPayload.__struct_fields__}))
