@@ -34,17 +34,17 @@ NAMING_CONVENTION = {
 }
 
 
-#: What a lost or unreachable database raises (through SQLAlchemy or asyncpg directly): the errors that
-#: code which must outlive an outage waits out and retries.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    DatabaseUnavailable,
+#: What a lost or unreachable database raises through SQLAlchemy or asyncpg directly (SQLAlchemy's
+#: OperationalError and InterfaceError are DBAPIErrors).
+_DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
     sa_exc.DBAPIError,
 )
+#: The errors that code which must outlive an outage waits out and retries: the driver's, and a unit of
+#: work that could not reach the database.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (DatabaseUnavailable, *_DRIVER_ERRORS)
 
 
 class Base(DeclarativeBase):
@@ -193,13 +193,7 @@ class UnitOfWork:
 
 #: How a failed connect shows: a refused, reset or timed-out socket, the server turning us away (starting up,
 #: shutting down, too many connections, the database not accepting connections), a pool with no free slot.
-CONNECT_FAILURES = (
-    OSError,
-    sa_exc.DBAPIError,
-    sa_exc.TimeoutError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-)
+CONNECT_FAILURES: tuple[type[BaseException], ...] = (*_DRIVER_ERRORS, sa_exc.TimeoutError)
 
 
 def connection_lost(exc: BaseException | None) -> bool:
