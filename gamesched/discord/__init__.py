@@ -7,7 +7,7 @@ from gamesched.discord.command_sync import CommandSync
 from gamesched.discord.directory import BotDirectory, EmptyDirectory
 from gamesched.discord.features import attach_features
 from gamesched.discord.guild_sync import GuildSync
-from gamesched.discord.rate_limit import RequestPacer, pace_requests
+from gamesched.discord.rate_limit import pace_requests
 
 __all__ = [
     "BotDirectory",
@@ -18,7 +18,6 @@ __all__ = [
     "EmptyDirectory",
     "GameschedBot",
     "GuildSync",
-    "RequestPacer",
     "attach_features",
     "pace_requests",
 ]

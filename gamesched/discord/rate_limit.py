@@ -21,7 +21,6 @@ class RequestPacer:
     def __init__(self, per_second: float) -> None:
         self.interval = 1.0 / per_second
         self._next = 0.0
-        self.waited = 0  # requests that had to wait for their turn
 
     async def turn(self) -> None:
         loop = asyncio.get_running_loop()
@@ -29,7 +28,6 @@ class RequestPacer:
         slot = max(now, self._next)
         self._next = slot + self.interval
         if slot > now:
-            self.waited += 1
             await asyncio.sleep(slot - now)
 
 
