@@ -22,12 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 
 from benchmarks.harness import app_process, fresh_database, sandbox_process
-from benchmarks.reminders import new_members
-from tests.db import asyncpg_url
+from benchmarks.reminders import new_members, release_wave
 from tests.login import login_as
 
 GAMES = 40
@@ -100,14 +98,7 @@ async def run() -> RateRun:
         await asyncio.sleep(2)
         await api.post("/faults", json={"rate_limits": True})
         await api.delete("/log")
-        conn = await asyncpg.connect(asyncpg_url(database))
-        try:
-            await conn.execute(
-                "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'",
-                datetime.now(UTC) + timedelta(seconds=3),
-            )
-        finally:
-            await conn.close()
+        await release_wave(database, datetime.now(UTC) + timedelta(seconds=3))
         deadline = time.monotonic() + 300
         sent: list[datetime] = []
         while time.monotonic() < deadline:

@@ -34,7 +34,7 @@ import httpx
 from sqlalchemy import make_url
 
 from benchmarks.harness import free_port, fresh_database, running_app, sandbox_process
-from benchmarks.reminders import new_members
+from benchmarks.reminders import new_members, release_wave
 from tests.db import admin_execute, asyncpg_url, resolve_server_url
 from tests.login import login_as
 
@@ -86,17 +86,6 @@ async def build_wave(base: str, sandbox: str, api: httpx.AsyncClient, games: int
                 raise RuntimeError(f"creating a game failed: {created.text[:300]}")
     await asyncio.sleep(2)  # announcements settle; they are not what is measured
     return games * (PLAYERS + 1)
-
-
-async def release_wave(database: str, seconds: float) -> None:
-    conn = await asyncpg.connect(asyncpg_url(database))
-    try:
-        await conn.execute(
-            "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'",
-            datetime.now(UTC) + timedelta(seconds=seconds),
-        )
-    finally:
-        await conn.close()
 
 
 async def reminders(api: httpx.AsyncClient, tag: str) -> Counter[tuple[str, str]]:
@@ -165,7 +154,7 @@ async def outage(games: int) -> Outcome:
             expected = await build_wave(app.base, sandbox, api, games, "outage")
             await api.delete("/log")
             await api.post("/faults", json={"answer_delay": 0.2})
-            await release_wave(database, 1.0)
+            await release_wave(database, datetime.now(UTC) + timedelta(seconds=1))
             await wait_for_share(api, "outage", expected // 10)
             name = make_url(database).database
             await admin_execute(
@@ -193,7 +182,7 @@ async def sigkills(games: int) -> Outcome:
             expected = await build_wave(app.base, sandbox, api, games, "sigkill")
             await api.delete("/log")
             await api.post("/faults", json={"answer_delay": 0.2})
-            await release_wave(database, 1.0)
+            await release_wave(database, datetime.now(UTC) + timedelta(seconds=1))
             await wait_for_share(api, "sigkill", expected // (KILLS + 2))
             app.kill()
         for kill in range(2, KILLS + 1):

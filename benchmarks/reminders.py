@@ -49,6 +49,19 @@ class Wave:
     rss_mb: float  # the app's resident memory afterwards
 
 
+async def release_wave(database: str, due: datetime) -> int:
+    """Move every pending reminder to ``due`` (an UPDATE wakes the dispatcher like any rescheduled job);
+    returns how many moved."""
+    conn = await asyncpg.connect(asyncpg_url(database))
+    try:
+        moved = await conn.execute(
+            "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'", due
+        )
+    finally:
+        await conn.close()
+    return int(moved.split()[-1])
+
+
 async def wave(
     database: str, app: httpx.AsyncClient, api: httpx.AsyncClient, guild: dict, games: int, run: int
 ) -> Wave:
@@ -74,14 +87,8 @@ async def wave(
     recipients = [ids[n] for n in names]
     before = await footprint(app)
     due = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
-    conn = await asyncpg.connect(asyncpg_url(database))
-    try:
-        moved = await conn.execute(
-            "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'", due
-        )
-    finally:
-        await conn.close()
-    if moved != f"UPDATE {games}":
+    moved = await release_wave(database, due)
+    if moved != games:
         raise RuntimeError(f"expected {games} reminder jobs, {moved}")
     deadline = time.monotonic() + LEAD_SECONDS + 60
     wanted = set(recipients)
