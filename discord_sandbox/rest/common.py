@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request
@@ -26,7 +26,8 @@ MISSING_ACCESS = 50001
 NO_AUTH = {"auth": "none"}  # opt for routes authenticated by the token in their path
 
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+#: Guards are coroutines: Litestar runs a plain function guard in a worker thread, two thread hops per request.
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def require_bot(sandbox: Sandbox) -> Guard:
@@ -34,7 +35,7 @@ def require_bot(sandbox: Sandbox) -> Guard:
     "code": 0}`. Routes with `auth: none` are authenticated by the token in their path (interaction callbacks
     and webhooks); `bot_or_bearer` routes also take an OAuth2 bearer token, which their handler checks."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         mode = handler.opt.get("auth", "bot")
         if mode == "none":
             return
@@ -48,7 +49,9 @@ def require_bot(sandbox: Sandbox) -> Guard:
     return guard
 
 
-def require_snowflake_ids(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def require_snowflake_ids(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Ids in the path must be snowflakes: `/channels/abc/messages` is 400 Invalid Form Body with
     `channel_id: NUMBER_TYPE_COERCE`, as on Discord, not a 404 or a crash. (A route the sandbox lacks stays
     404, whatever its ids.)"""
