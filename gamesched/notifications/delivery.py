@@ -41,6 +41,10 @@ log = structlog.get_logger(__name__)
 
 DELIVER = "notifications.deliver"
 FALLBACK = "notifications.fallback"
+#: Opens the DM channels of people a delayed DM will go to, before it is due (see ``open_channels``).
+OPEN_CHANNELS = "notifications.open_channels"
+#: DM channels opened ahead at once: a few, so that urgent DMs going out meanwhile keep their turns.
+OPEN_AHEAD_IN_FLIGHT = 4
 #: DM jobs claimed together, and how many such batches run at once (one records while others send).
 DM_BATCH = 50
 DM_BATCHES = 3
@@ -108,6 +112,7 @@ class DMDelivery:
         self._channel_sends: dict[int, deque[float]] = {}
         #: DM channels being opened right now, so concurrent DMs to one person open it once.
         self._opening: dict[int, asyncio.Future[int]] = {}
+        self._opening_ahead = asyncio.Semaphore(OPEN_AHEAD_IN_FLIGHT)
 
     async def deliver(self, jobs: list[Job]) -> Mapping[int, Exception]:
         """Send a batch of due DMs; answers the jobs that failed (the rest are done)."""
@@ -164,6 +169,32 @@ class DMDelivery:
             postponed=sum(isinstance(f, Postpone) for f in failures.values()),
             channels_opened=len({o.dm.user_id for o in outcomes} - known),
         )
+        return failures
+
+    async def open_channels(self, jobs: list[Job]) -> Mapping[int, Exception]:
+        """Open the DM channels of people who will get a DM later (a job per person, payload ``user_id``).
+
+        A wave of reminders then costs one request per DM instead of two for everyone the bot has never
+        DMed: their channels were opened while nothing was urgent. People whose channel is already kept
+        cost nothing but the look-up; closed DMs are left to the DM itself to record (and fall back).
+        """
+        users = {job.id: int(job.payload["user_id"]) for job in jobs}
+        known = await self._known_channels(set(users.values()))
+        opened: dict[int, int] = {}
+        failures: dict[int, Exception] = {}
+
+        async def open_ahead(job_id: int, user_id: int) -> None:
+            async with self._opening_ahead:
+                try:
+                    await self._open_channel(user_id, {}, opened)
+                except DMsClosed:
+                    pass
+                except Exception as exc:  # the job's error: the dispatcher retries it with backoff
+                    failures[job_id] = exc
+
+        await asyncio.gather(*(open_ahead(j, u) for j, u in users.items() if u not in known))
+        if opened:
+            await self._record([], opened)
         return failures
 
     async def _open_channel(self, user_id: int, channels: dict[int, int], opened: dict[int, int]) -> int:

@@ -8,7 +8,7 @@ Discord answers with the first message (see delivery.py, which sends them in bat
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 import structlog
@@ -19,11 +19,22 @@ from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.modules import BatchJobSpec, JobSpec
 from gamesched.core.queue import Job, JobQueue, NewJob
-from gamesched.notifications.delivery import DELIVER, DM_BATCH, DM_BATCHES, FALLBACK, DMDelivery, DMRequest
+from gamesched.notifications.delivery import (
+    DELIVER,
+    DM_BATCH,
+    DM_BATCHES,
+    FALLBACK,
+    OPEN_CHANNELS,
+    DMDelivery,
+    DMRequest,
+)
 from gamesched.notifications.messenger import Messenger
 from gamesched.notifications.models import Notification
 
 log = structlog.get_logger(__name__)
+
+#: A DM due at least this far ahead has its recipient's DM channel opened now (see DMDelivery.open_channels).
+OPEN_CHANNEL_AHEAD = timedelta(seconds=30)
 
 FALLBACK_TEXT = "I couldn't DM {mentions}: please allow direct messages from server members. {summary}"
 
@@ -46,6 +57,7 @@ class Notifier:
         delivery = DMDelivery(db=self.db, queue=self.queue, clock=self.clock, messenger=self.messenger)
         return [
             BatchJobSpec(DELIVER, delivery.deliver, batch_size=DM_BATCH, max_concurrency=DM_BATCHES),
+            BatchJobSpec(OPEN_CHANNELS, delivery.open_channels, batch_size=DM_BATCH),
             JobSpec(FALLBACK, self._post_fallback),
         ]
 
@@ -56,8 +68,15 @@ class Notifier:
     async def request_many(
         self, session: AsyncSession, dms: Iterable[DMRequest], *, due_at: datetime | None = None
     ) -> None:
-        """Queue several DMs in one statement (a reminder wave)."""
+        """Queue several DMs in one statement (a reminder wave). For DMs due later, the recipients' DM
+        channels are opened now, while nothing is urgent."""
+        dms = list(dms)
         jobs = [NewJob(DELIVER, msgspec.to_builtins(dm), due_at, f"dm:{dm.dedupe_key}") for dm in dms]
+        if due_at is not None and due_at >= self.clock.now() + OPEN_CHANNEL_AHEAD:
+            jobs += [
+                NewJob(OPEN_CHANNELS, {"user_id": user_id}, None, f"dm-channel:{user_id}", replace=False)
+                for user_id in sorted({dm.user_id for dm in dms})
+            ]
         if jobs:
             await self.queue.enqueue_many(session, jobs)
 

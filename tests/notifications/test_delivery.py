@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -109,7 +110,6 @@ async def test_a_cancelled_dm_is_never_sent(sandbox_app: App) -> None:
     world = await fetch_world(sandbox_app.base_url)
     carol = world.user_id("carol")
     later = sandbox_app.clock.now().replace(microsecond=0)
-    from datetime import timedelta
 
     dm = DMRequest(
         guild_id=world.guild_id(),
@@ -318,3 +318,53 @@ async def test_dms_beyond_a_channels_burst_are_postponed_without_costing_an_atte
     assert (due - sandbox_app.clock.now()).total_seconds() > 3, (
         "back once Discord's 5-second window has passed"
     )
+
+
+async def test_a_later_dm_has_its_channel_opened_ahead_so_it_costs_one_request_when_due(
+    sandbox_app: App,
+) -> None:
+    """A DM due in an hour opens the recipient's DM channel now; when it falls due it is one request.
+    (Discord opens a DM channel even to someone whose DMs are closed: only the message is refused.)"""
+    world = await fetch_world(sandbox_app.base_url)
+    carol, mallory = world.user_id("carol"), world.user_id("mallory")
+    later = sandbox_app.clock.now() + timedelta(hours=1)
+    async with httpx.AsyncClient(base_url=f"{sandbox_app.base_url}/sandbox/api") as api:
+        await api.delete("/log")
+        async with sandbox_app.db.uow(guild_id=world.guild_id()) as uow:
+            await sandbox_app.notifier.request_many(
+                uow.session,
+                [_dm(world, carol, "ahead:carol"), _dm(world, mallory, "ahead:mallory")],
+                due_at=later,
+            )
+
+        async def opened_ahead() -> bool:
+            async with sandbox_app.db.uow(bypass_rls=True) as uow:
+                states = (
+                    await uow.session.execute(
+                        sql("SELECT state FROM jobs WHERE kind = 'notifications.open_channels'")
+                    )
+                ).scalars()
+                return set(states) == {"done"}
+
+        await _until(opened_ahead)
+        calls = (await api.get("/log")).json()
+        assert sorted(c["status"] for c in calls if c["path"].endswith("/users/@me/channels")) == [200, 200]
+        assert not [c for c in calls if "/messages" in c["path"]]
+        async with sandbox_app.db.uow() as uow:
+            kept = (await uow.session.execute(sql("SELECT user_id FROM dm_channels"))).scalars().all()
+        assert sorted(kept) == sorted([carol, mallory])
+        assert await _dms(sandbox_app, carol) == []
+
+        await api.delete("/log")
+        async with sandbox_app.db.uow(bypass_rls=True) as uow:  # the hour has passed
+            await uow.session.execute(
+                sql("UPDATE jobs SET due_at = now() WHERE dedupe_key = 'dm:ahead:carol'")
+            )
+
+        async def delivered() -> bool:
+            return await sandbox_app.notifier.sent(world.guild_id(), "ahead:carol") is not None
+
+        await _until(delivered)
+        calls = (await api.get("/log")).json()
+    assert [(c["method"], "/messages" in c["path"]) for c in calls] == [("POST", True)]
+    assert [m["content"] for m in await _dms(sandbox_app, carol)] == ["Game night starts in an hour."]
