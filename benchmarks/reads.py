@@ -32,6 +32,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from benchmarks.footprint import footprint
 from benchmarks.harness import app_process, fresh_database, percentile, sandbox_process, summary
 from tests.db import asyncpg_url
 from tests.login import login_as
@@ -285,10 +286,15 @@ async def run(
                         await measure(clients[:1], path, 1)  # fills the member cache alone
                         await measure(clients, path, WARMUP)
                         latencies: list[float] = []
+                        before = await footprint(login)
                         for _ in range(runs):
                             latencies += await measure(clients, path, requests)
+                        cpu = (await footprint(login)).cpu_seconds - before.cpu_seconds
                         results[(size, label)] = latencies
-                        print(f"  {label:<38} {summary(latencies)}", flush=True)
+                        print(
+                            f"  {label:<38} {summary(latencies)}  app CPU {cpu / len(latencies) * 1000:.2f} ms/read",
+                            flush=True,
+                        )
             finally:
                 for client in clients:
                     await client.aclose()
