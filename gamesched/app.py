@@ -328,7 +328,15 @@ def assemble(context: ModuleContext, modules: Sequence[Register]) -> list[Contri
                     job.kind, job.handler, max_attempts=job.max_attempts, max_concurrency=job.max_concurrency
                 )
         for subscription in contribution.subscriptions:
-            context.bus.subscribe(subscription.event, subscription.handler, name=subscription.name)
+            if subscription.batch_size is None:
+                context.bus.subscribe(subscription.event, subscription.handler, name=subscription.name)
+            else:
+                context.bus.subscribe_batch(
+                    subscription.event,
+                    subscription.handler,
+                    name=subscription.name,
+                    batch_size=subscription.batch_size,
+                )
     return contributions
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -53,6 +53,27 @@ class EventBus:
             await handler(msgspec.convert(job.payload, event_type))
 
         self.queue.register(kind, deliver, max_attempts=max_attempts)
+        self._kinds[event_type].append(kind)
+        return kind
+
+    def subscribe_batch(
+        self,
+        event_type: type[E],
+        handler: Callable[[list[E]], Awaitable[None]],
+        *,
+        batch_size: int,
+        name: str | None = None,
+        max_attempts: int | None = None,
+    ) -> str:
+        """Like ``subscribe``, but the handler gets up to ``batch_size`` due events at once (in the order
+        they were published, on first delivery); if it raises, every event of the batch is tried again."""
+        kind = f"event.{event_type.__name__}.{name or handler.__name__}"
+
+        async def deliver(jobs: list[Job]) -> Mapping[int, Exception]:
+            await handler([msgspec.convert(job.payload, event_type) for job in jobs])
+            return {}
+
+        self.queue.register_batch(kind, deliver, batch_size=batch_size, max_attempts=max_attempts)
         self._kinds[event_type].append(kind)
         return kind
 

@@ -25,7 +25,7 @@ from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import NotFound
 from gamesched.core.modules import JobSpec, Subscription
-from gamesched.core.queue import Job, JobQueue, RetryLater
+from gamesched.core.queue import Job, JobQueue, NewJob, RetryLater
 from gamesched.games.announcement import LIVE_STATUSES, Announcement, render_announcement
 from gamesched.games.announcement_problems import AnnouncementProblems
 from gamesched.games.events import (
@@ -46,6 +46,8 @@ MESSAGE_DELETED = "games.announcement_deleted"
 TAKE_DOWN = "games.take_down_announcement"
 #: Events arriving within this window share one edit.
 REFRESH_DELAY = timedelta(milliseconds=400)
+#: Game events handled together (a storm of clicks): one transaction per guild, one refresh per game.
+EVENT_BATCH = 100
 #: discord.py already retried 5xx a few times before giving up; the queue tries again after this long.
 DISCORD_DOWN_RETRY_SECONDS = 15.0
 NOT_READY_RETRY_SECONDS = 2.0
@@ -93,7 +95,8 @@ class Announcer:
     def subscriptions(self) -> list[Subscription]:
         """Every process reacts to game events by writing refresh jobs (no Discord call)."""
         return [
-            Subscription(event, self.refresh_on_event, name="refresh_announcement") for event in ALL_EVENTS
+            Subscription(event, self.refresh_on_events, name="refresh_announcement", batch_size=EVENT_BATCH)
+            for event in ALL_EVENTS
         ]
 
     def jobs(self) -> list[JobSpec]:
@@ -106,12 +109,15 @@ class Announcer:
 
     # -- events → one coalesced refresh per game -----------------------------------------------------
 
-    async def refresh_on_event(self, event: GameEvent) -> None:
-        """Only writes jobs (no Discord call here), so it can run in any process."""
-        async with self.db.uow(guild_id=event.guild_id) as uow:
-            if isinstance(event, GameUpdated) and event.previous_channel_id and event.message_id:
-                await self.queue.enqueue(
-                    uow.session,
+    async def refresh_on_events(self, events: list[GameEvent]) -> None:
+        """Only writes jobs (no Discord call here), so it can run in any process. A batch of events (a
+        storm of clicks) is one transaction per guild and one refresh per game."""
+        by_guild: dict[int, list[GameEvent]] = {}
+        for event in events:
+            by_guild.setdefault(event.guild_id, []).append(event)
+        for guild_id, guild_events in by_guild.items():
+            jobs = [
+                NewJob(
                     TAKE_DOWN,
                     {
                         "game_id": event.game_id,
@@ -121,19 +127,30 @@ class Announcer:
                     },
                     dedupe_key=f"take-down:{event.message_id}",
                 )
-            await self._enqueue_refresh(uow.session, event.game_id, event.guild_id)
+                for event in guild_events
+                if isinstance(event, GameUpdated) and event.previous_channel_id and event.message_id
+            ]
+            jobs += [
+                self._refresh_job(game_id, guild_id)
+                for game_id in dict.fromkeys(event.game_id for event in guild_events)
+            ]
+            async with self.db.uow(guild_id=guild_id) as uow:
+                await self.queue.enqueue_many(uow.session, jobs)
 
     async def schedule_refresh(self, game_id: str, guild_id: int) -> None:
         async with self.db.uow(guild_id=guild_id) as uow:
             await self._enqueue_refresh(uow.session, game_id, guild_id)
 
     async def _enqueue_refresh(self, session: AsyncSession, game_id: str, guild_id: int) -> None:
-        await self.queue.enqueue(
-            session,
+        await self.queue.enqueue_many(session, [self._refresh_job(game_id, guild_id)])
+
+    def _refresh_job(self, game_id: str, guild_id: int) -> NewJob:
+        """One pending refresh per game (kept, not moved): a burst of changes becomes one edit."""
+        return NewJob(
             REFRESH,
             {"game_id": game_id, "guild_id": guild_id},
-            due_at=self.clock.now() + self.refresh_delay,
-            dedupe_key=f"announce:{game_id}",
+            self.clock.now() + self.refresh_delay,
+            f"announce:{game_id}",
             replace=False,
         )
 

@@ -13,8 +13,16 @@ def topic(game_id: str) -> str:
     return f"game:{game_id}"
 
 
-def live_update_subscriptions(live: LiveHub) -> list[Subscription]:
-    async def signal_open_pages(event: GameEvent) -> None:
-        await live.publish(topic(event.game_id))
+#: Events handled together: a storm of clicks on one game is one signal to its open pages.
+EVENT_BATCH = 100
 
-    return [Subscription(event, signal_open_pages) for event in (*ALL_EVENTS, *ANNOUNCEMENT_STATE_EVENTS)]
+
+def live_update_subscriptions(live: LiveHub) -> list[Subscription]:
+    async def signal_open_pages(events: list[GameEvent]) -> None:
+        for game_id in dict.fromkeys(event.game_id for event in events):
+            await live.publish(topic(game_id))
+
+    return [
+        Subscription(event, signal_open_pages, batch_size=EVENT_BATCH)
+        for event in (*ALL_EVENTS, *ANNOUNCEMENT_STATE_EVENTS)
+    ]

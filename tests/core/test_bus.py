@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gamesched.core.bus import Event
+from gamesched.core.clock import FakeClock
 from tests.core.conftest import QueueKit
 
 
@@ -72,3 +73,31 @@ def test_subscribing_the_same_handler_twice_is_refused(kit: QueueKit) -> None:
     kit.bus.subscribe(PlayerJoined, send_join_dm)
     with pytest.raises(ValueError, match="already registered"):
         kit.bus.subscribe(PlayerJoined, send_join_dm)
+
+
+async def test_a_batch_subscriber_gets_the_events_due_together_in_publishing_order(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    """A storm of joins is a few handler calls, not one each; a failing batch is tried again whole."""
+    batches: list[list[int]] = []
+    failures = [RuntimeError("the database went away")]
+
+    async def refresh_pages(events: list[PlayerJoined]) -> None:
+        if failures:
+            raise failures.pop()
+        batches.append([event.user_id for event in events])
+
+    kit.bus.subscribe_batch(PlayerJoined, refresh_pages, batch_size=5)
+    for first in (0, 3, 6):  # three transactions: 3 + 3 + 1 events
+        async with kit.db.uow(guild_id=1) as uow:
+            for user_id in range(first, min(first + 3, 7)):
+                uow.publish(PlayerJoined(game_id=1, user_id=user_id))
+
+    await kit.dispatcher(concurrency=1).run_due()
+    assert batches == [[5, 6]], "the first batch failed and waits for its retry; the second went through"
+    assert await kit.count("state = 'pending' AND attempts = 1") == 5
+
+    clock.advance(minutes=1)
+    await kit.dispatcher(concurrency=1).run_due()
+    assert batches[0] == [5, 6] and sorted(batches[1]) == [0, 1, 2, 3, 4]  # retries are due at jittered times
+    assert await kit.count("state = 'pending'") == 0
