@@ -24,6 +24,9 @@ TOKEN_REFUSED = (
 
 
 GATEWAY_AUTHENTICATION_FAILED = 4004
+#: discord.py events after which a guild's channels, roles or the bot's permissions may differ (guild_*,
+#: member_update for the bot's own roles; ready/resumed rebuild or refresh the cache).
+GUILD_STATE_EVENT_PREFIXES = ("guild_", "member_update", "raw_member_update", "ready", "resumed", "connect")
 
 
 class DiscordRefused(Exception):
@@ -49,6 +52,9 @@ class GameschedBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
+        #: Bumped by every gateway event that can change a guild's structure, roles or the bot's permissions
+        #: (the directory rebuilds its view of a guild when it moved).
+        self.guild_state_version = 0
         #: Called with each interaction before any handler runs (e.g. the directory remembers the member
         #: the interaction carries, so answering a click needs no member look-up at Discord).
         self.interaction_observers: list[Callable[[discord.Interaction[Any]], None]] = []
@@ -64,6 +70,8 @@ class GameschedBot(commands.Bot):
         parsers["INTERACTION_CREATE"] = self._interaction_received
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name.startswith(GUILD_STATE_EVENT_PREFIXES):
+            self.guild_state_version += 1
         # discord.py has already scheduled the button's or command's handler as a task; it runs after this.
         if event_name == "interaction":
             for observe in self.interaction_observers:

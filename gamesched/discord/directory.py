@@ -14,6 +14,9 @@ from discord.http import Route
 from gamesched.guilds import ChannelInfo, GuildInfo, MemberInfo, RoleInfo
 
 MEMBER_TTL_SECONDS = 60.0
+#: A guild's structure (roles, channels, the bot's permissions) is built once and reused until a gateway
+#: event changes the guild (``GameschedBot.guild_state_version``); the TTL only bounds an event we missed.
+GUILD_INFO_TTL_SECONDS = 5.0
 SEARCH_TTL_SECONDS = 30.0
 CDN = "https://cdn.discordapp.com"
 
@@ -25,6 +28,7 @@ class BotDirectory:
         self.client = client
         self._members: dict[tuple[int, int], tuple[float, MemberInfo | None]] = {}
         self._searches: dict[tuple[int, str, int], tuple[float, list[MemberInfo]]] = {}
+        self._guilds: dict[int, tuple[int, discord.Guild, float, GuildInfo]] = {}
 
     @property
     def _members_intent(self) -> bool:
@@ -37,7 +41,17 @@ class BotDirectory:
         guild = self.client.get_guild(guild_id)
         if guild is None or guild.unavailable:
             return None
-        return guild_info(guild)
+        # Every read asks for it (access, channel names), and building it computes the bot's permissions
+        # in every channel.
+        version: int | None = getattr(self.client, "guild_state_version", None)
+        now = time.monotonic()
+        hit = self._guilds.get(guild_id)
+        if hit is not None and hit[0] == version and hit[1] is guild and hit[2] > now:
+            return hit[3]
+        info = guild_info(guild)
+        if version is not None:
+            self._guilds[guild_id] = (version, guild, now + GUILD_INFO_TTL_SECONDS, info)
+        return info
 
     async def member(self, guild_id: int, user_id: int) -> MemberInfo | None:
         guild = self.client.get_guild(guild_id)
@@ -68,8 +82,26 @@ class BotDirectory:
 
     async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
         ids = list(dict.fromkeys(user_ids))
-        found = await asyncio.gather(*(self.member(guild_id, user_id) for user_id in ids))
-        return {user_id: info for user_id, info in zip(ids, found, strict=True) if info is not None}
+        # Known members are answered from memory; only the others are looked up, concurrently (a task per
+        # look-up: fifty tasks for a roster that is all in memory cost more than the rest of the read).
+        guild = self.client.get_guild(guild_id)
+        if guild is None:
+            return {}
+        if self._members_intent and guild.chunked:
+            return {u: member_info(m) for u in ids if (m := guild.get_member(u)) is not None}
+        now = time.monotonic()
+        found: dict[int, MemberInfo] = {}
+        missing: list[int] = []
+        for user_id in ids:
+            hit = self._members.get((guild_id, user_id))
+            if hit is None or hit[0] <= now:
+                missing.append(user_id)
+            elif hit[1] is not None:
+                found[user_id] = hit[1]
+        if missing:
+            looked_up = await asyncio.gather(*(self.member(guild_id, user_id) for user_id in missing))
+            found.update((u, info) for u, info in zip(missing, looked_up, strict=True) if info is not None)
+        return {user_id: found[user_id] for user_id in ids if user_id in found}
 
     async def search_members(self, guild_id: int, query: str, *, limit: int = 10) -> list[MemberInfo]:
         guild = self.client.get_guild(guild_id)
