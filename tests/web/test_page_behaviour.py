@@ -1,0 +1,49 @@
+"""Issue 13's page defects over HTTP: who may join and why not."""
+
+from __future__ import annotations
+
+from tests.games.conftest import create_game
+from tests.web.conftest import Login, csrf_form
+from tests.world import World
+
+ONLY_PLAYERS = "Only @Player members can join."
+
+
+async def test_a_member_without_the_player_role_is_told_which_roles_may_join_instead_of_a_join_button(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    game = await create_game(alice, world, player_role_ids=[str(world.role_id("Player"))])
+    frank = await login("frank")  # no roles
+
+    shown = await frank.get(f"/games/{game['id']}")
+    assert shown.status_code == 200
+    assert ONLY_PLAYERS in shown.text
+    assert f'action="/games/{game["id"]}/join"' not in shown.text
+    panel = await frank.get(f"/games/{game['id']}/panel", headers={"hx-request": "true"})
+    assert ONLY_PLAYERS in panel.text and "/join" not in panel.text
+
+    # Posted anyway (a stale page): the same sentence, as a page and from the API.
+    posted = await frank.post(f"/games/{game['id']}/join", data=await csrf_form(frank, {}))
+    assert posted.status_code == 403 and ONLY_PLAYERS in posted.text
+    api = await frank.post(f"/api/v1/games/{game['id']}/join", headers={"accept": "application/json"})
+    assert api.status_code == 403 and api.json()["message"] == ONLY_PLAYERS
+
+    dave = await login("dave")  # a Player
+    offered = await dave.get(f"/games/{game['id']}")
+    assert f'action="/games/{game["id"]}/join"' in offered.text and "Only @" not in offered.text
+
+
+async def test_several_player_roles_are_all_named(world: World, login: Login) -> None:
+    alice = await login("alice")
+    roles = [str(world.role_id("Player")), str(world.role_id("Moderator"))]
+    game = await create_game(alice, world, player_role_ids=roles)
+    page = await (await login("frank")).get(f"/games/{game['id']}")
+    assert "Only @Player or @Moderator members can join." in page.text
+
+
+async def test_a_host_selected_game_says_the_host_picks_the_players(world: World, login: Login) -> None:
+    alice = await login("alice")
+    game = await create_game(alice, world, signup_method="host_selected")
+    page = await (await login("dave")).get(f"/games/{game['id']}")
+    assert "This game does not take sign-ups: the host picks the players." in page.text
