@@ -1,5 +1,5 @@
 // gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form,
-// "Go back" on error pages, failed htmx actions shown. Everything is here, not inline: the pages' policy allows no inline script.
+// "Go back" on error pages, failed htmx actions shown in place. Everything is here, not inline: the pages' policy allows no inline script.
 (function () {
   "use strict";
 
@@ -117,17 +117,55 @@
     if (event.target.closest && event.target.closest("[data-go-back]")) history.back();
   });
 
-  // An htmx action that fails (the database out of reach, an expired form, ...) shows the error page's
-  // content in place of the page's, instead of seemingly doing nothing (htmx swaps only 2xx answers).
+  // An htmx action that fails (not allowed, the database out of reach, an expired form, the server gone)
+  // says why in place, next to what was clicked, instead of seemingly doing nothing: htmx swaps only 2xx
+  // answers. The reason is the error page's own title and sentence. A container names where its
+  // actions' errors go with data-errors-in="#id"; anything else gets a slot right after the element.
+  function errorSlot(elt, create) {
+    var holder = elt.closest && elt.closest("[data-errors-in]");
+    var slot = holder && holder.querySelector(holder.dataset.errorsIn);
+    if (slot) return slot;
+    var next = elt.nextElementSibling;
+    if (next && next.classList.contains("action-error-slot")) return next;
+    if (!create) return null;
+    slot = document.createElement("div");
+    slot.className = "action-error-slot";
+    elt.insertAdjacentElement("afterend", slot);
+    return slot;
+  }
+  function showError(elt, title, message) {
+    var slot = errorSlot(elt, true);
+    var box = document.createElement("div");
+    box.className = "action-error";
+    box.setAttribute("role", "alert");
+    var heading = document.createElement("h2");
+    heading.textContent = title;
+    var text = document.createElement("p");
+    text.textContent = message;
+    box.append(heading, text);
+    slot.replaceChildren(box);
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var slot = errorSlot(event.detail.elt, false);
+    if (slot) slot.replaceChildren();
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
-    if (!/^text\/html/.test(xhr.getResponseHeader("content-type") || "")) return;
-    var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
-    var main = page.getElementById("main"), current = document.getElementById("main");
-    if (!main || !current) return;
-    current.replaceWith(main);
-    document.title = page.title;
-    window.scrollTo(0, 0);
+    var title = "That did not work", message = "Something went wrong (" + xhr.status + "). Try again in a moment.";
+    var type = xhr.getResponseHeader("content-type") || "";
+    if (/^text\/html/.test(type)) {
+      var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var h1 = page.querySelector(".error-page h1"), p = page.querySelector(".error-page .error-message");
+      if (h1) title = h1.textContent.trim();
+      if (p) message = p.textContent.trim();
+    } else if (/json/.test(type)) {
+      try { message = JSON.parse(xhr.responseText).message || message; } catch (e) { /* keep the sentence */ }
+    }
+    showError(event.detail.elt, title, message);
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    showError(event.detail.elt, "No connection",
+      "gamesched could not be reached. Check your connection and try again.");
   });
 
   function init(root) {
