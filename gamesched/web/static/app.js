@@ -1,5 +1,5 @@
 // gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form,
-// "Go back" on error pages, failed htmx actions shown in place. Everything is here, not inline: the pages' policy allows no inline script.
+// "Go back" on error pages, failed htmx actions shown in place, focus kept across live updates. Everything is here, not inline: the pages' policy allows no inline script.
 (function () {
   "use strict";
 
@@ -166,6 +166,35 @@
   document.addEventListener("htmx:sendError", function (event) {
     showError(event.detail.elt, "No connection",
       "gamesched could not be reached. Check your connection and try again.");
+  });
+
+  // A live update (someone else joined) swaps the game panel: keep the keyboard focus where it was. htmx
+  // moves focus back to an element with the same id; a button the action disabled (hx-disabled-elt) has
+  // already lost it by then, so the focused id is noted when the request starts. When the element has no
+  // id (or is gone), focus goes to the swapped-in part rather than dropping to <body>.
+  var focusedId = null, focusWasIn = null;
+  function focusInside(target) {
+    var active = document.activeElement;
+    return active && active !== document.body && target && target.contains(active) ? active : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var active = focusInside(event.detail.target);
+    focusedId = active && active.id ? active.id : null;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.shouldSwap) return;
+    var active = focusInside(event.detail.target);
+    if (active && active.id) focusedId = active.id;
+    focusWasIn = active || focusedId ? event.detail.target.id : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var id = focusedId, container = focusWasIn;
+    focusedId = focusWasIn = null;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var again = (id && document.getElementById(id)) || (container && document.getElementById(container));
+    if (!again) return;
+    if (again.id === container && !again.hasAttribute("tabindex")) again.setAttribute("tabindex", "-1");
+    again.focus({ preventScroll: true });
   });
 
   function init(root) {
