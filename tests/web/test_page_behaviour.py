@@ -1,4 +1,4 @@
-"""Issue 13's page defects over HTTP: who may join and why not."""
+"""Issue 13's page defects over HTTP: who may join and why not, calendar offers."""
 
 from __future__ import annotations
 
@@ -47,3 +47,14 @@ async def test_a_host_selected_game_says_the_host_picks_the_players(world: World
     game = await create_game(alice, world, signup_method="host_selected")
     page = await (await login("dave")).get(f"/games/{game['id']}")
     assert "This game does not take sign-ups: the host picks the players." in page.text
+
+
+async def test_cancelled_and_finished_games_offer_no_calendar(world: World, login: Login) -> None:
+    alice = await login("alice")
+    game = await create_game(alice, world)
+    assert "Add to calendar" in (await alice.get(f"/games/{game['id']}")).text
+    cancelled = await alice.post(f"/games/{game['id']}/cancel", data=await csrf_form(alice, {}))
+    assert cancelled.status_code == 303
+    page = await alice.get(f"/games/{game['id']}")
+    assert "This game was cancelled." in page.text
+    assert "Add to calendar" not in page.text and "Google Calendar" not in page.text
