@@ -1,7 +1,10 @@
-"""Issue 13's page defects over HTTP: who may join and why not, calendar offers."""
+"""Issue 13's page defects over HTTP: who may join and why not, the 404 header, calendar offers."""
 
 from __future__ import annotations
 
+import httpx
+
+from gamesched.app import App
 from tests.games.conftest import create_game
 from tests.web.conftest import Login, csrf_form
 from tests.world import World
@@ -47,6 +50,23 @@ async def test_a_host_selected_game_says_the_host_picks_the_players(world: World
     game = await create_game(alice, world, signup_method="host_selected")
     page = await (await login("dave")).get(f"/games/{game['id']}")
     assert "This game does not take sign-ups: the host picks the players." in page.text
+
+
+async def test_an_unknown_address_is_a_404_page_with_the_logged_in_header(web_app: App, login: Login) -> None:
+    alice = await login("alice")
+    for path in ("/no/such/page", "/games", "/guilds/1/no/such/thing"):
+        for method in ("GET", "POST"):
+            data = await csrf_form(alice, {}) if method == "POST" else None
+            page = await alice.request(method, path, data=data)
+            assert page.status_code == 404, (method, path)
+            assert "Not found" in page.text, (method, path)
+            header = page.text.split("</header>")[0]
+            assert "Alice Anders" in header and "Log out" in header, (method, path)
+    api = await alice.get("/api/v1/no/such/thing", headers={"accept": "application/json"})
+    assert api.status_code == 404 and api.json()["message"] == "There is nothing here."
+    async with httpx.AsyncClient(base_url=web_app.base_url, headers={"accept": "text/html"}) as stranger:
+        nobody = await stranger.get("/no/such/page")
+        assert nobody.status_code == 404 and "Not found" in nobody.text  # no detour to the login page
 
 
 async def test_cancelled_and_finished_games_offer_no_calendar(world: World, login: Login) -> None:
