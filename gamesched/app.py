@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 import structlog
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -142,6 +143,16 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def _provide(value: Any) -> Provide:
     return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+
+def _header_loader(context: ModuleContext) -> Callable[[Request[Any, Any, Any]], Awaitable[Any]]:
+    """The dashboard header of whoever sent a request, for error pages no page handler rendered."""
+
+    async def header(request: Request[Any, Any, Any]) -> guilds.Page | None:
+        viewer = await context.get(AuthService).viewer_for(request.cookies.get(auth.SESSION_COOKIE))
+        return None if viewer is None else await guilds.page_for(request, viewer, context.get(GuildService))
+
+    return header
 
 
 async def build_app(
@@ -280,7 +291,7 @@ async def build_app(
             dependencies=dependencies,
             template_config=dashboard.template_config,
             plugins=dashboard.plugins,
-            error_page=dashboard.error_page,
+            error_page=partial(dashboard.error_page, header=_header_loader(context)),
             session_cookie=auth.SESSION_COOKIE,
             https_site=settings.base_url.startswith("https://"),
         )

@@ -26,6 +26,21 @@ if [ ! -e "$stamp" ]; then
     touch "$stamp"
 fi
 
+# axe-core (npm) for the accessibility checks of the browser tests, pinned in tests/axe/package-lock.json.
+AXE="tests/axe/node_modules/axe-core/axe.min.js"
+if [ ! -e "$AXE" ] || [ tests/axe/package-lock.json -nt "$AXE" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "bootstrap: installing npm (Debian package) for axe-core"
+        SUDO=""
+        [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
+    fi
+    echo "bootstrap: installing axe-core for the browser tests"
+    npm ci --prefix tests/axe --no-audit --no-fund --silent
+    touch "$AXE"
+fi
+
 if [ "${1:-}" = "--browser" ] && [ -z "${GAMESCHED_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
     echo "bootstrap: installing Chromium (Debian package) for the browser tests"
     SUDO=""

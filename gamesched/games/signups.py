@@ -62,6 +62,35 @@ class GameSignups(GameUseCase):
         status, position = placement or ("waitlisted", 0)
         return Seat(title=game.title, status=status, position=position, max_players=game.max_players)
 
+    async def join_refusal(self, game: GameView, user_id: int) -> str | None:
+        """Why this person may not join the game (None: they may, or are in already), for a page that
+        offers Join only to those who can. The same sentence as the refusal of a join."""
+        if game.status != "scheduled" or game.viewer_status is not None:
+            return None
+        guild_id = int(game.guild_id)
+        access = await self.guilds.access(guild_id, user_id)
+        return self._join_refusal(
+            guild_id,
+            game.signup_method,
+            [int(role) for role in game.player_role_ids],
+            int(game.host.discord_id),
+            access,
+        )
+
+    def _join_refusal(
+        self,
+        guild_id: int,
+        signup_method: str,
+        player_role_ids: Sequence[int],
+        host_id: int,
+        access: GuildAccess,
+    ) -> str | None:
+        if signup_method == SignupMethod.HOST_SELECTED:
+            return "This game does not take sign-ups: the host picks the players."
+        if player_role_ids and host_id != access.user_id and not access.has_any_role(player_role_ids):
+            return self.guilds.only_roles_can(guild_id, player_role_ids, "join")
+        return None
+
     async def apply_clicks(self, gid: uuid.UUID, clicks: Sequence[SignupClick]) -> None:
         """One transaction for a batch of joins and leaves on one game, in arrival order, under the game's
         row lock; each click is answered (its future) after the commit, or with its own error."""
@@ -94,10 +123,11 @@ class GameSignups(GameUseCase):
         if any(p.user_id == user_id for p in participants):
             return  # already in: the answer says where
         self._require_status(game, "scheduled")
-        if game.signup_method == SignupMethod.HOST_SELECTED:
-            raise Forbidden("This game does not take sign-ups: the host picks the players.")
-        if game.player_role_ids and game.host_id != user_id and not access.has_any_role(game.player_role_ids):
-            raise Forbidden("Only members with one of this game's player roles can join it.")
+        refusal = self._join_refusal(
+            game.guild_id, game.signup_method, game.player_role_ids, game.host_id, access
+        )
+        if refusal is not None:
+            raise Forbidden(refusal)
         position_type, position = PositionType.SELF_ADDED, 0
         if game.signup_method == SignupMethod.ROLE_BASED:
             rank = role_priority(game.priority_role_ids, access.role_ids)

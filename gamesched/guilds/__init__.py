@@ -16,7 +16,7 @@ from gamesched.guilds.directory import (
 )
 from gamesched.guilds.members import InvalidMention, MemberDisplay, MentionResolution, ResolvedEntry
 from gamesched.guilds.module import register
-from gamesched.guilds.page_context import GuildLink, Page, names_for, provide_page
+from gamesched.guilds.page_context import GuildLink, Page, names_for, page_for, provide_page
 from gamesched.guilds.permissions import GuildAccess
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import EffectiveSettings, Setting, resolve_settings
@@ -40,6 +40,7 @@ __all__ = [
     "RoleInfo",
     "Setting",
     "names_for",
+    "page_for",
     "permission_labels",
     "provide_page",
     "register",

@@ -55,6 +55,11 @@ async def provide_page(
     request: Request[Any, Any, Any], viewer: NamedDependency[Viewer], guilds: NamedDependency[GuildService]
 ) -> Page:
     """The page context of a logged-in person (``viewer`` answers 401 → the login page otherwise)."""
+    return await page_for(request, viewer, guilds)
+
+
+async def page_for(request: Request[Any, Any, Any], viewer: Viewer, guilds: GuildService) -> Page:
+    """The header's data for ``viewer``, kept on the request for the error page."""
     shared = await guilds.guilds_for_user(viewer.user_id)
     page = Page(
         viewer=viewer,

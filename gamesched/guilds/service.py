@@ -326,6 +326,15 @@ class GuildService:
         role = guild.roles.get(role_id) if guild else None
         return role.name if role else None
 
+    def only_roles_can(self, guild_id: int, role_ids: Iterable[int], doing: str) -> str:
+        """The refusal for someone without the roles, naming them: "Only @Game Host members can join." (the
+        same sentence on the web and in Discord; a role the bot no longer sees is left out)."""
+        names = [f"@{name}" for role_id in role_ids if (name := self.role_name(guild_id, role_id))]
+        if not names:
+            return f"Only members with one of this game's player roles can {doing}."
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return f"Only {listed} members can {doing}."
+
     def channel_names(self, guild_id: int) -> dict[int, str]:
         """Every channel's name in a guild, from one look at the bot's view of it (for rendering many games)."""
         guild = self.directory.guild(guild_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from litestar import Request, Response
 from litestar.response import Redirect
+from litestar.types import Receive, Scope, Send
 
 from .render import PAGE_STATE_KEY, is_htmx, render
 
@@ -22,6 +24,8 @@ TITLES = {
     503: "Temporarily unavailable",
 }
 CSRF_MESSAGE = "This form has expired. Reload the page and try again."
+#: The header's data for whoever sent a request (None: nobody logged in), from the session.
+HeaderLoader = Callable[[Request[Any, Any, Any]], Awaitable[Any]]
 
 
 def login_url(request: Request[Any, Any, Any]) -> str:
@@ -33,8 +37,11 @@ def login_url(request: Request[Any, Any, Any]) -> str:
     return "/login?" + urlencode({"next": target})
 
 
-def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
-    """401 goes to the login page; every other error is a page in the dashboard's layout."""
+def error_page(
+    request: Request[Any, Any, Any], status: int, message: str, *, header: HeaderLoader | None = None
+) -> Response[Any]:
+    """401 goes to the login page; every other error is a page in the dashboard's layout, with the
+    logged-in header also where no page handler ran (an unknown address): ``header`` looks it up."""
     if status == 401:
         url = login_url(request)
         if is_htmx(request):
@@ -43,11 +50,30 @@ def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Re
     if status == 403 and "CSRF" in message:
         message = CSRF_MESSAGE
     page = request.state.get(PAGE_STATE_KEY)
-    return render(
-        page,
-        "error.html",
-        status_code=status,
-        status=status,
-        title=TITLES.get(status, "That did not work"),
-        message=message,
-    )
+    context = {"status": status, "title": TITLES.get(status, "That did not work"), "message": message}
+    if page is None and header is not None:
+        return _WithHeader(header, context, status)
+    return render(page, "error.html", status_code=status, **context)
+
+
+class _WithHeader(Response[Any]):
+    """The error page, its header looked up from the session as it is sent: an exception handler cannot
+    await, and an unknown address runs no handler (nor the ``page`` dependency) that would have found it."""
+
+    def __init__(self, header: HeaderLoader, context: dict[str, Any], status: int) -> None:
+        super().__init__(None, status_code=status)
+        self._header = header
+        self._context = context
+        self._status = status
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> Any:
+        async def send_page(scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                page = await self._header(request)
+            except Exception:  # the page still answers, without the header (e.g. the database is down)
+                page = None
+            rendered = render(page, "error.html", status_code=self._status, **self._context)
+            rendered.headers.update(self.headers)
+            await rendered.to_asgi_response(app, request, **kwargs)(scope, receive, send)
+
+        return send_page

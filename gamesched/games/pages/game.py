@@ -24,6 +24,7 @@ from gamesched.web import LiveStreams, is_htmx, render
 
 def game_page(page: Page, guilds: GuildService, game: GameView, template: str, **context: Any) -> Template:
     page.guild_id = int(game.guild_id)
+    context.setdefault("join_refusal", None)
     names = names_for(guilds, int(game.guild_id))
     return render(page, template, game=game, names=names, announcement=announcement_trouble(game), **context)
 
@@ -48,7 +49,8 @@ async def game_detail(
     guilds: NamedDependency[GuildService],
 ) -> Template:
     game = await games.queries.get(game_id, page.viewer.user_id)
-    return game_page(page, guilds, game, "games/detail.html")
+    refusal = await games.signups.join_refusal(game, page.viewer.user_id)
+    return game_page(page, guilds, game, "games/detail.html", join_refusal=refusal)
 
 
 @get("/games/{game_id:str}/panel")
@@ -60,7 +62,8 @@ async def game_panel(
 ) -> Template:
     """The game's live part (details, roster, actions), re-fetched by htmx when the game changes."""
     game = await games.queries.get(game_id, page.viewer.user_id)
-    return game_page(page, guilds, game, "games/_panel.html")
+    refusal = await games.signups.join_refusal(game, page.viewer.user_id)
+    return game_page(page, guilds, game, "games/_panel.html", join_refusal=refusal)
 
 
 @get("/games/{game_id:str}/live")
@@ -77,10 +80,11 @@ async def game_live(
 
 
 async def _after_roster_action(
-    request: Request[Any, Any, Any], page: Page, guilds: GuildService, game: GameView, **context: Any
+    request: Request[Any, Any, Any], page: Page, games: GameService, guilds: GuildService, game: GameView
 ) -> Response[Any]:
     if is_htmx(request):
-        return game_page(page, guilds, game, "games/_panel.html", **context)
+        refusal = await games.signups.join_refusal(game, page.viewer.user_id)
+        return game_page(page, guilds, game, "games/_panel.html", join_refusal=refusal)
     return Redirect(f"/games/{game.id}", status_code=303)
 
 
@@ -93,7 +97,7 @@ async def join_game(
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
     game = await games.signups.join(game_id, page.viewer.user_id)
-    return await _after_roster_action(request, page, guilds, game)
+    return await _after_roster_action(request, page, games, guilds, game)
 
 
 @post("/games/{game_id:str}/leave", status_code=303)
@@ -110,7 +114,7 @@ async def leave_game(
         if error.code != "not_a_participant":
             raise
         game = await games.queries.get(game_id, page.viewer.user_id)  # a second click: already gone
-    return await _after_roster_action(request, page, guilds, game)
+    return await _after_roster_action(request, page, games, guilds, game)
 
 
 @get("/games/{game_id:str}/cancel")

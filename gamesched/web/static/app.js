@@ -1,5 +1,5 @@
 // gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form,
-// "Go back" on error pages, failed htmx actions shown. Everything is here, not inline: the pages' policy allows no inline script.
+// "Go back" on error pages, failed htmx actions shown in place, focus kept across live updates. Everything is here, not inline: the pages' policy allows no inline script.
 (function () {
   "use strict";
 
@@ -117,17 +117,84 @@
     if (event.target.closest && event.target.closest("[data-go-back]")) history.back();
   });
 
-  // An htmx action that fails (the database out of reach, an expired form, ...) shows the error page's
-  // content in place of the page's, instead of seemingly doing nothing (htmx swaps only 2xx answers).
+  // An htmx action that fails (not allowed, the database out of reach, an expired form, the server gone)
+  // says why in place, next to what was clicked, instead of seemingly doing nothing: htmx swaps only 2xx
+  // answers. The reason is the error page's own title and sentence. A container names where its
+  // actions' errors go with data-errors-in="#id"; anything else gets a slot right after the element.
+  function errorSlot(elt, create) {
+    var holder = elt.closest && elt.closest("[data-errors-in]");
+    var slot = holder && holder.querySelector(holder.dataset.errorsIn);
+    if (slot) return slot;
+    var next = elt.nextElementSibling;
+    if (next && next.classList.contains("action-error-slot")) return next;
+    if (!create) return null;
+    slot = document.createElement("div");
+    slot.className = "action-error-slot";
+    elt.insertAdjacentElement("afterend", slot);
+    return slot;
+  }
+  function showError(elt, title, message) {
+    var slot = errorSlot(elt, true);
+    var box = document.createElement("div");
+    box.className = "action-error";
+    box.setAttribute("role", "alert");
+    var heading = document.createElement("h2");
+    heading.textContent = title;
+    var text = document.createElement("p");
+    text.textContent = message;
+    box.append(heading, text);
+    slot.replaceChildren(box);
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var slot = errorSlot(event.detail.elt, false);
+    if (slot) slot.replaceChildren();
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
-    if (!/^text\/html/.test(xhr.getResponseHeader("content-type") || "")) return;
-    var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
-    var main = page.getElementById("main"), current = document.getElementById("main");
-    if (!main || !current) return;
-    current.replaceWith(main);
-    document.title = page.title;
-    window.scrollTo(0, 0);
+    var title = "That did not work", message = "Something went wrong (" + xhr.status + "). Try again in a moment.";
+    var type = xhr.getResponseHeader("content-type") || "";
+    if (/^text\/html/.test(type)) {
+      var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var h1 = page.querySelector(".error-page h1"), p = page.querySelector(".error-page .error-message");
+      if (h1) title = h1.textContent.trim();
+      if (p) message = p.textContent.trim();
+    } else if (/json/.test(type)) {
+      try { message = JSON.parse(xhr.responseText).message || message; } catch (e) { /* keep the sentence */ }
+    }
+    showError(event.detail.elt, title, message);
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    showError(event.detail.elt, "No connection",
+      "gamesched could not be reached. Check your connection and try again.");
+  });
+
+  // A live update (someone else joined) swaps the game panel: keep the keyboard focus where it was. htmx
+  // moves focus back to an element with the same id; a button the action disabled (hx-disabled-elt) has
+  // already lost it by then, so the focused id is noted when the request starts. When the element has no
+  // id (or is gone), focus goes to the swapped-in part rather than dropping to <body>.
+  var focusedId = null, focusWasIn = null;
+  function focusInside(target) {
+    var active = document.activeElement;
+    return active && active !== document.body && target && target.contains(active) ? active : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var active = focusInside(event.detail.target);
+    focusedId = active && active.id ? active.id : null;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.shouldSwap) return;
+    var active = focusInside(event.detail.target);
+    if (active && active.id) focusedId = active.id;
+    focusWasIn = active || focusedId ? event.detail.target.id : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var id = focusedId, container = focusWasIn;
+    focusedId = focusWasIn = null;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var again = (id && document.getElementById(id)) || (container && document.getElementById(container));
+    if (!again) return;
+    if (again.id === container && !again.hasAttribute("tabindex")) again.setAttribute("tabindex", "-1");
+    again.focus({ preventScroll: true });
   });
 
   function init(root) {

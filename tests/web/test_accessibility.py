@@ -1,0 +1,61 @@
+"""axe-core over the main pages, light and dark, desktop and phone: no serious or critical violation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gamesched.app import App
+from tests.login import login_as
+from tests.web.axe import BLOCKING, axe_violations, describe
+from tests.web.conftest import browser_login
+from tests.world import World
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = (1280, 800)
+PHONE = (390, 844)
+
+
+async def test_the_main_pages_have_no_serious_accessibility_violation(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    gid = world.guild_id()
+    async with await login_as(web_app.base_url, "alice") as alice:
+        created = await alice.post(
+            "/api/v1/games",
+            json={
+                "guild_id": str(gid),
+                "channel_id": str(world.channel_id("rpg")),
+                "title": "Axe night",
+                "scheduled_at": "2031-03-01T18:00:00+00:00",
+                "description": f"Meet in <#{world.channel_id('board-games')}> first, <@{world.user_id('bob')}> brings snacks.",
+                "initial_participants": ["@bob", "@erin", "Reserved for a friend"],
+                "max_players": 4,
+            },
+        )
+        assert created.status_code == 201, created.text
+    game_id = created.json()["id"]
+    paths = [
+        "/",
+        f"/guilds/{gid}",
+        f"/games/{game_id}",
+        f"/games/new?guild_id={gid}",
+        f"/games/{game_id}/edit",
+        f"/guilds/{gid}/settings",
+    ]
+    found: list[str] = []
+    for dark in (False, True):
+        for width, height in (DESKTOP, PHONE):
+            page = await new_page(width=width, height=height, dark=dark)
+            await browser_login(page, "alice")
+            for path in paths:
+                await page.goto(path)
+                await page.wait_for_load_state("networkidle")
+                blocking = [v for v in await axe_violations(page) if v["impact"] in BLOCKING]
+                if blocking:
+                    mode = f"{'dark' if dark else 'light'} {width}x{height}"
+                    found.append(f"{path} ({mode}):\n{describe(blocking)}")
+            await page.context.close()
+    assert not found, "\n\n".join(found)

@@ -1,0 +1,101 @@
+"""In Chromium: failed htmx actions say why in place, and live updates keep the keyboard focus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gamesched.app import App
+from tests.games.conftest import create_game
+from tests.login import login_as
+from tests.web.conftest import browser_login, screenshot
+from tests.world import World
+
+pytestmark = pytest.mark.browser
+
+#: What has the keyboard focus, as a person would tell it: the element's kind, text and link.
+FOCUSED = "(e => e.tagName + ' ' + e.textContent.trim() + ' ' + (e.getAttribute('href') || ''))(document.activeElement)"
+
+
+async def test_a_refused_join_on_a_stale_page_says_why_next_to_the_button(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    async with await login_as(web_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, title="Members only")
+        page = await new_page()
+        await browser_login(page, "frank")  # no roles
+        await page.route("**/live", lambda route: route.abort())  # a stale page: no live updates reach it
+        await page.goto(f"/games/{game['id']}")
+        await page.get_by_role("button", name="Join").wait_for()
+        restricted = await alice.patch(
+            f"/api/v1/games/{game['id']}", json={"player_role_ids": [str(world.role_id("Player"))]}
+        )
+        assert restricted.status_code == 200, restricted.text
+
+    await page.get_by_role("button", name="Join").click()  # answered 403
+    alert = page.get_by_role("alert")
+    await alert.get_by_role("heading", name="Not allowed").wait_for()
+    await alert.get_by_text("Only @Player members can join.").wait_for()
+    await page.get_by_role("heading", name="Members only").wait_for()  # still the game page
+    await screenshot(page, "join-refused")
+
+    await page.reload()  # a fresh page offers no Join, and says why
+    await page.get_by_text("Only @Player members can join.").wait_for()
+    assert await page.get_by_role("button", name="Join").count() == 0
+
+
+async def test_every_htmx_action_shows_a_failure_it_gets(web_app: App, world: World, new_page: Any) -> None:
+    """A 5xx from the live refresh, and no answer at all for join and for the create form's channel."""
+    async with await login_as(web_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, title="Flaky night")
+    page = await new_page()
+    await browser_login(page, "bob")
+    await page.goto(f"/games/{game['id']}")
+
+    await page.route("**/join", lambda route: route.abort())
+    await page.get_by_role("button", name="Join").click()
+    await page.get_by_role("alert").get_by_text("gamesched could not be reached").wait_for()
+
+    await page.route("**/panel", lambda route: route.fulfill(status=500, body="boom"))
+    async with await login_as(web_app.base_url, "dave") as dave:  # the live update asks for the panel: 500
+        assert (await dave.post(f"/api/v1/games/{game['id']}/join")).status_code == 200
+    await page.get_by_role("alert").get_by_text("Something went wrong (500)").wait_for()
+
+    host = await new_page()
+    await browser_login(host, "alice")
+    await host.route("**/games/new/inherited*", lambda route: route.abort())
+    await host.goto(f"/games/new?guild_id={world.guild_id()}")
+    await host.get_by_label("Channel").select_option(label="#rpg")
+    await host.get_by_role("alert").get_by_text("gamesched could not be reached").wait_for()
+
+
+async def test_another_players_join_keeps_the_keyboard_focus_and_the_scroll(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    async with await login_as(web_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, title="Focus night", description="A long evening.\n" * 40)
+    page = await new_page(width=390, height=600)
+    await browser_login(page, "bob")
+    await page.goto(f"/games/{game['id']}")
+    roster = page.locator("#confirmed")
+
+    for username, name, focused in [
+        ("dave", "Dave Dunn", page.get_by_role("link", name="Add to calendar (.ics)")),
+        ("erin", "Erin the Bold", page.get_by_role("button", name="Join")),
+    ]:
+        await focused.focus()
+        before = await page.evaluate(FOCUSED)
+        assert not before.startswith("BODY")
+        scrolled = await page.evaluate("window.scrollY")
+        assert scrolled > 0, "the focused control is below the fold"
+        async with await login_as(web_app.base_url, username) as other:
+            assert (await other.post(f"/api/v1/games/{game['id']}/join")).status_code == 200
+        await roster.get_by_text(name, exact=True).wait_for()  # the live update swapped the panel
+        assert await page.evaluate(FOCUSED) == before
+        assert await page.evaluate("window.scrollY") == scrolled
+
+    # Joining oneself: the Join button becomes Leave, and keeps the focus.
+    await page.get_by_role("button", name="Join").click()
+    await page.get_by_role("button", name="Leave").wait_for()
+    assert await page.evaluate(FOCUSED) == "BUTTON Leave "
