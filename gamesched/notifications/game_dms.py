@@ -32,10 +32,12 @@ from gamesched.games import (
     PlayerJoined,
     PlayerLeft,
     PlayerRemoved,
+    SignupMethod,
     WaitlistDemoted,
     WaitlistPromoted,
 )
 from gamesched.notifications.about_games import current_game, game_dm
+from gamesched.notifications.delivery import ACTIVE, StillRelevant
 from gamesched.notifications.service import Notifier
 
 log = structlog.get_logger(__name__)
@@ -114,6 +116,7 @@ class GameDMs:
             f"promoted:{game.id}:{event.user_id}:{event.event_id}",
             text,
             summary=f"**{game.title}**: a seat opened up for you.",
+            only_if=StillRelevant(seat="confirmed"),
             replaces_join_dm=True,
         )
 
@@ -132,6 +135,7 @@ class GameDMs:
             f"demoted:{game.id}:{event.user_id}:{event.event_id}",
             text,
             summary=f"**{game.title}**: you were moved to the waitlist.",
+            only_if=StillRelevant(seat="waitlisted"),
             replaces_join_dm=True,
         )
 
@@ -149,6 +153,7 @@ class GameDMs:
             f"removed:{game.id}:{event.user_id}:{event.event_id}",
             text,
             summary=f"**{game.title}**: you were taken off the roster.",
+            only_if=StillRelevant(seat="off_roster"),
             replaces_join_dm=True,
         )
 
@@ -167,6 +172,7 @@ class GameDMs:
             f"dropout:{game.id}:{event.user_id}:{event.event_id}",
             text,
             summary=f"**{game.title}**: a player you added dropped out.",
+            only_if=StillRelevant(),
         )
 
     # -- the game itself -----------------------------------------------------------------------------
@@ -176,6 +182,8 @@ class GameDMs:
         if game is None:
             return
         async with self.db.uow(guild_id=event.guild_id) as uow:
+            # Join DMs still waiting (their delay, or their turn in the queue) have nothing left to say.
+            await self.notifier.queue.cancel(uow.session, dedupe_prefix=f"join-dm-due:{game.id}:")
             await self.notifier.cancel(uow.session, f"joined:{game.id}:")
         text = f"**{game.title}** ({format_when(game.scheduled_at)}) was cancelled."
         # The host hears about it too when a bot manager cancelled their game.
@@ -187,6 +195,7 @@ class GameDMs:
                 f"cancelled:{game.id}:{user_id}",
                 text,
                 summary=f"**{game.title}** was cancelled.",
+                only_if=StillRelevant(game_statuses=("cancelled",)),
             )
 
     async def send_change_dms(self, event: GameUpdated) -> None:
@@ -212,6 +221,7 @@ class GameDMs:
                 f"changed:{game.id}:{user_id}:{version}",
                 text,
                 summary=f"**{game.title}** has a new time or place: {format_when(game.scheduled_at)}.",
+                only_if=StillRelevant(seat="on_roster"),
             )
 
     # -- plumbing ------------------------------------------------------------------------------------
@@ -235,20 +245,11 @@ class GameDMs:
         user_id = int(job.payload["user_id"])
         game = await self._game(str(job.payload["game_id"]), int(job.payload["guild_id"]))
         seat = None if game is None else _seat(game, user_id)
-        if game is None or seat is None:
+        if game is None or seat is None or game.status not in ACTIVE:
             log.info("join_dm_dropped", game_id=job.payload["game_id"], user_id=user_id)
             return
         status, position = seat
-        if status == "confirmed":
-            text = f"You're in **{game.title}**: seat {position} of {game.max_players}, {format_when(game.scheduled_at)}."
-            text += _instructions(game)
-            summary = f"**{game.title}**: your seat is confirmed."
-        else:
-            text = (
-                f"**{game.title}** is full, so you're #{position} on the waitlist ({format_when(game.scheduled_at)}). "
-                "I'll DM you if a seat opens."
-            )
-            summary = f"**{game.title}**: you're on the waitlist."
+        text, summary = join_text(game, status, position)
         await self._send(
             game,
             user_id,
@@ -256,6 +257,8 @@ class GameDMs:
             f"{join_key(game.id, user_id)}{job.id}",
             text + self._link(game),
             summary=summary,
+            # Said only while it is true; and not after a reminder, which already told the seat.
+            only_if=StillRelevant(seat=status, unless_sent=("reminder",)),
         )
 
     async def _send(
@@ -267,10 +270,11 @@ class GameDMs:
         text: str,
         *,
         summary: str,
+        only_if: StillRelevant | None,
         replaces_join_dm: bool = False,
     ) -> None:
         guild_id = int(game.guild_id)
-        request = game_dm(game, user_id, kind, key, text, summary=summary)
+        request = game_dm(game, user_id, kind, key, text, summary=summary, only_if=only_if)
         async with self.db.uow(guild_id=guild_id) as uow:
             if replaces_join_dm:
                 await self._cancel_join_dm(uow.session, game.id, user_id)
@@ -286,6 +290,24 @@ class GameDMs:
 
     def _link(self, game: GameView) -> str:
         return f"\n{self.base_url}/games/{game.id}"
+
+
+def join_text(game: GameView, status: str, position: int) -> tuple[str, str]:
+    """The join DM and its channel-fallback line, in the words of the game's signup method."""
+    when = format_when(game.scheduled_at)
+    if status == "confirmed":
+        text = (
+            f"You're in **{game.title}**: seat {position} of {game.max_players}, {when}.{_instructions(game)}"
+        )
+        return text, f"**{game.title}**: your seat is confirmed."
+    if game.signup_method == SignupMethod.HOST_SELECTED_WITH_WAITLIST:
+        text = (
+            f"The host picks the players for **{game.title}** ({when}); you're on the list (#{position}). "
+            "I'll DM you if the host gives you a seat."
+        )
+        return text, f"**{game.title}**: you're on the list; the host picks the players."
+    text = f"**{game.title}** is full, so you're #{position} on the waitlist ({when}). I'll DM you if a seat opens."
+    return text, f"**{game.title}**: you're on the waitlist."
 
 
 def _join_due_key(game_id: str, user_id: int) -> str:
