@@ -28,6 +28,7 @@ from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job, JobQueue, RetryLater
 from gamesched.games.announcement import LIVE_STATUSES, Announcement, render_announcement
 from gamesched.games.announcement_problems import AnnouncementProblems
+from gamesched.games.calendar import Calendars
 from gamesched.games.events import (
     ALL_EVENTS,
     AnnouncementPingsMissed,
@@ -66,6 +67,7 @@ class Announcer:
         clock: Clock,
         base_url: str,
         problems: AnnouncementProblems,
+        calendars: Calendars | None = None,
         refresh_delay: timedelta = REFRESH_DELAY,
     ) -> None:
         self.bot = bot
@@ -76,7 +78,13 @@ class Announcer:
         self.clock = clock
         self.base_url = base_url
         self.refresh_delay = refresh_delay
+        #: Signs the announcement's calendar links (no calendar field without it).
+        self.calendars = calendars
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _render(self, game: GameView) -> Announcement:
+        calendar = self.calendars.links(game.id) if self.calendars is not None else None
+        return render_announcement(game, base_url=self.base_url, calendar=calendar)
 
     @property
     def _client(self) -> discord.Client:
@@ -165,7 +173,7 @@ class Announcer:
             game = await self._current(game_id, guild_id)
             if game is None:
                 return
-            announcement = render_announcement(game, base_url=self.base_url)
+            announcement = self._render(game)
             if game.message_id is None:
                 if game.status in LIVE_STATUSES:
                     await self._post(game, announcement)
@@ -189,7 +197,7 @@ class Announcer:
             if game is None or game.message_id != str(message_id):
                 return  # already replaced or moved meanwhile
             log.info("announcement_deleted_by_hand", game_id=game.id, status=game.status)
-            await self._replace(game, render_announcement(game, base_url=self.base_url), tell_host=True)
+            await self._replace(game, self._render(game), tell_host=True)
 
     async def repost_if_missing(self, game_id: str, guild_id: int, message_id: int) -> bool:
         """Post the announcement again (and tell the host) if its message is gone from Discord."""
@@ -203,7 +211,7 @@ class Announcer:
                 return False
             except discord.NotFound:
                 log.info("announcement_missing", game_id=game_id, message_id=message_id)
-            await self._replace(game, render_announcement(game, base_url=self.base_url), tell_host=True)
+            await self._replace(game, self._render(game), tell_host=True)
             return True
         return False
 
