@@ -137,5 +137,6 @@ def default_intents(members: bool = False) -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True  # MESSAGE_DELETE: an announcement deleted by hand is posted again
+    intents.emojis_and_stickers = True  # the guild's custom emoji, for ":name:" in a game's texts
     intents.members = members
     return intents

@@ -43,6 +43,7 @@ def register(context: ModuleContext) -> Contribution:
         base_url=context.base_url,
         problems=AnnouncementProblems(db=context.db, guilds=guilds),
         calendars=calendars,
+        guilds=guilds,
     )
     context.provide(Announcer, announcer)
     contribution = Contribution(
