@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import timedelta
 
+import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +37,7 @@ from gamesched.games import (
     WaitlistDemoted,
     WaitlistPromoted,
 )
+from gamesched.guilds import GuildService
 from gamesched.notifications.about_games import current_game, game_dm
 from gamesched.notifications.delivery import ACTIVE, StillRelevant
 from gamesched.notifications.service import Notifier
@@ -57,6 +59,7 @@ class GameDMs:
         clock: Clock,
         base_url: str,
         join_dm_delay: timedelta,
+        guilds: GuildService | None = None,
     ) -> None:
         self.games = games
         self.notifier = notifier
@@ -64,6 +67,7 @@ class GameDMs:
         self.clock = clock
         self.base_url = base_url.rstrip("/")
         self.join_dm_delay = join_dm_delay
+        self.guilds = guilds
 
     def jobs(self) -> list[JobSpec]:
         return [JobSpec(JOIN_DM_DUE, self.send_due_join_dm)]
@@ -108,7 +112,7 @@ class GameDMs:
         if game is None or _seat(game, event.user_id) is None:
             return
         text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {format_when(game.scheduled_at)}."
-        text += _instructions(game) + self._link(game)
+        text += _instructions(await self._linked_instructions(game)) + self._link(game)
         await self._send(
             game,
             event.user_id,
@@ -249,6 +253,7 @@ class GameDMs:
             log.info("join_dm_dropped", game_id=job.payload["game_id"], user_id=user_id)
             return
         status, position = seat
+        game = await self._linked_instructions(game)
         text, summary = join_text(game, status, position)
         await self._send(
             game,
@@ -287,6 +292,13 @@ class GameDMs:
 
     async def _game(self, game_id: str, guild_id: int) -> GameView | None:
         return await current_game(self.games, game_id, guild_id)
+
+    async def _linked_instructions(self, game: GameView) -> GameView:
+        """The game with #channel, @member and :emoji: in its signup instructions as Discord shows them."""
+        if self.guilds is None or not game.signup_instructions.strip():
+            return game
+        [instructions] = await self.guilds.link_markup(int(game.guild_id), game.signup_instructions)
+        return msgspec.structs.replace(game, signup_instructions=instructions)
 
     def _link(self, game: GameView) -> str:
         return f"\n{self.base_url}/games/{game.id}"

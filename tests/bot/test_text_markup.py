@@ -8,7 +8,16 @@ import httpx
 import icalendar
 
 from gamesched.app import App
-from tests.bot.conftest import Login, announcement, field, schedule
+from tests.bot.conftest import (
+    TEST_JOIN_DM_DELAY,
+    Login,
+    announcement,
+    click,
+    dms,
+    eventually,
+    field,
+    schedule,
+)
 from tests.world import World
 
 
@@ -41,3 +50,17 @@ async def test_channels_members_and_emoji_in_the_texts_are_linked_in_the_announc
     ics = await alice.get(f"/api/v1/games/{game['id']}/calendar.ics")
     [event] = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
     assert "Questions to @heidi in #rpg :dice:" in str(event["DESCRIPTION"])
+
+
+async def test_the_join_dm_links_the_signup_instructions_too(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world, signup_instructions="Ask @heidi in #rpg first :dice:")
+    message = await announcement(api, game)
+    carol = world.user_id("carol")
+    await click(api, carol, message, f"game:join:{game['id']}")
+
+    [joined] = await eventually(lambda: dms(api, carol), within=TEST_JOIN_DM_DELAY + 5)
+    assert (
+        f"Ask <@{world.user_id('heidi')}> in <#{world.channel_id('rpg')}> first <:dice:" in joined["content"]
+    )
