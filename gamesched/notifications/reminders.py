@@ -40,14 +40,11 @@ class ReminderDMs:
         wanted = {int(p.discord_id) for p in players if p.discord_id} | {host}
         members = await self.guilds.display_members(event.guild_id, wanted)
         present = {user_id for user_id, member in members.items() if member.present}
-        # The game must still be on when each reminder goes out, and a player must still hold the seat it
-        # names (the host's counts are read when the reminder is worded).
+        # The game must still be on when each reminder goes out (a reminder due at the start may go out
+        # just after it), and a player must still hold the seat it names (the host's counts are read when
+        # the reminder is worded).
         requests = (
-            [
-                _request(
-                    game, event.minutes, host, host_message(game), StillRelevant(game_statuses=("scheduled",))
-                )
-            ]
+            [_request(game, event.minutes, host, host_message(game), StillRelevant())]
             if host in present
             else []
         )
@@ -55,7 +52,7 @@ class ReminderDMs:
             user_id = int(p.discord_id or 0)
             if user_id in present and user_id != host:
                 message = player_message(game, p.status, p.position)
-                only_if = StillRelevant(game_statuses=("scheduled",), seat=p.status)
+                only_if = StillRelevant(seat=p.status)
                 requests.append(_request(game, event.minutes, user_id, message, only_if))
         async with self.db.uow(guild_id=event.guild_id) as uow:
             await self.notifier.request_many(uow.session, requests)
