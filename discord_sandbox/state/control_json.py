@@ -44,6 +44,7 @@ def guild_shape(state: SandboxState, guild: Guild) -> dict[str, Any]:
         ],
         "roles": [role_shape(r) for r in sorted(guild.roles.values(), key=lambda r: r.position)],
         "members": [member_shape(state, guild, m) for m in guild.members.values()],
+        "emojis": [{"id": str(i), "name": n} for i, n in sorted(guild.emojis.items())],
     }
 
 

@@ -99,6 +99,8 @@ def default_world() -> SandboxState:
     _channel(state, other, "general")
     _channel(state, other, "lobby")
     _add_members(state, other, OTHER_MEMBERS)
+    # One custom emoji, so ":dice:" in a game's texts has a guild emoji to become.
+    sandbox.emojis[state.next_id()] = "dice"
     return state
 
 

@@ -181,7 +181,7 @@ def guild_json(guild: Guild) -> dict[str, Any]:
         "default_message_notifications": 0,
         "explicit_content_filter": 0,
         "roles": [role_json(r) for r in sorted(guild.roles.values(), key=lambda r: r.position)],
-        "emojis": [],
+        "emojis": [emoji_json(emoji_id, name) for emoji_id, name in sorted(guild.emojis.items())],
         "stickers": [],
         "features": [],
         "mfa_level": 0,
@@ -198,4 +198,17 @@ def guild_json(guild: Guild) -> dict[str, Any]:
         "premium_progress_bar_enabled": False,
         "approximate_member_count": len(guild.members),
         "approximate_presence_count": 0,
+    }
+
+
+def emoji_json(emoji_id: int, name: str) -> dict[str, Any]:
+    """A guild's custom emoji (static, usable by everyone)."""
+    return {
+        "id": str(emoji_id),
+        "name": name,
+        "roles": [],
+        "require_colons": True,
+        "managed": False,
+        "animated": False,
+        "available": True,
     }

@@ -119,6 +119,8 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
+    #: Custom emoji: id → name (``:name:`` in a message is written ``<:name:id>``).
+    emojis: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass

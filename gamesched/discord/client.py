@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from typing import Any
 
 import discord
+import discord.gateway
 import structlog
 from discord.ext import commands
 
@@ -32,6 +34,32 @@ GUILD_STATE_EVENT_PREFIXES = ("guild_", "member_update", "raw_member_update", "r
 class DiscordRefused(Exception):
     """Discord will not let the bot connect as configured; retrying cannot help. The message says what to
     change."""
+
+
+def _stamp_heartbeats_before_sending() -> None:
+    """Backport of Rapptz/discord.py#10448 (not in a release yet; 2.7.1 has the race).
+
+    discord.py's keep-alive thread records when it sent a heartbeat only after the send completed on the
+    event loop. When the gateway answers at once — the sandbox in the same process, a local gateway proxy
+    — the loop handles the ACK first and measures it from the previous heartbeat: the latency reads as a
+    whole interval and the log says "Can't keep up, shard ID None websocket is 41.3s behind." Stamping the
+    send on the loop, just before it goes out, as upstream now does, makes the ACK measure the round trip.
+    """
+    original = discord.gateway.DiscordWebSocket.send_heartbeat
+    if getattr(original, "__gamesched_stamped__", False):
+        return
+
+    async def send_heartbeat(self: discord.gateway.DiscordWebSocket, data: Any) -> None:
+        keep_alive = self._keep_alive
+        if keep_alive is not None:
+            keep_alive._last_send = time.perf_counter()
+        await original(self, data)
+
+    send_heartbeat.__gamesched_stamped__ = True  # type: ignore[attr-defined]
+    discord.gateway.DiscordWebSocket.send_heartbeat = send_heartbeat  # type: ignore[method-assign]
+
+
+_stamp_heartbeats_before_sending()
 
 
 class GameschedBot(commands.Bot):
@@ -145,5 +173,6 @@ def default_intents(members: bool = False) -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True  # MESSAGE_DELETE: an announcement deleted by hand is posted again
+    intents.emojis_and_stickers = True  # the guild's custom emoji, for ":name:" in a game's texts
     intents.members = members
     return intents

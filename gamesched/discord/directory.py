@@ -169,6 +169,7 @@ def guild_info(guild: discord.Guild) -> GuildInfo:
         icon_url=guild.icon.url if guild.icon else None,
         roles={r.id: RoleInfo(r.id, r.name, r.permissions.value, r.position) for r in guild.roles},
         channels={c.id: channel_info(c) for c in guild.channels},
+        emojis={e.name: str(e) for e in guild.emojis if e.available},
     )
 
 

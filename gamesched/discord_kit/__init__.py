@@ -3,7 +3,7 @@
 No module state and no client: the Discord adapter (``gamesched.discord``) owns the connection.
 """
 
-from gamesched.discord_kit.markup import format_when
+from gamesched.discord_kit.markup import MARKUP, format_when, mentioned_ids, readable
 from gamesched.discord_kit.replies import (
     EXPIRED_FORM,
     SOMETHING_WENT_WRONG,
@@ -16,10 +16,13 @@ from gamesched.discord_kit.replies import (
 
 __all__ = [
     "EXPIRED_FORM",
+    "MARKUP",
     "SOMETHING_WENT_WRONG",
     "STALE_COMPONENT",
     "format_when",
     "install_error_handler",
+    "mentioned_ids",
+    "readable",
     "reply",
     "report_error",
     "respond",

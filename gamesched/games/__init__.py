@@ -40,6 +40,7 @@ from gamesched.games.schemas import (
     ParticipantView,
     Person,
 )
+from gamesched.games.seats import SeatNow, seats_now
 from gamesched.games.service import GameService
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "ReminderDue",
     "Roster",
     "RosterReordered",
+    "SeatNow",
     "SignupMethod",
     "WaitlistDemoted",
     "WaitlistPromoted",
@@ -82,4 +84,5 @@ __all__ = [
     "partition_roster",
     "register",
     "render_calendar",
+    "seats_now",
 ]

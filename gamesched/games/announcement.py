@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from gamesched.discord_kit import format_when
 from gamesched.games.schemas import GameView, ParticipantView
@@ -30,7 +29,6 @@ ROSTER_RESERVE = 3500
 LISTED_OPEN_SEATS = 5
 BLANK = "\u200b"
 ELLIPSIS = "…"
-DEFAULT_CALENDAR_DURATION = timedelta(minutes=120)
 
 STATUS_COLOURS = {
     "scheduled": 0x2ECC71,
@@ -81,8 +79,11 @@ def game_page_url(base_url: str, game_id: str) -> str:
     return f"{base_url.rstrip('/')}/games/{game_id}"
 
 
-def render_announcement(game: GameView, *, base_url: str) -> Announcement:
-    """The message announcing ``game``: notify-role pings, the embed and the buttons."""
+def render_announcement(
+    game: GameView, *, base_url: str, calendar: tuple[str, str] | None = None
+) -> Announcement:
+    """The message announcing ``game``: notify-role pings, the embed and the buttons. ``calendar``: the
+    game's signed (.ics, Google Calendar) links (games/calendar.py); without them, no calendar field."""
     page = game_page_url(base_url, game.id)
     role_ids = [int(r) for r in game.notify_role_ids]
     everyone = str(game.guild_id) in game.notify_role_ids
@@ -97,14 +98,14 @@ def render_announcement(game: GameView, *, base_url: str) -> Announcement:
     )
     return Announcement(
         content=content,
-        embed=render_embed(game, page_url=page, base_url=base_url),
+        embed=render_embed(game, page_url=page, calendar=calendar),
         buttons=buttons,
         role_ids=[r for r in role_ids if str(r) != game.guild_id],
         mentions_everyone=everyone,
     )
 
 
-def render_embed(game: GameView, *, page_url: str, base_url: str) -> dict[str, Any]:
+def render_embed(game: GameView, *, page_url: str, calendar: tuple[str, str] | None) -> dict[str, Any]:
     fields: list[dict[str, Any]] = [
         {"name": "When", "value": format_when(game.scheduled_at), "inline": False},
         {"name": "Host", "value": f"<@{game.host.discord_id}>", "inline": True},
@@ -124,7 +125,10 @@ def render_embed(game: GameView, *, page_url: str, base_url: str) -> dict[str, A
                 "inline": False,
             }
         )
-    tail.append({"name": "Add to calendar", "value": calendar_links(game, base_url), "inline": False})
+    if calendar is not None and game.status in LIVE_STATUSES:
+        ics, google = calendar
+        links = f"[Google Calendar]({google}) · [Download .ics]({ics})"
+        tail.append({"name": "Add to calendar", "value": links, "inline": False})
 
     title = _cut(game.title, TITLE_LIMIT)
     footer = f"Status: {STATUS_LABELS.get(game.status, game.status.title())}"
@@ -179,23 +183,6 @@ def format_duration(minutes: int) -> str:
     if hours and rest:
         return f"{hours}h {rest}m"
     return f"{hours}h" if hours else f"{rest}m"
-
-
-def calendar_links(game: GameView, base_url: str) -> str:
-    start = game.scheduled_at.astimezone(UTC)
-    length = timedelta(minutes=game.duration_minutes) if game.duration_minutes else DEFAULT_CALENDAR_DURATION
-    query = urlencode(
-        {
-            "action": "TEMPLATE",
-            "text": game.title[:100],
-            "dates": f"{_gcal(start)}/{_gcal(start + length)}",
-            "details": game.description[:100],
-            "location": game.location[:100],
-        },
-        quote_via=quote,
-    )
-    ics = f"{base_url.rstrip('/')}/api/v1/games/{game.id}/calendar.ics"
-    return f"[Google Calendar](https://calendar.google.com/calendar/render?{query}) · [Download .ics]({ics})"
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -278,7 +265,3 @@ def _escape(text: str) -> str:
     for char in ("\\", "*", "_", "~", "`", "|", ">", "[", "]"):
         text = text.replace(char, "\\" + char)
     return text
-
-
-def _gcal(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%SZ")

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import discord
+import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job, JobQueue, NewJob, RetryLater
 from gamesched.games.announcement import LIVE_STATUSES, Announcement, render_announcement
 from gamesched.games.announcement_problems import AnnouncementProblems
+from gamesched.games.calendar import Calendars
 from gamesched.games.events import (
     ALL_EVENTS,
     AnnouncementPingsMissed,
@@ -38,6 +40,7 @@ from gamesched.games.events import (
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.games.views import announcement_view
+from gamesched.guilds import GuildService
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +71,8 @@ class Announcer:
         clock: Clock,
         base_url: str,
         problems: AnnouncementProblems,
+        calendars: Calendars | None = None,
+        guilds: GuildService | None = None,
         refresh_delay: timedelta = REFRESH_DELAY,
     ) -> None:
         self.bot = bot
@@ -78,7 +83,23 @@ class Announcer:
         self.clock = clock
         self.base_url = base_url
         self.refresh_delay = refresh_delay
+        #: Signs the announcement's calendar links (no calendar field without it).
+        self.calendars = calendars
+        self.guilds = guilds
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def _render(self, game: GameView) -> Announcement:
+        calendar = self.calendars.links(game.id) if self.calendars is not None else None
+        if self.guilds is not None:
+            # #channel, @member and :emoji: in the host's texts, as Discord shows them (kept as typed in
+            # the database, so the edit form shows what was typed).
+            description, instructions, location = await self.guilds.link_markup(
+                int(game.guild_id), game.description, game.signup_instructions, game.location
+            )
+            game = msgspec.structs.replace(
+                game, description=description, signup_instructions=instructions, location=location
+            )
+        return render_announcement(game, base_url=self.base_url, calendar=calendar)
 
     @property
     def _client(self) -> discord.Client:
@@ -182,7 +203,7 @@ class Announcer:
             game = await self._current(game_id, guild_id)
             if game is None:
                 return
-            announcement = render_announcement(game, base_url=self.base_url)
+            announcement = await self._render(game)
             if game.message_id is None:
                 if game.status in LIVE_STATUSES:
                     await self._post(game, announcement)
@@ -206,7 +227,7 @@ class Announcer:
             if game is None or game.message_id != str(message_id):
                 return  # already replaced or moved meanwhile
             log.info("announcement_deleted_by_hand", game_id=game.id, status=game.status)
-            await self._replace(game, render_announcement(game, base_url=self.base_url), tell_host=True)
+            await self._replace(game, await self._render(game), tell_host=True)
 
     async def repost_if_missing(self, game_id: str, guild_id: int, message_id: int) -> bool:
         """Post the announcement again (and tell the host) if its message is gone from Discord."""
@@ -220,7 +241,7 @@ class Announcer:
                 return False
             except discord.NotFound:
                 log.info("announcement_missing", game_id=game_id, message_id=message_id)
-            await self._replace(game, render_announcement(game, base_url=self.base_url), tell_host=True)
+            await self._replace(game, await self._render(game), tell_host=True)
             return True
         return False
 

@@ -11,7 +11,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from gamesched.auth import Viewer
-from gamesched.games.ics import calendar_filename, render_calendar
+from gamesched.games.calendar import CALENDAR_MEDIA_TYPE, Calendars, calendar_response
 from gamesched.games.schemas import (
     GAME_CREATE_EXAMPLE,
     INVALID_MENTIONS_EXAMPLE,
@@ -271,7 +271,7 @@ class GameController(Controller):
         "/{game_id:str}/calendar.ics",
         summary="The game as a calendar file",
         description="An RFC 5545 event (times in UTC) with one alarm per reminder.",
-        media_type="text/calendar",
+        media_type=CALENDAR_MEDIA_TYPE,
         responses={400: BAD_REQUEST, 404: NOT_FOUND},
     )
     async def game_calendar(
@@ -280,14 +280,10 @@ class GameController(Controller):
         game_id: GameId,
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
+        calendars: NamedDependency[Calendars],
     ) -> Response[str]:
-        game = await games.queries.get(game_id, viewer.user_id)
-        url = f"{str(request.base_url).rstrip('/')}/games/{game.id}"
-        return Response(
-            render_calendar(game, url=url),
-            media_type="text/calendar; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{calendar_filename(game)}"'},
-        )
+        game = await calendars.readable(await games.queries.get(game_id, viewer.user_id))
+        return calendar_response(game, page_url=f"{str(request.base_url).rstrip('/')}/games/{game.id}")
 
 
 game_routes = [GameController]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
 
 from gamesched.games.schemas import GameView
 
@@ -88,6 +89,24 @@ def fold(line: str) -> str:
         size += width
     pieces.append("".join(current))
     return "\r\n ".join(pieces)
+
+
+def google_calendar_url(game: GameView) -> str:
+    """Google Calendar's "add event" form for the game (texts as people read them: resolve markup first)."""
+    start = game.scheduled_at.astimezone(UTC)
+    duration = timedelta(minutes=game.duration_minutes) if game.duration_minutes else DEFAULT_DURATION
+    location = game.location.strip() or (f"#{game.channel_name}" if game.channel_name else "")
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": game.title[:200],
+            "dates": f"{_utc(start)}/{_utc(start + duration)}",
+            "details": game.description[:1000],
+            "location": location[:200],
+        },
+        quote_via=quote,
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"
 
 
 def _utc(moment: datetime) -> str:

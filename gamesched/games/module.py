@@ -8,6 +8,7 @@ from gamesched.games.announcement_check import CHECK, AnnouncementCheck
 from gamesched.games.announcement_problems import AnnouncementProblems
 from gamesched.games.announcer import Announcer
 from gamesched.games.api import game_routes
+from gamesched.games.calendar import CalendarController, Calendars
 from gamesched.games.cog import AnnouncementWatch, GameCommands
 from gamesched.games.jobs import GameTimers
 from gamesched.games.live_updates import live_update_subscriptions
@@ -30,6 +31,9 @@ def register(context: ModuleContext) -> Contribution:
         schedule=GameSchedule(queue=context.queue, clock=context.clock),
     )
     context.provide(GameService, games)
+    calendars = Calendars(
+        games=games, guilds=guilds, secret=context.settings.secret_key or "", base_url=context.base_url
+    )
     announcer = Announcer(
         bot=context.bot,
         games=games,
@@ -38,13 +42,15 @@ def register(context: ModuleContext) -> Contribution:
         clock=context.clock,
         base_url=context.base_url,
         problems=AnnouncementProblems(db=context.db, guilds=guilds),
+        calendars=calendars,
+        guilds=guilds,
     )
     context.provide(Announcer, announcer)
     contribution = Contribution(
         name="games",
-        routes=list(game_routes),
+        routes=[*game_routes, CalendarController],
         pages=list(game_pages),
-        dependencies={"games": games},
+        dependencies={"games": games, "calendars": calendars},
         jobs=GameTimers(games=games, clock=context.clock).jobs(),
         subscriptions=[*announcer.subscriptions(), *live_update_subscriptions(context.live)],
     )

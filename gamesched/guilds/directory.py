@@ -51,6 +51,8 @@ class GuildInfo:
     icon_url: str | None = None
     roles: dict[int, RoleInfo] = field(default_factory=dict)
     channels: dict[int, ChannelInfo] = field(default_factory=dict)
+    #: The guild's custom emoji: name → Discord's markup for it (``<:dice:123>``, ``<a:spin:456>``).
+    emojis: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz, process, utils
+
 from gamesched.core.inputs import parse_snowflake
 from gamesched.guilds.directory import UNKNOWN_USER, DiscordDirectory, MemberInfo
 
 MAX_SUGGESTIONS = 5
 MAX_PLACEHOLDER_LENGTH = 100
+#: How alike (0 to 100, rapidfuzz's WRatio) a name must be to a typed one to be suggested: "@erinn" → erin.
+SUGGESTION_SCORE = 75
+#: Without the members intent Discord only searches by prefix: suggestions are ranked among the members
+#: whose names start like the typed one (this many at most).
+SUGGESTION_POOL = 100
 _USER_MENTION = re.compile(r"^<@!?([0-9]{15,21})>$")
 
 
@@ -121,7 +128,41 @@ async def _resolve_one(
         return None, InvalidMention(
             entry, f"{len(exact)} members are called @{name}; pick one.", exact[:MAX_SUGGESTIONS]
         )
+    suggestions = await similar_members(directory, guild_id, name, also=candidates)
     reason = f"No member of this server is called @{name}."
-    if candidates:
+    # "Did you mean" only ever comes with the names it means.
+    if suggestions:
         reason += " Did you mean one of these?"
-    return None, InvalidMention(entry, reason, candidates[:MAX_SUGGESTIONS])
+    return None, InvalidMention(entry, reason, suggestions)
+
+
+async def similar_members(
+    directory: DiscordDirectory, guild_id: int, name: str, *, also: Sequence[MemberInfo] = ()
+) -> list[MemberInfo]:
+    """Members whose username, global name or nick is like ``name`` (typos, a letter too many or too few),
+    best first. With the members intent every member is compared; without it, those Discord finds by the
+    name's first letters, plus ``also``."""
+    pool = {m.user_id: m for m in directory.cached_members(guild_id)}
+    if not pool:
+        for prefix in dict.fromkeys((name[:2], name[:1])):
+            for m in await directory.search_members(guild_id, prefix, limit=SUGGESTION_POOL):
+                pool.setdefault(m.user_id, m)
+    for m in also:
+        pool.setdefault(m.user_id, m)
+    people = [m for m in pool.values() if not m.bot]
+    choices = [(m, n) for m in people for n in (m.username, m.global_name, m.nick) if n]
+    found = process.extract(
+        name,
+        [n for _, n in choices],
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        score_cutoff=SUGGESTION_SCORE,
+        limit=None,
+    )
+    best: dict[int, tuple[float, MemberInfo]] = {}
+    for _, score, index in found:
+        member = choices[index][0]
+        if member.user_id not in best or best[member.user_id][0] < score:
+            best[member.user_id] = (score, member)
+    ranked = sorted(best.values(), key=lambda pair: (-pair[0], pair[1].display_name.casefold()))
+    return [member for _, member in ranked[:MAX_SUGGESTIONS]]

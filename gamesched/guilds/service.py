@@ -15,7 +15,13 @@ from gamesched.core.db import Database
 from gamesched.core.errors import Forbidden, Invalid, NotFound
 from gamesched.core.inputs import clean_text
 from gamesched.guilds import members as member_lookup
-from gamesched.guilds.channel_links import link_channels, unlink_channels
+from gamesched.guilds.channel_links import (
+    at_names,
+    link_at_names,
+    link_channels,
+    link_emojis,
+    unlink_channels,
+)
 from gamesched.guilds.directory import ChannelInfo, DiscordDirectory, GuildInfo, MemberInfo
 from gamesched.guilds.members import MemberDisplay, MentionResolution
 from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, RECORDED_CHANNEL_TYPES, Channel, Guild
@@ -310,6 +316,35 @@ class GuildService:
             return text
         by_name = {c.name.casefold(): c.id for c in sorted(guild.channels.values(), key=lambda c: -c.id)}
         return link_channels(text, guild_id=guild_id, channels=by_name)
+
+    async def link_markup(self, guild_id: int, *texts: str) -> list[str]:
+        """Free text as Discord should show it: ``#name`` → the channel, ``:name:`` → the guild's custom
+        emoji, ``@name`` → the member (or else the role) called exactly that. What matches nothing, or more
+        than one, stays as typed. Names are looked up once for all ``texts``."""
+        guild = self.directory.guild(guild_id)
+        if guild is None:
+            return list(texts)
+        by_name = {c.name.casefold(): c.id for c in sorted(guild.channels.values(), key=lambda c: -c.id)}
+        names = {n.casefold() for text in texts for n in at_names(text)}
+        mentions: dict[str, str] = {}
+        for name in names:
+            members = [
+                m
+                for m in await self.directory.search_members(guild_id, name, limit=25)
+                if not m.bot and name in {n.casefold() for n in (m.username, m.global_name, m.nick) if n}
+            ]
+            roles = [r for r in guild.roles.values() if r.name.casefold() == name and r.id != guild_id]
+            if len(members) == 1:
+                mentions[name] = f"<@{members[0].user_id}>"
+            elif not members and len(roles) == 1:
+                mentions[name] = f"<@&{roles[0].id}>"
+        return [
+            link_at_names(
+                link_emojis(link_channels(text, guild_id=guild_id, channels=by_name), emojis=guild.emojis),
+                mentions=mentions,
+            )
+            for text in texts
+        ]
 
     def unlink_channels(self, guild_id: int, text: str) -> str:
         """``<#id>`` → ``#name``, for editing."""

@@ -5,6 +5,15 @@ The DMs about games are reactions to the games module's events; ``register`` plu
 
 from gamesched.notifications.messenger import DirectMessage, DMChannelGone, DMsClosed, Messenger
 from gamesched.notifications.module import register
-from gamesched.notifications.service import DMRequest, Notifier
+from gamesched.notifications.service import DMRequest, Notifier, StillRelevant
 
-__all__ = ["DMChannelGone", "DMRequest", "DMsClosed", "DirectMessage", "Messenger", "Notifier", "register"]
+__all__ = [
+    "DMChannelGone",
+    "DMRequest",
+    "DMsClosed",
+    "DirectMessage",
+    "Messenger",
+    "Notifier",
+    "StillRelevant",
+    "register",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gamesched.core.errors import NotFound
 from gamesched.games import GameService, GameView
 from gamesched.notifications.messenger import DirectMessage
-from gamesched.notifications.service import DMRequest
+from gamesched.notifications.service import DMRequest, StillRelevant
 
 #: Discord's limit for a message's content.
 MAX_CONTENT = 2000
@@ -28,8 +28,12 @@ def game_dm(
     *,
     summary: str = "",
     fallback: bool = True,
+    only_if: StillRelevant | None,
 ) -> DMRequest:
-    """A DM about ``game``; ``fallback``: when DMs are closed, say ``summary`` in the game's channel."""
+    """A DM about ``game``; ``fallback``: when DMs are closed, say ``summary`` in the game's channel.
+
+    ``only_if``: what must still hold when it is due (every DM about a game says; None only for news that
+    stays true whatever happens next)."""
     if isinstance(message, str):
         message = DirectMessage(content=message[:MAX_CONTENT])
     return DMRequest(
@@ -41,4 +45,5 @@ def game_dm(
         channel_id=int(game.channel_id) if fallback else None,
         game_id=game.id,
         fallback_summary=summary,
+        only_if=only_if,
     )

@@ -20,7 +20,7 @@ from gamesched.games import (
 )
 from gamesched.guilds import GuildService, spoken_list, what_to_grant
 from gamesched.notifications.about_games import current_game, game_dm
-from gamesched.notifications.service import Notifier
+from gamesched.notifications.service import Notifier, StillRelevant
 
 log = structlog.get_logger(__name__)
 
@@ -94,8 +94,16 @@ class AnnouncementDMs:
     ) -> None:
         # No channel fallback unless a summary is given: a blocked announcement's channel is the one
         # the bot cannot post in.
+        # About a game still on: an announcement problem of a cancelled or finished game is nobody's concern.
         request = game_dm(
-            game, user_id, kind, key, text, summary=fallback_summary, fallback=bool(fallback_summary)
+            game,
+            user_id,
+            kind,
+            key,
+            text,
+            summary=fallback_summary,
+            fallback=bool(fallback_summary),
+            only_if=StillRelevant(),
         )
         async with self.db.uow(guild_id=int(game.guild_id)) as uow:
             await self.notifier.request(uow.session, request)

@@ -2,12 +2,15 @@
 
 The dispatcher hands over up to ``DM_BATCH`` due DM jobs at once (earliest due first). For a batch:
 
-1. one query finds the DMs already recorded (a redelivered job): they are not sent again;
-2. one query finds the recipients' DM channels (``dm_channels``); only people the bot never DMed before
+1. one query finds the DMs already recorded (a redelivered job): they are not sent again; the same query
+   finds, for DMs that are moot once another kind went out (a join DM after the reminder), whether it did;
+2. one query checks the DMs that carry a condition (``StillRelevant``) against the games now: a "you're in"
+   due after the game was cancelled, or after the person left, is dropped without a word;
+3. one query finds the recipients' DM channels (``dm_channels``); only people the bot never DMed before
    cost a ``POST /users/@me/channels``, once, and their channels are kept;
-3. the DMs go out concurrently, at most ``DM_IN_FLIGHT`` at a time across all batches (the bot's REST
+4. the DMs go out concurrently, at most ``DM_IN_FLIGHT`` at a time across all batches (the bot's REST
    client also keeps to Discord's global request rate, see gamesched/discord/rate_limit.py);
-4. one transaction records every outcome and queues the channel fallbacks for closed DMs.
+5. one transaction records every outcome and queues the channel fallbacks for closed DMs.
 
 Once in effect: each DM carries a nonce derived from its dedupe key, and Discord answers a second send
 with the same nonce (within a few minutes) with the first message instead of a new one. If recording
@@ -29,11 +32,12 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import delete, select, text
+from sqlalchemy import ColumnElement, and_, delete, or_, select, text
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import DATABASE_ERRORS, Database
 from gamesched.core.queue import Job, JobQueue, NewJob, Postpone
+from gamesched.games import SeatNow, seats_now
 from gamesched.notifications.messenger import DirectMessage, DMChannelGone, DMsClosed, Messenger
 from gamesched.notifications.models import DMChannel, Notification
 
@@ -64,9 +68,40 @@ CHANNEL_WINDOW_SECONDS = 5.0
 CHANNEL_MARGIN_SECONDS = 0.25
 
 
+#: The game statuses in which news about seats and changes still make sense.
+ACTIVE = ("scheduled", "in_progress")
+
+
+class StillRelevant(msgspec.Struct, frozen=True, kw_only=True):
+    """What must still hold when a DM about a game comes due, or it is not sent (nor its closed-DM fallback
+    posted): the DM was worded when it was requested, and the game may have moved on since."""
+
+    #: The game must be in one of these statuses.
+    game_statuses: tuple[str, ...] = ACTIVE
+    #: The seat the recipient must hold: ``confirmed``, ``waitlisted``, ``on_roster`` (either), ``off_roster``
+    #: (e.g. "the host removed you"), or None for no condition (the host's DMs).
+    seat: str | None = None
+    #: Kinds of DM about the same game which, once sent to the recipient, make this one moot (a join DM
+    #: after the reminder already told the seat).
+    unless_sent: tuple[str, ...] = ()
+
+    def holds(self, now: SeatNow | None, sent_kinds: set[str]) -> bool:
+        if now is None or now.game_status not in self.game_statuses:
+            return False
+        if self.unless_sent and sent_kinds.intersection(self.unless_sent):
+            return False
+        if self.seat is None:
+            return True
+        if self.seat == "on_roster":
+            return now.seat is not None
+        if self.seat == "off_roster":
+            return now.seat is None
+        return now.seat == self.seat
+
+
 class DMRequest(msgspec.Struct, frozen=True):
     """A DM to send: to whom, about what, and the key that makes it happen once. Queued as it is (the
-    delivery job's payload)."""
+    delivery job's payload). ``only_if`` (with ``game_id``) is checked when the DM is due."""
 
     guild_id: int
     user_id: int
@@ -76,6 +111,7 @@ class DMRequest(msgspec.Struct, frozen=True):
     channel_id: int | None = None  # where to fall back when DMs are closed
     game_id: str | None = None
     fallback_summary: str = ""
+    only_if: StillRelevant | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +154,11 @@ class DMDelivery:
         """Send a batch of due DMs; answers the jobs that failed (the rest are done)."""
         dms = {job.id: msgspec.convert(job.payload, DMRequest) for job in jobs}
         self._forget_quiet_channels()
-        recorded = await self._recorded({dm.dedupe_key for dm in dms.values()})
+        recorded, sent_kinds = await self._recorded(dms.values())
         todo = {job_id: dm for job_id, dm in dms.items() if dm.dedupe_key not in recorded}
         if len(todo) < len(dms):
             log.info("dm_already_sent", count=len(dms) - len(todo))
+        todo = await self._still_relevant(todo, sent_kinds)
         if not todo:
             return {}
         channels = await self._known_channels({dm.user_id for dm in todo.values()})
@@ -263,12 +300,72 @@ class DMDelivery:
                 return exc
         raise AssertionError("unreachable")
 
-    async def _recorded(self, keys: set[str]) -> set[str]:
-        async with self.db.uow(bypass_rls=True) as uow:
-            found = await uow.session.scalars(
-                select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))
+    async def _recorded(self, dms: Iterable[DMRequest]) -> tuple[set[str], dict[tuple[str, int], set[str]]]:
+        """The keys already recorded, and — for DMs that are moot after another kind — the kinds already
+        sent to each (game, person) among those kinds. One query."""
+        dms = list(dms)
+        keys = {dm.dedupe_key for dm in dms}
+        moot_after = [dm for dm in dms if dm.only_if and dm.only_if.unless_sent and dm.game_id]
+        condition: ColumnElement[bool] = Notification.dedupe_key.in_(keys)
+        if moot_after:
+            condition = or_(
+                condition,
+                and_(
+                    Notification.user_id.in_({dm.user_id for dm in moot_after}),
+                    Notification.game_id.in_({dm.game_id for dm in moot_after}),
+                    Notification.kind.in_(
+                        {k for dm in moot_after if dm.only_if for k in dm.only_if.unless_sent}
+                    ),
+                ),
             )
-            return set(found)
+        async with self.db.uow(bypass_rls=True) as uow:
+            rows = await uow.session.execute(
+                select(
+                    Notification.dedupe_key, Notification.game_id, Notification.user_id, Notification.kind
+                ).where(condition)
+            )
+            recorded: set[str] = set()
+            kinds: dict[tuple[str, int], set[str]] = {}
+            for row in rows:
+                recorded.add(row.dedupe_key)
+                if row.game_id is not None:
+                    kinds.setdefault((row.game_id, row.user_id), set()).add(row.kind)
+            return recorded, kinds
+
+    async def _still_relevant(
+        self, todo: dict[int, DMRequest], sent_kinds: dict[tuple[str, int], set[str]]
+    ) -> dict[int, DMRequest]:
+        """Drop the DMs whose condition no longer holds (their jobs are done: nothing to say any more)."""
+        pairs = {(dm.game_id, dm.user_id) for dm in todo.values() if dm.only_if and dm.game_id}
+        if not pairs:
+            return todo
+        async with self.db.uow(bypass_rls=True) as uow:
+            now = await seats_now(uow.session, pairs)
+        # A DM going out in this very batch counts as sent (a reminder and a join DM due together).
+        in_batch: dict[tuple[str, int], set[str]] = {}
+        for dm in todo.values():
+            if dm.game_id:
+                in_batch.setdefault((dm.game_id, dm.user_id), set()).add(dm.kind)
+        kept: dict[int, DMRequest] = {}
+        for job_id, dm in todo.items():
+            if dm.only_if is None or dm.game_id is None:
+                kept[job_id] = dm
+                continue
+            pair = (dm.game_id, dm.user_id)
+            sent = sent_kinds.get(pair, set()) | (in_batch[pair] - {dm.kind})
+            if dm.only_if.holds(now.get(pair), sent):
+                kept[job_id] = dm
+            else:
+                state = now.get(pair)
+                log.info(
+                    "dm_no_longer_relevant",
+                    kind=dm.kind,
+                    game_id=dm.game_id,
+                    user_id=dm.user_id,
+                    game_status=state.game_status if state else None,
+                    seat=state.seat if state else None,
+                )
+        return kept
 
     async def _known_channels(self, user_ids: set[int]) -> dict[int, int]:
         async with self.db.uow() as uow:
@@ -327,8 +424,10 @@ class DMDelivery:
 
 
 _RECORD = text(
-    "INSERT INTO notifications (guild_id, channel_id, game_id, user_id, kind, dedupe_key, outcome, fallback_summary)"
-    " VALUES (:guild_id, :channel_id, :game_id, :user_id, :kind, :dedupe_key, :outcome, :fallback_summary)"
+    "INSERT INTO notifications"
+    " (guild_id, channel_id, game_id, user_id, kind, dedupe_key, outcome, fallback_summary, relevance)"
+    " VALUES (:guild_id, :channel_id, :game_id, :user_id, :kind, :dedupe_key, :outcome, :fallback_summary,"
+    " CAST(:relevance AS jsonb))"
     " ON CONFLICT (dedupe_key) DO NOTHING"
 )
 _KEEP_CHANNEL = text(
@@ -348,4 +447,5 @@ def _record_of(outcome: _Outcome) -> dict[str, Any]:
         "dedupe_key": dm.dedupe_key,
         "outcome": outcome.outcome,
         "fallback_summary": dm.fallback_summary,
+        "relevance": None if dm.only_if is None else msgspec.json.encode(dm.only_if).decode(),
     }

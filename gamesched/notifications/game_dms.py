@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import timedelta
 
+import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,10 +33,13 @@ from gamesched.games import (
     PlayerJoined,
     PlayerLeft,
     PlayerRemoved,
+    SignupMethod,
     WaitlistDemoted,
     WaitlistPromoted,
 )
+from gamesched.guilds import GuildService
 from gamesched.notifications.about_games import current_game, game_dm
+from gamesched.notifications.delivery import ACTIVE, StillRelevant
 from gamesched.notifications.service import Notifier
 
 log = structlog.get_logger(__name__)
@@ -55,6 +59,7 @@ class GameDMs:
         clock: Clock,
         base_url: str,
         join_dm_delay: timedelta,
+        guilds: GuildService | None = None,
     ) -> None:
         self.games = games
         self.notifier = notifier
@@ -62,6 +67,7 @@ class GameDMs:
         self.clock = clock
         self.base_url = base_url.rstrip("/")
         self.join_dm_delay = join_dm_delay
+        self.guilds = guilds
 
     def jobs(self) -> list[JobSpec]:
         return [JobSpec(JOIN_DM_DUE, self.send_due_join_dm)]
@@ -106,7 +112,7 @@ class GameDMs:
         if game is None or _seat(game, event.user_id) is None:
             return
         text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {format_when(game.scheduled_at)}."
-        text += _instructions(game) + self._link(game)
+        text += _instructions(await self._linked_instructions(game)) + self._link(game)
         await self._send(
             game,
             event.user_id,
@@ -114,6 +120,7 @@ class GameDMs:
             f"promoted:{game.id}:{event.user_id}:{event.event_id}",
             text,
             summary=f"**{game.title}**: a seat opened up for you.",
+            only_if=StillRelevant(seat="confirmed"),
             replaces_join_dm=True,
         )
 
@@ -132,6 +139,7 @@ class GameDMs:
             f"demoted:{game.id}:{event.user_id}:{event.event_id}",
             text,
             summary=f"**{game.title}**: you were moved to the waitlist.",
+            only_if=StillRelevant(seat="waitlisted"),
             replaces_join_dm=True,
         )
 
@@ -149,6 +157,7 @@ class GameDMs:
             f"removed:{game.id}:{event.user_id}:{event.event_id}",
             text,
             summary=f"**{game.title}**: you were taken off the roster.",
+            only_if=StillRelevant(seat="off_roster"),
             replaces_join_dm=True,
         )
 
@@ -167,6 +176,7 @@ class GameDMs:
             f"dropout:{game.id}:{event.user_id}:{event.event_id}",
             text,
             summary=f"**{game.title}**: a player you added dropped out.",
+            only_if=StillRelevant(),
         )
 
     # -- the game itself -----------------------------------------------------------------------------
@@ -176,6 +186,8 @@ class GameDMs:
         if game is None:
             return
         async with self.db.uow(guild_id=event.guild_id) as uow:
+            # Join DMs still waiting (their delay, or their turn in the queue) have nothing left to say.
+            await self.notifier.queue.cancel(uow.session, dedupe_prefix=f"join-dm-due:{game.id}:")
             await self.notifier.cancel(uow.session, f"joined:{game.id}:")
         text = f"**{game.title}** ({format_when(game.scheduled_at)}) was cancelled."
         # The host hears about it too when a bot manager cancelled their game.
@@ -187,6 +199,7 @@ class GameDMs:
                 f"cancelled:{game.id}:{user_id}",
                 text,
                 summary=f"**{game.title}** was cancelled.",
+                only_if=StillRelevant(game_statuses=("cancelled",)),
             )
 
     async def send_change_dms(self, event: GameUpdated) -> None:
@@ -212,6 +225,7 @@ class GameDMs:
                 f"changed:{game.id}:{user_id}:{version}",
                 text,
                 summary=f"**{game.title}** has a new time or place: {format_when(game.scheduled_at)}.",
+                only_if=StillRelevant(seat="on_roster"),
             )
 
     # -- plumbing ------------------------------------------------------------------------------------
@@ -235,20 +249,12 @@ class GameDMs:
         user_id = int(job.payload["user_id"])
         game = await self._game(str(job.payload["game_id"]), int(job.payload["guild_id"]))
         seat = None if game is None else _seat(game, user_id)
-        if game is None or seat is None:
+        if game is None or seat is None or game.status not in ACTIVE:
             log.info("join_dm_dropped", game_id=job.payload["game_id"], user_id=user_id)
             return
         status, position = seat
-        if status == "confirmed":
-            text = f"You're in **{game.title}**: seat {position} of {game.max_players}, {format_when(game.scheduled_at)}."
-            text += _instructions(game)
-            summary = f"**{game.title}**: your seat is confirmed."
-        else:
-            text = (
-                f"**{game.title}** is full, so you're #{position} on the waitlist ({format_when(game.scheduled_at)}). "
-                "I'll DM you if a seat opens."
-            )
-            summary = f"**{game.title}**: you're on the waitlist."
+        game = await self._linked_instructions(game)
+        text, summary = join_text(game, status, position)
         await self._send(
             game,
             user_id,
@@ -256,6 +262,8 @@ class GameDMs:
             f"{join_key(game.id, user_id)}{job.id}",
             text + self._link(game),
             summary=summary,
+            # Said only while it is true; and not after a reminder, which already told the seat.
+            only_if=StillRelevant(seat=status, unless_sent=("reminder",)),
         )
 
     async def _send(
@@ -267,10 +275,11 @@ class GameDMs:
         text: str,
         *,
         summary: str,
+        only_if: StillRelevant | None,
         replaces_join_dm: bool = False,
     ) -> None:
         guild_id = int(game.guild_id)
-        request = game_dm(game, user_id, kind, key, text, summary=summary)
+        request = game_dm(game, user_id, kind, key, text, summary=summary, only_if=only_if)
         async with self.db.uow(guild_id=guild_id) as uow:
             if replaces_join_dm:
                 await self._cancel_join_dm(uow.session, game.id, user_id)
@@ -284,8 +293,33 @@ class GameDMs:
     async def _game(self, game_id: str, guild_id: int) -> GameView | None:
         return await current_game(self.games, game_id, guild_id)
 
+    async def _linked_instructions(self, game: GameView) -> GameView:
+        """The game with #channel, @member and :emoji: in its signup instructions as Discord shows them."""
+        if self.guilds is None or not game.signup_instructions.strip():
+            return game
+        [instructions] = await self.guilds.link_markup(int(game.guild_id), game.signup_instructions)
+        return msgspec.structs.replace(game, signup_instructions=instructions)
+
     def _link(self, game: GameView) -> str:
         return f"\n{self.base_url}/games/{game.id}"
+
+
+def join_text(game: GameView, status: str, position: int) -> tuple[str, str]:
+    """The join DM and its channel-fallback line, in the words of the game's signup method."""
+    when = format_when(game.scheduled_at)
+    if status == "confirmed":
+        text = (
+            f"You're in **{game.title}**: seat {position} of {game.max_players}, {when}.{_instructions(game)}"
+        )
+        return text, f"**{game.title}**: your seat is confirmed."
+    if game.signup_method == SignupMethod.HOST_SELECTED_WITH_WAITLIST:
+        text = (
+            f"The host picks the players for **{game.title}** ({when}); you're on the list (#{position}). "
+            "I'll DM you if the host gives you a seat."
+        )
+        return text, f"**{game.title}**: you're on the list; the host picks the players."
+    text = f"**{game.title}** is full, so you're #{position} on the waitlist ({when}). I'll DM you if a seat opens."
+    return text, f"**{game.title}**: you're on the waitlist."
 
 
 def _join_due_key(game_id: str, user_id: int) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Text, func
-from sqlalchemy.dialects.postgresql import TIMESTAMP
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gamesched.core.db import Base
@@ -27,6 +28,8 @@ class Notification(Base):
     fallback_summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
     fallback_posted_at: Mapped[datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    #: The DM's ``StillRelevant`` condition (delivery.py), checked again before the channel fallback.
+    relevance: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class DMChannel(Base):

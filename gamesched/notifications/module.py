@@ -29,6 +29,7 @@ def register(context: ModuleContext) -> Contribution:
         clock=context.clock,
         base_url=context.base_url,
         join_dm_delay=timedelta(seconds=context.settings.join_dm_delay_seconds),
+        guilds=context.get(GuildService),
     )
     announcement_dms = AnnouncementDMs(
         games=games,

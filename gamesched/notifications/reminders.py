@@ -12,7 +12,7 @@ from gamesched.games import GameService, GameView, ReminderDue
 from gamesched.guilds import GuildService
 from gamesched.notifications.about_games import game_dm
 from gamesched.notifications.messenger import DirectMessage
-from gamesched.notifications.service import DMRequest, Notifier
+from gamesched.notifications.service import DMRequest, Notifier, StillRelevant
 
 log = structlog.get_logger(__name__)
 
@@ -40,22 +40,31 @@ class ReminderDMs:
         wanted = {int(p.discord_id) for p in players if p.discord_id} | {host}
         members = await self.guilds.display_members(event.guild_id, wanted)
         present = {user_id for user_id, member in members.items() if member.present}
-        requests = [_request(game, event.minutes, host, host_message(game))] if host in present else []
+        # The game must still be on when each reminder goes out (a reminder due at the start may go out
+        # just after it), and a player must still hold the seat it names (the host's counts are read when
+        # the reminder is worded).
+        requests = (
+            [_request(game, event.minutes, host, host_message(game), StillRelevant())]
+            if host in present
+            else []
+        )
         for p in players:
             user_id = int(p.discord_id or 0)
             if user_id in present and user_id != host:
                 message = player_message(game, p.status, p.position)
-                requests.append(_request(game, event.minutes, user_id, message))
+                only_if = StillRelevant(seat=p.status)
+                requests.append(_request(game, event.minutes, user_id, message, only_if))
         async with self.db.uow(guild_id=event.guild_id) as uow:
             await self.notifier.request_many(uow.session, requests)
         log.info("reminder_queued", game_id=game.id, minutes=event.minutes, recipients=len(requests))
 
 
-def _request(game: GameView, minutes: int, user_id: int, message: DirectMessage) -> DMRequest:
+def _request(
+    game: GameView, minutes: int, user_id: int, message: DirectMessage, only_if: StillRelevant
+) -> DMRequest:
     summary = f"Reminder: **{game.title}** starts {format_when(game.scheduled_at)}."
-    return game_dm(
-        game, user_id, "reminder", f"reminder:{game.id}:{minutes}:{user_id}", message, summary=summary
-    )
+    key = f"reminder:{game.id}:{minutes}:{user_id}"
+    return game_dm(game, user_id, "reminder", key, message, summary=summary, only_if=only_if)
 
 
 def player_message(game: GameView, status: str, position: int) -> DirectMessage:

@@ -7,18 +7,19 @@ Discord answers with the first message (see delivery.py, which sends them in bat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import msgspec
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.modules import BatchJobSpec, JobSpec
 from gamesched.core.queue import Job, JobQueue, NewJob
+from gamesched.games import seats_now
 from gamesched.notifications.delivery import (
     DELIVER,
     DM_BATCH,
@@ -27,9 +28,12 @@ from gamesched.notifications.delivery import (
     OPEN_CHANNELS,
     DMDelivery,
     DMRequest,
+    StillRelevant,
 )
 from gamesched.notifications.messenger import Messenger
 from gamesched.notifications.models import Notification
+
+__all__ = ["DMRequest", "Notifier", "StillRelevant"]
 
 log = structlog.get_logger(__name__)
 
@@ -104,6 +108,7 @@ class Notifier:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            pending = await _still_relevant(uow.session, pending)
             if not pending:
                 return
             users = list(dict.fromkeys(n.user_id for n in pending))
@@ -118,3 +123,33 @@ class Notifier:
                 .values(fallback_posted_at=self.clock.now())
             )
         log.info("dm_fallback_posted", channel_id=channel_id, users=len(users))
+
+
+async def _still_relevant(session: AsyncSession, pending: Sequence[Notification]) -> Sequence[Notification]:
+    """The closed DMs whose news still holds; the others are marked done without a post (the game was
+    cancelled, or the person left, in the seconds the fallback waits to gather a burst)."""
+    conditions = {
+        n.id: msgspec.convert(n.relevance, StillRelevant)
+        for n in pending
+        if n.relevance is not None and n.game_id is not None
+    }
+    if not conditions:
+        return pending
+    now = await seats_now(
+        session, {(n.game_id, n.user_id) for n in pending if n.id in conditions and n.game_id}
+    )
+    moot = [
+        n
+        for n in pending
+        if n.id in conditions and not conditions[n.id].holds(now.get((n.game_id or "", n.user_id)), set())
+    ]
+    if not moot:
+        return pending
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_([n.id for n in moot]))
+        .values(fallback_posted_at=func.now())
+    )
+    log.info("dm_fallback_dropped", count=len(moot), kinds=sorted({n.kind for n in moot}))
+    gone = {n.id for n in moot}
+    return [n for n in pending if n.id not in gone]

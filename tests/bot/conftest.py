@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from gamesched.app import App, build_app
+from gamesched.core.clock import Clock
 from gamesched.core.config import Settings
 from gamesched.games import Announcer
 from gamesched.serve import run_app
@@ -30,15 +31,19 @@ async def serving_bot(
     state: Any = None,
     join_dm_delay: float = TEST_JOIN_DM_DELAY,
     sandbox_url: str | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[App]:
     """Build the app, serve, wait for the bot and the command sync.
 
     ``state``: a sandbox world to start from (e.g. the previous run's, to model a restart in which
     Discord kept every message). ``sandbox_url``: talk to the sandbox another app serves (a second
-    process of the same deployment) instead of serving one.
+    process of the same deployment) instead of serving one. ``clock``: the app's clock (a FakeClock moves
+    queued work forward only when the test says so).
     """
     where = {"sandbox": True} if sandbox_url is None else {"sandbox": False, "sandbox_url": sandbox_url}
-    app = await build_app(settings.with_overrides(**where, join_dm_delay_seconds=round(join_dm_delay)))
+    app = await build_app(
+        settings.with_overrides(**where, join_dm_delay_seconds=round(join_dm_delay)), clock=clock
+    )
     if state is not None:
         app.sandbox.state = state
     stop = asyncio.Event()

@@ -50,7 +50,7 @@ async def test_a_game_created_on_the_web_is_announced_with_embed_and_buttons(
     assert field(message, "Duration")["value"] == "2h 30m"  # type: ignore[index]
     assert field(message, "Where")["value"] == "Dave's place"  # type: ignore[index]
     assert "Bring your character sheet." in field(message, "Signup instructions")["value"]  # type: ignore[index]
-    assert "calendar.ics" in field(message, "Add to calendar")["value"]  # type: ignore[index]
+    assert f"/calendar/{game['id']}/" in field(message, "Add to calendar")["value"]  # type: ignore[index]
     assert roster_lines(message, "Players (1/4)") == [
         f"1. <@{world.user_id('bob')}>",
         "2. *open seat*",

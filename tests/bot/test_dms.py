@@ -138,3 +138,18 @@ async def test_removed_and_demoted_players_are_told(
 
     [text] = await eventually(demoted)
     assert "(#1)" in text
+
+
+async def test_the_join_dm_of_a_host_selected_game_says_the_host_picks(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    """With "host selected with waitlist" a self-join waits for the host's pick, however many seats are free:
+    not "the game is full"."""
+    game = await schedule(login, world, max_players=4, signup_method="host_selected_with_waitlist")
+    message = await announcement(api, game)
+    carol = world.user_id("carol")
+    await click(api, carol, message, f"game:join:{game['id']}")
+
+    [text] = await eventually(lambda: _dm_texts(api, carol), within=TEST_JOIN_DM_DELAY + 5)
+    assert "The host picks the players for **Catan night**" in text and "you're on the list" in text
+    assert "full" not in text

@@ -80,7 +80,8 @@ def game(**overrides: Any) -> GameView:
 
 
 def _payload(view: GameView) -> dict[str, Any]:
-    announced = render_announcement(view, base_url=BASE)
+    ics = f"{BASE}/calendar/{view.id}/{'t' * 22}"
+    announced = render_announcement(view, base_url=BASE, calendar=(ics, f"{ics}/google"))
     return {
         "content": announced.content,
         "embeds": [announced.embed],

@@ -123,6 +123,22 @@ async def test_unknown_and_ambiguous_mentions_explain_and_suggest(sandbox_app: A
     assert "already in the list" in by_input["@alice"].reason
 
 
+async def test_suggestions_are_similar_names_and_never_an_empty_did_you_mean(sandbox_app: App) -> None:
+    """A typo or an extra letter still finds the member (not only name prefixes), over username, global
+    name and nick; with no one alike there is no "did you mean"."""
+    world = await fetch_world(sandbox_app.base_url)
+    result = await sandbox_app.guilds.resolve_mentions(
+        world.guild_id(), ["@erinn", "@heid", "@Erin the Bld", "@zed"]
+    )
+    by_input = {m.input: m for m in result.invalid}
+    assert [s.username for s in by_input["@erinn"].suggestions][:1] == ["erin"]
+    assert [s.username for s in by_input["@heid"].suggestions][:1] == ["heidi"]
+    assert [s.username for s in by_input["@Erin the Bld"].suggestions][:1] == ["erin"]
+    for item in result.invalid:
+        assert ("Did you mean" in item.reason) == bool(item.suggestions), item
+    assert by_input["@zed"].suggestions == [] and "Did you mean" not in by_input["@zed"].reason
+
+
 async def test_with_the_members_intent_names_come_from_the_gateway_cache(app_settings: Settings) -> None:
     settings = app_settings.with_overrides(sandbox=True, discord_members_intent=True)
     async with serving(settings) as app:

@@ -1,0 +1,131 @@
+"""Calendar links that work for whoever clicks them: a per-game signed URL for the .ics file and for
+Google Calendar, used in the Discord announcement, where most readers are not logged in to the dashboard.
+
+The token is an HMAC of the game's id with the app's secret key: it cannot be guessed from the id, it
+opens only that game's calendar entry (title, time, place, description — what the announcement already
+shows to the channel), and rotating ``GAMESCHED_SECRET_KEY`` revokes every link at once. Outside Discord,
+Discord's markup reads as names (``#board-games``, ``@Erin``), never ``<#1191…>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import TYPE_CHECKING, Annotated
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import PathParameter
+from litestar.response import Redirect
+
+from gamesched.core.errors import NotFound
+from gamesched.discord_kit import mentioned_ids, readable
+from gamesched.games.ics import calendar_filename, google_calendar_url, render_calendar
+from gamesched.games.schemas import GameView
+from gamesched.games.service import GameService
+from gamesched.games.use_case import GAME_NOT_FOUND, parse_game_id
+
+if TYPE_CHECKING:
+    from gamesched.guilds import GuildService
+
+#: The media type of an .ics file; the framework adds the charset.
+CALENDAR_MEDIA_TYPE = "text/calendar"
+
+
+def calendar_token(secret: str, game_id: str) -> str:
+    """The signature in a game's calendar links (128 bits, URL-safe)."""
+    digest = hmac.new(secret.encode(), f"calendar:{game_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+class Calendars:
+    """Signed calendar links of games, and the games as people outside Discord read them."""
+
+    def __init__(self, *, games: GameService, guilds: GuildService, secret: str, base_url: str) -> None:
+        self.games = games
+        self.guilds = guilds
+        self.secret = secret
+        self.base_url = base_url.rstrip("/")
+
+    def links(self, game_id: str) -> tuple[str, str]:
+        """(the .ics file, Google Calendar) for ``game_id``, signed."""
+        base = f"{self.base_url}/calendar/{game_id}/{calendar_token(self.secret, game_id)}"
+        return base, f"{base}/google"
+
+    def valid(self, game_id: str, token: str) -> bool:
+        return hmac.compare_digest(calendar_token(self.secret, game_id), token)
+
+    async def readable(self, game: GameView) -> GameView:
+        """The game with Discord's markup in its texts turned into names."""
+        guild_id = int(game.guild_id)
+        texts = (game.location, game.description, game.signup_instructions)
+        members = await self.guilds.display_members(guild_id, mentioned_ids("@", *texts))
+        roles = {
+            role_id: name
+            for role_id in mentioned_ids("@&", *texts)
+            if (name := self.guilds.role_name(guild_id, role_id)) is not None
+        }
+        channels = self.guilds.channel_names(guild_id)
+        people = {user_id: m.display_name for user_id, m in members.items() if m.present}
+        location, description, instructions = (
+            readable(t, channels=channels, roles=roles, members=people) for t in texts
+        )
+        return msgspec.structs.replace(
+            game, location=location, description=description, signup_instructions=instructions
+        )
+
+    async def signed_game(self, game_id: str, token: str) -> GameView:
+        """The game a signed link names, readable; NotFound for a wrong token or a game that is gone."""
+        gid = parse_game_id(game_id)
+        if not self.valid(str(gid), token):
+            raise NotFound(GAME_NOT_FOUND)
+        # Trusted look-up across guilds: the token proves the link came from us for this game.
+        guild_id = await self.games.queries._guild_of(gid)
+        return await self.readable(await self.games.queries.snapshot(gid, guild_id=guild_id))
+
+
+def calendar_response(game: GameView, *, page_url: str) -> Response[str]:
+    return Response(
+        render_calendar(game, url=page_url),
+        media_type=CALENDAR_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{calendar_filename(game)}"'},
+    )
+
+
+Token = Annotated[
+    str, PathParameter(description="The link's signature (from the announcement).", max_length=64)
+]
+GameIdParam = Annotated[str, PathParameter(description="The game's id (uuid).")]
+
+
+class CalendarController(Controller):
+    """The signed calendar links: no login, since they are clicked from Discord."""
+
+    path = "/calendar"
+    tags = ["games"]
+
+    @get(
+        "/{game_id:str}/{token:str}",
+        summary="A game as a calendar file, by signed link",
+        description="The link comes from the game's announcement; no login needed.",
+        media_type=CALENDAR_MEDIA_TYPE,
+    )
+    async def signed_calendar(
+        self, game_id: GameIdParam, token: Token, calendars: NamedDependency[Calendars]
+    ) -> Response[str]:
+        game = await calendars.signed_game(game_id, token)
+        return calendar_response(game, page_url=f"{calendars.base_url}/games/{game.id}")
+
+    @get(
+        "/{game_id:str}/{token:str}/google",
+        summary="A game in Google Calendar, by signed link",
+        description="Redirects to Google Calendar's form for the game, with places and names readable.",
+        status_code=302,
+    )
+    async def signed_google(
+        self, game_id: GameIdParam, token: Token, calendars: NamedDependency[Calendars]
+    ) -> Redirect:
+        game = await calendars.signed_game(game_id, token)
+        return Redirect(google_calendar_url(game), status_code=302)
