@@ -212,6 +212,24 @@ class JSONRequest(Request[Any, Any, Any]):
         return value
 
 
+def blank_query_values_are_absent(app: ASGIApp) -> ASGIApp:
+    """``?channel=&status=upcoming`` reads as ``?status=upcoming``: a form's empty choice ("All channels")
+    means "no filter", so an empty value is a parameter left out, never a value to validate.
+
+    Litestar keeps blank values (``channel=""`` then fails as an id); the query string is rewritten once
+    here for every route, before any parameter is read. The sandbox (Discord's stand-in) is left alone."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        raw: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if raw and not scope.get("path", "").startswith("/sandbox"):
+            kept = [part for part in raw.split(b"&") if part and not part.endswith(b"=")]
+            if len(kept) != raw.count(b"&") + 1:
+                scope = {**scope, "query_string": b"&".join(kept)}  # type: ignore[typeddict-unknown-key]
+        await app(scope, receive, send)
+
+    return middleware
+
+
 def metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
     """Count requests per route template (not raw path, to keep label cardinality bounded)."""
 
@@ -301,7 +319,7 @@ def build_http_app(
         template_config=template_config,
         plugins=list(plugins),
         request_class=JSONRequest,
-        middleware=[metrics_middleware(metrics), csrf],
+        middleware=[metrics_middleware(metrics), blank_query_values_are_absent, csrf],
         before_send=[security_headers(https_site=https_site)],
         exception_handlers={
             DomainError: domain_error_handler,
