@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
 import structlog
@@ -224,7 +224,7 @@ def blank_query_values_are_absent(app: ASGIApp) -> ASGIApp:
         if raw and not scope.get("path", "").startswith("/sandbox"):
             kept = [part for part in raw.split(b"&") if part and not part.endswith(b"=")]
             if len(kept) != raw.count(b"&") + 1:
-                scope = {**scope, "query_string": b"&".join(kept)}  # type: ignore[typeddict-unknown-key]
+                scope = cast(Scope, {**scope, "query_string": b"&".join(kept)})
         await app(scope, receive, send)
 
     return middleware
