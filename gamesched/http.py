@@ -30,7 +30,7 @@ from sqlalchemy import text
 from gamesched import __version__
 from gamesched.core.db import Database
 from gamesched.core.errors import DatabaseUnavailable, DomainError
-from gamesched.core.inputs import SNOWFLAKE_PROBLEM, readable
+from gamesched.core.inputs import explain, field_problems
 from gamesched.core.metrics import Metrics
 from gamesched.security import SessionCSRF, security_headers
 
@@ -80,7 +80,6 @@ ErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
 #: Paths that always answer errors in JSON, whatever the Accept header says.
 JSON_ONLY_PREFIXES = ("/api/", "/sandbox", "/health", "/metrics", "/schema")
 TOO_DEEP = "The JSON body is nested too deeply."
-_MSGSPEC_PATH = re.compile(r" - at `\$\.?(.*)`$")
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -119,7 +118,12 @@ INVALID = ResponseSpec(
     examples=[
         Example(
             summary="An id beyond 64 bits",
-            value=error_body("invalid", f"channel_id: {SNOWFLAKE_PROBLEM}", field="channel_id", errors=[]),
+            value=error_body(
+                "invalid",
+                explain("Expected `int` <= 9223372036854775807", "channel_id"),
+                field="channel_id",
+                errors=[],
+            ),
         )
     ],
 )
@@ -151,13 +155,20 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    details = exc.extra if isinstance(exc.extra, list) else []
-    first = details[0] if details and isinstance(details[0], dict) else {}
-    key = first.get("key") or None
-    message = readable(first.get("message") or exc.detail or "The request is not valid.")
-    sentence = f"{key}: {message}" if key else message
-    field = re.split(r"[.\[]", key)[0] if key else None  # "player_role_ids[0]" names player_role_ids
-    return _error_response(request, 422, error_body("invalid", sentence, field=field, errors=details))
+    """422 listing every problem found: ``message`` says them all in sentences, ``field`` names the first,
+    and ``errors`` keeps one entry per problem (``key``, ``field``, ``source``, ``message``) for programs."""
+    details = [d for d in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(d, dict)]
+    errors = []
+    for detail in details:
+        key = str(detail.get("key") or "") or None
+        field = re.split(r"[.\[]", key)[0] if key else None  # "player_role_ids[0]" names player_role_ids
+        sentence = explain(str(detail.get("message") or ""), key)
+        errors.append({**detail, "field": field, "message": sentence})
+    sentences = list(dict.fromkeys(e["message"] for e in errors)) or ["The request is not valid."]
+    first = errors[0]["field"] if errors else None
+    return _error_response(
+        request, 422, error_body("invalid", " ".join(sentences), field=first, errors=errors)
+    )
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -202,12 +213,11 @@ class JSONRequest(Request[Any, Any, Any]):
             try:
                 value = msgspec.convert(value, data.annotation, strict=True, dec_hook=hook)
             except msgspec.ValidationError as exc:
-                problem = str(exc)
-                path = _MSGSPEC_PATH.search(problem)
-                key = path.group(1) if path else ""
-                error = {"message": problem.split(" - at ")[0], "key": key, "source": "body"}
+                problems = [
+                    {**p, "source": "body"} for p in field_problems(value, data.annotation, exc, hook)
+                ]
                 detail = f"Validation failed for {self.method} {self.url.path}"
-                raise ValidationException(detail, extra=[error]) from None
+                raise ValidationException(detail, extra=problems) from None
         self._json = self._connection_state.json = value
         return value
 

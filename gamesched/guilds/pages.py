@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import DomainError, Forbidden, NotFound
+from gamesched.core.inputs import convert
 from gamesched.web import FormData, id_in_path, render
 
 from .bot_access import what_to_grant
@@ -138,9 +138,9 @@ async def save_guild_settings(
     }
     if form.ok:
         try:
-            patch = msgspec.convert(body, GuildSettingsPatch)
+            patch = convert(body, GuildSettingsPatch)
             await guilds.update_guild_settings(access, changes_of(patch))
-        except (DomainError, msgspec.ValidationError) as error:
+        except DomainError as error:
             if isinstance(error, Forbidden):
                 raise
             form.fail(error)
@@ -242,9 +242,9 @@ async def save_channel_settings(
         body[name] = form.ids(name) if form.values.get(f"{name}_mode") == "set" else None
     if form.ok:
         try:
-            patch = msgspec.convert(body, ChannelSettingsPatch)
+            patch = convert(body, ChannelSettingsPatch)
             await guilds.update_channel_settings(access, channel_id, changes_of(patch))
-        except (DomainError, msgspec.ValidationError) as error:
+        except DomainError as error:
             if isinstance(error, Forbidden):
                 raise
             form.fail(error)

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from gamesched.core.errors import Invalid
-from gamesched.core.inputs import SNOWFLAKE_MAX, Snowflake, clean_text, parse_snowflake, readable
+from gamesched.core.inputs import SNOWFLAKE_MAX, Snowflake, clean_text, explain, parse_snowflake
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_the_snowflake_pattern_agrees_with_the_range_around_every_digit_of_the_b
             accepted = True
         except msgspec.ValidationError as error:
             accepted = False
-            assert readable(str(error).split(" - ")[0]).startswith("Expected a Discord id")
+            assert explain(str(error), "channel_id").startswith("The channel must be a Discord id")
         assert accepted is fits, value
 
 

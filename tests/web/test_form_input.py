@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import Login
+import html
+
+import httpx
+
+from tests.games.conftest import game_body
+from tests.web.conftest import Login, csrf_form
+from tests.web.test_pages import create_game, in_days, new_game_form
 from tests.world import World
+
+JSON = {"accept": "application/json"}
 
 
 async def test_the_server_games_filter_with_its_default_values_lists_the_games(
@@ -12,3 +20,114 @@ async def test_the_server_games_filter_with_its_default_values_lists_the_games(
     alice = await login("alice")
     page = await alice.get(f"/guilds/{world.guild_id()}?channel=&status=upcoming&category=")
     assert page.status_code == 200, page.text[:500]
+
+
+def text_of(page: httpx.Response) -> str:
+    return html.unescape(page.text)
+
+
+def leaks_validator_text(text: str) -> bool:
+    return any(mark in text for mark in ("Expected `", "Expected str", "Expected int", "$.", "got `str`"))
+
+
+async def test_api_422_lists_every_field_in_sentences_and_keeps_the_field_names(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    body = game_body(world, title="x" * 201, channel_id="", max_players="5", remind_waitlist=0, colour=1)
+    response = await alice.post("/api/v1/games", json=body, headers=JSON)
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert answer["error"] == "invalid" and answer["field"] == "channel_id"
+    by_field = {e["field"]: e["message"] for e in answer["errors"]}
+    assert by_field == {
+        "channel_id": f"The channel must be a Discord id: a whole number from 1 to {2**63 - 1}.",
+        "title": "The title can have at most 200 characters.",
+        "max_players": "Max players must be a whole number.",
+        "remind_waitlist": "“Remind the waitlist” must be true or false.",
+        "colour": "'colour' is not something this form takes; leave it out.",
+    }
+    assert all(sentence in answer["message"] for sentence in by_field.values())
+    assert not leaks_validator_text(response.text)
+    listed = await alice.get("/api/v1/games", params={"guild_id": "abc"}, headers=JSON)
+    assert listed.status_code == 422 and listed.json()["field"] == "guild_id"
+    assert listed.json()["message"] == "The server must be a whole number.", listed.text
+
+
+async def test_validator_text_never_reaches_a_page(world: World, login: Login) -> None:
+    alice = await login("alice")
+    filtered = await alice.get(f"/guilds/{world.guild_id()}?channel=abc")
+    assert filtered.status_code == 422
+    assert "The channel must be a whole number." in text_of(filtered)
+    assert not leaks_validator_text(text_of(filtered))
+    long_name = "Reserved for " + "a" * 90
+    created = await alice.post(
+        "/games/new", data=await csrf_form(alice, new_game_form(world, initial_participants=long_name))
+    )
+    assert created.status_code == 422
+    assert "Each of the players to add can have at most 100 characters." in text_of(created)
+    assert not leaks_validator_text(text_of(created))
+
+
+async def test_one_submit_of_the_create_form_reports_every_problem(world: World, login: Login) -> None:
+    alice = await login("alice")
+    form = new_game_form(
+        world, title="", scheduled_at=in_days(-1), initial_participants="@carol\n@bo", description="x" * 2001
+    )
+    page = await alice.post("/games/new", data=await csrf_form(alice, form))
+    assert page.status_code == 422
+    shown = text_of(page)
+    for sentence in (
+        "Give the game a title.",
+        "Keep it to at most 2000 characters (this has 2001).",
+        "The game must be scheduled in the future.",
+        "No member of this server is called @bo",
+    ):
+        assert sentence in shown, sentence
+    assert 'id="scheduled_at-error"' in shown and 'id="initial_participants-error"' in shown
+
+
+async def test_api_create_and_edit_report_the_date_and_the_mentions_and_the_roles_together(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    created = await alice.post(
+        "/api/v1/games",
+        json=game_body(world, scheduled_at=in_days(-1), initial_participants=["@bo"], notify_role_ids=["42"]),
+        headers=JSON,
+    )
+    assert created.status_code == 422, created.text
+    answer = created.json()
+    assert answer["error"] == "invalid_mentions" and answer["invalid_mentions"][0]["input"] == "@bo"
+    assert {e["field"] for e in answer["errors"]} == {
+        "scheduled_at",
+        "initial_participants",
+        "notify_role_ids",
+    }
+    assert "The game must be scheduled in the future." in answer["message"]
+    game = (await alice.post("/api/v1/games", json=game_body(world), headers=JSON)).json()
+    edited = await alice.patch(
+        f"/api/v1/games/{game['id']}",
+        json={"scheduled_at": in_days(-1), "player_role_ids": ["42"], "title": " "},
+        headers=JSON,
+    )
+    assert edited.status_code == 422, edited.text
+    assert {e["field"] for e in edited.json()["errors"]} == {"scheduled_at", "player_role_ids", "title"}
+
+
+async def test_stored_text_has_one_kind_of_line_end(world: World, login: Login) -> None:
+    alice = await login("alice")
+    game_id = await create_game(
+        alice, world, description="Bring dice.\r\nAnd snacks.\rThanks", signup_instructions="One\r\ntwo"
+    )
+    game = (await alice.get(f"/api/v1/games/{game_id}", headers=JSON)).json()
+    assert game["description"] == "Bring dice.\nAnd snacks.\nThanks"
+    assert game["signup_instructions"] == "One\ntwo"
+
+
+async def test_a_length_limit_allows_exactly_the_limit_and_says_so(world: World, login: Login) -> None:
+    alice = await login("alice")
+    assert await create_game(alice, world, title="x" * 200)
+    page = await alice.post("/games/new", data=await csrf_form(alice, new_game_form(world, title="x" * 201)))
+    assert page.status_code == 422
+    assert "Keep it to at most 200 characters (this has 201)." in text_of(page)

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
@@ -18,10 +17,9 @@ from gamesched.core.inputs import parse_snowflake
 from gamesched.games.pages.form import (
     form_context,
     game_body,
-    mention_errors,
     values_of,
 )
-from gamesched.games.schemas import GameCreate, GameView
+from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
 from gamesched.web import FormData, id_in_query, render
@@ -148,25 +146,20 @@ async def create_game(
     invalid: list[dict[str, Any]] = []
     cache = request.app.state.cache
     key = f"web:submission:{page.viewer.user_id}:{form.values.get('submission', '')[:64]}"
-    if form.ok:
+    try:
+        data = await games.lifecycle.check_new(page.viewer.user_id, body, known=form.errors)
+        if existing := await _claim_submission(cache, key):
+            return Redirect(f"/games/{existing}", status_code=303)
         try:
-            data = msgspec.convert(body, GameCreate)
-            if existing := await _claim_submission(cache, key):
-                return Redirect(f"/games/{existing}", status_code=303)
-            try:
-                game = await games.lifecycle.create(page.viewer.user_id, data)
-            except BaseException:
-                await cache.delete(key)
-                raise
-            await cache.set(key, game.id.encode(), ttl_seconds=SUBMISSION_TTL)
-            return Redirect(f"/games/{game.id}", status_code=303)
-        except Invalid as error:
-            if error.code == "invalid_mentions":
-                invalid = mention_errors(form, error, "initial_participants")
-            else:
-                form.fail(error)
-        except msgspec.ValidationError as error:
-            form.fail(error)
+            game = await games.lifecycle.create(page.viewer.user_id, data)
+        except BaseException:
+            await cache.delete(key)
+            raise
+        await cache.set(key, game.id.encode(), ttl_seconds=SUBMISSION_TTL)
+        return Redirect(f"/games/{game.id}", status_code=303)
+    except Invalid as error:
+        form.fail(error)
+        invalid = list(error.extra.get("invalid_mentions", []))
     channel = parse_snowflake(str(body["channel_id"]))
     context = await form_context(page, guilds, guild_id, channel)
     return render(

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Conflict, Invalid, NotFound
+from gamesched.core.inputs import convert
 from gamesched.games.pages.form import (
     edit_page,
     game_body,
@@ -72,7 +73,7 @@ async def edit_game(
     body["expected_version"] = int(version) if version.isdigit() and int(version) > 0 else None
     if form.ok:
         try:
-            data = msgspec.convert(body, GameUpdate)
+            data = convert(body, GameUpdate)
             try:
                 await games.lifecycle.edit(game.id, page.viewer.user_id, data)
             except Conflict as error:
@@ -86,7 +87,7 @@ async def edit_game(
                     )
                     return await edit_page(page, guilds, current, form=form)
             return Redirect(f"/games/{game.id}", status_code=303)
-        except (Invalid, msgspec.ValidationError) as error:
+        except Invalid as error:
             form.fail(error)
     return await edit_page(page, guilds, game, form=form)
 

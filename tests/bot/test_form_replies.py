@@ -1,0 +1,40 @@
+"""The /game create form's replies: every problem at once, in sentences about what was typed (issue 13)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from gamesched.app import App
+from tests.bot.conftest import command, ephemeral_text
+from tests.world import World
+
+FILLING_IN = 0.3  # as in test_commands: Discord shows the form before anyone submits it
+
+
+async def test_a_form_with_several_problems_gets_one_reply_naming_each_in_words(
+    bot_app: App, world: World, api: httpx.AsyncClient
+) -> None:
+    alice, channel = world.user_id("alice"), world.channel_id("rpg")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    form = (await command(api, alice, channel, "game create")).json()["response"]["data"]
+    await asyncio.sleep(FILLING_IN)
+    answer = await api.post(
+        "/interactions",
+        json={
+            "type": "modal",
+            "user_id": str(alice),
+            "channel_id": str(channel),
+            "custom_id": form["custom_id"],
+            # Discord holds the title to 200 characters in its form; the bot does not rely on it.
+            "values": {"title": "x" * 201, "when": yesterday, "description": "", "max_players": "lots"},
+        },
+    )
+    text = ephemeral_text(answer.json())
+    assert "The title can have at most 200 characters." in text, text
+    assert "The game must be scheduled in the future." in text, text
+    assert "Max players must be a whole number from 1 to 100." in text, text
+    assert "Expected" not in text and "`" not in text and "$." not in text, text
+    assert (await bot_app.games.queries.list(alice, guild_id=world.guild_id())).items == []
