@@ -131,3 +131,29 @@ async def test_a_length_limit_allows_exactly_the_limit_and_says_so(world: World,
     page = await alice.post("/games/new", data=await csrf_form(alice, new_game_form(world, title="x" * 201)))
     assert page.status_code == 422
     assert "Keep it to at most 200 characters (this has 201)." in text_of(page)
+
+
+async def test_the_edit_page_says_what_the_game_has_and_what_it_would_inherit(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    own = await create_game(alice, world, max_players="8", signup_instructions="Bring dice")
+    shown = text_of(await alice.get(f"/games/{own}/edit"))
+    assert "Set for this game: 8. Leave it empty to inherit 10 (built-in default)." in shown
+    assert (
+        "Set for this game. Leave it empty to inherit nothing (none are set for this channel or server)."
+        in shown
+    )
+    assert "Inherited: 10" not in shown and "shown greyed out" not in shown
+    inheriting = await create_game(alice, world)
+    settings = f"/api/v1/guilds/{world.guild_id()}/settings"
+    changed = await alice.patch(
+        settings, json={"max_players": 6, "signup_instructions": "Be kind"}, headers=JSON
+    )
+    assert changed.status_code == 200, changed.text
+    shown = text_of(await alice.get(f"/games/{inheriting}/edit"))
+    assert "Inherited: 6 (from the server settings); this game still has 10 until it is saved." in shown
+    assert "Inherited (from the server settings): the text shown greyed out." in shown
+    shown = text_of(await alice.get(f"/games/{own}/edit"))
+    assert "Set for this game: 8. Leave it empty to inherit 6 (from the server settings)." in shown
+    assert "Leave it empty to inherit “Be kind” (from the server settings)." in shown
