@@ -39,14 +39,9 @@ async def _manager(guilds: GuildService, page: Page, guild_id: int, *, channels:
 
 
 def _roles(guilds: GuildService, guild_id: int) -> list[dict[str, Any]]:
-    info = guilds.directory.guild(guild_id)
-    if info is None:
+    if guilds.directory.guild(guild_id) is None:
         raise NotFound(GUILD_NOT_FOUND)
-    return [
-        {"id": str(r.id), "name": r.name}
-        for r in sorted(info.roles.values(), key=lambda r: -r.position)
-        if r.id != info.id
-    ]
+    return guilds.pickable_roles(guild_id)
 
 
 def bot_posting(guilds: GuildService, guild_id: int, channel_id: int) -> dict[str, Any]:

@@ -157,3 +157,31 @@ async def test_the_edit_page_says_what_the_game_has_and_what_it_would_inherit(
     shown = text_of(await alice.get(f"/games/{own}/edit"))
     assert "Set for this game: 8. Leave it empty to inherit 6 (from the server settings)." in shown
     assert "Leave it empty to inherit “Be kind” (from the server settings)." in shown
+
+
+async def test_the_bots_own_role_and_everyone_are_not_offered_or_taken_as_roles(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    gid, bot_role = world.guild_id(), world.role_id("gamesched")
+    for path in (f"/guilds/{gid}/settings", f"/guilds/{gid}/channels/{world.channel_id('rpg')}/settings"):
+        page = await alice.get(path)
+        assert page.status_code == 200 and f'value="{world.role_id("Game Host")}"' in page.text
+        assert f'value="{bot_role}"' not in page.text and f'value="{gid}"' not in page.text, path
+    form = await alice.get(f"/games/new?guild_id={gid}")
+    assert f'value="{bot_role}"' not in form.text
+    saved = await alice.post(
+        f"/guilds/{gid}/settings", data=await csrf_form(alice, {"host_role_ids": str(bot_role)})
+    )
+    assert saved.status_code == 422
+    assert "Host roles: @gamesched belongs to an integration (such as this bot)" in text_of(saved)
+    for field, role in (("manager_role_ids", bot_role), ("player_role_ids", gid)):
+        patched = await alice.patch(f"/api/v1/guilds/{gid}/settings", json={field: [str(role)]}, headers=JSON)
+        assert patched.status_code == 422 and patched.json()["field"] == field, patched.text
+    everyone = await alice.patch(
+        f"/api/v1/guilds/{gid}/settings", json={"player_role_ids": [str(gid)]}, headers=JSON
+    )
+    assert (
+        everyone.json()["message"]
+        == "Player roles: @everyone is every member; leave the roles empty instead."
+    )
