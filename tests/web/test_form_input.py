@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import html
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from gamesched.app import App
 from tests.games.conftest import game_body
+from tests.login import _log_in
 from tests.web.conftest import Login, csrf_form
 from tests.web.test_pages import create_game, in_days, new_game_form
 from tests.world import World
@@ -185,3 +188,25 @@ async def test_the_bots_own_role_and_everyone_are_not_offered_or_taken_as_roles(
         everyone.json()["message"]
         == "Player roles: @everyone is every member; leave the roles empty instead."
     )
+
+
+async def test_an_edit_sent_after_the_session_ended_comes_back_after_the_login(
+    web_app: App, world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    game_id = await create_game(alice, world, title="Before")
+    form = await csrf_form(alice, new_game_form(world, title="After the login", version="1"))
+    async with httpx.AsyncClient(base_url=web_app.base_url, cookies=alice.cookies) as elsewhere:
+        ended = await elsewhere.post("/logout", data={"_csrf_token": alice.cookies["csrftoken"]})
+        assert ended.status_code == 303
+    sent = await alice.post(f"/games/{game_id}/edit", data=form)
+    assert sent.status_code == 303
+    login_page = sent.headers["location"]
+    assert login_page.startswith("/login?next=%2Fgames%2F" + game_id + "%2Fedit%3Fdraft%3D")
+    assert "your changes are still here" in text_of(await alice.get(login_page))
+    back = parse_qs(urlsplit(login_page).query)["next"][0]
+    await _log_in(alice, "alice", back, web_app.base_url)
+    page = text_of(await alice.get(back))
+    assert 'value="After the login"' in page and "Your changes are below, as you typed them" in page
+    again = text_of(await alice.get(back))
+    assert 'value="Before"' in again  # a draft is taken once

@@ -22,7 +22,7 @@ from gamesched.games.pages.form import (
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
-from gamesched.web import FormData, id_in_query, render
+from gamesched.web import DRAFT_QUERY, KEEP_DRAFT, FormData, id_in_query, render, take_draft
 
 #: A create form's submission id is remembered this long: a second submit lands on the same game.
 SUBMISSION_TTL = 3600
@@ -59,6 +59,7 @@ async def _clone_values(
 
 @get("/games/new")
 async def new_game_page(
+    request: Request[Any, Any, Any],
     page: NamedDependency[Page],
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
@@ -66,11 +67,17 @@ async def new_game_page(
     channel_id: Annotated[int | None, id_in_query()] = None,
     clone_of: Annotated[str | None, QueryParameter(name="from")] = None,
     players: FromQuery[bool] = False,
+    draft: Annotated[str | None, QueryParameter(name=DRAFT_QUERY)] = None,
 ) -> Template:
     values: dict[str, str] = {}
     lists: dict[str, list[str]] = {}
     source = None
-    if clone_of:
+    kept = await take_draft(request.app.state.cache, draft)
+    if kept is not None:  # typed before a login: the same form, as it was
+        values, lists = kept.values, kept.lists
+        guild_id = parse_snowflake(values.get("guild_id", "")) or guild_id
+        channel_id = parse_snowflake(values.get("channel_id", "")) or channel_id
+    elif clone_of:
         values, lists, source = await _clone_values(
             games, guilds, clone_of, page.viewer.user_id, players=players
         )
@@ -84,7 +91,16 @@ async def new_game_page(
     context = await form_context(page, guilds, guild_id, channel_id)
     values.setdefault("submission", uuid.uuid4().hex)
     values.setdefault("signup_method", "self_signup")
-    return render(page, "games/new.html", values=values, lists=lists, errors={}, clone_of=source, **context)
+    return render(
+        page,
+        "games/new.html",
+        values=values,
+        lists=lists,
+        errors={},
+        clone_of=source,
+        restored=kept is not None,
+        **context,
+    )
 
 
 async def _require_host(guilds: GuildService, guild_id: int, user_id: int) -> None:
@@ -122,7 +138,7 @@ async def _claim_submission(cache: Any, key: str) -> str | None:
     return None
 
 
-@post("/games/new", status_code=303)
+@post("/games/new", status_code=303, opt={KEEP_DRAFT: True})
 async def create_game(
     request: Request[Any, Any, Any],
     page: NamedDependency[Page],

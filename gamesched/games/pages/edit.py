@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Conflict, Invalid, NotFound
@@ -22,18 +22,22 @@ from gamesched.games.pages.form import (
 from gamesched.games.schemas import GameUpdate, GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
-from gamesched.web import FormData
+from gamesched.web import DRAFT_QUERY, KEEP_DRAFT, FormData, take_draft
 
 
 @get("/games/{game_id:str}/edit")
 async def edit_game_page(
+    request: Request[Any, Any, Any],
     game_id: FromPath[str],
     page: NamedDependency[Page],
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
+    draft: Annotated[str | None, QueryParameter(name=DRAFT_QUERY)] = None,
 ) -> Template:
     game = await managed_game(games, game_id, page.viewer.user_id)
-    return await edit_page(page, guilds, game)
+    # Changes typed before a login (``web.drafts``) come back as they were.
+    kept = await take_draft(request.app.state.cache, draft)
+    return await edit_page(page, guilds, game, form=kept)
 
 
 def _already_applied(game: GameView, data: GameUpdate) -> bool:
@@ -58,7 +62,7 @@ def _already_applied(game: GameView, data: GameUpdate) -> bool:
     return True
 
 
-@post("/games/{game_id:str}/edit", status_code=303)
+@post("/games/{game_id:str}/edit", status_code=303, opt={KEEP_DRAFT: True})
 async def edit_game(
     request: Request[Any, Any, Any],
     game_id: FromPath[str],

@@ -146,6 +146,7 @@ async def edit_page(
         lists=lists,
         errors=form.errors if form else {},
         roster_errors=roster_errors or {},
+        restored=form is not None and not form.errors,
         invalid_mentions=invalid or [],
         entry=entry,
         **context,
