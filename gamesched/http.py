@@ -14,7 +14,13 @@ import structlog
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import ClientException, HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotFoundException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -80,6 +86,7 @@ ErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
 #: Paths that always answer errors in JSON, whatever the Accept header says.
 JSON_ONLY_PREFIXES = ("/api/", "/sandbox", "/health", "/metrics", "/schema")
 TOO_DEEP = "The JSON body is nested too deeply."
+NOT_JSON = "The request body is not valid JSON."
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -162,7 +169,8 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationExc
     for detail in details:
         key = str(detail.get("key") or "") or None
         field = re.split(r"[.\[]", key)[0] if key else None  # "player_role_ids[0]" names player_role_ids
-        sentence = explain(str(detail.get("message") or ""), key)
+        whole_body = key is None and detail.get("source") == "body"
+        sentence = explain(str(detail.get("message") or ""), "body" if whole_body else key)
         errors.append({**detail, "field": field, "message": sentence})
     sentences = list(dict.fromkeys(e["message"] for e in errors)) or ["The request is not valid."]
     first = errors[0]["field"] if errors else None
@@ -207,6 +215,8 @@ class JSONRequest(Request[Any, Any, Any]):
             value = await super().json()
         except RecursionError:
             raise ClientException(TOO_DEEP) from None
+        except SerializationException:  # msgspec's "Input data was truncated" is no sentence for people
+            raise ClientException(NOT_JSON) from None
         data = self.route_handler.parsed_fn_signature.parameters.get("data")
         if data is not None:
             hook = partial(default_deserializer, type_decoders=self.route_handler.resolve_type_decoders())

@@ -61,6 +61,8 @@ def is_snowflake(value: int) -> bool:
 
 #: How a field is named in a sentence; other fields are named from their key ("max_players": "Max players").
 FIELD_LABELS = {
+    "body": "The request body",
+    "page_number": "The page number",
     "title": "The title",
     "description": "The description",
     "location": "The location",
@@ -86,7 +88,7 @@ _TYPE_WORDS = {
     "str": "text",
     "bool": "true or false",
     "array": "a list",
-    "object": "an object",
+    "object": "a JSON object",
     "datetime": "a date and time with a UTC offset, like 2030-01-05T19:00:00+00:00",
     "null": "empty",
 }

@@ -210,3 +210,14 @@ async def test_an_edit_sent_after_the_session_ended_comes_back_after_the_login(
     assert 'value="After the login"' in page and "Your changes are below, as you typed them" in page
     again = text_of(await alice.get(back))
     assert 'value="Before"' in again  # a draft is taken once
+
+
+async def test_a_body_that_is_no_json_object_gets_a_sentence(world: World, login: Login) -> None:
+    alice = await login("alice")
+    as_json = {**JSON, "content-type": "application/json"}
+    cut = await alice.post("/api/v1/games", content=b'{"title": ', headers=as_json)
+    assert cut.status_code == 400 and cut.json()["message"] == "The request body is not valid JSON."
+    listed = await alice.post("/api/v1/games", content=b"[1, 2]", headers=as_json)
+    assert listed.status_code == 422 and listed.json()["message"] == "The request body must be a JSON object."
+    page = await alice.get(f"/guilds/{world.guild_id()}?page=0", headers=JSON)
+    assert page.json()["message"] == "The page number must be at least 1."
