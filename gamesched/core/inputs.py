@@ -62,6 +62,7 @@ def is_snowflake(value: int) -> bool:
 #: How a field is named in a sentence; other fields are named from their key ("max_players": "Max players").
 FIELD_LABELS = {
     "body": "The request body",
+    "category": "The category",
     "page_number": "The page number",
     "title": "The title",
     "description": "The description",
@@ -102,6 +103,16 @@ _MISSING_PARAMETER = re.compile(r"^Missing required (?:\w+ )?parameter '([^']+)'
 def too_long(limit: int, length: int) -> str:
     """The one wording of a length limit: ``limit`` characters are allowed, one more is not."""
     return f"Keep it to at most {limit} characters (this has {length})."
+
+
+def check_length(text: str, limit: int, *, field: str) -> str:
+    """``text`` when it has at most ``limit`` characters; otherwise Invalid saying so, for paths that do
+    not go through a schema's limits (a slash command's option)."""
+    if len(text) > limit:
+        raise Invalid(
+            f"{field_label(field)} can have at most {limit} characters (this has {len(text)}).", field=field
+        )
+    return text
 
 
 def field_label(field: str | None) -> str:

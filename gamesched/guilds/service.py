@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import Forbidden, Invalid, NotFound
-from gamesched.core.inputs import clean_text
+from gamesched.core.inputs import check_length, clean_text
 from gamesched.guilds import members as member_lookup
 from gamesched.guilds.channel_links import link_channels, unlink_channels
 from gamesched.guilds.directory import ChannelInfo, DiscordDirectory, GuildInfo, MemberInfo
@@ -392,5 +392,6 @@ def _normalize(name: str, value: Any) -> Any:
         return list(dict.fromkeys(int(r) for r in value))
     if name in ("signup_instructions", "category"):
         what = "The signup instructions" if name == "signup_instructions" else "The category"
-        return clean_text(str(value), field=name, what=what) or None
+        limit = 1000 if name == "signup_instructions" else 100  # as the API's schemas say
+        return check_length(clean_text(str(value), field=name, what=what), limit, field=name) or None
     return value

@@ -38,3 +38,17 @@ async def test_a_form_with_several_problems_gets_one_reply_naming_each_in_words(
     assert "Max players must be a whole number from 1 to 100." in text, text
     assert "Expected" not in text and "`" not in text and "$." not in text, text
     assert (await bot_app.games.queries.list(alice, guild_id=world.guild_id())).items == []
+
+
+async def test_settings_commands_hold_text_to_the_same_limits_as_the_dashboard(
+    bot_app: App, world: World, api: httpx.AsyncClient
+) -> None:
+    alice, channel = world.user_id("alice"), world.channel_id("rpg")
+    answer = await command(api, alice, channel, "config-channel", category="c" * 101)
+    assert ephemeral_text(answer.json()) == "The category can have at most 100 characters (this has 101)."
+    answer = await command(api, alice, channel, "config-guild", instructions="i" * 1001)
+    assert ephemeral_text(answer.json()) == (
+        "The signup instructions can have at most 1000 characters (this has 1001)."
+    )
+    answer = await command(api, alice, channel, "config-guild", host_role=str(world.role_id("gamesched")))
+    assert "@gamesched belongs to an integration (such as this bot)" in ephemeral_text(answer.json())
