@@ -157,7 +157,7 @@ class GameCommands(commands.Cog, name="GameCommands"):
             seat = f" · you're #{game.viewer_position} on the waitlist"
         lines.append(f"{game.confirmed_count}/{game.max_players} players{seat}")
         if game.description.strip():
-            snippet = game.description.strip().replace("\n", " ")
+            snippet = " ".join(game.description.split())  # one line: no \n, nor a \r stored before inputs.py
             lines.append(snippet if len(snippet) <= SNIPPET else snippet[: SNIPPET - 1] + "…")
         lines.append(f"[Open]({game_page_url(self.base_url, game.id)})")
         return "\n".join(lines)[:1024]

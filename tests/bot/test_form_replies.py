@@ -6,9 +6,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import text
 
 from gamesched.app import App
-from tests.bot.conftest import command, ephemeral_text
+from tests.bot.conftest import Login, command, ephemeral_text, schedule
 from tests.world import World
 
 FILLING_IN = 0.3  # as in test_commands: Discord shows the form before anyone submits it
@@ -52,3 +53,22 @@ async def test_settings_commands_hold_text_to_the_same_limits_as_the_dashboard(
     )
     answer = await command(api, alice, channel, "config-guild", host_role=str(world.role_id("gamesched")))
     assert "@gamesched belongs to an integration (such as this bot)" in ephemeral_text(answer.json())
+
+
+async def test_list_and_my_games_show_a_description_typed_on_a_form_without_stray_line_ends(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    # As a browser's form sends a textarea, and as games stored before the input was cleaned hold it.
+    await schedule(login, world, title="Catan night", description="Bring snacks.\r\nNew players welcome.")
+    await schedule(login, world, title="Old", description="placeholder")
+    async with bot_app.db.uow(bypass_rls=True) as uow:
+        await uow.session.execute(
+            text("UPDATE games SET description = E'Old\\r\\ntext\\r' WHERE title = 'Old'")
+        )
+    alice, board_games = world.user_id("alice"), world.channel_id("board-games")
+    for name in ("list-games", "my-games"):
+        answer = (await command(api, alice, board_games, name)).json()
+        values = [f["value"] for f in answer["response"]["data"]["embeds"][0]["fields"]]
+        assert any("Bring snacks. New players welcome." in v for v in values), values
+        assert any("Old text" in v for v in values), values
+        assert not any("\r" in v for v in values), values
