@@ -104,14 +104,33 @@ class GameLifecycle(GameUseCase):
                 extra = {k: v for k, v in error.extra.items() if k != "errors"}
             except (Forbidden, NotFound):
                 pass  # may they host there at all: said once what they typed reads well
-        mentions = "invalid_mentions" in extra
-        raise Invalid(
-            " ".join(dict.fromkeys(p["message"] for p in problems)),
-            field=problems[0]["field"],
-            code="invalid_mentions" if mentions else None,
-            errors=problems,
-            **extra,
-        )
+        raise _together(problems, extra)
+
+    async def check_edit(
+        self, game_id: str, user_id: int, body: Mapping[str, Any], known: Mapping[str, str] | None = None
+    ) -> GameUpdate:
+        """``check_new`` for an edit: a ``GameUpdate``, or one Invalid listing the form's problems (``known``),
+        the body's and the rules' (worked out with the fields in error left unchanged), all at once."""
+        problems = [{"field": field, "message": message} for field, message in (known or {}).items()]
+        try:
+            data = convert(dict(body), GameUpdate)
+        except Invalid as error:
+            problems += error.extra["errors"]
+        else:
+            if not problems:
+                return data
+        wrong = {p["field"] for p in problems}
+        try:
+            gid, access = await self._enter(game_id, user_id)
+            async with self.db.uow(guild_id=access.guild_id) as uow:
+                game, _ = await self._load(uow.session, gid)
+            stand_in = convert({k: v for k, v in body.items() if k not in wrong}, GameUpdate)
+            await self._plan_edit(game, access, stand_in)
+        except Invalid as error:
+            problems += [p for p in error.extra.get("errors", []) if p.get("field") not in wrong]
+        except (Forbidden, NotFound, Conflict):
+            pass  # said once what they typed reads well
+        raise _together(problems, {})
 
     async def _prepare(self, user_id: int, data: GameCreate) -> _NewGame:
         """The checked parts of a new game; every problem is collected, then reported together."""
@@ -409,6 +428,17 @@ class GameLifecycle(GameUseCase):
             if name in requested or moved:
                 plan.values[name] = resolved[name]
                 plan.sources[name] = sources[name]
+
+
+def _together(problems: list[dict[str, Any]], extra: dict[str, Any]) -> Invalid:
+    """One Invalid for every problem found (``Problems.raise_any``'s shape)."""
+    return Invalid(
+        " ".join(dict.fromkeys(p["message"] for p in problems)),
+        field=problems[0]["field"],
+        code="invalid_mentions" if "invalid_mentions" in extra else None,
+        errors=problems,
+        **extra,
+    )
 
 
 def _apply(game: Game, plan: EditPlan) -> list[str]:

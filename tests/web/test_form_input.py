@@ -221,3 +221,20 @@ async def test_a_body_that_is_no_json_object_gets_a_sentence(world: World, login
     assert listed.status_code == 422 and listed.json()["message"] == "The request body must be a JSON object."
     page = await alice.get(f"/guilds/{world.guild_id()}?page=0", headers=JSON)
     assert page.json()["message"] == "The page number must be at least 1."
+
+
+async def test_one_submit_of_the_edit_form_reports_every_problem(world: World, login: Login) -> None:
+    alice = await login("alice")
+    game_id = await create_game(alice, world, title="Catan night")
+    form = new_game_form(world, title="x" * 201, scheduled_at=in_days(-1), max_players="0", version="1")
+    page = await alice.post(f"/games/{game_id}/edit", data=await csrf_form(alice, form))
+    assert page.status_code == 422
+    shown = text_of(page)
+    for sentence in (
+        "Keep it to at most 200 characters (this has 201).",
+        "Max players must be between 1 and 100.",
+        "The game must be scheduled in the future.",
+    ):
+        assert sentence in shown, sentence
+    game = (await alice.get(f"/api/v1/games/{game_id}", headers=JSON)).json()
+    assert game["title"] == "Catan night" and game["version"] == 1

@@ -12,7 +12,6 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Conflict, Invalid, NotFound
-from gamesched.core.inputs import convert
 from gamesched.games.pages.form import (
     edit_page,
     game_body,
@@ -75,24 +74,23 @@ async def edit_game(
     body = game_body(form)
     version = form.values.get("version", "")
     body["expected_version"] = int(version) if version.isdigit() and int(version) > 0 else None
-    if form.ok:
+    try:
+        data = await games.lifecycle.check_edit(game.id, page.viewer.user_id, body, known=form.errors)
         try:
-            data = convert(body, GameUpdate)
-            try:
-                await games.lifecycle.edit(game.id, page.viewer.user_id, data)
-            except Conflict as error:
-                if error.code != "stale_version":
-                    raise
-                current = await games.queries.get(game.id, page.viewer.user_id)
-                if not _already_applied(current, data):
-                    form.errors["form"] = (
-                        "Someone else changed this game while you were editing. "
-                        "Your changes are below; open the game again to see theirs."
-                    )
-                    return await edit_page(page, guilds, current, form=form)
-            return Redirect(f"/games/{game.id}", status_code=303)
-        except Invalid as error:
-            form.fail(error)
+            await games.lifecycle.edit(game.id, page.viewer.user_id, data)
+        except Conflict as error:
+            if error.code != "stale_version":
+                raise
+            current = await games.queries.get(game.id, page.viewer.user_id)
+            if not _already_applied(current, data):
+                form.errors["form"] = (
+                    "Someone else changed this game while you were editing. "
+                    "Your changes are below; open the game again to see theirs."
+                )
+                return await edit_page(page, guilds, current, form=form)
+        return Redirect(f"/games/{game.id}", status_code=303)
+    except Invalid as error:
+        form.fail(error)
     return await edit_page(page, guilds, game, form=form)
 
 
