@@ -59,8 +59,9 @@ def test_clean_text_removes_bidi_controls_and_invisible_ends_but_keeps_joiners_i
     assert clean_text(f" {family} ", field="title", what="The title") == family
     scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
     assert clean_text(scotland, field="title", what="The title") == scotland
-    assert clean_text("line one\r\n\tline two", field="description", what="The description") == (
-        "line one\r\n\tline two"
+    # Line ends become \n (issue 13: no \r is stored to show up in Discord later).
+    assert clean_text("line one\r\n\tline two\rthree", field="description", what="The description") == (
+        "line one\n\tline two\nthree"
     )
 
 
