@@ -238,3 +238,10 @@ async def test_one_submit_of_the_edit_form_reports_every_problem(world: World, l
         assert sentence in shown, sentence
     game = (await alice.get(f"/api/v1/games/{game_id}", headers=JSON)).json()
     assert game["title"] == "Catan night" and game["version"] == 1
+
+
+async def test_the_api_lists_only_roles_a_setting_may_name(world: World, login: Login) -> None:
+    alice = await login("alice")
+    guild = (await alice.get(f"/api/v1/guilds/{world.guild_id()}", headers=JSON)).json()
+    names = [r["name"] for r in guild["roles"]]
+    assert "Game Host" in names and "gamesched" not in names and "@everyone" not in names
