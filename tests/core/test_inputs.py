@@ -71,3 +71,24 @@ def test_clean_text_refuses_control_characters_naming_the_field(char: str, named
         clean_text(f"Catan{char}night", field="title", what="The title")
     assert refused.value.field == "title"
     assert refused.value.message.startswith("The title contains") and named in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("message", "field", "sentence"),
+    [
+        ("Expected `int | null`, got `str`", "channel", "The channel must be a whole number."),
+        (
+            "Expected `str` of length <= 100 - at `$.placeholder`",
+            "placeholder",
+            "Placeholder can have at most 100 characters.",
+        ),
+        ("Expected `str` of length >= 1", "title", "The title can't be empty."),
+        ("Expected `int` >= 1", "max_players", "Max players must be at least 1."),
+        ("Expected `array` of length <= 25", "notify_role_ids", "Notify roles can hold at most 25 items."),
+        ("Object missing required field `title`", "title", "The title is missing."),
+        ("Invalid enum value 'x'", "signup_method", "The signup method is not one of the choices."),
+        ("Something msgspec says one day", "location", "The location is not valid."),
+    ],
+)
+def test_validator_messages_become_sentences_about_the_input(message: str, field: str, sentence: str) -> None:
+    assert explain(message, field) == sentence
