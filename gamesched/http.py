@@ -7,14 +7,20 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
 import structlog
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import ClientException, HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotFoundException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -30,7 +36,7 @@ from sqlalchemy import text
 from gamesched import __version__
 from gamesched.core.db import Database
 from gamesched.core.errors import DatabaseUnavailable, DomainError
-from gamesched.core.inputs import SNOWFLAKE_PROBLEM, readable
+from gamesched.core.inputs import explain, field_problems
 from gamesched.core.metrics import Metrics
 from gamesched.security import SessionCSRF, security_headers
 
@@ -80,7 +86,7 @@ ErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
 #: Paths that always answer errors in JSON, whatever the Accept header says.
 JSON_ONLY_PREFIXES = ("/api/", "/sandbox", "/health", "/metrics", "/schema")
 TOO_DEEP = "The JSON body is nested too deeply."
-_MSGSPEC_PATH = re.compile(r" - at `\$\.?(.*)`$")
+NOT_JSON = "The request body is not valid JSON."
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -119,7 +125,12 @@ INVALID = ResponseSpec(
     examples=[
         Example(
             summary="An id beyond 64 bits",
-            value=error_body("invalid", f"channel_id: {SNOWFLAKE_PROBLEM}", field="channel_id", errors=[]),
+            value=error_body(
+                "invalid",
+                explain("Expected `int` <= 9223372036854775807", "channel_id"),
+                field="channel_id",
+                errors=[],
+            ),
         )
     ],
 )
@@ -151,13 +162,21 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    details = exc.extra if isinstance(exc.extra, list) else []
-    first = details[0] if details and isinstance(details[0], dict) else {}
-    key = first.get("key") or None
-    message = readable(first.get("message") or exc.detail or "The request is not valid.")
-    sentence = f"{key}: {message}" if key else message
-    field = re.split(r"[.\[]", key)[0] if key else None  # "player_role_ids[0]" names player_role_ids
-    return _error_response(request, 422, error_body("invalid", sentence, field=field, errors=details))
+    """422 listing every problem found: ``message`` says them all in sentences, ``field`` names the first,
+    and ``errors`` keeps one entry per problem (``key``, ``field``, ``source``, ``message``) for programs."""
+    details = [d for d in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(d, dict)]
+    errors = []
+    for detail in details:
+        key = str(detail.get("key") or "") or None
+        field = re.split(r"[.\[]", key)[0] if key else None  # "player_role_ids[0]" names player_role_ids
+        whole_body = key is None and detail.get("source") == "body"
+        sentence = explain(str(detail.get("message") or ""), "body" if whole_body else key)
+        errors.append({**detail, "field": field, "message": sentence})
+    sentences = list(dict.fromkeys(e["message"] for e in errors)) or ["The request is not valid."]
+    first = errors[0]["field"] if errors else None
+    return _error_response(
+        request, 422, error_body("invalid", " ".join(sentences), field=first, errors=errors)
+    )
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -196,20 +215,39 @@ class JSONRequest(Request[Any, Any, Any]):
             value = await super().json()
         except RecursionError:
             raise ClientException(TOO_DEEP) from None
+        except SerializationException:  # msgspec's "Input data was truncated" is no sentence for people
+            raise ClientException(NOT_JSON) from None
         data = self.route_handler.parsed_fn_signature.parameters.get("data")
         if data is not None:
             hook = partial(default_deserializer, type_decoders=self.route_handler.resolve_type_decoders())
             try:
                 value = msgspec.convert(value, data.annotation, strict=True, dec_hook=hook)
             except msgspec.ValidationError as exc:
-                problem = str(exc)
-                path = _MSGSPEC_PATH.search(problem)
-                key = path.group(1) if path else ""
-                error = {"message": problem.split(" - at ")[0], "key": key, "source": "body"}
+                problems = [
+                    {**p, "source": "body"} for p in field_problems(value, data.annotation, exc, hook)
+                ]
                 detail = f"Validation failed for {self.method} {self.url.path}"
-                raise ValidationException(detail, extra=[error]) from None
+                raise ValidationException(detail, extra=problems) from None
         self._json = self._connection_state.json = value
         return value
+
+
+def blank_query_values_are_absent(app: ASGIApp) -> ASGIApp:
+    """``?channel=&status=upcoming`` reads as ``?status=upcoming``: a form's empty choice ("All channels")
+    means "no filter", so an empty value is a parameter left out, never a value to validate.
+
+    Litestar keeps blank values (``channel=""`` then fails as an id); the query string is rewritten once
+    here for every route, before any parameter is read. The sandbox (Discord's stand-in) is left alone."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        raw: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if raw and not scope.get("path", "").startswith("/sandbox"):
+            kept = [part for part in raw.split(b"&") if part and not part.endswith(b"=")]
+            if len(kept) != raw.count(b"&") + 1:
+                scope = cast(Scope, {**scope, "query_string": b"&".join(kept)})
+        await app(scope, receive, send)
+
+    return middleware
 
 
 def metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
@@ -301,7 +339,7 @@ def build_http_app(
         template_config=template_config,
         plugins=list(plugins),
         request_class=JSONRequest,
-        middleware=[metrics_middleware(metrics), csrf],
+        middleware=[metrics_middleware(metrics), blank_query_values_are_absent, csrf],
         before_send=[security_headers(https_site=https_site)],
         exception_handlers={
             DomainError: domain_error_handler,

@@ -1,5 +1,8 @@
 """Litestar dependencies: ``viewer`` (401 without a session) and ``optional_viewer``.
 
+A form posted to a route marked ``keep_draft`` without a live session is kept for after the login
+(``gamesched.web.drafts``).
+
 Both need the app-wide dependency ``auth`` (the AuthService), registered in the composition root.
 """
 
@@ -11,6 +14,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from gamesched.core.errors import Unauthorized
+from gamesched.web import DRAFT_STATE_KEY, KEEP_DRAFT, FormData, keep_draft
 
 from .service import AuthService, Viewer
 
@@ -30,5 +34,9 @@ async def provide_viewer(request: Request[Any, Any, Any], auth: NamedDependency[
     """The logged-in person; raises Unauthorized (401) without a live session."""
     viewer = await auth.viewer_for(request.cookies.get(SESSION_COOKIE))
     if viewer is None:
+        if request.method == "POST" and request.route_handler.opt.get(KEEP_DRAFT):
+            # The session ended while a form was being filled in: keep what was typed over the login.
+            form = FormData.of(await request.form())
+            request.state[DRAFT_STATE_KEY] = await keep_draft(request.app.state.cache, form)
         raise Unauthorized(LOGIN_REQUIRED)
     return viewer

@@ -3,6 +3,8 @@ domain errors, and the database being out of reach."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -44,6 +46,43 @@ class Invalid(DomainError):
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None, **extra: Any):
         super().__init__(message, code=code, **extra)
         self.field = field
+
+
+class Problems:
+    """Every problem of one submission, so that people hear about all of them at once, not one per try.
+
+    ``with problems.check(): …`` keeps an Invalid raised inside; ``raise_any()`` raises one Invalid that
+    says them all: its message joins their sentences, ``field`` names the first, ``errors`` lists each
+    (``field``, ``message``), and the extras of each (an ``invalid_mentions`` list and its code) are kept.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[Invalid] = []
+
+    @contextlib.contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except Invalid as error:
+            self.found.append(error)
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        errors: list[dict[str, Any]] = []
+        extra: dict[str, Any] = {}
+        code = None
+        for error in self.found:
+            errors += error.extra.get("errors") or [{"field": error.field, "message": error.message}]
+            extra.update({k: v for k, v in error.extra.items() if k != "errors"})
+            code = code if code not in (None, "invalid") else error.code
+        if len(self.found) == 1:
+            raise Invalid(self.found[0].message, field=self.found[0].field, code=code, errors=errors, **extra)
+        message = " ".join(dict.fromkeys(e["message"] for e in errors))
+        raise Invalid(message, field=errors[0]["field"], code=code, errors=errors, **extra)
 
 
 class Unauthorized(DomainError):

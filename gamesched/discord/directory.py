@@ -167,7 +167,7 @@ def guild_info(guild: discord.Guild) -> GuildInfo:
         name=guild.name,
         owner_id=guild.owner_id or 0,
         icon_url=guild.icon.url if guild.icon else None,
-        roles={r.id: RoleInfo(r.id, r.name, r.permissions.value, r.position) for r in guild.roles},
+        roles={r.id: RoleInfo(r.id, r.name, r.permissions.value, r.position, r.managed) for r in guild.roles},
         channels={c.id: channel_info(c) for c in guild.channels},
         emojis={e.name: str(e) for e in guild.emojis if e.available},
     )

@@ -7,13 +7,12 @@ one handler in gamesched/discord/errors.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
-import msgspec
 from discord import app_commands
 from discord.ext import commands
 
@@ -21,7 +20,7 @@ from gamesched.core.clock import Clock
 from gamesched.core.errors import Forbidden, Invalid
 from gamesched.discord_kit import format_when, respond
 from gamesched.games.announcement import game_page_url
-from gamesched.games.schemas import GameCreate, GameList, GameView
+from gamesched.games.schemas import GameList, GameView
 from gamesched.games.service import GameService
 from gamesched.games.views import CREATE_FORM
 
@@ -87,14 +86,14 @@ class GameCommands(commands.Cog, name="GameCommands"):
             await respond(interaction, self._create(interaction, form_values(data.get("components") or [])))
 
     async def _create(self, interaction: discord.Interaction[Any], values: dict[str, str]) -> str:
-        data = game_create(
+        known: dict[str, str] = {}
+        body = game_create_body(
             guild_id=_guild_id(interaction),
             channel_id=interaction.channel_id or 0,
-            title=values.get("title", ""),
-            when=parse_when(values.get("when", "")),
-            description=values.get("description", ""),
-            max_players=values.get("max_players", ""),
+            values=values,
+            known=known,
         )
+        data = await self.games.lifecycle.check_new(interaction.user.id, body, known=known)
         game = await self.games.lifecycle.create(interaction.user.id, data)
         return (
             f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
@@ -158,7 +157,7 @@ class GameCommands(commands.Cog, name="GameCommands"):
             seat = f" · you're #{game.viewer_position} on the waitlist"
         lines.append(f"{game.confirmed_count}/{game.max_players} players{seat}")
         if game.description.strip():
-            snippet = game.description.strip().replace("\n", " ")
+            snippet = " ".join(game.description.split())  # one line: no \n, nor a \r stored before inputs.py
             lines.append(snippet if len(snippet) <= SNIPPET else snippet[: SNIPPET - 1] + "…")
         lines.append(f"[Open]({game_page_url(self.base_url, game.id)})")
         return "\n".join(lines)[:1024]
@@ -254,28 +253,28 @@ class AnnouncementWatch(commands.Cog, name="AnnouncementWatch"):
             )
 
 
-def game_create(
-    *, guild_id: int, channel_id: int, title: str, when: datetime, description: str, max_players: str
-) -> GameCreate:
-    """The form's text as a validated GameCreate (the same limits as the API)."""
+def game_create_body(
+    *, guild_id: int, channel_id: int, values: Mapping[str, str], known: dict[str, str]
+) -> dict[str, Any]:
+    """The form's text as a new game's fields (checked with the API's limits by ``check_new``); what cannot
+    be read at all goes into ``known`` (field → sentence), so every problem is answered at once."""
     body: dict[str, Any] = {
         "guild_id": str(guild_id),
         "channel_id": str(channel_id),
-        "title": title.strip(),
-        "scheduled_at": when.isoformat(),
-        "description": description.strip(),
+        "title": values.get("title", "").strip(),
+        "description": values.get("description", "").strip(),
     }
-    if max_players.strip():
-        try:
-            body["max_players"] = int(max_players.strip())
-        except ValueError:
-            raise Invalid("Max players must be a whole number from 1 to 100.", field="max_players") from None
-        if not 1 <= body["max_players"] <= 100:
-            raise Invalid("Max players must be a whole number from 1 to 100.", field="max_players")
     try:
-        return msgspec.convert(body, GameCreate)
-    except msgspec.ValidationError as exc:
-        raise Invalid(f"That doesn't work: {exc}.") from None
+        body["scheduled_at"] = parse_when(values.get("when", "")).isoformat()
+    except Invalid as error:
+        known["scheduled_at"] = error.message
+    max_players = values.get("max_players", "").strip()
+    if max_players:
+        if max_players.isdigit() and 1 <= int(max_players) <= 100:
+            body["max_players"] = int(max_players)
+        else:
+            known["max_players"] = "Max players must be a whole number from 1 to 100."
+    return body
 
 
 def parse_when(text: str, *, zone: tzinfo = UTC) -> datetime:

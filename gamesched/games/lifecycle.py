@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,8 +12,8 @@ import msgspec
 import structlog
 from msgspec import UNSET
 
-from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
-from gamesched.core.inputs import clean_text
+from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound, Problems
+from gamesched.core.inputs import clean_text, convert
 from gamesched.games import events
 from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
@@ -22,7 +23,7 @@ from gamesched.games.schemas import GameCreate, GameUpdate, GameView
 from gamesched.games.use_case import GameUseCase
 
 if TYPE_CHECKING:
-    from gamesched.guilds import GuildAccess
+    from gamesched.guilds import EffectiveSettings, GuildAccess
 
 log = structlog.get_logger(__name__)
 
@@ -43,10 +44,25 @@ PLAIN_FIELDS = (
     "remind_waitlist",
 )
 EDIT_RETRIES = 3
-#: How far ahead a game may be scheduled: plenty for planning, and far from the calendar's end (year 9999).
+#: How far ahead a game may be scheduled: plenty for planning; a year 9999 is a typo, not a plan.
 MAX_YEARS_AHEAD = 5
 #: Role lists of a game, checked against the server's roles.
 ROLE_FIELDS = ("player_role_ids", "priority_role_ids", "notify_role_ids")
+
+
+@dataclass
+class _NewGame:
+    """A new game's parts, checked (``GameLifecycle._prepare``)."""
+
+    access: GuildAccess
+    host_id: int
+    now: datetime
+    title: str
+    description: str
+    location: str
+    priority: list[int]
+    settings: EffectiveSettings
+    entries: list[Any]
 
 
 @dataclass
@@ -59,34 +75,117 @@ class EditPlan:
 
 
 class GameLifecycle(GameUseCase):
-    async def create(self, user_id: int, data: GameCreate) -> GameView:
-        """Schedule a game; inherited settings are resolved now and stored with their sources."""
+    async def check_new(
+        self, user_id: int, body: Mapping[str, Any], known: Mapping[str, str] | None = None
+    ) -> GameCreate:
+        """A new game as people typed it (a form's fields, a Discord form's text) → a ``GameCreate``, or one
+        Invalid listing every problem at once: ``known`` (field → sentence: what the form already found
+        wrong), the body's shape, and the rules a game must meet. Fields in error are stood in for while
+        the rules are checked, so a past date or an unknown @name is not reported only after the rest is
+        fixed. Passing answers only that nothing is wrong now: ``create`` checks again."""
+        problems = [{"field": field, "message": message} for field, message in (known or {}).items()]
+        try:
+            data = convert(dict(body), GameCreate)
+        except Invalid as error:
+            problems += error.extra["errors"]
+        else:
+            if not problems:
+                return data
+        wrong = {p["field"] for p in problems}
+        extra: dict[str, Any] = {}
+        if not wrong & {"guild_id", "channel_id"}:
+            stand_in = {k: v for k, v in body.items() if k not in wrong and v is not None}
+            stand_in.setdefault("title", "-")
+            stand_in.setdefault("scheduled_at", (self.clock.now() + timedelta(days=1)).isoformat())
+            try:
+                await self._prepare(user_id, convert(stand_in, GameCreate))
+            except Invalid as error:
+                problems += [p for p in error.extra.get("errors", []) if p.get("field") not in wrong]
+                extra = {k: v for k, v in error.extra.items() if k != "errors"}
+            except (Forbidden, NotFound):
+                pass  # may they host there at all: said once what they typed reads well
+        raise _together(problems, extra)
+
+    async def check_edit(
+        self, game_id: str, user_id: int, body: Mapping[str, Any], known: Mapping[str, str] | None = None
+    ) -> GameUpdate:
+        """``check_new`` for an edit: a ``GameUpdate``, or one Invalid listing the form's problems (``known``),
+        the body's and the rules' (worked out with the fields in error left unchanged), all at once."""
+        problems = [{"field": field, "message": message} for field, message in (known or {}).items()]
+        try:
+            data = convert(dict(body), GameUpdate)
+        except Invalid as error:
+            problems += error.extra["errors"]
+        else:
+            if not problems:
+                return data
+        wrong = {p["field"] for p in problems}
+        try:
+            gid, access = await self._enter(game_id, user_id)
+            async with self.db.uow(guild_id=access.guild_id) as uow:
+                game, _ = await self._load(uow.session, gid)
+            stand_in = convert({k: v for k, v in body.items() if k not in wrong}, GameUpdate)
+            await self._plan_edit(game, access, stand_in)
+        except Invalid as error:
+            problems += [p for p in error.extra.get("errors", []) if p.get("field") not in wrong]
+        except (Forbidden, NotFound, Conflict):
+            pass  # said once what they typed reads well
+        raise _together(problems, {})
+
+    async def _prepare(self, user_id: int, data: GameCreate) -> _NewGame:
+        """The checked parts of a new game; every problem is collected, then reported together."""
         guild_id, channel_id = int(data.guild_id), int(data.channel_id)
         access = await self.guilds.access(guild_id, user_id, channel_id=channel_id)
-        host_id = await self._choose_host(access, None if data.host_id is None else int(data.host_id))
+        problems = Problems()
+        host_id = user_id
+        with problems.check():
+            host_id = await self._choose_host(access, None if data.host_id is None else int(data.host_id))
         if host_id == user_id and not access.can_host:
             raise Forbidden("You are not allowed to host games in this channel.")
         now = self.clock.now()
-        title = _clean_title(data.title)
-        description = _clean(data.description, "description")
-        location = _clean(data.location, "location")
-        _check_time(data.scheduled_at, now)
+        title = description = location = ""
+        with problems.check():
+            title = _clean_title(data.title)
+        with problems.check():
+            description = _clean(data.description, "description")
+        with problems.check():
+            location = _clean(data.location, "location")
+        with problems.check():
+            _check_time(data.scheduled_at, now)
         priority = _ids(data.priority_role_ids)
-        _check_signup_method(data.signup_method, priority)
+        with problems.check():
+            _check_signup_method(data.signup_method, priority)
         overrides: dict[str, Any] = {
             "max_players": data.max_players,
             "reminder_minutes": data.reminder_minutes,
-            "signup_instructions": _normalize("signup_instructions", data.signup_instructions),
             "player_role_ids": _normalize("player_role_ids", data.player_role_ids),
         }
+        with problems.check():
+            overrides["signup_instructions"] = _normalize("signup_instructions", data.signup_instructions)
         roles = {name: _ids(getattr(data, name) or []) for name in ROLE_FIELDS}
-        self.guilds.check_roles(guild_id, roles)
-        settings = await self.guilds.effective_settings(
-            guild_id, channel_id, game={k: v for k, v in overrides.items() if v is not None}
-        )
-        entries = await resolve_entries(
-            self.guilds, guild_id, data.initial_participants, form_data=msgspec.to_builtins(data)
-        )
+        for name, ids in roles.items():
+            with problems.check():
+                self.guilds.check_roles(guild_id, {name: ids})
+        settings = None
+        with problems.check():
+            settings = await self.guilds.effective_settings(
+                guild_id, channel_id, game={k: v for k, v in overrides.items() if v is not None}
+            )
+        entries: list[Any] = []
+        with problems.check():
+            entries = await resolve_entries(
+                self.guilds, guild_id, data.initial_participants, form_data=msgspec.to_builtins(data)
+            )
+        problems.raise_any()
+        assert settings is not None  # no problem was found, so the settings were resolved
+        return _NewGame(access, host_id, now, title, description, location, priority, settings, entries)
+
+    async def create(self, user_id: int, data: GameCreate) -> GameView:
+        """Schedule a game; inherited settings are resolved now and stored with their sources."""
+        new = await self._prepare(user_id, data)
+        access, host_id, now, settings, entries = new.access, new.host_id, new.now, new.settings, new.entries
+        guild_id, channel_id = int(data.guild_id), int(data.channel_id)
+        title, description, location, priority = new.title, new.description, new.location, new.priority
         values = settings.values()
         game = Game(
             id=uuid.uuid4(),
@@ -247,26 +346,32 @@ class GameLifecycle(GameUseCase):
             )
 
     async def _plan_edit(self, game: Game, access: GuildAccess, data: GameUpdate) -> EditPlan:
+        """The edit's new values; every problem with it is collected and reported together."""
         plan = EditPlan(version=game.version)
         values = plan.values
-        if data.title is not UNSET:
-            values["title"] = _clean_title(data.title)
-        if data.description is not UNSET:
-            values["description"] = _clean(data.description, "description")
-        if data.location is not UNSET:
-            values["location"] = self.guilds.link_channels(game.guild_id, _clean(data.location, "location"))
+        problems = Problems()
+        with problems.check():
+            if data.title is not UNSET:
+                values["title"] = _clean_title(data.title)
+        with problems.check():
+            if data.description is not UNSET:
+                values["description"] = _clean(data.description, "description")
+        with problems.check():
+            if data.location is not UNSET:
+                location = _clean(data.location, "location")
+                values["location"] = self.guilds.link_channels(game.guild_id, location)
         if data.duration_minutes is not UNSET:
             values["duration_minutes"] = data.duration_minutes
-        if data.scheduled_at is not UNSET and data.scheduled_at != game.scheduled_at:
-            _check_time(data.scheduled_at, self.clock.now())
-            values["scheduled_at"] = data.scheduled_at
+        with problems.check():
+            if data.scheduled_at is not UNSET and data.scheduled_at != game.scheduled_at:
+                _check_time(data.scheduled_at, self.clock.now())
+                values["scheduled_at"] = data.scheduled_at
         # Roles already on the game stay acceptable (one may have been deleted since); new ones must exist.
-        added = {
-            name: [r for r in _ids(getattr(data, name) or []) if r not in getattr(game, name)]
-            for name in ROLE_FIELDS
-            if getattr(data, name) is not UNSET
-        }
-        self.guilds.check_roles(game.guild_id, added)
+        for name in ROLE_FIELDS:
+            if getattr(data, name) is not UNSET:
+                added = [r for r in _ids(getattr(data, name) or []) if r not in getattr(game, name)]
+                with problems.check():
+                    self.guilds.check_roles(game.guild_id, {name: added})
         if data.remind_waitlist is not UNSET:
             values["remind_waitlist"] = data.remind_waitlist
         if data.notify_role_ids is not UNSET:
@@ -275,14 +380,16 @@ class GameLifecycle(GameUseCase):
             values["priority_role_ids"] = _ids(data.priority_role_ids)
         if data.signup_method is not UNSET:
             values["signup_method"] = data.signup_method
-        _check_signup_method(
-            values.get("signup_method", game.signup_method),
-            values.get("priority_role_ids", game.priority_role_ids),
-        )
+        with problems.check():
+            _check_signup_method(
+                values.get("signup_method", game.signup_method),
+                values.get("priority_role_ids", game.priority_role_ids),
+            )
         if data.host_id is not UNSET and int(data.host_id) != game.host_id:
             if not access.is_manager:
                 raise Forbidden("Only bot managers can hand a game to another host.")
-            values["host_id"] = await self._choose_host(access, int(data.host_id))
+            with problems.check():
+                values["host_id"] = await self._choose_host(access, int(data.host_id))
         channel_id = game.channel_id
         if data.channel_id is not UNSET and int(data.channel_id) != game.channel_id:
             channel_id = int(data.channel_id)
@@ -290,7 +397,9 @@ class GameLifecycle(GameUseCase):
             if not (moved.is_manager or moved.can_host):
                 raise Forbidden("You are not allowed to host games in that channel.")
             values["channel_id"] = channel_id
-        await self._plan_settings(game, data, channel_id, plan)
+        with problems.check():
+            await self._plan_settings(game, data, channel_id, plan)
+        problems.raise_any()
         return plan
 
     async def _plan_settings(self, game: Game, data: GameUpdate, channel_id: int, plan: EditPlan) -> None:
@@ -319,6 +428,17 @@ class GameLifecycle(GameUseCase):
             if name in requested or moved:
                 plan.values[name] = resolved[name]
                 plan.sources[name] = sources[name]
+
+
+def _together(problems: list[dict[str, Any]], extra: dict[str, Any]) -> Invalid:
+    """One Invalid for every problem found (``Problems.raise_any``'s shape)."""
+    return Invalid(
+        " ".join(dict.fromkeys(p["message"] for p in problems)),
+        field=problems[0]["field"],
+        code="invalid_mentions" if "invalid_mentions" in extra else None,
+        errors=problems,
+        **extra,
+    )
 
 
 def _apply(game: Game, plan: EditPlan) -> list[str]:
@@ -354,8 +474,12 @@ def _clean_title(title: str) -> str:
 def _check_time(when: datetime, now: datetime) -> None:
     if when <= now:
         raise Invalid("The game must be scheduled in the future.", field="scheduled_at")
-    if when > now + timedelta(days=365 * MAX_YEARS_AHEAD):
-        raise Invalid(f"A game can be scheduled at most {MAX_YEARS_AHEAD} years ahead.", field="scheduled_at")
+    latest = now + timedelta(days=365 * MAX_YEARS_AHEAD)
+    if when > latest:
+        raise Invalid(
+            f"A game can be scheduled at most {MAX_YEARS_AHEAD} years ahead (until {latest:%-d %B %Y}).",
+            field="scheduled_at",
+        )
 
 
 def _ids(values: Any) -> list[int]:

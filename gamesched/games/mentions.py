@@ -18,13 +18,20 @@ class Entry:
     placeholder: str | None
 
 
-def invalid_mentions(resolution: Any, inputs: Sequence[str], *, form_data: Mapping[str, Any]) -> Invalid:
+def invalid_mentions(
+    resolution: Any,
+    inputs: Sequence[str],
+    *,
+    form_data: Mapping[str, Any],
+    field: str = "initial_participants",
+) -> Invalid:
     """The error for unresolved mentions: each bad input with why and up to 5 suggestions, plus the form."""
     bad = {item.input for item in resolution.invalid}
     count = len(resolution.invalid)
     message = f"{count} mention{'s' if count != 1 else ''} could not be matched to exactly one member of this server."
     return Invalid(
         message,
+        field=field,
         code="invalid_mentions",
         invalid_mentions=[
             {
@@ -66,7 +73,7 @@ async def resolve_entries(
         return []
     resolution = await guilds.resolve_mentions(guild_id, cleaned)
     if resolution.invalid:
-        raise invalid_mentions(resolution, cleaned, form_data=form_data)
+        raise invalid_mentions(resolution, cleaned, form_data=form_data, field=field)
     seen: set[int] = set()
     entries: list[Entry] = []
     for item in resolution.entries:

@@ -227,13 +227,16 @@ GAME_CREATE_EXAMPLE = {
 
 
 class InvalidMentionsBody(Struct, kw_only=True):
-    """422 on create when an @mention does not name exactly one member; the form comes back untouched."""
+    """422 on create when an @mention does not name exactly one member; the form comes back untouched.
+    Other problems of the same submission come with it: ``errors`` lists each (``field``, ``message``)."""
 
     error: Literal["invalid_mentions"]
     message: str
     invalid_mentions: list[InvalidMentionView]
     valid_participants: list[str]
     form_data: dict[str, Any]
+    field: str | None = None
+    errors: list[dict[str, Any]] = []
 
 
 INVALID_MENTIONS_EXAMPLE = {

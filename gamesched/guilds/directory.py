@@ -22,6 +22,9 @@ class RoleInfo:
     name: str
     permissions: int
     position: int = 0
+    #: Managed by Discord for an integration (a bot's own role): nobody can be given it, so it is never a
+    #: role to pick for managing, hosting, playing or being told.
+    managed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

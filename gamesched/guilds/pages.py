@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import DomainError, Forbidden, NotFound
+from gamesched.core.inputs import convert
 from gamesched.web import FormData, id_in_path, render
 
 from .bot_access import what_to_grant
@@ -39,14 +39,9 @@ async def _manager(guilds: GuildService, page: Page, guild_id: int, *, channels:
 
 
 def _roles(guilds: GuildService, guild_id: int) -> list[dict[str, Any]]:
-    info = guilds.directory.guild(guild_id)
-    if info is None:
+    if guilds.directory.guild(guild_id) is None:
         raise NotFound(GUILD_NOT_FOUND)
-    return [
-        {"id": str(r.id), "name": r.name}
-        for r in sorted(info.roles.values(), key=lambda r: -r.position)
-        if r.id != info.id
-    ]
+    return guilds.pickable_roles(guild_id)
 
 
 def bot_posting(guilds: GuildService, guild_id: int, channel_id: int) -> dict[str, Any]:
@@ -138,9 +133,9 @@ async def save_guild_settings(
     }
     if form.ok:
         try:
-            patch = msgspec.convert(body, GuildSettingsPatch)
+            patch = convert(body, GuildSettingsPatch)
             await guilds.update_guild_settings(access, changes_of(patch))
-        except (DomainError, msgspec.ValidationError) as error:
+        except DomainError as error:
             if isinstance(error, Forbidden):
                 raise
             form.fail(error)
@@ -242,9 +237,9 @@ async def save_channel_settings(
         body[name] = form.ids(name) if form.values.get(f"{name}_mode") == "set" else None
     if form.ok:
         try:
-            patch = msgspec.convert(body, ChannelSettingsPatch)
+            patch = convert(body, ChannelSettingsPatch)
             await guilds.update_channel_settings(access, channel_id, changes_of(patch))
-        except (DomainError, msgspec.ValidationError) as error:
+        except DomainError as error:
             if isinstance(error, Forbidden):
                 raise
             form.fail(error)

@@ -96,7 +96,7 @@ def guild_json(
         "roles": [
             {"id": str(r.id), "name": r.name}
             for r in sorted(info.roles.values(), key=lambda r: -r.position)
-            if r.id != info.id
+            if r.id != info.id and not r.managed  # the roles a setting may name (GuildService.check_roles)
         ],
     }
 

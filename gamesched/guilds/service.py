@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import Forbidden, Invalid, NotFound
-from gamesched.core.inputs import clean_text
+from gamesched.core.inputs import check_length, clean_text
 from gamesched.guilds import members as member_lookup
 from gamesched.guilds.channel_links import (
     at_names,
@@ -297,15 +297,38 @@ class GuildService:
 
     def check_roles(self, guild_id: int, values: Mapping[str, Iterable[int] | None]) -> None:
         """Invalid, naming the field, when a ``*_role_ids`` list holds a role the guild does not have (as the
-        bot sees it): another server's role, or one deleted since."""
+        bot sees it): another server's role, or one deleted since; or one nobody can be given (an
+        integration's, such as the bot's own), or @everyone where it means nothing (``pickable_roles``)."""
         guild = self.directory.guild(guild_id)
-        known = set(guild.roles) if guild else set()
+        known = guild.roles if guild else {}
         for name, value in values.items():
             if name.endswith("_role_ids") and value:
+                label = ROLE_LABELS.get(name, name)
                 unknown = [role for role in value if role not in known]
                 if unknown:
-                    label = ROLE_LABELS.get(name, name)
                     raise Invalid(f"{label}: role {unknown[0]} is not a role of this server.", field=name)
+                for role in value:
+                    if known[role].managed:
+                        raise Invalid(
+                            f"{label}: @{known[role].name} belongs to an integration (such as this bot) and "
+                            "nobody can be given it; pick another role.",
+                            field=name,
+                        )
+                    if role == guild_id and name != "notify_role_ids":
+                        raise Invalid(
+                            f"{label}: @everyone is every member; leave the roles empty instead.", field=name
+                        )
+
+    def pickable_roles(self, guild_id: int) -> list[dict[str, str]]:
+        """The roles a form offers (highest first): not @everyone, not one managed by an integration."""
+        guild = self.directory.guild(guild_id)
+        if guild is None:
+            return []
+        return [
+            {"id": str(r.id), "name": r.name}
+            for r in sorted(guild.roles.values(), key=lambda r: -r.position)
+            if r.id != guild_id and not r.managed
+        ]
 
     # --- members ---
 
@@ -413,5 +436,6 @@ def _normalize(name: str, value: Any) -> Any:
         return list(dict.fromkeys(int(r) for r in value))
     if name in ("signup_instructions", "category"):
         what = "The signup instructions" if name == "signup_instructions" else "The category"
-        return clean_text(str(value), field=name, what=what) or None
+        limit = 1000 if name == "signup_instructions" else 100  # as the API's schemas say
+        return check_length(clean_text(str(value), field=name, what=what), limit, field=name) or None
     return value

@@ -1,6 +1,7 @@
 """The dashboard toolkit every module's pages use: rendering, forms, markup filters, live streams, error
 pages, the ``Viewer`` type, and the serving parts (templates, static files) the composition root mounts."""
 
+from gamesched.web.drafts import DRAFT_QUERY, DRAFT_STATE_KEY, KEEP_DRAFT, keep_draft, take_draft
 from gamesched.web.forms import FormData
 from gamesched.web.markup import Names
 from gamesched.web.params import id_in_path, id_in_query
@@ -9,6 +10,9 @@ from gamesched.web.streams import LiveStreams
 from gamesched.web.viewer import Viewer
 
 __all__ = [
+    "DRAFT_QUERY",
+    "DRAFT_STATE_KEY",
+    "KEEP_DRAFT",
     "PAGE_STATE_KEY",
     "FormData",
     "LiveStreams",
@@ -17,5 +21,7 @@ __all__ = [
     "id_in_path",
     "id_in_query",
     "is_htmx",
+    "keep_draft",
     "render",
+    "take_draft",
 ]

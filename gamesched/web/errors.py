@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.response import Redirect
 from litestar.types import Receive, Scope, Send
 
+from .drafts import DRAFT_QUERY, DRAFT_STATE_KEY
 from .render import PAGE_STATE_KEY, is_htmx, render
 
 TITLES = {
@@ -30,6 +31,9 @@ HeaderLoader = Callable[[Request[Any, Any, Any]], Awaitable[Any]]
 
 def login_url(request: Request[Any, Any, Any]) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if draft := request.state.get(DRAFT_STATE_KEY):
+        # A form kept over the login: back to its page (a GET at the same path), which fills it in again.
+        return "/login?" + urlencode({"next": f"{request.url.path}?{urlencode({DRAFT_QUERY: draft})}"})
     if request.method != "GET" or is_htmx(request):
         # Back to the page the person was on, not to the form endpoint or fragment that asked.
         current = urlsplit(request.headers.get("hx-current-url") or request.headers.get("referer") or "/")

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from gamesched.core.errors import DomainError, Invalid
-from gamesched.core.inputs import clean_text, parse_snowflake, readable
+from gamesched.core.inputs import clean_text, explain, parse_snowflake, too_long
 
 _MSGSPEC_PATH = re.compile(r"at `\$\.([a-z_]+)")
 
@@ -41,7 +41,7 @@ class FormData:
         if required and not value:
             self.errors[name] = required
         elif max_length is not None and len(value) > max_length:
-            self.errors[name] = f"Keep it under {max_length} characters (now {len(value)})."
+            self.errors[name] = too_long(max_length, len(value))
         return value
 
     def optional_int(self, name: str, low: int, high: int, what: str) -> int | None:
@@ -112,15 +112,19 @@ class FormData:
         return value
 
     def fail(self, error: DomainError | msgspec.ValidationError, default_field: str = "form") -> None:
-        """Attach an error from a service (``field``) or from msgspec (``at `$.field```) to its field."""
+        """Attach an error from a service (``field``; every problem of ``errors`` on its own field) or from
+        msgspec (``at `$.field```) to its field, in words (``core.inputs.explain``)."""
         if isinstance(error, msgspec.ValidationError):
             text = str(error)
             match = _MSGSPEC_PATH.search(text)
             field = match.group(1) if match else default_field
-            self.errors[field] = readable(text.split(" - at ")[0]).replace("`", "") + "."
+            self.errors.setdefault(field, explain(text, field))
             return
-        field = getattr(error, "field", None) or default_field
-        self.errors[field] = error.message
+        problems = error.extra.get("errors") or []
+        if not problems:
+            problems = [{"field": getattr(error, "field", None), "message": error.message}]
+        for problem in problems:
+            self.errors.setdefault(problem.get("field") or default_field, problem["message"])
 
     @property
     def ok(self) -> bool:

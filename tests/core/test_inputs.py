@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from gamesched.core.errors import Invalid
-from gamesched.core.inputs import SNOWFLAKE_MAX, Snowflake, clean_text, parse_snowflake, readable
+from gamesched.core.inputs import SNOWFLAKE_MAX, Snowflake, clean_text, explain, parse_snowflake
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_the_snowflake_pattern_agrees_with_the_range_around_every_digit_of_the_b
             accepted = True
         except msgspec.ValidationError as error:
             accepted = False
-            assert readable(str(error).split(" - ")[0]).startswith("Expected a Discord id")
+            assert explain(str(error), "channel_id").startswith("The channel must be a Discord id")
         assert accepted is fits, value
 
 
@@ -59,8 +59,9 @@ def test_clean_text_removes_bidi_controls_and_invisible_ends_but_keeps_joiners_i
     assert clean_text(f" {family} ", field="title", what="The title") == family
     scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
     assert clean_text(scotland, field="title", what="The title") == scotland
-    assert clean_text("line one\r\n\tline two", field="description", what="The description") == (
-        "line one\r\n\tline two"
+    # Line ends become \n (issue 13: no \r is stored to show up in Discord later).
+    assert clean_text("line one\r\n\tline two\rthree", field="description", what="The description") == (
+        "line one\n\tline two\nthree"
     )
 
 
@@ -70,3 +71,24 @@ def test_clean_text_refuses_control_characters_naming_the_field(char: str, named
         clean_text(f"Catan{char}night", field="title", what="The title")
     assert refused.value.field == "title"
     assert refused.value.message.startswith("The title contains") and named in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("message", "field", "sentence"),
+    [
+        ("Expected `int | null`, got `str`", "channel", "The channel must be a whole number."),
+        (
+            "Expected `str` of length <= 100 - at `$.placeholder`",
+            "placeholder",
+            "Placeholder can have at most 100 characters.",
+        ),
+        ("Expected `str` of length >= 1", "title", "The title can't be empty."),
+        ("Expected `int` >= 1", "max_players", "Max players must be at least 1."),
+        ("Expected `array` of length <= 25", "notify_role_ids", "Notify roles can hold at most 25 items."),
+        ("Object missing required field `title`", "title", "The title is missing."),
+        ("Invalid enum value 'x'", "signup_method", "The signup method is not one of the choices."),
+        ("Something msgspec says one day", "location", "The location is not valid."),
+    ],
+)
+def test_validator_messages_become_sentences_about_the_input(message: str, field: str, sentence: str) -> None:
+    assert explain(message, field) == sentence

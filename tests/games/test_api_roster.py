@@ -200,7 +200,9 @@ async def test_unknown_and_ambiguous_mentions_give_the_pinned_422_and_keep_the_f
     response = await alice.post("/api/v1/games", json=body)
     assert response.status_code == 422, response.text
     error = response.json()
-    assert set(error) == {"error", "message", "invalid_mentions", "valid_participants", "form_data"}
+    pinned = {"error", "message", "invalid_mentions", "valid_participants", "form_data"}
+    assert set(error) == pinned | {"field", "errors"}  # with every problem of the submission (issue 13)
+    assert error["errors"] == [{"field": "initial_participants", "message": error["message"]}]
     assert error["error"] == "invalid_mentions"
     by_input = {item["input"]: item for item in error["invalid_mentions"]}
     assert set(by_input) == {"@nobody", "@Sam", "@bo"}

@@ -54,7 +54,9 @@ async def test_ids_beyond_64_bits_are_refused_with_the_field(world: World, login
             body = refused(await alice.post("/api/v1/games", json=game_body(world, **{field: value})), field)
             assert "Discord id" in body["message"]
     roles = await alice.post("/api/v1/games", json=game_body(world, notify_role_ids=[TOO_BIG]))
-    assert refused(roles, "notify_role_ids")["message"].startswith("notify_role_ids")
+    assert refused(roles, "notify_role_ids")["message"] == (
+        f"Each of the notify roles must be a Discord id: a whole number from 1 to {2**63 - 1}."
+    )
     # The largest id fits: it is simply not a channel of this server.
     biggest = await alice.post("/api/v1/games", json=game_body(world, channel_id=BIGGEST))
     assert biggest.status_code == 404, biggest.text

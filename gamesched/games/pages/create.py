@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
@@ -18,13 +17,12 @@ from gamesched.core.inputs import parse_snowflake
 from gamesched.games.pages.form import (
     form_context,
     game_body,
-    mention_errors,
     values_of,
 )
-from gamesched.games.schemas import GameCreate, GameView
+from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
-from gamesched.web import FormData, id_in_query, render
+from gamesched.web import DRAFT_QUERY, KEEP_DRAFT, FormData, id_in_query, render, take_draft
 
 #: A create form's submission id is remembered this long: a second submit lands on the same game.
 SUBMISSION_TTL = 3600
@@ -61,6 +59,7 @@ async def _clone_values(
 
 @get("/games/new")
 async def new_game_page(
+    request: Request[Any, Any, Any],
     page: NamedDependency[Page],
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
@@ -68,11 +67,17 @@ async def new_game_page(
     channel_id: Annotated[int | None, id_in_query()] = None,
     clone_of: Annotated[str | None, QueryParameter(name="from")] = None,
     players: FromQuery[bool] = False,
+    draft: Annotated[str | None, QueryParameter(name=DRAFT_QUERY)] = None,
 ) -> Template:
     values: dict[str, str] = {}
     lists: dict[str, list[str]] = {}
     source = None
-    if clone_of:
+    kept = await take_draft(request.app.state.cache, draft)
+    if kept is not None:  # typed before a login: the same form, as it was
+        values, lists = kept.values, kept.lists
+        guild_id = parse_snowflake(values.get("guild_id", "")) or guild_id
+        channel_id = parse_snowflake(values.get("channel_id", "")) or channel_id
+    elif clone_of:
         values, lists, source = await _clone_values(
             games, guilds, clone_of, page.viewer.user_id, players=players
         )
@@ -86,7 +91,16 @@ async def new_game_page(
     context = await form_context(page, guilds, guild_id, channel_id)
     values.setdefault("submission", uuid.uuid4().hex)
     values.setdefault("signup_method", "self_signup")
-    return render(page, "games/new.html", values=values, lists=lists, errors={}, clone_of=source, **context)
+    return render(
+        page,
+        "games/new.html",
+        values=values,
+        lists=lists,
+        errors={},
+        clone_of=source,
+        restored=kept is not None,
+        **context,
+    )
 
 
 async def _require_host(guilds: GuildService, guild_id: int, user_id: int) -> None:
@@ -124,7 +138,7 @@ async def _claim_submission(cache: Any, key: str) -> str | None:
     return None
 
 
-@post("/games/new", status_code=303)
+@post("/games/new", status_code=303, opt={KEEP_DRAFT: True})
 async def create_game(
     request: Request[Any, Any, Any],
     page: NamedDependency[Page],
@@ -148,25 +162,20 @@ async def create_game(
     invalid: list[dict[str, Any]] = []
     cache = request.app.state.cache
     key = f"web:submission:{page.viewer.user_id}:{form.values.get('submission', '')[:64]}"
-    if form.ok:
+    try:
+        data = await games.lifecycle.check_new(page.viewer.user_id, body, known=form.errors)
+        if existing := await _claim_submission(cache, key):
+            return Redirect(f"/games/{existing}", status_code=303)
         try:
-            data = msgspec.convert(body, GameCreate)
-            if existing := await _claim_submission(cache, key):
-                return Redirect(f"/games/{existing}", status_code=303)
-            try:
-                game = await games.lifecycle.create(page.viewer.user_id, data)
-            except BaseException:
-                await cache.delete(key)
-                raise
-            await cache.set(key, game.id.encode(), ttl_seconds=SUBMISSION_TTL)
-            return Redirect(f"/games/{game.id}", status_code=303)
-        except Invalid as error:
-            if error.code == "invalid_mentions":
-                invalid = mention_errors(form, error, "initial_participants")
-            else:
-                form.fail(error)
-        except msgspec.ValidationError as error:
-            form.fail(error)
+            game = await games.lifecycle.create(page.viewer.user_id, data)
+        except BaseException:
+            await cache.delete(key)
+            raise
+        await cache.set(key, game.id.encode(), ttl_seconds=SUBMISSION_TTL)
+        return Redirect(f"/games/{game.id}", status_code=303)
+    except Invalid as error:
+        form.fail(error)
+        invalid = list(error.extra.get("invalid_mentions", []))
     channel = parse_snowflake(str(body["channel_id"]))
     context = await form_context(page, guilds, guild_id, channel)
     return render(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Conflict, Invalid, NotFound
@@ -21,18 +21,22 @@ from gamesched.games.pages.form import (
 from gamesched.games.schemas import GameUpdate, GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
-from gamesched.web import FormData
+from gamesched.web import DRAFT_QUERY, KEEP_DRAFT, FormData, take_draft
 
 
 @get("/games/{game_id:str}/edit")
 async def edit_game_page(
+    request: Request[Any, Any, Any],
     game_id: FromPath[str],
     page: NamedDependency[Page],
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
+    draft: Annotated[str | None, QueryParameter(name=DRAFT_QUERY)] = None,
 ) -> Template:
     game = await managed_game(games, game_id, page.viewer.user_id)
-    return await edit_page(page, guilds, game)
+    # Changes typed before a login (``web.drafts``) come back as they were.
+    kept = await take_draft(request.app.state.cache, draft)
+    return await edit_page(page, guilds, game, form=kept)
 
 
 def _already_applied(game: GameView, data: GameUpdate) -> bool:
@@ -57,7 +61,7 @@ def _already_applied(game: GameView, data: GameUpdate) -> bool:
     return True
 
 
-@post("/games/{game_id:str}/edit", status_code=303)
+@post("/games/{game_id:str}/edit", status_code=303, opt={KEEP_DRAFT: True})
 async def edit_game(
     request: Request[Any, Any, Any],
     game_id: FromPath[str],
@@ -70,24 +74,23 @@ async def edit_game(
     body = game_body(form)
     version = form.values.get("version", "")
     body["expected_version"] = int(version) if version.isdigit() and int(version) > 0 else None
-    if form.ok:
+    try:
+        data = await games.lifecycle.check_edit(game.id, page.viewer.user_id, body, known=form.errors)
         try:
-            data = msgspec.convert(body, GameUpdate)
-            try:
-                await games.lifecycle.edit(game.id, page.viewer.user_id, data)
-            except Conflict as error:
-                if error.code != "stale_version":
-                    raise
-                current = await games.queries.get(game.id, page.viewer.user_id)
-                if not _already_applied(current, data):
-                    form.errors["form"] = (
-                        "Someone else changed this game while you were editing. "
-                        "Your changes are below; open the game again to see theirs."
-                    )
-                    return await edit_page(page, guilds, current, form=form)
-            return Redirect(f"/games/{game.id}", status_code=303)
-        except (Invalid, msgspec.ValidationError) as error:
-            form.fail(error)
+            await games.lifecycle.edit(game.id, page.viewer.user_id, data)
+        except Conflict as error:
+            if error.code != "stale_version":
+                raise
+            current = await games.queries.get(game.id, page.viewer.user_id)
+            if not _already_applied(current, data):
+                form.errors["form"] = (
+                    "Someone else changed this game while you were editing. "
+                    "Your changes are below; open the game again to see theirs."
+                )
+                return await edit_page(page, guilds, current, form=form)
+        return Redirect(f"/games/{game.id}", status_code=303)
+    except Invalid as error:
+        form.fail(error)
     return await edit_page(page, guilds, game, form=form)
 
 

@@ -45,16 +45,7 @@ async def form_context(
             inherited = await guilds.effective_settings(guild_id, chosen)
         except Invalid:
             inherited = None  # a game's channel closed since: still editable, nothing to inherit shown
-    info = guilds.directory.guild(guild_id)
-    roles = (
-        [
-            {"id": str(r.id), "name": r.name}
-            for r in sorted(info.roles.values(), key=lambda r: -r.position)
-            if r.id != guild_id
-        ]
-        if info
-        else []
-    )
+    roles = guilds.pickable_roles(guild_id)
     page.guild_id = guild_id
     return {
         "guild": page.guild(guild_id),
@@ -155,6 +146,7 @@ async def edit_page(
         lists=lists,
         errors=form.errors if form else {},
         roster_errors=roster_errors or {},
+        restored=form is not None and not form.errors,
         invalid_mentions=invalid or [],
         entry=entry,
         **context,
