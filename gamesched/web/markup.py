@@ -17,6 +17,7 @@ UTC_FORMATS = {
     "short": "%d %b, %H:%M UTC",
 }
 _MENTION = re.compile(r"&lt;(#|@&amp;|@!?)(\d{1,21})&gt;")
+_PLAIN_MENTION = re.compile(r"<(#|@&|@!?)(\d{1,21})>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +52,27 @@ def discord_markup(text: str | None, names: Names | None = None) -> Markup:
     names = names or Names()
 
     def replace(match: re.Match[str]) -> str:
-        kind, raw_id = match.group(1), int(match.group(2))
-        if kind == "#":
-            label = "#" + names.channels.get(raw_id, "unknown-channel")
-        elif kind == "@&amp;":
-            label = "@" + names.roles.get(raw_id, "unknown-role")
-        else:
-            label = "@" + names.members.get(raw_id, "unknown-user")
+        label = _mention_label(match.group(1).replace("&amp;", "&"), int(match.group(2)), names)
         return f'<span class="mention">{escape(label)}</span>'
 
     return Markup(_MENTION.sub(replace, str(escape(text))))
+
+
+def plain_mentions(text: str | None, names: Names | None = None) -> str:
+    """``text`` with Discord mentions as readable names, as plain text (for links leaving the site, such as
+    a Google Calendar event's location)."""
+    if not text:
+        return ""
+    found = names or Names()
+    return _PLAIN_MENTION.sub(lambda m: _mention_label(m.group(1), int(m.group(2)), found), text)
+
+
+def _mention_label(kind: str, raw_id: int, names: Names) -> str:
+    if kind == "#":
+        return "#" + names.channels.get(raw_id, "unknown-channel")
+    if kind == "@&":
+        return "@" + names.roles.get(raw_id, "unknown-role")
+    return "@" + names.members.get(raw_id, "unknown-user")
 
 
 def calendar_dates(start: datetime, minutes: int | None = None) -> str:
@@ -105,6 +117,7 @@ FILTERS = {
     "iso_utc": iso_utc,
     "calendar_dates": calendar_dates,
     "discord": discord_markup,
+    "plain_mentions": plain_mentions,
     "initials": initials,
     "avatar_hue": avatar_hue,
     "duration": duration,

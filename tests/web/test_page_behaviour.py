@@ -78,3 +78,15 @@ async def test_cancelled_and_finished_games_offer_no_calendar(world: World, logi
     page = await alice.get(f"/games/{game['id']}")
     assert "This game was cancelled." in page.text
     assert "Add to calendar" not in page.text and "Google Calendar" not in page.text
+
+
+async def test_the_pages_google_calendar_link_names_the_channel_instead_of_its_markup(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    channel = world.channel_id("board-games")
+    game = await create_game(alice, world, location=f"Voice in <#{channel}>")
+    page = (await alice.get(f"/games/{game['id']}")).text
+    link = page.split('id="calendar-google"')[0].rsplit("<a ", 1)[1]
+    assert "location=Voice%20in%20%23board-games" in link
+    assert str(channel) not in link
