@@ -23,7 +23,18 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-Snapshot = tuple["Game", list["Participant"]]
+#: (status, 1-based position) of each member on the roster, by user id.
+Seats = dict[int, tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The game and its roster as a batch committed them, and everyone's seat (computed once per batch:
+    a hundred clicks in a batch would otherwise each sort the roster to find their own)."""
+
+    game: Game
+    participants: list[Participant]
+    seats: Seats
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,13 +22,14 @@ from gamesched.games.mentions import Entry, resolve_entries
 from gamesched.games.models import Game, Participant
 from gamesched.games.roster import (
     PositionType,
+    Roster,
     SignupMethod,
     next_host_position,
     role_priority,
     roster_order,
 )
 from gamesched.games.schemas import GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
-from gamesched.games.signup_batches import Seat, SignupBatches, SignupClick
+from gamesched.games.signup_batches import Seat, Seats, SignupBatches, SignupClick, Snapshot
 from gamesched.games.use_case import GameUseCase
 
 ROSTER_OPEN = ("scheduled", "in_progress")
@@ -48,19 +49,18 @@ class GameSignups(GameUseCase):
     async def join(self, game_id: str, user_id: int) -> GameView:
         """Take a seat, or a place on the waitlist when full. Joining twice just reports where you are."""
         gid, access = await self._enter(game_id, user_id)
-        game, participants = await self.batches.join(gid, access)
+        done = await self.batches.join(gid, access)
+        game, participants = done.game, done.participants
         return await self._render(game, participants, viewer=access)
 
     async def take_seat(self, game_id: str, user_id: int) -> Seat:
         """``join`` for a Discord button: the same, answered with the clicker's seat only (no roster render)."""
         gid, access = await self._enter(game_id, user_id)
-        game, participants = await self.batches.join(gid, access)
-        placement = next(
-            (self._roster(game, participants).placement(p.id) for p in participants if p.user_id == user_id),
-            None,
+        done = await self.batches.join(gid, access)
+        status, position = done.seats.get(user_id, ("waitlisted", 0))
+        return Seat(
+            title=done.game.title, status=status, position=position, max_players=done.game.max_players
         )
-        status, position = placement or ("waitlisted", 0)
-        return Seat(title=game.title, status=status, position=position, max_players=game.max_players)
 
     async def join_refusal(self, game: GameView, user_id: int) -> str | None:
         """Why this person may not join the game (None: they may, or are in already), for a page that
@@ -96,32 +96,47 @@ class GameSignups(GameUseCase):
         row lock; each click is answered (its future) after the commit, or with its own error."""
         async with self.db.uow(guild_id=clicks[0].access.guild_id) as uow:
             game, participants = await self._load(uow.session, gid, lock=True)
+            # The roster after each click is the roster before the next: sorted once per click, not twice.
+            roster = self._roster(game, participants)
             outcomes: list[DomainError | None] = []
             for click in clicks:
                 try:
                     if click.leave:
-                        await self._leave_one(uow, game, participants, click.access.user_id)
+                        roster = await self._leave_one(uow, game, participants, click.access.user_id, roster)
                     else:
-                        self._join_one(uow, game, participants, click.access)
+                        roster = self._join_one(uow, game, participants, click.access, roster)
                     outcomes.append(None)
                 except DomainError as error:
                     outcomes.append(error)
             if any(outcome is None for outcome in outcomes):
                 self._touch(game, bump_version=False)
+        seats: Seats = {
+            p.user_id: (status, position)
+            for status, entries in (("confirmed", roster.confirmed), ("waitlisted", roster.waitlist))
+            for position, p in enumerate(entries, start=1)
+            if p.user_id is not None
+        }
+        done = Snapshot(game, participants, seats)
         for click, outcome in zip(clicks, outcomes, strict=True):
             if click.answer.done():
                 continue
             if outcome is None:
-                click.answer.set_result((game, participants))
+                click.answer.set_result(done)
             else:
                 click.answer.set_exception(outcome)
 
     def _join_one(
-        self, uow: UnitOfWork, game: Game, participants: list[Participant], access: GuildAccess
-    ) -> None:
+        self,
+        uow: UnitOfWork,
+        game: Game,
+        participants: list[Participant],
+        access: GuildAccess,
+        before: Roster[Participant],
+    ) -> Roster[Participant]:
+        """Add the member (in the caller's batch); the roster after."""
         user_id = access.user_id
         if any(p.user_id == user_id for p in participants):
-            return  # already in: the answer says where
+            return before  # already in: the answer says where
         self._require_status(game, "scheduled")
         refusal = self._join_refusal(
             game.guild_id, game.signup_method, game.player_role_ids, game.host_id, access
@@ -133,7 +148,6 @@ class GameSignups(GameUseCase):
             rank = role_priority(game.priority_role_ids, access.role_ids)
             if rank is not None:
                 position_type, position = PositionType.ROLE_MATCHED, rank
-        before = self._roster(game, participants)
         joined = Participant(
             id=uuid.uuid4(),
             game_id=game.id,
@@ -151,21 +165,28 @@ class GameSignups(GameUseCase):
             events.PlayerJoined(**self._event_base(game), user_id=user_id, status=status, position=place)
         )
         self._publish_moves(uow, game, before, after)
+        return after
 
     async def leave(self, game_id: str, user_id: int) -> GameView:
         """Give up a seat (or waitlist place); the first waitlisted player moves up."""
         gid, access = await self._enter(game_id, user_id)
-        game, participants = await self.batches.leave(gid, access)
+        done = await self.batches.leave(gid, access)
+        game, participants = done.game, done.participants
         return await self._render(game, participants, viewer=access)
 
     async def _leave_one(
-        self, uow: UnitOfWork, game: Game, participants: list[Participant], user_id: int
-    ) -> None:
+        self,
+        uow: UnitOfWork,
+        game: Game,
+        participants: list[Participant],
+        user_id: int,
+        before: Roster[Participant],
+    ) -> Roster[Participant]:
+        """Remove the member (in the caller's batch); the roster after."""
         mine = next((p for p in participants if p.user_id == user_id), None)
         if mine is None:
             raise Conflict("You are not signed up for this game.", code="not_a_participant")
         self._require_status(game, "scheduled")
-        before = self._roster(game, participants)
         status, _ = before.placement(mine.id) or ("waitlisted", 0)
         if mine in uow.session.new:  # joined earlier in this same batch: never written
             uow.session.expunge(mine)
@@ -176,7 +197,9 @@ class GameSignups(GameUseCase):
         uow.publish(events.PlayerLeft(**base, user_id=user_id, status=status))
         if mine.position_type == PositionType.HOST_ADDED and game.host_id != user_id:
             uow.publish(events.HostAddedPlayerLeft(**base, host_id=game.host_id, user_id=user_id))
-        self._publish_moves(uow, game, before, self._roster(game, participants))
+        after = self._roster(game, participants)
+        self._publish_moves(uow, game, before, after)
+        return after
 
     async def add_participant(self, game_id: str, user_id: int, data: ParticipantAdd) -> GameView:
         """The host puts a member or a placeholder at the end of the host-added order.
