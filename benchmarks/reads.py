@@ -2,11 +2,12 @@
 
 The sandbox Discord (``gamesched sandbox``, rate limits off) and the app (``gamesched run`` on a fresh
 database) each run in their own process; this process seeds "Sandbox Guild" with bulk SQL up to each size (1,000 / 10,000 / 100,000 games by
-default), logs alice in through the sandbox OAuth, and measures three reads with 16 concurrent clients:
+default), logs alice in through the sandbox OAuth, and measures these reads with 16 concurrent clients:
 
 * ``GET /api/v1/games/{id}`` — one game with 50 participants (40 seats, 10 waitlisted);
 * ``GET /api/v1/games?guild_id=…&limit=25`` — the first page of the guild's games;
-* ``GET /games/{id}`` — the game's dashboard page.
+* ``GET /games/{id}`` — the game's dashboard page;
+* ``GET /health`` — the floor: the same HTTP stack and one ``SELECT 1``, no game read at all.
 
 Per size: three runs of each read, p50/p95/p99 over all of them. The seeded guild looks like a long-lived
 one: 70 % of its games are over, 25 % are still to come (with their reminders and transitions pending in
@@ -259,6 +260,8 @@ async def run(
             await _wait_until_synced(conn, guild)
             game_id = await seed_target(conn, guild)
             reads = {
+                # The floor: the HTTP stack and one trivial query (`SELECT 1`), no game read at all.
+                "GET /health (floor)": "/health",
                 "GET /api/v1/games/{id}": f"/api/v1/games/{game_id}",
                 "GET /api/v1/games?guild_id&limit=25": f"/api/v1/games?guild_id={guild.id}&limit=25",
                 "GET /games/{id} (page)": f"/games/{game_id}",
