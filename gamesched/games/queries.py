@@ -8,14 +8,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import msgspec
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Exists,
+    Row,
     Select,
+    Text,
+    cast,
     func,
+    literal_column,
     select,
     tuple_,
     union,
@@ -26,9 +31,9 @@ from sqlalchemy.orm import aliased
 
 from gamesched.core.errors import Invalid, NotFound
 from gamesched.games.models import Game, GameCount, Participant
-from gamesched.games.render import render_game, user_ids_of
+from gamesched.games.render import ParticipantRow, render_game, user_ids_of
 from gamesched.games.schemas import GameList, GameView
-from gamesched.games.use_case import GameUseCase, parse_game_id
+from gamesched.games.use_case import GAME_NOT_FOUND, GameUseCase, parse_game_id
 
 if TYPE_CHECKING:
     from gamesched.guilds import GuildAccess
@@ -36,13 +41,42 @@ if TYPE_CHECKING:
 Role = Literal["host", "participant"]
 MAX_PAGE = 100
 
+_GAMES = Game.__table__
+#: A game's roster as one JSON value, read with the game in one statement: reading one game is then one
+#: round trip and no ORM object per player.
+_ROSTER = (
+    select(
+        cast(
+            func.coalesce(
+                func.json_agg(
+                    func.json_build_object(
+                        "id", Participant.id,
+                        "user_id", Participant.user_id,
+                        "placeholder", Participant.placeholder,
+                        "position_type", Participant.position_type,
+                        "position", Participant.position,
+                        "joined_at", Participant.joined_at,
+                        "seq", Participant.seq,
+                    )
+                ),
+                literal_column("'[]'::json"),
+            ),
+            Text,
+        )
+    )
+    .where(Participant.game_id == _GAMES.c.id)
+    .scalar_subquery()
+)  # fmt: skip
+_READ_GAME = select(_GAMES, _ROSTER.label("roster_json"))
+_roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
+
 
 class GameQueries(GameUseCase):
     async def get(self, game_id: str, user_id: int) -> GameView:
         """One game, for a member of its guild (others get NotFound)."""
         gid, access = await self._enter(game_id, user_id)
         async with self.db.uow(guild_id=access.guild_id) as uow:
-            game, participants = await self._load(uow.session, gid)
+            game, participants = await self._read(uow.session, gid)
             schedule = await self.schedule.pending(uow.session, gid)
         view = await self._render(game, participants, viewer=access)
         view.schedule = schedule
@@ -54,15 +88,25 @@ class GameQueries(GameUseCase):
             game_id = await uow.session.scalar(select(Game.id).where(Game.message_id == message_id))
             if game_id is None:
                 return None
-            game, participants = await self._load(uow.session, game_id)
+            game, participants = await self._read(uow.session, game_id)
         return await self._render(game, participants, viewer=None)
 
     async def snapshot(self, game_id: str | uuid.UUID, *, guild_id: int) -> GameView:
         """A game as everyone sees it, for trusted callers that already know its guild (bot, handlers)."""
         gid = parse_game_id(game_id)
         async with self.db.uow(guild_id=guild_id) as uow:
-            game, participants = await self._load(uow.session, gid)
+            game, participants = await self._read(uow.session, gid)
         return await self._render(game, participants, viewer=None)
+
+    @staticmethod
+    async def _read(
+        session: AsyncSession, game_id: uuid.UUID
+    ) -> tuple[Row[Any], builtins.list[ParticipantRow]]:
+        """The game (a plain row) and its roster, for showing them: one statement, nothing locked."""
+        row = (await session.execute(_READ_GAME.where(_GAMES.c.id == game_id))).one_or_none()
+        if row is None:
+            raise NotFound(GAME_NOT_FOUND)
+        return row, _roster_decoder.decode(row.roster_json)
 
     async def list(
         self,

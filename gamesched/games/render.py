@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+import msgspec
+from sqlalchemy import Row
 
 from gamesched.games.models import Game, Participant
 from gamesched.games.roster import PositionType, Roster, partition_roster
@@ -12,13 +17,31 @@ from gamesched.games.schemas import GameView, ParticipantView, Person
 UNKNOWN_USER = "Unknown user"
 
 
-def user_ids_of(game: Game, participants: Sequence[Participant]) -> set[int]:
+class ParticipantRow(msgspec.Struct, frozen=True):
+    """A participant as a read gets it: decoded from one JSON value per game (see queries.py), which costs a
+    fraction of building an ORM object per player."""
+
+    id: uuid.UUID
+    user_id: int | None
+    placeholder: str | None
+    position_type: int
+    position: int
+    joined_at: datetime
+    seq: int
+
+
+#: What a view is rendered from: the ORM objects of a write, or the plain rows of a read.
+GameRecord = Game | Row[Any]
+Participants = Sequence[Participant] | Sequence[ParticipantRow]
+
+
+def user_ids_of(game: GameRecord, participants: Participants) -> set[int]:
     return {game.host_id, *(p.user_id for p in participants if p.user_id is not None)}
 
 
 def render_game(
-    game: Game,
-    participants: Sequence[Participant],
+    game: GameRecord,
+    participants: Participants,
     *,
     members: Mapping[int, Any],
     channel_name: str | None,
@@ -26,7 +49,9 @@ def render_game(
     can_manage: bool = False,
 ) -> GameView:
     """``members`` maps user ids to MemberDisplay-like objects (display_name, avatar_url)."""
-    roster: Roster[Participant] = partition_roster(participants, game.max_players, game.signup_method)
+    roster: Roster[Participant | ParticipantRow] = partition_roster(
+        participants, game.max_players, game.signup_method
+    )
     views: list[ParticipantView] = []
     viewer_status: Any = None
     viewer_position: int | None = None

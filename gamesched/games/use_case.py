@@ -16,7 +16,7 @@ from gamesched.core.db import Database, UnitOfWork
 from gamesched.core.errors import Conflict, Forbidden, NotFound
 from gamesched.games import events
 from gamesched.games.models import Game, Participant
-from gamesched.games.render import render_game, user_ids_of
+from gamesched.games.render import GameRecord, Participants, render_game, user_ids_of
 from gamesched.games.roster import Roster, diff_rosters, partition_roster
 from gamesched.games.schedule import GameSchedule
 from gamesched.games.schemas import GameView
@@ -109,7 +109,7 @@ class GameUseCase:
     # -- rules -------------------------------------------------------------------------------------
 
     @staticmethod
-    def _can_manage(game: Game, access: GuildAccess) -> bool:
+    def _can_manage(game: GameRecord, access: GuildAccess) -> bool:
         return access.is_manager or game.host_id == access.user_id
 
     def _require_manager(self, game: Game, access: GuildAccess, doing: str) -> None:
@@ -164,7 +164,7 @@ class GameUseCase:
     # -- rendering ---------------------------------------------------------------------------------
 
     async def _render(
-        self, game: Game, participants: Sequence[Participant], *, viewer: GuildAccess | None
+        self, game: GameRecord, participants: Participants, *, viewer: GuildAccess | None
     ) -> GameView:
         members = await self.guilds.display_members(game.guild_id, user_ids_of(game, participants))
         return render_game(
