@@ -16,6 +16,7 @@ from sqlalchemy import (
     CompoundSelect,
     Exists,
     Row,
+    ScalarSelect,
     Select,
     Text,
     cast,
@@ -31,7 +32,7 @@ from sqlalchemy.orm import aliased
 
 from gamesched.core.errors import Invalid, NotFound
 from gamesched.games.models import Game, GameCount, Participant
-from gamesched.games.render import ParticipantRow, render_game, user_ids_of
+from gamesched.games.render import GameRecord, ParticipantRow, render_game, user_ids_of
 from gamesched.games.schemas import GameList, GameView
 from gamesched.games.use_case import GAME_NOT_FOUND, GameUseCase, parse_game_id
 
@@ -42,32 +43,25 @@ Role = Literal["host", "participant"]
 MAX_PAGE = 100
 
 _GAMES = Game.__table__
-#: A game's roster as one JSON value, read with the game in one statement: reading one game is then one
-#: round trip and no ORM object per player.
-_ROSTER = (
-    select(
-        cast(
-            func.coalesce(
-                func.json_agg(
-                    func.json_build_object(
-                        "id", Participant.id,
-                        "user_id", Participant.user_id,
-                        "placeholder", Participant.placeholder,
-                        "position_type", Participant.position_type,
-                        "position", Participant.position,
-                        "joined_at", Participant.joined_at,
-                        "seq", Participant.seq,
-                    )
-                ),
-                literal_column("'[]'::json"),
-            ),
-            Text,
-        )
-    )
-    .where(Participant.game_id == _GAMES.c.id)
-    .scalar_subquery()
-)  # fmt: skip
-_READ_GAME = select(_GAMES, _ROSTER.label("roster_json"))
+
+
+def _roster_json(game_id: ColumnElement[Any]) -> ScalarSelect[str]:
+    """The roster of the game whose id is ``game_id`` (a column of the outer statement) as one JSON value:
+    read with its game in one statement, and decoded without an ORM object per player."""
+    player = func.json_build_object(
+        "id", Participant.id,
+        "user_id", Participant.user_id,
+        "placeholder", Participant.placeholder,
+        "position_type", Participant.position_type,
+        "position", Participant.position,
+        "joined_at", Participant.joined_at,
+        "seq", Participant.seq,
+    )  # fmt: skip
+    roster = cast(func.coalesce(func.json_agg(player), literal_column("'[]'::json")), Text)
+    return select(roster).where(Participant.game_id == game_id).scalar_subquery()
+
+
+_READ_GAME = select(_GAMES, _roster_json(_GAMES.c.id).label("roster_json"))
 _roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
 
 
@@ -183,8 +177,8 @@ class GameQueries(GameUseCase):
 
     async def _render_many(
         self,
-        games: Sequence[Game],
-        rosters: dict[uuid.UUID, builtins.list[Participant]],
+        games: Sequence[Row[Any]],
+        rosters: dict[uuid.UUID, builtins.list[ParticipantRow]],
         accesses: dict[int, GuildAccess],
     ) -> builtins.list[GameView]:
         wanted: dict[int, set[int]] = defaultdict(set)
@@ -244,7 +238,7 @@ async def _count(session: AsyncSession, scope: Sequence[ColumnElement[bool]], st
     return int(await session.scalar(query) or 0)
 
 
-def encode_cursor(game: Game) -> str:
+def encode_cursor(game: GameRecord) -> str:
     """Where a page ended, as an opaque string: the last game's start and id."""
     raw = f"{game.scheduled_at.isoformat()}|{game.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -298,11 +292,11 @@ async def _page(
     limit: int,
     offset: int,
     after: tuple[datetime, uuid.UUID] | None = None,
-) -> tuple[list[Game], dict[uuid.UUID, list[Participant]]]:
-    games = list(await session.scalars(_in_order(scope, statuses, limit, offset, after)))
-    rosters: dict[uuid.UUID, list[Participant]] = {game.id: [] for game in games}
-    if games:
-        rows = await session.scalars(select(Participant).where(Participant.game_id.in_(list(rosters))))
-        for p in rows:
-            rosters[p.game_id].append(p)
-    return games, rosters
+) -> tuple[list[Row[Any]], dict[uuid.UUID, list[ParticipantRow]]]:
+    """One page of games (plain rows) and their rosters, in one statement."""
+    page = _in_order(scope, statuses, limit, offset, after).subquery()
+    query = select(page, _roster_json(page.c.id).label("roster_json")).order_by(
+        page.c.scheduled_at, page.c.id
+    )
+    games = list(await session.execute(query))
+    return games, {game.id: _roster_decoder.decode(game.roster_json) for game in games}
