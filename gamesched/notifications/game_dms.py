@@ -10,7 +10,7 @@ all (race-free: the due job checks the roster), and a promotion or demotion in i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 import msgspec
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.modules import JobSpec, Subscription
-from gamesched.core.queue import Job
+from gamesched.core.queue import Job, NewJob
 from gamesched.discord_kit import format_when
 from gamesched.games import (
     GameCancelled,
@@ -45,6 +45,8 @@ from gamesched.notifications.service import Notifier
 log = structlog.get_logger(__name__)
 
 JOIN_DM_DUE = "notifications.join_dm_due"
+#: Joins handled together (a click storm): one transaction per guild for their join DMs.
+JOIN_BATCH = 100
 #: Changes to these fields are worth a DM to everyone on the roster.
 TIME_OR_PLACE = ("scheduled_at", "location")
 
@@ -75,7 +77,8 @@ class GameDMs:
     def subscriptions(self) -> list[Subscription]:
         return [
             Subscription(GameScheduled, self.send_join_dms_at_creation),
-            Subscription(PlayerJoined, self.send_join_dm),
+            # The kind keeps its name from when joins came one at a time: rows queued then still run.
+            Subscription(PlayerJoined, self.send_join_dms, name="send_join_dm", batch_size=JOIN_BATCH),
             Subscription(PlayerAdded, self.send_added_dm),
             Subscription(PlayerLeft, self.drop_join_dm),
             Subscription(WaitlistPromoted, self.send_promotion_dm),
@@ -89,15 +92,20 @@ class GameDMs:
     # -- seats -------------------------------------------------------------------------------------
 
     async def send_join_dms_at_creation(self, event: GameScheduled) -> None:
-        for user_id in _others(event.participant_ids, event.host_id):
-            await self._queue_join_dm(event.game_id, event.guild_id, user_id)
+        others = _others(event.participant_ids, event.host_id)
+        await self._queue_join_dms(event.guild_id, [(event.game_id, user_id) for user_id in others])
 
-    async def send_join_dm(self, event: PlayerJoined) -> None:
-        await self._queue_join_dm(event.game_id, event.guild_id, event.user_id)
+    async def send_join_dms(self, events: list[PlayerJoined]) -> None:
+        """A batch of joins (a click storm): one transaction per guild."""
+        by_guild: dict[int, list[tuple[str, int]]] = {}
+        for event in events:
+            by_guild.setdefault(event.guild_id, []).append((event.game_id, event.user_id))
+        for guild_id, joins in by_guild.items():
+            await self._queue_join_dms(guild_id, joins)
 
     async def send_added_dm(self, event: PlayerAdded) -> None:
         if event.user_id is not None:
-            await self._queue_join_dm(event.game_id, event.guild_id, event.user_id)
+            await self._queue_join_dms(event.guild_id, [(event.game_id, event.user_id)])
 
     async def drop_join_dm(self, event: PlayerLeft) -> None:
         """Left before the join DM went out: say nothing at all. (Should this run late, the due job finds
@@ -230,19 +238,26 @@ class GameDMs:
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    async def _queue_join_dm(self, game_id: str, guild_id: int, user_id: int) -> None:
-        """The joined/waitlisted DM waits ``join_dm_delay``; then ``send_due_join_dm`` reads the game and
-        says the seat held then (nothing if they left meanwhile), so nothing is read here: one insert per
-        click, however long the roster."""
-        async with self.db.uow(guild_id=guild_id) as uow:
-            await self.notifier.queue.enqueue(
-                uow.session,
+    async def _queue_join_dms(self, guild_id: int, joins: Sequence[tuple[str, int]]) -> None:
+        """The joined/waitlisted DM of each (game, person) waits ``join_dm_delay``; then ``send_due_join_dm``
+        reads the game and says the seat held then (nothing if they left meanwhile), so nothing is read
+        here: one insert per join, however long the roster. The DM channels are opened meanwhile."""
+        if not joins:
+            return
+        due = self.clock.now() + self.join_dm_delay
+        jobs = [
+            NewJob(
                 JOIN_DM_DUE,
                 {"game_id": game_id, "guild_id": guild_id, "user_id": user_id},
-                due_at=self.clock.now() + self.join_dm_delay,
-                dedupe_key=_join_due_key(game_id, user_id),
+                due,
+                _join_due_key(game_id, user_id),
             )
-        log.info("join_dm_scheduled", game_id=game_id, user_id=user_id)
+            for game_id, user_id in joins
+        ]
+        jobs += self.notifier.open_channel_jobs(user_id for _, user_id in joins)
+        async with self.db.uow(guild_id=guild_id) as uow:
+            await self.notifier.queue.enqueue_many(uow.session, jobs)
+        log.info("join_dms_scheduled", guild_id=guild_id, joins=len(joins))
 
     async def send_due_join_dm(self, job: Job) -> None:
         """The delay is over: DM the seat the player holds now; say nothing if they left meanwhile."""

@@ -77,12 +77,18 @@ class Notifier:
         dms = list(dms)
         jobs = [NewJob(DELIVER, msgspec.to_builtins(dm), due_at, f"dm:{dm.dedupe_key}") for dm in dms]
         if due_at is not None and due_at >= self.clock.now() + OPEN_CHANNEL_AHEAD:
-            jobs += [
-                NewJob(OPEN_CHANNELS, {"user_id": user_id}, None, f"dm-channel:{user_id}", replace=False)
-                for user_id in sorted({dm.user_id for dm in dms})
-            ]
+            jobs += self.open_channel_jobs(dm.user_id for dm in dms)
         if jobs:
             await self.queue.enqueue_many(session, jobs)
+
+    @staticmethod
+    def open_channel_jobs(user_ids: Iterable[int]) -> list[NewJob]:
+        """Jobs that open these people's DM channels now, for DMs that will go out later (queue them with
+        whatever schedules those DMs): see DMDelivery.open_channels."""
+        return [
+            NewJob(OPEN_CHANNELS, {"user_id": user_id}, None, f"dm-channel:{user_id}", replace=False)
+            for user_id in sorted(set(user_ids))
+        ]
 
     async def cancel(self, session: AsyncSession, dedupe_key: str) -> int:
         """Drop a DM that has not gone out yet (e.g. the join DM when the player left within the delay)."""

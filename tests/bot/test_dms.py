@@ -153,3 +153,33 @@ async def test_the_join_dm_of_a_host_selected_game_says_the_host_picks(
     [text] = await eventually(lambda: _dm_texts(api, carol), within=TEST_JOIN_DM_DELAY + 5)
     assert "The host picks the players for **Catan night**" in text and "you're on the list" in text
     assert "full" not in text
+
+
+async def test_a_joiners_dm_channel_is_opened_while_the_join_dm_waits(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    """When the join DM falls due, sending it is one request: the channel was opened during the delay (so
+    is a reminder wave's, however many join at once)."""
+    game = await schedule(login, world)
+    message = await announcement(api, game)
+    bob = world.user_id("bob")
+    await api.delete("/log")
+    await click(api, bob, message, f"game:join:{game['id']}")
+
+    async def calls() -> list[tuple[str, str]]:
+        return [
+            (c["method"], c["path"])
+            for c in (await api.get("/log")).json()
+            if "/interactions/" not in c["path"]
+        ]
+
+    async def opened() -> list[tuple[str, str]]:
+        return [c for c in await calls() if c[1].endswith("/users/@me/channels")]
+
+    assert await eventually(opened, within=TEST_JOIN_DM_DELAY)
+    async with bot_app.db.uow(bypass_rls=True) as uow:
+        due = await uow.session.scalar(sql("SELECT state FROM jobs WHERE kind = 'notifications.join_dm_due'"))
+    assert due == "pending", "the channel was opened while the join DM was still waiting"
+    await eventually(lambda: _dm_texts(api, bob), within=TEST_JOIN_DM_DELAY + 5)
+    sends = [c for c in await calls() if c[0] == "POST" and c[1].endswith("/messages")]
+    assert len(await opened()) == 1 and len(sends) == 1
