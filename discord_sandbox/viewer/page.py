@@ -149,7 +149,13 @@ def viewer_page(request: Request[Any, Any, State], sandbox: NamedDependency[Sand
         "live": view.live and not (outcome and outcome.get("modal")) and picked is None,
         "version": sandbox.version,
         "changes_url": request.app.route_reverse("sandbox_viewer_changes"),
-        "me": {"id": me.id, "name": me.global_name or me.username} if me else None,
+        "me": {
+            "id": me.id,
+            "name": me.global_name or me.username,
+            "display": display_name(state, me.id, guild_id),  # the nick in this guild, if any
+        }
+        if me
+        else None,
         "users": [
             {"id": u.id, "name": u.global_name or u.username, "username": u.username, "dms_open": u.dms_open}
             for u in state.users.values()

@@ -168,7 +168,7 @@ async def test_member_runs_slash_commands_from_the_viewer_in_a_real_browser(
             await expect(reply).to_contain_text(
                 "Carcassonne for 5 (ranked, public=True) with Bobby in #board-games for @Player"
             )
-            await expect(page.locator("#command-reply")).to_contain_text("Erin Evans used /plan game")
+            await expect(page.locator("#command-reply")).to_contain_text("Erin the Bold used /plan game")
             await page.screenshot(path=str(ARTIFACTS / "sandbox-viewer-command.png"))
 
             await page.get_by_label("Command as Erin Evans").select_option("form")
