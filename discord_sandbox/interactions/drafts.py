@@ -10,11 +10,23 @@ from ..state.errors import ControlError
 from ..state.model import EMBED_LINKS, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL, Channel, Member
 from ..state.sandbox_state import SandboxState
 
-INTERACTION_COMMAND, INTERACTION_COMPONENT, INTERACTION_MODAL = 2, 3, 5
+INTERACTION_COMMAND, INTERACTION_COMPONENT, INTERACTION_AUTOCOMPLETE, INTERACTION_MODAL = 2, 3, 4, 5
 ATTACHMENT_SIZE_LIMIT = 25 * 1024 * 1024
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 USER, CHANNEL, ROLE, MENTIONABLE = 6, 7, 8, 9
-COERCE = {3: str, 4: int, 5: bool, 10: float}
+BOOLEAN = 5
+
+
+def _boolean(value: Any) -> bool:
+    """A boolean option: JSON true/false, or the words a form sends ("true", "false")."""
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise ValueError(value)
+
+
+COERCE: dict[int, Any] = {3: str, 4: int, BOOLEAN: _boolean, 10: float}
 TEXT_INPUT, ACTION_ROW, LABEL = 4, 1, 18
 DM_APP_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY
 
@@ -54,8 +66,10 @@ def component_draft(state: SandboxState, request: dict[str, Any]) -> Draft:
     return Draft(INTERACTION_COMPONENT, user_id, channel.guild_id, channel.id, custom_id, payload, message.id)
 
 
-def command_draft(state: SandboxState, request: dict[str, Any]) -> Draft:
-    """A slash command invocation with options given as `{name: value}`."""
+def command_draft(state: SandboxState, request: dict[str, Any], *, autocomplete: bool = False) -> Draft:
+    """A slash command invocation with options given as `{name: value}`; with `autocomplete`, the
+    APPLICATION_COMMAND_AUTOCOMPLETE interaction a client sends while the member types the option named
+    `focused` (options are not checked for completeness then, and the focused one carries `focused: true`)."""
     channel = _channel(state, request.get("channel_id"))
     guild_id = channel.guild_id
     if request.get("guild_id") is not None and _id(request.get("guild_id"), "guild_id") != guild_id:
@@ -69,8 +83,17 @@ def command_draft(state: SandboxState, request: dict[str, Any]) -> Draft:
     if guild_id is not None and required and state.permissions_for(guild_id, user_id) & required != required:
         raise ControlError(403, "missing_permissions", command=path[0])
     resolved: dict[str, dict[str, Any]] = {}
+    focused = str(request.get("focused") or "") if autocomplete else None
+    if autocomplete and not focused:
+        raise ControlError(400, "missing_focused")
     options = _build_options(
-        state, guild_id, command.get("options") or [], path[1:], request.get("options") or {}, resolved
+        state,
+        guild_id,
+        command.get("options") or [],
+        path[1:],
+        request.get("options") or {},
+        resolved,
+        focused,
     )
     data: dict[str, Any] = {
         "id": command["id"],
@@ -80,10 +103,11 @@ def command_draft(state: SandboxState, request: dict[str, Any]) -> Draft:
     }
     if command.get("guild_id"):
         data["guild_id"] = command["guild_id"]
-    if resolved:
+    if resolved and not autocomplete:
         data["resolved"] = resolved
-    payload = _base(state, INTERACTION_COMMAND, user_id, channel, data)
-    return Draft(INTERACTION_COMMAND, user_id, guild_id, channel.id, " ".join(path), payload)
+    kind = INTERACTION_AUTOCOMPLETE if autocomplete else INTERACTION_COMMAND
+    payload = _base(state, kind, user_id, channel, data)
+    return Draft(kind, user_id, guild_id, channel.id, " ".join(path), payload)
 
 
 def modal_draft(state: SandboxState, request: dict[str, Any], layout: list[dict[str, Any]] | None) -> Draft:
@@ -219,6 +243,7 @@ def _build_options(
     path: list[str],
     given: dict[str, Any],
     resolved: dict[str, dict[str, Any]],
+    focused: str | None = None,
 ) -> list[dict[str, Any]]:
     if path:
         sub = next(
@@ -227,12 +252,20 @@ def _build_options(
         )
         if sub is None:
             raise ControlError(404, "unknown_subcommand", name=path[0])
-        inner = _build_options(state, guild_id, sub.get("options") or [], path[1:], given, resolved)
+        inner = _build_options(state, guild_id, sub.get("options") or [], path[1:], given, resolved, focused)
         return [{"name": sub["name"], "type": sub["type"], "options": inner}]
     by_name = {o["name"]: o for o in schema}
     unknown = sorted(set(given) - set(by_name))
     if unknown:
         raise ControlError(400, "unknown_option", options=unknown)
+    if focused is not None:  # autocomplete: the options typed so far, as strings, the focused one marked
+        if by_name.get(focused, {}).get("autocomplete") is not True:
+            raise ControlError(400, "option_not_autocomplete", option=focused)
+        return [
+            {"name": name, "type": by_name[name]["type"], "value": str(value)}
+            | ({"focused": True} if name == focused else {})
+            for name, value in {focused: "", **given}.items()
+        ]
     missing = [o["name"] for o in schema if o.get("required") and o["name"] not in given]
     if missing:
         raise ControlError(400, "missing_option", options=missing)
@@ -255,10 +288,25 @@ def _option(
         choices = [c["value"] for c in spec.get("choices") or []]
         if choices and value not in choices:
             raise ControlError(400, "invalid_choice", option=spec["name"], choices=choices)
+        _check_limits(spec, value)
     elif kind in (USER, CHANNEL, ROLE, MENTIONABLE):
         value = str(value)
         _resolve(state, guild_id, kind, int(value), resolved, spec["name"])
     return {"name": spec["name"], "type": kind, "value": value}
+
+
+def _check_limits(spec: dict[str, Any], value: Any) -> None:
+    """Discord's client refuses numbers and texts outside the option's limits before sending them."""
+    low, high = spec.get("min_value"), spec.get("max_value")
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and ((low is not None and value < low) or (high is not None and value > high)):
+        raise ControlError(400, "option_out_of_range", option=spec["name"], min=low, max=high)
+    if isinstance(value, str):
+        shortest, longest = spec.get("min_length"), spec.get("max_length")
+        if (shortest is not None and len(value) < shortest) or (longest is not None and len(value) > longest):
+            raise ControlError(
+                400, "option_length", option=spec["name"], min_length=shortest, max_length=longest
+            )
 
 
 def _resolve(

@@ -37,6 +37,7 @@ from ..state.validation import (
 )
 from ..world.changes import World
 from .drafts import (
+    INTERACTION_AUTOCOMPLETE,
     INTERACTION_COMMAND,
     INTERACTION_MODAL,
     Draft,
@@ -52,7 +53,8 @@ TOKEN_LIFETIME = 15 * 60  # followups and edits stay possible this long
 DEFERRED_WAIT = 5.0  # how long the control API waits for the followup of a "thinking" response
 DEFERRED_UPDATE_WAIT = 1.0  # ... and for the message edit after a deferred update
 FOLLOWUP_SETTLE = 0.05  # collect followups sent in quick succession
-MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL = 4, 5, 6, 7, 9
+MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL = 4, 5, 6, 7, 8, 9
+MAX_CHOICES = 25
 LOADING = 1 << 7
 
 
@@ -154,6 +156,8 @@ class InteractionTracker:
             return component_draft(state, request)
         if kind == "command":
             return command_draft(state, request)
+        if kind == "autocomplete":
+            return command_draft(state, request, autocomplete=True)
         if kind == "modal":
             layout, trigger = self.open_modals.pop(
                 (int(request.get("user_id") or 0), str(request.get("custom_id"))), (None, None)
@@ -161,7 +165,9 @@ class InteractionTracker:
             draft = modal_draft(state, request, layout)
             draft.trigger = trigger
             return draft
-        raise ControlError(400, "invalid_interaction_type", allowed=["component", "command", "modal"])
+        raise ControlError(
+            400, "invalid_interaction_type", allowed=["component", "command", "autocomplete", "modal"]
+        )
 
     def _record_failure(self, pending: PendingInteraction, reason: str) -> None:
         if any(f["interaction_id"] == str(pending.id) for f in self.failed):
@@ -226,7 +232,9 @@ class InteractionTracker:
     def _apply_response(self, pending: PendingInteraction, kind: int, data: dict[str, Any]) -> Message | None:
         draft = pending.draft
         allowed = {MESSAGE, DEFERRED_MESSAGE, MODAL}
-        if draft.type != INTERACTION_COMMAND:
+        if draft.type == INTERACTION_AUTOCOMPLETE:
+            allowed = {AUTOCOMPLETE_RESULT}  # the only answer to an autocomplete, and only to it
+        elif draft.type != INTERACTION_COMMAND:
             allowed |= {DEFERRED_UPDATE, UPDATE_MESSAGE}
         if draft.type == INTERACTION_MODAL:
             allowed.discard(MODAL)  # a modal cannot answer a modal
@@ -236,6 +244,13 @@ class InteractionTracker:
             )
         if not isinstance(data, dict):
             raise form_error("data", "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+        if kind == AUTOCOMPLETE_RESULT:
+            choices = data.get("choices")
+            if not isinstance(choices, list) or len(choices) > MAX_CHOICES:
+                raise form_error(
+                    "data.choices", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_CHOICES} or fewer in length."
+                )
+            return None
         if kind == MESSAGE:
             validate_message(data, flags=INTERACTION_FLAGS)
             pending.original_message_id = self._post(pending, data, flags=int(data.get("flags") or 0)).id

@@ -21,8 +21,18 @@ MARKDOWN = [
     (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", re.S), r"<em>\1</em>"),
     (re.compile(r"(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)", re.S), r"<em>\1</em>"),
     (re.compile(r"~~(.+?)~~", re.S), r"<s>\1</s>"),
-    (re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)"), r'<a href="\2" rel="noreferrer">\1</a>'),
 ]
+#: A masked link `[text](https://…)` or a bare http(s) URL, in escaped text: a URL ends at whitespace or at an
+#: escaped `<`, `>` or quote (so Discord's `<https://…>` form works), less trailing punctuation.
+LINK = re.compile(
+    r"\[(?P<label>[^\]\n]+)\]\((?P<target>https?://(?:[^\s()]|\([^\s()]*\))+)\)"
+    r"|(?P<url>https?://(?:(?!&lt;|&gt;|&quot;|&#x27;)\S)+)",
+    re.IGNORECASE,
+)
+ANGLED = re.compile(r"&lt;(https?://(?:(?!&lt;|&gt;)\S)+)&gt;", re.IGNORECASE)
+TRAILING = ".,;:!?*_~'"
+LINK_ATTRS = 'rel="noopener nofollow ugc" target="_blank"'
+PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 RELATIVE_STEPS = [  # (below this many seconds, singular phrase, unit seconds, plural unit)
     (45, "a few seconds", 1, ""),
     (90, "a minute", 60, "minutes"),
@@ -68,9 +78,32 @@ def format_timestamp(when: datetime, style: str, now: datetime) -> str:
 
 
 def _markdown(escaped: str) -> str:
+    """Links first (kept aside, so emphasis never reaches into a URL), then the emphasis rules."""
+    links: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        if match["url"] is not None:
+            url, rest = _trim(match["url"])
+            links.append(f'<a href="{url}" {LINK_ATTRS}>{url}</a>{rest}')
+        else:
+            links.append(f'<a href="{match["target"]}" {LINK_ATTRS}>{match["label"]}</a>')
+        return f"\x00{len(links) - 1}\x00"
+
+    escaped = ANGLED.sub(r"\1", escaped.replace("\x00", ""))  # <https://…> is a link without a preview
+    escaped = LINK.sub(keep, escaped)
     for pattern, replacement in MARKDOWN:
         escaped = pattern.sub(replacement, escaped)
-    return escaped
+    return PLACEHOLDER.sub(lambda m: links[int(m[1])], escaped)
+
+
+def _trim(url: str) -> tuple[str, str]:
+    """A bare URL without the punctuation that ends the sentence around it (a ")" only when unbalanced)."""
+    end = len(url)
+    while end and (
+        url[end - 1] in TRAILING or (url[end - 1] == ")" and url.count("(", 0, end) < url.count(")", 0, end))
+    ):
+        end -= 1
+    return url[:end], url[end:]
 
 
 class MessageMarkup:

@@ -222,8 +222,11 @@ def interaction_outcome(state: SandboxState, report: dict[str, Any], guild_id: i
     )
     replies = [m for m in candidates if m and m.get("ephemeral") and (m.get("content") or m.get("embeds"))]
     note = None
+    public = report.get("message")
     if kind == UPDATE_MESSAGE:
         note = "The bot updated the message."
+    elif public and not public.get("ephemeral") and kind != DEFERRED_UPDATE:
+        note = "The bot answered in the channel."
     elif not replies and kind != MODAL_RESPONSE:
         note = "The bot acknowledged the interaction."
     return {
@@ -233,6 +236,9 @@ def interaction_outcome(state: SandboxState, report: dict[str, Any], guild_id: i
             {
                 "content": markup(m.get("content")),
                 "embeds": [embed_view(e, markup, now) for e in m.get("embeds") or []],
+                "rows": component_rows(m.get("components") or []),
+                "id": str(m["id"]),
+                "channel_id": str(m.get("channel_id") or ""),
                 "ephemeral": True,
             }
             for m in replies

@@ -18,6 +18,7 @@ from ..pages.render import PageRenderer
 from ..state.errors import ControlError
 from ..state.model import CHANNEL_TEXT, Channel, Guild, Message
 from ..state.sandbox_state import SandboxState
+from .commands import filled_options, find_command, option_fields, registered_commands
 from .models import (
     channel_groups,
     display_name,
@@ -139,13 +140,22 @@ def viewer_page(request: Request[Any, Any, State], sandbox: NamedDependency[Sand
         else view.link(guild=guild_id, channel=view.channel.id if view.channel else None)
     )
     heading = "Direct messages" if view.dms else f"#{view.channel.name}" if view.channel else "Sandbox"
+    commands = registered_commands(state, view.guild, me.id) if view.guild and view.channel and me else []
+    picked = find_command(commands, request.query_params.get("command"))
     context = {
         "heading": heading,
         "page_url": view.path,
-        "live": view.live and not (outcome and outcome.get("modal")),  # a reload would lose the modal's input
+        # a reload would lose what is typed into a modal or the command box
+        "live": view.live and not (outcome and outcome.get("modal")) and picked is None,
         "version": sandbox.version,
         "changes_url": request.app.route_reverse("sandbox_viewer_changes"),
-        "me": {"id": me.id, "name": me.global_name or me.username} if me else None,
+        "me": {
+            "id": me.id,
+            "name": me.global_name or me.username,
+            "display": display_name(state, me.id, guild_id),  # the nick in this guild, if any
+        }
+        if me
+        else None,
         "users": [
             {"id": u.id, "name": u.global_name or u.username, "username": u.username, "dms_open": u.dms_open}
             for u in state.users.values()
@@ -164,12 +174,22 @@ def viewer_page(request: Request[Any, Any, State], sandbox: NamedDependency[Sand
         "messages": messages,
         "links": {"dms": view.link(dms=1)},
         "flash": outcome,
-        "flash_placed": outcome is not None and any(m["id"] == outcome["message_id"] for m in messages),
+        "flash_placed": outcome is not None
+        and (outcome["message_id"] == "" or any(m["id"] == outcome["message_id"] for m in messages)),
+        "commands": commands,
+        "command": picked
+        and {
+            "path": picked["path"],
+            "description": picked["description"],
+            "fields": option_fields(state, view.guild, picked["options"]) if view.guild else [],
+        },
         "failures": _failures(sandbox),
         "ctx": {
             "me": {"id": me.id} if me else None,
             "interact_url": request.app.route_reverse("sandbox_viewer_interact"),
             "modal_url": request.app.route_reverse("sandbox_viewer_modal"),
+            "command_url": request.app.route_reverse("sandbox_viewer_command"),
+            "autocomplete_url": request.app.route_reverse("sandbox_viewer_autocomplete"),
             "back": back,
             "bot": {"id": bot.id, "name": bot.global_name or bot.username},
         },
@@ -200,6 +220,9 @@ async def _run(sandbox: Sandbox, interaction: dict[str, Any]) -> dict[str, Any]:
             if error.error == "interaction_timeout"
             else error.error.replace("_", " ")
         )
+        named = error.extra.get("options") or error.extra.get("option")
+        if named:
+            detail += ": " + (", ".join(named) if isinstance(named, list) else str(named))
         return {"failed": True, "detail": detail, "reply_ids": []}
     return interaction_outcome(sandbox.state, report, guild_id)
 
@@ -225,7 +248,8 @@ def _remember(
 
 def _redirect(back: str, key: str, message_id: str) -> Redirect:
     separator = "&" if "?" in back else "?"
-    return Redirect(f"{back}{separator}outcome={key}#m{message_id}", status_code=303)
+    anchor = f"m{message_id}" if message_id else "command-reply"  # a command's answer shows by the box
+    return Redirect(f"{back}{separator}outcome={key}#{anchor}", status_code=303)
 
 
 @post("/viewer/interact", name="sandbox_viewer_interact")
@@ -271,4 +295,67 @@ async def viewer_modal(request: Request[Any, Any, State], sandbox: NamedDependen
     return _redirect(_back(request, form), key, message_id)
 
 
-VIEWER_HANDLERS = [viewer_page, viewer_changes, viewer_interact, viewer_modal]
+def _command_request(sandbox: Sandbox, form: Any) -> tuple[dict[str, Any], str]:
+    """A control API command request from the command box's form (and the command's path)."""
+    user_id, channel_id, path = (str(form.get(k, "")) for k in ("as", "channel_id", "command"))
+    channel = sandbox.state.channel(_int(channel_id) or 0)
+    guild = sandbox.state.guilds.get(channel.guild_id) if channel and channel.guild_id else None
+    known = registered_commands(sandbox.state, guild, _int(user_id) or 0) if guild else []
+    command = find_command(known, path)
+    options = filled_options({k: str(v) for k, v in form.items()}, command["options"] if command else [])
+    request = {
+        "type": "command",
+        "user_id": user_id,
+        "channel_id": channel_id,
+        "name": path,
+        "options": options,
+    }
+    return request, path
+
+
+@post("/viewer/command", name="sandbox_viewer_command")
+async def viewer_command(request: Request[Any, Any, State], sandbox: NamedDependency[Sandbox]) -> Redirect:
+    """Run a slash command as the chosen member, as a Discord client would, then show the bot's answer."""
+    form = await request.form()
+    interaction, path = _command_request(sandbox, form)
+    outcome = await _run(sandbox, interaction)
+    outcome["command"] = path
+    key = _remember(
+        sandbox,
+        outcome,
+        user_id=_int(interaction["user_id"]) or 0,
+        channel_id=interaction["channel_id"],
+        message_id="",
+    )
+    return _redirect(_back(request, form), key, "")
+
+
+@post("/viewer/autocomplete", name="sandbox_viewer_autocomplete")
+async def viewer_autocomplete(
+    request: Request[Any, Any, State], sandbox: NamedDependency[Sandbox]
+) -> dict[str, Any]:
+    """The bot's suggestions for the option being typed (the command box asks as the member types)."""
+    form = await request.form()
+    interaction, _ = _command_request(sandbox, form)
+    interaction |= {"type": "autocomplete", "focused": str(form.get("focused", ""))}
+    interaction["options"] = {
+        k.removeprefix("option:"): str(v) for k, v in form.items() if k.startswith("option:") and str(v)
+    }
+    try:
+        report = await sandbox.interactions.run(interaction)
+    except ControlError as error:
+        return {"choices": [], "error": error.error}
+    data = (report.get("response") or {}).get("data") or {}
+    return {
+        "choices": [{"name": c.get("name"), "value": str(c.get("value"))} for c in data.get("choices") or []]
+    }
+
+
+VIEWER_HANDLERS = [
+    viewer_page,
+    viewer_changes,
+    viewer_interact,
+    viewer_modal,
+    viewer_command,
+    viewer_autocomplete,
+]

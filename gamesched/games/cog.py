@@ -7,22 +7,26 @@ one handler in gamesched/discord/errors.py.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
+import msgspec
+from dateparser.date import DateDataParser
 from discord import app_commands
 from discord.ext import commands
 
+from gamesched.core.cache import Cache
 from gamesched.core.clock import Clock
 from gamesched.core.errors import Forbidden, Invalid
-from gamesched.discord_kit import format_when, respond
+from gamesched.discord_kit import Answer, format_when, reply, respond
 from gamesched.games.announcement import game_page_url
 from gamesched.games.schemas import GameList, GameView
 from gamesched.games.service import GameService
-from gamesched.games.views import CREATE_FORM
+from gamesched.games.views import CREATE_FORM, CREATE_RETRY
 
 if TYPE_CHECKING:
     from gamesched.games.announcement_check import AnnouncementCheck
@@ -32,9 +36,13 @@ if TYPE_CHECKING:
 LIST_LIMIT = 10
 SNIPPET = 100
 BAD_TIME = (
-    "I couldn't read {text!r} as a date and time. Write it like 2026-12-05 19:30 (UTC), "
-    "2026-12-05 19:30 Europe/Berlin or 2026-12-05T19:30+02:00."
+    "I couldn't read {text!r} as a date and time. Write it like tomorrow 8pm, Dec 5 19:30, "
+    "31/12/2026 20:00 or 2026-12-05 19:30 (UTC; add a time zone like Europe/Berlin if you mean another)."
 )
+NO_TIME = "{text!r} names a day but no time. Add the time the game starts, like {text} 19:30."
+#: How long the values of a refused /game create form are kept for its "Edit and try again" button.
+RETRY_TTL_SECONDS = 30 * 60
+RETRY_EXPIRED = "Your answers are no longer kept (after 30 minutes). Please run /game create again."
 #: Simple forms besides ISO 8601 (which ``datetime.fromisoformat`` reads, offsets included).
 TIME_FORMS = ("%Y-%m-%d %H.%M", "%Y-%m-%d %I:%M %p", "%Y-%m-%d %I:%M%p", "%Y-%m-%d %I %p", "%Y-%m-%d %I%p")
 DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -45,11 +53,14 @@ JOINED_COLOUR = 0x3498DB
 class GameCommands(commands.Cog, name="GameCommands"):
     game = app_commands.Group(name="game", description="Schedule and manage games", guild_only=True)
 
-    def __init__(self, *, games: GameService, guilds: GuildService, clock: Clock, base_url: str) -> None:
+    def __init__(
+        self, *, games: GameService, guilds: GuildService, clock: Clock, base_url: str, cache: Cache
+    ) -> None:
         self.games = games
         self.guilds = guilds
         self.clock = clock
         self.base_url = base_url
+        self.cache = cache
 
     @app_commands.command(name="list-games", description="Scheduled games in this channel or the server")
     @app_commands.guild_only()
@@ -82,23 +93,65 @@ class GameCommands(commands.Cog, name="GameCommands"):
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         data: dict[str, Any] = dict(interaction.data or {})
-        if interaction.type == discord.InteractionType.modal_submit and data.get("custom_id") == CREATE_FORM:
+        custom_id = str(data.get("custom_id") or "")
+        if interaction.type == discord.InteractionType.modal_submit and custom_id == CREATE_FORM:
             await respond(interaction, self._create(interaction, form_values(data.get("components") or [])))
+        elif interaction.type == discord.InteractionType.component and custom_id.startswith(CREATE_RETRY):
+            await self._reopen(interaction, custom_id.removeprefix(CREATE_RETRY))
 
-    async def _create(self, interaction: discord.Interaction[Any], values: dict[str, str]) -> str:
+    async def _create(self, interaction: discord.Interaction[Any], values: dict[str, str]) -> Answer:
         known: dict[str, str] = {}
         body = game_create_body(
             guild_id=_guild_id(interaction),
             channel_id=interaction.channel_id or 0,
             values=values,
             known=known,
+            now=self.clock.now(),
         )
-        data = await self.games.lifecycle.check_new(interaction.user.id, body, known=known)
-        game = await self.games.lifecycle.create(interaction.user.id, data)
+        try:
+            data = await self.games.lifecycle.check_new(interaction.user.id, body, known=known)
+            game = await self.games.lifecycle.create(interaction.user.id, data)
+        except Invalid as error:
+            return await self._refused(interaction, error, values, body)
         return (
             f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
             f"The announcement will appear in <#{game.channel_id}> in a moment."
         )
+
+    async def _refused(
+        self,
+        interaction: discord.Interaction[Any],
+        error: Invalid,
+        values: dict[str, str],
+        body: Mapping[str, Any],
+    ) -> Answer:
+        """What was wrong, the time as understood, and a button that reopens the form with every answer kept
+        (Discord cannot show a form in answer to a form, so the button is the way back to it)."""
+        key = secrets.token_urlsafe(12)
+        kept = {"user_id": interaction.user.id, "values": values}
+        await self.cache.set(_retry_key(key), msgspec.json.encode(kept), ttl_seconds=RETRY_TTL_SECONDS)
+        lines = [error.message]
+        if "scheduled_at" in body:
+            understood = datetime.fromisoformat(body["scheduled_at"])
+            lines.append(f"I read the time {values.get('when', '').strip()!r} as {format_when(understood)}.")
+        lines.append("Your answers are kept: press **Edit and try again** to fix them.")
+        view = discord.ui.View(timeout=None)
+        view.add_item(
+            discord.ui.Button(
+                label="Edit and try again", style=discord.ButtonStyle.primary, custom_id=CREATE_RETRY + key
+            )
+        )
+        view.stop()  # answered by ``on_interaction`` in whichever process gets the click
+        return {"content": "\n".join(lines)[:2000], "view": view}
+
+    async def _reopen(self, interaction: discord.Interaction[Any], key: str) -> None:
+        """The form again, filled in with what was typed last time."""
+        raw = await self.cache.get(_retry_key(key)) if len(key) <= 64 else None
+        kept: dict[str, Any] = msgspec.json.decode(raw) if raw is not None else {}
+        if kept.get("user_id") != interaction.user.id:
+            await reply(interaction, RETRY_EXPIRED)
+            return
+        await interaction.response.send_modal(CreateGameModal(kept.get("values") or {}))
 
     async def _list_games(
         self, interaction: discord.Interaction[Any], channel_id: int | None
@@ -172,7 +225,7 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
     when: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="When (UTC, or add a time zone)",
         custom_id="when",
-        placeholder="2026-12-05 19:30",
+        placeholder="tomorrow 8pm, Dec 5 19:30, 31/12/2026 20:00",
         max_length=60,
     )
     description: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -190,8 +243,12 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         max_length=3,
     )
 
-    def __init__(self) -> None:
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
         super().__init__(timeout=None, custom_id=CREATE_FORM)
+        for field in (self.game_title, self.when, self.description, self.max_players):
+            typed = (values or {}).get(str(field.custom_id))
+            if typed:  # what was typed last time, cut to what the field takes
+                field.default = typed[: field.max_length or None]
         # With several processes, the one that wins the submission's claim answers it, which need not be
         # the one that sent the form: a stopped form is not kept in memory, and every process reads the
         # submission alike.
@@ -254,7 +311,12 @@ class AnnouncementWatch(commands.Cog, name="AnnouncementWatch"):
 
 
 def game_create_body(
-    *, guild_id: int, channel_id: int, values: Mapping[str, str], known: dict[str, str]
+    *,
+    guild_id: int,
+    channel_id: int,
+    values: Mapping[str, str],
+    known: dict[str, str],
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The form's text as a new game's fields (checked with the API's limits by ``check_new``); what cannot
     be read at all goes into ``known`` (field → sentence), so every problem is answered at once."""
@@ -265,7 +327,7 @@ def game_create_body(
         "description": values.get("description", "").strip(),
     }
     try:
-        body["scheduled_at"] = parse_when(values.get("when", "")).isoformat()
+        body["scheduled_at"] = parse_when(values.get("when", ""), now=now).isoformat()
     except Invalid as error:
         known["scheduled_at"] = error.message
     max_players = values.get("max_players", "").strip()
@@ -277,15 +339,19 @@ def game_create_body(
     return body
 
 
-def parse_when(text: str, *, zone: tzinfo = UTC) -> datetime:
-    """A moment from what people type: ISO 8601 (offset optional), or simple forms, in ``zone`` unless
-    the text names an offset or a time zone ("2026-12-05 19:30 Europe/Paris")."""
+def parse_when(text: str, *, zone: tzinfo = UTC, now: datetime | None = None) -> datetime:
+    """A moment from what people type, in ``zone`` unless the text names an offset or a time zone
+    ("2026-12-05 19:30 Europe/Paris"): ISO 8601 (offset optional) and simple forms first, then natural
+    dates ("tomorrow 8pm", "Dec 5 19:30", "31/12/2026 20:00": day before month) read by dateparser,
+    relative to ``now``. A day without a time is refused rather than guessed."""
     raw = " ".join(text.split())
     if not raw:
         raise Invalid("Tell me when the game starts.", field="scheduled_at")
     body, named = _split_zone(raw)
-    moment = _read(body)
-    if moment is None or DATE_ONLY.fullmatch(body):
+    if DATE_ONLY.fullmatch(body):
+        raise Invalid(NO_TIME.format(text=body), field="scheduled_at")
+    moment = _read(body) or _read_natural(body, named or zone, now or datetime.now(UTC))
+    if moment is None:
         raise Invalid(BAD_TIME.format(text=text.strip()), field="scheduled_at")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=named or zone)
@@ -309,6 +375,28 @@ def _split_zone(raw: str) -> tuple[str, tzinfo | None]:
     return raw, None
 
 
+def _read_natural(body: str, zone: tzinfo, now: datetime) -> datetime | None:
+    """ "tomorrow 8pm" and the like, with dateparser (its own data, no network), read in ``zone``."""
+    name = getattr(zone, "key", None) or "UTC"
+    parser = DateDataParser(
+        languages=["en"],
+        settings={
+            "TIMEZONE": name,
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": now.astimezone(zone).replace(tzinfo=None),
+            "DATE_ORDER": "DMY",
+            "RETURN_TIME_AS_PERIOD": True,
+        },
+    )
+    found = parser.get_date_data(body)
+    if found.date_obj is None:
+        return None
+    if found.period != "time":
+        raise Invalid(NO_TIME.format(text=body), field="scheduled_at")
+    return found.date_obj
+
+
 def _read(body: str) -> datetime | None:
     try:
         return datetime.fromisoformat(body)
@@ -320,6 +408,10 @@ def _read(body: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def _retry_key(key: str) -> str:
+    return f"discord:create-form:{key}"
 
 
 def _guild_id(interaction: discord.Interaction[Any]) -> int:

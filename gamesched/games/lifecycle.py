@@ -86,8 +86,8 @@ class GameLifecycle(GameUseCase):
         problems = [{"field": field, "message": message} for field, message in (known or {}).items()]
         try:
             data = convert(dict(body), GameCreate)
-        except Invalid as error:
-            problems += error.extra["errors"]
+        except Invalid as error:  # a field the form could not read is missing from the body: said once
+            problems += [p for p in error.extra["errors"] if p.get("field") not in (known or {})]
         else:
             if not problems:
                 return data

@@ -59,7 +59,13 @@ def register(context: ModuleContext) -> Contribution:
         contribution.jobs = [*contribution.jobs, *announcer.jobs(), JobSpec(CHECK, check.check_batch)]
         contribution.cogs += [
             ButtonsHost(games=games),
-            GameCommands(games=games, guilds=guilds, clock=context.clock, base_url=context.base_url),
+            GameCommands(
+                games=games,
+                guilds=guilds,
+                clock=context.clock,
+                base_url=context.base_url,
+                cache=context.cache,
+            ),
             AnnouncementWatch(announcer=announcer, check=check),
             PermissionWatch(announcer=announcer),
         ]

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 TEMPLATE = r"game:(?P<action>join|leave):(?P<game_id>[^:\s]{1,80})"
 #: The /game create form: read by whichever process answers its submission (see GameCommands).
 CREATE_FORM = "game:create"
+#: The button on a refused form's reply that reopens it filled in (+ the key its answers are kept under).
+CREATE_RETRY = "game:create:retry:"
 #: How long an unknown button or form waits for another handler before we answer it ourselves.
 UNCLAIMED_GRACE_SECONDS = 1.5
 
@@ -74,7 +76,10 @@ class ButtonsHost(commands.Cog, name="GameButtons"):
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         data: dict[str, Any] = dict(interaction.data or {})
         if interaction.type == discord.InteractionType.component:
-            if GameButton.__discord_ui_compiled_template__.fullmatch(str(data.get("custom_id", ""))):
+            custom_id = str(data.get("custom_id", ""))
+            if GameButton.__discord_ui_compiled_template__.fullmatch(custom_id) or custom_id.startswith(
+                CREATE_RETRY
+            ):
                 return
             text = STALE_COMPONENT
         elif interaction.type == discord.InteractionType.modal_submit:

@@ -183,6 +183,33 @@ def test_times_are_read_in_the_forms_people_type(text: str, expected: datetime) 
     assert parse_when(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tomorrow 8pm", datetime(2026, 11, 29, 20, 0, tzinfo=UTC)),
+        ("Dec 5 19:30", datetime(2026, 12, 5, 19, 30, tzinfo=UTC)),
+        ("31/12/2026 20:00", datetime(2026, 12, 31, 20, 0, tzinfo=UTC)),
+        ("05/12/2026 7pm", datetime(2026, 12, 5, 19, 0, tzinfo=UTC)),  # day first
+        ("next friday 7pm", datetime(2026, 12, 4, 19, 0, tzinfo=UTC)),
+        ("in 3 hours", datetime(2026, 11, 28, 13, 0, tzinfo=UTC)),
+        ("tomorrow 8pm Europe/Berlin", datetime(2026, 11, 29, 19, 0, tzinfo=UTC)),
+    ],
+)
+def test_natural_dates_are_read_relative_to_now_in_utc(text: str, expected: datetime) -> None:
+    now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # a Saturday
+
+    assert parse_when(text, now=now) == expected
+
+
+def test_a_day_without_a_time_asks_for_the_time() -> None:
+    with pytest.raises(Invalid) as caught:
+        parse_when("tomorrow", now=datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
+    assert (
+        caught.value.message
+        == "'tomorrow' names a day but no time. Add the time the game starts, like tomorrow 19:30."
+    )
+
+
 def test_a_time_zone_can_be_the_default() -> None:
     assert parse_when("2026-12-05 19:30", zone=ZoneInfo("America/New_York")) == datetime(
         2026, 12, 6, 0, 30, tzinfo=UTC
@@ -190,7 +217,16 @@ def test_a_time_zone_can_be_the_default() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["tomorrow", "2026-12-05", "05/12/2026 7pm", "", "2026-12-05 19:30 Mars/Olympus"]
+    "text",
+    [
+        "tomorrow",
+        "2026-12-05",
+        "friday",
+        "31/02/2026 20:00",
+        "next friday-ish",
+        "",
+        "2026-12-05 19:30 Mars/Olympus",
+    ],
 )
 def test_unreadable_times_get_a_clear_sentence(text: str) -> None:
     with pytest.raises(Invalid) as caught:
