@@ -26,6 +26,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from gamesched.app import App
+from gamesched.games.calendar import calendar_token
 from tests.bot.conftest import eventually
 from tests.db import asyncpg_url
 from tests.games.conftest import create_game
@@ -68,7 +69,10 @@ NOWHERE = {
     "channel_id": "1000000000000000002",
     "game_id": "00000000-0000-4000-8000-000000000001",
     "participant_id": "00000000-0000-4000-8000-000000000002",
+    "token": "B" * 22,
 }
+#: A calendar link's signature alice cannot compute for a game that is not hers (she only has her own).
+FORGED_TOKEN = "A" * 22
 #: Body fields that carry an id (or a member): each is tried alone with the other server's.
 ID_FIELDS = (
     "guild_id",
@@ -100,6 +104,8 @@ class Server:
     game_id: str = ""
     participant_id: str = ""
     version: int = 1
+    #: The signature of the game's calendar links (the walk's own game: the real one).
+    calendar_token: str = FORGED_TOKEN
 
     def path_ids(self) -> dict[str, str]:
         return {
@@ -107,6 +113,7 @@ class Server:
             "channel_id": self.channel_id,
             "game_id": self.game_id,
             "participant_id": self.participant_id,
+            "token": self.calendar_token,
         }
 
     def query(self) -> dict[str, str]:
@@ -178,7 +185,8 @@ async def test_no_route_reveals_or_changes_a_server_the_viewer_is_not_in(
         await sandbox.post("/faults", json={"rate_limits": False})
     other = await _other_guild(web_app, world)
     alice = await login("alice")
-    shared = _own(world, await _own_game(alice, world))
+    secret = web_app.settings.secret_key or ""
+    shared = _own(world, await _own_game(alice, world), secret)
     await _queue_idle(database_url)
     before = await _rows_naming(database_url, other.all_ids)
 
@@ -192,7 +200,7 @@ async def test_no_route_reveals_or_changes_a_server_the_viewer_is_not_in(
         for call in _calls(path, method, data_type):
             own = shared
             if method not in SAFE and "game_id" in names:  # a game for each call that may change one
-                own = _own(world, await _own_game(alice, world))
+                own = _own(world, await _own_game(alice, world), secret)
             status, body = await _send(alice, method, path, call, other, own, data_type)
             walked += 1
             where = f"{method} {path} ({call.label}) → {status}"
@@ -421,7 +429,7 @@ async def _own_game(alice: httpx.AsyncClient, world: World) -> dict[str, Any]:
     return await create_game(alice, world, title="Alice's table", initial_participants=["@bob", "A friend"])
 
 
-def _own(world: World, game: dict[str, Any]) -> Server:
+def _own(world: World, game: dict[str, Any], secret: str) -> Server:
     """Alice's server, around one of her games: the ids a request of hers would carry."""
     return Server(
         guild_id=game["guild_id"],
@@ -433,6 +441,7 @@ def _own(world: World, game: dict[str, Any]) -> Server:
         game_id=game["id"],
         participant_id=next(p["id"] for p in game["participants"] if p["discord_id"] is None),
         version=game["version"],
+        calendar_token=calendar_token(secret, game["id"]),
     )
 
 
