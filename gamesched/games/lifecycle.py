@@ -141,7 +141,7 @@ class GameLifecycle(GameUseCase):
         with problems.check():
             host_id = await self._choose_host(access, None if data.host_id is None else int(data.host_id))
         if host_id == user_id and not access.can_host:
-            raise Forbidden("You are not allowed to host games in this channel.")
+            raise Forbidden(self.guilds.cannot_host(access, channel_id))
         now = self.clock.now()
         title = description = location = ""
         with problems.check():
@@ -395,7 +395,7 @@ class GameLifecycle(GameUseCase):
             channel_id = int(data.channel_id)
             moved = await self.guilds.access(access.guild_id, access.user_id, channel_id=channel_id)
             if not (moved.is_manager or moved.can_host):
-                raise Forbidden("You are not allowed to host games in that channel.")
+                raise Forbidden(self.guilds.cannot_host(moved, channel_id))
             values["channel_id"] = channel_id
         with problems.check():
             await self._plan_settings(game, data, channel_id, plan)

@@ -107,7 +107,7 @@ async def _require_host(guilds: GuildService, guild_id: int, user_id: int) -> No
     """NotFound for a guild the viewer is not in, Forbidden for a member who may not host there."""
     access = await guilds.access(guild_id, user_id)
     if not access.can_host:
-        raise Forbidden("You are not allowed to host games in this server.")
+        raise Forbidden(guilds.cannot_host(access))
 
 
 @get("/games/new/inherited")

@@ -30,8 +30,11 @@ async def form_context(
     Checks the viewer's membership itself, so no path that renders a form can show another
     server's channels, roles or rules (NotFound, as on every route, for a guild they are not in).
     """
-    await guilds.access(guild_id, page.viewer.user_id)
+    access = await guilds.access(guild_id, page.viewer.user_id)
     channels = [c for c in await guilds.list_channels(guild_id) if c.announceable and c.is_active]
+    if game is None and not access.is_manager:  # a new game: the channels the viewer may host in
+        server_roles = (await guilds.get_guild(guild_id)).host_role_ids or []
+        channels = [c for c in channels if guilds.may_host_in(access, c, server_roles)]
     if game is not None and all(str(c.id) != game.channel_id for c in channels):
         channels = [
             c for c in await guilds.list_channels(guild_id) if str(c.id) == game.channel_id
