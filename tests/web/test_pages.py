@@ -330,6 +330,17 @@ async def test_clone_fills_a_new_form_with_the_game_and_optionally_its_players(
     assert "@bob" not in plain.text.split('id="initial_participants"')[1].split("</textarea>")[0]
 
 
+async def test_clone_proposes_the_same_weekday_and_time_a_week_on_not_the_old_date(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    when = (datetime.now(UTC) + timedelta(days=2)).replace(hour=19, minute=30, second=0, microsecond=0)
+    game_id = await create_game(alice, world, title="Weekly Catan", scheduled_at=when.isoformat())
+    page = await alice.get("/games/new", params={"from": game_id})
+    proposed = (when + timedelta(days=7)).isoformat()
+    assert f'name="scheduled_at" value="{proposed}"' in page.text
+
+
 async def test_server_games_filter_by_channel_category_and_status_a_page_at_a_time(
     world: World, login: Login
 ) -> None:
