@@ -410,6 +410,13 @@ class GameLifecycle(GameUseCase):
             if value is not UNSET:
                 requested[name] = _normalize(name, value)
         moved = channel_id != game.channel_id
+        # Moving keeps the seats the host saw: max players left inheriting (the web form sends it empty)
+        # is not a request to take the new channel's number; it becomes the game's own if that differs.
+        keep_seats = moved and game.settings_sources.get("max_players") != "game"
+        if keep_seats and requested.get("max_players") is None:
+            requested.pop("max_players", None)
+        else:
+            keep_seats = False
         if not moved and all(v is not None for v in requested.values()):
             for name, value in requested.items():
                 plan.values[name] = value
@@ -428,6 +435,9 @@ class GameLifecycle(GameUseCase):
             if name in requested or moved:
                 plan.values[name] = resolved[name]
                 plan.sources[name] = sources[name]
+        if keep_seats and resolved["max_players"] != game.max_players:
+            plan.values["max_players"] = game.max_players
+            plan.sources["max_players"] = "game"
 
 
 def _together(problems: list[dict[str, Any]], extra: dict[str, Any]) -> Invalid:
