@@ -8,6 +8,7 @@ from litestar.response import Template
 
 from gamesched.core.errors import Forbidden, Invalid
 from gamesched.core.inputs import parse_snowflake
+from gamesched.games.schedule import DEFAULT_DURATION_MINUTES
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page, names_for
@@ -58,6 +59,7 @@ async def form_context(
         "roles": roles,
         "methods": SIGNUP_METHODS,
         "names": names_for(guilds, guild_id),
+        "default_duration": DEFAULT_DURATION_MINUTES,
     }
 
 
