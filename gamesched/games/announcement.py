@@ -63,6 +63,8 @@ class Buttons:
     join_enabled: bool
     leave_enabled: bool
     page_url: str
+    #: "Join waitlist" once every seat is taken (as on the game page), else "Join".
+    join_label: str = "Join"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,11 @@ class Announcement:
     #: Roles pinged in ``content`` (and whether that includes @everyone), for allowed_mentions.
     role_ids: list[int] = field(default_factory=list)
     mentions_everyone: bool = False
+
+
+def join_label(game: GameView) -> str:
+    """What the Join button says: a full game's puts you on the waitlist."""
+    return "Join waitlist" if game.confirmed_count >= game.max_players else "Join"
 
 
 def game_page_url(base_url: str, game_id: str) -> str:
@@ -95,6 +102,7 @@ def render_announcement(
         join_enabled=live and game.signup_method != "host_selected",
         leave_enabled=live,
         page_url=page,
+        join_label=join_label(game),
     )
     return Announcement(
         content=content,

@@ -87,7 +87,7 @@ class GameCommands(commands.Cog, name="GameCommands"):
         # Check before the form is filled in, not after (the service checks again on submit).
         access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
         if not access.can_host:
-            raise Forbidden("You are not allowed to host games in this channel.")
+            raise Forbidden(self.guilds.cannot_host(access, channel_id))
         await interaction.response.send_modal(CreateGameModal())
 
     @commands.Cog.listener()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
+from gamesched.games.schedule import DEFAULT_DURATION_MINUTES
 from gamesched.games.schemas import GameView
 
 PRODID = "-//gamesched//games//EN"
-#: Calendars need an end; when the host gave no duration, assume a typical session.
-DEFAULT_DURATION = timedelta(minutes=120)
+#: Calendars need an end; when the host gave no duration, the one the game is taken to last (as the create
+#: form says, and as the game's end is scheduled).
+DEFAULT_DURATION = timedelta(minutes=DEFAULT_DURATION_MINUTES)
 MAX_LINE_OCTETS = 75
 
 

@@ -141,7 +141,7 @@ class GameLifecycle(GameUseCase):
         with problems.check():
             host_id = await self._choose_host(access, None if data.host_id is None else int(data.host_id))
         if host_id == user_id and not access.can_host:
-            raise Forbidden("You are not allowed to host games in this channel.")
+            raise Forbidden(self.guilds.cannot_host(access, channel_id))
         now = self.clock.now()
         title = description = location = ""
         with problems.check():
@@ -395,7 +395,7 @@ class GameLifecycle(GameUseCase):
             channel_id = int(data.channel_id)
             moved = await self.guilds.access(access.guild_id, access.user_id, channel_id=channel_id)
             if not (moved.is_manager or moved.can_host):
-                raise Forbidden("You are not allowed to host games in that channel.")
+                raise Forbidden(self.guilds.cannot_host(moved, channel_id))
             values["channel_id"] = channel_id
         with problems.check():
             await self._plan_settings(game, data, channel_id, plan)
@@ -410,6 +410,13 @@ class GameLifecycle(GameUseCase):
             if value is not UNSET:
                 requested[name] = _normalize(name, value)
         moved = channel_id != game.channel_id
+        # Moving keeps the seats the host saw: max players left inheriting (the web form sends it empty)
+        # is not a request to take the new channel's number; it becomes the game's own if that differs.
+        keep_seats = moved and game.settings_sources.get("max_players") != "game"
+        if keep_seats and requested.get("max_players") is None:
+            requested.pop("max_players", None)
+        else:
+            keep_seats = False
         if not moved and all(v is not None for v in requested.values()):
             for name, value in requested.items():
                 plan.values[name] = value
@@ -428,6 +435,9 @@ class GameLifecycle(GameUseCase):
             if name in requested or moved:
                 plan.values[name] = resolved[name]
                 plan.sources[name] = sources[name]
+        if keep_seats and resolved["max_players"] != game.max_players:
+            plan.values["max_players"] = game.max_players
+            plan.sources["max_players"] = "game"
 
 
 def _together(problems: list[dict[str, Any]], extra: dict[str, Any]) -> Invalid:

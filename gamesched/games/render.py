@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,7 +50,9 @@ def render_game(
     viewer_id: int | None = None,
     can_manage: bool = False,
 ) -> GameView:
-    """``members`` maps user ids to MemberDisplay-like objects (display_name, avatar_url)."""
+    """``members`` maps user ids to MemberDisplay-like objects (display_name, avatar_url, username); members
+    of the game who show the same name get their username beside it."""
+    members = _told_apart({u: members[u] for u in user_ids_of(game, participants) if u in members})
     roster: Roster[Participant | ParticipantRow] = partition_roster(
         participants, game.max_players, game.signup_method
     )
@@ -110,6 +114,23 @@ def render_game(
         remind_waitlist=game.remind_waitlist,
         announcement_problem=None if game.announcement_problem is None else list(game.announcement_problem),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    display_name: str
+    avatar_url: str | None
+
+
+def _told_apart(members: Mapping[int, Any]) -> dict[int, Any]:
+    """Display names, with the username beside those two or more of these members share: "Sam (@sam_k)"."""
+    sharing = Counter(m.display_name.casefold() for m in members.values())
+    shown: dict[int, Any] = dict(members)
+    for user_id, m in members.items():
+        username = getattr(m, "username", None)
+        if sharing[m.display_name.casefold()] > 1 and username:
+            shown[user_id] = _Shown(f"{m.display_name} (@{username})", m.avatar_url)
+    return shown
 
 
 def _display(user_id: int, members: Mapping[int, Any]) -> tuple[str, str | None]:

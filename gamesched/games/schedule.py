@@ -20,6 +20,7 @@ from gamesched.games.schemas import ScheduledItem
 REMINDER = "games.send_reminders"
 START = "games.start"
 COMPLETE = "games.complete"
+#: How long a game without a duration is taken to last: its end, its calendar entry, the form's hint.
 DEFAULT_DURATION_MINUTES = 60
 #: Edits to these fields move the game's pending reminders and transitions.
 SCHEDULE_FIELDS = frozenset({"scheduled_at", "duration_minutes", "reminder_minutes"})

@@ -35,11 +35,13 @@ UNCLAIMED_GRACE_SECONDS = 1.5
 class GameButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
     """Join or Leave for one game."""
 
-    def __init__(self, action: str, game_id: str, *, disabled: bool = False) -> None:
+    def __init__(
+        self, action: str, game_id: str, *, disabled: bool = False, label: str | None = None
+    ) -> None:
         join = action == "join"
         super().__init__(
             discord.ui.Button(
-                label="Join" if join else "Leave",
+                label=label or ("Join" if join else "Leave"),
                 style=discord.ButtonStyle.success if join else discord.ButtonStyle.danger,
                 custom_id=f"game:{action}:{game_id}",
                 disabled=disabled,
@@ -102,7 +104,9 @@ def games_of(client: discord.Client) -> GameService | None:
 def announcement_view(buttons: Buttons) -> discord.ui.View:
     """The buttons as a discord.py view; it holds only dynamic items, so nothing is kept per message."""
     view = discord.ui.View(timeout=None)
-    view.add_item(GameButton("join", buttons.game_id, disabled=not buttons.join_enabled))
+    view.add_item(
+        GameButton("join", buttons.game_id, disabled=not buttons.join_enabled, label=buttons.join_label)
+    )
     view.add_item(GameButton("leave", buttons.game_id, disabled=not buttons.leave_enabled))
     view.add_item(discord.ui.Button(label="Details", style=discord.ButtonStyle.link, url=buttons.page_url))
     return view

@@ -27,6 +27,8 @@ class MemberDisplay:
     display_name: str
     avatar_url: str | None
     present: bool
+    #: To tell apart members who show the same name ("Sam (@sam_k)").
+    username: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,9 @@ async def display_members(
         if member is None:
             result[user_id] = MemberDisplay(user_id, UNKNOWN_USER, None, present=False)
         else:
-            result[user_id] = MemberDisplay(user_id, member.display_name, member.avatar_url, present=True)
+            result[user_id] = MemberDisplay(
+                user_id, member.display_name, member.avatar_url, present=True, username=member.username
+            )
     return result
 
 

@@ -23,7 +23,10 @@ class GuildAccess:
     is_owner: bool
     permissions: int
     is_manager: bool
+    #: In the channel asked about; without one, in at least one channel open for games.
     can_host: bool
+    #: The host roles that count where ``can_host`` was worked out (empty: only managers may host there).
+    host_role_ids: frozenset[int] = frozenset()
 
     @property
     def role_ids(self) -> frozenset[int]:
@@ -62,6 +65,7 @@ def compute_access(
 ) -> GuildAccess:
     """Managers: the owner, Administrator, and holders of a manager role — or Manage Server when no manager
     roles are configured. Hosts: managers, and holders of an allowed host role."""
+    host_roles = frozenset(host_role_ids)
     permissions = member_permissions(guild, member)
     is_owner = member.user_id == guild.owner_id
     manager_roles = set(manager_role_ids)
@@ -70,7 +74,7 @@ def compute_access(
         is_manager = admin or not member.role_ids.isdisjoint(manager_roles)
     else:
         is_manager = admin or bool(permissions & MANAGE_GUILD)
-    can_host = is_manager or not member.role_ids.isdisjoint(set(host_role_ids))
+    can_host = is_manager or not member.role_ids.isdisjoint(host_roles)
     return GuildAccess(
         guild_id=guild.id,
         user_id=member.user_id,
@@ -79,4 +83,5 @@ def compute_access(
         permissions=permissions,
         is_manager=is_manager,
         can_host=can_host,
+        host_role_ids=host_roles,
     )

@@ -67,7 +67,8 @@ class GuildService:
         self.db = db
         self.directory = directory
         self.clock = clock
-        self._records: dict[int, tuple[datetime, Guild | None]] = {}
+        #: guild id → (kept until, its record, the host roles that count in some channel open for games)
+        self._records: dict[int, tuple[datetime, Guild | None, frozenset[int]]] = {}
 
     # --- following Discord (trusted system paths: explicit RLS bypass) ---
 
@@ -149,22 +150,39 @@ class GuildService:
         if member is None:
             raise NotFound(GUILD_NOT_FOUND)
         if channel_id is None:
-            return self._access(guild, member, await self._guild_record(guild_id), None)
+            record, hosting = await self._guild_standing(guild_id)
+            return self._access(guild, member, record, None, hosting)
         async with self.db.uow(guild_id=guild_id) as uow:
             record = await uow.session.get(Guild, guild_id)
             channel = await uow.session.get(Channel, channel_id)
         return self._access(guild, member, record, channel)
 
-    async def _guild_record(self, guild_id: int) -> Guild | None:
-        """The guild's record for permission checks, kept GUILD_RECORD_TTL_SECONDS (read-only: detached)."""
+    async def _guild_standing(self, guild_id: int) -> tuple[Guild | None, frozenset[int]]:
+        """The guild's record for permission checks, and every host role that lets someone host in at least
+        one channel open for games (channels may set their own); kept GUILD_RECORD_TTL_SECONDS (read-only:
+        detached)."""
         now = self.clock.now()
         hit = self._records.get(guild_id)
         if hit is not None and hit[0] > now:
-            return hit[1]
+            return hit[1], hit[2]
         async with self.db.uow(guild_id=guild_id) as uow:
             record = await uow.session.get(Guild, guild_id)
-        self._records[guild_id] = (now + timedelta(seconds=GUILD_RECORD_TTL_SECONDS), record)
-        return record
+            overrides = (
+                await uow.session.scalars(
+                    select(Channel.host_role_ids).where(
+                        Channel.guild_id == guild_id,
+                        Channel.present.is_(True),
+                        Channel.is_active.is_(True),
+                        Channel.type.in_(ANNOUNCEABLE_CHANNEL_TYPES),
+                    )
+                )
+            ).all()
+        server_roles = list(record.host_role_ids or []) if record else []
+        hosting = frozenset(
+            role for roles in (overrides or [None]) for role in (server_roles if roles is None else roles)
+        )
+        self._records[guild_id] = (now + timedelta(seconds=GUILD_RECORD_TTL_SECONDS), record, hosting)
+        return record, hosting
 
     def _forget_record(self, guild_id: int) -> None:
         self._records.pop(guild_id, None)
@@ -179,10 +197,10 @@ class GuildService:
                 shared.append((guild, member))
         if not shared:
             return []
-        records = {guild.id: await self._guild_record(guild.id) for guild, _ in shared}
-        result = [
-            (guild, self._access(guild, member, records.get(guild.id), None)) for guild, member in shared
-        ]
+        result = []
+        for guild, member in shared:
+            record, hosting = await self._guild_standing(guild.id)
+            result.append((guild, self._access(guild, member, record, None, hosting)))
         return sorted(result, key=lambda pair: pair[0].name.casefold())
 
     async def manager_ids(self, guild_id: int) -> list[int]:
@@ -208,12 +226,20 @@ class GuildService:
         return channel.bot_missing if channel else None
 
     def _access(
-        self, guild: GuildInfo, member: MemberInfo, record: Guild | None, channel: Channel | None
+        self,
+        guild: GuildInfo,
+        member: MemberInfo,
+        record: Guild | None,
+        channel: Channel | None,
+        hosting: frozenset[int] | None = None,
     ) -> GuildAccess:
+        """``hosting``: for the server as a whole, the host roles of any channel (see ``_guild_standing``)."""
         manager_roles = record.manager_role_ids if record else []
-        host_roles = resolve_settings(
+        host_roles: Iterable[int] = resolve_settings(
             guild=record.settings() if record else None, channel=channel.settings() if channel else None
         ).host_role_ids.value
+        if channel is None and hosting is not None:
+            host_roles = hosting
         return compute_access(guild, member, manager_role_ids=manager_roles, host_role_ids=host_roles)
 
     # --- settings ---
@@ -293,6 +319,7 @@ class GuildService:
             for name, value in values.items():
                 setattr(channel, name, value)
             channel.updated_at = self.clock.now()
+        self._forget_record(access.guild_id)  # who may host somewhere in the server may have changed
         return channel
 
     def check_roles(self, guild_id: int, values: Mapping[str, Iterable[int] | None]) -> None:
@@ -392,6 +419,30 @@ class GuildService:
             return f"Only members with one of this game's player roles can {doing}."
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
         return f"Only {listed} members can {doing}."
+
+    def cannot_host(self, access: GuildAccess, channel_id: int | None = None) -> str:
+        """Why ``access`` may not host (in a channel, or anywhere in the server), naming the roles that would
+        allow it — or, when none are set, the setting a bot manager would change."""
+        channel = self.channel_name(access.guild_id, channel_id) if channel_id is not None else None
+        where = f"#{channel}" if channel else "this server"
+        names = [f"@{n}" for r in sorted(access.host_role_ids) if (n := self.role_name(access.guild_id, r))]
+        if names:
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+            return f"Only {listed} members and bot managers can host games in {where}."
+        if channel:
+            return (
+                f"Only bot managers can host games in #{channel}: no host roles are set for it. A bot manager "
+                f"can add one under Host roles in the server settings or #{channel}'s channel settings."
+            )
+        return (
+            "Only bot managers can host games in this server: no host roles are set. A bot manager can add "
+            "one under Host roles in the server settings."
+        )
+
+    def may_host_in(self, access: GuildAccess, channel: Channel, server_roles: Iterable[int]) -> bool:
+        """Whether ``access`` may host in ``channel``, given the server's host roles (for listing channels)."""
+        roles = channel.host_role_ids if channel.host_role_ids is not None else list(server_roles)
+        return access.is_manager or access.has_any_role(roles)
 
     def channel_names(self, guild_id: int) -> dict[int, str]:
         """Every channel's name in a guild, from one look at the bot's view of it (for rendering many games)."""

@@ -48,7 +48,7 @@ JOIN_DM_DUE = "notifications.join_dm_due"
 #: Joins handled together (a click storm): one transaction per guild for their join DMs.
 JOIN_BATCH = 100
 #: Changes to these fields are worth a DM to everyone on the roster.
-TIME_OR_PLACE = ("scheduled_at", "location")
+TIME_OR_PLACE = ("scheduled_at", "location", "channel_id")
 
 
 class GameDMs:
@@ -221,9 +221,11 @@ class GameDMs:
             lines.append(f"New time: {format_when(game.scheduled_at)}.")
         if "location" in event.changed:
             lines.append(f"Where: {game.location}" if game.location.strip() else "The location was removed.")
+        if "channel_id" in event.changed:
+            lines.append(f"It moved to <#{game.channel_id}>; the announcement is there now.")
         text = "\n".join(lines) + self._link(game)
         # The key names the new values, so a redelivered event does not DM twice.
-        version = _digest(f"{game.scheduled_at.isoformat()}|{game.location}")
+        version = _digest(f"{game.scheduled_at.isoformat()}|{game.location}|{game.channel_id}")
         players = [int(p.discord_id) for p in game.participants if p.discord_id is not None]
         for user_id in _others(players, event.by_user_id):
             await self._send(

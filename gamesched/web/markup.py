@@ -18,6 +18,10 @@ UTC_FORMATS = {
 }
 _MENTION = re.compile(r"&lt;(#|@&amp;|@!?)(\d{1,21})&gt;")
 _PLAIN_MENTION = re.compile(r"<(#|@&|@!?)(\d{1,21})>")
+#: A web address people typed: http or https only (never javascript:, data: and the like).
+_URL = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
+#: Punctuation that ends a sentence rather than the address ("see https://x.org/rules.").
+_URL_TAIL = ".,;:!?'\"*_~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,8 @@ def iso_utc(value: datetime | None) -> str:
 
 
 def discord_markup(text: str | None, names: Names | None = None) -> Markup:
-    """Escape ``text`` and show Discord mentions (``<#id>``, ``<@id>``, ``<@&id>``) as readable names."""
+    """Escape ``text``, show Discord mentions (``<#id>``, ``<@id>``, ``<@&id>``) as readable names and http(s)
+    addresses as links (``rel="noopener nofollow ugc"``: typed by members, not vouched for)."""
     if not text:
         return Markup("")
     names = names or Names()
@@ -55,7 +60,25 @@ def discord_markup(text: str | None, names: Names | None = None) -> Markup:
         label = _mention_label(match.group(1).replace("&amp;", "&"), int(match.group(2)), names)
         return f'<span class="mention">{escape(label)}</span>'
 
-    return Markup(_MENTION.sub(replace, str(escape(text))))
+    def mentions(part: str) -> Markup:
+        return Markup(_MENTION.sub(replace, str(escape(part))))
+
+    parts: list[Markup] = []
+    done = 0
+    for match in _URL.finditer(text):
+        url = _trim_url(match.group(0))
+        parts.append(mentions(text[done : match.start()]))
+        parts.append(Markup('<a href="{}" rel="noopener nofollow ugc">{}</a>').format(url, url))
+        done = match.start() + len(url)
+    parts.append(mentions(text[done:]))
+    return Markup("").join(parts)
+
+
+def _trim_url(url: str) -> str:
+    """Without the sentence's closing punctuation, nor a closing bracket the address did not open."""
+    while url and (url[-1] in _URL_TAIL or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        url = url[:-1]
+    return url
 
 
 def plain_mentions(text: str | None, names: Names | None = None) -> str:

@@ -197,3 +197,25 @@ async def test_a_click_needs_no_member_look_up_at_discord(
     assert ephemeral_text(answer) == "You're in **Catan night** — seat 1/10."
     member_look_ups = [e for e in (await api.get("/log")).json() if "/members/" in e["path"]]
     assert member_look_ups == []
+
+
+async def test_a_full_games_join_button_says_join_waitlist_and_join_again_once_a_seat_frees(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world, title="Duel", max_players=1)
+    first = await announcement(api, game)
+
+    def join_label(message: dict[str, Any]) -> str:
+        return next(b["label"] for b in buttons(message) if b.get("custom_id", "").startswith("game:join:"))
+
+    assert join_label(first) == "Join"
+    bob = world.user_id("bob")
+    await click(api, bob, first, f"game:join:{game['id']}")
+    full = await announcement(api, game, where=lambda m: join_label(m) == "Join waitlist")
+    await click(api, bob, full, f"game:leave:{game['id']}")
+    await announcement(api, game, where=lambda m: join_label(m) == "Join")
+    # The web page's button says the same.
+    carol = await login("carol")
+    await click(api, bob, full, f"game:join:{game['id']}")
+    page = await carol.get(f"/games/{game['id']}")
+    assert ">Join waitlist</button>" in page.text

@@ -127,7 +127,10 @@ async def test_game_create_explains_a_time_it_cannot_read_and_who_may_host(
     assert "couldn't read 'next friday-ish'" in ephemeral_text(bad.json())
 
     frank = (await command(api, world.user_id("frank"), channel, "game create")).json()
-    assert ephemeral_text(frank) == "You are not allowed to host games in this channel."
+    assert ephemeral_text(frank) == (
+        "Only bot managers can host games in #rpg: no host roles are set for it. A bot manager can add one "
+        "under Host roles in the server settings or #rpg's channel settings."
+    )
 
 
 async def test_game_create_form_refuses_hostile_text_and_far_off_times_with_a_sentence(

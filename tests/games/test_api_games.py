@@ -287,7 +287,7 @@ async def test_calendar_file_is_a_valid_utc_vevent(world: World, login: Login) -
     assert lines.count("BEGIN:VALARM") == 2 and "TRIGGER:-PT60M" in lines
 
 
-async def test_moving_a_game_to_another_channel_re_resolves_inherited_settings(
+async def test_moving_a_game_to_another_channel_keeps_its_seats_and_re_resolves_the_rest(
     world: World, login: Login
 ) -> None:
     gid, rpg = world.guild_id(), world.channel_id("rpg")
@@ -301,7 +301,8 @@ async def test_moving_a_game_to_another_channel_re_resolves_inherited_settings(
     assert moved.status_code == 200, moved.text
     body = moved.json()
     assert body["channel_name"] == "rpg"
-    assert (body["max_players"], body["settings_sources"]["max_players"]) == (4, "channel")
+    # The seats the host saw stay (now set on the game); the rest follows the new channel.
+    assert (body["max_players"], body["settings_sources"]["max_players"]) == (10, "game")
     assert (body["signup_instructions"], body["settings_sources"]["signup_instructions"]) == (
         "Be kind",
         "channel",

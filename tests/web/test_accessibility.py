@@ -30,7 +30,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
                 "channel_id": str(world.channel_id("rpg")),
                 "title": "Axe night",
                 "scheduled_at": "2031-03-01T18:00:00+00:00",
-                "description": f"Meet in <#{world.channel_id('board-games')}> first, <@{world.user_id('bob')}> brings snacks.",
+                "description": f"Meet in <#{world.channel_id('board-games')}> first, <@{world.user_id('bob')}> brings snacks. Rules: https://example.com/rules",
                 "initial_participants": ["@bob", "@erin", "Reserved for a friend"],
                 "max_players": 4,
             },
@@ -57,5 +57,13 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
                 if blocking:
                     mode = f"{'dark' if dark else 'light'} {width}x{height}"
                     found.append(f"{path} ({mode}):\n{describe(blocking)}")
+            # A failed submit: the error summary, focused, and each field's error.
+            await page.goto(f"/games/new?guild_id={gid}")
+            await page.get_by_role("button", name="Schedule game").click()
+            await page.locator("#error-summary").wait_for()
+            blocking = [v for v in await axe_violations(page) if v["impact"] in BLOCKING]
+            if blocking:
+                mode = f"{'dark' if dark else 'light'} {width}x{height}"
+                found.append(f"failed create form ({mode}):\n{describe(blocking)}")
             await page.context.close()
     assert not found, "\n\n".join(found)

@@ -171,7 +171,7 @@ async def test_phone_layout_never_scrolls_sideways_and_settings_are_for_managers
     await player.goto(f"/games/{game_id}")
     await player.get_by_text("You're in — seat 1 of 3.").wait_for()
     await player.get_by_role("button", name="Leave").click()
-    await player.get_by_role("button", name="Join the waitlist").wait_for()  # Frank took the freed seat
+    await player.get_by_role("button", name="Join waitlist").wait_for()  # Frank took the freed seat
     assert "Frank Foster" in await player.locator("#confirmed").inner_text()
     await player.goto(f"/guilds/{gid}/settings")
     await player.get_by_role("heading", name="Not allowed").wait_for()

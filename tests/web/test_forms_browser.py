@@ -64,3 +64,33 @@ async def test_a_create_form_sent_after_the_session_ended_is_still_there_after_l
     # The key is spent: the same address does not fill a form again.
     await page.goto(page.url.rsplit("/", 2)[0] + "/games/new?draft=spent")
     assert await page.get_by_label("Title").input_value() == ""
+
+
+async def test_the_create_form_states_the_default_duration_grows_its_text_and_focuses_the_error_summary(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    page = await new_page()
+    await browser_login(page, "alice")
+    await page.goto(f"/games/new?guild_id={world.guild_id()}")
+    duration = page.get_by_label("Duration (minutes)")
+    hint_id = str(await duration.get_attribute("aria-describedby"))
+    assert "Default: 1 h" in await page.locator(f"#{hint_id.split()[0]}").inner_text()
+
+    for label in ("Description", "Players to add now"):
+        area = page.get_by_label(label)
+        before = await area.evaluate("e => e.getBoundingClientRect().height")
+        await area.fill("\n".join(f"Line {n}" for n in range(15)))
+        after = await area.evaluate("e => e.getBoundingClientRect().height")
+        assert after > before + 100, (label, before, after)
+        assert await area.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), label  # all of it shows
+
+    await page.get_by_label("Date and time").fill("2020-01-01T10:00")  # in the past, and no title
+    await page.get_by_role("button", name="Schedule game").click()
+    summary = page.locator("#error-summary")
+    await summary.wait_for()
+    assert await page.evaluate("document.activeElement && document.activeElement.id") == "error-summary"
+    title_link = summary.get_by_role("link", name="Give the game a title.")
+    assert await title_link.get_attribute("href") == "#title"
+    assert await summary.get_by_role("link").count() >= 2  # the date's problem is listed too
+    await title_link.click()
+    assert await page.evaluate("document.activeElement.id") == "title"

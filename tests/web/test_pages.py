@@ -330,6 +330,41 @@ async def test_clone_fills_a_new_form_with_the_game_and_optionally_its_players(
     assert "@bob" not in plain.text.split('id="initial_participants"')[1].split("</textarea>")[0]
 
 
+async def test_clone_proposes_the_same_weekday_and_time_a_week_on_not_the_old_date(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    when = (datetime.now(UTC) + timedelta(days=2)).replace(hour=19, minute=30, second=0, microsecond=0)
+    game_id = await create_game(alice, world, title="Weekly Catan", scheduled_at=when.isoformat())
+    page = await alice.get("/games/new", params={"from": game_id})
+    proposed = (when + timedelta(days=7)).isoformat()
+    assert f'name="scheduled_at" value="{proposed}"' in page.text
+
+
+async def test_links_in_a_description_are_clickable_and_nothing_else_becomes_markup(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    description = (
+        "Rules: https://example.com/rules?a=1&b=2. Map (https://maps.example/x) "
+        'javascript:alert(1) <script>alert(2)</script> <b onclick="alert(3)">x</b> '
+        "data:text/html,hi ftp://files.example/f"
+    )
+    game_id = await create_game(alice, world, description=description)
+    page = await alice.get(f"/games/{game_id}")
+    prose = page.text.split('<div class="prose">')[1].split("</div>")[0]
+    assert (
+        '<a href="https://example.com/rules?a=1&amp;b=2" rel="noopener nofollow ugc">'
+        "https://example.com/rules?a=1&amp;b=2</a>." in prose
+    )
+    assert (
+        '(<a href="https://maps.example/x" rel="noopener nofollow ugc">https://maps.example/x</a>)' in prose
+    )
+    assert prose.count("<a ") == 2  # not javascript:, data: or ftp:, nor the typed <a> tag
+    assert "javascript:alert(1) &lt;script&gt;alert(2)&lt;/script&gt;" in prose
+    assert "&lt;b onclick=&#34;alert(3)&#34;&gt;x&lt;/b&gt;" in prose
+
+
 async def test_server_games_filter_by_channel_category_and_status_a_page_at_a_time(
     world: World, login: Login
 ) -> None:

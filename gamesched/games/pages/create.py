@@ -31,7 +31,9 @@ SUBMISSION_TTL = 3600
 PENDING = b"pending"
 
 
-def _next_future(when: datetime, now: datetime) -> datetime:
+def _next_slot(when: datetime, now: datetime) -> datetime:
+    """The same weekday and time (UTC, for now) a week after ``when`` — or the first such slot after now."""
+    when += timedelta(days=7)
     while when <= now:
         when += timedelta(days=7)
     return when
@@ -40,10 +42,10 @@ def _next_future(when: datetime, now: datetime) -> datetime:
 async def _clone_values(
     games: GameService, guilds: GuildService, source_id: str, user_id: int, *, players: bool
 ) -> tuple[dict[str, str], dict[str, list[str]], GameView]:
-    """A new game's form filled from an existing one, a week on until it is in the future."""
+    """A new game's form filled from an existing one, proposing its next free slot (``_next_slot``)."""
     game = await games.queries.get(source_id, user_id)
     values, lists = values_of(game, guilds)
-    values["scheduled_at"] = _next_future(game.scheduled_at, games.clock.now()).isoformat()
+    values["scheduled_at"] = _next_slot(game.scheduled_at, games.clock.now()).isoformat()
     if players:
         lines = []
         for p in game.participants:
@@ -107,7 +109,7 @@ async def _require_host(guilds: GuildService, guild_id: int, user_id: int) -> No
     """NotFound for a guild the viewer is not in, Forbidden for a member who may not host there."""
     access = await guilds.access(guild_id, user_id)
     if not access.can_host:
-        raise Forbidden("You are not allowed to host games in this server.")
+        raise Forbidden(guilds.cannot_host(access))
 
 
 @get("/games/new/inherited")

@@ -8,6 +8,7 @@ from litestar.response import Template
 
 from gamesched.core.errors import Forbidden, Invalid
 from gamesched.core.inputs import parse_snowflake
+from gamesched.games.schedule import DEFAULT_DURATION_MINUTES
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page, names_for
@@ -30,8 +31,11 @@ async def form_context(
     Checks the viewer's membership itself, so no path that renders a form can show another
     server's channels, roles or rules (NotFound, as on every route, for a guild they are not in).
     """
-    await guilds.access(guild_id, page.viewer.user_id)
+    access = await guilds.access(guild_id, page.viewer.user_id)
     channels = [c for c in await guilds.list_channels(guild_id) if c.announceable and c.is_active]
+    if game is None and not access.is_manager:  # a new game: the channels the viewer may host in
+        server_roles = (await guilds.get_guild(guild_id)).host_role_ids or []
+        channels = [c for c in channels if guilds.may_host_in(access, c, server_roles)]
     if game is not None and all(str(c.id) != game.channel_id for c in channels):
         channels = [
             c for c in await guilds.list_channels(guild_id) if str(c.id) == game.channel_id
@@ -55,6 +59,7 @@ async def form_context(
         "roles": roles,
         "methods": SIGNUP_METHODS,
         "names": names_for(guilds, guild_id),
+        "default_duration": DEFAULT_DURATION_MINUTES,
     }
 
 

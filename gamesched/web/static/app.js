@@ -197,11 +197,45 @@
     again.focus({ preventScroll: true });
   });
 
+  // Text areas grow with their content: CSS field-sizing where the browser has it, this otherwise.
+  var sizesItself = window.CSS && CSS.supports && CSS.supports("field-sizing", "content");
+  function fit(area) {
+    area.style.height = "auto";
+    area.style.height = area.scrollHeight + 2 + "px";
+  }
+  function growingAreas(root) {
+    if (sizesItself) return;
+    root.querySelectorAll("textarea").forEach(function (area) {
+      if (area.dataset.grows) return;
+      area.dataset.grows = "1";
+      fit(area);
+      area.addEventListener("input", function () { fit(area); });
+    });
+  }
+
+  // The error summary after a failed submit: focused on load, its links focus the field they name.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    var field = target.matches("input, select, textarea, button") ? target : target.querySelector("input, select, textarea");
+    if (!field) return;
+    event.preventDefault();
+    var closed = field.closest("details:not([open])");
+    if (closed) closed.open = true;
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  });
+
   function init(root) {
     localTimes(root);
     pickers(root);
+    growingAreas(root);
   }
   document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
     init(document);
     if (window.htmx) window.htmx.onLoad(function (el) { init(el); });
   });
