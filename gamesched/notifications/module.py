@@ -11,7 +11,7 @@ from gamesched.guilds import GuildService
 from gamesched.notifications.announcement_dms import AnnouncementDMs
 from gamesched.notifications.game_dms import GameDMs
 from gamesched.notifications.messenger import Messenger
-from gamesched.notifications.reminders import ReminderDMs
+from gamesched.notifications.reminders import REMINDER_BATCH, ReminderDMs
 from gamesched.notifications.service import Notifier
 
 
@@ -47,6 +47,6 @@ def register(context: ModuleContext) -> Contribution:
         subscriptions=[
             *dms.subscriptions(),
             *announcement_dms.subscriptions(),
-            Subscription(ReminderDue, reminders.send_reminders),
+            Subscription(ReminderDue, reminders.send_reminders, batch_size=REMINDER_BATCH),
         ],
     )

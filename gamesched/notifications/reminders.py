@@ -8,13 +8,16 @@ import structlog
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.discord_kit import format_when
-from gamesched.games import GameService, GameView, ReminderDue
+from gamesched.games import GameService, GameView, ParticipantView, ReminderDue
 from gamesched.guilds import GuildService
 from gamesched.notifications.about_games import game_dm
 from gamesched.notifications.messenger import DirectMessage
 from gamesched.notifications.service import DMRequest, Notifier, StillRelevant
 
 log = structlog.get_logger(__name__)
+
+#: Reminders due together (a wave) handled at once: one read and one transaction per guild.
+REMINDER_BATCH = 50
 
 
 class ReminderDMs:
@@ -27,36 +30,52 @@ class ReminderDMs:
         self.db = db
         self.clock = clock
 
-    async def send_reminders(self, event: ReminderDue) -> None:
-        """Queue one DM per recipient (each recorded once sent, keyed by game, minutes and person)."""
-        game = await self.games.queries.snapshot(event.game_id, guild_id=event.guild_id)
-        if game.status != "scheduled" or self.clock.now() >= game.scheduled_at:
-            log.info("reminder_skipped", game_id=game.id, status=game.status, minutes=event.minutes)
-            return
-        host = int(game.host.discord_id)
-        players = [p for p in game.participants if p.discord_id is not None]
-        if not game.remind_waitlist:
-            players = [p for p in players if p.status == "confirmed"]
-        wanted = {int(p.discord_id) for p in players if p.discord_id} | {host}
-        members = await self.guilds.display_members(event.guild_id, wanted)
-        present = {user_id for user_id, member in members.items() if member.present}
-        # The game must still be on when each reminder goes out (a reminder due at the start may go out
-        # just after it), and a player must still hold the seat it names (the host's counts are read when
-        # the reminder is worded).
-        requests = (
-            [_request(game, event.minutes, host, host_message(game), StillRelevant())]
-            if host in present
-            else []
-        )
-        for p in players:
-            user_id = int(p.discord_id or 0)
-            if user_id in present and user_id != host:
-                message = player_message(game, p.status, p.position)
-                only_if = StillRelevant(seat=p.status)
-                requests.append(_request(game, event.minutes, user_id, message, only_if))
-        async with self.db.uow(guild_id=event.guild_id) as uow:
-            await self.notifier.request_many(uow.session, requests)
-        log.info("reminder_queued", game_id=game.id, minutes=event.minutes, recipients=len(requests))
+    async def send_reminders(self, events: list[ReminderDue]) -> None:
+        """Queue one DM per recipient (each recorded once sent, keyed by game, minutes and person). A wave of
+        reminders due together is read in one statement and queued in one transaction per guild."""
+        by_guild: dict[int, dict[str, list[int]]] = {}
+        for event in events:
+            by_guild.setdefault(event.guild_id, {}).setdefault(event.game_id, []).append(event.minutes)
+        for guild_id, minutes_by_game in by_guild.items():
+            games = await self.games.queries.snapshots(list(minutes_by_game), guild_id=guild_id)
+            wanted = {int(p.discord_id) for g in games for p in _recipients(g) if p.discord_id}
+            wanted |= {int(g.host.discord_id) for g in games}
+            members = await self.guilds.display_members(guild_id, wanted)
+            present = {user_id for user_id, member in members.items() if member.present}
+            requests: list[DMRequest] = []
+            for game in games:
+                for minutes in minutes_by_game[game.id]:
+                    if game.status != "scheduled" or self.clock.now() >= game.scheduled_at:
+                        log.info("reminder_skipped", game_id=game.id, status=game.status, minutes=minutes)
+                        continue
+                    queued = _requests(game, minutes, present)
+                    requests += queued
+                    log.info("reminder_queued", game_id=game.id, minutes=minutes, recipients=len(queued))
+            if requests:
+                async with self.db.uow(guild_id=guild_id) as uow:
+                    await self.notifier.request_many(uow.session, requests)
+
+
+def _recipients(game: GameView) -> list[ParticipantView]:
+    """The players a reminder goes to: the confirmed ones, the waitlist too when the game asks for it."""
+    players = [p for p in game.participants if p.discord_id is not None]
+    if not game.remind_waitlist:
+        players = [p for p in players if p.status == "confirmed"]
+    return players
+
+
+def _requests(game: GameView, minutes: int, present: set[int]) -> list[DMRequest]:
+    """The host's and the players' reminders of one game, to those still in the server. The game must still
+    be on when each goes out (a reminder due at the start may go out just after it), and a player must still
+    hold the seat it names (the host's counts are read when the reminder is worded)."""
+    host = int(game.host.discord_id)
+    requests = [_request(game, minutes, host, host_message(game), StillRelevant())] if host in present else []
+    for p in _recipients(game):
+        user_id = int(p.discord_id or 0)
+        if user_id in present and user_id != host:
+            message = player_message(game, p.status, p.position)
+            requests.append(_request(game, minutes, user_id, message, StillRelevant(seat=p.status)))
+    return requests
 
 
 def _request(
