@@ -13,7 +13,7 @@ import pytest
 from gamesched.app import App
 from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
-from tests.bot.conftest import Login, eventually, schedule, serving_bot
+from tests.bot.conftest import Login, announcement, command, ephemeral_text, eventually, schedule, serving_bot
 from tests.bot.test_dm_relevance import JOIN_DM_DELAY, _pass, _posted, _texts
 from tests.login import login_as
 from tests.world import World, fetch_world
@@ -131,3 +131,31 @@ async def test_the_cancellation_dm_carries_the_hosts_reason(
     assert "Reason: The table broke; next week instead." in cancelled
     assert cancelled.endswith(SERVER)
     assert joined != cancelled
+
+
+async def test_game_cancel_in_discord_takes_a_reason_and_says_who_was_told(
+    bot_app: App, fake_clock: FakeClock, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    game = await schedule(login, world, initial_participants=["@bob", "@carol"])
+    await schedule(login, world, title="Dragon hunt")
+    await _posted(bot_app, fake_clock, api, game)
+    alice, bob, channel = world.user_id("alice"), world.user_id("bob"), int(game["channel_id"])
+
+    refused = (await command(api, bob, channel, "game cancel", game="Catan night")).json()
+    unknown = (await command(api, alice, channel, "game cancel", game="Chess")).json()
+    answer = (
+        await command(api, alice, channel, "game cancel", game="catan night", reason="Half of us are ill.")
+    ).json()
+
+    assert ephemeral_text(refused).startswith(
+        "No upcoming game called 'Catan night' here is yours to cancel."
+    )
+    assert ephemeral_text(unknown).startswith("No upcoming game called 'Chess'")
+    assert ephemeral_text(answer).startswith("Cancelled **Catan night** (<t:")
+    assert ephemeral_text(answer).endswith(" — 2 people were told.")
+    await _pass(bot_app, fake_clock, 0)
+    await _pass(bot_app, fake_clock, 1)  # the announcement's refresh is coalesced a moment later
+    [cancelled] = [t for t in await eventually(lambda: _texts(api, bob)) if "was cancelled" in t]
+    assert "Reason: Half of us are ill." in cancelled
+    embed = (await announcement(api, game, where=lambda m: "cancelled" in str(m["embeds"]))).get("embeds")[0]
+    assert "Reason: Half of us are ill." in embed["description"]
