@@ -45,8 +45,8 @@ async def test_saving_says_how_many_players_were_told_about_a_new_place(
     web_app: App, world: World, new_page: Any
 ) -> None:
     async with await login_as(web_app.base_url, "alice") as alice:
-        # On a whole minute, as the form shows it (a time with seconds would be saved as a new time).
-        when = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+        # With seconds (set through the API): the form's picker shows minutes, and saving it is no new time.
+        when = (datetime.now(UTC) + timedelta(days=2)).replace(second=30, microsecond=0)
         game = await create_game(
             alice, world, title="Catan night", initial_participants=["@bob"], scheduled_at=when.isoformat()
         )
@@ -58,6 +58,8 @@ async def test_saving_says_how_many_players_were_told_about_a_new_place(
     await page.get_by_role("button", name="Save changes").click()
     await page.locator("#notice").wait_for()
     assert await page.locator("#notice").text_content() == "Saved — no one needed telling."
+    async with await login_as(web_app.base_url, "alice") as alice:
+        assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["scheduled_at"] == game["scheduled_at"]
 
     await page.goto(f"/games/{game['id']}/edit")
     await page.get_by_label("Where", exact=True).fill("#rpg")

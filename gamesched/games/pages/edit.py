@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -82,6 +83,10 @@ async def edit_game(
     game = await managed_game(games, game_id, page.viewer.user_id)
     form = FormData.of(await request.form())
     body = game_body(form)
+    if _same_minute(body.get("scheduled_at"), game.scheduled_at):
+        # The picker shows minutes: a time with seconds (set through the API) comes back without them.
+        # That is no new time, and nobody should be told it is.
+        body["scheduled_at"] = game.scheduled_at
     version = form.values.get("version", "")
     body["expected_version"] = int(version) if version.isdigit() and int(version) > 0 else None
     try:
@@ -104,6 +109,10 @@ async def edit_game(
     except Invalid as error:
         form.fail(error)
     return await edit_page(page, guilds, game, form=form)
+
+
+def _same_minute(posted: Any, current: datetime) -> bool:
+    return isinstance(posted, datetime) and posted == current.replace(second=0, microsecond=0)
 
 
 async def _redirect(request: Request[Any, Any, Any], url: str, sentence: str) -> Redirect:
