@@ -141,6 +141,26 @@ async def test_game_cancel_in_discord_takes_a_reason_and_says_who_was_told(
     await _posted(bot_app, fake_clock, api, game)
     alice, bob, channel = world.user_id("alice"), world.user_id("bob"), int(game["channel_id"])
 
+    async def offered(user_id: int, typed: str) -> list[dict[str, str]]:
+        response = await api.post(
+            "/interactions",
+            json={
+                "type": "autocomplete",
+                "user_id": str(user_id),
+                "channel_id": str(channel),
+                "name": "game cancel",
+                "options": {"game": typed},
+                "focused": "game",
+            },
+        )
+        assert response.status_code == 200, response.text
+        return list(response.json()["response"]["data"]["choices"])
+
+    [choice] = await offered(alice, "cat")  # her games whose title has what she typed, by id
+    assert choice["value"] == game["id"] and choice["name"].startswith("Catan night · ")
+    assert len(await offered(alice, "")) == 2
+    assert await offered(bob, "") == []  # nothing of his to cancel
+
     refused = (await command(api, bob, channel, "game cancel", game="Catan night")).json()
     unknown = (await command(api, alice, channel, "game cancel", game="Chess")).json()
     answer = (
