@@ -15,6 +15,9 @@ from typing import Protocol
 from gamesched.games.events import GameEvent
 from gamesched.games.schemas import GameView
 
+#: The changes of a game worth a DM to its players, and the word for each.
+NEWS = (("scheduled_at", "time"), ("location", "place"), ("channel_id", "channel"))
+
 
 class Audience(Protocol):
     async def told(self, game: GameView, events: Sequence[GameEvent]) -> set[int]:
@@ -48,12 +51,9 @@ def told_sentence(done: str, told: int | None, about: str = "") -> str:
 
 
 def change_topic(changed: Sequence[str]) -> str:
-    """What an edit's DMs were about, for ``told_sentence``."""
-    time, place = "scheduled_at" in changed, "location" in changed
-    if time and place:
-        return " about the new time and place"
-    if time:
-        return " about the new time"
-    if place:
-        return " about the new place"
-    return ""
+    """What an edit's DMs were about, for ``told_sentence`` (" about the new time and place")."""
+    news = [word for name, word in NEWS if name in changed]
+    if not news:
+        return ""
+    listed = news[0] if len(news) == 1 else f"{', '.join(news[:-1])} and {news[-1]}"
+    return f" about the new {listed}"

@@ -20,7 +20,7 @@ from gamesched.games.pages.form import (
 )
 from gamesched.games.schemas import GameUpdate, GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.service import GameService
-from gamesched.games.told import change_topic, told_sentence
+from gamesched.games.told import NEWS, change_topic, told_sentence
 from gamesched.guilds import GuildService, Page
 from gamesched.web import (
     DRAFT_QUERY,
@@ -131,8 +131,8 @@ def _told(game: GameView) -> int | None:
 
 
 def _topic(before: GameView, after: GameView) -> str:
-    """What an edit's DMs were about: the new time or place, or else the seats it moved."""
-    changed = [name for name in ("scheduled_at", "location") if getattr(before, name) != getattr(after, name)]
+    """What an edit's DMs were about: the new time, place or channel, or else the seats it moved."""
+    changed = [name for name, _ in NEWS if getattr(before, name) != getattr(after, name)]
     return change_topic(changed) or (" about their seats" if _told(after) else "")
 
 
