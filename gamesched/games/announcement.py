@@ -50,6 +50,8 @@ STATUS_BANNERS = {
     "archived": "**This game is over.**",
     "cancelled": "**This game was cancelled.**",
 }
+#: The host's reason for cancelling, as much as the announcement shows of it (the rest is on the game page).
+CANCEL_REASON_SHOWN = 300
 #: Statuses in which the announcement is kept up (posted again if it goes missing).
 LIVE_STATUSES = frozenset({"scheduled", "in_progress"})
 
@@ -141,6 +143,8 @@ def render_embed(game: GameView, *, page_url: str, calendar: tuple[str, str] | N
     title = _cut(game.title, TITLE_LIMIT)
     footer = f"Status: {STATUS_LABELS.get(game.status, game.status.title())}"
     banner = STATUS_BANNERS.get(game.status, "")
+    if game.status == "cancelled" and game.cancel_reason.strip():
+        banner += f"\nReason: {_cut(game.cancel_reason.strip(), CANCEL_REASON_SHOWN)}"
     description = "\n\n".join(part for part in (banner, game.description.strip()) if part)
     confirmed, waitlist = game.confirmed, game.waitlist
     player_lines = [_line(p) for p in confirmed] + _open_seat_lines(len(confirmed), game.max_players)

@@ -15,6 +15,7 @@ from gamesched.games.calendar import CALENDAR_MEDIA_TYPE, Calendars, calendar_re
 from gamesched.games.schemas import (
     GAME_CREATE_EXAMPLE,
     INVALID_MENTIONS_EXAMPLE,
+    GameCancel,
     GameCreate,
     GameList,
     GameStatus,
@@ -160,13 +161,25 @@ class GameController(Controller):
         "/{game_id:str}",
         status_code=200,
         summary="Cancel a game",
-        description="The game stays (status `cancelled`) with its roster, so history is kept.",
-        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+        description=(
+            "The game stays (status `cancelled`) with its roster, so history is kept. The body is optional: "
+            "a `reason` is shown on the game and told to the players. The answer's `told` says how many "
+            "people were sent a DM about it."
+        ),
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
     )
     async def cancel_game(
-        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+        self,
+        game_id: GameId,
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+        data: Annotated[
+            GameCancel | None,
+            Body(examples=[Example(summary="With a reason", value={"reason": "The host is ill."})]),
+        ] = None,
     ) -> GameView:
-        return await games.lifecycle.cancel(game_id, viewer.user_id)
+        reason = "" if data is None else data.reason
+        return await games.lifecycle.cancel(game_id, viewer.user_id, reason)
 
     @post(
         "/{game_id:str}/join",

@@ -49,6 +49,8 @@ class Game(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Why the host cancelled (optional; empty when none was given).
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: Send reminders to the waitlist as well as to confirmed players.
     remind_waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Why Discord refused the announcement: the permissions the bot lacked in the channel (empty when it

@@ -102,6 +102,7 @@ def render_game(
         created_at=game.created_at,
         updated_at=game.updated_at,
         cancelled_at=game.cancelled_at,
+        cancel_reason=game.cancel_reason or "",
         signup_method=game.signup_method,  # type: ignore[arg-type]
         settings_sources=dict(game.settings_sources),
         player_role_ids=[str(r) for r in game.player_role_ids],

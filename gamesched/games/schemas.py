@@ -41,6 +41,14 @@ ParticipantEntry = Annotated[
         examples=["@bob"],
     ),
 ]
+CancelReason = Annotated[
+    str,
+    Meta(
+        max_length=500,
+        description="Why the game is cancelled: shown on the game and told to the players.",
+        examples=["The host is ill; we'll play next week."],
+    ),
+]
 Placeholder = Annotated[str, Meta(min_length=1, max_length=100, examples=["Reserved"])]
 ParticipantId = Annotated[str, Meta(description="A participant id (uuid).")]
 
@@ -89,6 +97,12 @@ class GameUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
     remind_waitlist: bool | UnsetType = UNSET
     #: The version the editor saw; a different current version answers 409 instead of overwriting.
     expected_version: Annotated[int, Meta(ge=1)] | None = None
+
+
+class GameCancel(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Cancelling a game, optionally with a reason (the body may be left out altogether)."""
+
+    reason: CancelReason = ""
 
 
 class ParticipantAdd(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -162,6 +176,8 @@ class GameView(Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     cancelled_at: datetime | None
+    #: The host's reason for cancelling ("" when none was given).
+    cancel_reason: str = ""
     signup_method: SignupMethodName
     settings_sources: dict[str, str]
     player_role_ids: list[str]
@@ -179,6 +195,9 @@ class GameView(Struct, kw_only=True):
     #: Set when Discord refused the announcement: the permissions the bot lacks in the channel
     #: (view_channel, send_messages, embed_links, read_message_history; empty when it cannot tell which).
     announcement_problem: list[str] | None = None
+    #: Only in the answer to a host's change (edit, roster change, cancel): how many people were sent a DM
+    #: about it (0: no one needed telling). Absent elsewhere.
+    told: int | UnsetType = UNSET
 
     @property
     def confirmed(self) -> list[ParticipantView]:

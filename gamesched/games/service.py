@@ -21,6 +21,7 @@ from gamesched.games.lifecycle import GameLifecycle
 from gamesched.games.queries import GameQueries
 from gamesched.games.schedule import GameSchedule
 from gamesched.games.signups import GameSignups
+from gamesched.games.told import Telling
 
 if TYPE_CHECKING:
     from gamesched.guilds import GuildService
@@ -35,12 +36,29 @@ class GameService:
         # A private queue if none is given (tests of the service alone).
         schedule = schedule or GameSchedule(queue=JobQueue(clock=clock), clock=clock)
         guild_by_game: OrderedDict[uuid.UUID, int] = OrderedDict()
+        #: Who a host's change DMs: filled by the notifications module (games/told.py).
+        self.telling = Telling()
         self.lifecycle = GameLifecycle(
-            db=db, guilds=guilds, clock=clock, schedule=schedule, guild_by_game=guild_by_game
+            db=db,
+            guilds=guilds,
+            clock=clock,
+            schedule=schedule,
+            guild_by_game=guild_by_game,
+            telling=self.telling,
         )
         self.signups = GameSignups(
-            db=db, guilds=guilds, clock=clock, schedule=schedule, guild_by_game=guild_by_game
+            db=db,
+            guilds=guilds,
+            clock=clock,
+            schedule=schedule,
+            guild_by_game=guild_by_game,
+            telling=self.telling,
         )
         self.queries = GameQueries(
-            db=db, guilds=guilds, clock=clock, schedule=schedule, guild_by_game=guild_by_game
+            db=db,
+            guilds=guilds,
+            clock=clock,
+            schedule=schedule,
+            guild_by_game=guild_by_game,
+            telling=self.telling,
         )

@@ -39,8 +39,15 @@ def register(context: ModuleContext) -> Contribution:
         base_url=context.base_url,
     )
     reminders = ReminderDMs(
-        games=games, guilds=context.get(GuildService), notifier=notifier, db=context.db, clock=context.clock
+        games=games,
+        guilds=context.get(GuildService),
+        notifier=notifier,
+        db=context.db,
+        clock=context.clock,
+        base_url=context.base_url,
     )
+    # After a host's change, the games module says how many people were told: with these DMs' rules.
+    games.telling.use(dms)
     return Contribution(
         name="notifications",
         jobs=[*notifier.delivery_jobs(), *dms.jobs()],
