@@ -273,7 +273,7 @@ class GameDMs:
             )
             for game_id, user_id, added_by in joins
         ]
-        jobs += self.notifier.open_channel_jobs(user_id for _, user_id, _ in joins)
+        jobs += self.notifier.open_channel_jobs((user_id for _, user_id, _ in joins), before=due)
         async with self.db.uow(guild_id=guild_id) as uow:
             await self.notifier.queue.enqueue_many(uow.session, jobs)
         log.info("join_dms_scheduled", guild_id=guild_id, joins=len(joins))
