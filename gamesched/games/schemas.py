@@ -179,6 +179,9 @@ class GameView(Struct, kw_only=True):
     #: Set when Discord refused the announcement: the permissions the bot lacks in the channel
     #: (view_channel, send_messages, embed_links, read_message_history; empty when it cannot tell which).
     announcement_problem: list[str] | None = None
+    #: The game's images, as paths on this server (``/images/<sha256>.<ext>``, public); None without one.
+    thumbnail_url: str | None = None
+    banner_url: str | None = None
 
     @property
     def confirmed(self) -> list[ParticipantView]:
