@@ -14,7 +14,7 @@ import structlog
 from gamesched.games import events
 from gamesched.games.schemas import GameView
 from gamesched.games.use_case import GameUseCase
-from gamesched.images import ImageKind, ImageStore
+from gamesched.images import ImageKind, ImageStore, PreparedImage
 
 log = structlog.get_logger(__name__)
 
@@ -24,13 +24,19 @@ class GameImages(GameUseCase):
         super().__init__(**kwargs)
         self.store = store
 
-    async def set(self, game_id: str, user_id: int, kind: ImageKind, data: bytes | None) -> GameView:
-        """Show the image in ``data`` as the game's ``kind`` (None removes it). ImageRejected (413/415) for
-        a file that is not an image we take."""
+    async def check(self, data: bytes, kind: ImageKind) -> PreparedImage:
+        """Check an upload before the game it is for exists (the create form); ImageRejected if refused."""
+        return await self.store.prepare(data, kind)
+
+    async def set(
+        self, game_id: str, user_id: int, kind: ImageKind, data: bytes | PreparedImage | None
+    ) -> GameView:
+        """Show the image in ``data`` (an upload, or one ``check`` prepared) as the game's ``kind``; None
+        removes it. ImageRejected (413/415) for a file that is not an image we take."""
         gid, access = await self._enter(game_id, user_id)
         doing = f"change this game's {kind.value}"
         await self._authorize_manage(gid, access, doing)
-        prepared = None if data is None else await self.store.prepare(data, kind)
+        prepared = await self.store.prepare(data, kind) if isinstance(data, bytes) else data
         column = f"{kind.value}_image"
         async with self.db.uow(guild_id=access.guild_id) as uow:
             game, participants = await self._load(uow.session, gid, lock=True)

@@ -18,6 +18,7 @@ from gamesched.games.pages.form import (
     managed_game,
     mention_errors,
 )
+from gamesched.games.pages.images import read_images
 from gamesched.games.schemas import GameUpdate, GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
@@ -70,7 +71,9 @@ async def edit_game(
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
     game = await managed_game(games, game_id, page.viewer.user_id)
-    form = FormData.of(await request.form())
+    raw = await request.form()
+    form = FormData.of(raw)
+    images = await read_images(raw, form, games)
     body = game_body(form)
     version = form.values.get("version", "")
     body["expected_version"] = int(version) if version.isdigit() and int(version) > 0 else None
@@ -88,6 +91,7 @@ async def edit_game(
                     "Your changes are below; open the game again to see theirs."
                 )
                 return await edit_page(page, guilds, current, form=form)
+        await images.apply(games, game.id, page.viewer.user_id)
         return Redirect(f"/games/{game.id}", status_code=303)
     except Invalid as error:
         form.fail(error)
