@@ -9,6 +9,7 @@ also refuses to delete an image a row took meanwhile.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,8 +32,9 @@ SWEEP = "images.sweep"
 #: announcement that still shows it (Discord refreshes its copy lazily) has time to move on.
 GRACE = timedelta(hours=1)
 _SWEEP_KEY = "images:sweep"
-#: Serving reads one row by primary key; this many recent images are kept in memory (they never change).
-_MEMORY = 64
+#: Serving reads one row by primary key; recent images are kept in memory (they never change), up to
+#: this many bytes in all.
+_MEMORY_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,8 @@ class ImageStore:
         self.db = db
         self.queue = queue
         self.clock = clock
-        self._recent: dict[str, StoredImage] = {}
+        self._recent: OrderedDict[str, StoredImage] = OrderedDict()
+        self._recent_bytes = 0
 
     async def prepare(self, data: bytes, kind: ImageKind) -> PreparedImage:
         """Check and downscale an upload (in a thread: decoding must not stall the event loop)."""
@@ -87,6 +90,7 @@ class ImageStore:
 
     async def read(self, name: str) -> StoredImage | None:
         if (hit := self._recent.get(name)) is not None:
+            self._recent.move_to_end(name)
             return hit
         # Images belong to no guild (they are public by their hash): no guild to name.
         async with self.db.uow(bypass_rls=True) as uow:
@@ -94,10 +98,21 @@ class ImageStore:
         if row is None:
             return None
         image = StoredImage(row.name, row.media_type, row.width, row.height, row.data)
-        if len(self._recent) >= _MEMORY:
-            self._recent.pop(next(iter(self._recent)))
-        self._recent[name] = image
+        self._remember(image)
         return image
+
+    def _remember(self, image: StoredImage) -> None:
+        if image.name in self._recent or len(image.data) > _MEMORY_BYTES // 4:
+            return
+        self._recent[image.name] = image
+        self._recent_bytes += len(image.data)
+        while self._recent_bytes > _MEMORY_BYTES:
+            _, dropped = self._recent.popitem(last=False)
+            self._recent_bytes -= len(dropped.data)
+
+    def _forget(self, name: str) -> None:
+        if (dropped := self._recent.pop(name, None)) is not None:
+            self._recent_bytes -= len(dropped.data)
 
     async def sweep_job(self, job: Job) -> None:
         await self.sweep()
@@ -123,7 +138,7 @@ class ImageStore:
                 await self.let_go(uow.session)
             return 0
         for name in deleted:
-            self._recent.pop(name, None)
+            self._forget(name)
         log.info("images_swept", deleted=len(deleted))
         return len(deleted)
 
