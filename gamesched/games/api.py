@@ -14,6 +14,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from gamesched.auth import Viewer
+from gamesched.core.errors import Invalid
 from gamesched.games.calendar import CALENDAR_MEDIA_TYPE, Calendars, calendar_response
 from gamesched.games.schemas import (
     GAME_CREATE_EXAMPLE,
@@ -294,7 +295,7 @@ class GameController(Controller):
 class ImageUpload:
     """A multipart form with one file: a PNG, JPEG, GIF or WebP image of at most 5 MB."""
 
-    file: UploadFile
+    file: UploadFile | None = None
 
 
 IMAGE_REJECTED = ResponseSpec(
@@ -387,6 +388,8 @@ class GameImageController(Controller):
 async def _set_image(
     games: GameService, game_id: str, viewer: Viewer, kind: ImageKind, upload: ImageUpload
 ) -> GameView:
+    if upload.file is None:
+        raise Invalid(f"Send the {kind.value} as the multipart/form-data field `file`.", field="file")
     # One byte past the limit is enough to refuse with the limit's sentence, without reading the rest.
     data = await upload.file.read(MAX_BYTES + 1)
     return await games.images.set(game_id, viewer.user_id, kind, data)

@@ -163,3 +163,23 @@ async def test_removing_an_image_and_the_sweep_of_images_nothing_uses(
     assert await store.sweep() == 1
     assert (await alice.get(alone_url)).status_code == 404
     assert (await alice.get(shared_url)).status_code == 200
+
+
+async def test_bad_requests_get_a_sentence(world: World, login: Login) -> None:
+    alice = await login("alice")
+    game = await create_game(alice, world)
+    path = f"/api/v1/games/{game['id']}/thumbnail"
+
+    no_file = await alice.put(path, files={"other": ("x.png", picture(), "image/png")})
+    assert no_file.status_code == 422 and no_file.json()["field"] == "file"
+    assert no_file.json()["message"] == "Send the thumbnail as the multipart/form-data field `file`."
+    empty = await alice.put(path, files=_file(b""))
+    assert empty.status_code == 415
+    assert empty.json()["message"] == "The file is empty: choose a PNG, JPEG, GIF or WebP image."
+    json_body = await alice.put(path, json={"file": "aGVsbG8="})
+    assert json_body.status_code == 400  # not multipart/form-data
+    assert (await alice.put("/api/v1/games/not-a-game/thumbnail", files=_file(picture()))).status_code == 404
+
+    await alice.delete(f"/api/v1/games/{game['id']}")
+    cancelled = await alice.put(path, files=_file(picture()))
+    assert cancelled.status_code == 409 and cancelled.json()["message"] == "This game was cancelled."
