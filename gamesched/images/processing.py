@@ -3,6 +3,8 @@
 The type is told by the content (Pillow's decoders), never by the file name or the declared type. An image
 within its kind's box is kept byte for byte (the same upload is the same stored image); a bigger one is
 downscaled to fit the box, keeping its proportions (and, for GIF and WebP, every frame of an animation).
+One with EXIF or XMP metadata is written anew without it: images are public, and a phone photo's metadata
+may say where it was taken.
 """
 
 from __future__ import annotations
@@ -108,9 +110,10 @@ def prepare_image(data: bytes, kind: ImageKind) -> PreparedImage:
                 raise ImageTooLarge(PIXELS_SENTENCE, field=kind.value)
             fmt = image.format or ""
             media_type, extension = FORMATS[fmt]
-            if width <= kind.box and height <= kind.box:
+            if width <= kind.box and height <= kind.box and not _has_metadata(image):
                 image.load()  # decodes it: an image whose pixels are broken is refused, not stored
                 return PreparedImage(data, media_type, extension, width, height)
+            # Too big, or carrying EXIF/XMP (a phone photo's GPS position, its camera): written anew, without.
             return _downscale(image, fmt, kind.box)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(PIXELS_SENTENCE, field=kind.value) from None
@@ -121,6 +124,10 @@ def prepare_image(data: bytes, kind: ImageKind) -> PreparedImage:
         raise ImageRejected(
             "The image could not be read (the file is damaged or incomplete).", field=kind.value
         ) from None
+
+
+def _has_metadata(image: Image.Image) -> bool:
+    return bool(image.getexif()) or any(key in image.info for key in ("exif", "xmp", "XML:com.adobe.xmp"))
 
 
 def _downscale(image: Image.Image, fmt: str, box: int) -> PreparedImage:

@@ -71,3 +71,15 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded() -> None:
     assert error.value.message == "The image has too many pixels; images may have at most 40 megapixels."
     with pytest.raises(ImageTooLarge):
         prepare_image(picture("PNG", (8000, 6000), "black"), ImageKind.BANNER)  # 48: under Pillow's own limit
+
+
+def test_metadata_such_as_a_photos_position_is_dropped() -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {2: (52.0, 31.0, 12.0)}  # GPS: latitude
+    photo = picture("JPEG", (300, 200), exif=exif.tobytes())
+    assert Image.open(io.BytesIO(photo)).getexif()
+    kept = prepare_image(photo, ImageKind.BANNER)
+    with Image.open(io.BytesIO(kept.data)) as stored:
+        assert not stored.getexif() and "exif" not in stored.info
+        assert stored.size == (300, 200)
