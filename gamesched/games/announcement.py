@@ -108,14 +108,16 @@ def render_announcement(
     )
     return Announcement(
         content=content,
-        embed=render_embed(game, page_url=page, calendar=calendar),
+        embed=render_embed(game, page_url=page, calendar=calendar, base_url=base_url),
         buttons=buttons,
         role_ids=[r for r in role_ids if str(r) != game.guild_id],
         mentions_everyone=everyone,
     )
 
 
-def render_embed(game: GameView, *, page_url: str, calendar: tuple[str, str] | None) -> dict[str, Any]:
+def render_embed(
+    game: GameView, *, page_url: str, calendar: tuple[str, str] | None, base_url: str = ""
+) -> dict[str, Any]:
     fields: list[dict[str, Any]] = [
         {"name": "When", "value": format_when(game.scheduled_at), "inline": False},
         {"name": "Host", "value": f"<@{game.host.discord_id}>", "inline": True},
@@ -176,6 +178,12 @@ def render_embed(game: GameView, *, page_url: str, calendar: tuple[str, str] | N
     }
     if description:
         embed["description"] = description
+    # Discord fetches these through its media proxy: they must be absolute and reachable from the internet.
+    base = base_url.rstrip("/")
+    if game.thumbnail_url:
+        embed["thumbnail"] = {"url": base + game.thumbnail_url}
+    if game.banner_url:
+        embed["image"] = {"url": base + game.banner_url}
     return embed
 
 

@@ -56,6 +56,9 @@ class Game(Base):
     #: Why Discord refused the announcement: the permissions the bot lacked in the channel (empty when it
     #: could not tell); NULL while the announcement is fine.
     announcement_problem: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    #: The images shown with the game (``images.name``: ``<sha256>.<ext>``), or NULL.
+    thumbnail_image: Mapped[str | None] = mapped_column(Text)
+    banner_image: Mapped[str | None] = mapped_column(Text)
 
 
 class Participant(Base):

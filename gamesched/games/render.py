@@ -15,6 +15,7 @@ from sqlalchemy import Row
 from gamesched.games.models import Game, Participant
 from gamesched.games.roster import PositionType, Roster, partition_roster
 from gamesched.games.schemas import GameView, ParticipantView, Person
+from gamesched.images import image_path
 
 UNKNOWN_USER = "Unknown user"
 
@@ -114,6 +115,8 @@ def render_game(
         viewer_position=viewer_position,
         remind_waitlist=game.remind_waitlist,
         announcement_problem=None if game.announcement_problem is None else list(game.announcement_problem),
+        thumbnail_url=None if game.thumbnail_image is None else image_path(game.thumbnail_image),
+        banner_url=None if game.banner_image is None else image_path(game.banner_image),
     )
 
 

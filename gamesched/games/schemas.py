@@ -198,6 +198,9 @@ class GameView(Struct, kw_only=True):
     #: Only in the answer to a host's change (edit, roster change, cancel): how many people were sent a DM
     #: about it (0: no one needed telling). Absent elsewhere.
     told: int | UnsetType = UNSET
+    #: The game's images, as paths on this server (``/images/<sha256>.<ext>``, public); None without one.
+    thumbnail_url: str | None = None
+    banner_url: str | None = None
 
     @property
     def confirmed(self) -> list[ParticipantView]:

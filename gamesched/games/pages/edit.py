@@ -18,6 +18,7 @@ from gamesched.games.pages.form import (
     managed_game,
     mention_errors,
 )
+from gamesched.games.pages.images import read_images
 from gamesched.games.schemas import GameUpdate, GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.service import GameService
 from gamesched.games.told import NEWS, change_topic, told_sentence
@@ -81,7 +82,9 @@ async def edit_game(
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
     game = await managed_game(games, game_id, page.viewer.user_id)
-    form = FormData.of(await request.form())
+    raw = await request.form()
+    form = FormData.of(raw)
+    images = await read_images(raw, form, games)
     body = game_body(form)
     if _same_minute(body.get("scheduled_at"), game.scheduled_at):
         # The picker shows minutes: a time with seconds (set through the API) comes back without them.
@@ -105,6 +108,7 @@ async def edit_game(
                     "Your changes are below; open the game again to see theirs."
                 )
                 return await edit_page(page, guilds, current, form=form)
+        await images.apply(games, game.id, page.viewer.user_id)
         return await _redirect(request, f"/games/{game.id}", sentence)
     except Invalid as error:
         form.fail(error)
