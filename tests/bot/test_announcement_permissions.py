@@ -79,7 +79,7 @@ async def test_a_channel_that_refuses_the_bot_is_reported_and_the_game_announced
     )
     for user_id in (carol, alice):
         told = await eventually(lambda user_id=user_id: dm_texts(api, user_id, "I can't post"))
-        assert told[0].startswith(expected) and told[0].endswith(f"/games/{game['id']}")
+        assert told[0].startswith(expected) and f"/games/{game['id']}\nServer: **Sandbox Guild**" in told[0]
     as_carol, as_alice = await login("carol"), await login("alice")
     game_page = await page(as_carol, f"/games/{game['id']}")
     assert NOT_POSTED in game_page and "give it Send Messages and Embed Links there" in game_page

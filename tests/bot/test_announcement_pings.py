@@ -70,7 +70,7 @@ async def test_a_host_is_told_when_discord_does_not_ping_the_notify_roles(
         f"I announced **Root** in <#{game['channel_id']}>, but Discord didn't ping @Player and @everyone: "
         "I'm not allowed to mention them there. Make @Player mentionable (Server Settings → Roles → "
         "Allow anyone to @mention this role), or give me Mention @everyone, @here and All Roles in that "
-        "channel (the only way for @everyone)."
+        "channel (the only way for @everyone).\nServer: **Sandbox Guild**"
     ]
 
 

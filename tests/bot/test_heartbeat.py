@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 
 import httpx
 
@@ -45,7 +46,8 @@ async def test_heartbeat_latency_is_the_round_trip_not_the_interval(
             enough.set()
 
     keep_alive.ack = ack  # type: ignore[method-assign]
-    await asyncio.wait_for(enough.wait(), BEATS * INTERVAL_MS / 1000 * 3)
+    await asyncio.wait_for(enough.wait(), 60)  # 3 s on a quiet machine; a loaded one delays the beats
     measured = [latency for latency in acks if math.isfinite(latency)]
-    # A loopback round trip is a few milliseconds; the interval would mean the stale stamp was read.
-    assert max(measured) < INTERVAL_MS / 1000 / 2, measured
+    # A loopback round trip is a few milliseconds; with the stale stamp every beat measures the interval.
+    # (The median: on a loaded machine one beat's thread may wait its turn for longer.)
+    assert statistics.median(measured) < INTERVAL_MS / 1000 / 2, measured

@@ -118,7 +118,7 @@ async def test_host_schedules_fixes_a_mention_watches_a_join_live_edits_and_canc
     await page.get_by_label("Date and time").fill("2031-01-11T20:30")
     await screenshot(page, "edit")
     await page.get_by_role("button", name="Save changes").click()
-    await page.wait_for_url(f"**/games/{game_id}")
+    await page.wait_for_url(f"**/games/{game_id}?*")  # with its "Saved" notice
     when = await page.locator(".facts time").first.inner_text()
     assert "11 Jan 2031" in when and "20:30" in when, when
 

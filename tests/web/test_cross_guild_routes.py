@@ -15,6 +15,7 @@ import dataclasses
 import io
 import json
 import re
+import typing
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -270,7 +271,13 @@ def _routes(app: Litestar) -> Iterator[tuple[str, str, type | None]]:
                 continue
             data = handler.parsed_fn_signature.parameters.get("data")
             for method in sorted(handler.http_methods):
-                yield route.path, method, data.annotation if data else None
+                yield route.path, method, _body_type(data.annotation) if data else None
+
+
+def _body_type(annotation: Any) -> type:
+    """The body's struct, also when the body is optional (``GameCancel | None``: sent, to be walked)."""
+    present = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return present[0] if present and len(present) == len(typing.get_args(annotation)) - 1 else annotation
 
 
 def _skip_reason(path: str) -> str | None:
