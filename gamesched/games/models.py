@@ -54,6 +54,11 @@ class Game(Base):
     #: Why Discord refused the announcement: the permissions the bot lacked in the channel (empty when it
     #: could not tell); NULL while the announcement is fine.
     announcement_problem: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    #: The template the game was made from (NULL: none, or deleted since), its name then, and the fields it
+    #: locked — copied at creation, so editing the template later changes no existing game.
+    template_id: Mapped[uuid.UUID | None] = mapped_column()
+    template_name: Mapped[str | None] = mapped_column(Text)
+    locked_fields: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
 
 
 class Participant(Base):

@@ -113,6 +113,9 @@ def render_game(
         viewer_position=viewer_position,
         remind_waitlist=game.remind_waitlist,
         announcement_problem=None if game.announcement_problem is None else list(game.announcement_problem),
+        template_id=None if game.template_id is None else str(game.template_id),
+        template_name=game.template_name,
+        locked_fields=list(game.locked_fields or []),
     )
 
 

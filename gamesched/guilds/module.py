@@ -12,6 +12,7 @@ from gamesched.guilds.directory import DiscordDirectory
 from gamesched.guilds.page_context import provide_page
 from gamesched.guilds.pages import guild_pages
 from gamesched.guilds.service import GuildService
+from gamesched.guilds.template_api import template_routes
 
 
 def register(context: ModuleContext) -> Contribution:
@@ -20,7 +21,7 @@ def register(context: ModuleContext) -> Contribution:
     context.provide(GuildService, guilds)
     return Contribution(
         name="guilds",
-        routes=list(guild_routes),
+        routes=[*guild_routes, *template_routes],
         pages=list(guild_pages),
         dependencies={"guilds": guilds, "page": Provide(provide_page)},
         cogs=[GuildSettingsCommands(guilds=guilds)] if context.bot is not None else [],
