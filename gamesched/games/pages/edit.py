@@ -72,6 +72,8 @@ async def edit_game(
     game = await managed_game(games, game_id, page.viewer.user_id)
     form = FormData.of(await request.form())
     body = game_body(form)
+    for name in game.locked_fields:  # shown read-only: the template's, not the form's to change
+        body.pop(name, None)
     version = form.values.get("version", "")
     body["expected_version"] = int(version) if version.isdigit() and int(version) > 0 else None
     try:
