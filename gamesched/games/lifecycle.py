@@ -485,11 +485,12 @@ class GameLifecycle(GameUseCase):
                     overrides[name] = requested[name]
             elif game.settings_sources.get(name) == "game":
                 overrides[name] = getattr(game, name)
-        # What the game took from its template stays (copied at creation: the template may have changed).
+        # What the game took from its template stays, and is what "inherit again" goes back to (copied at
+        # creation: the template may have changed or gone since).
         from_template = {
             name: getattr(game, name)
             for name in INHERITED
-            if game.settings_sources.get(name) == "template" and name not in requested
+            if game.settings_sources.get(name) == "template" and requested.get(name) is None
         }
         settings = await self.guilds.effective_settings(
             game.guild_id, channel_id, game=overrides, template=from_template

@@ -13,6 +13,7 @@ from gamesched.guilds.page_context import provide_page
 from gamesched.guilds.pages import guild_pages
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.template_api import template_routes
+from gamesched.guilds.template_pages import template_pages
 
 
 def register(context: ModuleContext) -> Contribution:
@@ -22,7 +23,7 @@ def register(context: ModuleContext) -> Contribution:
     return Contribution(
         name="guilds",
         routes=[*guild_routes, *template_routes],
-        pages=list(guild_pages),
+        pages=[*guild_pages, *template_pages],
         dependencies={"guilds": guilds, "page": Provide(provide_page)},
         cogs=[GuildSettingsCommands(guilds=guilds)] if context.bot is not None else [],
     )

@@ -185,6 +185,11 @@ async def test_games_take_locked_fields_and_defaults_and_keep_them(sandbox_app: 
             assert refused.json()["field"] == field
             assert "RPG night" in refused.json()["message"]
         assert same.status_code == 200, same.text
+        # "Inherit again" on a value the game took from its template goes back to the template's copy.
+        again = await alice.patch(f"/api/v1/games/{game['id']}", json={"reminder_minutes": None})
+        assert again.status_code == 200, again.text
+        assert again.json()["reminder_minutes"] == [30]
+        assert again.json()["settings_sources"]["reminder_minutes"] == "template"
 
         # Editing the template later changes no existing game.
         await alice.patch(

@@ -57,9 +57,12 @@ async def form_context(
     inherited = None
     if chosen is not None:
         try:
-            inherited = await guilds.effective_settings(
-                guild_id, chosen, template=template_settings(template) if template is not None else None
-            )
+            from_template = template_settings(template) if template is not None else None
+            if game is not None:  # what the game took from its template when it was made
+                from_template = {
+                    n: getattr(game, n) for n, s in game.settings_sources.items() if s == "template"
+                }
+            inherited = await guilds.effective_settings(guild_id, chosen, template=from_template)
         except Invalid:
             inherited = None  # a game's channel closed since: still editable, nothing to inherit shown
     roles = guilds.pickable_roles(guild_id)
