@@ -164,6 +164,8 @@ async def test_phone_layout_never_scrolls_sideways_and_settings_are_for_managers
         ("phone-edit", f"/games/{game_id}/edit"),
         ("phone-settings", f"/guilds/{gid}/settings"),
         ("phone-channel-settings", f"/guilds/{gid}/channels/{world.channel_id('rpg')}/settings"),
+        ("phone-templates", f"/guilds/{gid}/templates"),
+        ("phone-new-template", f"/guilds/{gid}/templates/new"),
     ]:
         await host.goto(path)
         await screenshot(host, name)
