@@ -108,3 +108,23 @@ async def test_game_create_from_a_template_announces_in_its_channel_pings_and_ga
 async def _confirmed(client: httpx.AsyncClient, game_id: str) -> list[str]:
     game = (await client.get(f"/api/v1/games/{game_id}")).json()
     return [p["display_name"] for p in game["participants"] if p["status"] == "confirmed"]
+
+
+async def test_a_server_the_bot_joins_gets_a_default_template_in_its_first_channel(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    created = await api.post(
+        "/guilds", json={"name": "New Club", "owner_id": str(world.user_id("judy")), "bot": True}
+    )
+    assert created.status_code in (200, 201), created.text
+    guild = created.json()
+    general = next(c["id"] for c in guild["channels"] if c["name"] == "general")
+    judy = await login("judy")
+
+    async def default() -> list[dict[str, Any]]:
+        answer = await judy.get(f"/api/v1/guilds/{guild['id']}/templates")
+        return list(answer.json()) if answer.status_code == 200 else []
+
+    [template] = await eventually(default)
+    assert template["is_default"] and template["name"] == "Default"
+    assert template["locked"]["channel_id"] == str(general)
