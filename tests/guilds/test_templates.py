@@ -247,3 +247,40 @@ async def test_bad_template_inputs_are_422_naming_the_field(sandbox_app: App) ->
     assert other_default["name"] == "Default"
     assert cross.status_code == 404
     assert used.status_code == 422 and used.json()["field"] == "template_id"
+
+
+async def test_a_member_who_hosts_only_with_a_template_uses_the_web_form_and_its_players_are_gated(
+    sandbox_app: App,
+) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg, player = world.guild_id(), world.channel_id("rpg"), str(world.role_id("Player"))
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        template = await _create(
+            alice, gid, name="Players", host_role_ids=[player], player_role_ids=[player], channel_id=str(rpg)
+        )
+    async with await login_as(sandbox_app.base_url, "dave") as dave:  # Player: hosts with that template only
+        form = await dave.get("/games/new", params={"guild_id": gid}, headers={"accept": "text/html"})
+        assert form.status_code == 200, form.text[:500]
+        assert f'<option value="{template["id"]}" selected>Players</option>' in form.text
+        assert "Set by the template “Players”" in form.text
+        made = await dave.post(
+            "/games/new",
+            data={
+                "_csrf_token": dave.cookies.get("csrftoken"),
+                "guild_id": str(gid),
+                "template_id": template["id"],
+                "channel_id": str(rpg),
+                "player_role_ids": player,
+                "title": "Dave's dungeon",
+                "scheduled_at": in_days(),
+                "submission": "dave-1",
+            },
+        )
+        assert made.status_code == 303, made.text[:2000]
+        game_id = made.headers["location"].removeprefix("/games/")
+    async with await login_as(sandbox_app.base_url, "frank") as frank:
+        refused = await frank.post(f"/api/v1/games/{game_id}/join")
+    async with await login_as(sandbox_app.base_url, "erin") as erin:
+        joined = await erin.post(f"/api/v1/games/{game_id}/join")
+    assert refused.status_code == 403 and "@Player" in refused.json()["message"]
+    assert joined.status_code == 200, joined.text

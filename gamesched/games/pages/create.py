@@ -124,12 +124,13 @@ async def _templates(guilds: GuildService, guild_id: int, user_id: int) -> list[
 
 
 def _pick(templates: list[Any], asked: str | None) -> Any | None:
-    """The template asked for; none asked (a fresh form): the default one, if the viewer may use it."""
+    """The template asked for; none asked (a fresh form): the default one, or — for a host who may not use
+    that one — the first they may."""
     if asked == NO_TEMPLATE:
         return None
     if asked:
         return next((t for t in templates if str(t.id) == asked), None)
-    return next((t for t in templates if t.is_default), None)
+    return next((t for t in templates if t.is_default), templates[0] if templates else None)
 
 
 def _prefill(values: dict[str, str], template: Any) -> None:
@@ -143,9 +144,10 @@ def _prefill(values: dict[str, str], template: Any) -> None:
 
 
 async def _require_host(guilds: GuildService, guild_id: int, user_id: int) -> None:
-    """NotFound for a guild the viewer is not in, Forbidden for a member who may not host there."""
+    """NotFound for a guild the viewer is not in, Forbidden for a member who may not host there (neither by
+    the server's and channels' host roles nor with a template whose host roles they hold)."""
     access = await guilds.access(guild_id, user_id)
-    if not access.can_host:
+    if not access.can_host and not await guilds.templates.visible(access):
         raise Forbidden(guilds.cannot_host(access))
 
 
