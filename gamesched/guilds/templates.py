@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound, Problems
 from gamesched.core.inputs import check_length, clean_text
@@ -288,8 +289,10 @@ class TemplateService:
             postable = [c for c in candidates if not c.bot_missing]
             first = next(iter(postable or candidates), None)
             now = self.clock.now()
-            uow.session.add(
-                GameTemplate(
+            # Two syncs of one guild at once (ready and available, two processes) make one default.
+            created = await uow.session.scalar(
+                insert(GameTemplate)
+                .values(
                     id=uuid.uuid4(),
                     guild_id=info.id,
                     name=DEFAULT_NAME,
@@ -300,7 +303,11 @@ class TemplateService:
                     created_at=now,
                     updated_at=now,
                 )
+                .on_conflict_do_nothing(index_elements=["guild_id"], index_where=text("is_default"))
+                .returning(GameTemplate.id)
             )
+        if created is None:
+            return
         log.info("template_default_created", guild_id=info.id)
 
     # --- checks ---
@@ -326,10 +333,10 @@ class TemplateService:
                 checked["name"] = check_length(name, 100, field="name")
         with problems.check():
             if "description" in values:
-                text = clean_text(
+                described = clean_text(
                     str(values["description"] or ""), field="description", what="The description"
                 )
-                checked["description"] = check_length(text, 2000, field="description")
+                checked["description"] = check_length(described, 2000, field="description")
         for name, limit, what in (
             ("location", 500, "The location"),
             ("signup_instructions", 1000, "The signup instructions"),
