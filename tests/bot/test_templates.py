@@ -128,3 +128,52 @@ async def test_a_server_the_bot_joins_gets_a_default_template_in_its_first_chann
     [template] = await eventually(default)
     assert template["is_default"] and template["name"] == "Default"
     assert template["locked"]["channel_id"] == str(general)
+
+
+async def test_a_refused_form_made_from_a_template_comes_back_with_its_template(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    gid, general, rpg = world.guild_id(), world.channel_id("general"), world.channel_id("rpg")
+    alice_id = world.user_id("alice")
+    alice = await login("alice")
+    made = await alice.post(
+        f"/api/v1/guilds/{gid}/templates", json={"name": "One-shot", "channel_id": str(rpg), "max_players": 4}
+    )
+    assert made.status_code == 201, made.text
+    template = made.json()
+    opened = (await command(api, alice_id, general, "game create", template=template["id"])).json()
+    when = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d 19:00")
+    await asyncio.sleep(FILLING_IN)
+    refused = (
+        await api.post(
+            "/interactions",
+            json={
+                "type": "modal",
+                "user_id": str(alice_id),
+                "channel_id": str(general),
+                "custom_id": opened["response"]["data"]["custom_id"],
+                "values": {"title": "Tomb", "when": when, "max_players": "200"},
+            },
+        )
+    ).json()
+    assert "Max players must be a whole number from 1 to 100." in ephemeral_text(refused)
+    button = refused["message"]["components"][0]["components"][0]
+    reopened = await click(api, alice_id, refused["message"], button["custom_id"])
+    again = reopened["response"]["data"]
+    assert template["id"] in again["custom_id"]
+    await asyncio.sleep(FILLING_IN)
+    done = (
+        await api.post(
+            "/interactions",
+            json={
+                "type": "modal",
+                "user_id": str(alice_id),
+                "channel_id": str(general),
+                "custom_id": again["custom_id"],
+                "values": {"title": "Tomb", "when": when, "max_players": ""},
+            },
+        )
+    ).json()
+    assert "Scheduled **Tomb**" in ephemeral_text(done), done
+    [game] = [g for g in (await alice.get("/api/v1/games", params={"guild_id": gid})).json()["items"]]
+    assert (game["channel_id"], game["max_players"], game["template_name"]) == (str(rpg), 4, "One-shot")
