@@ -32,7 +32,7 @@ async def test_a_manager_keeps_templates_and_a_host_creates_a_game_from_one(
     page = await new_page()
     await browser_login(page, "alice")
     await page.goto(f"/guilds/{gid}/settings")
-    await page.get_by_role("link", name="Game templates").click()
+    await page.get_by_role("link", name="Game templates").first.click()
     await page.get_by_role("row", name="Default").wait_for()
     await _no_violations(page, "templates list", found)
 
