@@ -33,6 +33,13 @@ class GuildSync(commands.Cog):
         await self.guilds.sync_guild(guild_info(guild))
 
     @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """A guild back after an outage — or joined, when its GUILD_CREATE says ``unavailable: false`` (as the
+        sandbox's does; discord.py then reports it as available, not joined). Not sent while connecting:
+        ``on_ready`` syncs those."""
+        await self.guilds.sync_guild(guild_info(guild))
+
+    @commands.Cog.listener()
     async def on_guild_update(self, _before: discord.Guild, after: discord.Guild) -> None:
         await self.guilds.sync_guild(guild_info(after))
 

@@ -28,7 +28,7 @@ from gamesched.games.lifecycle import CANCEL_REASON_MAX
 from gamesched.games.schemas import GameList, GameView
 from gamesched.games.service import GameService
 from gamesched.games.told import told_sentence
-from gamesched.games.views import CREATE_FORM, CREATE_RETRY
+from gamesched.games.views import CREATE_FORM, CREATE_RETRY, TEMPLATE_PART
 
 if TYPE_CHECKING:
     from gamesched.games.announcement_check import AnnouncementCheck
@@ -86,13 +86,38 @@ class GameCommands(commands.Cog, name="GameCommands"):
         await respond(interaction, self._my_games(interaction))
 
     @game.command(name="create", description="Schedule a game in this channel")
-    async def create(self, interaction: discord.Interaction[Any]) -> None:
+    @app_commands.describe(
+        template="A template of this server: its channel, roles and defaults (none: this channel's settings)"
+    )
+    async def create(self, interaction: discord.Interaction[Any], template: str | None = None) -> None:
         guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
         # Check before the form is filled in, not after (the service checks again on submit).
         access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
-        if not access.can_host:
+        template_id = None
+        if template:
+            chosen = await self.guilds.templates.for_new_game(access, template.strip())
+            template_id = str(chosen.id)
+            channel_id = int(chosen.locked.get("channel_id") or channel_id)
+            if not chosen.governs_hosts:  # the host roles of the channel it announces in
+                access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
+                if not access.can_host:
+                    raise Forbidden(self.guilds.cannot_host(access, channel_id))
+        elif not access.can_host:
             raise Forbidden(self.guilds.cannot_host(access, channel_id))
-        await interaction.response.send_modal(CreateGameModal())
+        await interaction.response.send_modal(CreateGameModal(template_id=template_id))
+
+    @create.autocomplete("template")
+    async def template_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The templates the member may host with (the default first), those whose name holds what is typed."""
+        access = await self.guilds.access(_guild_id(interaction), interaction.user.id)
+        typed = current.strip().casefold()
+        return [
+            app_commands.Choice(name=(t.name + (" (default)" if t.is_default else ""))[:100], value=str(t.id))
+            for t in await self.guilds.templates.visible(access)
+            if typed in t.name.casefold()
+        ][:25]
 
     @game.command(name="cancel", description="Cancel a game you host (or manage) and tell its players")
     @app_commands.describe(
@@ -157,19 +182,31 @@ class GameCommands(commands.Cog, name="GameCommands"):
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id") or "")
-        if interaction.type == discord.InteractionType.modal_submit and custom_id == CREATE_FORM:
-            await respond(interaction, self._create(interaction, form_values(data.get("components") or [])))
+        if interaction.type == discord.InteractionType.modal_submit and (
+            custom_id == CREATE_FORM or custom_id.startswith(CREATE_FORM + TEMPLATE_PART)
+        ):
+            values = form_values(data.get("components") or [])
+            template_id = (
+                custom_id.removeprefix(CREATE_FORM + TEMPLATE_PART) if TEMPLATE_PART in custom_id else ""
+            )
+            if template_id:
+                values["template_id"] = template_id
+            await respond(interaction, self._create(interaction, values))
         elif interaction.type == discord.InteractionType.component and custom_id.startswith(CREATE_RETRY):
             await self._reopen(interaction, custom_id.removeprefix(CREATE_RETRY))
 
     async def _create(self, interaction: discord.Interaction[Any], values: dict[str, str]) -> Answer:
         known: dict[str, str] = {}
+        guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
+        if values.get("template_id"):  # a template that sets the channel announces there
+            access = await self.guilds.access(guild_id, interaction.user.id)
+            try:
+                chosen = await self.guilds.templates.for_new_game(access, values["template_id"])
+            except Invalid as error:
+                return error.message  # deleted since the form was opened
+            channel_id = int(chosen.locked.get("channel_id") or channel_id)
         body = game_create_body(
-            guild_id=_guild_id(interaction),
-            channel_id=interaction.channel_id or 0,
-            values=values,
-            known=known,
-            now=self.clock.now(),
+            guild_id=guild_id, channel_id=channel_id, values=values, known=known, now=self.clock.now()
         )
         try:
             data = await self.games.lifecycle.check_new(interaction.user.id, body, known=known)
@@ -214,7 +251,8 @@ class GameCommands(commands.Cog, name="GameCommands"):
         if kept.get("user_id") != interaction.user.id:
             await reply(interaction, RETRY_EXPIRED)
             return
-        await interaction.response.send_modal(CreateGameModal(kept.get("values") or {}))
+        values = kept.get("values") or {}
+        await interaction.response.send_modal(CreateGameModal(values, template_id=values.get("template_id")))
 
     async def _list_games(
         self, interaction: discord.Interaction[Any], channel_id: int | None
@@ -306,8 +344,10 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         max_length=3,
     )
 
-    def __init__(self, values: Mapping[str, str] | None = None) -> None:
-        super().__init__(timeout=None, custom_id=CREATE_FORM)
+    def __init__(self, values: Mapping[str, str] | None = None, *, template_id: str | None = None) -> None:
+        # The template travels in the form's id: whichever process gets the submission reads it there.
+        custom_id = CREATE_FORM + TEMPLATE_PART + template_id if template_id else CREATE_FORM
+        super().__init__(timeout=None, custom_id=custom_id)
         for field in (self.game_title, self.when, self.description, self.max_players):
             typed = (values or {}).get(str(field.custom_id))
             if typed:  # what was typed last time, cut to what the field takes
@@ -394,6 +434,8 @@ def game_create_body(
         "title": values.get("title", "").strip(),
         "description": values.get("description", "").strip(),
     }
+    if values.get("template_id"):
+        body["template_id"] = values["template_id"]
     try:
         body["scheduled_at"] = parse_when(values.get("when", ""), now=now).isoformat()
     except Invalid as error:

@@ -23,7 +23,7 @@ from gamesched.games.schemas import GameCreate, GameUpdate, GameView
 from gamesched.games.use_case import GameUseCase
 
 if TYPE_CHECKING:
-    from gamesched.guilds import EffectiveSettings, GuildAccess
+    from gamesched.guilds import EffectiveSettings, GuildAccess, TemplateChoice
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +65,10 @@ class _NewGame:
     priority: list[int]
     settings: EffectiveSettings
     entries: list[Any]
+    template: TemplateChoice | None = None
+    signup_method: str = "self_signup"
+    duration_minutes: int | None = None
+    notify: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -139,11 +143,27 @@ class GameLifecycle(GameUseCase):
         guild_id, channel_id = int(data.guild_id), int(data.channel_id)
         access = await self.guilds.access(guild_id, user_id, channel_id=channel_id)
         problems = Problems()
+        template = None
+        if data.template_id is not None:
+            template = await self.guilds.templates.for_new_game(access, data.template_id)
         host_id = user_id
         with problems.check():
             host_id = await self._choose_host(access, None if data.host_id is None else int(data.host_id))
-        if host_id == user_id and not access.can_host:
+        if host_id == user_id and not access.can_host and not (template and template.governs_hosts):
             raise Forbidden(self.guilds.cannot_host(access, channel_id))
+        locked = template.locked if template else {}
+        for name in locked:
+            with problems.check():
+                _check_locked(template, name, getattr(data, name))
+        signup_method = data.signup_method or (template and template.default_signup_method) or "self_signup"
+        if template and template.signup_methods and signup_method not in template.signup_methods:
+            problems.found.append(
+                Invalid(
+                    f"The template “{template.name}” allows these signup methods: "
+                    f"{', '.join(m.replace('_', ' ') for m in template.signup_methods)}.",
+                    field="signup_method",
+                )
+            )
         now = self.clock.now()
         title = description = location = ""
         with problems.check():
@@ -151,16 +171,19 @@ class GameLifecycle(GameUseCase):
         with problems.check():
             description = _clean(data.description, "description")
         with problems.check():
-            location = _clean(data.location, "location")
+            location = _clean(data.location or (template.location if template else None) or "", "location")
         with problems.check():
             _check_time(data.scheduled_at, now)
-        priority = _ids(data.priority_role_ids)
+        priority = _ids(locked.get("priority_role_ids", data.priority_role_ids))
+        notify = _ids(locked.get("notify_role_ids", data.notify_role_ids))
         with problems.check():
-            _check_signup_method(data.signup_method, priority)
+            _check_signup_method(signup_method, priority)
         overrides: dict[str, Any] = {
             "max_players": data.max_players,
             "reminder_minutes": data.reminder_minutes,
-            "player_role_ids": _normalize("player_role_ids", data.player_role_ids),
+            "player_role_ids": None
+            if "player_role_ids" in locked
+            else _normalize("player_role_ids", data.player_role_ids),
         }
         with problems.check():
             overrides["signup_instructions"] = _normalize("signup_instructions", data.signup_instructions)
@@ -171,7 +194,10 @@ class GameLifecycle(GameUseCase):
         settings = None
         with problems.check():
             settings = await self.guilds.effective_settings(
-                guild_id, channel_id, game={k: v for k, v in overrides.items() if v is not None}
+                guild_id,
+                channel_id,
+                game={k: v for k, v in overrides.items() if v is not None},
+                template=template.settings if template else None,
             )
         entries: list[Any] = []
         with problems.check():
@@ -180,7 +206,24 @@ class GameLifecycle(GameUseCase):
             )
         problems.raise_any()
         assert settings is not None  # no problem was found, so the settings were resolved
-        return _NewGame(access, host_id, now, title, description, location, priority, settings, entries)
+        duration = data.duration_minutes
+        if duration is None and template is not None:
+            duration = template.duration_minutes
+        return _NewGame(
+            access,
+            host_id,
+            now,
+            title,
+            description,
+            location,
+            priority,
+            settings,
+            entries,
+            template=template,
+            signup_method=signup_method,
+            duration_minutes=duration,
+            notify=notify,
+        )
 
     async def create(self, user_id: int, data: GameCreate) -> GameView:
         """Schedule a game; inherited settings are resolved now and stored with their sources."""
@@ -197,18 +240,21 @@ class GameLifecycle(GameUseCase):
             title=title,
             description=description,
             scheduled_at=data.scheduled_at,
-            duration_minutes=data.duration_minutes,
+            duration_minutes=new.duration_minutes,
             max_players=int(values["max_players"]),
             reminder_minutes=list(values["reminder_minutes"]),
             signup_instructions=values["signup_instructions"],
             location=self.guilds.link_channels(guild_id, location),
             player_role_ids=list(values["player_role_ids"]),
             priority_role_ids=priority,
-            notify_role_ids=_ids(data.notify_role_ids),
-            signup_method=data.signup_method,
+            notify_role_ids=new.notify,
+            signup_method=new.signup_method,
             remind_waitlist=data.remind_waitlist,
             status="scheduled",
             settings_sources={name: settings.sources()[name] for name in INHERITED},
+            template_id=new.template.id if new.template else None,
+            template_name=new.template.name if new.template else None,
+            locked_fields=sorted(new.template.locked) if new.template else [],
             version=1,
             created_at=now,
             updated_at=now,
@@ -362,6 +408,16 @@ class GameLifecycle(GameUseCase):
         plan = EditPlan(version=game.version)
         values = plan.values
         problems = Problems()
+        for name in game.locked_fields or []:
+            requested = getattr(data, name, UNSET)
+            if requested is not UNSET and _differs(name, requested, getattr(game, name)):
+                problems.found.append(
+                    Invalid(
+                        f"This game was made from the template “{game.template_name or 'a template'}”, which "
+                        f"sets {LOCKED_LABELS.get(name, name)}: it cannot be changed.",
+                        field=name,
+                    )
+                )
         with problems.check():
             if data.title is not UNSET:
                 values["title"] = _clean_title(data.title)
@@ -441,7 +497,16 @@ class GameLifecycle(GameUseCase):
                     overrides[name] = requested[name]
             elif game.settings_sources.get(name) == "game":
                 overrides[name] = getattr(game, name)
-        settings = await self.guilds.effective_settings(game.guild_id, channel_id, game=overrides)
+        # What the game took from its template stays, and is what "inherit again" goes back to (copied at
+        # creation: the template may have changed or gone since).
+        from_template = {
+            name: getattr(game, name)
+            for name in INHERITED
+            if game.settings_sources.get(name) == "template" and requested.get(name) is None
+        }
+        settings = await self.guilds.effective_settings(
+            game.guild_id, channel_id, game=overrides, template=from_template
+        )
         resolved, sources = settings.values(), settings.sources()
         for name in INHERITED:
             if name in requested or moved:
@@ -450,6 +515,31 @@ class GameLifecycle(GameUseCase):
         if keep_seats and resolved["max_players"] != game.max_players:
             plan.values["max_players"] = game.max_players
             plan.sources["max_players"] = "game"
+
+
+#: Locked fields as people know them.
+LOCKED_LABELS = {
+    "channel_id": "the channel",
+    "notify_role_ids": "the roles to notify",
+    "player_role_ids": "the player roles",
+    "priority_role_ids": "the priority roles",
+}
+
+
+def _differs(name: str, requested: Any, current: Any) -> bool:
+    if name == "channel_id":
+        return int(requested) != int(current)
+    return requested is None or {int(r) for r in requested} != {int(r) for r in current or []}
+
+
+def _check_locked(template: Any, name: str, sent: Any) -> None:
+    """A new game made from ``template`` may leave a locked field out (or send the template's value)."""
+    value = template.locked[name]
+    if name == "channel_id":
+        if int(sent) != int(value):
+            raise Invalid(template.locked_message(name), field=name)
+    elif sent and {int(r) for r in sent} != {int(r) for r in value}:
+        raise Invalid(template.locked_message(name), field=name)
 
 
 def _together(problems: list[dict[str, Any]], extra: dict[str, Any]) -> Invalid:

@@ -59,6 +59,11 @@ class Game(Base):
     #: The images shown with the game (``images.name``: ``<sha256>.<ext>``), or NULL.
     thumbnail_image: Mapped[str | None] = mapped_column(Text)
     banner_image: Mapped[str | None] = mapped_column(Text)
+    #: The template the game was made from (NULL: none, or deleted since), its name then, and the fields it
+    #: locked — copied at creation, so editing the template later changes no existing game.
+    template_id: Mapped[uuid.UUID | None] = mapped_column()
+    template_name: Mapped[str | None] = mapped_column(Text)
+    locked_fields: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
 
 
 class Participant(Base):

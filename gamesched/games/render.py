@@ -117,6 +117,9 @@ def render_game(
         announcement_problem=None if game.announcement_problem is None else list(game.announcement_problem),
         thumbnail_url=None if game.thumbnail_image is None else image_path(game.thumbnail_image),
         banner_url=None if game.banner_image is None else image_path(game.banner_image),
+        template_id=None if game.template_id is None else str(game.template_id),
+        template_name=game.template_name,
+        locked_fields=list(game.locked_fields or []),
     )
 
 

@@ -66,10 +66,15 @@ class GameCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     reminder_minutes: Reminders | None = None
     signup_instructions: Instructions | None = None
     location: Location = ""
-    signup_method: SignupMethodName = "self_signup"
+    #: Null: the template's default method, else self-signup.
+    signup_method: SignupMethodName | None = None
     player_role_ids: RoleIds | None = None
     priority_role_ids: RoleIds = []
     notify_role_ids: RoleIds = []
+    #: The template to make the game from (its id, from ``GET /api/v1/guilds/{id}/templates``): its locked
+    #: fields are taken and cannot differ, its defaults fill what is left out. Null: no template (the channel's
+    #: and the server's settings only).
+    template_id: Annotated[str, Meta(max_length=36)] | None = None
     #: Remind waitlisted players too (confirmed players and the host are always reminded).
     remind_waitlist: bool = False
     #: Managers may schedule a game for someone else.
@@ -201,6 +206,11 @@ class GameView(Struct, kw_only=True):
     #: The game's images, as paths on this server (``/images/<sha256>.<ext>``, public); None without one.
     thumbnail_url: str | None = None
     banner_url: str | None = None
+    #: The template the game was made from (null: none, or deleted since) and its name then.
+    template_id: str | None = None
+    template_name: str | None = None
+    #: Fields the template locked: an edit that changes one answers 422 naming the template.
+    locked_fields: list[str] = []
 
     @property
     def confirmed(self) -> list[ParticipantView]:

@@ -28,6 +28,8 @@ TEMPLATE = r"game:(?P<action>join|leave):(?P<game_id>[^:\s]{1,80})"
 CREATE_FORM = "game:create"
 #: The button on a refused form's reply that reopens it filled in (+ the key its answers are kept under).
 CREATE_RETRY = "game:create:retry:"
+#: The /game create form made from a template: CREATE_FORM + this + the template's id.
+TEMPLATE_PART = ":template:"
 #: How long an unknown button or form waits for another handler before we answer it ourselves.
 UNCLAIMED_GRACE_SECONDS = 1.5
 
@@ -85,7 +87,7 @@ class ButtonsHost(commands.Cog, name="GameButtons"):
                 return
             text = STALE_COMPONENT
         elif interaction.type == discord.InteractionType.modal_submit:
-            if data.get("custom_id") == CREATE_FORM:
+            if str(data.get("custom_id", "")).startswith(CREATE_FORM):  # with a template: + TEMPLATE_PART
                 return
             text = EXPIRED_FORM
         else:

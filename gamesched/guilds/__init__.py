@@ -20,6 +20,7 @@ from gamesched.guilds.page_context import GuildLink, Page, names_for, page_for, 
 from gamesched.guilds.permissions import GuildAccess
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import EffectiveSettings, Setting, resolve_settings
+from gamesched.guilds.templates import TemplateChoice, TemplateService
 
 __all__ = [
     "ANNOUNCEMENT_PERMISSIONS",
@@ -39,6 +40,8 @@ __all__ = [
     "ResolvedEntry",
     "RoleInfo",
     "Setting",
+    "TemplateChoice",
+    "TemplateService",
     "names_for",
     "page_for",
     "permission_labels",

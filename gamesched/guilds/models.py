@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, Text, func
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,3 +79,35 @@ class Channel(Base):
             "host_role_ids": self.host_role_ids,
             "player_role_ids": self.player_role_ids,
         }
+
+
+class GameTemplate(Base):
+    """A named preset of a server. Locked fields (set: the game takes them and cannot change them; None: not
+    locked) and pre-filled defaults (None: inherit from the channel and the server)."""
+
+    __tablename__ = "game_templates"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()")
+    )
+    guild_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # locked
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    notify_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    player_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    host_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    priority_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    # pre-filled
+    max_players: Mapped[int | None] = mapped_column(Integer)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    reminder_minutes: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    location: Mapped[str | None] = mapped_column(Text)
+    signup_instructions: Mapped[str | None] = mapped_column(Text)
+    signup_methods: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    default_signup_method: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())

@@ -12,6 +12,8 @@ from gamesched.guilds.directory import DiscordDirectory
 from gamesched.guilds.page_context import provide_page
 from gamesched.guilds.pages import guild_pages
 from gamesched.guilds.service import GuildService
+from gamesched.guilds.template_api import template_routes
+from gamesched.guilds.template_pages import template_pages
 
 
 def register(context: ModuleContext) -> Contribution:
@@ -20,8 +22,8 @@ def register(context: ModuleContext) -> Contribution:
     context.provide(GuildService, guilds)
     return Contribution(
         name="guilds",
-        routes=list(guild_routes),
-        pages=list(guild_pages),
+        routes=[*guild_routes, *template_routes],
+        pages=[*guild_pages, *template_pages],
         dependencies={"guilds": guilds, "page": Provide(provide_page)},
         cogs=[GuildSettingsCommands(guilds=guilds)] if context.bot is not None else [],
     )

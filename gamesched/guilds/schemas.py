@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from gamesched.core.inputs import Snowflake
 from gamesched.guilds.directory import GuildInfo, MemberInfo
-from gamesched.guilds.models import Channel, Guild
+from gamesched.guilds.models import Channel, GameTemplate, Guild
 from gamesched.guilds.permissions import GuildAccess
 from gamesched.guilds.settings import EffectiveSettings
 
@@ -128,4 +128,82 @@ def member_json(member: MemberInfo) -> dict[str, Any]:
         "username": member.username,
         "display_name": member.display_name,
         "avatar_url": member.avatar_url,
+    }
+
+
+SignupMethodName = Literal["self_signup", "host_selected", "host_selected_with_waitlist", "role_based"]
+TemplateName = Annotated[str, Meta(min_length=1, max_length=100, examples=["One-shot"])]
+Duration = Annotated[int, Meta(ge=1, le=1440, description="Expected duration in minutes")]
+
+
+class TemplateBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A new template. Locked fields (channel and roles) left out or null are not locked; defaults left out or
+    null come from the channel and the server."""
+
+    name: TemplateName
+    description: Annotated[str, Meta(max_length=2000)] = ""
+    channel_id: Snowflake | None = None
+    notify_role_ids: RoleIds | None = None
+    player_role_ids: RoleIds | None = None
+    host_role_ids: RoleIds | None = None
+    priority_role_ids: RoleIds | None = None
+    max_players: MaxPlayers | None = None
+    duration_minutes: Duration | None = None
+    reminder_minutes: ReminderMinutes | None = None
+    location: Annotated[str, Meta(max_length=500)] | None = None
+    signup_instructions: Instructions | None = None
+    signup_methods: Annotated[list[SignupMethodName], Meta(max_length=4)] | None = None
+    default_signup_method: SignupMethodName | None = None
+
+
+class TemplatePatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Fields left out stay as they are; ``null`` unlocks a locked field or clears a default."""
+
+    name: TemplateName | UnsetType = UNSET
+    description: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
+    channel_id: Snowflake | UnsetType | None = UNSET
+    notify_role_ids: RoleIds | UnsetType | None = UNSET
+    player_role_ids: RoleIds | UnsetType | None = UNSET
+    host_role_ids: RoleIds | UnsetType | None = UNSET
+    priority_role_ids: RoleIds | UnsetType | None = UNSET
+    max_players: MaxPlayers | UnsetType | None = UNSET
+    duration_minutes: Duration | UnsetType | None = UNSET
+    reminder_minutes: ReminderMinutes | UnsetType | None = UNSET
+    location: Annotated[str, Meta(max_length=500)] | UnsetType | None = UNSET
+    signup_instructions: Instructions | UnsetType | None = UNSET
+    signup_methods: Annotated[list[SignupMethodName], Meta(max_length=4)] | UnsetType | None = UNSET
+    default_signup_method: SignupMethodName | UnsetType | None = UNSET
+
+
+class TemplateOrder(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Template ids, first to last."""
+
+    template_ids: Annotated[list[Annotated[str, Meta(max_length=36)]], Meta(max_length=200)]
+
+
+def template_json(template: GameTemplate, channel_name: str | None) -> dict[str, Any]:
+    return {
+        "id": str(template.id),
+        "guild_id": str(template.guild_id),
+        "name": template.name,
+        "description": template.description,
+        "order": template.position,
+        "is_default": template.is_default,
+        "locked": {
+            "channel_id": None if template.channel_id is None else str(template.channel_id),
+            "channel_name": channel_name,
+            "notify_role_ids": _ids(template.notify_role_ids),
+            "player_role_ids": _ids(template.player_role_ids),
+            "host_role_ids": _ids(template.host_role_ids),
+            "priority_role_ids": _ids(template.priority_role_ids),
+        },
+        "defaults": {
+            "max_players": template.max_players,
+            "duration_minutes": template.duration_minutes,
+            "reminder_minutes": template.reminder_minutes,
+            "location": template.location,
+            "signup_instructions": template.signup_instructions,
+            "signup_methods": template.signup_methods,
+            "default_signup_method": template.default_signup_method,
+        },
     }

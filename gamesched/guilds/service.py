@@ -27,6 +27,7 @@ from gamesched.guilds.members import MemberDisplay, MentionResolution
 from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, RECORDED_CHANNEL_TYPES, Channel, Guild
 from gamesched.guilds.permissions import GuildAccess, compute_access
 from gamesched.guilds.settings import EffectiveSettings, resolve_settings
+from gamesched.guilds.templates import TemplateService
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,7 @@ class GuildService:
         self.clock = clock
         #: guild id → (kept until, its record, the host roles that count in some channel open for games)
         self._records: dict[int, tuple[datetime, Guild | None, frozenset[int]]] = {}
+        self.templates = TemplateService(self)
 
     # --- following Discord (trusted system paths: explicit RLS bypass) ---
 
@@ -97,6 +99,7 @@ class GuildService:
                 .values(present=False, updated_at=now)
             )
         self._forget_record(info.id)
+        await self.templates.ensure_default(info)
         log.info("guild_synced", guild_id=info.id, channels=len(channels))
 
     async def guild_left(self, guild_id: int) -> None:
@@ -259,9 +262,14 @@ class GuildService:
             return list((await uow.session.scalars(query)).all())
 
     async def effective_settings(
-        self, guild_id: int, channel_id: int | None, *, game: Mapping[str, Any] | None = None
+        self,
+        guild_id: int,
+        channel_id: int | None,
+        *,
+        game: Mapping[str, Any] | None = None,
+        template: Mapping[str, Any] | None = None,
     ) -> EffectiveSettings:
-        """guild → channel → game, each value with the level it came from."""
+        """guild → channel → template → game, each value with the level it came from (``settings.py``)."""
         async with self.db.uow(guild_id=guild_id) as uow:
             record = await uow.session.get(Guild, guild_id)
             channel = await uow.session.get(Channel, channel_id) if channel_id is not None else None
@@ -279,7 +287,10 @@ class GuildService:
                     f"#{channel.name} is not open for games; pick another channel.", field="channel_id"
                 )
         return resolve_settings(
-            guild=record.settings(), channel=channel.settings() if channel else None, game=game
+            guild=record.settings(),
+            channel=channel.settings() if channel else None,
+            game=game,
+            template=template,
         )
 
     async def update_guild_settings(self, access: GuildAccess, changes: Mapping[str, Any]) -> Guild:

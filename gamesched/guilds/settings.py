@@ -1,4 +1,10 @@
-"""Settings inheritance in one place: guild defaults → channel overrides → game overrides, with sources."""
+"""Settings inheritance in one place, with sources. Most specific first:
+
+- max players, reminders, signup instructions: game → template → channel → guild → built-in default (the
+  template pre-fills the game's form: the host may change them; the template beats the channel it picks);
+- player roles: template (locked: the game cannot change them) → game → channel → guild;
+- host roles: channel → guild (a template with its own host roles replaces them for games made from it).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 T = TypeVar("T")
-Source = Literal["game", "channel", "guild", "default"]
+Source = Literal["game", "template", "channel", "guild", "default"]
 
 DEFAULT_MAX_PLAYERS = 10
 DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (60, 15)
@@ -15,10 +21,10 @@ DEFAULT_SIGNUP_INSTRUCTIONS = ""
 
 #: Which levels may set each inheritable value, most specific first. Host roles stop at the channel.
 LEVELS: dict[str, tuple[Source, ...]] = {
-    "max_players": ("game", "channel", "guild"),
-    "reminder_minutes": ("game", "channel", "guild"),
-    "signup_instructions": ("game", "channel", "guild"),
-    "player_role_ids": ("game", "channel", "guild"),
+    "max_players": ("game", "template", "channel", "guild"),
+    "reminder_minutes": ("game", "template", "channel", "guild"),
+    "signup_instructions": ("game", "template", "channel", "guild"),
+    "player_role_ids": ("template", "game", "channel", "guild"),
     "host_role_ids": ("channel", "guild"),
 }
 DEFAULTS: dict[str, Any] = {
@@ -56,10 +62,12 @@ def resolve_settings(
     guild: Mapping[str, Any] | None = None,
     channel: Mapping[str, Any] | None = None,
     game: Mapping[str, Any] | None = None,
+    template: Mapping[str, Any] | None = None,
 ) -> EffectiveSettings:
     """Each value comes from the most specific level that sets it (None means "not set, inherit")."""
     levels: dict[Source, Mapping[str, Any]] = {
         "game": game or {},
+        "template": template or {},
         "channel": channel or {},
         "guild": guild or {},
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from alembic import command
@@ -197,3 +198,52 @@ async def test_connections_opened_for_a_burst_are_kept_for_the_next(database_url
     assert len(first) == 12
     assert second == first
     assert more == first
+
+
+async def test_migration_0013_gives_every_server_a_default_template_and_downgrades(
+    pg_server_url: str,
+) -> None:
+    name = unique_name("gs_templates")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+
+    async def query(sql: str) -> list[tuple[Any, ...]]:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
+            return [tuple(row) for row in await conn.execute(text(sql))]
+
+    try:
+        await _migrate(engine, "0012")
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
+            await conn.execute(
+                text("INSERT INTO guilds (id, name, owner_id) VALUES (1, 'g', 1), (2, 'h', 1)")
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO channels (id, guild_id, name, type, position) VALUES"
+                    " (10, 1, 'voice', 2, 0), (11, 1, 'second', 0, 2), (12, 1, 'first', 0, 1)"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO games (guild_id, channel_id, host_id, title, scheduled_at, max_players)"
+                    " VALUES (1, 11, 1, 't', now(), 4)"
+                )
+            )
+        await _migrate(engine, "head")
+        assert await query(
+            "SELECT guild_id, name, is_default, channel_id FROM game_templates ORDER BY guild_id"
+        ) == [(1, "Default", True, 12), (2, "Default", True, None)]
+        assert await query("SELECT template_id, template_name, locked_fields FROM games") == [
+            (None, None, [])
+        ]
+
+        await _migrate(engine, "0012", down=True)
+        assert await query("SELECT to_regclass('game_templates') IS NULL") == [(True,)]
+        assert await query("SELECT title FROM games") == [("t",)]
+        await _migrate(engine, "head")
+        assert len(await query("SELECT id FROM game_templates")) == 2
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -61,3 +61,22 @@ async def test_a_settings_change_counts_at_once_here_and_within_the_ttl_in_anoth
     assert not (await there.access(GUILD, MOD)).is_manager
     clock.advance(timedelta(seconds=GUILD_RECORD_TTL_SECONDS))
     assert (await there.access(GUILD, MOD)).is_manager
+
+
+async def test_two_processes_syncing_a_new_guild_at_once_make_one_default_template(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+
+    db = Database(engine)
+    here, there = (GuildService(db=db, directory=Directory(), clock=clock) for _ in range(2))
+    info = Directory().guild(GUILD)
+    assert info is not None
+    await asyncio.gather(*(service.sync_guild(info) for service in (here, there, here, there)))
+    async with db.uow(guild_id=GUILD) as uow:
+        rows = (
+            await uow.session.execute(text("SELECT name, is_default, channel_id FROM game_templates"))
+        ).all()
+    assert [tuple(r) for r in rows] == [("Default", True, 10)]

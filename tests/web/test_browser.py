@@ -74,6 +74,9 @@ async def test_host_schedules_fixes_a_mention_watches_a_join_live_edits_and_canc
     await browser_login(page, "alice")
     await screenshot(page, "my-games")
     await page.get_by_role("link", name="New game").first.click()
+    # The default template (announced in #general) is pre-selected; this game takes the channels' settings.
+    await page.get_by_label("Template").select_option(value="none")
+    await page.get_by_label("Channel").and_(page.locator(":enabled")).wait_for()
 
     await page.get_by_label("Title").fill("Gloomhaven: scenario 12")
     await page.get_by_label("Channel").select_option(label="#rpg")
@@ -161,6 +164,8 @@ async def test_phone_layout_never_scrolls_sideways_and_settings_are_for_managers
         ("phone-edit", f"/games/{game_id}/edit"),
         ("phone-settings", f"/guilds/{gid}/settings"),
         ("phone-channel-settings", f"/guilds/{gid}/channels/{world.channel_id('rpg')}/settings"),
+        ("phone-templates", f"/guilds/{gid}/templates"),
+        ("phone-new-template", f"/guilds/{gid}/templates/new"),
     ]:
         await host.goto(path)
         await screenshot(host, name)
@@ -235,7 +240,7 @@ async def test_every_page_keeps_to_the_content_security_policy_and_htmx_still_wo
     ]:
         await host.goto(path)
         await host.wait_for_load_state("networkidle")
-    await host.goto(f"/games/new?guild_id={gid}")
+    await host.goto(f"/games/new?guild_id={gid}&template_id=none")
     await host.get_by_label("Channel").select_option(label="#rpg")  # htmx swaps the inherited fields in
     await host.get_by_text("(built-in default)").first.wait_for()
 

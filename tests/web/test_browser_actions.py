@@ -65,7 +65,7 @@ async def test_every_htmx_action_shows_a_failure_it_gets(web_app: App, world: Wo
     host = await new_page()
     await browser_login(host, "alice")
     await host.route("**/games/new/inherited*", lambda route: route.abort())
-    await host.goto(f"/games/new?guild_id={world.guild_id()}")
+    await host.goto(f"/games/new?guild_id={world.guild_id()}&template_id=none")
     await host.get_by_label("Channel").select_option(label="#rpg")
     await host.get_by_role("alert").get_by_text("gamesched could not be reached").wait_for()
 

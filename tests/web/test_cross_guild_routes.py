@@ -18,7 +18,7 @@ import re
 import typing
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,6 +77,7 @@ NOWHERE = {
     "game_id": "00000000-0000-4000-8000-000000000001",
     "participant_id": "00000000-0000-4000-8000-000000000002",
     "token": "B" * 22,
+    "template_id": "00000000-0000-4000-8000-000000000003",
 }
 
 
@@ -105,6 +106,8 @@ ID_FIELDS = (
     "mention",
     "entry",
     "initial_participants",
+    "template_id",
+    "template_ids",
 )
 
 
@@ -123,6 +126,8 @@ class Server:
     version: int = 1
     #: The signature of the game's calendar links (the walk's own game: the real one).
     calendar_token: str = FORGED_TOKEN
+    #: A template of the server (alice's own: one that is not the default, so that deleting it works).
+    template_id: str = ""
 
     def path_ids(self) -> dict[str, str]:
         return {
@@ -131,6 +136,7 @@ class Server:
             "game_id": self.game_id,
             "participant_id": self.participant_id,
             "token": self.calendar_token,
+            "template_id": self.template_id,
         }
 
     def query(self) -> dict[str, str]:
@@ -167,6 +173,10 @@ class Server:
             "scheduled_at": (datetime.now(UTC) + timedelta(days=4)).replace(microsecond=0).isoformat(),
             "max_players": 5,
             "expected_version": self.version,
+            "template_id": self.template_id,
+            "template_ids": [self.template_id],
+            "name": "Walked preset",
+            "default_signup_method": "role_based",  # so that a template's priority roles are taken
         }
 
 
@@ -203,7 +213,9 @@ async def test_no_route_reveals_or_changes_a_server_the_viewer_is_not_in(
     other = await _other_guild(web_app, world)
     alice = await login("alice")
     secret = web_app.settings.secret_key or ""
-    shared = _own(world, await _own_game(alice, world), secret)
+    shared = replace(
+        _own(world, await _own_game(alice, world), secret), template_id=await _own_template(alice, world)
+    )
     await _queue_idle(database_url)
     before = await _rows_naming(database_url, other.all_ids)
 
@@ -218,6 +230,8 @@ async def test_no_route_reveals_or_changes_a_server_the_viewer_is_not_in(
             own = shared
             if method not in SAFE and "game_id" in names:  # a game for each call that may change one
                 own = _own(world, await _own_game(alice, world), secret)
+            if method not in SAFE and "template_id" in names:  # a template for each call that may change one
+                own = replace(own, template_id=await _own_template(alice, world))
             status, body = await _send(alice, method, path, call, other, own, data_type)
             walked += 1
             where = f"{method} {path} ({call.label}) → {status}"
@@ -409,6 +423,11 @@ async def _other_guild(app: App, world: World) -> Foreign:
             player_role_ids=[str(organizer)],
             initial_participants=["@peggy", "Trent's cousin"],
         )
+        preset = await owner.post(
+            f"/api/v1/guilds/{gid}/templates",
+            json={"name": "Oscar's heist preset", "location": "The docks", "channel_id": str(lobby)},
+        )
+        assert preset.status_code == 201, preset.text
     placeholder = next(p for p in game["participants"] if p["discord_id"] is None)
     peggy_seat = next(p for p in game["participants"] if p["discord_id"] == str(peggy))
     bot_role = next(r["id"] for r in world.guild("Other Guild")["roles"] if r["name"] == "gamesched")
@@ -422,7 +441,10 @@ async def _other_guild(app: App, world: World) -> Foreign:
         game_id=game["id"],
         participant_id=placeholder["id"],
         version=game["version"],
+        template_id=preset.json()["id"],
         secrets=[
+            "Oscar's heist preset",
+            "The docks",
             "Other Guild",
             "lobby",
             "Organizer",
@@ -454,6 +476,7 @@ async def _other_guild(app: App, world: World) -> Foreign:
             game["id"],
             placeholder["id"],
             peggy_seat["id"],
+            preset.json()["id"],
         ],
     )
 
@@ -461,6 +484,15 @@ async def _other_guild(app: App, world: World) -> Foreign:
 async def _own_game(alice: httpx.AsyncClient, world: World) -> dict[str, Any]:
     """A game of alice's in her own server, with bob and a placeholder on the roster."""
     return await create_game(alice, world, title="Alice's table", initial_participants=["@bob", "A friend"])
+
+
+async def _own_template(alice: httpx.AsyncClient, world: World) -> str:
+    """A template of alice's server that is not its default (so that the walk may delete it)."""
+    made = await alice.post(
+        f"/api/v1/guilds/{world.guild_id()}/templates", json={"name": "Alice's preset", "max_players": 5}
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
 
 
 def _own(world: World, game: dict[str, Any], secret: str) -> Server:

@@ -47,6 +47,7 @@ async def _clone_values(
     game = await games.queries.get(source_id, user_id)
     values, lists = values_of(game, guilds)
     values["scheduled_at"] = _next_slot(game.scheduled_at, games.clock.now()).isoformat()
+    values["template_id"] = game.template_id or NO_TEMPLATE
     if players:
         lines = []
         for p in game.participants:
@@ -71,6 +72,7 @@ async def new_game_page(
     clone_of: Annotated[str | None, QueryParameter(name="from")] = None,
     players: FromQuery[bool] = False,
     draft: Annotated[str | None, QueryParameter(name=DRAFT_QUERY)] = None,
+    template_id: Annotated[str | None, QueryParameter(name="template_id", max_length=36)] = None,
 ) -> Template:
     values: dict[str, str] = {}
     lists: dict[str, list[str]] = {}
@@ -91,7 +93,14 @@ async def new_game_page(
             return render(page, "games/pick_guild.html", guilds=hostable)
         guild_id = hostable[0].id
     await _require_host(guilds, guild_id, page.viewer.user_id)
-    context = await form_context(page, guilds, guild_id, channel_id)
+    templates = await _templates(guilds, guild_id, page.viewer.user_id)
+    asked = template_id if template_id is not None else values.get("template_id")
+    template = _pick(templates, asked)
+    if template is not None and (template_id is not None or (kept is None and source is None)):
+        # a fresh form, or a template picked just now: its defaults fill the form
+        _prefill(values, template)
+    values["template_id"] = str(template.id) if template else NO_TEMPLATE
+    context = await form_context(page, guilds, guild_id, channel_id, template=template)
     values.setdefault("submission", uuid.uuid4().hex)
     values.setdefault("signup_method", "self_signup")
     return render(
@@ -102,14 +111,44 @@ async def new_game_page(
         errors={},
         clone_of=source,
         restored=kept is not None,
+        templates=templates,
         **context,
     )
 
 
+#: The template select's value for "no template: the channel's and the server's settings only".
+NO_TEMPLATE = "none"
+
+
+async def _templates(guilds: GuildService, guild_id: int, user_id: int) -> list[Any]:
+    return await guilds.templates.visible(await guilds.access(guild_id, user_id))
+
+
+def _pick(templates: list[Any], asked: str | None) -> Any | None:
+    """The template asked for; none asked (a fresh form): the default one, or — for a host who may not use
+    that one — the first they may."""
+    if asked == NO_TEMPLATE:
+        return None
+    if asked:
+        return next((t for t in templates if str(t.id) == asked), None)
+    return next((t for t in templates if t.is_default), templates[0] if templates else None)
+
+
+def _prefill(values: dict[str, str], template: Any) -> None:
+    """A template's own defaults that are not inherited settings: duration, place, signup method."""
+    if template.duration_minutes is not None:
+        values["duration_minutes"] = str(template.duration_minutes)
+    if template.location:
+        values["location"] = template.location
+    if template.default_signup_method:
+        values["signup_method"] = template.default_signup_method
+
+
 async def _require_host(guilds: GuildService, guild_id: int, user_id: int) -> None:
-    """NotFound for a guild the viewer is not in, Forbidden for a member who may not host there."""
+    """NotFound for a guild the viewer is not in, Forbidden for a member who may not host there (neither by
+    the server's and channels' host roles nor with a template whose host roles they hold)."""
     access = await guilds.access(guild_id, user_id)
-    if not access.can_host:
+    if not access.can_host and not await guilds.templates.visible(access):
         raise Forbidden(guilds.cannot_host(access))
 
 
@@ -120,10 +159,12 @@ async def inherited_fields(
     guilds: NamedDependency[GuildService],
     guild_id: Annotated[int, id_in_query()],
     channel_id: Annotated[int | None, id_in_query()] = None,
+    template_id: Annotated[str | None, QueryParameter(name="template_id", max_length=36)] = None,
 ) -> Template:
     """htmx: the settings a channel passes on, after the channel select changed (typed values kept)."""
     await guilds.access(guild_id, page.viewer.user_id)
-    context = await form_context(page, guilds, guild_id, channel_id)
+    template = _pick(await _templates(guilds, guild_id, page.viewer.user_id), template_id or NO_TEMPLATE)
+    context = await form_context(page, guilds, guild_id, channel_id, template=template)
     values = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
     return render(page, "games/_inherited.html", values=values, errors={}, **context)
 
@@ -161,6 +202,9 @@ async def create_game(
         "guild_id": guild_raw,
         "initial_participants": form.lines("initial_participants"),
     }
+    chosen = form.values.get("template_id", "")
+    if chosen and chosen != NO_TEMPLATE:
+        body["template_id"] = chosen
     if host := form.text("host"):
         body["host_id"] = await _host_id(guilds, form, guild_id, host)
     invalid: list[dict[str, Any]] = []
@@ -183,7 +227,9 @@ async def create_game(
         form.fail(error)
         invalid = list(error.extra.get("invalid_mentions", []))
     channel = parse_snowflake(str(body["channel_id"]))
-    context = await form_context(page, guilds, guild_id, channel)
+    templates = await _templates(guilds, guild_id, page.viewer.user_id)
+    template = _pick(templates, chosen or NO_TEMPLATE)
+    context = await form_context(page, guilds, guild_id, channel, template=template)
     return render(
         page,
         "games/new.html",
@@ -192,6 +238,7 @@ async def create_game(
         lists=form.lists,
         errors=form.errors,
         invalid_mentions=invalid,
+        templates=templates,
         **context,
     )
 

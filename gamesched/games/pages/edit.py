@@ -90,6 +90,8 @@ async def edit_game(
         # The picker shows minutes: a time with seconds (set through the API) comes back without them.
         # That is no new time, and nobody should be told it is.
         body["scheduled_at"] = game.scheduled_at
+    for name in game.locked_fields:  # shown read-only: the template's, not the form's to change
+        body.pop(name, None)
     version = form.values.get("version", "")
     body["expected_version"] = int(version) if version.isdigit() and int(version) > 0 else None
     try:

@@ -24,9 +24,16 @@ ROLE_LISTS = ("player_role_ids", "priority_role_ids", "notify_role_ids")
 
 
 async def form_context(
-    page: Page, guilds: GuildService, guild_id: int, channel_id: int | None, game: GameView | None = None
+    page: Page,
+    guilds: GuildService,
+    guild_id: int,
+    channel_id: int | None,
+    game: GameView | None = None,
+    template: Any | None = None,
 ) -> dict[str, Any]:
-    """Channels to post in, roles to pick, and the inherited settings shown as placeholders.
+    """Channels to post in, roles to pick, and the inherited settings shown as placeholders. ``template``: the
+    one a new game is made from (its locked fields are shown read-only, its defaults as what is inherited);
+    an edited game shows what its template locked when it was made.
 
     Checks the viewer's membership itself, so no path that renders a form can show another
     server's channels, roles or rules (NotFound, as on every route, for a guild they are not in).
@@ -40,13 +47,22 @@ async def form_context(
         channels = [
             c for c in await guilds.list_channels(guild_id) if str(c.id) == game.channel_id
         ] + channels
+    locked, lock_name = locked_fields(game, template)
+    if "channel_id" in locked:
+        channel_id = int(locked["channel_id"])
+        channels = [c for c in await guilds.list_channels(guild_id) if c.id == channel_id] or channels
     chosen = (
         channel_id if any(c.id == channel_id for c in channels) else (channels[0].id if channels else None)
     )
     inherited = None
     if chosen is not None:
         try:
-            inherited = await guilds.effective_settings(guild_id, chosen)
+            from_template = template_settings(template) if template is not None else None
+            if game is not None:  # what the game took from its template when it was made
+                from_template = {
+                    n: getattr(game, n) for n, s in game.settings_sources.items() if s == "template"
+                }
+            inherited = await guilds.effective_settings(guild_id, chosen, template=from_template)
         except Invalid:
             inherited = None  # a game's channel closed since: still editable, nothing to inherit shown
     roles = guilds.pickable_roles(guild_id)
@@ -60,7 +76,30 @@ async def form_context(
         "methods": SIGNUP_METHODS,
         "names": names_for(guilds, guild_id),
         "default_duration": DEFAULT_DURATION_MINUTES,
+        "game_template": template,
+        "locked": locked,
+        "lock_name": lock_name,
     }
+
+
+def locked_fields(game: GameView | None, template: Any | None) -> tuple[dict[str, Any], str | None]:
+    """The fields a template locks (field → the channel's id, or the role ids, as strings) and its name."""
+    if template is not None:
+        locked = {
+            name: str(value) if name == "channel_id" else [str(r) for r in value]
+            for name in ("channel_id", *ROLE_LISTS)
+            if (value := getattr(template, name)) is not None
+        }
+        return locked, template.name
+    if game is not None and game.locked_fields:
+        return {name: getattr(game, name) for name in game.locked_fields}, game.template_name
+    return {}, None
+
+
+def template_settings(template: Any) -> dict[str, Any]:
+    """What a template passes on to a new game's inherited settings."""
+    names = ("max_players", "reminder_minutes", "signup_instructions", "player_role_ids")
+    return {name: getattr(template, name) for name in names if getattr(template, name) is not None}
 
 
 def game_body(form: FormData) -> dict[str, Any]:
@@ -112,7 +151,9 @@ def values_of(game: GameView, guilds: GuildService) -> tuple[dict[str, str], dic
         "remind_waitlist": "on" if game.remind_waitlist else "",
     }
     lists = {
-        "player_role_ids": list(game.player_role_ids) if "player_role_ids" in own else [],
+        "player_role_ids": list(game.player_role_ids)
+        if "player_role_ids" in own or "player_role_ids" in game.locked_fields
+        else [],
         "priority_role_ids": list(game.priority_role_ids),
         "notify_role_ids": list(game.notify_role_ids),
     }

@@ -1,0 +1,128 @@
+"""JSON routes of game templates: every member lists the ones they may use; bot managers manage them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, PathParameter
+
+from gamesched.guilds.models import GameTemplate
+from gamesched.guilds.schemas import TemplateBody, TemplateOrder, TemplatePatch, changes_of, template_json
+from gamesched.guilds.service import GuildService
+from gamesched.http import BAD_REQUEST, INVALID, ErrorBody
+from gamesched.web import Viewer, id_in_path
+
+GuildId = Annotated[int, id_in_path("Discord guild id")]
+TemplateId = Annotated[str, PathParameter(description="The template's id (uuid).", max_length=36)]
+
+NOT_FOUND = ResponseSpec(ErrorBody, description="No such server or template, or a server you are not in.")
+FORBIDDEN = ResponseSpec(ErrorBody, description="Only bot managers manage templates.")
+READ = {400: BAD_REQUEST, 404: NOT_FOUND, 422: INVALID}
+CHANGE = {**READ, 403: FORBIDDEN}
+
+
+class TemplateController(Controller):
+    path = "/api/v1/guilds/{guild_id:int}/templates"
+    tags = ["templates"]
+
+    @get(
+        "/",
+        summary="The server's templates you may use (all of them for bot managers), default first",
+        responses=READ,
+    )
+    async def list_templates(
+        self, guild_id: GuildId, viewer: NamedDependency[Viewer], guilds: NamedDependency[GuildService]
+    ) -> list[dict[str, Any]]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        return [_json(guilds, t) for t in await guilds.templates.visible(access)]
+
+    @post("/", status_code=201, summary="Add a template (bot managers)", responses=CHANGE)
+    async def create_template(
+        self,
+        guild_id: GuildId,
+        data: JSONBody[TemplateBody],
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
+    ) -> dict[str, Any]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        return _json(guilds, await guilds.templates.create(access, changes_of(data)))
+
+    @put(
+        "/order", status_code=200, summary="Put the templates in this order (bot managers)", responses=CHANGE
+    )
+    async def reorder_templates(
+        self,
+        guild_id: GuildId,
+        data: JSONBody[TemplateOrder],
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
+    ) -> list[dict[str, Any]]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        return [_json(guilds, t) for t in await guilds.templates.reorder(access, data.template_ids)]
+
+    @get("/{template_id:str}", summary="One template", responses=READ)
+    async def get_template(
+        self,
+        guild_id: GuildId,
+        template_id: TemplateId,
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
+    ) -> dict[str, Any]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        return _json(guilds, await guilds.templates.get(access, template_id))
+
+    @patch("/{template_id:str}", summary="Change a template (bot managers)", responses=CHANGE)
+    async def update_template(
+        self,
+        guild_id: GuildId,
+        template_id: TemplateId,
+        data: JSONBody[TemplatePatch],
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
+    ) -> dict[str, Any]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        return _json(guilds, await guilds.templates.update(access, template_id, changes_of(data)))
+
+    @post(
+        "/{template_id:str}/default",
+        status_code=200,
+        summary="Make this the default template (bot managers)",
+        responses=CHANGE,
+    )
+    async def set_default_template(
+        self,
+        guild_id: GuildId,
+        template_id: TemplateId,
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
+    ) -> dict[str, Any]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        return _json(guilds, await guilds.templates.set_default(access, template_id))
+
+    @delete(
+        "/{template_id:str}",
+        status_code=204,
+        summary="Delete a template (bot managers; not the default one)",
+        responses=CHANGE,
+    )
+    async def delete_template(
+        self,
+        guild_id: GuildId,
+        template_id: TemplateId,
+        viewer: NamedDependency[Viewer],
+        guilds: NamedDependency[GuildService],
+    ) -> Response[None]:
+        access = await guilds.access(guild_id, viewer.user_id)
+        await guilds.templates.delete(access, template_id)
+        return Response(None, status_code=204)
+
+
+def _json(guilds: GuildService, template: GameTemplate) -> dict[str, Any]:
+    channel = guilds.channel_name(template.guild_id, template.channel_id) if template.channel_id else None
+    return template_json(template, channel)
+
+
+template_routes = [TemplateController]
