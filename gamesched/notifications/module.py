@@ -12,6 +12,7 @@ from gamesched.notifications.announcement_dms import AnnouncementDMs
 from gamesched.notifications.game_dms import GameDMs
 from gamesched.notifications.messenger import Messenger
 from gamesched.notifications.reminders import ReminderDMs
+from gamesched.notifications.rewards_dms import RewardsDMs
 from gamesched.notifications.service import Notifier
 
 
@@ -47,6 +48,9 @@ def register(context: ModuleContext) -> Contribution:
         subscriptions=[
             *dms.subscriptions(),
             *announcement_dms.subscriptions(),
+            *RewardsDMs(
+                games=games, notifier=notifier, db=context.db, base_url=context.base_url
+            ).subscriptions(),
             Subscription(ReminderDue, reminders.send_reminders),
         ],
     )
