@@ -5,6 +5,7 @@ without waiting)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from tests.bot.conftest import (
     Login,
     announcement,
     buttons,
+    command,
     dms,
     eventually,
     field,
@@ -84,12 +86,14 @@ async def test_a_deferred_game_is_posted_at_its_time_and_its_players_told_then(
     )
     await _pass(bot_app, fake_clock, minutes=59)
     assert await _announcements(api, game["channel_id"], "Later game") == []
+    assert "Later game" not in await _list_games(api, world, "dave")  # a plain member
+    assert "Later game" in await _list_games(api, world, "alice")  # its host (and a manager)
     await _pass(bot_app, fake_clock, seconds=70)  # past the join DM's delay too: nothing to tell yet
     assert not [m for m in await dms(api, world.user_id("bob")) if "Later game" in m["content"]]
 
     await _pass(bot_app, fake_clock, minutes=1)  # post_at
     message = await announcement(api, game)
-    assert [b["custom_id"] for b in buttons(message) if "custom_id" in b][0] == f"game:join:{game['id']}"
+    assert f"game:join:{game['id']}" in [b.get("custom_id") for b in buttons(message)]
     await _pass(bot_app, fake_clock, seconds=61)
     told = await eventually(lambda: _dms_about(api, world, "bob", "Later game"))
     assert told
@@ -97,6 +101,14 @@ async def test_a_deferred_game_is_posted_at_its_time_and_its_players_told_then(
         assert (await dave.get(f"/api/v1/games/{game['id']}")).status_code == 200
     await _pass(bot_app, fake_clock, minutes=5)  # the post row ran once: no second announcement
     assert len(await _announcements(api, game["channel_id"], "Later game")) == 1
+
+
+async def _list_games(api: httpx.AsyncClient, world: World, who: str) -> str:
+    response = await command(
+        api, world.user_id(who), world.channel_id("board-games"), "list-games", show_all=True
+    )
+    assert response.status_code == 200, response.text
+    return json.dumps(response.json())
 
 
 async def _dms_about(api: httpx.AsyncClient, world: World, who: str, title: str) -> list[str]:

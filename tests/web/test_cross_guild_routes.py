@@ -88,6 +88,7 @@ ID_FIELDS = (
     "mention",
     "entry",
     "initial_participants",
+    "archive_channel_id",
 )
 
 
@@ -150,6 +151,8 @@ class Server:
             "scheduled_at": (datetime.now(UTC) + timedelta(days=4)).replace(microsecond=0).isoformat(),
             "max_players": 5,
             "expected_version": self.version,
+            "rewards": "Walked in rewards",
+            "archive_channel_id": self.channel_id,
         }
 
 
