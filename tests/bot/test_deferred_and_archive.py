@@ -84,6 +84,9 @@ async def test_a_deferred_game_is_posted_at_its_time_and_its_players_told_then(
         scheduled_at=_at(fake_clock, days=2),
         initial_participants=["@bob"],
     )
+    alice = await login("alice")
+    moved = await alice.patch(f"/api/v1/games/{game['id']}", json={"location": "The attic"})
+    assert moved.status_code == 200, moved.text  # no "has changed" DM: bob was not told of the game yet
     await _pass(bot_app, fake_clock, minutes=59)
     assert await _announcements(api, game["channel_id"], "Later game") == []
     assert "Later game" not in await _list_games(api, world, "dave")  # a plain member
