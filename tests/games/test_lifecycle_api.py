@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from gamesched.app import App
+from gamesched.games import GameService
 from gamesched.games.calendar import calendar_token
 from tests.games.conftest import Login, create_game, game_body, in_days
 from tests.world import World
@@ -139,3 +140,24 @@ async def test_rewards_and_archive_inputs_are_checked(login: Login, world: World
     assert early.json()["message"] == "Only a game that is over (and not archived yet) can be archived."
     unknown = await bob.put(f"/api/v1/games/{game['id']}/rewards", json={"reward": "x"})
     assert unknown.status_code in (400, 422)
+
+
+async def test_the_post_row_announces_once_and_skips_reminders_before_it(
+    games_app: App, login: Login, world: World
+) -> None:
+    game = await deferred(login, world, reminder_minutes=[60 * 36, 60])  # 36 h before: before post_at
+    bob = await login("bob")
+    schedule = (await bob.get(f"/api/v1/games/{game['id']}")).json()["schedule"]
+    assert [(item["kind"], item["reminder_minutes"]) for item in schedule] == [
+        ("post", None),
+        ("reminder", 60),
+        ("start", None),
+        ("complete", None),
+    ]
+    lifecycle = games_app.service(GameService).lifecycle
+    guild_id = int(game["guild_id"])
+    # A restart that runs the row again, or a second process: the first run announces, the others find
+    # nothing to do.
+    assert await lifecycle.post(game["id"], guild_id=guild_id) is True
+    assert await lifecycle.post(game["id"], guild_id=guild_id) is False
+    assert (await bob.get(f"/api/v1/games/{game['id']}")).json()["post_at"] is None
