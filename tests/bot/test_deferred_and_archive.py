@@ -23,6 +23,7 @@ from tests.bot.conftest import (
     buttons,
     command,
     dms,
+    ephemeral_text,
     eventually,
     field,
     messages,
@@ -206,3 +207,45 @@ async def test_the_host_is_reminded_of_the_rewards_and_saving_them_archives_the_
     [archived] = await eventually(lambda: _announcements(api, archive, "Heist"))
     assert field(archived, "Rewards")["value"] == "||The crown jewels||"  # type: ignore[index]
     assert archived["components"] == []
+
+
+async def test_game_create_in_discord_takes_an_announcement_time(
+    bot_app: App, fake_clock: FakeClock, login: Login, api: httpx.AsyncClient
+) -> None:
+    world = await fetch_world(bot_app.base_url)
+    alice, channel = world.user_id("alice"), world.channel_id("rpg")
+    opened = (await command(api, alice, channel, "game create")).json()
+    form = opened["response"]["data"]
+    start = (fake_clock.now() + timedelta(days=3)).replace(second=0)
+    post = start - timedelta(days=1)
+
+    async def submit(values: dict[str, str]) -> str:
+        response = await api.post(
+            "/interactions",
+            json={
+                "type": "modal",
+                "user_id": str(alice),
+                "channel_id": str(channel),
+                "custom_id": form["custom_id"],
+                "values": values,
+            },
+        )
+        assert response.status_code == 200, response.text
+        return ephemeral_text(response.json())
+
+    late = await submit(
+        {"title": "Too late", "when": start.strftime("%Y-%m-%d %H:%M"), "post_at": "2099-01-01 10:00"}
+    )
+    assert "The announcement must be posted before the game starts." in late
+    done = await submit(
+        {
+            "title": "Quiet one",
+            "when": start.strftime("%Y-%m-%d %H:%M"),
+            "post_at": post.strftime("%Y-%m-%d %H:%M"),
+        }
+    )
+    assert f"It will be announced in <#{channel}> <t:{int(post.timestamp())}:F>" in done
+    await _pass(bot_app, fake_clock, seconds=5)
+    assert await _announcements(api, channel, "Quiet one") == []
+    await _pass(bot_app, fake_clock, days=2)
+    assert len(await eventually(lambda: _announcements(api, channel, "Quiet one"))) == 1
