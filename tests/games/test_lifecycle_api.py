@@ -66,6 +66,8 @@ async def test_a_deferred_game_is_seen_by_its_host_and_the_managers_only(
         assert signed.status_code == 404
     page = await dave.get(f"/guilds/{world.guild_id()}")
     assert "Later" not in page.text and "Announced" in page.text
+    hosting = await bob.get(f"/guilds/{world.guild_id()}")  # its host sees it, marked
+    assert "Later" in hosting.text and "Not announced yet" in hosting.text
 
 
 async def test_post_now_announces_it_for_everyone(login: Login, world: World) -> None:
