@@ -2,10 +2,11 @@
 
 import asyncio
 
-from benchmarks import clicks, dm_rate, queue_latency, reads, reminders, startup
+from benchmarks import clicks, dm_rate, queue_latency, queue_scale, reads, reminders, startup
 
 if __name__ == "__main__":
     asyncio.run(queue_latency.main())
+    queue_scale.main([])
     startup.main()
     clicks.main([])
     reminders.main([])

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import record
 from benchmarks.footprint import footprint
 from benchmarks.harness import app_process, fresh_database, sandbox_process, summary
 from tests.login import login_as
@@ -146,6 +147,7 @@ async def run(runs: int) -> dict[tuple[int, int], Outcome]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="one run instead of three")
+    record.add_arguments(parser)
     args = parser.parse_args(argv)
     runs = 1 if args.quick else RUNS
     results = asyncio.run(run(runs))
@@ -159,6 +161,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"  edits/run {outcome.edits}  wrong rosters {outcome.wrong_rosters}"
             f"  CPU {outcome.cpu_seconds / outcome.clicks * 1000:.2f} ms/click  RSS {outcome.rss_mb:.0f} MB"
         )
+    figures = {
+        f"{clicks} clicks, {seats} seats": {
+            **record.latency(outcome.latencies),
+            "deferred": outcome.deferred,
+            "failed": outcome.failed,
+            "edits_max": max(outcome.edits, default=0),
+            "cpu_ms_per_click": round(outcome.cpu_seconds / outcome.clicks * 1000, 2),
+            "rss_mb": round(outcome.rss_mb),
+        }
+        for (clicks, seats), outcome in results.items()
+    }
+    record.report("clicks", figures, save_baseline=args.save_baseline)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from benchmarks import record
 from benchmarks.harness import app_process, fresh_database, sandbox_process
 from benchmarks.reminders import new_members, release_wave
 from tests.login import login_as
@@ -121,10 +122,22 @@ async def run() -> RateRun:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    argparse.ArgumentParser(description="A DM wave against Discord's rate limits").parse_args(argv)
+    parser = argparse.ArgumentParser(description="A DM wave against Discord's rate limits")
+    record.add_arguments(parser)
+    args = parser.parse_args(argv)
     result = asyncio.run(run())
     print("DM wave with the sandbox's Discord rate limits on (global 50/s, 5 per 5 s per channel):")
     print(result.line())
+    rate = result.requests / result.seconds
+    figures = {
+        f"{result.dms} DMs, limits on": {
+            "seconds": round(result.seconds, 1),
+            "requests_per_s": round(rate, 1),
+            "share_of_limit": round(rate / GLOBAL_LIMIT, 3),
+            "answers_429": result.rate_limited,
+        }
+    }
+    record.report("dm_rate", figures, save_baseline=args.save_baseline)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from benchmarks import record
 from benchmarks.footprint import footprint
 from benchmarks.harness import app_process, fresh_database, percentile, sandbox_process, summary
 from tests.db import asyncpg_url
@@ -45,6 +46,8 @@ RUNS = 3
 REQUESTS = 400  # per read, per run
 QUICK_REQUESTS = 150
 WARMUP = 48
+#: App CPU per read in ms, by (size, read), filled in by ``run``.
+CPU: dict[tuple[int, str], float] = {}
 TARGET_PLAYERS = 50
 TARGET_SEATS = 40
 EXTRA_MEMBERS = 45  # sandbox users added to the guild, so the 50 players are real members
@@ -294,6 +297,7 @@ async def run(
                             latencies += await measure(clients, path, requests)
                         cpu = (await footprint(login)).cpu_seconds - before.cpu_seconds
                         results[(size, label)] = latencies
+                        CPU[(size, label)] = round(cpu / len(latencies) * 1000, 2)
                         print(
                             f"  {label:<38} {summary(latencies)}  app CPU {cpu / len(latencies) * 1000:.2f} ms/read",
                             flush=True,
@@ -331,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--clients", type=int, default=CLIENTS, help=f"concurrent clients (default {CLIENTS})"
     )
+    record.add_arguments(parser)
     args = parser.parse_args(argv)
     sizes: tuple[int, ...] = QUICK_SIZES if args.quick else SIZES
     if args.sizes:
@@ -338,6 +343,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     requests = args.requests or (QUICK_REQUESTS if args.quick else REQUESTS)
     results: Any = asyncio.run(run(sizes, args.runs, requests, args.clients, args.deep))
     print_table(results, args.runs, args.clients)
+    figures = {
+        f"{label} @ {size:,} games": {**record.latency(latencies), "cpu_ms_per_read": CPU[(size, label)]}
+        for (size, label), latencies in results.items()
+    }
+    record.report("reads", figures, save_baseline=args.save_baseline)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 
+from benchmarks import record
 from benchmarks.footprint import footprint
 from benchmarks.harness import app_process, fresh_database, sandbox_process, summary
 from tests.db import asyncpg_url
@@ -131,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Reminder waves: lateness of reminder DMs")
     parser.add_argument("--quick", action="store_true", help="one run, 20 games only")
     parser.add_argument("--games", type=int, nargs="+", help=f"wave sizes in games (default {SIZES})")
+    record.add_arguments(parser)
     args = parser.parse_args(argv)
     sizes, runs = ((20,), 1) if args.quick else (tuple(args.games or SIZES), RUNS)
     results = asyncio.run(run(sizes, runs))
@@ -138,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"Reminder waves, sandbox in its own process, rate limits off, {runs} run(s) each;"
         " lateness of the players' DMs, app CPU per DM, app RSS after the wave"
     )
+    figures: record.Figures = {}
     for size, waves in results.items():
         lateness = [ms for w in waves for ms in w.lateness]
         cpu = sum(w.cpu_seconds for w in waves) / sum(w.dms for w in waves) * 1000
@@ -146,6 +149,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"  {size * (PLAYERS + 1):5d} DMs ({size} games): {summary(lateness)}"
             f"  CPU {cpu:.2f} ms/DM  RSS {rss:.0f} MB"
         )
+        figures[f"{size * (PLAYERS + 1)} DMs"] = {
+            **record.latency(lateness),
+            "cpu_ms_per_dm": round(cpu, 2),
+            "rss_mb": round(rss),
+        }
+    record.report("reminders", figures, save_baseline=args.save_baseline)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from litestar import Litestar, Request
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamesched import auth, games, guilds, notifications
+from gamesched import auth, games, guilds, images, notifications
 from gamesched.auth import AuthService
 from gamesched.core.bus import EventBus
 from gamesched.core.cache import Cache, create_cache
@@ -55,7 +55,13 @@ SANDBOX_BOT_TOKEN = "sandbox-bot-token"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # the sandbox's default OAuth client secret
 
 #: The modules, in dependency order: each may use the ones before it (``context.get``), never after.
-MODULES: tuple[Register, ...] = (guilds.register, auth.register, games.register, notifications.register)
+MODULES: tuple[Register, ...] = (
+    guilds.register,
+    auth.register,
+    images.register,
+    games.register,
+    notifications.register,
+)
 
 
 @dataclass

@@ -69,6 +69,11 @@ BACK_ARROWS = {
     "core imports a module": ("gamesched/core/modules.py", "import gamesched.games"),
     "a module imports the composition root": ("gamesched/guilds/service.py", "import gamesched.app"),
     "a migration imports a module": ("gamesched/migrations/env.py", "import gamesched.games"),
+    "images imports games": ("gamesched/images/store.py", "import gamesched.games"),
+    "games reaches into the images module's files": (
+        "gamesched/games/images.py",
+        "import gamesched.images.store",
+    ),
 }
 
 

@@ -20,6 +20,7 @@ from ..state.sandbox_state import SandboxState
 from ..state.world_file import WorldFile
 from ..world.changes import World
 from .faults import Faults
+from .media import MediaProxy
 from .ratelimit import RateLimiter
 
 MAX_LOG = 10_000
@@ -52,6 +53,8 @@ class Sandbox(World):
         self.rest_log: list[dict[str, Any]] = []
         self.unknown_routes: list[dict[str, Any]] = []
         self.interactions = InteractionTracker(self, clock)
+        #: Fetches embed images after a message is posted or edited, like Discord's media proxy.
+        self.media = MediaProxy(self._media_resolved)
         self.client_id = client_id or str(self.state.application.id)
         self.client_secret = client_secret
 
@@ -100,6 +103,14 @@ class Sandbox(World):
         except RuntimeError:  # no event loop (building a world by hand): save at once
             self.save()
 
+    def create_message(
+        self, channel_id: int, author_id: int, data: dict[str, Any], **options: Any
+    ) -> Message:
+        """Post a message (MESSAGE_CREATE); its embed images are fetched afterwards (``media``)."""
+        message = super().create_message(channel_id, author_id, data, **options)
+        self.media.resolve_later(message)
+        return message
+
     def edit_message(
         self,
         message: Message,
@@ -111,7 +122,14 @@ class Sandbox(World):
         """Edit a message (MESSAGE_UPDATE) and wake the interactions waiting on a deferred update of it."""
         super().edit_message(message, data, clear_flags=clear_flags, mention_default=mention_default)
         self.interactions.note_message_edit(message.id)
+        self.media.resolve_later(message)
         return message
+
+    def _media_resolved(self, message: Message) -> None:
+        """Discord's MESSAGE_UPDATE once it measured a message's images (not an edit: no edited_timestamp)."""
+        if message.ephemeral_for is None:
+            self._dispatch_message("MESSAGE_UPDATE", message)
+        self.touch()
 
     def log_rest_call(self, method: str, path: str, status: int) -> None:
         """Record a REST call for GET /sandbox/api/log."""

@@ -97,5 +97,7 @@ def stored_embeds(embeds: list[Any]) -> list[dict[str, Any]]:
     stored = []
     for embed in embeds:
         fields = [{**f, "inline": bool(f.get("inline", False))} for f in embed.get("fields") or []]
-        stored.append({"type": "rich", **embed, **({"fields": fields} if "fields" in embed else {})})
+        # The media objects are the sandbox's own (its media proxy fills in their size later).
+        media = {key: dict(embed[key]) for key in MEDIA if isinstance(embed.get(key), dict)}
+        stored.append({"type": "rich", **embed, **({"fields": fields} if "fields" in embed else {}), **media})
     return stored

@@ -75,9 +75,17 @@ def embed_view(embed: dict[str, Any], markup: MessageMarkup, now: datetime) -> d
         "footer": footer.get("text"),
         "footer_icon": footer.get("icon_url"),
         "timestamp": format_timestamp(when, "f", now) if when else None,
-        "thumbnail": (embed.get("thumbnail") or {}).get("url"),
-        "image": (embed.get("image") or {}).get("url"),
+        "thumbnail": _media(embed.get("thumbnail")),
+        "image": _media(embed.get("image")),
     }
+
+
+def _media(media: Any) -> dict[str, Any] | None:
+    """An embed image as the media proxy left it: its URL and size, or broken (fetched, 0x0)."""
+    if not isinstance(media, dict) or not media.get("url"):
+        return None
+    width, height = media.get("width"), media.get("height")
+    return {"url": media["url"], "width": width, "height": height, "broken": width == 0 and height == 0}
 
 
 def component_view(component: dict[str, Any]) -> dict[str, Any]:

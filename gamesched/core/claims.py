@@ -32,8 +32,9 @@ from gamesched.core.clock import Clock
 
 log = structlog.get_logger(__name__)
 
-#: Discord wants an answer within 3 s and we defer slow work after 2 s: a claim may take this long.
-CLAIM_TIMEOUT_SECONDS = 0.5
+#: Discord wants an answer within 3 s and we defer slow work after 2 s: a claim may take this long. (0.5 s
+#: was too short on a loaded 2-core machine: claims timed out, so both processes answered one click.)
+CLAIM_TIMEOUT_SECONDS = 1.0
 #: Housekeeping deletes claims older than this (an interaction cannot be answered after 15 minutes).
 KEEP_CLAIMS = timedelta(hours=1)
 

@@ -50,6 +50,8 @@ STATUS_BANNERS = {
     "archived": "**This game is over.**",
     "cancelled": "**This game was cancelled.**",
 }
+#: The host's reason for cancelling, as much as the announcement shows of it (the rest is on the game page).
+CANCEL_REASON_SHOWN = 300
 #: Statuses in which the announcement is kept up (posted again if it goes missing).
 LIVE_STATUSES = frozenset({"scheduled", "in_progress"})
 
@@ -106,14 +108,16 @@ def render_announcement(
     )
     return Announcement(
         content=content,
-        embed=render_embed(game, page_url=page, calendar=calendar),
+        embed=render_embed(game, page_url=page, calendar=calendar, base_url=base_url),
         buttons=buttons,
         role_ids=[r for r in role_ids if str(r) != game.guild_id],
         mentions_everyone=everyone,
     )
 
 
-def render_embed(game: GameView, *, page_url: str, calendar: tuple[str, str] | None) -> dict[str, Any]:
+def render_embed(
+    game: GameView, *, page_url: str, calendar: tuple[str, str] | None, base_url: str = ""
+) -> dict[str, Any]:
     fields: list[dict[str, Any]] = [
         {"name": "When", "value": format_when(game.scheduled_at), "inline": False},
         {"name": "Host", "value": f"<@{game.host.discord_id}>", "inline": True},
@@ -145,6 +149,8 @@ def render_embed(game: GameView, *, page_url: str, calendar: tuple[str, str] | N
     title = _cut(game.title, TITLE_LIMIT)
     footer = f"Status: {STATUS_LABELS.get(game.status, game.status.title())}"
     banner = STATUS_BANNERS.get(game.status, "")
+    if game.status == "cancelled" and game.cancel_reason.strip():
+        banner += f"\nReason: {_cut(game.cancel_reason.strip(), CANCEL_REASON_SHOWN)}"
     description = "\n\n".join(part for part in (banner, game.description.strip()) if part)
     confirmed, waitlist = game.confirmed, game.waitlist
     player_lines = [_line(p) for p in confirmed] + _open_seat_lines(len(confirmed), game.max_players)
@@ -176,6 +182,12 @@ def render_embed(game: GameView, *, page_url: str, calendar: tuple[str, str] | N
     }
     if description:
         embed["description"] = description
+    # Discord fetches these through its media proxy: they must be absolute and reachable from the internet.
+    base = base_url.rstrip("/")
+    if game.thumbnail_url:
+        embed["thumbnail"] = {"url": base + game.thumbnail_url}
+    if game.banner_url:
+        embed["image"] = {"url": base + game.banner_url}
     return embed
 
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from gamesched.auth import Viewer
+from gamesched.core.errors import Invalid
 from gamesched.games.calendar import CALENDAR_MEDIA_TYPE, Calendars, calendar_response
 from gamesched.games.schemas import (
     GAME_CREATE_EXAMPLE,
     INVALID_MENTIONS_EXAMPLE,
+    GameCancel,
     GameCreate,
     GameList,
     GameStatus,
@@ -28,6 +33,7 @@ from gamesched.games.schemas import (
 )
 from gamesched.games.service import GameService
 from gamesched.http import BAD_REQUEST, INVALID, ErrorBody, InvalidBody
+from gamesched.images import MAX_BYTES, ImageKind
 from gamesched.web import id_in_query
 
 #: Deeper pages are read with ``after`` (a cursor); an offset beyond this is surely a mistake.
@@ -161,13 +167,25 @@ class GameController(Controller):
         "/{game_id:str}",
         status_code=200,
         summary="Cancel a game",
-        description="The game stays (status `cancelled`) with its roster, so history is kept.",
-        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+        description=(
+            "The game stays (status `cancelled`) with its roster, so history is kept. The body is optional: "
+            "a `reason` is shown on the game and told to the players. The answer's `told` says how many "
+            "people were sent a DM about it."
+        ),
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
     )
     async def cancel_game(
-        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+        self,
+        game_id: GameId,
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+        data: Annotated[
+            GameCancel | None,
+            Body(examples=[Example(summary="With a reason", value={"reason": "The host is ill."})]),
+        ] = None,
     ) -> GameView:
-        return await games.lifecycle.cancel(game_id, viewer.user_id)
+        reason = "" if data is None else data.reason
+        return await games.lifecycle.cancel(game_id, viewer.user_id, reason)
 
     @post(
         "/{game_id:str}/post",
@@ -321,4 +339,108 @@ class GameController(Controller):
         return calendar_response(game, page_url=f"{str(request.base_url).rstrip('/')}/games/{game.id}")
 
 
-game_routes = [GameController]
+@dataclass
+class ImageUpload:
+    """A multipart form with one file: a PNG, JPEG, GIF or WebP image of at most 5 MB."""
+
+    file: UploadFile | None = None
+
+
+IMAGE_REJECTED = ResponseSpec(
+    ErrorBody,
+    description="413: the file is larger than 5 MB. 415: it is not a PNG, JPEG, GIF or WebP image (told by "
+    "its content, not its name) or it is damaged.",
+)
+_IMAGE_DESCRIPTION = (
+    "Upload `file` as multipart/form-data: PNG, JPEG, GIF or WebP (told by the content), at most 5 MB. A "
+    "larger picture is downscaled to fit {box}x{box} pixels. The game's `{field}` is then the image's public "
+    "URL path (the SHA-256 of its bytes): anyone with the link can see it, as on Discord."
+)
+
+
+class GameImageController(Controller):
+    """The game's thumbnail (the embed's small picture) and banner (its large image)."""
+
+    path = "/api/v1/games/{game_id:str}"
+    tags = ["games"]
+
+    @put(
+        "/thumbnail",
+        summary="Set the game's thumbnail (host)",
+        description=_IMAGE_DESCRIPTION.format(box=ImageKind.THUMBNAIL.box, field="thumbnail_url"),
+        responses={
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            413: IMAGE_REJECTED,
+            415: IMAGE_REJECTED,
+            422: INVALID,
+        },
+    )
+    async def set_thumbnail(
+        self,
+        game_id: GameId,
+        data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await _set_image(games, game_id, viewer, ImageKind.THUMBNAIL, data)
+
+    @delete(
+        "/thumbnail",
+        status_code=200,
+        summary="Remove the game's thumbnail (host)",
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    async def remove_thumbnail(
+        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+    ) -> GameView:
+        return await games.images.set(game_id, viewer.user_id, ImageKind.THUMBNAIL, None)
+
+    @put(
+        "/banner",
+        summary="Set the game's banner (host)",
+        description=_IMAGE_DESCRIPTION.format(box=ImageKind.BANNER.box, field="banner_url"),
+        responses={
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            413: IMAGE_REJECTED,
+            415: IMAGE_REJECTED,
+            422: INVALID,
+        },
+    )
+    async def set_banner(
+        self,
+        game_id: GameId,
+        data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await _set_image(games, game_id, viewer, ImageKind.BANNER, data)
+
+    @delete(
+        "/banner",
+        status_code=200,
+        summary="Remove the game's banner (host)",
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    async def remove_banner(
+        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+    ) -> GameView:
+        return await games.images.set(game_id, viewer.user_id, ImageKind.BANNER, None)
+
+
+async def _set_image(
+    games: GameService, game_id: str, viewer: Viewer, kind: ImageKind, upload: ImageUpload
+) -> GameView:
+    if upload.file is None:
+        raise Invalid(f"Send the {kind.value} as the multipart/form-data field `file`.", field="file")
+    # One byte past the limit is enough to refuse with the limit's sentence, without reading the rest.
+    data = await upload.file.read(MAX_BYTES + 1)
+    return await games.images.set(game_id, viewer.user_id, kind, data)
+
+
+game_routes = [GameController, GameImageController]

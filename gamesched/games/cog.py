@@ -1,4 +1,4 @@
-"""Slash commands for games (/list-games, /my-games, /game create) and the watch on announcements.
+"""Slash commands for games (/list-games, /my-games, /game create, /game cancel) and the watch on announcements.
 
 Thin edges: parse what Discord sends, call the games service, render an ephemeral answer. Errors go to the
 one handler in gamesched/discord/errors.py.
@@ -21,11 +21,13 @@ from discord.ext import commands
 
 from gamesched.core.cache import Cache
 from gamesched.core.clock import Clock
-from gamesched.core.errors import Forbidden, Invalid
+from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
 from gamesched.discord_kit import Answer, format_when, reply, respond
 from gamesched.games.announcement import game_page_url
+from gamesched.games.lifecycle import CANCEL_REASON_MAX
 from gamesched.games.schemas import GameList, GameView
 from gamesched.games.service import GameService
+from gamesched.games.told import told_sentence
 from gamesched.games.views import CREATE_FORM, CREATE_RETRY
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ TIME_FORMS = ("%Y-%m-%d %H.%M", "%Y-%m-%d %I:%M %p", "%Y-%m-%d %I:%M%p", "%Y-%m-
 DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 HOSTING_COLOUR = 0x2ECC71
 JOINED_COLOUR = 0x3498DB
+#: Games looked through for /game cancel's name (and offered as you type).
+CANCEL_CHOICES = 100
 
 
 class GameCommands(commands.Cog, name="GameCommands"):
@@ -89,6 +93,65 @@ class GameCommands(commands.Cog, name="GameCommands"):
         if not access.can_host:
             raise Forbidden(self.guilds.cannot_host(access, channel_id))
         await interaction.response.send_modal(CreateGameModal())
+
+    @game.command(name="cancel", description="Cancel a game you host (or manage) and tell its players")
+    @app_commands.describe(
+        game="The game's title (or its id, from the address of its page)",
+        reason="Why: shown on the game and told to the players",
+    )
+    async def cancel(
+        self,
+        interaction: discord.Interaction[Any],
+        game: app_commands.Range[str, 1, 200],
+        reason: app_commands.Range[str, 1, CANCEL_REASON_MAX] | None = None,
+    ) -> None:
+        await respond(interaction, self._cancel(interaction, game, reason or ""))
+
+    @cancel.autocomplete("game")
+    async def _cancel_choices(
+        self, interaction: discord.Interaction[Any], typed: str
+    ) -> list[app_commands.Choice[str]]:
+        games = await self._cancellable(interaction)
+        wanted = typed.casefold().strip()
+        return [
+            app_commands.Choice(name=_choice_name(g), value=g.id)
+            for g in games
+            if wanted in g.title.casefold()
+        ][:25]
+
+    async def _cancel(self, interaction: discord.Interaction[Any], named: str, reason: str) -> str:
+        game = await self._one_cancellable(interaction, named.strip())
+        cancelled = await self.games.lifecycle.cancel(game.id, interaction.user.id, reason)
+        told = None if cancelled.told is msgspec.UNSET else cancelled.told
+        return told_sentence(f"Cancelled **{cancelled.title}** ({format_when(cancelled.scheduled_at)})", told)
+
+    async def _cancellable(self, interaction: discord.Interaction[Any]) -> list[GameView]:
+        """The games here that the user may cancel: upcoming or running, theirs (or any, for a manager)."""
+        found = await self.games.queries.list(
+            interaction.user.id,
+            guild_id=_guild_id(interaction),
+            statuses=["scheduled", "in_progress"],
+            limit=CANCEL_CHOICES,
+        )
+        return [g for g in found.items if g.can_manage]
+
+    async def _one_cancellable(self, interaction: discord.Interaction[Any], named: str) -> GameView:
+        games = await self._cancellable(interaction)
+        by_id = [g for g in games if g.id == named]
+        matches = by_id or [g for g in games if g.title.casefold() == named.casefold()]
+        if len(matches) > 1:  # the same title twice: the one in this channel, if only one is
+            here = [g for g in matches if g.channel_id == str(interaction.channel_id)]
+            matches = here if len(here) == 1 else matches
+        if not matches:
+            raise NotFound(
+                f"No upcoming game called {named!r} here is yours to cancel. /my-games lists the games you host."
+            )
+        if len(matches) > 1:
+            raise Conflict(
+                f"{len(matches)} games are called {named!r}: pick one from the list as you type, or give "
+                "the id from the address of its page."
+            )
+        return matches[0]
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
@@ -267,6 +330,11 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         # the one that sent the form: a stopped form is not kept in memory, and every process reads the
         # submission alike.
         self.stop()
+
+
+def _choice_name(game: GameView) -> str:
+    when = game.scheduled_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{game.title[:70]} · {when}"[:100]
 
 
 def form_values(components: Sequence[dict[str, Any]]) -> dict[str, str]:

@@ -42,6 +42,8 @@ class GameCancelled(GameEvent, frozen=True, kw_only=True):
     message_id: int | None = None
     #: Real members on the roster when it was cancelled, to tell them.
     participant_ids: tuple[int, ...] = ()
+    #: The host's reason, as given (empty when none was).
+    reason: str = ""
 
 
 class GameStatusChanged(GameEvent, frozen=True, kw_only=True):

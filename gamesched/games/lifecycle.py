@@ -50,6 +50,8 @@ PLAIN_FIELDS = (
     "remind_rewards",
 )
 EDIT_RETRIES = 3
+#: The longest reason for cancelling (the API's ``GameCancel`` says the same).
+CANCEL_REASON_MAX = 500
 #: How far ahead a game may be scheduled: plenty for planning; a year 9999 is a typo, not a plan.
 MAX_YEARS_AHEAD = 5
 #: Role lists of a game, checked against the server's roles.
@@ -275,6 +277,7 @@ class GameLifecycle(GameUseCase):
                 before = self._roster(game, participants)
                 previous_channel = game.channel_id
                 changed = _apply(game, plan)
+                published: list[Any] = []
                 if changed:
                     self._touch(game, bump_version=True)
                     if SCHEDULE_FIELDS.intersection(changed):
@@ -289,12 +292,18 @@ class GameLifecycle(GameUseCase):
                             message_id=game.message_id,
                         )
                     )
-            return await self._render(game, participants, viewer=access)
+                    published = list(uow.events)
+            return await self._with_told(await self._render(game, participants, viewer=access), published)
         raise Conflict("This game keeps changing; reload it and try again.")
 
-    async def cancel(self, game_id: str, user_id: int) -> GameView:
-        """Cancel: the game and its roster are kept, with status ``cancelled``. Cancelling twice is a no-op."""
+    async def cancel(self, game_id: str, user_id: int, reason: str = "") -> GameView:
+        """Cancel: the game and its roster are kept, with status ``cancelled`` and the host's optional
+        ``reason`` (told to the players). Cancelling twice is a no-op."""
+        reason = _clean(reason, "reason")
+        if len(reason) > CANCEL_REASON_MAX:
+            raise Invalid(f"Keep the reason to {CANCEL_REASON_MAX} characters or fewer.", field="reason")
         gid, access = await self._enter(game_id, user_id)
+        published: list[Any] = []
         async with self.db.uow(guild_id=access.guild_id) as uow:
             game, participants = await self._load(uow.session, gid, lock=True)
             self._require_manager(game, access, "cancel this game")
@@ -302,6 +311,7 @@ class GameLifecycle(GameUseCase):
                 self._require_status(game, "scheduled", "in_progress")
                 game.status = "cancelled"
                 game.cancelled_at = self.clock.now()
+                game.cancel_reason = reason
                 self._touch(game, bump_version=True)
                 await self.schedule.clear(uow.session, game.id)
                 uow.publish(
@@ -311,9 +321,11 @@ class GameLifecycle(GameUseCase):
                         host_id=game.host_id,
                         message_id=game.message_id,
                         participant_ids=tuple(p.user_id for p in participants if p.user_id is not None),
+                        reason=reason,
                     )
                 )
-        return await self._render(game, participants, viewer=access)
+            published = list(uow.events)
+        return await self._with_told(await self._render(game, participants, viewer=access), published)
 
     async def transition(self, game_id: str, *, guild_id: int, to: str) -> bool:
         """Move a game along its lifecycle on schedule (system path); False when it is past that already."""

@@ -49,6 +49,8 @@ class Game(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Why the host cancelled (optional; empty when none was given).
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: Send reminders to the waitlist as well as to confirmed players.
     remind_waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Why Discord refused the announcement: the permissions the bot lacked in the channel (empty when it
@@ -67,6 +69,9 @@ class Game(Base):
     rewards: Mapped[str] = mapped_column(Text, default="")
     #: DM the host at completion when the rewards are still empty.
     remind_rewards: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The images shown with the game (``images.name``: ``<sha256>.<ext>``), or NULL.
+    thumbnail_image: Mapped[str | None] = mapped_column(Text)
+    banner_image: Mapped[str | None] = mapped_column(Text)
 
 
 class Participant(Base):

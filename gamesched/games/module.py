@@ -18,6 +18,7 @@ from gamesched.games.schedule import GameSchedule
 from gamesched.games.service import GameService
 from gamesched.games.views import ButtonsHost, GameButton
 from gamesched.guilds import GuildService
+from gamesched.images import ImageStore
 
 
 def register(context: ModuleContext) -> Contribution:
@@ -29,6 +30,7 @@ def register(context: ModuleContext) -> Contribution:
         guilds=guilds,
         clock=context.clock,
         schedule=GameSchedule(queue=context.queue, clock=context.clock),
+        images=context.get(ImageStore),
     )
     context.provide(GameService, games)
     calendars = Calendars(

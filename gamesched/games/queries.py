@@ -95,6 +95,23 @@ class GameQueries(GameUseCase):
             game, participants = await self._read(uow.session, gid)
         return await self._render(game, participants, viewer=None)
 
+    async def snapshots(self, game_ids: Sequence[str], *, guild_id: int) -> builtins.list[GameView]:
+        """Several games of one guild as everyone sees them, in one statement (a wave of reminders);
+        games that are gone are left out."""
+        ids = builtins.list(dict.fromkeys(parse_game_id(g) for g in game_ids))
+        async with self.db.uow(guild_id=guild_id) as uow:
+            rows = builtins.list(await uow.session.execute(_READ_GAME.where(_GAMES.c.id.in_(ids))))
+        rosters = {row.id: _roster_decoder.decode(row.roster_json) for row in rows}
+        wanted: set[int] = set()
+        for row in rows:
+            wanted |= user_ids_of(row, rosters[row.id])
+        members = await self.guilds.display_members(guild_id, wanted)
+        channels = self.guilds.channel_names(guild_id)
+        return [
+            render_game(row, rosters[row.id], members=members, channel_name=channels.get(row.channel_id))
+            for row in rows
+        ]
+
     @staticmethod
     async def _read(
         session: AsyncSession, game_id: uuid.UUID

@@ -15,6 +15,7 @@ from sqlalchemy import Row
 from gamesched.games.models import Game, Participant
 from gamesched.games.roster import PositionType, Roster, partition_roster
 from gamesched.games.schemas import GameView, ParticipantView, Person
+from gamesched.images import image_path
 
 UNKNOWN_USER = "Unknown user"
 #: Statuses in which the rewards are shown to everyone.
@@ -104,6 +105,7 @@ def render_game(
         created_at=game.created_at,
         updated_at=game.updated_at,
         cancelled_at=game.cancelled_at,
+        cancel_reason=game.cancel_reason or "",
         signup_method=game.signup_method,  # type: ignore[arg-type]
         settings_sources=dict(game.settings_sources),
         player_role_ids=[str(r) for r in game.player_role_ids],
@@ -122,6 +124,8 @@ def render_game(
         completed_at=game.completed_at,
         rewards=game.rewards if can_manage or game.status in OVER else "",
         remind_rewards=game.remind_rewards,
+        thumbnail_url=None if game.thumbnail_image is None else image_path(game.thumbnail_image),
+        banner_url=None if game.banner_image is None else image_path(game.banner_image),
     )
 
 

@@ -67,6 +67,14 @@ ParticipantEntry = Annotated[
         examples=["@bob"],
     ),
 ]
+CancelReason = Annotated[
+    str,
+    Meta(
+        max_length=500,
+        description="Why the game is cancelled: shown on the game and told to the players.",
+        examples=["The host is ill; we'll play next week."],
+    ),
+]
 Placeholder = Annotated[str, Meta(min_length=1, max_length=100, examples=["Reserved"])]
 ParticipantId = Annotated[str, Meta(description="A participant id (uuid).")]
 
@@ -129,6 +137,12 @@ class GameUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
     remind_rewards: bool | UnsetType = UNSET
     #: The version the editor saw; a different current version answers 409 instead of overwriting.
     expected_version: Annotated[int, Meta(ge=1)] | None = None
+
+
+class GameCancel(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Cancelling a game, optionally with a reason (the body may be left out altogether)."""
+
+    reason: CancelReason = ""
 
 
 class ParticipantAdd(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -210,6 +224,8 @@ class GameView(Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     cancelled_at: datetime | None
+    #: The host's reason for cancelling ("" when none was given).
+    cancel_reason: str = ""
     signup_method: SignupMethodName
     settings_sources: dict[str, str]
     player_role_ids: list[str]
@@ -237,6 +253,12 @@ class GameView(Struct, kw_only=True):
     #: The rewards, for the host and managers always, for everyone else once the game is over ("" otherwise).
     rewards: str = ""
     remind_rewards: bool = False
+    #: Only in the answer to a host's change (edit, roster change, cancel): how many people were sent a DM
+    #: about it (0: no one needed telling). Absent elsewhere.
+    told: int | UnsetType = UNSET
+    #: The game's images, as paths on this server (``/images/<sha256>.<ext>``, public); None without one.
+    thumbnail_url: str | None = None
+    banner_url: str | None = None
 
     @property
     def confirmed(self) -> list[ParticipantView]:

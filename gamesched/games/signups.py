@@ -272,7 +272,8 @@ class GameSignups(GameUseCase):
                 )
             self._publish_moves(uow, game, before, self._roster(game, participants))
             self._touch(game, bump_version=True)
-        return await self._render(game, participants, viewer=access)
+            published = list(uow.events)
+        return await self._with_told(await self._render(game, participants, viewer=access), published)
 
     async def remove_participant(self, game_id: str, user_id: int, participant_id: str) -> GameView:
         """The host takes someone (or a placeholder) off the roster; the first waitlisted moves up."""
@@ -299,7 +300,8 @@ class GameSignups(GameUseCase):
             )
             self._publish_moves(uow, game, before, self._roster(game, participants))
             self._touch(game, bump_version=True)
-        return await self._render(game, participants, viewer=access)
+            published = list(uow.events)
+        return await self._with_told(await self._render(game, participants, viewer=access), published)
 
     async def reorder(self, game_id: str, user_id: int, data: ParticipantOrder) -> GameView:
         """Set the host's order: the listed participants become host-added, in this order, ahead of the rest."""
@@ -334,7 +336,8 @@ class GameSignups(GameUseCase):
             uow.publish(events.RosterReordered(**self._event_base(game), by_user_id=user_id))
             self._publish_moves(uow, game, before, self._roster(game, participants))
             self._touch(game, bump_version=True)
-        return await self._render(game, participants, viewer=access)
+            published = list(uow.events)
+        return await self._with_told(await self._render(game, participants, viewer=access), published)
 
     async def replace_placeholder(
         self, game_id: str, user_id: int, participant_id: str, data: ParticipantReplace
@@ -379,7 +382,8 @@ class GameSignups(GameUseCase):
                 )
             )
             self._touch(game, bump_version=True)
-        return await self._render(game, participants, viewer=access)
+            published = list(uow.events)
+        return await self._with_told(await self._render(game, participants, viewer=access), published)
 
 
 def _participant_id(value: str, *, field: str = "participant_id") -> uuid.UUID:

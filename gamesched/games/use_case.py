@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from gamesched.games.render import GameRecord, Participants, render_game, user_i
 from gamesched.games.roster import Roster, diff_rosters, partition_roster
 from gamesched.games.schedule import GameSchedule
 from gamesched.games.schemas import GameView
+from gamesched.games.told import Telling
 
 if TYPE_CHECKING:
     from gamesched.guilds import GuildAccess, GuildService
@@ -56,6 +58,7 @@ class GameUseCase:
         clock: Clock,
         schedule: GameSchedule,
         guild_by_game: OrderedDict[uuid.UUID, int],
+        telling: Telling | None = None,
     ) -> None:
         self.db = db
         self.guilds = guilds
@@ -63,6 +66,8 @@ class GameUseCase:
         #: Reminders and transitions are queue rows written with the game.
         self.schedule = schedule
         self._guild_by_game = guild_by_game
+        #: Counts the people a host's change DMs (games/told.py).
+        self.telling = telling or Telling()
 
     # -- finding and locking -------------------------------------------------------------------------
 
@@ -162,6 +167,11 @@ class GameUseCase:
     @staticmethod
     def _event_base(game: Game) -> dict[str, Any]:
         return {"game_id": str(game.id), "guild_id": game.guild_id, "channel_id": game.channel_id}
+
+    async def _with_told(self, view: GameView, published: Sequence[Any]) -> GameView:
+        """``view`` saying how many people the change (its ``published`` events) DMs."""
+        told = await self.telling.count(view, [e for e in published if isinstance(e, events.GameEvent)])
+        return view if told is None else msgspec.structs.replace(view, told=told)
 
     # -- rendering ---------------------------------------------------------------------------------
 

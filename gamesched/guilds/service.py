@@ -402,6 +402,14 @@ class GuildService:
         names = {c.id: c.name for c in guild.channels.values()} if guild else {}
         return unlink_channels(text, names=names)
 
+    async def guild_name(self, guild_id: int) -> str | None:
+        """The server's name as Discord has it now (as last recorded when the bot cannot see it)."""
+        guild = self.directory.guild(guild_id)
+        if guild is not None:
+            return guild.name
+        record, _ = await self._guild_standing(guild_id)
+        return None if record is None else record.name
+
     def channel_name(self, guild_id: int, channel_id: int) -> str | None:
         return self.channel_names(guild_id).get(channel_id)
 

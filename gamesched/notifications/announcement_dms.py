@@ -104,6 +104,7 @@ class AnnouncementDMs:
             summary=fallback_summary,
             fallback=bool(fallback_summary),
             only_if=StillRelevant(),
+            server=await self.guilds.guild_name(int(game.guild_id)),
         )
         async with self.db.uow(guild_id=int(game.guild_id)) as uow:
             await self.notifier.request(uow.session, request)

@@ -24,6 +24,7 @@ from gamesched.core.queue import Job, NewJob
 from gamesched.discord_kit import format_when
 from gamesched.games import (
     GameCancelled,
+    GameEvent,
     GameScheduled,
     GameService,
     GameUpdated,
@@ -38,7 +39,7 @@ from gamesched.games import (
     WaitlistPromoted,
 )
 from gamesched.guilds import GuildService
-from gamesched.notifications.about_games import current_game, game_dm
+from gamesched.notifications.about_games import current_game, game_dm, jump_link
 from gamesched.notifications.delivery import ACTIVE, StillRelevant
 from gamesched.notifications.service import Notifier
 
@@ -61,7 +62,7 @@ class GameDMs:
         clock: Clock,
         base_url: str,
         join_dm_delay: timedelta,
-        guilds: GuildService | None = None,
+        guilds: GuildService,
     ) -> None:
         self.games = games
         self.notifier = notifier
@@ -89,23 +90,33 @@ class GameDMs:
             Subscription(HostAddedPlayerLeft, self.send_dropout_dm),
         ]
 
+    # -- who is told ---------------------------------------------------------------------------------
+
+    async def told(self, game: GameView, events: Sequence[GameEvent]) -> set[int]:
+        """The games module's ``Audience``: the people the DMs these events cause go to (each handler below
+        asks ``recipients`` too), so a host hears "3 people were told" for the DMs really queued."""
+        return {user_id for event in events for user_id in recipients(event, game)}
+
     # -- seats -------------------------------------------------------------------------------------
 
     async def send_join_dms_at_creation(self, event: GameScheduled) -> None:
-        others = _others(event.participant_ids, event.host_id)
-        await self._queue_join_dms(event.guild_id, [(event.game_id, user_id) for user_id in others])
+        others = recipients(event, None)
+        await self._queue_join_dms(
+            event.guild_id, [(event.game_id, user_id, event.host_id) for user_id in others]
+        )
 
     async def send_join_dms(self, events: list[PlayerJoined]) -> None:
         """A batch of joins (a click storm): one transaction per guild."""
-        by_guild: dict[int, list[tuple[str, int]]] = {}
+        by_guild: dict[int, list[tuple[str, int, int | None]]] = {}
         for event in events:
-            by_guild.setdefault(event.guild_id, []).append((event.game_id, event.user_id))
+            for user_id in recipients(event, None):
+                by_guild.setdefault(event.guild_id, []).append((event.game_id, user_id, None))
         for guild_id, joins in by_guild.items():
             await self._queue_join_dms(guild_id, joins)
 
     async def send_added_dm(self, event: PlayerAdded) -> None:
-        if event.user_id is not None:
-            await self._queue_join_dms(event.guild_id, [(event.game_id, event.user_id)])
+        joins = [(event.game_id, user_id, event.by_user_id) for user_id in recipients(event, None)]
+        await self._queue_join_dms(event.guild_id, joins)
 
     async def drop_join_dm(self, event: PlayerLeft) -> None:
         """Left before the join DM went out: say nothing at all. (Should this run late, the due job finds
@@ -117,7 +128,7 @@ class GameDMs:
 
     async def send_promotion_dm(self, event: WaitlistPromoted) -> None:
         game = await self._game(event.game_id, event.guild_id)
-        if game is None or _seat(game, event.user_id) is None:
+        if game is None or not recipients(event, game):
             return
         text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {format_when(game.scheduled_at)}."
         text += _instructions(await self._linked_instructions(game)) + self._link(game)
@@ -134,7 +145,7 @@ class GameDMs:
 
     async def send_demotion_dm(self, event: WaitlistDemoted) -> None:
         game = await self._game(event.game_id, event.guild_id)
-        if game is None or _seat(game, event.user_id) is None:
+        if game is None or not recipients(event, game):
             return
         text = (
             f"A change by the host moved you to the waitlist of **{game.title}** "
@@ -152,10 +163,8 @@ class GameDMs:
         )
 
     async def send_removal_dm(self, event: PlayerRemoved) -> None:
-        if event.user_id is None or event.user_id == event.by_user_id:
-            return
         game = await self._game(event.game_id, event.guild_id)
-        if game is None:
+        if game is None or event.user_id is None or not recipients(event, game):
             return
         text = f"The host removed you from **{game.title}** ({format_when(game.scheduled_at)})."
         await self._send(
@@ -198,8 +207,10 @@ class GameDMs:
             await self.notifier.queue.cancel(uow.session, dedupe_prefix=f"join-dm-due:{game.id}:")
             await self.notifier.cancel(uow.session, f"joined:{game.id}:")
         text = f"**{game.title}** ({format_when(game.scheduled_at)}) was cancelled."
-        # The host hears about it too when a bot manager cancelled their game.
-        for user_id in _others([*event.participant_ids, event.host_id], event.by_user_id):
+        if reason := event.reason.strip():
+            text += f"\nReason: {reason}"
+        text += self._link(game)
+        for user_id in recipients(event, game):
             await self._send(
                 game,
                 user_id,
@@ -214,20 +225,20 @@ class GameDMs:
         if not set(TIME_OR_PLACE).intersection(event.changed):
             return
         game = await self._game(event.game_id, event.guild_id)
-        if game is None or game.status not in ("scheduled", "in_progress"):
+        if game is None or not (told := recipients(event, game)):
             return
         lines = [f"**{game.title}** has changed."]
         if "scheduled_at" in event.changed:
             lines.append(f"New time: {format_when(game.scheduled_at)}.")
         if "location" in event.changed:
-            lines.append(f"Where: {game.location}" if game.location.strip() else "The location was removed.")
+            where = await self._place(game)
+            lines.append(f"Where: {where}" if where else "The location was removed.")
         if "channel_id" in event.changed:
             lines.append(f"It moved to <#{game.channel_id}>; the announcement is there now.")
         text = "\n".join(lines) + self._link(game)
         # The key names the new values, so a redelivered event does not DM twice.
         version = _digest(f"{game.scheduled_at.isoformat()}|{game.location}|{game.channel_id}")
-        players = [int(p.discord_id) for p in game.participants if p.discord_id is not None]
-        for user_id in _others(players, event.by_user_id):
+        for user_id in told:
             await self._send(
                 game,
                 user_id,
@@ -240,23 +251,29 @@ class GameDMs:
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    async def _queue_join_dms(self, guild_id: int, joins: Sequence[tuple[str, int]]) -> None:
-        """The joined/waitlisted DM of each (game, person) waits ``join_dm_delay``; then ``send_due_join_dm``
-        reads the game and says the seat held then (nothing if they left meanwhile), so nothing is read
-        here: one insert per join, however long the roster. The DM channels are opened meanwhile."""
+    async def _queue_join_dms(self, guild_id: int, joins: Sequence[tuple[str, int, int | None]]) -> None:
+        """The joined/waitlisted DM of each (game, person, who added them) waits ``join_dm_delay``; then
+        ``send_due_join_dm`` reads the game and says the seat held then (nothing if they left meanwhile), so
+        nothing is read here: one insert per join, however long the roster. The DM channels are opened
+        meanwhile. Someone else put them there (``added_by``): the DM says who, and how to leave."""
         if not joins:
             return
         due = self.clock.now() + self.join_dm_delay
         jobs = [
             NewJob(
                 JOIN_DM_DUE,
-                {"game_id": game_id, "guild_id": guild_id, "user_id": user_id},
+                {
+                    "game_id": game_id,
+                    "guild_id": guild_id,
+                    "user_id": user_id,
+                    "added_by": added_by if added_by != user_id else None,
+                },
                 due,
                 _join_due_key(game_id, user_id),
             )
-            for game_id, user_id in joins
+            for game_id, user_id, added_by in joins
         ]
-        jobs += self.notifier.open_channel_jobs(user_id for _, user_id in joins)
+        jobs += self.notifier.open_channel_jobs((user_id for _, user_id, _ in joins), before=due)
         async with self.db.uow(guild_id=guild_id) as uow:
             await self.notifier.queue.enqueue_many(uow.session, jobs)
         log.info("join_dms_scheduled", guild_id=guild_id, joins=len(joins))
@@ -272,6 +289,8 @@ class GameDMs:
         status, position = seat
         game = await self._linked_instructions(game)
         text, summary = join_text(game, status, position)
+        if (added_by := job.payload.get("added_by")) is not None:
+            text = f"{await self._name(game, int(added_by))} added you. {text}{self._how_to_leave(game)}"
         await self._send(
             game,
             user_id,
@@ -296,7 +315,8 @@ class GameDMs:
         replaces_join_dm: bool = False,
     ) -> None:
         guild_id = int(game.guild_id)
-        request = game_dm(game, user_id, kind, key, text, summary=summary, only_if=only_if)
+        server = await self.guilds.guild_name(guild_id)
+        request = game_dm(game, user_id, kind, key, text, summary=summary, only_if=only_if, server=server)
         async with self.db.uow(guild_id=guild_id) as uow:
             if replaces_join_dm:
                 await self._cancel_join_dm(uow.session, game.id, user_id)
@@ -315,13 +335,58 @@ class GameDMs:
 
     async def _linked_instructions(self, game: GameView) -> GameView:
         """The game with #channel, @member and :emoji: in its signup instructions as Discord shows them."""
-        if self.guilds is None or not game.signup_instructions.strip():
+        if not game.signup_instructions.strip():
             return game
         [instructions] = await self.guilds.link_markup(int(game.guild_id), game.signup_instructions)
         return msgspec.structs.replace(game, signup_instructions=instructions)
 
+    async def _place(self, game: GameView) -> str:
+        """The location as the announcement shows it (#channel, @member, :emoji: linked)."""
+        if not game.location.strip():
+            return ""
+        [where] = await self.guilds.link_markup(int(game.guild_id), game.location.strip())
+        return where
+
+    async def _name(self, game: GameView, user_id: int) -> str:
+        members = await self.guilds.display_members(int(game.guild_id), {user_id})
+        member = members.get(user_id)
+        return f"**{member.display_name}**" if member is not None and member.present else f"<@{user_id}>"
+
+    def _how_to_leave(self, game: GameView) -> str:
+        announcement = jump_link(game)
+        where = f"on the announcement ({announcement}) or " if announcement else ""
+        return f"\nCan't make it? Press Leave {where}on the game's page:"
+
     def _link(self, game: GameView) -> str:
         return f"\n{self.base_url}/games/{game.id}"
+
+
+def recipients(event: GameEvent, game: GameView | None) -> list[int]:
+    """Who the DMs an event causes go to, ``game`` as it is now (None where the rule needs no game). Both
+    the handlers and the count a host is shown after a change (``GameDMs.told``) ask this."""
+    if isinstance(event, GameScheduled):
+        return _others(event.participant_ids, event.host_id)
+    if isinstance(event, PlayerJoined):
+        return [event.user_id]
+    if isinstance(event, PlayerAdded):
+        return [] if event.user_id is None else [event.user_id]
+    if isinstance(event, PlayerRemoved):
+        return [] if event.user_id is None or event.user_id == event.by_user_id else [event.user_id]
+    if isinstance(event, WaitlistPromoted | WaitlistDemoted):
+        return [event.user_id] if game is not None and _seat(game, event.user_id) is not None else []
+    if isinstance(event, HostAddedPlayerLeft):
+        return [event.host_id]
+    if isinstance(event, GameCancelled):
+        # The host hears about it too when a bot manager cancelled their game.
+        return _others([*event.participant_ids, event.host_id], event.by_user_id)
+    if isinstance(event, GameUpdated):
+        if not set(TIME_OR_PLACE).intersection(event.changed):
+            return []
+        if game is None or game.status not in ACTIVE:
+            return []
+        players = [int(p.discord_id) for p in game.participants if p.discord_id is not None]
+        return _others(players, event.by_user_id)
+    return []
 
 
 def join_text(game: GameView, status: str, position: int) -> tuple[str, str]:

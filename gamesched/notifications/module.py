@@ -11,7 +11,7 @@ from gamesched.guilds import GuildService
 from gamesched.notifications.announcement_dms import AnnouncementDMs
 from gamesched.notifications.game_dms import GameDMs
 from gamesched.notifications.messenger import Messenger
-from gamesched.notifications.reminders import ReminderDMs
+from gamesched.notifications.reminders import REMINDER_BATCH, ReminderDMs
 from gamesched.notifications.rewards_dms import RewardsDMs
 from gamesched.notifications.service import Notifier
 
@@ -40,8 +40,15 @@ def register(context: ModuleContext) -> Contribution:
         base_url=context.base_url,
     )
     reminders = ReminderDMs(
-        games=games, guilds=context.get(GuildService), notifier=notifier, db=context.db, clock=context.clock
+        games=games,
+        guilds=context.get(GuildService),
+        notifier=notifier,
+        db=context.db,
+        clock=context.clock,
+        base_url=context.base_url,
     )
+    # After a host's change, the games module says how many people were told: with these DMs' rules.
+    games.telling.use(dms)
     return Contribution(
         name="notifications",
         jobs=[*notifier.delivery_jobs(), *dms.jobs()],
@@ -49,8 +56,12 @@ def register(context: ModuleContext) -> Contribution:
             *dms.subscriptions(),
             *announcement_dms.subscriptions(),
             *RewardsDMs(
-                games=games, notifier=notifier, db=context.db, base_url=context.base_url
+                games=games,
+                guilds=context.get(GuildService),
+                notifier=notifier,
+                db=context.db,
+                base_url=context.base_url,
             ).subscriptions(),
-            Subscription(ReminderDue, reminders.send_reminders),
+            Subscription(ReminderDue, reminders.send_reminders, batch_size=REMINDER_BATCH),
         ],
     )

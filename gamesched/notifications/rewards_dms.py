@@ -7,6 +7,7 @@ import structlog
 from gamesched.core.db import Database
 from gamesched.core.modules import Subscription
 from gamesched.games import GameService, RewardsWanted
+from gamesched.guilds import GuildService
 from gamesched.notifications.about_games import current_game, game_dm
 from gamesched.notifications.service import Notifier, StillRelevant
 
@@ -18,8 +19,11 @@ def rewards_text(title: str, link: str) -> str:
 
 
 class RewardsDMs:
-    def __init__(self, *, games: GameService, notifier: Notifier, db: Database, base_url: str) -> None:
+    def __init__(
+        self, *, games: GameService, guilds: GuildService, notifier: Notifier, db: Database, base_url: str
+    ) -> None:
         self.games = games
+        self.guilds = guilds
         self.notifier = notifier
         self.db = db
         self.base_url = base_url.rstrip("/")
@@ -41,6 +45,7 @@ class RewardsDMs:
             rewards_text(game.title, link),
             fallback=False,
             only_if=StillRelevant(game_statuses=("completed",)),
+            server=await self.guilds.guild_name(event.guild_id),
         )
         async with self.db.uow(guild_id=event.guild_id) as uow:
             await self.notifier.request(uow.session, request)

@@ -39,6 +39,9 @@ log = structlog.get_logger(__name__)
 
 #: A DM due at least this far ahead has its recipient's DM channel opened now (see DMDelivery.open_channels).
 OPEN_CHANNEL_AHEAD = timedelta(seconds=30)
+#: ... but not at once: a click storm's joiners have their channels opened once the storm is answered
+#: (halfway to the DM when that is sooner).
+OPEN_CHANNEL_AFTER = timedelta(seconds=10)
 
 FALLBACK_TEXT = "I couldn't DM {mentions}: please allow direct messages from server members. {summary}"
 
@@ -77,16 +80,17 @@ class Notifier:
         dms = list(dms)
         jobs = [NewJob(DELIVER, msgspec.to_builtins(dm), due_at, f"dm:{dm.dedupe_key}") for dm in dms]
         if due_at is not None and due_at >= self.clock.now() + OPEN_CHANNEL_AHEAD:
-            jobs += self.open_channel_jobs(dm.user_id for dm in dms)
+            jobs += self.open_channel_jobs((dm.user_id for dm in dms), before=due_at)
         if jobs:
             await self.queue.enqueue_many(session, jobs)
 
-    @staticmethod
-    def open_channel_jobs(user_ids: Iterable[int]) -> list[NewJob]:
-        """Jobs that open these people's DM channels now, for DMs that will go out later (queue them with
-        whatever schedules those DMs): see DMDelivery.open_channels."""
+    def open_channel_jobs(self, user_ids: Iterable[int], *, before: datetime) -> list[NewJob]:
+        """Jobs that open these people's DM channels ahead of DMs due at ``before`` (queue them with whatever
+        schedules those DMs): see DMDelivery.open_channels."""
+        now = self.clock.now()
+        due = now + min(OPEN_CHANNEL_AFTER, (before - now) / 2)
         return [
-            NewJob(OPEN_CHANNELS, {"user_id": user_id}, None, f"dm-channel:{user_id}", replace=False)
+            NewJob(OPEN_CHANNELS, {"user_id": user_id}, due, f"dm-channel:{user_id}", replace=False)
             for user_id in sorted(set(user_ids))
         ]
 

@@ -4,6 +4,7 @@ pages, the ``Viewer`` type, and the serving parts (templates, static files) the 
 from gamesched.web.drafts import DRAFT_QUERY, DRAFT_STATE_KEY, KEEP_DRAFT, keep_draft, take_draft
 from gamesched.web.forms import FormData
 from gamesched.web.markup import Names
+from gamesched.web.notices import NOTICE_QUERY, take_notice, with_notice
 from gamesched.web.params import id_in_path, id_in_query
 from gamesched.web.render import PAGE_STATE_KEY, is_htmx, render
 from gamesched.web.streams import LiveStreams
@@ -13,6 +14,7 @@ __all__ = [
     "DRAFT_QUERY",
     "DRAFT_STATE_KEY",
     "KEEP_DRAFT",
+    "NOTICE_QUERY",
     "PAGE_STATE_KEY",
     "FormData",
     "LiveStreams",
@@ -24,4 +26,6 @@ __all__ = [
     "keep_draft",
     "render",
     "take_draft",
+    "take_notice",
+    "with_notice",
 ]

@@ -183,3 +183,45 @@ async def test_a_joiners_dm_channel_is_opened_while_the_join_dm_waits(
     await eventually(lambda: _dm_texts(api, bob), within=TEST_JOIN_DM_DELAY + 5)
     sends = [c for c in await calls() if c[0] == "POST" and c[1].endswith("/messages")]
     assert len(await opened()) == 1 and len(sends) == 1
+
+
+async def test_reminders_due_together_reach_every_player_once_each(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    """A wave: three games' reminders fall due at once (one game's 60- and 15-minute reminders both, as
+    after an outage): handled together, every player and host gets each of their reminders once."""
+    bob, carol, dave = world.user_id("bob"), world.user_id("carol"), world.user_id("dave")
+    when = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    games = [
+        await schedule(login, world, title="Wave A", scheduled_at=when, reminder_minutes=[60, 15],
+                       initial_participants=["@bob", "@carol"]),
+        await schedule(login, world, title="Wave B", scheduled_at=when, reminder_minutes=[60],
+                       initial_participants=["@dave"]),
+        await schedule(login, world, title="Wave C", scheduled_at=when, reminder_minutes=[60],
+                       initial_participants=["@bob"], max_players=1),
+    ]  # fmt: skip
+    async with bot_app.db.uow(bypass_rls=True) as uow:
+        moved = await uow.session.execute(
+            sql("UPDATE jobs SET due_at = now() WHERE kind = 'games.send_reminders' AND state = 'pending'")
+        )
+    assert moved.rowcount == 4  # type: ignore[attr-defined]
+
+    async def reminders(user_id: int) -> list[str]:
+        return sorted(t.split("**")[1] for t in await _dm_texts(api, user_id) if t.startswith("⏰"))
+
+    async def settled() -> bool:  # every reminder handled and every DM it queued sent
+        async with bot_app.db.uow(bypass_rls=True) as uow:
+            busy = await uow.session.scalar(
+                sql(
+                    "SELECT count(*) FROM jobs WHERE state IN ('pending', 'running') AND kind IN"
+                    " ('games.send_reminders', 'event.ReminderDue.send_reminders', 'notifications.deliver')"
+                )
+            )
+        return busy == 0
+
+    await eventually(settled, within=15)
+    assert await reminders(bob) == ["Wave A", "Wave A", "Wave C"]
+    assert await reminders(carol) == ["Wave A", "Wave A"]
+    assert await reminders(dave) == ["Wave B"]
+    assert await reminders(world.user_id("alice")) == ["Wave A", "Wave A", "Wave B", "Wave C"]
+    assert len({g["id"] for g in games}) == 3

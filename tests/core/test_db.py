@@ -199,7 +199,7 @@ async def test_connections_opened_for_a_burst_are_kept_for_the_next(database_url
     assert more == first
 
 
-async def test_migration_0011_keeps_existing_games_valid_and_downgrades_cleanly(pg_server_url: str) -> None:
+async def test_migration_0013_keeps_existing_games_valid_and_downgrades_cleanly(pg_server_url: str) -> None:
     name = unique_name("gs_lifecycle")
     await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
     engine = create_engine(with_database(pg_server_url, name))
@@ -212,7 +212,7 @@ async def test_migration_0011_keeps_existing_games_valid_and_downgrades_cleanly(
             return set(rows.scalars())
 
     try:
-        await _migrate(engine, "0010")
+        await _migrate(engine, "0012")
         async with engine.begin() as conn:
             await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
             await conn.execute(text("INSERT INTO guilds (id, name, owner_id) VALUES (1, 'g', 1)"))
@@ -236,7 +236,7 @@ async def test_migration_0011_keeps_existing_games_valid_and_downgrades_cleanly(
         # An existing game: announced, never archived, no rewards, no reminder about them.
         assert tuple(row) == (None, None, None, "", False)
 
-        await _migrate(engine, "0010", down=True)
+        await _migrate(engine, "0012", down=True)
         assert not {"post_at", "archive_delay_minutes", "rewards", "remind_rewards"} & await columns()
         async with engine.connect() as conn:
             indexes = set(

@@ -346,6 +346,21 @@ async def test_a_later_dm_has_its_channel_opened_ahead_so_it_costs_one_request_w
                 ).scalars()
                 return set(states) == {"done"}
 
+        # Not at once (a storm of joins is answered first): ten seconds on.
+        async with sandbox_app.db.uow(bypass_rls=True) as uow:
+            waits = (
+                await uow.session.execute(
+                    sql(
+                        "SELECT extract(epoch FROM due_at) - :now FROM jobs"
+                        " WHERE kind = 'notifications.open_channels' AND state = 'pending'"
+                    ),
+                    {"now": sandbox_app.clock.now().timestamp()},
+                )
+            ).scalars()
+            assert [round(w) for w in waits] == [10, 10]
+            await uow.session.execute(
+                sql("UPDATE jobs SET due_at = now() WHERE kind = 'notifications.open_channels'")
+            )
         await _until(opened_ahead)
         calls = (await api.get("/log")).json()
         assert sorted(c["status"] for c in calls if c["path"].endswith("/users/@me/channels")) == [200, 200]

@@ -43,6 +43,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
         f"/games/{game_id}",
         f"/games/new?guild_id={gid}",
         f"/games/{game_id}/edit",
+        f"/games/{game_id}/cancel",
         f"/guilds/{gid}/settings",
     ]
     found: list[str] = []

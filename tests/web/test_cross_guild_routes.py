@@ -11,6 +11,8 @@ with its reason.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import re
 import uuid
@@ -24,6 +26,7 @@ import httpx
 import msgspec
 from litestar import Litestar
 from litestar.routes import HTTPRoute
+from PIL import Image
 
 from gamesched.app import App
 from gamesched.games.calendar import calendar_token
@@ -43,6 +46,9 @@ SKIPPED = {
     "/api/v1/auth/callback": "finishes the Discord login (its own tests cover state and code)",
     "/api/v1/auth/logout": "ends the session this walk runs in; reads no server",
     "/logout": "ends the session this walk runs in; reads no server",
+    # Public by design, like Discord's attachments: the SHA-256 of an image's bytes is the only way to it,
+    # and it names no server (tests/images/test_api_images.py checks that nothing else reaches one).
+    "/images/{name:str}": "an image by the hash of its content: public to anyone with the link",
 }
 SKIPPED_PREFIXES = {
     "/static/": "files shipped in the package",
@@ -71,6 +77,16 @@ NOWHERE = {
     "participant_id": "00000000-0000-4000-8000-000000000002",
     "token": "B" * 22,
 }
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "purple").save(out, format="PNG")
+    return out.getvalue()
+
+
+#: What the walk uploads where a route takes an image.
+WALK_PNG = _png()
 #: A calendar link's signature alice cannot compute for a game that is not hers (she only has her own).
 FORGED_TOKEN = "A" * 22
 #: Body fields that carry an id (or a member): each is tried alone with the other server's.
@@ -281,6 +297,8 @@ def _calls(path: str, method: str, data_type: type | None) -> Iterator[Call]:
     if data_type is None and path.startswith("/api/"):
         yield Call("body: the other server's ids", "own", "own", ID_FIELDS)  # a JSON route without a body
         return
+    if _is_upload(data_type):
+        return  # a file upload carries no ids
     taken = {f.encode_name for f in msgspec.structs.fields(data_type)} if data_type else set(ID_FIELDS)
     for name in ID_FIELDS:
         if name in taken:
@@ -313,6 +331,8 @@ async def _send(
     if method not in SAFE:
         if not api:
             kwargs["data"] = {"_csrf_token": client.cookies.get("csrftoken"), **_form(fields)}
+        elif _is_upload(data_type):
+            kwargs["files"] = {"file": ("walk.png", WALK_PNG, "image/png")}
         elif data_type is not None:
             kwargs["json"] = _json_body(data_type, fields)
         else:  # a JSON route that reads no body must ignore one
@@ -321,6 +341,13 @@ async def _send(
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             return response.status_code, ""  # a live page of alice's own game: it never ends
         return response.status_code, (await response.aread()).decode(errors="replace")
+
+
+def _is_upload(data_type: type | None) -> bool:
+    """A multipart body with a ``file`` (an image upload), not JSON."""
+    return dataclasses.is_dataclass(data_type) and any(
+        f.name == "file" for f in dataclasses.fields(data_type)
+    )
 
 
 def _json_body(data_type: type, fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -285,7 +285,12 @@ async def test_host_adds_reorders_replaces_and_removes_players_on_the_edit_page(
     added = await alice.post(
         f"/games/{game_id}/participants", data=await csrf_form(alice, {"entry": "@dave"})
     )
-    assert added.status_code == 303 and added.headers["location"] == f"/games/{game_id}/edit#roster"
+    assert added.status_code == 303
+    back = added.headers["location"]
+    assert back.startswith(f"/games/{game_id}/edit?notice=") and back.endswith("#roster")
+    said = await alice.get(back)  # Dave hears he is in: the page says so, once
+    assert '<p class="flash" role="status" id="notice">Added — 1 person was told.</p>' in said.text
+    assert 'id="notice"' not in (await alice.get(back)).text
     assert [p["display_name"] for p in await roster()] == ["Carol Chen", "Guest", "Dave Dunn"]
 
     carol, guest, dave = (p["id"] for p in await roster())
@@ -308,6 +313,7 @@ async def test_host_adds_reorders_replaces_and_removes_players_on_the_edit_page(
             f"/games/{game_id}/participants/{carol}/remove", data=await csrf_form(alice, {})
         )
         assert removed.status_code == 303
+    assert "Removed." in (await alice.get(removed.headers["location"])).text  # the second press: done
     assert [p["display_name"] for p in await roster()] == ["Dave Dunn", "Erin the Bold"]
     edit_page = await alice.get(f"/games/{game_id}/edit")
     assert 'aria-label="Move Erin the Bold up"' in edit_page.text

@@ -19,6 +19,7 @@ from gamesched.games.pages.form import (
     game_body,
     values_of,
 )
+from gamesched.games.pages.images import read_images
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
@@ -147,7 +148,8 @@ async def create_game(
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
-    form = FormData.of(await request.form())
+    raw = await request.form()
+    form = FormData.of(raw)
     guild_raw = form.values.get("guild_id", "")
     guild_id = parse_snowflake(guild_raw)
     if guild_id is None:
@@ -164,6 +166,7 @@ async def create_game(
     invalid: list[dict[str, Any]] = []
     cache = request.app.state.cache
     key = f"web:submission:{page.viewer.user_id}:{form.values.get('submission', '')[:64]}"
+    images = await read_images(raw, form, games)
     try:
         data = await games.lifecycle.check_new(page.viewer.user_id, body, known=form.errors)
         if existing := await _claim_submission(cache, key):
@@ -174,6 +177,7 @@ async def create_game(
             await cache.delete(key)
             raise
         await cache.set(key, game.id.encode(), ttl_seconds=SUBMISSION_TTL)
+        await images.apply(games, game.id, page.viewer.user_id)
         return Redirect(f"/games/{game.id}", status_code=303)
     except Invalid as error:
         form.fail(error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -18,10 +18,20 @@ from gamesched.games.pages.form import (
     managed_game,
     mention_errors,
 )
+from gamesched.games.pages.images import read_images
 from gamesched.games.schemas import GameUpdate, GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.service import GameService
+from gamesched.games.told import NEWS, change_topic, told_sentence
 from gamesched.guilds import GuildService, Page
-from gamesched.web import DRAFT_QUERY, KEEP_DRAFT, FormData, take_draft
+from gamesched.web import (
+    DRAFT_QUERY,
+    KEEP_DRAFT,
+    NOTICE_QUERY,
+    FormData,
+    take_draft,
+    take_notice,
+    with_notice,
+)
 
 
 @get("/games/{game_id:str}/edit")
@@ -32,11 +42,13 @@ async def edit_game_page(
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
     draft: Annotated[str | None, QueryParameter(name=DRAFT_QUERY)] = None,
+    notice: Annotated[str | None, QueryParameter(name=NOTICE_QUERY)] = None,
 ) -> Template:
     game = await managed_game(games, game_id, page.viewer.user_id)
     # Changes typed before a login (``web.drafts``) come back as they were.
     kept = await take_draft(request.app.state.cache, draft)
-    return await edit_page(page, guilds, game, form=kept)
+    said = await take_notice(request.app.state.cache, notice)
+    return await edit_page(page, guilds, game, form=kept, notice=said)
 
 
 def _already_applied(game: GameView, data: GameUpdate) -> bool:
@@ -74,14 +86,22 @@ async def edit_game(
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
     game = await managed_game(games, game_id, page.viewer.user_id)
-    form = FormData.of(await request.form())
+    raw = await request.form()
+    form = FormData.of(raw)
+    images = await read_images(raw, form, games)
     body = game_body(form)
+    if _same_minute(body.get("scheduled_at"), game.scheduled_at):
+        # The picker shows minutes: a time with seconds (set through the API) comes back without them.
+        # That is no new time, and nobody should be told it is.
+        body["scheduled_at"] = game.scheduled_at
     version = form.values.get("version", "")
     body["expected_version"] = int(version) if version.isdigit() and int(version) > 0 else None
     try:
         data = await games.lifecycle.check_edit(game.id, page.viewer.user_id, body, known=form.errors)
+        sentence = "Saved."
         try:
-            await games.lifecycle.edit(game.id, page.viewer.user_id, data)
+            saved = await games.lifecycle.edit(game.id, page.viewer.user_id, data)
+            sentence = told_sentence("Saved", _told(saved), _topic(game, saved))
         except Conflict as error:
             if error.code != "stale_version":
                 raise
@@ -92,14 +112,36 @@ async def edit_game(
                     "Your changes are below; open the game again to see theirs."
                 )
                 return await edit_page(page, guilds, current, form=form)
-        return Redirect(f"/games/{game.id}", status_code=303)
+        await images.apply(games, game.id, page.viewer.user_id)
+        return await _redirect(request, f"/games/{game.id}", sentence)
     except Invalid as error:
         form.fail(error)
     return await edit_page(page, guilds, game, form=form)
 
 
-def _back_to_roster(game_id: str) -> Redirect:
-    return Redirect(f"/games/{game_id}/edit#roster", status_code=303)
+def _same_minute(posted: Any, current: datetime) -> bool:
+    return isinstance(posted, datetime) and posted == current.replace(second=0, microsecond=0)
+
+
+async def _redirect(request: Request[Any, Any, Any], url: str, sentence: str) -> Redirect:
+    """To ``url``, which then says ``sentence`` (what happened and who was told)."""
+    return Redirect(await with_notice(request.app.state.cache, url, sentence), status_code=303)
+
+
+async def _back_to_roster(request: Request[Any, Any, Any], game: GameView | str, done: str) -> Redirect:
+    if isinstance(game, str):
+        return await _redirect(request, f"/games/{game}/edit#roster", f"{done}.")
+    return await _redirect(request, f"/games/{game.id}/edit#roster", told_sentence(done, _told(game)))
+
+
+def _told(game: GameView) -> int | None:
+    return None if game.told is msgspec.UNSET else game.told
+
+
+def _topic(before: GameView, after: GameView) -> str:
+    """What an edit's DMs were about: the new time, place or channel, or else the seats it moved."""
+    changed = [name for name, _ in NEWS if getattr(before, name) != getattr(after, name)]
+    return change_topic(changed) or (" about their seats" if _told(after) else "")
 
 
 @post("/games/{game_id:str}/participants", status_code=303)
@@ -116,8 +158,8 @@ async def add_participant(
         is_mention = entry.startswith("@") or entry.startswith("<@")
         data = ParticipantAdd(mention=entry) if is_mention else ParticipantAdd(placeholder=entry)
         try:
-            await games.signups.add_participant(game_id, page.viewer.user_id, data)
-            return _back_to_roster(game_id)
+            added = await games.signups.add_participant(game_id, page.viewer.user_id, data)
+            return await _back_to_roster(request, added, "Added")
         except Invalid as error:
             if error.code == "invalid_mentions":
                 invalid = mention_errors(form, error, "entry")
@@ -134,17 +176,19 @@ async def add_participant(
 
 @post("/games/{game_id:str}/participants/{participant_id:str}/remove", status_code=303)
 async def remove_participant(
+    request: Request[Any, Any, Any],
     game_id: FromPath[str],
     participant_id: FromPath[str],
     page: NamedDependency[Page],
     games: NamedDependency[GameService],
 ) -> Redirect:
     try:
-        await games.signups.remove_participant(game_id, page.viewer.user_id, participant_id)
+        removed = await games.signups.remove_participant(game_id, page.viewer.user_id, participant_id)
     except NotFound as error:
         if "roster" not in error.message:
             raise  # the game itself is gone; a participant already removed is fine (double click)
-    return _back_to_roster(game_id)
+        return await _back_to_roster(request, game_id, "Removed")
+    return await _back_to_roster(request, removed, "Removed")
 
 
 @post("/games/{game_id:str}/participants/order", status_code=303)
@@ -158,10 +202,15 @@ async def reorder_participants(
     form = FormData.of(await request.form())
     ids = form.lists.get("participant_ids", [])
     if ids:
-        # Someone left meanwhile (Invalid): the page then shows the roster as it is now.
-        with contextlib.suppress(Invalid):
-            await games.signups.reorder(game_id, page.viewer.user_id, ParticipantOrder(participant_ids=ids))
-    return _back_to_roster(game_id)
+        try:
+            moved = await games.signups.reorder(
+                game_id, page.viewer.user_id, ParticipantOrder(participant_ids=ids)
+            )
+        except Invalid:
+            pass  # someone left meanwhile: the page then shows the roster as it is now
+        else:
+            return await _back_to_roster(request, moved, "Moved")
+    return Redirect(f"/games/{game_id}/edit#roster", status_code=303)
 
 
 @post("/games/{game_id:str}/participants/{participant_id:str}/replace", status_code=303)
@@ -179,10 +228,10 @@ async def replace_placeholder(
     invalid: list[dict[str, Any]] = []
     if form.ok:
         try:
-            await games.signups.replace_placeholder(
+            replaced = await games.signups.replace_placeholder(
                 game_id, page.viewer.user_id, participant_id, ParticipantReplace(mention=mention)
             )
-            return _back_to_roster(game_id)
+            return await _back_to_roster(request, replaced, "Seat given")
         except (Invalid, Conflict) as error:
             if isinstance(error, Invalid) and error.code == "invalid_mentions":
                 invalid = mention_errors(form, error, field)

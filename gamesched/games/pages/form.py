@@ -160,6 +160,7 @@ async def edit_page(
     roster_errors: dict[str, str] | None = None,
     invalid: list[dict[str, Any]] | None = None,
     entry: str = "",
+    notice: str | None = None,
 ) -> Template:
     values, lists = values_of(game, guilds)
     if form is not None:
@@ -179,5 +180,6 @@ async def edit_page(
         restored=form is not None and not form.errors,
         invalid_mentions=invalid or [],
         entry=entry,
+        notice=notice,
         **context,
     )

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, Template
+from msgspec import UNSET
 
 from gamesched.auth import Viewer
 from gamesched.core.errors import Conflict, Invalid
 from gamesched.core.live import LiveHub
+from gamesched.games.lifecycle import CANCEL_REASON_MAX
 from gamesched.games.live_updates import topic
 from gamesched.games.pages.form import (
     managed_game,
 )
 from gamesched.games.schemas import GameView, RewardsUpdate
 from gamesched.games.service import GameService
+from gamesched.games.told import told_sentence
 from gamesched.guilds import GuildService, Page, names_for, what_to_grant
-from gamesched.web import FormData, LiveStreams, is_htmx, render
+from gamesched.web import NOTICE_QUERY, FormData, LiveStreams, is_htmx, render, take_notice, with_notice
 
 
 def game_page(page: Page, guilds: GuildService, game: GameView, template: str, **context: Any) -> Template:
@@ -45,14 +48,17 @@ def announcement_trouble(game: GameView) -> dict[str, Any] | None:
 
 @get("/games/{game_id:str}")
 async def game_detail(
+    request: Request[Any, Any, Any],
     game_id: FromPath[str],
     page: NamedDependency[Page],
     games: NamedDependency[GameService],
     guilds: NamedDependency[GuildService],
+    notice: Annotated[str | None, QueryParameter(name=NOTICE_QUERY)] = None,
 ) -> Template:
     game = await games.queries.get(game_id, page.viewer.user_id)
     refusal = await games.signups.join_refusal(game, page.viewer.user_id)
-    return game_page(page, guilds, game, "games/detail.html", join_refusal=refusal)
+    said = await take_notice(request.app.state.cache, notice)
+    return game_page(page, guilds, game, "games/detail.html", join_refusal=refusal, notice=said)
 
 
 @get("/games/{game_id:str}/panel")
@@ -127,16 +133,33 @@ async def cancel_game_page(
     guilds: NamedDependency[GuildService],
 ) -> Template:
     game = await managed_game(games, game_id, page.viewer.user_id)
-    return game_page(page, guilds, game, "games/cancel.html")
+    return game_page(page, guilds, game, "games/cancel.html", reason="", errors={})
 
 
 @post("/games/{game_id:str}/cancel", status_code=303)
 async def cancel_game(
-    game_id: FromPath[str], page: NamedDependency[Page], games: NamedDependency[GameService]
-) -> Redirect:
-    """Cancelling twice is harmless: the service treats it as done."""
-    game = await games.lifecycle.cancel(game_id, page.viewer.user_id)
-    return Redirect(f"/games/{game.id}", status_code=303)
+    request: Request[Any, Any, Any],
+    game_id: FromPath[str],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Response[Any]:
+    """Cancelling twice is harmless: the service treats it as done. The reason is optional."""
+    form = FormData.of(await request.form())
+    reason = form.text("reason", max_length=CANCEL_REASON_MAX)
+    if form.ok:
+        try:
+            game = await games.lifecycle.cancel(game_id, page.viewer.user_id, reason)
+        except Invalid as error:
+            form.fail(error, "reason")
+        else:
+            sentence = told_sentence("Cancelled", None if game.told is UNSET else game.told)
+            url = await with_notice(request.app.state.cache, f"/games/{game.id}", sentence)
+            return Redirect(url, status_code=303)
+    game = await managed_game(games, game_id, page.viewer.user_id)
+    return game_page(
+        page, guilds, game, "games/cancel.html", reason=reason, errors=form.errors, status_code=422
+    )
 
 
 @post("/games/{game_id:str}/post", status_code=303)
@@ -174,8 +197,8 @@ async def save_rewards(
         "games/detail.html",
         rewards_error=form.errors.get("rewards") or form.errors.get("archive_now"),
         rewards_value=rewards,
+        status_code=422,
     )
-    template.status_code = 422
     return template
 
 

@@ -1,0 +1,75 @@
+"""Each benchmark's figures as JSON, printed beside the figures it was last compared with.
+
+Every run writes its figures to ``.gamesched/bench/<benchmark>.json`` (git-ignored, like all local data).
+``benchmarks/baseline.json`` holds the figures of the last run someone chose to keep (``--save-baseline``,
+on a quiet machine): each benchmark prints them under its own table as "previous", so a change is judged
+against the figures it replaces, on the same keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import percentile
+
+BASELINE = Path(__file__).with_name("baseline.json")
+LATEST = Path(__file__).resolve().parents[1] / ".gamesched" / "bench"
+
+Figures = dict[str, dict[str, float]]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--save-baseline",
+        action="store_true",
+        help="keep this run's figures in benchmarks/baseline.json as the ones later runs are compared with",
+    )
+
+
+def latency(values: list[float]) -> dict[str, float]:
+    """p50 / p95 / p99 of millisecond values, rounded to 0.1 ms."""
+    ordered = sorted(values)
+    return {
+        "p50": round(statistics.median(ordered), 1),
+        "p95": round(percentile(ordered, 95), 1),
+        "p99": round(percentile(ordered, 99), 1),
+    }
+
+
+def report(benchmark: str, figures: Figures, *, save_baseline: bool = False) -> None:
+    """Print the previous figures of the same keys, write this run's JSON, and keep it as the baseline if
+    asked."""
+    baseline = _read(BASELINE)
+    previous = baseline.get(benchmark)
+    if previous:
+        print(f"previous figures (benchmarks/baseline.json, measured {previous['measured_at'][:10]}):")
+        for key, values in previous["figures"].items():
+            if key in figures:
+                print(f"  {key}: {_line(values)}")
+    else:
+        print("previous figures: none kept yet (--save-baseline keeps this run's)")
+    entry = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "figures": figures}
+    LATEST.mkdir(parents=True, exist_ok=True)
+    latest = LATEST / f"{benchmark}.json"
+    latest.write_text(json.dumps(entry, indent=2) + "\n")
+    print(f"figures written to {latest}")
+    if save_baseline:
+        baseline[benchmark] = entry
+        BASELINE.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
+        print(f"kept as the baseline in {BASELINE}")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        return {}
+
+
+def _line(values: dict[str, float]) -> str:
+    return "  ".join(f"{name} {value:,.1f}" for name, value in values.items())

@@ -1,0 +1,45 @@
+"""The image fields of the game forms (create and edit): a file for the thumbnail and the banner, and on
+the edit form a box to remove the current one. Checked before the game is saved, so a refused file is an
+error on the form like any other; applied once the game is saved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.datastructures import UploadFile
+
+from gamesched.games.service import GameService
+from gamesched.images import MAX_BYTES, ImageKind, ImageRejected, PreparedImage
+from gamesched.web import FormData
+
+
+@dataclass
+class ImageChanges:
+    """What the form asks of the game's images: new ones (checked), and the kinds to remove."""
+
+    new: dict[ImageKind, PreparedImage] = field(default_factory=dict)
+    removed: list[ImageKind] = field(default_factory=list)
+
+    async def apply(self, games: GameService, game_id: str, user_id: int) -> None:
+        for kind, image in self.new.items():
+            await games.images.set(game_id, user_id, kind, image)
+        for kind in self.removed:
+            if kind not in self.new:
+                await games.images.set(game_id, user_id, kind, None)
+
+
+async def read_images(raw: Any, form: FormData, games: GameService) -> ImageChanges:
+    """The image fields of a submitted form; a refused file is recorded in ``form.errors`` under its kind."""
+    changes = ImageChanges()
+    for kind in ImageKind:
+        upload = raw.get(kind.value)
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(MAX_BYTES + 1)
+            try:
+                changes.new[kind] = await games.images.check(data, kind)
+            except ImageRejected as error:
+                form.errors[kind.value] = error.message
+        if form.values.get(f"remove_{kind.value}") == "on":
+            changes.removed.append(kind)
+    return changes
