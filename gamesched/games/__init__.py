@@ -22,6 +22,7 @@ from gamesched.games.events import (
     PlayerLeft,
     PlayerRemoved,
     ReminderDue,
+    RewardsWanted,
     RosterReordered,
     WaitlistDemoted,
     WaitlistPromoted,
@@ -39,6 +40,7 @@ from gamesched.games.schemas import (
     ParticipantReplace,
     ParticipantView,
     Person,
+    RewardsUpdate,
 )
 from gamesched.games.seats import SeatNow, seats_now
 from gamesched.games.service import GameService
@@ -73,6 +75,8 @@ __all__ = [
     "PlayerRemoved",
     "PositionType",
     "ReminderDue",
+    "RewardsUpdate",
+    "RewardsWanted",
     "Roster",
     "RosterReordered",
     "SeatNow",

@@ -137,6 +137,10 @@ def render_embed(
                 "inline": False,
             }
         )
+    if game.rewards.strip() and game.status in ("completed", "archived"):
+        # A spoiler: players click to see what they won.
+        rewards = _cut(game.rewards.strip().replace("|", "\\|"), FIELD_VALUE_LIMIT - 4)
+        tail.append({"name": "Rewards", "value": f"||{rewards}||", "inline": False})
     if calendar is not None and game.status in LIVE_STATUSES:
         ics, google = calendar
         links = f"[Google Calendar]({google}) · [Download .ics]({ics})"

@@ -11,6 +11,7 @@ permissions (or drops the embed for want of Embed Links), the game records it (a
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from typing import Any
 import discord
 import msgspec
 import structlog
+from discord.http import Route
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gamesched.core.clock import Clock
@@ -204,8 +206,11 @@ class Announcer:
             if game is None:
                 return
             announcement = await self._render(game)
+            if game.status == "archived":
+                await self._archive(game, announcement)
+                return
             if game.message_id is None:
-                if game.status in LIVE_STATUSES:
+                if game.status in LIVE_STATUSES and game.post_at is None:  # a deferred game waits
                     await self._post(game, announcement)
                 return
             try:
@@ -323,6 +328,48 @@ class Announcer:
         message_id = await self._post(game, announcement)
         if tell_host:
             await self._tell_host(game, message_id)
+
+    async def _archive(self, game: GameView, announcement: Announcement) -> None:
+        """The game was archived: its announcement goes (forgotten first, so its deletion is not taken for
+        one "by hand"); with an archive channel, the embed is posted there without buttons — once: the post
+        carries a nonce from the game's id, so a retry after a crash is answered with the first message."""
+        guild_id = int(game.guild_id)
+        if game.message_id is not None:
+            await self.games.lifecycle.record_announcement(game.id, guild_id=guild_id, message_id=None)
+            old = self._client.get_partial_messageable(int(game.channel_id), guild_id=guild_id)
+            try:
+                await old.get_partial_message(int(game.message_id)).delete()
+            except (discord.NotFound, discord.Forbidden) as exc:
+                log.info("archived_announcement_not_deleted", game_id=game.id, error=str(exc))
+        if game.archive_channel_id is None:
+            return
+        payload: dict[str, Any] = {
+            "content": None,
+            "embeds": [announcement.embed],
+            "components": [],
+            "allowed_mentions": {"parse": []},
+        }
+        if game.archive_message_id is None:
+            route = Route("POST", "/channels/{channel_id}/messages", channel_id=int(game.archive_channel_id))
+            nonce = "a" + uuid.UUID(game.id).hex[:24]  # Discord takes at most 25 characters
+            message = await self._client.http.request(
+                route, json={**payload, "nonce": nonce, "enforce_nonce": True}
+            )
+            await self.games.lifecycle.record_archive_announcement(
+                game.id, guild_id=guild_id, message_id=int(message["id"])
+            )
+            log.info("announcement_archived", game_id=game.id, channel_id=game.archive_channel_id)
+            return
+        route = Route(
+            "PATCH",
+            "/channels/{channel_id}/messages/{message_id}",
+            channel_id=int(game.archive_channel_id),
+            message_id=int(game.archive_message_id),
+        )
+        try:
+            await self._client.http.request(route, json=payload)
+        except discord.NotFound:
+            log.info("archived_announcement_missing", game_id=game.id)
 
     async def take_down_old_announcement(self, job: Job) -> None:
         """The game moved channel: forget the old post first (so its deletion is not "by hand"), delete it.

@@ -29,6 +29,7 @@ from gamesched.games.schemas import (
     ParticipantAdd,
     ParticipantOrder,
     ParticipantReplace,
+    RewardsUpdate,
 )
 from gamesched.games.service import GameService
 from gamesched.http import BAD_REQUEST, INVALID, ErrorBody, InvalidBody
@@ -185,6 +186,40 @@ class GameController(Controller):
     ) -> GameView:
         reason = "" if data is None else data.reason
         return await games.lifecycle.cancel(game_id, viewer.user_id, reason)
+
+    @post(
+        "/{game_id:str}/post",
+        status_code=200,
+        summary="Post a deferred game now (host)",
+        description=(
+            "Clears `post_at` and announces the game at once: the bot posts it and its players are told. A game "
+            "already announced is answered as it is."
+        ),
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    async def post_game_now(
+        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+    ) -> GameView:
+        return await games.lifecycle.post_now(game_id, viewer.user_id)
+
+    @put(
+        "/{game_id:str}/rewards",
+        summary="Set the rewards (host)",
+        description=(
+            "Also once the game is over. Shown to players as a spoiler when the game has completed. On a "
+            "completed game, `archive_now` archives it at once; so does saving rewards once its archive "
+            "delay has passed."
+        ),
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 422: INVALID},
+    )
+    async def set_rewards(
+        self,
+        game_id: GameId,
+        data: JSONBody[RewardsUpdate],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await games.lifecycle.set_rewards(game_id, viewer.user_id, data)
 
     @post(
         "/{game_id:str}/join",

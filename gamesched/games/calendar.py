@@ -83,7 +83,10 @@ class Calendars:
             raise NotFound(GAME_NOT_FOUND)
         # Trusted look-up across guilds: the token proves the link came from us for this game.
         guild_id = await self.games.queries._guild_of(gid)
-        return await self.readable(await self.games.queries.snapshot(gid, guild_id=guild_id))
+        game = await self.games.queries.snapshot(gid, guild_id=guild_id)
+        if game.post_at is not None:  # not announced yet: a link shared early tells nobody of it
+            raise NotFound(GAME_NOT_FOUND)
+        return await self.readable(game)
 
 
 def calendar_response(game: GameView, *, page_url: str) -> Response[str]:

@@ -213,6 +213,12 @@ class GameCommands(commands.Cog, name="GameCommands"):
             game = await self.games.lifecycle.create(interaction.user.id, data)
         except Invalid as error:
             return await self._refused(interaction, error, values, body)
+        if game.post_at is not None:
+            return (
+                f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. It will be announced in "
+                f"<#{game.channel_id}> {format_when(game.post_at)}; until then only you and the bot managers "
+                f"see it. Post it sooner from its page: {game_page_url(self.base_url, game.id)}"
+            )
         return (
             f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
             f"The announcement will appear in <#{game.channel_id}> in a moment."
@@ -344,11 +350,19 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         max_length=3,
     )
 
+    post_at: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Announce at (empty: now)",
+        custom_id="post_at",
+        placeholder="tomorrow 9am — before the game starts",
+        required=False,
+        max_length=60,
+    )
+
     def __init__(self, values: Mapping[str, str] | None = None, *, template_id: str | None = None) -> None:
         # The template travels in the form's id: whichever process gets the submission reads it there.
         custom_id = CREATE_FORM + TEMPLATE_PART + template_id if template_id else CREATE_FORM
         super().__init__(timeout=None, custom_id=custom_id)
-        for field in (self.game_title, self.when, self.description, self.max_players):
+        for field in (self.game_title, self.when, self.description, self.max_players, self.post_at):
             typed = (values or {}).get(str(field.custom_id))
             if typed:  # what was typed last time, cut to what the field takes
                 field.default = typed[: field.max_length or None]
@@ -440,6 +454,12 @@ def game_create_body(
         body["scheduled_at"] = parse_when(values.get("when", ""), now=now).isoformat()
     except Invalid as error:
         known["scheduled_at"] = error.message
+    post_at = values.get("post_at", "").strip()
+    if post_at:
+        try:
+            body["post_at"] = parse_when(post_at, now=now).isoformat()
+        except Invalid as error:
+            known["post_at"] = error.message
     max_players = values.get("max_players", "").strip()
     if max_players:
         if max_players.isdigit() and 1 <= int(max_players) <= 100:

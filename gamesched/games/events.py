@@ -54,6 +54,12 @@ class GameStatusChanged(GameEvent, frozen=True, kw_only=True):
     message_id: int | None = None
 
 
+class RewardsWanted(GameEvent, frozen=True, kw_only=True):
+    """The game completed with no rewards set and its host asked to be reminded to fill them in."""
+
+    host_id: int
+
+
 class PlayerJoined(GameEvent, frozen=True, kw_only=True):
     user_id: int
     status: SeatStatus

@@ -1,4 +1,5 @@
-"""Timed work of a game, run by the dispatcher: reminders come due, the game starts, the game ends.
+"""Timed work of a game, run by the dispatcher: a deferred game is announced, reminders come due, the game
+starts, the game ends, the finished game is archived.
 
 Who hears about a reminder, and in what words, is the notifications module's business: this module only
 says that a reminder came due (``ReminderDue``); the notifications module checks the game is still ahead.
@@ -14,7 +15,7 @@ from gamesched.core.clock import Clock
 from gamesched.core.modules import JobSpec
 from gamesched.core.queue import Job
 from gamesched.games.events import ReminderDue
-from gamesched.games.schedule import COMPLETE, REMINDER, START
+from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, START
 
 if TYPE_CHECKING:
     from gamesched.games.service import GameService
@@ -32,7 +33,16 @@ class GameTimers:
             JobSpec(REMINDER, self.reminder_due),
             JobSpec(START, self.start_game),
             JobSpec(COMPLETE, self.complete_game),
+            JobSpec(POST, self.post_game),
+            JobSpec(ARCHIVE, self.archive_game),
         ]
+
+    async def post_game(self, job: Job) -> None:
+        """A deferred game's post_at: announce it (the announcer posts on the event this publishes)."""
+        await self.games.lifecycle.post(job.payload["game_id"], guild_id=int(job.payload["guild_id"]))
+
+    async def archive_game(self, job: Job) -> None:
+        await self.games.lifecycle.archive(job.payload["game_id"], guild_id=int(job.payload["guild_id"]))
 
     async def start_game(self, job: Job) -> None:
         await self.games.lifecycle.transition(

@@ -12,6 +12,7 @@ import msgspec
 import structlog
 from msgspec import UNSET
 
+from gamesched.core.db import UnitOfWork
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound, Problems
 from gamesched.core.inputs import clean_text, convert
 from gamesched.games import events
@@ -19,8 +20,8 @@ from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
 from gamesched.games.roster import PositionType, SignupMethod
 from gamesched.games.schedule import SCHEDULE_FIELDS
-from gamesched.games.schemas import GameCreate, GameUpdate, GameView
-from gamesched.games.use_case import GameUseCase
+from gamesched.games.schemas import GameCreate, GameUpdate, GameView, RewardsUpdate
+from gamesched.games.use_case import STATUS_SENTENCES, GameUseCase
 
 if TYPE_CHECKING:
     from gamesched.guilds import EffectiveSettings, GuildAccess, TemplateChoice
@@ -42,6 +43,11 @@ PLAIN_FIELDS = (
     "channel_id",
     "host_id",
     "remind_waitlist",
+    "post_at",
+    "archive_delay_minutes",
+    "archive_channel_id",
+    "rewards",
+    "remind_rewards",
 )
 EDIT_RETRIES = 3
 #: The longest reason for cancelling (the API's ``GameCancel`` says the same).
@@ -69,6 +75,7 @@ class _NewGame:
     signup_method: str = "self_signup"
     duration_minutes: int | None = None
     notify: list[int] = field(default_factory=list)
+    rewards: str = ""
 
 
 @dataclass
@@ -174,6 +181,13 @@ class GameLifecycle(GameUseCase):
             location = _clean(data.location or (template.location if template else None) or "", "location")
         with problems.check():
             _check_time(data.scheduled_at, now)
+        with problems.check():
+            _check_post_at(data.post_at, data.scheduled_at, now)
+        with problems.check():
+            self._check_archive_channel(guild_id, data.archive_channel_id)
+        rewards = ""
+        with problems.check():
+            rewards = _clean(data.rewards, "rewards")
         priority = _ids(locked.get("priority_role_ids", data.priority_role_ids))
         notify = _ids(locked.get("notify_role_ids", data.notify_role_ids))
         with problems.check():
@@ -223,6 +237,7 @@ class GameLifecycle(GameUseCase):
             signup_method=signup_method,
             duration_minutes=duration,
             notify=notify,
+            rewards=rewards,
         )
 
     async def create(self, user_id: int, data: GameCreate) -> GameView:
@@ -250,6 +265,11 @@ class GameLifecycle(GameUseCase):
             notify_role_ids=new.notify,
             signup_method=new.signup_method,
             remind_waitlist=data.remind_waitlist,
+            post_at=data.post_at,
+            archive_delay_minutes=data.archive_delay_minutes,
+            archive_channel_id=None if data.archive_channel_id is None else int(data.archive_channel_id),
+            rewards=new.rewards,
+            remind_rewards=data.remind_rewards,
             status="scheduled",
             settings_sources={name: settings.sources()[name] for name in INHERITED},
             template_id=new.template.id if new.template else None,
@@ -278,14 +298,8 @@ class GameLifecycle(GameUseCase):
             uow.session.add_all(participants)
             await uow.session.flush()
             await self.schedule.plan(uow.session, game)
-            uow.publish(
-                events.GameScheduled(
-                    **self._event_base(game),
-                    host_id=host_id,
-                    scheduled_at=game.scheduled_at,
-                    participant_ids=tuple(p.user_id for p in participants if p.user_id is not None),
-                )
-            )
+            if game.post_at is None:  # a deferred game is announced (and its players told) at post_at
+                self._publish_scheduled(uow, game, participants)
         self._remember(game.id, guild_id)
         log.info("game_scheduled", game_id=str(game.id), guild_id=guild_id, participants=len(participants))
         return await self._render(game, participants, viewer=access)
@@ -367,6 +381,12 @@ class GameLifecycle(GameUseCase):
                 return False
             previous, game.status = game.status, to
             self._touch(game, bump_version=False)
+            if to == "completed":
+                game.completed_at = self.clock.now()
+                game.post_at = None  # never announced before it ended: nothing is left to announce
+                await self.schedule.plan_archive(uow.session, game)
+                if game.remind_rewards and not game.rewards.strip():
+                    uow.publish(events.RewardsWanted(**self._event_base(game), host_id=game.host_id))
             uow.publish(
                 events.GameStatusChanged(
                     **self._event_base(game), status=to, previous=previous, message_id=game.message_id
@@ -375,6 +395,118 @@ class GameLifecycle(GameUseCase):
         log.info("game_status_changed", game_id=str(game_id), status=to, previous=previous)
         return True
 
+    # -- deferred announcement ---------------------------------------------------------------------
+
+    async def post(self, game_id: str, *, guild_id: int) -> bool:
+        """Announce a deferred game at its ``post_at`` (system path, the ``games.post`` job). False when it was
+        posted already (a second run, "post now" first) or is no longer scheduled: nothing is posted twice."""
+        async with self.db.uow(guild_id=guild_id) as uow:
+            game, participants = await self._load(uow.session, uuid.UUID(str(game_id)), lock=True)
+            if game.post_at is None or game.status != "scheduled":
+                return False
+            await self._announce_now(uow, game, participants)
+        log.info("game_posted", game_id=str(game_id), guild_id=guild_id)
+        return True
+
+    async def post_now(self, game_id: str, user_id: int) -> GameView:
+        """ "Post now": the host or a manager announces a deferred game at once. Already announced: nothing
+        to do (a second click answers the game as it is)."""
+        gid, access = await self._enter(game_id, user_id)
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            self._require_manager(game, access, "announce this game")
+            if game.post_at is not None:
+                self._require_status(game, "scheduled")
+                await self._announce_now(uow, game, participants)
+        log.info("game_posted", game_id=str(gid), guild_id=access.guild_id, by=user_id)
+        return await self._render(game, participants, viewer=access)
+
+    async def _announce_now(self, uow: UnitOfWork, game: Game, participants: list[Participant]) -> None:
+        game.post_at = None
+        self._touch(game, bump_version=True)
+        await self.schedule.plan(uow.session, game)  # the post row goes; reminders from now on
+        self._publish_scheduled(uow, game, participants)
+
+    def _publish_scheduled(self, uow: UnitOfWork, game: Game, participants: list[Participant]) -> None:
+        """The game is announced: the announcer posts it, the players placed on it hear of it."""
+        uow.publish(
+            events.GameScheduled(
+                **self._event_base(game),
+                host_id=game.host_id,
+                scheduled_at=game.scheduled_at,
+                participant_ids=tuple(p.user_id for p in participants if p.user_id is not None),
+            )
+        )
+
+    # -- archiving and rewards ---------------------------------------------------------------------
+
+    async def archive(self, game_id: str, *, guild_id: int) -> bool:
+        """Archive a completed game when its delay is up (system path, the ``games.archive`` job). A game
+        whose host asked to be reminded of the rewards waits for them: saving them archives it."""
+        async with self.db.uow(guild_id=guild_id) as uow:
+            game, _ = await self._load(uow.session, uuid.UUID(str(game_id)), lock=True)
+            if game.status != "completed" or game.archive_delay_minutes is None:
+                return False
+            if game.remind_rewards and not game.rewards.strip():
+                log.info("archive_waits_for_rewards", game_id=str(game_id))
+                return False
+            self._archive(uow, game)
+        return True
+
+    def _archive(self, uow: UnitOfWork, game: Game) -> None:
+        game.status = "archived"
+        self._touch(game, bump_version=True)
+        uow.publish(
+            events.GameStatusChanged(
+                **self._event_base(game), status="archived", previous="completed", message_id=game.message_id
+            )
+        )
+        log.info("game_status_changed", game_id=str(game.id), status="archived", previous="completed")
+
+    async def set_rewards(self, game_id: str, user_id: int, data: RewardsUpdate) -> GameView:
+        """The host's rewards, also once the game is over. On a completed game, ``archive_now`` archives it at
+        once, and so does saving once its archive delay has passed."""
+        gid, access = await self._enter(game_id, user_id)
+        rewards = _clean(data.rewards, "rewards")
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            game, participants = await self._load(uow.session, gid, lock=True)
+            self._require_manager(game, access, "set the rewards")
+            if game.status == "cancelled":
+                raise Conflict(STATUS_SENTENCES["cancelled"])
+            if data.archive_now and game.status != "completed":
+                raise Invalid(
+                    "Only a game that is over (and not archived yet) can be archived.", field="archive_now"
+                )
+            if rewards != game.rewards:
+                game.rewards = rewards
+                self._touch(game, bump_version=True)
+                uow.publish(
+                    events.GameUpdated(
+                        **self._event_base(game),
+                        by_user_id=user_id,
+                        changed=("rewards",),
+                        message_id=game.message_id,
+                    )
+                )
+            if game.status == "completed" and (data.archive_now or self._archive_due(game)):
+                await self.schedule.clear(uow.session, game.id)
+                self._archive(uow, game)
+        return await self._render(game, participants, viewer=access)
+
+    def _archive_due(self, game: Game) -> bool:
+        if game.archive_delay_minutes is None or not game.rewards.strip():
+            return False
+        completed = game.completed_at or game.updated_at
+        return completed + timedelta(minutes=game.archive_delay_minutes) <= self.clock.now()
+
+    async def record_archive_announcement(
+        self, game_id: str, *, guild_id: int, message_id: int | None
+    ) -> None:
+        """Remember the archived announcement re-posted in the archive channel. For the bot."""
+        async with self.db.uow(guild_id=guild_id) as uow:
+            game, _ = await self._load(uow.session, uuid.UUID(str(game_id)), lock=True)
+            game.archive_message_id = message_id
+
     async def record_announcement(self, game_id: str, *, guild_id: int, message_id: int | None) -> None:
         """Remember (or forget, with None) the Discord message announcing the game. For the bot."""
         async with self.db.uow(guild_id=guild_id) as uow:
@@ -382,6 +514,10 @@ class GameLifecycle(GameUseCase):
             game.message_id = message_id
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _check_archive_channel(self, guild_id: int, channel_id: Any) -> None:
+        if channel_id is not None and self.guilds.channel_name(guild_id, int(channel_id)) is None:
+            raise Invalid("The archive channel is not a channel of this server.", field="archive_channel_id")
 
     async def _choose_host(self, access: GuildAccess, requested: int | None) -> int:
         if requested is None or requested == access.user_id:
@@ -442,6 +578,30 @@ class GameLifecycle(GameUseCase):
                     self.guilds.check_roles(game.guild_id, {name: added})
         if data.remind_waitlist is not UNSET:
             values["remind_waitlist"] = data.remind_waitlist
+        if data.remind_rewards is not UNSET:
+            values["remind_rewards"] = data.remind_rewards
+        with problems.check():
+            if data.rewards is not UNSET:
+                values["rewards"] = _clean(data.rewards, "rewards")
+        if data.archive_delay_minutes is not UNSET:
+            values["archive_delay_minutes"] = data.archive_delay_minutes
+        with problems.check():
+            if data.archive_channel_id is not UNSET:
+                archive = None if data.archive_channel_id is None else int(data.archive_channel_id)
+                if archive != game.archive_channel_id:
+                    self._check_archive_channel(game.guild_id, archive)
+                values["archive_channel_id"] = archive
+        with problems.check():
+            if data.post_at is not UNSET and data.post_at != game.post_at:
+                if game.post_at is None:
+                    raise Invalid(
+                        "This game is already announced; its announcement time cannot change.",
+                        field="post_at",
+                    )
+                values["post_at"] = data.post_at
+            post_at = values.get("post_at", game.post_at)
+            if post_at is not None and ("post_at" in values or "scheduled_at" in values):
+                _check_post_at(post_at, values.get("scheduled_at", game.scheduled_at), self.clock.now())
         if data.notify_role_ids is not UNSET:
             values["notify_role_ids"] = _ids(data.notify_role_ids)
         if data.priority_role_ids is not UNSET:
@@ -581,6 +741,17 @@ def _clean_title(title: str) -> str:
     if not cleaned:
         raise Invalid("A game needs a title.", field="title")
     return cleaned
+
+
+def _check_post_at(post_at: datetime | None, scheduled_at: datetime, now: datetime) -> None:
+    if post_at is None:
+        return
+    if post_at <= now:
+        raise Invalid(
+            "The announcement time must be in the future (or leave it empty to post now).", field="post_at"
+        )
+    if post_at >= scheduled_at:
+        raise Invalid("The announcement must be posted before the game starts.", field="post_at")
 
 
 def _check_time(when: datetime, now: datetime) -> None:

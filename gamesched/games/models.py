@@ -56,6 +56,19 @@ class Game(Base):
     #: Why Discord refused the announcement: the permissions the bot lacked in the channel (empty when it
     #: could not tell); NULL while the announcement is fine.
     announcement_problem: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    #: While set, the game is not announced yet (hidden from plain members); the ``games.post`` job
+    #: announces it then and clears it.
+    post_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Archive the game this long after it completed; NULL: never.
+    archive_delay_minutes: Mapped[int | None] = mapped_column(Integer)
+    #: Where the archived announcement is re-posted without buttons; NULL: it is only deleted.
+    archive_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    archive_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The host's rewards text, shown as a spoiler once the game is over.
+    rewards: Mapped[str] = mapped_column(Text, default="")
+    #: DM the host at completion when the rewards are still empty.
+    remind_rewards: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The images shown with the game (``images.name``: ``<sha256>.<ext>``), or NULL.
     thumbnail_image: Mapped[str | None] = mapped_column(Text)
     banner_image: Mapped[str | None] = mapped_column(Text)

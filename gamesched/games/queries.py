@@ -22,6 +22,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    or_,
     select,
     tuple_,
     union,
@@ -71,6 +72,8 @@ class GameQueries(GameUseCase):
         gid, access = await self._enter(game_id, user_id)
         async with self.db.uow(guild_id=access.guild_id) as uow:
             game, participants = await self._read(uow.session, gid)
+            if game.post_at is not None and not self._can_manage(game, access):
+                raise NotFound(GAME_NOT_FOUND)  # not announced yet: only its host and the managers know it
             schedule = await self.schedule.pending(uow.session, gid)
         view = await self._render(game, participants, viewer=access)
         view.schedule = schedule
@@ -153,11 +156,19 @@ class GameQueries(GameUseCase):
         if guild_id is not None:
             access = await self.guilds.access(guild_id, user_id)
             accesses = {guild_id: access}
+            if not access.is_manager:
+                filters.append(_announced_or_hosted_by(user_id))
             async with self.db.uow(guild_id=guild_id) as uow:
                 # RLS already keeps other guilds out; naming the guild lets PostgreSQL use its indexes.
                 scope = [Game.guild_id == guild_id, *filters]
                 if role is None:
                     total = await _counted(uow.session, guild_id, channel_id, wanted)
+                    if not access.is_manager:  # less the games not announced yet that they may not see
+                        total -= await _count(
+                            uow.session,
+                            [Game.guild_id == guild_id, *filters[:-1], *_hidden_from(user_id)],
+                            wanted,
+                        )
                 else:
                     total = await _count(uow.session, scope, wanted)
                 games, rosters = await _page(uow.session, scope, wanted, limit, offset, start)
@@ -165,9 +176,14 @@ class GameQueries(GameUseCase):
             if role is None:
                 filters.append(Game.id.in_(_games_of(user_id)))
             accesses = await self._accessible_guilds(filters, wanted, user_id)
+            managed = [gid for gid, a in accesses.items() if a.is_manager]
             # Trusted cross-guild read: restricted to the caller's games in guilds they are a member of.
             async with self.db.uow(bypass_rls=True) as uow:
-                scope = [Game.guild_id.in_(builtins.list(accesses)), *filters]
+                scope = [
+                    Game.guild_id.in_(builtins.list(accesses)),
+                    *filters,
+                    or_(_announced_or_hosted_by(user_id), Game.guild_id.in_(managed)),
+                ]
                 total = await _count(uow.session, scope, wanted)
                 games, rosters = await _page(uow.session, scope, wanted, limit, offset, start)
         return GameList(
@@ -217,6 +233,16 @@ class GameQueries(GameUseCase):
                 )
             )
         return views
+
+
+def _announced_or_hosted_by(user_id: int) -> ColumnElement[bool]:
+    """Games a plain member may see: announced ones, and those they host."""
+    return or_(Game.post_at.is_(None), Game.host_id == user_id)
+
+
+def _hidden_from(user_id: int) -> builtins.list[ColumnElement[bool]]:
+    """Games not announced yet that a plain member does not host (few: the partial index finds them)."""
+    return [Game.post_at.is_not(None), Game.host_id != user_id]
 
 
 def _has_participant(user_id: int) -> Exists:

@@ -18,6 +18,8 @@ from gamesched.games.schemas import GameView, ParticipantView, Person
 from gamesched.images import image_path
 
 UNKNOWN_USER = "Unknown user"
+#: Statuses in which the rewards are shown to everyone.
+OVER = frozenset({"completed", "archived"})
 
 
 class ParticipantRow(msgspec.Struct, frozen=True):
@@ -115,6 +117,13 @@ def render_game(
         viewer_position=viewer_position,
         remind_waitlist=game.remind_waitlist,
         announcement_problem=None if game.announcement_problem is None else list(game.announcement_problem),
+        post_at=game.post_at,
+        archive_delay_minutes=game.archive_delay_minutes,
+        archive_channel_id=None if game.archive_channel_id is None else str(game.archive_channel_id),
+        archive_message_id=None if game.archive_message_id is None else str(game.archive_message_id),
+        completed_at=game.completed_at,
+        rewards=game.rewards if can_manage or game.status in OVER else "",
+        remind_rewards=game.remind_rewards,
         thumbnail_url=None if game.thumbnail_image is None else image_path(game.thumbnail_image),
         banner_url=None if game.banner_image is None else image_path(game.banner_image),
         template_id=None if game.template_id is None else str(game.template_id),

@@ -20,11 +20,15 @@ from gamesched.games.schemas import ScheduledItem
 REMINDER = "games.send_reminders"
 START = "games.start"
 COMPLETE = "games.complete"
+#: Announce a deferred game (its ``post_at``).
+POST = "games.post"
+#: Archive a completed game (its archive delay after completion).
+ARCHIVE = "games.archive"
 #: How long a game without a duration is taken to last: its end, its calendar entry, the form's hint.
 DEFAULT_DURATION_MINUTES = 60
 #: Edits to these fields move the game's pending reminders and transitions.
-SCHEDULE_FIELDS = frozenset({"scheduled_at", "duration_minutes", "reminder_minutes"})
-_KINDS = {REMINDER: "reminder", START: "start", COMPLETE: "complete"}
+SCHEDULE_FIELDS = frozenset({"scheduled_at", "duration_minutes", "reminder_minutes", "post_at"})
+_KINDS = {REMINDER: "reminder", START: "start", COMPLETE: "complete", POST: "post", ARCHIVE: "archive"}
 
 
 def ends_at(game: Game) -> datetime:
@@ -49,9 +53,14 @@ class GameSchedule:
         payload = {"game_id": str(game.id), "guild_id": game.guild_id, "channel_id": game.channel_id}
         jobs: list[NewJob] = []
         if game.status == "scheduled":
+            # A game not announced yet is announced at post_at; reminders due before then are not sent
+            # (nobody was told of the game yet).
+            announced = max(now, game.post_at) if game.post_at is not None else now
+            if game.post_at is not None:
+                jobs.append(NewJob(POST, payload, game.post_at, f"{prefix(game.id)}post"))
             for minutes in sorted(set(game.reminder_minutes), reverse=True):
                 due = game.scheduled_at - timedelta(minutes=minutes)
-                if due > now:  # a reminder whose moment has passed is skipped, never sent late
+                if due > announced:  # a reminder whose moment has passed is skipped, never sent late
                     jobs.append(
                         NewJob(
                             REMINDER,
@@ -63,6 +72,17 @@ class GameSchedule:
             jobs.append(NewJob(START, payload, game.scheduled_at, f"{prefix(game.id)}start"))
         jobs.append(NewJob(COMPLETE, payload, ends_at(game), f"{prefix(game.id)}complete"))
         await self.queue.enqueue_many(session, jobs)
+
+    async def plan_archive(self, session: AsyncSession, game: Game) -> None:
+        """A completed game with an archive delay: archive it that long after it completed (replaced when the
+        delay changes)."""
+        if game.status != "completed" or game.archive_delay_minutes is None:
+            await self.queue.cancel(session, dedupe_prefix=f"{prefix(game.id)}archive")
+            return
+        completed = game.completed_at or self.clock.now()
+        due = completed + timedelta(minutes=game.archive_delay_minutes)
+        payload = {"game_id": str(game.id), "guild_id": game.guild_id, "channel_id": game.channel_id}
+        await self.queue.enqueue_many(session, [NewJob(ARCHIVE, payload, due, f"{prefix(game.id)}archive")])
 
     async def clear(self, session: AsyncSession, game_id: uuid.UUID | str) -> None:
         await self.queue.cancel(session, dedupe_prefix=prefix(game_id))

@@ -28,6 +28,32 @@ AwareDatetime = Annotated[
     datetime,
     Meta(tz=True, description="ISO 8601 with a UTC offset.", examples=["2030-01-05T19:00:00+00:00"]),
 ]
+Rewards = Annotated[
+    str,
+    Meta(
+        max_length=2000,
+        description="What the players won; shown as a spoiler once the game is over.",
+        examples=["500 gold and the Sword of Dawn"],
+    ),
+]
+ArchiveDelay = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=60 * 24 * 365,
+        description="Minutes after the game completed until it is archived (null: never archived).",
+        examples=[1440],
+    ),
+]
+PostAt = Annotated[
+    datetime,
+    Meta(
+        tz=True,
+        description="Announce the game only then (ISO 8601 with a UTC offset; before the start). Until then "
+        "only the host and the bot managers see it.",
+        examples=["2030-01-01T12:00:00+00:00"],
+    ),
+]
 SignupMethodName = Literal["self_signup", "host_selected", "host_selected_with_waitlist", "role_based"]
 GameStatus = Literal["scheduled", "in_progress", "completed", "cancelled", "archived"]
 SeatStatusName = Literal["confirmed", "waitlisted"]
@@ -80,6 +106,14 @@ class GameCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     #: Managers may schedule a game for someone else.
     host_id: Snowflake | None = None
     initial_participants: Annotated[list[ParticipantEntry], Meta(max_length=100)] = []
+    #: Announce later (null: now).
+    post_at: PostAt | None = None
+    archive_delay_minutes: ArchiveDelay | None = None
+    #: Re-post the announcement there, without buttons, when the game is archived (null: only delete it).
+    archive_channel_id: Snowflake | None = None
+    rewards: Rewards = ""
+    #: DM the host when the game completes with no rewards set.
+    remind_rewards: bool = False
 
 
 class GameUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -100,6 +134,12 @@ class GameUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
     channel_id: Snowflake | UnsetType = UNSET
     host_id: Snowflake | UnsetType = UNSET
     remind_waitlist: bool | UnsetType = UNSET
+    #: Only while the game is not announced yet; "post now" is its own route (POST /games/{id}/post).
+    post_at: PostAt | UnsetType = UNSET
+    archive_delay_minutes: ArchiveDelay | UnsetType | None = UNSET
+    archive_channel_id: Snowflake | UnsetType | None = UNSET
+    rewards: Rewards | UnsetType = UNSET
+    remind_rewards: bool | UnsetType = UNSET
     #: The version the editor saw; a different current version answers 409 instead of overwriting.
     expected_version: Annotated[int, Meta(ge=1)] | None = None
 
@@ -127,6 +167,14 @@ class ParticipantOrder(Struct, kw_only=True, forbid_unknown_fields=True):
     """The host's order: these participants become host-added, first to last; others keep their place."""
 
     participant_ids: Annotated[list[ParticipantId], Meta(min_length=1, max_length=200)]
+
+
+class RewardsUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
+    """The host's rewards, also once the game is over. ``archive_now`` archives a completed game at once
+    (when it has an archive delay); a completed game whose delay has passed is archived on saving anyway."""
+
+    rewards: Rewards
+    archive_now: bool = False
 
 
 class Person(Struct, kw_only=True):
@@ -200,6 +248,16 @@ class GameView(Struct, kw_only=True):
     #: Set when Discord refused the announcement: the permissions the bot lacks in the channel
     #: (view_channel, send_messages, embed_links, read_message_history; empty when it cannot tell which).
     announcement_problem: list[str] | None = None
+    #: Not announced yet: announced then (only the host and the bot managers see such a game).
+    post_at: datetime | None = None
+    archive_delay_minutes: int | None = None
+    archive_channel_id: str | None = None
+    #: The archived announcement re-posted in the archive channel.
+    archive_message_id: str | None = None
+    completed_at: datetime | None = None
+    #: The rewards, for the host and managers always, for everyone else once the game is over ("" otherwise).
+    rewards: str = ""
+    remind_rewards: bool = False
     #: Only in the answer to a host's change (edit, roster change, cancel): how many people were sent a DM
     #: about it (0: no one needed telling). Absent elsewhere.
     told: int | UnsetType = UNSET

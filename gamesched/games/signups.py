@@ -30,7 +30,7 @@ from gamesched.games.roster import (
 )
 from gamesched.games.schemas import GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.signup_batches import Seat, Seats, SignupBatches, SignupClick, Snapshot
-from gamesched.games.use_case import GameUseCase
+from gamesched.games.use_case import GAME_NOT_FOUND, GameUseCase
 
 ROSTER_OPEN = ("scheduled", "in_progress")
 NOT_ON_ROSTER = "That participant is not on this game's roster."
@@ -135,6 +135,8 @@ class GameSignups(GameUseCase):
     ) -> Roster[Participant]:
         """Add the member (in the caller's batch); the roster after."""
         user_id = access.user_id
+        if game.post_at is not None and not self._can_manage(game, access):
+            raise NotFound(GAME_NOT_FOUND)  # not announced yet: hidden from plain members
         if any(p.user_id == user_id for p in participants):
             return before  # already in: the answer says where
         self._require_status(game, "scheduled")

@@ -119,6 +119,8 @@ class GameUseCase:
 
     def _require_manager(self, game: Game, access: GuildAccess, doing: str) -> None:
         if not self._can_manage(game, access):
+            if game.post_at is not None:  # not announced yet: a plain member does not know it exists
+                raise NotFound(GAME_NOT_FOUND)
             raise Forbidden(f"Only the host or a bot manager can {doing}.")
 
     async def _authorize_manage(self, game_id: uuid.UUID, access: GuildAccess, doing: str) -> None:

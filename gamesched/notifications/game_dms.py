@@ -328,7 +328,10 @@ class GameDMs:
         return dropped + await self.notifier.cancel(session, join_key(game_id, user_id))
 
     async def _game(self, game_id: str, guild_id: int) -> GameView | None:
-        return await current_game(self.games, game_id, guild_id)
+        """The game now; None also while it is not announced yet: its players hear of it when it is posted
+        (``GameScheduled``), not before."""
+        game = await current_game(self.games, game_id, guild_id)
+        return None if game is None or game.post_at is not None else game
 
     async def _linked_instructions(self, game: GameView) -> GameView:
         """The game with #channel, @member and :emoji: in its signup instructions as Discord shows them."""

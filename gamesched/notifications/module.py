@@ -12,6 +12,7 @@ from gamesched.notifications.announcement_dms import AnnouncementDMs
 from gamesched.notifications.game_dms import GameDMs
 from gamesched.notifications.messenger import Messenger
 from gamesched.notifications.reminders import REMINDER_BATCH, ReminderDMs
+from gamesched.notifications.rewards_dms import RewardsDMs
 from gamesched.notifications.service import Notifier
 
 
@@ -54,6 +55,13 @@ def register(context: ModuleContext) -> Contribution:
         subscriptions=[
             *dms.subscriptions(),
             *announcement_dms.subscriptions(),
+            *RewardsDMs(
+                games=games,
+                guilds=context.get(GuildService),
+                notifier=notifier,
+                db=context.db,
+                base_url=context.base_url,
+            ).subscriptions(),
             Subscription(ReminderDue, reminders.send_reminders, batch_size=REMINDER_BATCH),
         ],
     )

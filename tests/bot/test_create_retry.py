@@ -75,7 +75,7 @@ async def test_a_refused_form_comes_back_filled_in_and_natural_dates_are_echoed(
 
     assert reopened["response"]["type"] == 9, reopened  # the form again ...
     again = reopened["response"]["data"]
-    assert _modal_values(again) == typed  # ... with every answer kept
+    assert _modal_values(again) == typed | {"post_at": ""}  # ... with every answer kept (none for post_at)
     fixed = await _submit(api, alice, channel, again["custom_id"], typed | {"max_players": "5"})
     done = ephemeral_text(fixed)
     assert "Scheduled **Catan marathon**" in done, done

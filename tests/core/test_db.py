@@ -247,3 +247,56 @@ async def test_migration_0013_gives_every_server_a_default_template_and_downgrad
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0014_keeps_existing_games_valid_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_lifecycle")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+
+    async def columns() -> set[str]:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT column_name FROM information_schema.columns WHERE table_name = 'games'")
+            )
+            return set(rows.scalars())
+
+    try:
+        await _migrate(engine, "0013")
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
+            await conn.execute(text("INSERT INTO guilds (id, name, owner_id) VALUES (1, 'g', 1)"))
+            await conn.execute(text("INSERT INTO channels (id, guild_id, name, type) VALUES (10, 1, 'c', 0)"))
+            await conn.execute(
+                text(
+                    "INSERT INTO games (guild_id, channel_id, host_id, title, scheduled_at, max_players, status)"
+                    " VALUES (1, 10, 1, 'old', now(), 4, 'completed')"
+                )
+            )
+        await _migrate(engine, "head")
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT post_at, archive_delay_minutes, archive_channel_id, rewards, remind_rewards FROM games"
+                    )
+                )
+            ).one()
+        # An existing game: announced, never archived, no rewards, no reminder about them.
+        assert tuple(row) == (None, None, None, "", False)
+
+        await _migrate(engine, "0013", down=True)
+        assert not {"post_at", "archive_delay_minutes", "rewards", "remind_rewards"} & await columns()
+        async with engine.connect() as conn:
+            indexes = set(
+                (
+                    await conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'games'"))
+                ).scalars()
+            )
+        assert "ix_games_not_announced" not in indexes
+        await _migrate(engine, "head")
+        assert {"post_at", "rewards", "archive_message_id", "completed_at"} <= await columns()
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

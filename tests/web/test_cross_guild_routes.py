@@ -15,6 +15,7 @@ import dataclasses
 import io
 import json
 import re
+import types
 import typing
 import uuid
 from collections.abc import Iterator, Mapping
@@ -108,6 +109,7 @@ ID_FIELDS = (
     "initial_participants",
     "template_id",
     "template_ids",
+    "archive_channel_id",
 )
 
 
@@ -177,6 +179,8 @@ class Server:
             "template_ids": [self.template_id],
             "name": "Walked preset",
             "default_signup_method": "role_based",  # so that a template's priority roles are taken
+            "rewards": "Walked in rewards",
+            "archive_channel_id": self.channel_id,
         }
 
 
@@ -274,6 +278,13 @@ def test_every_skipped_route_still_exists(web_app: App) -> None:
 # -- the route table and the calls ----------------------------------------------------------------------
 
 
+def _sent(annotation: Any) -> Any:
+    """The body the walk sends: an optional one (``GameCancel | None``) is sent."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return next(t for t in typing.get_args(annotation) if t is not type(None))
+    return annotation
+
+
 def _routes(app: Litestar) -> Iterator[tuple[str, str, type | None]]:
     """(path, method, JSON body type) of every route the walk calls, in table order."""
     for route in app.routes:
@@ -285,13 +296,7 @@ def _routes(app: Litestar) -> Iterator[tuple[str, str, type | None]]:
                 continue
             data = handler.parsed_fn_signature.parameters.get("data")
             for method in sorted(handler.http_methods):
-                yield route.path, method, _body_type(data.annotation) if data else None
-
-
-def _body_type(annotation: Any) -> type:
-    """The body's struct, also when the body is optional (``GameCancel | None``: sent, to be walked)."""
-    present = [a for a in typing.get_args(annotation) if a is not type(None)]
-    return present[0] if present and len(present) == len(typing.get_args(annotation)) - 1 else annotation
+                yield route.path, method, _sent(data.annotation) if data else None
 
 
 def _skip_reason(path: str) -> str | None:

@@ -57,6 +57,10 @@ def _already_applied(game: GameView, data: GameUpdate) -> bool:
         wanted = getattr(data, name)
         if name == "expected_version" or wanted is msgspec.UNSET:
             continue
+        if wanted is None and name in ("archive_delay_minutes", "archive_channel_id"):  # null: none
+            if getattr(game, name) is not None:
+                return False
+            continue
         if wanted is None:
             if game.settings_sources.get(name, "game") == "game" and name != "duration_minutes":
                 return False

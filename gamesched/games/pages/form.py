@@ -125,7 +125,24 @@ def game_body(form: FormData) -> dict[str, Any]:
     if body["signup_method"] != "role_based":
         body["priority_role_ids"] = []
     form.snowflake("channel_id", required="Pick a channel to announce the game in.")
+    _lifecycle_fields(form, body)
     return body
+
+
+def _lifecycle_fields(form: FormData, body: dict[str, Any]) -> None:
+    """When the game is announced, its rewards, and when it is archived."""
+    if form.values.get("post_at", "").strip():  # empty: announce now (or: it is announced already)
+        body["post_at"] = form.aware_datetime("post_at", required="Pick when to announce the game.")
+    body["rewards"] = form.text("rewards", max_length=2000)
+    body["remind_rewards"] = form.values.get("remind_rewards") == "on"
+    body["archive_delay_minutes"] = form.optional_int(
+        "archive_delay_minutes", 0, 60 * 24 * 365, "Archive after (minutes)"
+    )
+    archive = form.values.get("archive_channel_id", "").strip()
+    body["archive_channel_id"] = None
+    if archive:
+        body["archive_channel_id"] = form.snowflake("archive_channel_id", required="Pick an archive channel.")
+        body["archive_channel_id"] = None if body["archive_channel_id"] is None else archive
 
 
 def mention_errors(form: FormData, error: Invalid, field: str) -> list[dict[str, Any]]:
@@ -149,6 +166,14 @@ def values_of(game: GameView, guilds: GuildService) -> tuple[dict[str, str], dic
         "signup_instructions": game.signup_instructions if "signup_instructions" in own else "",
         "version": str(game.version),
         "remind_waitlist": "on" if game.remind_waitlist else "",
+        "post_at": "" if game.post_at is None else game.post_at.isoformat(),
+        "announced": "" if game.post_at is not None else "yes",
+        "rewards": game.rewards,
+        "remind_rewards": "on" if game.remind_rewards else "",
+        "archive_delay_minutes": ""
+        if game.archive_delay_minutes is None
+        else str(game.archive_delay_minutes),
+        "archive_channel_id": game.archive_channel_id or "",
     }
     lists = {
         "player_role_ids": list(game.player_role_ids)

@@ -18,7 +18,7 @@ from gamesched.games.live_updates import topic
 from gamesched.games.pages.form import (
     managed_game,
 )
-from gamesched.games.schemas import GameView
+from gamesched.games.schemas import GameView, RewardsUpdate
 from gamesched.games.service import GameService
 from gamesched.games.told import told_sentence
 from gamesched.guilds import GuildService, Page, names_for, what_to_grant
@@ -28,6 +28,8 @@ from gamesched.web import NOTICE_QUERY, FormData, LiveStreams, is_htmx, render, 
 def game_page(page: Page, guilds: GuildService, game: GameView, template: str, **context: Any) -> Template:
     page.guild_id = int(game.guild_id)
     context.setdefault("join_refusal", None)
+    context.setdefault("rewards_error", None)
+    context.setdefault("rewards_value", None)
     names = names_for(guilds, int(game.guild_id))
     return render(page, template, game=game, names=names, announcement=announcement_trouble(game), **context)
 
@@ -160,4 +162,54 @@ async def cancel_game(
     )
 
 
-routes: list[Any] = [game_detail, game_panel, game_live, join_game, leave_game, cancel_game_page, cancel_game]
+@post("/games/{game_id:str}/post", status_code=303)
+async def post_game_now(
+    game_id: FromPath[str], page: NamedDependency[Page], games: NamedDependency[GameService]
+) -> Redirect:
+    """ "Post now": a deferred game is announced at once (a second click finds it announced)."""
+    game = await games.lifecycle.post_now(game_id, page.viewer.user_id)
+    return Redirect(f"/games/{game.id}", status_code=303)
+
+
+@post("/games/{game_id:str}/rewards", status_code=303)
+async def save_rewards(
+    request: Request[Any, Any, Any],
+    game_id: FromPath[str],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Response[Any]:
+    """The host's rewards ("Save and archive" on a completed game archives it at once)."""
+    form = FormData.of(await request.form())
+    rewards = form.text("rewards", max_length=2000)
+    if form.ok:
+        try:
+            data = RewardsUpdate(rewards=rewards, archive_now=form.values.get("archive_now") == "yes")
+            game = await games.lifecycle.set_rewards(game_id, page.viewer.user_id, data)
+            return Redirect(f"/games/{game.id}#rewards", status_code=303)
+        except Invalid as error:
+            form.fail(error, "rewards")
+    game = await games.queries.get(game_id, page.viewer.user_id)
+    template = game_page(
+        page,
+        guilds,
+        game,
+        "games/detail.html",
+        rewards_error=form.errors.get("rewards") or form.errors.get("archive_now"),
+        rewards_value=rewards,
+        status_code=422,
+    )
+    return template
+
+
+routes: list[Any] = [
+    game_detail,
+    game_panel,
+    game_live,
+    join_game,
+    leave_game,
+    cancel_game_page,
+    cancel_game,
+    post_game_now,
+    save_rewards,
+]
