@@ -214,12 +214,13 @@ async def test_game_create_in_discord_takes_an_announcement_time(
 ) -> None:
     world = await fetch_world(bot_app.base_url)
     alice, channel = world.user_id("alice"), world.channel_id("rpg")
-    opened = (await command(api, alice, channel, "game create")).json()
-    form = opened["response"]["data"]
     start = (fake_clock.now() + timedelta(days=3)).replace(second=0)
     post = start - timedelta(days=1)
 
     async def submit(values: dict[str, str]) -> str:
+        # A form is open until it is answered: each submission opens it first, as a member would.
+        opened = (await command(api, alice, channel, "game create")).json()
+        form = opened["response"]["data"]
         response = await api.post(
             "/interactions",
             json={

@@ -59,9 +59,10 @@ SKIPPED_PREFIXES = {
 }
 #: Litestar answers OPTIONS from the route table alone (the Allow header), never calling the app.
 GENERATED = {"options_handler"}
-#: Rows the app changes on its own schedule, not in answer to requests: the queue, interaction claims and
-#: the DMs it sends (a join DM waits a minute).
-VOLATILE_TABLES = {"jobs", "interaction_claims", "notifications", "alembic_version"}
+#: Rows the app changes on its own schedule, not in answer to requests: the queue, interaction claims, the
+#: DMs it sends (a join DM waits a minute) and DM channels, which are per person and opened ahead of a join
+#: DM (peggy's, of the other server's own game, while the walk runs).
+VOLATILE_TABLES = {"jobs", "interaction_claims", "notifications", "dm_channels", "alembic_version"}
 PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 SAFE = {"GET", "HEAD"}
 #: A request naming another server's thing in its path is refused with one of these, which say "not

@@ -83,7 +83,7 @@ async def test_a_manager_keeps_templates_and_a_host_creates_a_game_from_one(
     await page.locator("#channel_id-locked").get_by_text("RPG night").wait_for()
     await page.get_by_label("Title").fill("Crypt crawl II")
     await page.get_by_role("button", name="Save changes").click()
-    await page.wait_for_url(f"**/games/{game_id}")
+    await page.wait_for_url(f"**/games/{game_id}?*")  # with its "Saved" notice
     await _no_violations(page, "game page", found)
 
     async with await login_as(web_app.base_url, "alice") as alice:
