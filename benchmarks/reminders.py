@@ -3,8 +3,9 @@
 The sandbox Discord runs in its own process (rate limits off), the app in another. ``games`` games are
 created, each with five players (new members, so every DM goes to a different person) and the host; their
 60-minute reminders are then moved to one instant a few seconds ahead (an UPDATE of the queue rows, which
-wakes the dispatcher like any rescheduled job). Lateness is the sandbox's timestamp of each reminder DM
-minus that instant. Three runs per size.
+wakes the dispatcher like any rescheduled job). Before that, the DM channels the app opens between the
+joins and a reminder (ten seconds after the joins) are opened, as they would be an hour ahead in real use.
+Lateness is the sandbox's timestamp of each reminder DM minus that instant. Three runs per size.
 
 ``python -m benchmarks.reminders [--quick]``
 """
@@ -63,6 +64,26 @@ async def release_wave(database: str, due: datetime) -> int:
     return int(moved.split()[-1])
 
 
+async def joined_long_ago(database: str) -> None:
+    """Let the time pass that lies between joining a game and its reminder: the DM channels the app opens
+    meanwhile (``notifications.open_channels``, ten seconds after the joins) are opened now, and this waits
+    until they are."""
+    conn = await asyncpg.connect(asyncpg_url(database))
+    try:
+        await conn.execute(
+            "UPDATE jobs SET due_at = now() WHERE kind = 'notifications.open_channels' AND state = 'pending'"
+        )
+        deadline = time.monotonic() + 120
+        while await conn.fetchval(
+            "SELECT count(*) FROM jobs WHERE kind = 'notifications.open_channels' AND state <> 'done'"
+        ):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the DM channels were not opened within 120 s")
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
 async def wave(
     database: str, app: httpx.AsyncClient, api: httpx.AsyncClient, guild: dict, games: int, run: int
 ) -> Wave:
@@ -83,6 +104,7 @@ async def wave(
         if created.status_code != 201:
             raise RuntimeError(f"creating a game failed: {created.text[:300]}")
     await asyncio.sleep(2)  # let the join DMs' jobs and announcements settle; they are not measured
+    await joined_long_ago(database)
     world = (await api.get("/world")).json()
     ids = {u["username"]: u["id"] for u in world["users"]}
     recipients = [ids[n] for n in names]
