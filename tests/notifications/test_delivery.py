@@ -154,8 +154,14 @@ async def test_a_dm_to_someone_who_left_every_shared_server_falls_back_and_is_no
         return any(f"<@{user}>" in m["content"] for m in await _messages(sandbox_app, general))
 
     await _until(posted)
+
+    async def recorded() -> bool:  # the post is made, then recorded in the same transaction's commit
+        record = await sandbox_app.notifier.sent(gid, f"reminder:g4:{user}")
+        return record is not None and record.fallback_posted_at is not None
+
+    await _until(recorded)
     record = await sandbox_app.notifier.sent(gid, f"reminder:g4:{user}")
-    assert record is not None and record.outcome == "dms_closed" and record.fallback_posted_at is not None
+    assert record is not None and record.outcome == "dms_closed"
     async with sandbox_app.db.uow(bypass_rls=True) as uow:
         job = (
             await uow.session.execute(
