@@ -17,6 +17,8 @@ from gamesched.games.pages.form import (
     game_body,
     managed_game,
     mention_errors,
+    redirect_with_notice,
+    told_count,
 )
 from gamesched.games.pages.images import read_images
 from gamesched.games.schemas import GameUpdate, GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
@@ -30,7 +32,6 @@ from gamesched.web import (
     FormData,
     take_draft,
     take_notice,
-    with_notice,
 )
 
 
@@ -103,7 +104,7 @@ async def edit_game(
         sentence = "Saved."
         try:
             saved = await games.lifecycle.edit(game.id, page.viewer.user_id, data)
-            sentence = told_sentence("Saved", _told(saved), _topic(game, saved))
+            sentence = told_sentence("Saved", told_count(saved), _topic(game, saved))
         except Conflict as error:
             if error.code != "stale_version":
                 raise
@@ -115,7 +116,7 @@ async def edit_game(
                 )
                 return await edit_page(page, guilds, current, form=form)
         await images.apply(games, game.id, page.viewer.user_id)
-        return await _redirect(request, f"/games/{game.id}", sentence)
+        return await redirect_with_notice(request, f"/games/{game.id}", sentence)
     except Invalid as error:
         form.fail(error)
     return await edit_page(page, guilds, game, form=form)
@@ -125,25 +126,18 @@ def _same_minute(posted: Any, current: datetime) -> bool:
     return isinstance(posted, datetime) and posted == current.replace(second=0, microsecond=0)
 
 
-async def _redirect(request: Request[Any, Any, Any], url: str, sentence: str) -> Redirect:
-    """To ``url``, which then says ``sentence`` (what happened and who was told)."""
-    return Redirect(await with_notice(request.app.state.cache, url, sentence), status_code=303)
-
-
 async def _back_to_roster(request: Request[Any, Any, Any], game: GameView | str, done: str) -> Redirect:
     if isinstance(game, str):
-        return await _redirect(request, f"/games/{game}/edit#roster", f"{done}.")
-    return await _redirect(request, f"/games/{game.id}/edit#roster", told_sentence(done, _told(game)))
-
-
-def _told(game: GameView) -> int | None:
-    return None if game.told is msgspec.UNSET else game.told
+        return await redirect_with_notice(request, f"/games/{game}/edit#roster", f"{done}.")
+    return await redirect_with_notice(
+        request, f"/games/{game.id}/edit#roster", told_sentence(done, told_count(game))
+    )
 
 
 def _topic(before: GameView, after: GameView) -> str:
     """What an edit's DMs were about: the new time, place or channel, or else the seats it moved."""
     changed = [name for name, _ in NEWS if getattr(before, name) != getattr(after, name)]
-    return change_topic(changed) or (" about their seats" if _told(after) else "")
+    return change_topic(changed) or (" about their seats" if told_count(after) else "")
 
 
 @post("/games/{game_id:str}/participants", status_code=303)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.response import Template
+import msgspec
+from litestar import Request
+from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Forbidden, Invalid
 from gamesched.core.inputs import parse_snowflake
@@ -12,7 +14,7 @@ from gamesched.games.schedule import DEFAULT_DURATION_MINUTES
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page, names_for
-from gamesched.web import FormData, render
+from gamesched.web import FormData, render, with_notice
 
 SIGNUP_METHODS = {
     "self_signup": "Anyone can join",
@@ -224,3 +226,13 @@ async def edit_page(
         notice=notice,
         **context,
     )
+
+
+async def redirect_with_notice(request: Request[Any, Any, Any], url: str, sentence: str) -> Redirect:
+    """To ``url``, which then says ``sentence`` (what happened and who was told)."""
+    return Redirect(await with_notice(request.app.state.cache, url, sentence), status_code=303)
+
+
+def told_count(game: GameView) -> int | None:
+    """How many people a host's change DMed (None: the answer did not say)."""
+    return None if game.told is msgspec.UNSET else game.told

@@ -8,21 +8,18 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, Template
-from msgspec import UNSET
 
 from gamesched.auth import Viewer
 from gamesched.core.errors import Conflict, Invalid
 from gamesched.core.live import LiveHub
 from gamesched.games.lifecycle import CANCEL_REASON_MAX
 from gamesched.games.live_updates import topic
-from gamesched.games.pages.form import (
-    managed_game,
-)
+from gamesched.games.pages.form import managed_game, redirect_with_notice, told_count
 from gamesched.games.schemas import GameView, RewardsUpdate
 from gamesched.games.service import GameService
 from gamesched.games.told import told_sentence
 from gamesched.guilds import GuildService, Page, names_for, what_to_grant
-from gamesched.web import NOTICE_QUERY, FormData, LiveStreams, is_htmx, render, take_notice, with_notice
+from gamesched.web import NOTICE_QUERY, FormData, LiveStreams, is_htmx, render, take_notice
 
 
 def game_page(page: Page, guilds: GuildService, game: GameView, template: str, **context: Any) -> Template:
@@ -153,9 +150,8 @@ async def cancel_game(
         except Invalid as error:
             form.fail(error, "reason")
         else:
-            sentence = told_sentence("Cancelled", None if game.told is UNSET else game.told)
-            url = await with_notice(request.app.state.cache, f"/games/{game.id}", sentence)
-            return Redirect(url, status_code=303)
+            sentence = told_sentence("Cancelled", told_count(game))
+            return await redirect_with_notice(request, f"/games/{game.id}", sentence)
     game = await managed_game(games, game_id, page.viewer.user_id)
     return game_page(
         page, guilds, game, "games/cancel.html", reason=reason, errors=form.errors, status_code=422
