@@ -81,23 +81,67 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
 Answer = str | dict[str, Any]
 
 
+#: Discord takes the first answer to an interaction within 3 s of its creation; later answers need its token
+#: (15 minutes), and are tried again for this long.
+ANSWER_WINDOW_SECONDS = 3.0
+FOLLOWUP_RETRY_SECONDS = 10.0
+#: A first answer discord.py has not delivered after this long is waiting out its own pause after a 5xx
+#: (1 s, then 3 s: past Discord's window); it is cut short and sent again while the window lasts.
+FIRST_ANSWER_ATTEMPT_SECONDS = 0.5
+RETRY_PAUSE_SECONDS = 0.1
+ALREADY_ACKNOWLEDGED = 40060
+
+
 async def reply(interaction: discord.Interaction[Any], answer: Answer) -> None:
     """An ephemeral answer: the response; after a deferral, the edited "thinking" message; else a followup.
 
     Discord turns the first followup after a deferral into an edit of the loading message and keeps the
     deferral's flags, ignoring the followup's ``ephemeral``. ``respond`` defers ephemerally, and we answer by
     editing that original response, so the answer stays private whatever the deferral was.
+
+    A 429 or 5xx from Discord is tried again while the answer can still land: discord.py alone gives up
+    after five 429s in half a second, and waits 1 s and then 3 s after a 5xx, which lets "This interaction
+    failed" through (``make reliability``, Discord faults).
     """
     fields: dict[str, Any] = {"content": answer} if isinstance(answer, str) else dict(answer)
-    try:
-        if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
-            await interaction.edit_original_response(**fields)
-        elif interaction.response.is_done():
-            await interaction.followup.send(ephemeral=True, **fields)
-        else:
-            await interaction.response.send_message(ephemeral=True, **fields)
-    except discord.HTTPException as exc:  # expired token, Discord down: nobody is left to tell
-        log.warning("discord_reply_failed", interaction=_describe(interaction), error=str(exc))
+    loop = asyncio.get_running_loop()
+    first = not interaction.response.is_done()
+    if first:
+        age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        deadline = loop.time() + ANSWER_WINDOW_SECONDS - min(max(age, 0.0), ANSWER_WINDOW_SECONDS)
+    else:
+        deadline = loop.time() + FOLLOWUP_RETRY_SECONDS
+    while True:
+        try:
+            if first and not interaction.response.is_done():
+                # Cut discord.py's long pause after a 5xx; a first answer sent twice is refused (40060).
+                budget = min(FIRST_ANSWER_ATTEMPT_SECONDS, deadline - loop.time())
+                await asyncio.wait_for(_send(interaction, fields), max(budget, 0.05))
+            else:
+                await _send(interaction, fields)
+            return
+        except discord.HTTPException as exc:
+            if exc.code == ALREADY_ACKNOWLEDGED:  # an attempt cut short had gone through after all
+                return
+            error: str = str(exc)
+            retryable = exc.status == 429 or exc.status >= 500
+        except TimeoutError:
+            error, retryable = "no answer from Discord in time", True
+        if not retryable or loop.time() + RETRY_PAUSE_SECONDS >= deadline:
+            # Expired token, Discord down: nobody is left to tell.
+            log.warning("discord_reply_failed", interaction=_describe(interaction), error=error)
+            return
+        log.info("discord_reply_retry", interaction=_describe(interaction), error=error)
+        await asyncio.sleep(RETRY_PAUSE_SECONDS)
+
+
+async def _send(interaction: discord.Interaction[Any], fields: dict[str, Any]) -> None:
+    if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+        await interaction.edit_original_response(**fields)
+    elif interaction.response.is_done():
+        await interaction.followup.send(ephemeral=True, **fields)
+    else:
+        await interaction.response.send_message(ephemeral=True, **fields)
 
 
 async def respond(interaction: discord.Interaction[Any], work: Awaitable[Answer]) -> None:
