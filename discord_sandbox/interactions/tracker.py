@@ -66,6 +66,8 @@ class PendingInteraction:
     token: str
     draft: Draft
     started: float
+    #: The bot's gateway connections that were live when it was dispatched (0: it waits for a RESUME).
+    connected_sessions: int = 0
     response: dict[str, Any] | None = None
     latency_ms: float | None = None
     original_message_id: int | None = None
@@ -118,6 +120,7 @@ class InteractionTracker:
             token=f"sandbox-{secrets.token_urlsafe(24)}",
             draft=draft,
             started=self.clock(),
+            connected_sessions=len(self.world.gateway.connected()),
         )
         self.pending[pending.id] = pending
         payload = {**draft.payload, "id": str(pending.id), "token": pending.token}
@@ -183,6 +186,7 @@ class InteractionTracker:
                 "channel_id": str(draft.channel_id),
                 "at": utcnow().isoformat(),
                 "elapsed_ms": round(self.elapsed(pending) * 1000, 1),
+                "connected_sessions": pending.connected_sessions,
             }
         )
         log.warning("interaction_failed", interaction_id=pending.id, reason=reason, label=draft.label)

@@ -214,7 +214,36 @@ async def test_unanswered_interaction_times_out_and_is_recorded_as_failed(
 
     assert answer.status_code == 504 and answer.json()["error"] == "interaction_timeout"
     failed = (await sandbox_server.api.get("/interactions/failed")).json()
-    assert [(f["label"], f["reason"]) for f in failed] == [("game:1:join", "timeout")]
+    assert [(f["label"], f["reason"], f["connected_sessions"]) for f in failed] == [
+        ("game:1:join", "timeout", 1)
+    ]
+
+
+async def test_a_failed_interaction_says_the_bot_had_no_live_gateway_connection(
+    sandbox_server: SandboxServer,
+) -> None:
+    """Dispatched while no bot was connected (down, or between a drop and its RESUME): no retry by the bot
+    could have answered it, and the record says so."""
+    ids = sandbox_server.ids()
+    button = {"type": 2, "style": 1, "label": "Join", "custom_id": "game:2:join"}
+    message = sandbox_server.sandbox.create_message(
+        ids["#general"],
+        ids["gamesched"],
+        {"content": "nobody home", "components": [{"type": 1, "components": [button]}]},
+    )
+
+    answer = await _interact(
+        sandbox_server,
+        type="component",
+        user_id=str(ids["bob"]),
+        channel_id=str(ids["#general"]),
+        message_id=str(message.id),
+        custom_id="game:2:join",
+    )
+
+    assert answer.status_code == 504
+    failed = (await sandbox_server.api.get("/interactions/failed")).json()
+    assert [(f["label"], f["connected_sessions"]) for f in failed] == [("game:2:join", 0)]
 
 
 async def test_unknown_component_is_refused(sandbox_server: SandboxServer, start_client: StartClient) -> None:
