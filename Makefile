@@ -1,5 +1,5 @@
 # The two commands of the README, plus the pieces they are made of.
-.PHONY: run test bootstrap lint format typecheck bench faults clean
+.PHONY: run test bootstrap lint format typecheck bench faults reliability clean
 
 run: bootstrap          ## run the app with the embedded PostgreSQL and the sandbox Discord
 	.venv/bin/gamesched run --sandbox
@@ -27,6 +27,9 @@ bench: bootstrap        ## print the benchmark figures described in the README
 
 faults: bootstrap       ## DMs in flight during a database outage and SIGKILLs: fails if one is lost or doubled
 	.venv/bin/python -m benchmarks.faults
+
+reliability: bootstrap  ## the reliability suite (README, "Reliability suite"): pass/fail, exit status 1 on a failure
+	.venv/bin/python -m benchmarks.reliability
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -62,14 +62,20 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def _process(argv: Sequence[str], env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``gamesched *argv``; its output is dropped, or appended to ``$GAMESCHED_BENCH_LOG`` when set (to see
+    what a process said during a failed run; its log level is then INFO)."""
+    log_path = os.environ.get("GAMESCHED_BENCH_LOG")
+    output = open(log_path, "ab") if log_path else None  # noqa: SIM115, ASYNC230 - closed below; opening is instant
+    if output is not None:
+        env = {**env, "GAMESCHED_LOG_LEVEL": "INFO"}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "gamesched",
         *argv,
         env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stdout=output or asyncio.subprocess.DEVNULL,
+        stderr=output or asyncio.subprocess.DEVNULL,
     )
     try:
         yield process
@@ -81,6 +87,8 @@ async def _process(argv: Sequence[str], env: dict[str, str]) -> AsyncIterator[as
             except TimeoutError:
                 process.kill()
                 await process.wait()
+        if output is not None:
+            output.close()
 
 
 @contextlib.asynccontextmanager

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Awaitable
 from typing import Any
 
+import aiohttp
 import discord
 import structlog
 from discord import app_commands
@@ -99,7 +100,7 @@ async def reply(interaction: discord.Interaction[Any], answer: Answer) -> None:
     deferral's flags, ignoring the followup's ``ephemeral``. ``respond`` defers ephemerally, and we answer by
     editing that original response, so the answer stays private whatever the deferral was.
 
-    A 429 or 5xx from Discord is tried again while the answer can still land: discord.py alone gives up
+    A 429 or 5xx from Discord, or a broken connection, is tried again while the answer can still land: discord.py alone gives up
     after five 429s in half a second, and waits 1 s and then 3 s after a 5xx, which lets "This interaction
     failed" through (``make reliability``, Discord faults).
     """
@@ -127,6 +128,10 @@ async def reply(interaction: discord.Interaction[Any], answer: Answer) -> None:
             retryable = exc.status == 429 or exc.status >= 500
         except TimeoutError:
             error, retryable = "no answer from Discord in time", True
+        except (aiohttp.ClientError, OSError) as exc:
+            # The connection broke (a keep-alive connection Discord had just closed, a network blip): the
+            # call may not have reached Discord; a first answer sent twice is refused (40060) above.
+            error, retryable = repr(exc), True
         if not retryable or loop.time() + RETRY_PAUSE_SECONDS >= deadline:
             # Expired token, Discord down: nobody is left to tell.
             log.warning("discord_reply_failed", interaction=_describe(interaction), error=error)
