@@ -58,8 +58,18 @@ _DONE = text(
     "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL"
     " WHERE id = ANY(:ids) AND state = 'running'"
 )
+#: A job going back to pending while a pending job with its dedupe key was queued meanwhile (the event that
+#: queued it ran again after its outcome was lost in a database outage) would break the one-pending-per-key
+#: index: the job stayed 'running' for good, its outcome never written. The pending one will do the work:
+#: this one is done.
+_SUPERSEDED = (
+    "jobs.dedupe_key IS NOT NULL AND EXISTS"
+    " (SELECT 1 FROM jobs other WHERE other.dedupe_key = jobs.dedupe_key AND other.state = 'pending')"
+)
 _RETRY = text(
-    "UPDATE jobs SET state = 'pending', due_at = :due_at, last_error = :error, claimed_by = NULL"
+    f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
+    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:due_at AS timestamptz) END,"
+    " due_at = :due_at, last_error = :error, claimed_by = NULL"
     " WHERE id = :id AND state = 'running'"
 )
 _DEAD = text(
@@ -67,7 +77,9 @@ _DEAD = text(
     " WHERE id = :id AND state = 'running'"
 )
 _POSTPONE = text(
-    "UPDATE jobs SET state = 'pending', due_at = :due_at, attempts = attempts - 1, claimed_by = NULL"
+    f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
+    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:due_at AS timestamptz) END,"
+    " due_at = :due_at, attempts = attempts - 1, claimed_by = NULL"
     " WHERE id = ANY(:ids) AND state = 'running'"
 )
 _ADOPT = text("UPDATE jobs SET claimed_by = :pid WHERE id = ANY(:ids) AND state = 'running'")

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -396,3 +397,35 @@ async def test_a_postponed_job_comes_back_later_without_using_up_its_attempts(
         clock.advance(seconds=2)
     assert runs == [1, 1, 1, 1, 1, 1]
     assert await kit.count("state = 'done'") == 1
+
+
+@pytest.mark.parametrize("outcome", [Postpone(2, "recipient busy"), RetryLater(2, "429")], ids=repr)
+async def test_a_job_going_back_to_pending_beside_a_pending_twin_is_done_not_stuck(
+    kit: QueueKit, clock: FakeClock, outcome: Exception
+) -> None:
+    """While a DM job ran, the event that queued it ran again (its outcome lost in a database outage) and
+    queued the same DM: a pending twin with the same dedupe key. The running job then postponed (or was told
+    to retry later): going back to pending would break the one-pending-per-key index, the outcome was never
+    written and the job stayed 'running' for good (found by ``make reliability``, PostgreSQL outage)."""
+    runs: list[int] = []
+
+    async def send(job: Job) -> None:
+        runs.append(job.id)
+        if len(runs) == 1:
+            async with kit.db.uow() as uow:
+                later = clock.now() + timedelta(seconds=30)
+                await kit.queue.enqueue(uow.session, "dm", {"again": True}, due_at=later, dedupe_key="dm:1")
+            raise outcome
+
+    kit.queue.register("dm", send)
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "dm", {}, dedupe_key="dm:1")
+    dispatcher = kit.dispatcher()
+
+    assert await dispatcher.run_due() == 1
+    assert await kit.count("state = 'running'") == 0
+    assert await kit.count("state = 'pending'") == 1, "the twin does the work"
+    clock.advance(seconds=60)
+    assert await dispatcher.run_due() == 1
+    assert len(runs) == 2 and runs[0] != runs[1]
+    assert await kit.count("state = 'done'") == 2
