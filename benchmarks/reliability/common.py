@@ -76,9 +76,10 @@ async def build_games(
     base: str, sandbox: str, api: httpx.AsyncClient, count: int, tag: str, *, hours_ahead: float = 2
 ) -> list[dict[str, Any]]:
     """``count`` games titled ``"{tag} {n}"``, each with five new players and a 60-minute reminder (six
-    reminder DMs a game), hosted five by five by new members with the Game Host role."""
+    reminder DMs a game), hosted five by five by new members with the Moderator role."""
     guild, channel = await sandbox_guild(api)
-    host_role = next(r["id"] for r in guild["roles"] if r["name"] == "Game Host")
+    # Moderator: Manage Server makes a bot manager, who may host anywhere without host roles set up.
+    host_role = next(r["id"] for r in guild["roles"] if r["name"] == "Moderator")
     names = await new_members(api, guild["id"], count * PLAYERS, f"{tag}p")
     when = (datetime.now(UTC) + timedelta(hours=hours_ahead)).isoformat()
     games = []
@@ -162,6 +163,8 @@ class DmWatch:
         self.tags = tags
         self.after = "0"
         self.got: dict[str, Counter[tuple[str, str]]] = {tag: Counter() for tag in tags}
+        #: Whether the last ``settle`` saw every DM job finished (a job left running is a stuck job).
+        self.settled = True
 
     async def poll(self) -> None:
         for dm in (await self.api.get("/dms", params={"after": self.after})).json():
@@ -197,6 +200,12 @@ class DmWatch:
                 await self.poll()
                 return
             await asyncio.sleep(0.3)
+        self.settled = False
+
+    def check_settled(self, verdict: Verdict) -> None:
+        verdict.check(
+            self.settled, "DM jobs were still pending or running two minutes after the wave (stuck)"
+        )
 
 
 async def nonce_resends(api: httpx.AsyncClient, delivered: int) -> int:

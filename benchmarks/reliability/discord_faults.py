@@ -255,4 +255,5 @@ async def run(*, quick: bool = False) -> Verdict:
     verdict.check(bool(shown), "the announcement does not show the final roster")
     verdict.check(watch.delivered("faults") == expected, "reminder DMs lost")
     verdict.check(watch.doubled("faults") == 0, "reminder DMs doubled")
+    watch.check_settled(verdict)
     return verdict

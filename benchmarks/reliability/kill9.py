@@ -54,12 +54,16 @@ async def run(games: int = GAMES) -> Verdict:
             started = time.monotonic()
             killed_at.append(await watch.until(tag, round(expected * MOMENTS[0])))
             app.kill()
+            kill_time = time.monotonic()
+        reaped: list[float] = [time.monotonic() - kill_time]
         for moment in MOMENTS[1:]:
             began = time.monotonic()
             async with running_app(database, sandbox_url=sandbox, port=port, **APP_SETTINGS) as app:
                 restarts.append(time.monotonic() - began)
                 killed_at.append(await watch.until(tag, round(expected * moment)))
                 app.kill()
+                kill_time = time.monotonic()
+            reaped.append(time.monotonic() - kill_time)
         began = time.monotonic()
         async with running_app(database, sandbox_url=sandbox, port=port, **APP_SETTINGS):
             restarts.append(time.monotonic() - began)
@@ -74,7 +78,8 @@ async def run(games: int = GAMES) -> Verdict:
         f" {resends} resends answered with the first message (nonce window)"
     )
     verdict.count(
-        f"restarts to /health ready {' / '.join(f'{s:.1f}' for s in restarts)} s; wave done in {took:.1f} s"
+        f"killed process gone after {' / '.join(f'{s:.1f}' for s in reaped)} s; restarts to /health ready"
+        f" {' / '.join(f'{s:.1f}' for s in restarts)} s; wave done in {took:.1f} s"
     )
     verdict.check(delivered == expected, f"{expected - delivered} reminder DMs lost")
     verdict.check(doubled == 0, f"{doubled} reminder DMs doubled")
@@ -82,4 +87,5 @@ async def run(games: int = GAMES) -> Verdict:
         verdict.check(
             arrived < expected, f"the kill meant for {moment:.0%} came after the wave had arrived ({arrived})"
         )
+    watch.check_settled(verdict)
     return verdict

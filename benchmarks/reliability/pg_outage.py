@@ -220,4 +220,5 @@ async def run(*, quick: bool = False) -> Verdict:
     verdict.check(not failed, f"{len(failed)} interactions failed: {failed[:3]}")
     joined = len(clicks) + 1
     verdict.check(len(roster) == joined, f"the roster has {len(roster)} people, {joined} joined")
+    watch.check_settled(verdict)
     return verdict

@@ -212,4 +212,5 @@ async def run(*, quick: bool = False) -> Verdict:
         len(changed_games) == games, f"{len(changed_games)} games have a start event, {games} expected"
     )
     verdict.check(not doubled_changes, f"start events doubled: {doubled_changes[:3]}")
+    watch.check_settled(verdict)
     return verdict
