@@ -36,17 +36,29 @@ MAX_IDLE_SECONDS = 30.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 
+#: Two branches, each read in index order and cut at the limit: pending jobs that are due (the common case,
+#: ``ix_jobs_pending_kind_due``) and running jobs whose process is gone (rare, ``ix_jobs_running``). One
+#: ``OR`` over both made PostgreSQL collect and sort the whole due backlog on every claim.
 _CLAIM = text(
     """
-    WITH due AS (
-        SELECT id FROM jobs
-        WHERE kind = ANY(:kinds)
-          AND ((state = 'pending' AND due_at <= :now)
-               OR (state = 'running' AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
-                   AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)))
+    WITH pending AS (
+        SELECT id, due_at FROM jobs
+        WHERE state = 'pending' AND due_at <= :now AND kind = ANY(:kinds)
         ORDER BY due_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
+    ), orphaned AS (
+        SELECT id, due_at FROM jobs
+        WHERE state = 'running' AND kind = ANY(:kinds)
+          AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)
+        ORDER BY due_at, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ), due AS (
+        SELECT id FROM (SELECT * FROM pending UNION ALL SELECT * FROM orphaned) AS both_kinds
+        ORDER BY due_at, id
+        LIMIT :limit
     )
     UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, claimed_by = :pid, started_at = :now
     FROM due WHERE jobs.id = due.id
@@ -252,7 +264,8 @@ class Dispatcher:
             }
             rows = (await conn.execute(_CLAIM, params)).all()
         jobs = [
-            Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key) for r in rows
+            Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key)
+            for r in sorted(rows, key=lambda r: (r.due_at, r.id))  # RETURNING keeps no order
         ]
         for job in jobs:
             self.metrics.job_start_lag.labels(job.kind).observe(max(0.0, (now - job.due_at).total_seconds()))

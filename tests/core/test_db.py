@@ -300,3 +300,26 @@ async def test_migration_0014_keeps_existing_games_valid_and_downgrades_cleanly(
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0015_adds_the_claim_index_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_claims")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+
+    async def job_indexes() -> set[str]:
+        async with engine.connect() as conn:
+            query = text("SELECT indexname FROM pg_indexes WHERE tablename = 'jobs'")
+            return set((await conn.execute(query)).scalars())
+
+    try:
+        await _migrate(engine, "0015")
+        assert "ix_jobs_pending_kind_due" in await job_indexes()
+        await _migrate(engine, "0014", down=True)
+        assert "ix_jobs_pending_kind_due" not in await job_indexes()
+        assert "ix_jobs_pending_due" in await job_indexes()
+        await _migrate(engine, "head")
+        assert "ix_jobs_pending_kind_due" in await job_indexes()
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
