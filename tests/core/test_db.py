@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -88,6 +89,54 @@ async def test_explicit_bypass_sees_every_guild(engine: AsyncEngine, database_ur
     async with Database(engine).uow(bypass_rls=True) as uow:
         count = (await uow.session.execute(text("SELECT count(*) FROM notes"))).scalar_one()
     assert count == 3
+
+
+async def test_a_unit_of_work_begins_scoped_to_its_guild_in_one_round_trip(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []  # what goes on the wire as simple queries
+    original = asyncpg.Connection.execute
+
+    async def recording(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> str:
+        sent.append(query)
+        return await original(self, query, *args, **kwargs)
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:  # the pool's connection exists before we count
+            await conn.execute(text("SELECT 1"))
+        monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+        async with Database(engine).uow(guild_id=42) as uow:
+            assert sent == [
+                "BEGIN; SELECT set_config('app.guild_id', '42', true), set_config('app.bypass_rls', 'off', true)"
+            ]
+            setting = (await uow.session.execute(text("SELECT current_setting('app.guild_id')"))).scalar_one()
+        assert setting == "42"
+        async with engine.connect() as conn:  # the context was local to that transaction
+            after = (await conn.execute(text("SELECT current_setting('app.guild_id', true)"))).scalar_one()
+        assert after in ("", None)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_unit_of_work_on_pooled_connections_that_died_starts_on_a_fresh_one(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    db = Database(engine)
+    try:
+        async with db.uow(guild_id=1), db.uow(guild_id=2):  # two pooled connections
+            pass
+        await admin_execute(
+            database_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        async with db.uow(guild_id=3) as uow:
+            setting = (await uow.session.execute(text("SELECT current_setting('app.guild_id')"))).scalar_one()
+        assert setting == "3"
+    finally:
+        await engine.dispose()
 
 
 async def test_rls_holds_even_when_the_login_is_a_superuser(database_url: str) -> None:
