@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -62,18 +63,25 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def _process(argv: Sequence[str], env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    log_dir = os.environ.get("GAMESCHED_BENCH_LOG_DIR")  # keep each process's output there (debugging)
+    log: IO[bytes] | None = None
+    if log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        log = (Path(log_dir) / f"{argv[0]}-{os.getpid()}-{time.monotonic_ns()}.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "gamesched",
         *argv,
         env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stdout=log or asyncio.subprocess.DEVNULL,
+        stderr=log or asyncio.subprocess.DEVNULL,
     )
     try:
         yield process
     finally:
+        if log is not None:
+            log.close()
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             try:
