@@ -84,8 +84,17 @@ _DONE = text(
     "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL"
     " WHERE id = ANY(:ids) AND state = 'running'"
 )
+#: A job going back to pending whose dedupe key a newer pending job holds meanwhile (a rate-limited refresh
+#: of a game that changed again) is covered by that job: it ends as done instead, as the unique index
+#: allows one pending job per key.
+_SUPERSEDED = (
+    "jobs.dedupe_key IS NOT NULL AND EXISTS"
+    " (SELECT 1 FROM jobs AS newer WHERE newer.dedupe_key = jobs.dedupe_key AND newer.state = 'pending')"
+)
 _RETRY = text(
-    "UPDATE jobs SET state = 'pending', due_at = :due_at, last_error = :error, claimed_by = NULL"
+    f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
+    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:now AS timestamptz) END,"
+    " due_at = :due_at, last_error = :error, claimed_by = NULL"
     " WHERE id = :id AND state = 'running'"
 )
 _DEAD = text(
@@ -93,7 +102,9 @@ _DEAD = text(
     " WHERE id = :id AND state = 'running'"
 )
 _POSTPONE = text(
-    "UPDATE jobs SET state = 'pending', due_at = :due_at, attempts = attempts - 1, claimed_by = NULL"
+    f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
+    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:now AS timestamptz) END,"
+    " due_at = :due_at, attempts = attempts - 1, claimed_by = NULL"
     " WHERE id = ANY(:ids) AND state = 'running'"
 )
 _ADOPT = text("UPDATE jobs SET claimed_by = :pid WHERE id = ANY(:ids) AND state = 'running'")
@@ -332,7 +343,7 @@ class Dispatcher:
             assert isinstance(error, Postpone)
             by_due.setdefault(round(error.seconds, 2), []).append(job.id)
         for seconds, ids in by_due.items():
-            await self._update(_POSTPONE, ids=ids, due_at=now + timedelta(seconds=seconds))
+            await self._update(_POSTPONE, ids=ids, due_at=now + timedelta(seconds=seconds), now=now)
 
     async def _mark_done(self, job_ids: list[int]) -> None:
         """Mark jobs done, together with the other jobs that finished meanwhile: one write for a burst of
@@ -378,7 +389,8 @@ class Dispatcher:
             # locals, on the console) can stall the event loop for seconds, past Discord's 3-second answers.
             exc_info=delay is None and not isinstance(exc, DatabaseUnavailable),
         )
-        await self._update(_RETRY, id=job.id, due_at=self.clock.now() + timedelta(seconds=wait), error=error)
+        now = self.clock.now()
+        await self._update(_RETRY, id=job.id, due_at=now + timedelta(seconds=wait), error=error, now=now)
         return "retry"
 
     async def _update(self, statement: Any, **params: Any) -> None:

@@ -446,3 +446,35 @@ async def test_claiming_one_kind_reads_only_its_own_due_rows_behind_a_backlog_of
     kit.queue.register("refresh", lambda job: asyncio.sleep(0))
     claimed = await kit.dispatcher()._claim(4, ["refresh"])
     assert [job.kind for job in claimed] == ["refresh"]
+
+
+async def test_a_job_asking_for_a_retry_while_a_newer_one_with_its_key_waits_leaves_the_work_to_that_one(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    """A rate-limited refresh whose game changed meanwhile: the newer pending job (same dedupe key) covers
+    it. Putting the old one back as pending would break the one-pending-job-per-key rule and leave it
+    stuck as running."""
+    runs: list[int] = []
+    newer_queued = False
+
+    async def refresh(job: Job) -> None:
+        nonlocal newer_queued
+        runs.append(job.payload["n"])
+        if not newer_queued:
+            newer_queued = True
+            async with kit.db.uow() as uow:
+                await kit.queue.enqueue(uow.session, "refresh", {"n": 2}, dedupe_key="refresh:game-1")
+            raise RetryLater(1, "429")
+
+    kit.queue.register("refresh", refresh)
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "refresh", {"n": 1}, dedupe_key="refresh:game-1")
+    dispatcher = kit.dispatcher()
+
+    await dispatcher.run_due()
+    clock.advance(seconds=2)
+    await dispatcher.run_due()
+
+    assert runs == [1, 2], "the newer job ran; the old one was not tried again on top of it"
+    assert await kit.count("state = 'running'") == 0
+    assert await kit.count("state = 'pending'") == 0
