@@ -14,7 +14,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from gamesched.auth import Viewer
-from gamesched.core.errors import Invalid
+from gamesched.core.errors import DomainError, Invalid
 from gamesched.games.calendar import CALENDAR_MEDIA_TYPE, Calendars, calendar_response
 from gamesched.games.schemas import (
     GAME_CREATE_EXAMPLE,
@@ -349,7 +349,7 @@ class ImageUpload:
 IMAGE_REJECTED = ResponseSpec(
     ErrorBody,
     description="413: the file is larger than 5 MB. 415: it is not a PNG, JPEG, GIF or WebP image (told by "
-    "its content, not its name) or it is damaged.",
+    "its content, not its name) or it is damaged, or the body is not multipart/form-data.",
 )
 _IMAGE_DESCRIPTION = (
     "Upload `file` as multipart/form-data: PNG, JPEG, GIF or WebP (told by the content), at most 5 MB. A "
@@ -358,11 +358,29 @@ _IMAGE_DESCRIPTION = (
 )
 
 
+class NotMultipart(DomainError):
+    code = "not_multipart"
+    status_code = 415
+
+
+async def require_multipart(request: Request) -> None:
+    """An upload sent any other way (JSON, a bare body) gets a sentence, not the framework's parse error.
+    Runs before the body is read (a controller's ``before_request``); DELETE has no body to check."""
+    if request.method != "PUT":
+        return
+    if request.content_type[0] != RequestEncodingType.MULTI_PART:
+        raise NotMultipart(
+            "Send the image as multipart/form-data with a field named `file` (a PNG, JPEG, GIF or WebP "
+            "image of at most 5 MB)."
+        )
+
+
 class GameImageController(Controller):
     """The game's thumbnail (the embed's small picture) and banner (its large image)."""
 
     path = "/api/v1/games/{game_id:str}"
     tags = ["games"]
+    before_request = require_multipart
 
     @put(
         "/thumbnail",
