@@ -19,7 +19,7 @@ from gamesched.games.pages.form import (
     game_body,
     values_of,
 )
-from gamesched.games.pages.images import read_images
+from gamesched.games.pages.images import kept_images, read_images
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
@@ -48,6 +48,7 @@ async def _clone_values(
     values, lists = values_of(game, guilds)
     values["scheduled_at"] = _next_slot(game.scheduled_at, games.clock.now()).isoformat()
     values["template_id"] = game.template_id or NO_TEMPLATE
+    values.update(kept_images(game))
     if players:
         lines = []
         for p in game.participants:
