@@ -14,7 +14,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from gamesched.auth import Viewer
-from gamesched.core.errors import DomainError, Invalid
+from gamesched.core.errors import Invalid
 from gamesched.games.calendar import CALENDAR_MEDIA_TYPE, Calendars, calendar_response
 from gamesched.games.schemas import (
     GAME_CREATE_EXAMPLE,
@@ -33,7 +33,7 @@ from gamesched.games.schemas import (
 )
 from gamesched.games.service import GameService
 from gamesched.http import BAD_REQUEST, INVALID, ErrorBody, InvalidBody
-from gamesched.images import MAX_BYTES, ImageKind
+from gamesched.images import MAX_BYTES, ImageKind, require_multipart
 from gamesched.web import id_in_query
 
 #: Deeper pages are read with ``after`` (a cursor); an offset beyond this is surely a mistake.
@@ -358,29 +358,12 @@ _IMAGE_DESCRIPTION = (
 )
 
 
-class NotMultipart(DomainError):
-    code = "not_multipart"
-    status_code = 415
-
-
-async def require_multipart(request: Request) -> None:
-    """An upload sent any other way (JSON, a bare body) gets a sentence, not the framework's parse error.
-    Runs before the body is read (a controller's ``before_request``); DELETE has no body to check."""
-    if request.method != "PUT":
-        return
-    if request.content_type[0] != RequestEncodingType.MULTI_PART:
-        raise NotMultipart(
-            "Send the image as multipart/form-data with a field named `file` (a PNG, JPEG, GIF or WebP "
-            "image of at most 5 MB)."
-        )
-
-
 class GameImageController(Controller):
     """The game's thumbnail (the embed's small picture) and banner (its large image)."""
 
     path = "/api/v1/games/{game_id:str}"
     tags = ["games"]
-    before_request = require_multipart
+    before_request = require_multipart  # type: ignore[assignment]  # Litestar calls it with the request
 
     @put(
         "/thumbnail",

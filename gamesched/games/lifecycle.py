@@ -76,6 +76,8 @@ class _NewGame:
     duration_minutes: int | None = None
     notify: list[int] = field(default_factory=list)
     rewards: str = ""
+    archive_channel_id: int | None = None
+    archive_delay_minutes: int | None = None
 
 
 @dataclass
@@ -150,9 +152,11 @@ class GameLifecycle(GameUseCase):
         guild_id, channel_id = int(data.guild_id), int(data.channel_id)
         access = await self.guilds.access(guild_id, user_id, channel_id=channel_id)
         problems = Problems()
-        template = None
+        template: TemplateChoice | None
         if data.template_id is not None:
             template = await self.guilds.templates.for_new_game(access, data.template_id)
+        else:  # the server's default template: its locks hold whichever surface the game comes from
+            template = await self.guilds.templates.for_unnamed(access)
         host_id = user_id
         with problems.check():
             host_id = await self._choose_host(access, None if data.host_id is None else int(data.host_id))
@@ -185,6 +189,8 @@ class GameLifecycle(GameUseCase):
             _check_post_at(data.post_at, data.scheduled_at, now)
         with problems.check():
             self._check_archive_channel(guild_id, data.archive_channel_id)
+        archive_channel = locked.get("archive_channel_id", data.archive_channel_id)
+        archive_delay = locked.get("archive_delay_minutes", data.archive_delay_minutes)
         rewards = ""
         with problems.check():
             rewards = _clean(data.rewards, "rewards")
@@ -238,6 +244,8 @@ class GameLifecycle(GameUseCase):
             duration_minutes=duration,
             notify=notify,
             rewards=rewards,
+            archive_channel_id=None if archive_channel is None else int(archive_channel),
+            archive_delay_minutes=archive_delay,
         )
 
     async def create(self, user_id: int, data: GameCreate) -> GameView:
@@ -266,8 +274,11 @@ class GameLifecycle(GameUseCase):
             signup_method=new.signup_method,
             remind_waitlist=data.remind_waitlist,
             post_at=data.post_at,
-            archive_delay_minutes=data.archive_delay_minutes,
-            archive_channel_id=None if data.archive_channel_id is None else int(data.archive_channel_id),
+            archive_delay_minutes=new.archive_delay_minutes,
+            archive_channel_id=new.archive_channel_id,
+            # The template's pictures, if any (the create form's uploads replace them right after).
+            thumbnail_image=new.template.thumbnail_image if new.template else None,
+            banner_image=new.template.banner_image if new.template else None,
             rewards=new.rewards,
             remind_rewards=data.remind_rewards,
             status="scheduled",
@@ -680,23 +691,29 @@ class GameLifecycle(GameUseCase):
 #: Locked fields as people know them.
 LOCKED_LABELS = {
     "channel_id": "the channel",
+    "archive_channel_id": "the archive channel",
+    "archive_delay_minutes": "the archive delay",
     "notify_role_ids": "the roles to notify",
     "player_role_ids": "the player roles",
     "priority_role_ids": "the priority roles",
 }
 
 
+#: Locked fields holding one value (the others are role lists).
+SCALAR_LOCKS = ("channel_id", "archive_channel_id", "archive_delay_minutes")
+
+
 def _differs(name: str, requested: Any, current: Any) -> bool:
-    if name == "channel_id":
-        return int(requested) != int(current)
+    if name in SCALAR_LOCKS:
+        return (None if requested is None else int(requested)) != (None if current is None else int(current))
     return requested is None or {int(r) for r in requested} != {int(r) for r in current or []}
 
 
 def _check_locked(template: Any, name: str, sent: Any) -> None:
     """A new game made from ``template`` may leave a locked field out (or send the template's value)."""
     value = template.locked[name]
-    if name == "channel_id":
-        if int(sent) != int(value):
+    if name in SCALAR_LOCKS:
+        if sent is not None and int(sent) != int(value):
             raise Invalid(template.locked_message(name), field=name)
     elif sent and {int(r) for r in sent} != {int(r) for r in value}:
         raise Invalid(template.locked_message(name), field=name)

@@ -15,6 +15,7 @@ from gamesched.web import FormData, id_in_path, render
 
 from .models import GameTemplate
 from .page_context import Page, names_for
+from .pages import NOT_A_TEMPLATE_MANAGER, manager_access
 from .permissions import GuildAccess
 from .schemas import TemplateBody, TemplatePatch, changes_of
 from .service import GuildService
@@ -22,7 +23,6 @@ from .templates import SIGNUP_METHODS
 
 GuildId = Annotated[int, id_in_path("Discord guild id")]
 TemplateId = Annotated[str, PathParameter(description="The template's id (uuid).", max_length=36)]
-NOT_A_MANAGER = "Only bot managers can manage this server's templates."
 #: Role lists a template may lock (notify, player, priority) and the one that says who hosts with it.
 ROLE_LISTS = {
     "notify_role_ids": ("Roles to ping", "Mentioned above the announcement, and pinged."),
@@ -45,11 +45,7 @@ METHOD_LABELS = {
 
 
 async def _manager(guilds: GuildService, page: Page, guild_id: int) -> GuildAccess:
-    access = await guilds.access(guild_id, page.viewer.user_id)
-    page.guild_id = guild_id
-    if not access.is_manager:
-        raise Forbidden(NOT_A_MANAGER)
-    return access
+    return await manager_access(guilds, page, guild_id, refusal=NOT_A_TEMPLATE_MANAGER)
 
 
 def _list_url(guild_id: int, done: str = "") -> str:
