@@ -33,7 +33,7 @@ from gamesched.games.views import CREATE_FORM, CREATE_RETRY, TEMPLATE_PART
 if TYPE_CHECKING:
     from gamesched.games.announcement_check import AnnouncementCheck
     from gamesched.games.announcer import Announcer
-    from gamesched.guilds import GuildService
+    from gamesched.guilds import GuildService, TemplateChoice
 
 LIST_LIMIT = 10
 SNIPPET = 100
@@ -87,16 +87,20 @@ class GameCommands(commands.Cog, name="GameCommands"):
 
     @game.command(name="create", description="Schedule a game in this channel")
     @app_commands.describe(
-        template="A template of this server: its channel, roles and defaults (none: this channel's settings)"
+        template="A template of this server: its channel, roles and defaults (none: the server's default one)"
     )
     async def create(self, interaction: discord.Interaction[Any], template: str | None = None) -> None:
         guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
         # Check before the form is filled in, not after (the service checks again on submit).
         access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
         template_id = None
-        if template:
-            chosen = await self.guilds.templates.for_new_game(access, template.strip())
-            template_id = str(chosen.id)
+        chosen = (
+            await self.guilds.templates.for_new_game(access, template.strip())
+            if template
+            else await self.guilds.templates.for_unnamed(access)  # the default one, so its locks hold
+        )
+        if chosen is not None:
+            template_id = str(chosen.id) if template else None
             channel_id = int(chosen.locked.get("channel_id") or channel_id)
             if not chosen.governs_hosts:  # the host roles of the channel it announces in
                 access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
@@ -198,12 +202,17 @@ class GameCommands(commands.Cog, name="GameCommands"):
     async def _create(self, interaction: discord.Interaction[Any], values: dict[str, str]) -> Answer:
         known: dict[str, str] = {}
         guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
-        if values.get("template_id"):  # a template that sets the channel announces there
-            access = await self.guilds.access(guild_id, interaction.user.id)
+        # A template that sets the channel announces there (the default one when none was named).
+        access = await self.guilds.access(guild_id, interaction.user.id)
+        chosen: TemplateChoice | None
+        if values.get("template_id"):
             try:
                 chosen = await self.guilds.templates.for_new_game(access, values["template_id"])
             except Invalid as error:
                 return error.message  # deleted since the form was opened
+        else:
+            chosen = await self.guilds.templates.for_unnamed(access)
+        if chosen is not None:
             channel_id = int(chosen.locked.get("channel_id") or channel_id)
         body = game_create_body(
             guild_id=guild_id, channel_id=channel_id, values=values, known=known, now=self.clock.now()

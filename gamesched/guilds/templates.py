@@ -161,7 +161,7 @@ class TemplateService:
             return True
         if template.host_role_ids:
             return access.has_any_role(template.host_role_ids)
-        if template.channel_id is not None:
+        if template.channel_id is not None and template.channel_locked:
             here = await self.guilds.access(access.guild_id, access.user_id, channel_id=template.channel_id)
             return here.can_host
         return access.can_host
