@@ -475,10 +475,18 @@ class GameLifecycle(GameUseCase):
         log.info("game_status_changed", game_id=str(game.id), status="archived", previous="completed")
 
     async def set_rewards(self, game_id: str, user_id: int, data: RewardsUpdate) -> GameView:
-        """The host's rewards, also once the game is over. On a completed game, ``archive_now`` archives it at
-        once, and so does saving once its archive delay has passed."""
+        """The host's rewards and archive settings, also once the game is over (not once it is archived).
+        On a completed game, ``archive_now`` archives it at once, and so does saving once its archive delay
+        has passed; a new delay or channel moves the archive job."""
         gid, access = await self._enter(game_id, user_id)
-        rewards = _clean(data.rewards, "rewards")
+        rewards = None if data.rewards is UNSET else _clean(data.rewards, "rewards")
+        archive: dict[str, Any] = {}
+        if data.archive_delay_minutes is not UNSET:
+            archive["archive_delay_minutes"] = data.archive_delay_minutes
+        if data.archive_channel_id is not UNSET:
+            archive["archive_channel_id"] = (
+                None if data.archive_channel_id is None else int(data.archive_channel_id)
+            )
         async with self.db.uow(guild_id=access.guild_id) as uow:
             game, participants = await self._load(uow.session, gid, lock=True)
             self._require_manager(game, access, "set the rewards")
@@ -488,24 +496,44 @@ class GameLifecycle(GameUseCase):
                 raise Invalid(
                     "Only a game that is over (and not archived yet) can be archived.", field="archive_now"
                 )
-            if rewards != game.rewards:
-                game.rewards = rewards
+            changed = [name for name, value in archive.items() if value != getattr(game, name)]
+            if changed and game.status == "archived":
+                raise Conflict(
+                    "This game is archived already: its archive settings can no longer change.",
+                    field=changed[0],
+                )
+            problems = Problems()
+            for name in changed:
+                if name in (game.locked_fields or []):
+                    problems.found.append(Invalid(_locked_sentence(game, name), field=name))
+            if "archive_channel_id" in changed:
+                with problems.check():
+                    self._check_archive_channel(game.guild_id, archive["archive_channel_id"])
+            problems.raise_any()
+            if rewards is not None and rewards != game.rewards:
+                changed.append("rewards")
+            if changed:
+                for name in changed:
+                    setattr(game, name, rewards if name == "rewards" else archive[name])
                 self._touch(game, bump_version=True)
                 uow.publish(
                     events.GameUpdated(
                         **self._event_base(game),
                         by_user_id=user_id,
-                        changed=("rewards",),
+                        changed=tuple(changed),
                         message_id=game.message_id,
                     )
                 )
+                if game.status == "completed" and set(changed) & set(archive):
+                    await self.schedule.plan_archive(uow.session, game)  # at the new time, or not at all
             if game.status == "completed" and (data.archive_now or self._archive_due(game)):
                 await self.schedule.clear(uow.session, game.id)
                 self._archive(uow, game)
         return await self._render(game, participants, viewer=access)
 
     def _archive_due(self, game: Game) -> bool:
-        if game.archive_delay_minutes is None or not game.rewards.strip():
+        """The delay has passed, and the game does not wait for its rewards (the archive job's rule)."""
+        if game.archive_delay_minutes is None or (game.remind_rewards and not game.rewards.strip()):
             return False
         completed = game.completed_at or game.updated_at
         return completed + timedelta(minutes=game.archive_delay_minutes) <= self.clock.now()
@@ -558,13 +586,7 @@ class GameLifecycle(GameUseCase):
         for name in game.locked_fields or []:
             requested = getattr(data, name, UNSET)
             if requested is not UNSET and _differs(name, requested, getattr(game, name)):
-                problems.found.append(
-                    Invalid(
-                        f"This game was made from the template “{game.template_name or 'a template'}”, which "
-                        f"sets {LOCKED_LABELS.get(name, name)}: it cannot be changed.",
-                        field=name,
-                    )
-                )
+                problems.found.append(Invalid(_locked_sentence(game, name), field=name))
         with problems.check():
             if data.title is not UNSET:
                 values["title"] = _clean_title(data.title)
@@ -701,6 +723,13 @@ LOCKED_LABELS = {
 
 #: Locked fields holding one value (the others are role lists).
 SCALAR_LOCKS = ("channel_id", "archive_channel_id", "archive_delay_minutes")
+
+
+def _locked_sentence(game: Game, name: str) -> str:
+    return (
+        f"This game was made from the template “{game.template_name or 'a template'}”, which "
+        f"sets {LOCKED_LABELS.get(name, name)}: it cannot be changed."
+    )
 
 
 def _differs(name: str, requested: Any, current: Any) -> bool:

@@ -250,3 +250,48 @@ async def test_game_create_in_discord_takes_an_announcement_time(
     assert await _announcements(api, channel, "Quiet one") == []
     await _pass(bot_app, fake_clock, days=2)
     assert len(await eventually(lambda: _announcements(api, channel, "Quiet one"))) == 1
+
+
+async def test_a_completed_games_archive_settings_still_change_and_move_the_archive(
+    bot_app: App, fake_clock: FakeClock, login: Login, api: httpx.AsyncClient
+) -> None:
+    world = await fetch_world(bot_app.base_url)
+    archive, rpg = world.channel_id("archive"), world.channel_id("rpg")
+    game = await schedule(
+        login, world, title="Siege", scheduled_at=_at(fake_clock, hours=1), duration_minutes=60
+    )
+    other = await schedule(
+        login, world, title="Raid", scheduled_at=_at(fake_clock, hours=1), duration_minutes=60
+    )
+    await _pass(bot_app, fake_clock, seconds=1)
+    await announcement(api, game)
+    await _pass(bot_app, fake_clock, hours=2, minutes=1)  # both over, never to be archived (no delay)
+    alice = await login("alice")
+    path = f"/api/v1/games/{game['id']}/rewards"
+    assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["status"] == "completed"
+
+    # Given a delay after the game ended, it is archived when that comes, in the channel chosen now.
+    later = await alice.put(path, json={"archive_delay_minutes": 30, "archive_channel_id": str(archive)})
+    assert later.status_code == 200, later.text
+    assert (later.json()["status"], later.json()["archive_delay_minutes"]) == ("completed", 30)
+    planned = (await alice.get(f"/api/v1/games/{game['id']}")).json()["schedule"]
+    assert [s["kind"] for s in planned] == ["archive"]
+    elsewhere = await alice.put(path, json={"archive_channel_id": str(rpg)})
+    assert elsewhere.json()["archive_channel_id"] == str(rpg)
+    await _pass(bot_app, fake_clock, minutes=10)
+    assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["status"] == "completed"
+    await _pass(bot_app, fake_clock, minutes=25)
+    assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["status"] == "archived"
+    [archived] = await eventually(lambda: _announcements(api, rpg, "Siege"))
+    assert archived["components"] == []
+    refused = await alice.put(path, json={"archive_delay_minutes": 5})
+    assert refused.status_code == 409 and "archived already" in refused.json()["message"]
+
+    # A delay that has passed already archives on saving.
+    now = await alice.put(f"/api/v1/games/{other['id']}/rewards", json={"archive_delay_minutes": 0})
+    assert now.status_code == 200 and now.json()["status"] == "archived"
+    bad = await alice.put(
+        f"/api/v1/games/{game['id']}/rewards",
+        json={"archive_channel_id": str(world.channel_id("lobby", guild="Other Guild"))},
+    )
+    assert bad.status_code in (409, 422)
