@@ -182,6 +182,56 @@ class GameCommands(commands.Cog, name="GameCommands"):
             )
         return matches[0]
 
+    @game.command(
+        name="post", description="Announce now a game of yours that waits for its announcement time"
+    )
+    @app_commands.describe(game="The game's title (or its id, from the address of its page)")
+    async def post(
+        self, interaction: discord.Interaction[Any], game: app_commands.Range[str, 1, 200]
+    ) -> None:
+        await respond(interaction, self._post(interaction, game))
+
+    @post.autocomplete("game")
+    async def _post_choices(
+        self, interaction: discord.Interaction[Any], typed: str
+    ) -> list[app_commands.Choice[str]]:
+        wanted = typed.casefold().strip()
+        return [
+            app_commands.Choice(name=_choice_name(g), value=g.id)
+            for g in await self._waiting(interaction)
+            if wanted in g.title.casefold()
+        ][:25]
+
+    async def _waiting(self, interaction: discord.Interaction[Any]) -> list[GameView]:
+        """The games here not announced yet that the user may post: theirs (or any, for a manager)."""
+        found = await self.games.queries.list(
+            interaction.user.id, guild_id=_guild_id(interaction), statuses=["scheduled"], limit=CANCEL_CHOICES
+        )
+        return [g for g in found.items if g.can_manage and g.post_at is not None]
+
+    async def _post(self, interaction: discord.Interaction[Any], named: str) -> str:
+        """ "Post now", as on the game's page: the game is announced at once and its players told."""
+        named = named.strip()
+        games = await self._waiting(interaction)
+        matches = [g for g in games if g.id == named] or [
+            g for g in games if g.title.casefold() == named.casefold()
+        ]
+        if not matches:
+            raise NotFound(
+                f"No game called {named!r} here is yours and waiting for its announcement. "
+                "/my-games lists the games you host."
+            )
+        if len(matches) > 1:
+            raise Conflict(
+                f"{len(matches)} games are called {named!r}: pick one from the list as you type, or give "
+                "the id from the address of its page."
+            )
+        posted = await self.games.lifecycle.post_now(matches[0].id, interaction.user.id)
+        return (
+            f"Posting **{posted.title}** ({format_when(posted.scheduled_at)}): the announcement will appear in "
+            f"<#{posted.channel_id}> in a moment."
+        )
+
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         data: dict[str, Any] = dict(interaction.data or {})
@@ -226,7 +276,7 @@ class GameCommands(commands.Cog, name="GameCommands"):
             return (
                 f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. It will be announced in "
                 f"<#{game.channel_id}> {format_when(game.post_at)}; until then only you and the bot managers "
-                f"see it. Post it sooner from its page: {game_page_url(self.base_url, game.id)}"
+                f"see it. Post it sooner with /game post, or from its page: {game_page_url(self.base_url, game.id)}"
             )
         return (
             f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "

@@ -295,3 +295,50 @@ async def test_a_completed_games_archive_settings_still_change_and_move_the_arch
         json={"archive_channel_id": str(world.channel_id("lobby", guild="Other Guild"))},
     )
     assert bad.status_code in (409, 422)
+
+
+async def test_game_post_in_discord_announces_a_waiting_game_now(
+    bot_app: App, fake_clock: FakeClock, login: Login, api: httpx.AsyncClient
+) -> None:
+    world = await fetch_world(bot_app.base_url)
+    channel = world.channel_id("board-games")
+    alice, bob = world.user_id("alice"), world.user_id("bob")
+    game = await schedule(
+        login,
+        world,
+        title="Hidden gem",
+        scheduled_at=_at(fake_clock, days=3),
+        post_at=_at(fake_clock, days=2),
+    )
+    await schedule(login, world, title="Open table", scheduled_at=_at(fake_clock, days=3))
+
+    async def suggested(user_id: int) -> list[dict[str, Any]]:
+        answer = await api.post(
+            "/interactions",
+            json={
+                "type": "autocomplete",
+                "user_id": str(user_id),
+                "channel_id": str(channel),
+                "name": "game post",
+                "options": {"game": ""},
+                "focused": "game",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["response"]["data"]["choices"])
+
+    # Only the waiting game, and only for its host (and managers).
+    assert [c["value"] for c in await suggested(alice)] == [game["id"]]
+    assert await suggested(bob) == []
+    refused = (await command(api, bob, channel, "game post", game="Hidden gem")).json()
+    assert "No game called 'Hidden gem' here is yours" in ephemeral_text(refused)
+    await _pass(bot_app, fake_clock, seconds=5)
+    assert await _announcements(api, channel, "Hidden gem") == []
+
+    posted = (await command(api, alice, channel, "game post", game=game["id"])).json()
+    assert "Posting **Hidden gem**" in ephemeral_text(posted)
+    assert f"<#{channel}>" in ephemeral_text(posted)
+    await _pass(bot_app, fake_clock, seconds=5)
+    assert len(await eventually(lambda: _announcements(api, channel, "Hidden gem"))) == 1
+    again = (await command(api, alice, channel, "game post", game="Hidden gem")).json()
+    assert "waiting for its announcement" in ephemeral_text(again)  # announced already
