@@ -29,6 +29,7 @@ from gamesched.games.schemas import GameList, GameView
 from gamesched.games.service import GameService
 from gamesched.games.told import told_sentence
 from gamesched.games.views import CREATE_FORM, CREATE_RETRY, TEMPLATE_PART
+from gamesched.images import MAX_BYTES, ImageKind, ImageRejected, ImageTooLarge, PreparedImage
 
 if TYPE_CHECKING:
     from gamesched.games.announcement_check import AnnouncementCheck
@@ -87,10 +88,20 @@ class GameCommands(commands.Cog, name="GameCommands"):
 
     @game.command(name="create", description="Schedule a game in this channel")
     @app_commands.describe(
-        template="A template of this server: its channel, roles and defaults (none: the server's default one)"
+        template="A template of this server: its channel, roles and defaults (none: the server's default one)",
+        thumbnail="A picture shown small at the top right of the announcement (PNG, JPEG, GIF or WebP, ≤ 5 MB)",
+        banner="A picture shown wide under the announcement (PNG, JPEG, GIF or WebP, ≤ 5 MB)",
     )
-    async def create(self, interaction: discord.Interaction[Any], template: str | None = None) -> None:
+    async def create(
+        self,
+        interaction: discord.Interaction[Any],
+        template: str | None = None,
+        thumbnail: discord.Attachment | None = None,
+        banner: discord.Attachment | None = None,
+    ) -> None:
         guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
+        # The pictures first: a file we don't take is said now, before the form is filled in.
+        pictures = await self._pictures({ImageKind.THUMBNAIL: thumbnail, ImageKind.BANNER: banner})
         # Check before the form is filled in, not after (the service checks again on submit).
         access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
         template_id = None
@@ -108,7 +119,52 @@ class GameCommands(commands.Cog, name="GameCommands"):
                     raise Forbidden(self.guilds.cannot_host(access, channel_id))
         elif not access.can_host:
             raise Forbidden(self.guilds.cannot_host(access, channel_id))
+        await self._keep_pictures(interaction, pictures)
         await interaction.response.send_modal(CreateGameModal(template_id=template_id))
+
+    async def _pictures(self, given: Mapping[ImageKind, discord.Attachment | None]) -> dict[str, Any]:
+        """The attached pictures, checked and downscaled by the same image service as the web's uploads;
+        Invalid with a sentence naming the option for a file we don't take."""
+        kept: dict[str, Any] = {}
+        for kind, attachment in given.items():
+            if attachment is None:
+                continue
+            try:
+                if attachment.size > MAX_BYTES:  # said from Discord's figure, without fetching the file
+                    raise ImageTooLarge(
+                        f"The image is {attachment.size / (1024 * 1024):.1f} MB; images may be at most 5 MB.",
+                        field=kind.value,
+                    )
+                image = await self.games.images.check(await attachment.read(), kind)
+            except ImageRejected as error:
+                raise Invalid(
+                    f"The {kind.value} ({attachment.filename}): {error.message}", field=kind.value
+                ) from None
+            except discord.HTTPException:
+                raise Invalid(
+                    f"The {kind.value} ({attachment.filename}) could not be fetched from Discord; attach it again.",
+                    field=kind.value,
+                ) from None
+            kept[kind.value] = _picture_fields(image)
+        return kept
+
+    async def _keep_pictures(self, interaction: discord.Interaction[Any], pictures: dict[str, Any]) -> None:
+        """Until the form is submitted (and while a refused one is fixed): one set per member and server."""
+        key = _pictures_key(_guild_id(interaction), interaction.user.id)
+        if pictures:
+            await self.cache.set(key, msgspec.msgpack.encode(pictures), ttl_seconds=RETRY_TTL_SECONDS)
+        else:
+            await self.cache.delete(key)  # a form opened without pictures leaves none from an earlier one
+
+    async def _apply_pictures(self, interaction: discord.Interaction[Any], game: GameView) -> None:
+        key = _pictures_key(_guild_id(interaction), interaction.user.id)
+        raw = await self.cache.get(key)
+        if raw is None:
+            return
+        await self.cache.delete(key)
+        for kind_name, fields in msgspec.msgpack.decode(raw).items():
+            image = PreparedImage(**fields)
+            await self.games.images.set(game.id, interaction.user.id, ImageKind(kind_name), image)
 
     @create.autocomplete("template")
     async def template_choices(
@@ -272,6 +328,7 @@ class GameCommands(commands.Cog, name="GameCommands"):
             game = await self.games.lifecycle.create(interaction.user.id, data)
         except Invalid as error:
             return await self._refused(interaction, error, values, body)
+        await self._apply_pictures(interaction, game)
         if game.post_at is not None:
             return (
                 f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. It will be announced in "
@@ -597,6 +654,20 @@ def _read(body: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def _picture_fields(image: PreparedImage) -> dict[str, Any]:
+    return {
+        "data": image.data,
+        "media_type": image.media_type,
+        "extension": image.extension,
+        "width": image.width,
+        "height": image.height,
+    }
+
+
+def _pictures_key(guild_id: int, user_id: int) -> str:
+    return f"discord:create-pictures:{guild_id}:{user_id}"
 
 
 def _retry_key(key: str) -> str:
