@@ -499,3 +499,27 @@ async def test_a_clone_keeps_the_games_pictures_unless_one_is_removed(world: Wor
     # A name that is no stored image (typed, or swept since) leaves the clone without that picture.
     made_up = await create_game(alice, world, title="Weekly Catan", kept_thumbnail="0" * 64 + ".png")
     assert (await alice.get(f"/api/v1/games/{made_up}")).json()["thumbnail_url"] is None
+
+
+async def test_the_create_form_cannot_step_around_the_default_templates_locks(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    [default] = (await alice.get(f"/api/v1/guilds/{gid}/templates")).json()
+    locked = await alice.patch(
+        f"/api/v1/guilds/{gid}/templates/{default['id']}",
+        json={"channel_id": str(rpg), "channel_locked": True},
+    )
+    assert locked.status_code == 200, locked.text
+    form = await alice.get("/games/new", params={"guild_id": gid})
+    assert 'value="none"' not in form.text  # no "No template" to pick
+    # A form sent as an older page would (template "none"), or with no template at all: the default's locks hold.
+    for template in ("none", ""):
+        response = await alice.post(
+            "/games/new", data=await csrf_form(alice, new_game_form(world, template_id=template))
+        )
+        assert response.status_code == 422
+        assert "follow this server&#39;s template “Default”, which sets the channel" in response.text
+    made = await create_game(alice, world, channel_id=str(rpg))
+    assert (await alice.get(f"/api/v1/games/{made}")).json()["template_name"] == "Default"
