@@ -56,9 +56,9 @@ SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # the sandbox's default OAuth c
 
 #: The modules, in dependency order: each may use the ones before it (``context.get``), never after.
 MODULES: tuple[Register, ...] = (
+    images.register,  # needs only the core; templates (guilds) and games show its images
     guilds.register,
     auth.register,
-    images.register,
     games.register,
     notifications.register,
 )

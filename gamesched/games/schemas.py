@@ -170,11 +170,15 @@ class ParticipantOrder(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class RewardsUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
-    """The host's rewards, also once the game is over. ``archive_now`` archives a completed game at once
-    (when it has an archive delay); a completed game whose delay has passed is archived on saving anyway."""
+    """The host's rewards and archive settings, also once the game is over. ``archive_now`` archives a
+    completed game at once; a completed game whose delay has passed is archived on saving anyway."""
 
-    rewards: Rewards
+    rewards: Rewards | UnsetType = UNSET
     archive_now: bool = False
+    #: Also once the game is over (until it is archived): the archive job moves with them, and a delay that
+    #: has passed already archives the game on saving. Left out: unchanged.
+    archive_delay_minutes: ArchiveDelay | UnsetType | None = UNSET
+    archive_channel_id: Snowflake | UnsetType | None = UNSET
 
 
 class Person(Struct, kw_only=True):
