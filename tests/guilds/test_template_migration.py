@@ -1,4 +1,4 @@
-"""Migration 0015 (template archive settings, images, channel_locked): existing templates stay valid, the
+"""Migration 0016 (template archive settings, images, channel_locked): existing templates stay valid, the
 untouched default ones stop locking their channel, and it goes back down cleanly."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from tests.core.test_db import _migrate
 from tests.db import admin_execute, unique_name, with_database
 
 
-async def test_migration_0015_unlocks_untouched_defaults_and_downgrades_cleanly(pg_server_url: str) -> None:
+async def test_migration_0016_unlocks_untouched_defaults_and_downgrades_cleanly(pg_server_url: str) -> None:
     name = unique_name("gs_tpl15")
     await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
     engine = create_engine(with_database(pg_server_url, name))
@@ -24,7 +24,7 @@ async def test_migration_0015_unlocks_untouched_defaults_and_downgrades_cleanly(
                 await conn.execute(
                     text(f"INSERT INTO channels (id, guild_id, name, type) VALUES ({gid}0, {gid}, 'c', 0)")
                 )
-        await _migrate(engine, "0014")  # 0013 made a default template per guild, locking its first channel
+        await _migrate(engine, "0015")  # 0013 made a default template per guild, locking its first channel
         async with engine.begin() as conn:
             await conn.execute(bypass)
             # Guild 2's manager edited theirs: what they chose stays locked.
@@ -34,7 +34,7 @@ async def test_migration_0015_unlocks_untouched_defaults_and_downgrades_cleanly(
             await conn.execute(
                 text("INSERT INTO game_templates (guild_id, name, channel_id) VALUES (1, 'Campaign', 10)")
             )
-        await _migrate(engine, "0015")
+        await _migrate(engine, "0016")
         async with engine.begin() as conn:
             await conn.execute(bypass)
             rows = (
@@ -59,7 +59,7 @@ async def test_migration_0015_unlocks_untouched_defaults_and_downgrades_cleanly(
                 text("UPDATE game_templates SET banner_image = :n, archive_delay_minutes = 5"), {"n": image}
             )
 
-        await _migrate(engine, "0014", down=True)
+        await _migrate(engine, "0015", down=True)
         async with engine.begin() as conn:
             await conn.execute(bypass)
             columns = set(
@@ -83,7 +83,7 @@ async def test_migration_0015_unlocks_untouched_defaults_and_downgrades_cleanly(
                 & columns
             )
             assert await conn.scalar(text("SELECT count(*) FROM game_templates")) == 3
-        await _migrate(engine, "0015")  # and up again
+        await _migrate(engine, "0016")  # and up again
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}"')

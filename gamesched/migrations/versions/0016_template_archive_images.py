@@ -9,15 +9,15 @@ pre-fill.
   default templates made for each server (named "Default", never edited since) stop locking their first
   channel: they keep proposing it. Downgrading drops the flag, so those lock their channel again, as before.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-28
 """
 
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
