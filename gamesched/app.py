@@ -193,7 +193,7 @@ async def build_app(
         )
         housekeeping = QueueHousekeeping(db=db, queue=queue)
         await housekeeping.schedule()
-        cache = create_cache(settings.redis_url, clock)
+        cache = create_cache(settings.redis_url, engine, clock)
         closers.append(cache.close)
 
         route_handlers: list[Any] = []

@@ -1,11 +1,19 @@
-"""A small key-value cache with expiry: Redis when GAMESCHED_REDIS_URL is set, process memory otherwise."""
+"""A small key-value cache with expiry: Redis when GAMESCHED_REDIS_URL is set, PostgreSQL otherwise.
+
+What it holds (sessions, login states, a form's notice or draft between a POST and the GET after it) must be
+seen by every web process of a deployment, so without Redis it lives in the one thing they all share, the
+database (table ``cache_entries``); ``MemoryCache`` is for tests and tools that run one process.
+"""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
 from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.clock import Clock, SystemClock
 
@@ -86,5 +94,59 @@ class RedisCache:
         await self._redis.aclose()
 
 
-def create_cache(redis_url: str | None, clock: Clock | None = None) -> Cache:
-    return RedisCache(redis_url) if redis_url else MemoryCache(clock)
+_GET = text("SELECT value FROM cache_entries WHERE key = :key AND expires_at > :now")
+_SET = text(
+    "INSERT INTO cache_entries (key, value, expires_at) VALUES (:key, :value, :expires)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+)
+_DELETE = text("DELETE FROM cache_entries WHERE key = :key")
+_POP = text("DELETE FROM cache_entries WHERE key = :key RETURNING value, expires_at > :now AS live")
+_PURGE = text("DELETE FROM cache_entries WHERE expires_at <= :now")
+
+
+class PostgresCache:
+    """The cache in table ``cache_entries``: each call is one autocommitted statement (one round trip, on
+    the app's pool). Expired rows are never returned; ``purge_expired`` (run by the queue housekeeping)
+    deletes them."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._clock = clock or SystemClock()
+
+    def _now(self) -> datetime:
+        return self._clock.now().astimezone(UTC)
+
+    async def get(self, key: str) -> bytes | None:
+        async with self._engine.connect() as conn:
+            value = (await conn.execute(_GET, {"key": key, "now": self._now()})).scalar_one_or_none()
+        return None if value is None else bytes(value)
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
+        expires = datetime.fromtimestamp(self._now().timestamp() + ttl_seconds, UTC)
+        async with self._engine.connect() as conn:
+            await conn.execute(_SET, {"key": key, "value": value, "expires": expires})
+
+    async def delete(self, key: str) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(_DELETE, {"key": key})
+
+    async def pop(self, key: str) -> bytes | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_POP, {"key": key, "now": self._now()})).one_or_none()
+        return bytes(row.value) if row is not None and row.live else None
+
+    async def purge_expired(self) -> int:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(_PURGE, {"now": self._now()})
+        return int(result.rowcount or 0)
+
+    async def ping(self) -> bool:
+        async with self._engine.connect() as conn:
+            return (await conn.execute(text("SELECT true"))).scalar_one() is True
+
+    async def close(self) -> None:
+        """Nothing of its own to close: the engine belongs to the app."""
+
+
+def create_cache(redis_url: str | None, engine: AsyncEngine, clock: Clock | None = None) -> Cache:
+    return RedisCache(redis_url) if redis_url else PostgresCache(engine, clock)
