@@ -220,7 +220,7 @@ async def build_app(
             members_intent=settings.discord_members_intent,
             local=settings.sandbox or bool(settings.sandbox_url),
         )
-        live = create_live_hub(settings.redis_url)
+        live = create_live_hub(settings.redis_url, engine=engine, listen_dsn=asyncpg_dsn(engine))
         closers.append(live.close)
         context = ModuleContext(
             settings=settings,
