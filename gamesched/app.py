@@ -28,6 +28,7 @@ from gamesched.core.dispatcher import Dispatcher
 from gamesched.core.embedded_pg import DataDirLock, EmbeddedPostgres
 from gamesched.core.housekeeping import QueueHousekeeping
 from gamesched.core.live import LiveHub, create_live_hub
+from gamesched.core.locks import AdvisoryLocks
 from gamesched.core.metrics import Metrics
 from gamesched.core.migrate import upgrade_head
 from gamesched.core.modules import BatchJobSpec, Contribution, ModuleContext, Register
@@ -241,6 +242,10 @@ async def build_app(
             closers.append(claims.close)
             await use_app_role(claims_engine)
             bot.claim_interaction = claims.submit
+        # Per-game serialisation of announcement work across processes (opens its connection at first use).
+        locks = AdvisoryLocks(asyncpg_dsn(engine))
+        closers.append(locks.close)
+        context.provide(AdvisoryLocks, locks)
         directory = BotDirectory(bot) if bot is not None else None
         context.provide(guilds.DiscordDirectory, directory or EmptyDirectory())
         if bot is not None and directory is not None:
