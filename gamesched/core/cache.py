@@ -22,6 +22,10 @@ class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def add(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        """Set ``key`` unless it holds a value: of two concurrent callers, only one is told True."""
+        ...
+
     async def pop(self, key: str) -> bytes | None:
         """Read and delete in one step: of two concurrent callers, only one gets the value."""
         ...
@@ -56,6 +60,12 @@ class MemoryCache:
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
 
+    async def add(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        if await self.get(key) is not None:
+            return False
+        await self.set(key, value, ttl_seconds=ttl_seconds)
+        return True
+
     async def pop(self, key: str) -> bytes | None:
         value = await self.get(key)
         self._items.pop(key, None)
@@ -83,6 +93,11 @@ class RedisCache:
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
 
+    async def add(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        return bool(
+            await self._redis.set(self._prefix + key, value, px=max(1, int(ttl_seconds * 1000)), nx=True)
+        )
+
     async def pop(self, key: str) -> bytes | None:
         value = await self._redis.getdel(self._prefix + key)
         return value.encode() if isinstance(value, str) else value
@@ -98,6 +113,12 @@ _GET = text("SELECT value FROM cache_entries WHERE key = :key AND expires_at > :
 _SET = text(
     "INSERT INTO cache_entries (key, value, expires_at) VALUES (:key, :value, :expires)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+)
+#: Inserts, or takes over an expired row; a live row stays and no row comes back.
+_ADD = text(
+    "INSERT INTO cache_entries (key, value, expires_at) VALUES (:key, :value, :expires)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+    " WHERE cache_entries.expires_at <= :now RETURNING true"
 )
 _DELETE = text("DELETE FROM cache_entries WHERE key = :key")
 _POP = text("DELETE FROM cache_entries WHERE key = :key RETURNING value, expires_at > :now AS live")
@@ -129,6 +150,13 @@ class PostgresCache:
     async def delete(self, key: str) -> None:
         async with self._engine.connect() as conn:
             await conn.execute(_DELETE, {"key": key})
+
+    async def add(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        now = self._now()
+        expires = datetime.fromtimestamp(now.timestamp() + ttl_seconds, UTC)
+        async with self._engine.connect() as conn:
+            added = await conn.execute(_ADD, {"key": key, "value": value, "expires": expires, "now": now})
+            return added.first() is not None
 
     async def pop(self, key: str) -> bytes | None:
         async with self._engine.connect() as conn:

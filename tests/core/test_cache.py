@@ -63,3 +63,21 @@ async def test_housekeeping_deletes_expired_entries_and_keeps_live_ones(
         keys = set((await conn.execute(text("SELECT key FROM cache_entries"))).scalars())
     assert keys == {"long"}
     assert await cache.get("long") == b"2"
+
+
+async def test_add_lets_exactly_one_of_several_processes_set_a_key(
+    engine: AsyncEngine, database_url: str, clock: FakeClock
+) -> None:
+    from gamesched.core.db import create_engine, use_app_role
+
+    other_engine = create_engine(database_url, pool_size=5)
+    await use_app_role(other_engine)
+    try:
+        here, there = PostgresCache(engine, clock), PostgresCache(other_engine, clock)
+        added = await asyncio.gather(*(c.add("submit", b"mine", ttl_seconds=60) for c in (here, there) * 4))
+        assert sorted(added) == [False] * 7 + [True]
+        clock.advance(timedelta(seconds=60))
+        assert await there.add("submit", b"again", ttl_seconds=60) is True, "an expired value is taken over"
+        assert await here.get("submit") == b"again"
+    finally:
+        await other_engine.dispose()
