@@ -41,6 +41,7 @@ async def second(first: App, app_settings: Settings, tmp_path: Path) -> AsyncIte
 
 def address(app: App) -> httpx.URL:
     """Where this process listens (both share the public URL, as behind a load balancer)."""
+    assert app.listen_socket is not None
     host, port = app.listen_socket.getsockname()[:2]
     return httpx.URL(f"http://{host}:{port}")
 

@@ -23,6 +23,7 @@ from tests.world import World
 
 
 def address(app: App) -> str:
+    assert app.listen_socket is not None
     host, port = app.listen_socket.getsockname()[:2]
     return f"http://{host}:{port}"
 
