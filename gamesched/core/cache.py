@@ -7,15 +7,18 @@ database (table ``cache_entries``); ``MemoryCache`` is for tests and tools that 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from sqlalchemy import text
+from sqlalchemy import CursorResult, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.clock import Clock, SystemClock
+from gamesched.core.db import CONNECT_FAILURES, connection_lost
+from gamesched.core.errors import DatabaseUnavailable
 
 
 class Cache(Protocol):
@@ -128,7 +131,8 @@ _PURGE = text("DELETE FROM cache_entries WHERE expires_at <= :now")
 class PostgresCache:
     """The cache in table ``cache_entries``: each call is one autocommitted statement (one round trip, on
     the app's pool). Expired rows are never returned; ``purge_expired`` (run by the queue housekeeping)
-    deletes them."""
+    deletes them. A database out of reach raises ``DatabaseUnavailable`` (a 503, like any other read); a
+    pooled connection that died with its server is replaced once, as a unit of work does."""
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -137,40 +141,51 @@ class PostgresCache:
     def _now(self) -> datetime:
         return self._clock.now().astimezone(UTC)
 
+    async def _execute(self, statement: TextClause, params: dict[str, Any]) -> CursorResult[Any]:
+        for attempt in (1, 2):
+            try:
+                conn = await self._engine.connect()
+            except CONNECT_FAILURES as exc:
+                raise DatabaseUnavailable() from exc
+            try:
+                return await conn.execute(statement, params)
+            except CONNECT_FAILURES as exc:
+                if not connection_lost(exc):
+                    raise
+                if attempt == 2:
+                    raise DatabaseUnavailable() from exc
+            finally:
+                with contextlib.suppress(*CONNECT_FAILURES):
+                    await conn.close()
+        raise AssertionError("unreachable")
+
     async def get(self, key: str) -> bytes | None:
-        async with self._engine.connect() as conn:
-            value = (await conn.execute(_GET, {"key": key, "now": self._now()})).scalar_one_or_none()
+        value = (await self._execute(_GET, {"key": key, "now": self._now()})).scalar_one_or_none()
         return None if value is None else bytes(value)
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         expires = datetime.fromtimestamp(self._now().timestamp() + ttl_seconds, UTC)
-        async with self._engine.connect() as conn:
-            await conn.execute(_SET, {"key": key, "value": value, "expires": expires})
+        await self._execute(_SET, {"key": key, "value": value, "expires": expires})
 
     async def delete(self, key: str) -> None:
-        async with self._engine.connect() as conn:
-            await conn.execute(_DELETE, {"key": key})
+        await self._execute(_DELETE, {"key": key})
 
     async def add(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
         now = self._now()
         expires = datetime.fromtimestamp(now.timestamp() + ttl_seconds, UTC)
-        async with self._engine.connect() as conn:
-            added = await conn.execute(_ADD, {"key": key, "value": value, "expires": expires, "now": now})
-            return added.first() is not None
+        added = await self._execute(_ADD, {"key": key, "value": value, "expires": expires, "now": now})
+        return added.first() is not None
 
     async def pop(self, key: str) -> bytes | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(_POP, {"key": key, "now": self._now()})).one_or_none()
+        row = (await self._execute(_POP, {"key": key, "now": self._now()})).one_or_none()
         return bytes(row.value) if row is not None and row.live else None
 
     async def purge_expired(self) -> int:
-        async with self._engine.connect() as conn:
-            result = await conn.execute(_PURGE, {"now": self._now()})
+        result = await self._execute(_PURGE, {"now": self._now()})
         return int(result.rowcount or 0)
 
     async def ping(self) -> bool:
-        async with self._engine.connect() as conn:
-            return (await conn.execute(text("SELECT true"))).scalar_one() is True
+        return (await self._execute(text("SELECT true"), {})).scalar_one() is True
 
     async def close(self) -> None:
         """Nothing of its own to close: the engine belongs to the app."""
