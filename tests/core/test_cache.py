@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamesched.core.cache import PostgresCache
+from gamesched.core.cache import PostgresCache, RedisCache
 from gamesched.core.clock import FakeClock
 from gamesched.core.housekeeping import PURGE_EVERY, QueueHousekeeping
 from tests.core.conftest import QueueKit
@@ -81,3 +84,25 @@ async def test_add_lets_exactly_one_of_several_processes_set_a_key(
         assert await here.get("submit") == b"again"
     finally:
         await other_engine.dispose()
+
+
+def _redis_running() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_running(), reason="needs Redis on 127.0.0.1:6379")
+async def test_redis_add_lets_exactly_one_of_several_callers_set_a_key() -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"  # two processes of one deployment share the prefix
+    caches = [RedisCache("redis://127.0.0.1:6379/0", prefix=prefix) for _ in range(2)]
+    try:
+        added = await asyncio.gather(*(c.add("submit", b"mine", ttl_seconds=60) for c in caches * 4))
+        assert sorted(added) == [False] * 7 + [True]
+        assert await caches[1].get("submit") == b"mine"
+    finally:
+        for cache in caches:
+            await cache.delete("submit")
+            await cache.close()
