@@ -295,10 +295,17 @@ async def health(state: State) -> Response[dict[str, Any]]:
         "status": "ok" if database == "ok" else "degraded",
         "database": database,
         "discord": state.discord_status(),
-        "queue": "listening" if state.queue_listening() else "not_listening",
+        "queue": _queue_status(state.queue_listening()),
         "version": __version__,
     }
     return Response(body, status_code=200 if database == "ok" else 503)
+
+
+def _queue_status(listening: bool | None) -> str:
+    """None: this process runs no dispatcher (GAMESCHED_ROLES without worker)."""
+    if listening is None:
+        return "off"
+    return "listening" if listening else "not_listening"
 
 
 @get("/metrics", media_type=MediaType.TEXT, include_in_schema=False)

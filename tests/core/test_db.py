@@ -372,3 +372,22 @@ async def test_migration_0015_adds_the_claim_index_and_downgrades_cleanly(pg_ser
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0017_adds_the_cache_table_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_cache")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    exists = text("SELECT to_regclass('cache_entries') IS NOT NULL")
+    try:
+        await _migrate(engine, "0017")
+        async with engine.begin() as conn:
+            assert (await conn.execute(exists)).scalar_one() is True
+            await conn.execute(text("INSERT INTO cache_entries VALUES ('k', '\\x01'::bytea, now())"))
+        await _migrate(engine, "0016", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(exists)).scalar_one() is False
+        await _migrate(engine, "0017")
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

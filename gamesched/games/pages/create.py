@@ -178,11 +178,11 @@ async def inherited_fields(
 async def _claim_submission(cache: Any, key: str) -> str | None:
     """None: go ahead and create. Otherwise the id of the game an identical earlier submit created."""
     for _ in range(50):
-        seen = await cache.get(key)
-        if seen is None:
-            await cache.set(key, PENDING, ttl_seconds=SUBMISSION_TTL)
+        # Atomic: of two submits at once (in one process or two), exactly one goes ahead.
+        if await cache.add(key, PENDING, ttl_seconds=SUBMISSION_TTL):
             return None
-        if seen != PENDING:
+        seen = await cache.get(key)
+        if seen is not None and seen != PENDING:
             return str(seen.decode())
         await asyncio.sleep(0.1)  # the first submit is still creating it
     return None
