@@ -61,13 +61,18 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _log_file(name: str) -> IO[bytes] | None:
+    """With GAMESCHED_BENCH_LOG_DIR set, a file there for one process's output (debugging a benchmark)."""
+    log_dir = os.environ.get("GAMESCHED_BENCH_LOG_DIR")
+    if not log_dir:
+        return None
+    Path(log_dir).mkdir(parents=True, exist_ok=True)
+    return (Path(log_dir) / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log").open("wb")
+
+
 @contextlib.asynccontextmanager
 async def _process(argv: Sequence[str], env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    log_dir = os.environ.get("GAMESCHED_BENCH_LOG_DIR")  # keep each process's output there (debugging)
-    log: IO[bytes] | None = None
-    if log_dir:
-        Path(log_dir).mkdir(parents=True, exist_ok=True)
-        log = (Path(log_dir) / f"{argv[0]}-{os.getpid()}-{time.monotonic_ns()}.log").open("wb")
+    log = _log_file(argv[0])
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
