@@ -22,6 +22,7 @@ from litestar.exceptions import (
     SerializationException,
     ValidationException,
 )
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -89,6 +90,9 @@ JSON_ONLY_PREFIXES = ("/api/", "/sandbox", "/health", "/metrics", "/schema")
 TOO_DEEP = "The JSON body is nested too deeply."
 NOT_JSON = "The request body is not valid JSON."
 NOT_UTF8_FORM = "The form's fields must be text in UTF-8."
+#: The largest request body read (an image upload is at most 5 MB; a game's JSON a few kB).
+MAX_BODY_BYTES = 10_000_000
+TOO_LARGE = "The request is too large: send at most 10 MB."
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -187,6 +191,8 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     message = exc.detail if exc.detail and exc.detail != str(status) else code.replace("_", " ").capitalize()
     if isinstance(exc, NotFoundException) and message == "Not Found":
         message = "There is nothing here."
+    if isinstance(exc, RequestEntityTooLarge):
+        message = TOO_LARGE
     return _error_response(request, status, error_body(code, message), exc.headers)
 
 
@@ -357,6 +363,7 @@ def build_http_app(
         plugins=list(plugins),
         request_class=JSONRequest,
         before_request=read_multipart_forms_first,
+        request_max_body_size=MAX_BODY_BYTES,
         middleware=[metrics_middleware(metrics), blank_query_values_are_absent, csrf],
         before_send=[security_headers(https_site=https_site)],
         exception_handlers={

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -198,3 +200,30 @@ async def test_a_role_deleted_in_discord_does_not_block_sending_the_game_back(
     refused(
         await alice.patch(f"/api/v1/games/{game['id']}", json={"player_role_ids": [temp]}), "player_role_ids"
     )
+
+
+async def test_a_body_over_10_mb_is_a_413_with_a_sentence_and_changes_nothing(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    huge = json.dumps(game_body(world, description="x" * 10_500_000)).encode()
+    too_large = {"error": "too_large", "message": "The request is too large: send at most 10 MB."}
+    announced = await alice.post("/api/v1/games", content=huge, headers={"content-type": "application/json"})
+    assert announced.status_code == 413 and announced.json() == too_large, announced.text[:300]
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit is counted as it arrives
+        for start in range(0, len(huge), 1_000_000):
+            yield huge[start : start + 1_000_000]
+
+    streamed = await alice.post(
+        "/api/v1/games", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413 and streamed.json() == too_large, streamed.text[:300]
+    form = await alice.post(
+        "/games/new",
+        data={"title": "x" * 10_500_000, "_csrf_token": alice.cookies["csrftoken"]},
+        headers={"accept": "text/html"},
+    )
+    assert form.status_code == 413 and "send at most 10 MB" in form.text, form.text[:300]
+    listed = (await alice.get("/api/v1/games", params={"guild_id": world.guild_id()})).json()
+    assert listed["items"] == []
