@@ -251,3 +251,54 @@ def test_every_public_or_member_route_still_exists(web_app: App) -> None:
     paths = {route.path for route in web_app.http.routes}
     assert set(PUBLIC) <= paths, set(PUBLIC) - paths
     assert set(MEMBER_WRITES) <= paths, set(MEMBER_WRITES) - paths
+
+
+#: Malformed ids for every path parameter: words, signs, 64-bit overflow, NUL, very long, bidi control.
+MALFORMED_IDS = ("abc", "-1", str(2**63), "%00", "x" * 300, "%E2%80%AE1")
+#: Forms that take the host back to the game's page for an id that is not there, and why.
+BACK_TO_THE_GAME = {
+    "/games/{game_id:str}/participants/{participant_id:str}/remove": "removing someone no longer on the "
+    "roster (a second click, another tab) is no error: the page shows the roster as it is",
+}
+
+
+async def test_every_route_answers_malformed_ids_with_a_refusal_never_a_failure(
+    web_app: App, world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    own = await _alices(web_app, alice, world)
+    cookies = {SESSION_COOKIE: alice.cookies[SESSION_COOKIE], CSRF_COOKIE: alice.cookies[CSRF_COOKIE]}
+    problems, walked = [], 0
+    for path, method, data_type in _routes(web_app.http):
+        for name in dict.fromkeys(PATH_PARAMETER.findall(path)):
+            if path in PUBLIC and name == "name":
+                continue  # an image's hash: any text is a name that is not there (tests/images)
+            for bad in MALFORMED_IDS:
+                status, location, body = await _send(
+                    web_app.base_url,
+                    method,
+                    path,
+                    replace(own, **{_field(name): bad}),
+                    data_type,
+                    cookies=cookies,
+                    token=alice.cookies[CSRF_COOKIE],
+                )
+                walked += 1
+                where = f"{method} {path} with {name}={bad[:20]!r} → {status}"
+                if (
+                    path in BACK_TO_THE_GAME
+                    and status == 303
+                    and location.startswith(f"/games/{own.game_id}")
+                ):
+                    continue
+                if status not in (400, 404, 422):
+                    problems.append(f"{where}: {body[:200]}")
+                elif path.startswith("/api/") and '"message":' not in body:
+                    problems.append(f"{where}: no sentence: {body[:200]}")
+    assert not problems, f"{len(problems)} problems in {walked} requests:\n" + "\n".join(problems)
+    assert walked >= 200
+
+
+def _field(parameter: str) -> str:
+    """The Server field a path parameter is filled from."""
+    return {"token": "calendar_token"}.get(parameter, parameter)
