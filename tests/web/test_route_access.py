@@ -253,8 +253,9 @@ def test_every_public_or_member_route_still_exists(web_app: App) -> None:
     assert set(MEMBER_WRITES) <= paths, set(MEMBER_WRITES) - paths
 
 
-#: Malformed ids for every path parameter: words, signs, 64-bit overflow, NUL, very long, bidi control.
-MALFORMED_IDS = ("abc", "-1", str(2**63), "%00", "x" * 300, "%E2%80%AE1")
+#: Malformed ids for every path parameter: a sign, 64-bit overflow, very long, a bidi control (NUL bytes, words
+#: and more are tests/games/test_hostile_input.py's and the schemathesis run's; four keep this walk quick).
+MALFORMED_IDS = ("-1", str(2**63), "x" * 300, "%E2%80%AE1")
 #: Forms that take the host back to the game's page for an id that is not there, and why.
 BACK_TO_THE_GAME = {
     "/games/{game_id:str}/participants/{participant_id:str}/remove": "removing someone no longer on the "
