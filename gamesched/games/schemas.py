@@ -201,10 +201,14 @@ class ParticipantView(Struct, kw_only=True):
     joined_at: datetime
 
 
-class ScheduledItem(Struct, kw_only=True):
-    """Timed work still pending for a game: a reminder, the start or the end."""
+#: What a pending item of a game's schedule does (an enum in the OpenAPI schema, so clients can switch on it).
+ScheduledKind = Literal["post", "reminder", "start", "complete", "archive"]
 
-    kind: Literal["reminder", "start", "complete"] | str
+
+class ScheduledItem(Struct, kw_only=True):
+    """Timed work still pending for a game: its posting, a reminder, the start, the end or the archiving."""
+
+    kind: ScheduledKind
     due_at: datetime
     reminder_minutes: int | None = None
 

@@ -28,6 +28,9 @@ NOT_FOUND = ResponseSpec(ErrorBody, description="No such server or template, or 
 FORBIDDEN = ResponseSpec(ErrorBody, description="Only bot managers manage templates.")
 READ = {400: BAD_REQUEST, 404: NOT_FOUND, 422: INVALID}
 CHANGE = {**READ, 403: FORBIDDEN}
+DEFAULT_KEPT = ResponseSpec(
+    ErrorBody, description="The default template cannot be deleted; make another one the default first."
+)
 
 
 class TemplateController(Controller):
@@ -112,7 +115,7 @@ class TemplateController(Controller):
         "/{template_id:str}",
         status_code=204,
         summary="Delete a template (bot managers; not the default one)",
-        responses=CHANGE,
+        responses={**CHANGE, 409: DEFAULT_KEPT},
     )
     async def delete_template(
         self,
