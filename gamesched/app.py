@@ -22,12 +22,13 @@ from gamesched.core.bus import EventBus
 from gamesched.core.cache import Cache, create_cache
 from gamesched.core.claims import InteractionClaims
 from gamesched.core.clock import Clock, SystemClock
-from gamesched.core.config import Settings, ensure_secret_key
+from gamesched.core.config import Settings, check_roles, ensure_secret_key
 from gamesched.core.db import Database, create_engine, use_app_role
 from gamesched.core.dispatcher import Dispatcher
 from gamesched.core.embedded_pg import DataDirLock, EmbeddedPostgres
 from gamesched.core.housekeeping import QueueHousekeeping
 from gamesched.core.live import LiveHub, create_live_hub
+from gamesched.core.locks import AdvisoryLocks
 from gamesched.core.metrics import Metrics
 from gamesched.core.migrate import upgrade_head
 from gamesched.core.modules import BatchJobSpec, Contribution, ModuleContext, Register
@@ -56,9 +57,9 @@ SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # the sandbox's default OAuth c
 
 #: The modules, in dependency order: each may use the ones before it (``context.get``), never after.
 MODULES: tuple[Register, ...] = (
+    images.register,  # needs only the core; templates (guilds) and games show its images
     guilds.register,
     auth.register,
-    images.register,
     games.register,
     notifications.register,
 )
@@ -83,7 +84,8 @@ class App:
     contributions: list[Contribution]
     dashboard: DashboardParts
     http: Litestar
-    listen_socket: socket.socket
+    #: The HTTP listening socket; None in a process without the web role.
+    listen_socket: socket.socket | None
     #: Set once the slash commands are synced (never, in a process without a bot).
     commands_synced: asyncio.Event
     sandbox: Any = None
@@ -169,9 +171,12 @@ async def build_app(
     closers: list[Any] = []
     try:
         settings = ensure_secret_key(settings)
-        sock = bind_socket(settings.http_host, settings.http_port)
-        closers.append(sock.close)
-        settings = settings.with_overrides(http_port=sock.getsockname()[1])
+        check_roles(settings)
+        sock = None
+        if "web" in settings.roles:
+            sock = bind_socket(settings.http_host, settings.http_port)
+            closers.append(sock.close)
+            settings = settings.with_overrides(http_port=sock.getsockname()[1])
 
         url = await start_database(settings, closers)
         engine = create_engine(url)
@@ -193,7 +198,7 @@ async def build_app(
         )
         housekeeping = QueueHousekeeping(db=db, queue=queue)
         await housekeeping.schedule()
-        cache = create_cache(settings.redis_url, clock)
+        cache = create_cache(settings.redis_url, engine, clock)
         closers.append(cache.close)
 
         route_handlers: list[Any] = []
@@ -216,11 +221,12 @@ async def build_app(
             token = SANDBOX_BOT_TOKEN
             sandbox_client_id = await _sandbox_application_id(settings.sandbox_url)
         discord = DiscordConnection(
-            token=token,
+            # Without the bot role no gateway connection: Discord's work is left to the bot processes.
+            token=token if "bot" in settings.roles else None,
             members_intent=settings.discord_members_intent,
             local=settings.sandbox or bool(settings.sandbox_url),
         )
-        live = create_live_hub(settings.redis_url)
+        live = create_live_hub(settings.redis_url, engine=engine, listen_dsn=asyncpg_dsn(engine))
         closers.append(live.close)
         context = ModuleContext(
             settings=settings,
@@ -241,6 +247,10 @@ async def build_app(
             closers.append(claims.close)
             await use_app_role(claims_engine)
             bot.claim_interaction = claims.submit
+        # Per-game serialisation of announcement work across processes (opens its connection at first use).
+        locks = AdvisoryLocks(asyncpg_dsn(engine))
+        closers.append(locks.close)
+        context.provide(AdvisoryLocks, locks)
         directory = BotDirectory(bot) if bot is not None else None
         context.provide(guilds.DiscordDirectory, directory or EmptyDirectory())
         if bot is not None and directory is not None:
@@ -289,7 +299,9 @@ async def build_app(
                 "cache": cache,
                 "settings": settings,
                 "discord_status": lambda: discord.status,
-                "queue_listening": lambda: dispatcher.listening,
+                "queue_listening": (lambda: dispatcher.listening)
+                if "worker" in settings.roles
+                else lambda: None,
             },
             secret_key=settings.secret_key or "",
             metrics=metrics,

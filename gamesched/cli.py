@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from gamesched.core.config import Settings, SettingsError, load_settings
+from gamesched.core.config import Settings, SettingsError, check_roles, load_settings
 from gamesched.core.embedded_pg import DataDirInUse
 from gamesched.core.logging import configure_logging
 from gamesched.discord import DiscordRefused
@@ -66,6 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             settings = settings.with_overrides(discord_token=None)
+        try:
+            check_roles(settings)
+        except SettingsError as exc:
+            print(f"gamesched: {exc}", file=sys.stderr)
+            return 2
         from gamesched.serve import serve
 
         asyncio.run(serve(settings))

@@ -12,8 +12,9 @@ from typing import Any, Literal, cast
 import msgspec
 import structlog
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.datastructures import State
+from litestar.datastructures import FormMultiDict, State
 from litestar.di import Provide
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     ClientException,
     HTTPException,
@@ -21,6 +22,7 @@ from litestar.exceptions import (
     SerializationException,
     ValidationException,
 )
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -87,6 +89,10 @@ ErrorPage = Callable[[Request[Any, Any, Any], int, str], Response[Any]]
 JSON_ONLY_PREFIXES = ("/api/", "/sandbox", "/health", "/metrics", "/schema")
 TOO_DEEP = "The JSON body is nested too deeply."
 NOT_JSON = "The request body is not valid JSON."
+NOT_UTF8_FORM = "The form's fields must be text in UTF-8."
+#: The largest request body read (an image upload is at most 5 MB; a game's JSON a few kB).
+MAX_BODY_BYTES = 10_000_000
+TOO_LARGE = "The request is too large: send at most 10 MB."
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -185,6 +191,8 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     message = exc.detail if exc.detail and exc.detail != str(status) else code.replace("_", " ").capitalize()
     if isinstance(exc, NotFoundException) and message == "Not Found":
         message = "There is nothing here."
+    if isinstance(exc, RequestEntityTooLarge):
+        message = TOO_LARGE
     return _error_response(request, status, error_body(code, message), exc.headers)
 
 
@@ -230,6 +238,21 @@ class JSONRequest(Request[Any, Any, Any]):
                 raise ValidationException(detail, extra=problems) from None
         self._json = self._connection_state.json = value
         return value
+
+    async def form(self) -> FormMultiDict:
+        """The form, or a 400 when a text field is not in UTF-8 (or names a charset that does not exist)."""
+        try:
+            return await super().form()
+        except (UnicodeDecodeError, LookupError):
+            raise ClientException(NOT_UTF8_FORM) from None
+
+
+async def read_multipart_forms_first(request: Request[Any, Any, Any]) -> None:
+    """A ``before_request`` hook: read a multipart form through ``JSONRequest.form`` before the handler's
+    ``data`` is extracted, which then uses the form read here. Litestar's own extraction decodes the text
+    fields without catching a bad encoding, so a field that is no UTF-8 was a 500."""
+    if request.content_type[0] == RequestEncodingType.MULTI_PART:
+        await request.form()
 
 
 def blank_query_values_are_absent(app: ASGIApp) -> ASGIApp:
@@ -295,10 +318,17 @@ async def health(state: State) -> Response[dict[str, Any]]:
         "status": "ok" if database == "ok" else "degraded",
         "database": database,
         "discord": state.discord_status(),
-        "queue": "listening" if state.queue_listening() else "not_listening",
+        "queue": _queue_status(state.queue_listening()),
         "version": __version__,
     }
     return Response(body, status_code=200 if database == "ok" else 503)
+
+
+def _queue_status(listening: bool | None) -> str:
+    """None: this process runs no dispatcher (GAMESCHED_ROLES without worker)."""
+    if listening is None:
+        return "off"
+    return "listening" if listening else "not_listening"
 
 
 @get("/metrics", media_type=MediaType.TEXT, include_in_schema=False)
@@ -339,6 +369,8 @@ def build_http_app(
         template_config=template_config,
         plugins=list(plugins),
         request_class=JSONRequest,
+        before_request=read_multipart_forms_first,
+        request_max_body_size=MAX_BODY_BYTES,
         middleware=[metrics_middleware(metrics), blank_query_values_are_absent, csrf],
         before_send=[security_headers(https_site=https_site)],
         exception_handlers={

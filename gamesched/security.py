@@ -68,6 +68,12 @@ CSRF_FAILED = "CSRF token verification failed"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _same(submitted: str, expected: str) -> bool:
+    """A constant-time comparison of text from a request, which may hold any character (``compare_digest``
+    raises a TypeError for a str with non-ASCII characters: a 500)."""
+    return hmac.compare_digest(submitted.encode(errors="surrogatepass"), expected.encode())
+
+
 def security_headers(*, https_site: bool) -> Any:
     """A ``before_send`` hook (it sees every response, 404s and error pages included) that adds the headers
     a handler did not set itself; HSTS when the site's public URL or the request is https."""
@@ -138,8 +144,8 @@ class SessionCSRF:
     def accepts(self, submitted: str, session_id: str | None, cookie: str | None) -> bool:
         """Logged in: the session's own token; logged out: a signed token equal to the cookie's."""
         if session_id is not None:
-            return hmac.compare_digest(submitted, self._session_token(session_id))
-        return cookie is not None and self._signed(cookie) and hmac.compare_digest(submitted, cookie)
+            return _same(submitted, self._session_token(session_id))
+        return cookie is not None and self._signed(cookie) and _same(submitted, cookie)
 
     def token_for(self, session_id: str | None, *, current: str | None = None) -> str:
         """The token of this session; logged out, ``current`` when it is a valid one, else a new one."""
@@ -155,7 +161,7 @@ class SessionCSRF:
 
     def _signed(self, token: str) -> bool:
         nonce, mac = token[:32], token[32:]
-        return len(token) == 96 and hmac.compare_digest(mac, self._mac(b"anonymous:" + nonce.encode()))
+        return len(token) == 96 and _same(mac, self._mac(b"anonymous:" + nonce.encode()))
 
     def _mac(self, data: bytes) -> str:
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()

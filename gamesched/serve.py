@@ -1,5 +1,6 @@
 """Running the app built by ``gamesched.app``: HTTP, Discord, the dispatcher and live updates in one task
-group, until SIGINT/SIGTERM, then an orderly shutdown."""
+group, until SIGINT/SIGTERM, then an orderly shutdown. ``GAMESCHED_ROLES`` picks which of them run: ``web``
+(HTTP and live updates), ``bot`` (the gateway connection), ``worker`` (the dispatcher)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import structlog
 import uvicorn
 
 from gamesched.app import App, build_app, close_all
-from gamesched.core.config import Settings
+from gamesched.core.config import ROLES, Settings
 from gamesched.discord import DiscordRefused
 
 log = structlog.get_logger(__name__)
@@ -35,11 +36,15 @@ async def run_app(app: App, stop: asyncio.Event, *, grace_seconds: float = 10.0)
             app.http, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10
         )
     )
+    roles = app.settings.roles
+    live_task: asyncio.Task[None] | None = None
     try:
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(server.serve(sockets=[app.listen_socket]), name="http")
-            tasks.create_task(app.dispatcher.run(), name="dispatcher")
-            live_task = tasks.create_task(app.live.run(), name="live-updates")
+            if app.listen_socket is not None:
+                tasks.create_task(server.serve(sockets=[app.listen_socket]), name="http")
+                live_task = tasks.create_task(app.live.run(), name="live-updates")
+            if "worker" in roles:
+                tasks.create_task(app.dispatcher.run(), name="dispatcher")
             discord_task = tasks.create_task(_run_discord_when_serving(app, server, stop), name="discord")
             await stop.wait()
             log.info("shutdown_started")
@@ -47,7 +52,8 @@ async def run_app(app: App, stop: asyncio.Event, *, grace_seconds: float = 10.0)
             server.should_exit = True
             await app.discord.close()
             await app.dispatcher.stop(grace_seconds=grace_seconds)
-            live_task.cancel()
+            if live_task is not None:
+                live_task.cancel()
     finally:
         await close_all(app._closers)
         log.info("shutdown_complete")
@@ -60,7 +66,7 @@ async def _run_discord_when_serving(
 ) -> DiscordRefused | None:
     """Run the bot; if Discord refuses it for good (token, intents), shut the process down and say why."""
     # In sandbox mode the bot connects to our own HTTP server, so it must be accepting first.
-    while not server.started:  # noqa: ASYNC110 — uvicorn exposes only a flag
+    while app.listen_socket is not None and not server.started:  # noqa: ASYNC110 — uvicorn exposes only a flag
         await asyncio.sleep(0.01)
     try:
         await app.discord.run()
@@ -83,8 +89,18 @@ async def serve(settings: Settings) -> None:
     gc.collect()
     gc.freeze()
     base = app.base_url
-    log.info("gamesched_started", dashboard=f"{base}/", health=f"{base}/health", discord=app.discord.status)
-    print(f"gamesched is running: dashboard {base}/", flush=True)
+    roles = ",".join(role for role in ROLES if role in settings.roles)
+    log.info(
+        "gamesched_started",
+        dashboard=f"{base}/",
+        health=f"{base}/health",
+        discord=app.discord.status,
+        roles=roles,
+    )
+    if app.listen_socket is not None:
+        print(f"gamesched is running: dashboard {base}/", flush=True)
+    else:
+        print(f"gamesched is running as {roles} (no web role: no HTTP)", flush=True)
     if app.sandbox is not None:
         print(f"sandbox Discord viewer: {base}/sandbox/", flush=True)
     await run_app(app, stop)

@@ -135,14 +135,15 @@ async def serving(settings: Settings, **build_options: Any) -> AsyncIterator[App
     stop = asyncio.Event()
     # A short grace: a DM waiting out Discord's rate limit need not hold every test's teardown for 10 s.
     task = asyncio.create_task(run_app(app, stop, grace_seconds=2))
-    host, port = app.listen_socket.getsockname()[:2]
-    # The listening address, not app.base_url: a public URL need not lead to this machine.
-    async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
-        for _ in range(500):
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get("/health")).status_code == 200:
-                    break
-            await asyncio.sleep(0.01)
+    if app.listen_socket is not None:  # a process without the web role serves no HTTP
+        host, port = app.listen_socket.getsockname()[:2]
+        # The listening address, not app.base_url: a public URL need not lead to this machine.
+        async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
+            for _ in range(500):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/health")).status_code == 200:
+                        break
+                await asyncio.sleep(0.01)
     try:
         yield app
     finally:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from gamesched.core.config import SettingsError, ensure_secret_key, load_settings
+from gamesched.core.config import SettingsError, check_roles, ensure_secret_key, load_settings
 
 
 def test_defaults_need_no_environment() -> None:
@@ -59,3 +59,23 @@ def test_generated_secret_key_is_kept_across_runs(tmp_path: Path) -> None:
     second = ensure_secret_key(settings).secret_key
     assert first and first == second and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_roles_default_to_all_three_and_read_a_comma_separated_list() -> None:
+    assert load_settings({}).roles == frozenset({"web", "bot", "worker"})
+    assert load_settings({"GAMESCHED_ROLES": " web, Worker "}).roles == frozenset({"web", "worker"})
+
+
+@pytest.mark.parametrize("raw", ["web,cook", " , ", "web;bot"])
+def test_unknown_roles_are_refused_in_one_line(raw: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"GAMESCHED_ROLES": raw})
+    assert str(refused.value).startswith("GAMESCHED_ROLES must list one or more of web, bot, worker")
+    assert "\n" not in str(refused.value)
+
+
+def test_the_sandbox_needs_the_web_role() -> None:
+    settings = load_settings({"GAMESCHED_ROLES": "bot,worker"}).with_overrides(sandbox=True)
+    with pytest.raises(SettingsError, match="GAMESCHED_ROLES must include web with --sandbox"):
+        check_roles(settings)
+    check_roles(settings.with_overrides(roles=frozenset({"web"})))

@@ -142,3 +142,26 @@ async def test_logged_out_forms_work_with_the_token_of_their_own_cookie(sandbox_
         foreign = await browser.post("/logout", data={"_csrf_token": other.cookies["csrftoken"]})
     assert own.status_code == 303 and own.headers["location"] == "/login"
     assert foreign.status_code == 403
+
+
+async def test_a_csrf_token_with_characters_beyond_ascii_is_refused_not_a_failure(sandbox_app: App) -> None:
+    """``hmac.compare_digest`` raises a TypeError for a str with non-ASCII characters: these were 500s."""
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        session = {"cookie": f"gamesched_session={alice.cookies['gamesched_session']}"}
+        async with httpx.AsyncClient(base_url=sandbox_app.base_url) as raw:  # sends only what it is told
+            header = await raw.post(
+                "/api/v1/auth/logout", headers={**session, "x-csrftoken": "caf\u00e9".encode()}
+            )
+            form = await raw.post(
+                "/logout", data={"_csrf_token": "\u202e\U0001f3b2"}, headers={**session, **HTML}
+            )
+        assert header.status_code == 403 and header.json()["error"] == "forbidden", header.text
+        assert form.status_code == 403 and "This form has expired" in form.text
+        assert (await alice.get("/api/v1/me")).status_code == 200
+    async with httpx.AsyncClient(base_url=sandbox_app.base_url) as browser:
+        await browser.get("/login", headers=HTML)
+        token = "\u00e9" * 32 + browser.cookies["csrftoken"][32:]  # a logged-out token, its nonce swapped
+        planted = await browser.post(
+            "/logout", data={"_csrf_token": token}, headers={**HTML, "cookie": f"csrftoken={token}".encode()}
+        )
+        assert planted.status_code == 403, planted.text[:300]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, delete, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from ..core.sandbox import Sandbox
@@ -18,7 +19,18 @@ async def create_interaction(
     request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]
 ) -> dict[str, Any]:
     """Click a component, run a command or submit a modal as a user; wait for the bot's answer."""
-    return await sandbox.interactions.run(await json_body(request))
+    return await sandbox.interactions.run(await json_body(request), base_url=str(request.base_url))
+
+
+@get("/attachments/{attachment_id:int}/{filename:str}", sync_to_thread=False)
+def attachment(
+    attachment_id: FromPath[int], filename: FromPath[str], sandbox: NamedDependency[Sandbox]
+) -> Response[bytes]:
+    """A file a member attached to a command (the `url` in the interaction's `resolved.attachments`)."""
+    kept = sandbox.state.attachments.get(attachment_id)
+    if kept is None or kept[0] != filename:
+        raise ControlError(404, "unknown_attachment")
+    return Response(kept[2], media_type=kept[1])
 
 
 @get("/interactions/failed", sync_to_thread=False)
@@ -101,6 +113,7 @@ def reset(sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
 
 OPS_HANDLERS = [
     create_interaction,
+    attachment,
     failed_interactions,
     set_faults,
     get_faults,

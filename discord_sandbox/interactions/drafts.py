@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from ..state import discord_json
 from ..state.errors import ControlError
@@ -14,6 +17,9 @@ INTERACTION_COMMAND, INTERACTION_COMPONENT, INTERACTION_AUTOCOMPLETE, INTERACTIO
 ATTACHMENT_SIZE_LIMIT = 25 * 1024 * 1024
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 USER, CHANNEL, ROLE, MENTIONABLE = 6, 7, 8, 9
+ATTACHMENT = 11
+#: Where attached files are served (under /sandbox), like cdn.discordapp.com/attachments/…
+ATTACHMENTS_PATH = "/sandbox/api/attachments"
 BOOLEAN = 5
 
 
@@ -66,10 +72,14 @@ def component_draft(state: SandboxState, request: dict[str, Any]) -> Draft:
     return Draft(INTERACTION_COMPONENT, user_id, channel.guild_id, channel.id, custom_id, payload, message.id)
 
 
-def command_draft(state: SandboxState, request: dict[str, Any], *, autocomplete: bool = False) -> Draft:
+def command_draft(
+    state: SandboxState, request: dict[str, Any], *, autocomplete: bool = False, base_url: str = ""
+) -> Draft:
     """A slash command invocation with options given as `{name: value}`; with `autocomplete`, the
     APPLICATION_COMMAND_AUTOCOMPLETE interaction a client sends while the member types the option named
-    `focused` (options are not checked for completeness then, and the focused one carries `focused: true`)."""
+    `focused` (options are not checked for completeness then, and the focused one carries `focused: true`).
+    An attachment option's value is the file: `{"filename", "content_type", "data_base64"}`; it is kept and
+    served under `base_url` at the `url` given in `data.resolved.attachments`, as Discord's CDN does."""
     channel = _channel(state, request.get("channel_id"))
     guild_id = channel.guild_id
     if request.get("guild_id") is not None and _id(request.get("guild_id"), "guild_id") != guild_id:
@@ -94,6 +104,7 @@ def command_draft(state: SandboxState, request: dict[str, Any], *, autocomplete:
         request.get("options") or {},
         resolved,
         focused,
+        base_url,
     )
     data: dict[str, Any] = {
         "id": command["id"],
@@ -244,6 +255,7 @@ def _build_options(
     given: dict[str, Any],
     resolved: dict[str, dict[str, Any]],
     focused: str | None = None,
+    base_url: str = "",
 ) -> list[dict[str, Any]]:
     if path:
         sub = next(
@@ -252,7 +264,9 @@ def _build_options(
         )
         if sub is None:
             raise ControlError(404, "unknown_subcommand", name=path[0])
-        inner = _build_options(state, guild_id, sub.get("options") or [], path[1:], given, resolved, focused)
+        inner = _build_options(
+            state, guild_id, sub.get("options") or [], path[1:], given, resolved, focused, base_url
+        )
         return [{"name": sub["name"], "type": sub["type"], "options": inner}]
     by_name = {o["name"]: o for o in schema}
     unknown = sorted(set(given) - set(by_name))
@@ -269,7 +283,9 @@ def _build_options(
     missing = [o["name"] for o in schema if o.get("required") and o["name"] not in given]
     if missing:
         raise ControlError(400, "missing_option", options=missing)
-    return [_option(state, guild_id, by_name[name], value, resolved) for name, value in given.items()]
+    return [
+        _option(state, guild_id, by_name[name], value, resolved, base_url) for name, value in given.items()
+    ]
 
 
 def _option(
@@ -278,9 +294,12 @@ def _option(
     spec: dict[str, Any],
     value: Any,
     resolved: dict[str, dict[str, Any]],
+    base_url: str = "",
 ) -> dict[str, Any]:
     kind = spec["type"]
-    if kind in COERCE:
+    if kind == ATTACHMENT:
+        value = _attach(state, value, resolved, spec["name"], base_url)
+    elif kind in COERCE:
         try:
             value = COERCE[kind](value)
         except (TypeError, ValueError):
@@ -293,6 +312,37 @@ def _option(
         value = str(value)
         _resolve(state, guild_id, kind, int(value), resolved, spec["name"])
     return {"name": spec["name"], "type": kind, "value": value}
+
+
+def _attach(
+    state: SandboxState, given: Any, resolved: dict[str, dict[str, Any]], name: str, base_url: str
+) -> str:
+    """Keep a file a member attached; its id is the option's value, its details go in `resolved`."""
+    if not isinstance(given, dict):
+        raise ControlError(
+            400, "invalid_option", option=name, expected="{filename, content_type, data_base64}"
+        )
+    try:
+        data = base64.b64decode(str(given.get("data_base64") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise ControlError(400, "invalid_option", option=name, expected="data_base64") from None
+    if len(data) > ATTACHMENT_SIZE_LIMIT:
+        raise ControlError(400, "attachment_too_large", option=name, limit=ATTACHMENT_SIZE_LIMIT)
+    filename = str(given.get("filename") or "file")[:100]
+    content_type = str(given.get("content_type") or "application/octet-stream")
+    attachment_id = state.next_id()
+    state.attachments[attachment_id] = (filename, content_type, data)
+    url = f"{base_url.rstrip('/')}{ATTACHMENTS_PATH}/{attachment_id}/{quote(filename)}"
+    resolved.setdefault("attachments", {})[str(attachment_id)] = {
+        "id": str(attachment_id),
+        "filename": filename,
+        "size": len(data),
+        "url": url,
+        "proxy_url": url,
+        "content_type": content_type,
+        "ephemeral": True,  # a command option's file is visible to the bot only, as on Discord
+    }
+    return str(attachment_id)
 
 
 def _check_limits(spec: dict[str, Any], value: Any) -> None:

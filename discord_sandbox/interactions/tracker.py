@@ -91,9 +91,10 @@ class InteractionTracker:
         # open modals by (user, custom_id): their layout and the metadata of the interaction that opened them
         self.open_modals: dict[tuple[int, str], tuple[list[dict[str, Any]], dict[str, Any]]] = {}
 
-    async def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Dispatch an interaction, wait for the bot's answer and report it (504 after 3 s)."""
-        pending = self.start(self._draft(request))
+    async def run(self, request: dict[str, Any], *, base_url: str = "") -> dict[str, Any]:
+        """Dispatch an interaction, wait for the bot's answer and report it (504 after 3 s). ``base_url``:
+        where this sandbox is served (attached files are fetched from there)."""
+        pending = self.start(self._draft(request, base_url))
         try:
             await asyncio.wait_for(pending.acked.wait(), INTERACTION_DEADLINE)
         except TimeoutError:
@@ -152,13 +153,13 @@ class InteractionTracker:
             "followups": followups,
         }
 
-    def _draft(self, request: dict[str, Any]) -> Draft:
+    def _draft(self, request: dict[str, Any], base_url: str = "") -> Draft:
         kind = request.get("type")
         state = self.world.state
         if kind == "component":
             return component_draft(state, request)
         if kind == "command":
-            return command_draft(state, request)
+            return command_draft(state, request, base_url=base_url)
         if kind == "autocomplete":
             return command_draft(state, request, autocomplete=True)
         if kind == "modal":

@@ -25,6 +25,9 @@ class SandboxState:
     ids: SnowflakeGenerator = field(default_factory=SnowflakeGenerator)
     #: "author:nonce" → the message created with it, for ``enforce_nonce``.
     nonces: dict[str, int] = field(default_factory=dict)
+    #: Files members attached to a command's attachment options, by id: (filename, content type, bytes),
+    #: served at their ``url`` as Discord's CDN serves them.
+    attachments: dict[int, tuple[str, str, bytes]] = field(default_factory=dict)
 
     @property
     def bot_user(self) -> User:

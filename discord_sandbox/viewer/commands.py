@@ -9,6 +9,8 @@ from ..state.sandbox_state import SandboxState
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+#: Attachment options are left out of the viewer's form (files go through the control API).
+ATTACHMENT = 11
 KINDS = {
     STRING: "string",
     INTEGER: "integer",
@@ -57,6 +59,8 @@ def option_fields(state: SandboxState, guild: Guild, options: list[dict[str, Any
     fields = []
     for option in options:
         kind = int(option.get("type") or STRING)
+        if kind == ATTACHMENT:
+            continue
         field: dict[str, Any] = {
             "name": option["name"],
             "description": option.get("description") or "",
@@ -96,6 +100,8 @@ def filled_options(form: dict[str, str], options: list[dict[str, Any]]) -> dict[
     """The options a member filled in, typed as a Discord client sends them; empty fields are left out."""
     filled: dict[str, Any] = {}
     for option in options:
+        if option.get("type") == ATTACHMENT:
+            continue
         raw = form.get(OPTION_PREFIX + option["name"], "").strip()
         if raw == "":
             continue

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 PREFIX = "GAMESCHED_"
 LOG_FORMATS = ("console", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: What a process does (GAMESCHED_ROLES): serve HTTP, connect to Discord's gateway, run queue jobs.
+ROLES = ("web", "bot", "worker")
 
 
 class SettingsError(ValueError):
@@ -42,6 +44,8 @@ class Settings:
     #: Talk to the sandbox Discord that another gamesched process serves (tests, multi-process demos).
     sandbox_url: str | None = None
     sandbox: bool = False
+    #: Which of ROLES this process takes on (all three by default: one process does everything).
+    roles: frozenset[str] = frozenset(ROLES)
 
     @property
     def base_url(self) -> str:
@@ -111,6 +115,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             )
         return raw
 
+    def roles(name: str) -> frozenset[str]:
+        raw = get(name)
+        if raw is None:
+            return DEFAULTS.roles
+        picked = {part.strip().lower() for part in raw.split(",") if part.strip()}
+        if not picked or picked - set(ROLES):
+            raise SettingsError(
+                f"{PREFIX}{name} must list one or more of {', '.join(ROLES)} separated by commas, got {raw!r}"
+            )
+        return frozenset(picked)
+
     database_url = url("DATABASE_URL", ("postgresql", "postgresql+asyncpg", "postgres"))
     if database_url is not None:
         database_url = normalize_database_url(database_url)
@@ -136,6 +151,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         join_dm_delay_seconds=integer("JOIN_DM_DELAY_SECONDS", DEFAULTS.join_dm_delay_seconds, 0, 3600),
         sandbox_url=url("SANDBOX_URL", ("http", "https")),
+        roles=roles("ROLES"),
     )
     if settings.secret_key is not None and len(settings.secret_key) < 32:
         raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
@@ -144,6 +160,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             if get(name) is None:
                 raise SettingsError(f"{PREFIX}{name} is required when {PREFIX}DISCORD_TOKEN is set")
     return settings
+
+
+def check_roles(settings: Settings) -> None:
+    """The roles fit the rest of the settings (``--sandbox`` is known only after the environment is read)."""
+    if settings.sandbox and "web" not in settings.roles:
+        raise SettingsError(
+            f"{PREFIX}ROLES must include web with --sandbox (the local Discord is served over HTTP)"
+        )
 
 
 def normalize_database_url(url: str) -> str:

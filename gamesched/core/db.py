@@ -59,6 +59,19 @@ EventStager = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 POOL_SIZE = 20
 
 
+class ContextConnection(asyncpg.Connection):
+    """An asyncpg connection that can send more SQL with the next ``BEGIN``, in the same round trip (the
+    simple query protocol takes several statements at once). A unit of work scopes its transaction to a
+    guild this way: ``BEGIN`` and the two ``set_config`` calls cost one round trip instead of two."""
+
+    begin_with: str | None = None
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109 (asyncpg's signature)
+        if self.begin_with is not None and not args and query.startswith("BEGIN"):
+            query, self.begin_with = f"{query.rstrip(';')}; {self.begin_with}", None
+        return await super().execute(query, *args, timeout=timeout)
+
+
 def create_engine(url: str, *, pool_size: int = POOL_SIZE, pre_ping: bool = False) -> AsyncEngine:
     """A pool that keeps every connection it opens: no overflow connections, which SQLAlchemy closes as
     soon as they are returned. Opening one (a new backend, SET ROLE, codecs, cold catalog caches) costs
@@ -70,7 +83,12 @@ def create_engine(url: str, *, pool_size: int = POOL_SIZE, pre_ping: bool = Fals
     and the work that failed is retried (the queue, DM records) or answered 503 (a page or API call); a unit of
     work retries its first statement once on a fresh connection. ``pre_ping`` turns the ping on."""
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=pre_ping, pool_recycle=3600
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=pre_ping,
+        pool_recycle=3600,
+        connect_args={"connection_class": ContextConnection},
     )
 
 
@@ -149,10 +167,20 @@ class UnitOfWork:
             self._session = session = self._db.sessionmaker()
             try:
                 await session.begin()
-                # The first statement connects (or uses a pooled connection): any failure here is the
+                # The first round trip connects (or uses a pooled connection): any failure here is the
                 # database being out of reach, not a statement of ours going wrong.
-                await set_guild_context(session, self.guild_id, bypass_rls=self.bypass_rls)
+                if not await _begin_in_guild(session, self.guild_id, self.bypass_rls):
+                    await set_guild_context(session, self.guild_id, bypass_rls=self.bypass_rls)
                 return self
+            except _BeginFailed as failed:
+                await _close_quietly(session)
+                self._session = None
+                # A connection that died with its server: drop every pooled connection (they died with it),
+                # as SQLAlchemy does when a statement finds one dead, and try once on a fresh one.
+                await self._db.engine.dispose(close=False)
+                if attempt == 1:
+                    continue
+                raise DatabaseUnavailable() from failed.__cause__
             except CONNECT_FAILURES as exc:
                 await _close_quietly(session)
                 self._session = None
@@ -210,6 +238,38 @@ async def _close_quietly(session: AsyncSession) -> None:
         await session.close()
     except CONNECT_FAILURES as exc:
         log.debug("session_close_failed", error=str(exc))
+
+
+class _BeginFailed(Exception):
+    """Starting a transaction failed on the wire (the driver's own error is the cause)."""
+
+
+def _guild_context_sql(guild_id: int | None, bypass_rls: bool) -> str:
+    gid = "" if guild_id is None else str(int(guild_id))  # an int: nothing to quote
+    return f"SELECT set_config('app.guild_id', '{gid}', true), set_config('app.bypass_rls', '{'on' if bypass_rls else 'off'}', true)"
+
+
+async def _begin_in_guild(session: AsyncSession, guild_id: int | None, bypass_rls: bool) -> bool:
+    """Start the session's transaction scoped to ``guild_id`` in one round trip; False when the connection
+    cannot (not a ``ContextConnection``, or a driver adapter without the expected lazy BEGIN)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver, adapter = raw.driver_connection, raw.dbapi_connection
+    start = getattr(adapter, "_start_transaction", None)
+    if (
+        not isinstance(driver, ContextConnection)
+        or start is None
+        or getattr(adapter, "_transaction", 1) is not None
+    ):
+        return False
+    driver.begin_with = _guild_context_sql(guild_id, bypass_rls)
+    try:
+        await start()  # SQLAlchemy's asyncpg adapter begins lazily, before the first statement: begin now
+    except Exception as exc:
+        raise _BeginFailed() from exc
+    finally:
+        driver.begin_with = None
+    return True
 
 
 async def set_guild_context(session: AsyncSession, guild_id: int | None, *, bypass_rls: bool = False) -> None:

@@ -36,39 +36,64 @@ MAX_IDLE_SECONDS = 30.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 
+#: Two branches, each read in index order and cut at the limit: pending jobs that are due (the common case,
+#: ``ix_jobs_pending_kind_due``) and running jobs whose process is gone (rare, ``ix_jobs_running``). One
+#: ``OR`` over both made PostgreSQL collect and sort the whole due backlog on every claim.
 _CLAIM = text(
     """
-    WITH due AS (
-        SELECT id FROM jobs
-        WHERE kind = ANY(:kinds)
-          AND ((state = 'pending' AND due_at <= :now)
-               OR (state = 'running' AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
-                   AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)))
+    WITH pending AS (
+        SELECT id, due_at FROM jobs
+        WHERE state = 'pending' AND due_at <= :now AND kind = ANY(:kinds)
         ORDER BY due_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
+    ), orphaned AS (
+        SELECT id, due_at FROM jobs
+        WHERE state = 'running' AND kind = ANY(:kinds)
+          AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)
+        ORDER BY due_at, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ), due AS (
+        SELECT id FROM (SELECT * FROM pending UNION ALL SELECT * FROM orphaned) AS both_kinds
+        ORDER BY due_at, id
+        LIMIT :limit
     )
     UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, claimed_by = :pid, started_at = :now
     FROM due WHERE jobs.id = due.id
     RETURNING jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts, jobs.due_at, jobs.dedupe_key
     """
 )
-_NEXT_DUE = text("SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds)")
+#: Which of the kinds have work to claim now (one index probe each), and when the next pending job falls
+#: due: a wake-up claims only the kinds that have work (every batch subscription is a kind of its own, and
+#: a claim per kind per wake-up cost more than the clicks that caused the wake-ups).
+_DUE_KINDS = text(
+    """
+    SELECT ARRAY(
+        SELECT k.kind FROM unnest(CAST(:kinds AS text[])) AS k(kind)
+        WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind AND due_at <= :now)
+           OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = k.kind
+                      AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
+                      AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
+    ) AS due_kinds,
+    (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds)) AS next_due
+    """
+)
 _DONE = text(
     "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL"
     " WHERE id = ANY(:ids) AND state = 'running'"
 )
-#: A job going back to pending while a pending job with its dedupe key was queued meanwhile (the event that
-#: queued it ran again after its outcome was lost in a database outage) would break the one-pending-per-key
-#: index: the job stayed 'running' for good, its outcome never written. The pending one will do the work:
-#: this one is done.
+#: A job going back to pending whose dedupe key a newer pending job holds meanwhile (a rate-limited refresh
+#: of a game that changed again) is covered by that job: it ends as done instead, as the unique index
+#: allows one pending job per key.
 _SUPERSEDED = (
     "jobs.dedupe_key IS NOT NULL AND EXISTS"
-    " (SELECT 1 FROM jobs other WHERE other.dedupe_key = jobs.dedupe_key AND other.state = 'pending')"
+    " (SELECT 1 FROM jobs AS newer WHERE newer.dedupe_key = jobs.dedupe_key AND newer.state = 'pending')"
 )
 _RETRY = text(
     f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
-    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:due_at AS timestamptz) END,"
+    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:now AS timestamptz) END,"
     " due_at = :due_at, last_error = :error, claimed_by = NULL"
     " WHERE id = :id AND state = 'running'"
 )
@@ -78,7 +103,7 @@ _DEAD = text(
 )
 _POSTPONE = text(
     f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
-    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:due_at AS timestamptz) END,"
+    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:now AS timestamptz) END,"
     " due_at = :due_at, attempts = attempts - 1, claimed_by = NULL"
     " WHERE id = ANY(:ids) AND state = 'running'"
 )
@@ -107,6 +132,8 @@ class Dispatcher:
         self.queue = queue
         self.clock = queue.clock
         self.engine = engine
+        #: Every statement of the dispatcher is one statement: no BEGIN and COMMIT round trips around it.
+        self._statements = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.listen_dsn = listen_dsn
         self.metrics = metrics
         self.concurrency = concurrency
@@ -176,7 +203,8 @@ class Dispatcher:
                 self._pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         total = 0
         while True:
-            units, _ = await self._claim_within_caps(self.concurrency)
+            due_kinds, _ = await self._due_kinds(self.queue.kinds)
+            units = await self._claim_within_caps(self.concurrency, due_kinds)
             if not units:
                 running = list(self._in_flight.values())
                 if not running:
@@ -189,8 +217,14 @@ class Dispatcher:
     async def _step(self) -> float | None:
         """Start what is due; return how long to sleep before looking again (None: until woken)."""
         free = self.concurrency - len(self._in_flight)
-        if free > 0:
-            units, more = await self._claim_within_caps(free)
+        if free <= 0:
+            return None  # a finishing handler wakes us
+        kinds = self._kinds_with_room()
+        if not kinds:
+            return None
+        due_kinds, next_due = await self._due_kinds(kinds)
+        if due_kinds:
+            units = await self._claim_within_caps(free, due_kinds)
             for unit in units:
                 first = unit[0]
                 task = asyncio.create_task(self._run(unit), name=f"job-{first.id}-{first.kind}")
@@ -198,15 +232,22 @@ class Dispatcher:
                 self._held[first.id] = [job.id for job in unit]
                 self._running_by_kind[first.kind] += 1
                 task.add_done_callback(functools.partial(self._finished, first.id, first.kind))
-            if more:
-                return 0  # there may be more due: look again as soon as a slot frees up
-        if len(self._in_flight) >= self.concurrency:
-            return None  # a finishing handler wakes us
-        async with self.engine.connect() as conn:
-            next_due = (await conn.execute(_NEXT_DUE, {"kinds": self._kinds_with_room()})).scalar()
+            # Look again at once: more may be due than there was room for, or the next due time is to learn.
+            # Nothing claimed: another process is claiming the same jobs right now; look again shortly.
+            return 0 if units else 0.05
         if next_due is None:
             return MAX_IDLE_SECONDS
         return min(MAX_IDLE_SECONDS, max(0.0, (next_due - self.clock.now()).total_seconds()))
+
+    async def _due_kinds(self, kinds: list[str]) -> tuple[set[str], Any]:
+        """Which of ``kinds`` have jobs to claim now, and when the next of their pending jobs is due."""
+        params = {"kinds": kinds, "now": self.clock.now(), "pid": self._pid, "mine": self._mine()}
+        async with self._statements.connect() as conn:
+            row = (await conn.execute(_DUE_KINDS, params)).one()
+        return set(row.due_kinds), row.next_due
+
+    def _mine(self) -> list[int]:
+        return [job_id for ids in self._held.values() for job_id in ids]
 
     def _finished(self, job_id: int, kind: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(job_id, None)
@@ -218,53 +259,41 @@ class Dispatcher:
         caps = self.queue.concurrency_caps()
         return [k for k in self.queue.kinds if self._running_by_kind[k] < caps.get(k, self.concurrency)]
 
-    async def _claim_within_caps(self, free: int) -> tuple[list[list[Job]], bool]:
-        """Fill up to ``free`` slots with units of work (one job, or one batch of a batch kind); capped
-        kinds get at most their remaining room. Also answers whether more may be due right now."""
+    async def _claim_within_caps(self, free: int, due_kinds: set[str]) -> list[list[Job]]:
+        """Fill up to ``free`` slots with units of work (one job, or one batch of a batch kind) of the kinds
+        in ``due_kinds``; capped kinds get at most their remaining room."""
         caps = self.queue.concurrency_caps()
         units: list[list[Job]] = []
-        more = False
         for kind, cap in caps.items():
             room = min(cap - self._running_by_kind[kind], free - len(units))
+            if kind not in due_kinds or room <= 0:
+                continue
             registration = self.queue.registration(kind)
             size = registration.batch_size if registration else 1
-            if room <= 0:
-                continue
-            if size == 1:
-                jobs = await self._claim(room, [kind])
-                units += [[job] for job in jobs]
-                more |= len(jobs) == room
-                continue
-            for _ in range(room):
-                batch = await self._claim(size, [kind])
-                if batch:
-                    units.append(batch)
-                if len(batch) < size:
-                    break
-            else:
-                more = True
-        uncapped = [k for k in self.queue.kinds if k not in caps]
+            jobs = await self._claim(room * size, [kind])
+            units += [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        uncapped = [k for k in self.queue.kinds if k not in caps and k in due_kinds]
         if uncapped and free > len(units):
             room = free - len(units)
             jobs = await self._claim(room, uncapped)
             units += [[job] for job in jobs]
-            more |= len(jobs) == room
-        return units, more
+        return units
 
     async def _claim(self, limit: int, kinds: list[str] | None = None) -> list[Job]:
         now = self.clock.now()
-        async with self.engine.begin() as conn:
-            params = {
-                "now": now,
-                "pid": self._pid,
-                "limit": limit,
-                "kinds": kinds or self.queue.kinds,
-                # Our own running jobs look orphaned while a new LISTEN connection is not adopted yet.
-                "mine": [job_id for ids in self._held.values() for job_id in ids],
-            }
+        params = {
+            "now": now,
+            "pid": self._pid,
+            "limit": limit,
+            "kinds": kinds or self.queue.kinds,
+            # Our own running jobs look orphaned while a new LISTEN connection is not adopted yet.
+            "mine": self._mine(),
+        }
+        async with self._statements.connect() as conn:
             rows = (await conn.execute(_CLAIM, params)).all()
         jobs = [
-            Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key) for r in rows
+            Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key)
+            for r in sorted(rows, key=lambda r: (r.due_at, r.id))  # RETURNING keeps no order
         ]
         for job in jobs:
             self.metrics.job_start_lag.labels(job.kind).observe(max(0.0, (now - job.due_at).total_seconds()))
@@ -314,7 +343,7 @@ class Dispatcher:
             assert isinstance(error, Postpone)
             by_due.setdefault(round(error.seconds, 2), []).append(job.id)
         for seconds, ids in by_due.items():
-            await self._update(_POSTPONE, ids=ids, due_at=now + timedelta(seconds=seconds))
+            await self._update(_POSTPONE, ids=ids, due_at=now + timedelta(seconds=seconds), now=now)
 
     async def _mark_done(self, job_ids: list[int]) -> None:
         """Mark jobs done, together with the other jobs that finished meanwhile: one write for a burst of
@@ -360,14 +389,15 @@ class Dispatcher:
             # locals, on the console) can stall the event loop for seconds, past Discord's 3-second answers.
             exc_info=delay is None and not isinstance(exc, DatabaseUnavailable),
         )
-        await self._update(_RETRY, id=job.id, due_at=self.clock.now() + timedelta(seconds=wait), error=error)
+        now = self.clock.now()
+        await self._update(_RETRY, id=job.id, due_at=now + timedelta(seconds=wait), error=error, now=now)
         return "retry"
 
     async def _update(self, statement: Any, **params: Any) -> None:
         # Recording the outcome must survive a brief database blip, or the job would run again.
         for attempt in range(5):
             try:
-                async with self.engine.begin() as conn:
+                async with self._statements.connect() as conn:
                     await conn.execute(statement, params)
                 return
             except DATABASE_ERRORS as exc:
@@ -409,4 +439,4 @@ class Dispatcher:
         """A new LISTEN connection means a new backend pid: move our running jobs to it."""
         old, self._pid = self._pid, pid
         if old is not None and old != pid and self._in_flight:
-            await self._update(_ADOPT, pid=pid, ids=[job_id for ids in self._held.values() for job_id in ids])
+            await self._update(_ADOPT, pid=pid, ids=self._mine())

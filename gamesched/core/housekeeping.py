@@ -1,5 +1,6 @@
 """Keeping the jobs table small: finished jobs (and old interaction claims) are deleted after a retention
-period, by a job of its own."""
+period, by a job of its own; the same job deletes expired cache entries (sessions, login states, notices and
+drafts kept in PostgreSQL when no Redis is configured)."""
 
 from __future__ import annotations
 
@@ -44,11 +45,15 @@ class QueueHousekeeping:
                 text("DELETE FROM interaction_claims WHERE claimed_at < :cutoff"),
                 {"cutoff": now - KEEP_CLAIMS},
             )
+            expired = await uow.session.execute(
+                text("DELETE FROM cache_entries WHERE expires_at <= :now"), {"now": now}
+            )
             await self._schedule_next(uow.session)
         log.info(
             "jobs_purged",
             deleted=int(result.rowcount or 0),  # type: ignore[attr-defined]
             claims_deleted=int(claims.rowcount or 0),  # type: ignore[attr-defined]
+            cache_entries_deleted=int(expired.rowcount or 0),  # type: ignore[attr-defined]
         )
 
     async def _schedule_next(self, session: AsyncSession) -> None:

@@ -3,7 +3,8 @@
 Every game event schedules one coalesced ``games.refresh_announcement`` job per game (dedupe key
 ``announce:{game_id}``, kept rather than replaced), so a burst of clicks becomes a few edits. The job reads
 the game as it is *now* and posts the announcement (when there is none) or edits it; refreshes of one game
-run one at a time, so an older state never overwrites a newer one. When Discord refuses for want of
+run one at a time across every process (``core/locks.py``: an advisory lock named after the game), so an
+older state never overwrites a newer one and a message is never edited by two processes at once. When Discord refuses for want of
 permissions (or drops the embed for want of Embed Links), the game records it (announcement_problems.py) and
 ``retry_blocked`` tries again once the bot's permissions change.
 """
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import NotFound
+from gamesched.core.locks import AdvisoryLocks
 from gamesched.core.modules import JobSpec, Subscription
 from gamesched.core.queue import Job, JobQueue, NewJob, RetryLater
 from gamesched.games.announcement import LIVE_STATUSES, Announcement, render_announcement
@@ -76,6 +78,7 @@ class Announcer:
         calendars: Calendars | None = None,
         guilds: GuildService | None = None,
         refresh_delay: timedelta = REFRESH_DELAY,
+        locks: AdvisoryLocks | None = None,
     ) -> None:
         self.bot = bot
         self.games = games
@@ -88,6 +91,8 @@ class Announcer:
         #: Signs the announcement's calendar links (no calendar field without it).
         self.calendars = calendars
         self.guilds = guilds
+        #: Across processes when given (the app always gives them); else within this process only.
+        self.locks = locks
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def _render(self, game: GameView) -> Announcement:
@@ -422,7 +427,12 @@ class Announcer:
 
     @asynccontextmanager
     async def _exclusive(self, game_id: str) -> AsyncIterator[None]:
-        """One refresh of a game at a time in this process, so edits land in the order states were read."""
+        """One refresh of a game at a time (in every process, with ``locks``), so edits land in the order
+        states were read. Costs two round trips on the locks' own connection per refresh, none per click."""
+        if self.locks is not None:
+            async with self.locks.hold(f"announce:{game_id}"):
+                yield
+            return
         lock = self._locks.get(game_id)
         if lock is None:
             lock = self._locks[game_id] = asyncio.Lock()

@@ -33,7 +33,7 @@ from gamesched.games.schemas import (
 )
 from gamesched.games.service import GameService
 from gamesched.http import BAD_REQUEST, INVALID, ErrorBody, InvalidBody
-from gamesched.images import MAX_BYTES, ImageKind
+from gamesched.images import MAX_BYTES, ImageKind, require_multipart
 from gamesched.web import id_in_query
 
 #: Deeper pages are read with ``after`` (a cursor); an offset beyond this is surely a mistake.
@@ -349,7 +349,7 @@ class ImageUpload:
 IMAGE_REJECTED = ResponseSpec(
     ErrorBody,
     description="413: the file is larger than 5 MB. 415: it is not a PNG, JPEG, GIF or WebP image (told by "
-    "its content, not its name) or it is damaged.",
+    "its content, not its name) or it is damaged, or the body is not multipart/form-data.",
 )
 _IMAGE_DESCRIPTION = (
     "Upload `file` as multipart/form-data: PNG, JPEG, GIF or WebP (told by the content), at most 5 MB. A "
@@ -363,6 +363,7 @@ class GameImageController(Controller):
 
     path = "/api/v1/games/{game_id:str}"
     tags = ["games"]
+    before_request = require_multipart  # type: ignore[assignment]  # Litestar calls it with the request
 
     @put(
         "/thumbnail",

@@ -55,7 +55,10 @@ class Calendars:
         return base, f"{base}/google"
 
     def valid(self, game_id: str, token: str) -> bool:
-        return hmac.compare_digest(calendar_token(self.secret, game_id), token)
+        # As bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, so a 500).
+        return hmac.compare_digest(
+            calendar_token(self.secret, game_id).encode(), token.encode(errors="surrogatepass")
+        )
 
     async def readable(self, game: GameView) -> GameView:
         """The game with Discord's markup in its texts turned into names."""

@@ -29,11 +29,12 @@ from gamesched.games.schemas import GameList, GameView
 from gamesched.games.service import GameService
 from gamesched.games.told import told_sentence
 from gamesched.games.views import CREATE_FORM, CREATE_RETRY, TEMPLATE_PART
+from gamesched.images import MAX_BYTES, ImageKind, ImageRejected, ImageTooLarge, PreparedImage
 
 if TYPE_CHECKING:
     from gamesched.games.announcement_check import AnnouncementCheck
     from gamesched.games.announcer import Announcer
-    from gamesched.guilds import GuildService
+    from gamesched.guilds import GuildService, TemplateChoice
 
 LIST_LIMIT = 10
 SNIPPET = 100
@@ -87,16 +88,30 @@ class GameCommands(commands.Cog, name="GameCommands"):
 
     @game.command(name="create", description="Schedule a game in this channel")
     @app_commands.describe(
-        template="A template of this server: its channel, roles and defaults (none: this channel's settings)"
+        template="A template of this server: its channel, roles and defaults (none: the server's default one)",
+        thumbnail="A picture shown small at the top right of the announcement (PNG, JPEG, GIF or WebP, ≤ 5 MB)",
+        banner="A picture shown wide under the announcement (PNG, JPEG, GIF or WebP, ≤ 5 MB)",
     )
-    async def create(self, interaction: discord.Interaction[Any], template: str | None = None) -> None:
+    async def create(
+        self,
+        interaction: discord.Interaction[Any],
+        template: str | None = None,
+        thumbnail: discord.Attachment | None = None,
+        banner: discord.Attachment | None = None,
+    ) -> None:
         guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
+        # The pictures first: a file we don't take is said now, before the form is filled in.
+        pictures = await self._pictures({ImageKind.THUMBNAIL: thumbnail, ImageKind.BANNER: banner})
         # Check before the form is filled in, not after (the service checks again on submit).
         access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
         template_id = None
-        if template:
-            chosen = await self.guilds.templates.for_new_game(access, template.strip())
-            template_id = str(chosen.id)
+        chosen = (
+            await self.guilds.templates.for_new_game(access, template.strip())
+            if template
+            else await self.guilds.templates.for_unnamed(access)  # the default one, so its locks hold
+        )
+        if chosen is not None:
+            template_id = str(chosen.id) if template else None
             channel_id = int(chosen.locked.get("channel_id") or channel_id)
             if not chosen.governs_hosts:  # the host roles of the channel it announces in
                 access = await self.guilds.access(guild_id, interaction.user.id, channel_id=channel_id)
@@ -104,7 +119,52 @@ class GameCommands(commands.Cog, name="GameCommands"):
                     raise Forbidden(self.guilds.cannot_host(access, channel_id))
         elif not access.can_host:
             raise Forbidden(self.guilds.cannot_host(access, channel_id))
+        await self._keep_pictures(interaction, pictures)
         await interaction.response.send_modal(CreateGameModal(template_id=template_id))
+
+    async def _pictures(self, given: Mapping[ImageKind, discord.Attachment | None]) -> dict[str, Any]:
+        """The attached pictures, checked and downscaled by the same image service as the web's uploads;
+        Invalid with a sentence naming the option for a file we don't take."""
+        kept: dict[str, Any] = {}
+        for kind, attachment in given.items():
+            if attachment is None:
+                continue
+            try:
+                if attachment.size > MAX_BYTES:  # said from Discord's figure, without fetching the file
+                    raise ImageTooLarge(
+                        f"The image is {attachment.size / (1024 * 1024):.1f} MB; images may be at most 5 MB.",
+                        field=kind.value,
+                    )
+                image = await self.games.images.check(await attachment.read(), kind)
+            except ImageRejected as error:
+                raise Invalid(
+                    f"The {kind.value} ({attachment.filename}): {error.message}", field=kind.value
+                ) from None
+            except discord.HTTPException:
+                raise Invalid(
+                    f"The {kind.value} ({attachment.filename}) could not be fetched from Discord; attach it again.",
+                    field=kind.value,
+                ) from None
+            kept[kind.value] = _picture_fields(image)
+        return kept
+
+    async def _keep_pictures(self, interaction: discord.Interaction[Any], pictures: dict[str, Any]) -> None:
+        """Until the form is submitted (and while a refused one is fixed): one set per member and server."""
+        key = _pictures_key(_guild_id(interaction), interaction.user.id)
+        if pictures:
+            await self.cache.set(key, msgspec.msgpack.encode(pictures), ttl_seconds=RETRY_TTL_SECONDS)
+        else:
+            await self.cache.delete(key)  # a form opened without pictures leaves none from an earlier one
+
+    async def _apply_pictures(self, interaction: discord.Interaction[Any], game: GameView) -> None:
+        key = _pictures_key(_guild_id(interaction), interaction.user.id)
+        raw = await self.cache.get(key)
+        if raw is None:
+            return
+        await self.cache.delete(key)
+        for kind_name, fields in msgspec.msgpack.decode(raw).items():
+            image = PreparedImage(**fields)
+            await self.games.images.set(game.id, interaction.user.id, ImageKind(kind_name), image)
 
     @create.autocomplete("template")
     async def template_choices(
@@ -178,6 +238,56 @@ class GameCommands(commands.Cog, name="GameCommands"):
             )
         return matches[0]
 
+    @game.command(
+        name="post", description="Announce now a game of yours that waits for its announcement time"
+    )
+    @app_commands.describe(game="The game's title (or its id, from the address of its page)")
+    async def post(
+        self, interaction: discord.Interaction[Any], game: app_commands.Range[str, 1, 200]
+    ) -> None:
+        await respond(interaction, self._post(interaction, game))
+
+    @post.autocomplete("game")
+    async def _post_choices(
+        self, interaction: discord.Interaction[Any], typed: str
+    ) -> list[app_commands.Choice[str]]:
+        wanted = typed.casefold().strip()
+        return [
+            app_commands.Choice(name=_choice_name(g), value=g.id)
+            for g in await self._waiting(interaction)
+            if wanted in g.title.casefold()
+        ][:25]
+
+    async def _waiting(self, interaction: discord.Interaction[Any]) -> list[GameView]:
+        """The games here not announced yet that the user may post: theirs (or any, for a manager)."""
+        found = await self.games.queries.list(
+            interaction.user.id, guild_id=_guild_id(interaction), statuses=["scheduled"], limit=CANCEL_CHOICES
+        )
+        return [g for g in found.items if g.can_manage and g.post_at is not None]
+
+    async def _post(self, interaction: discord.Interaction[Any], named: str) -> str:
+        """ "Post now", as on the game's page: the game is announced at once and its players told."""
+        named = named.strip()
+        games = await self._waiting(interaction)
+        matches = [g for g in games if g.id == named] or [
+            g for g in games if g.title.casefold() == named.casefold()
+        ]
+        if not matches:
+            raise NotFound(
+                f"No game called {named!r} here is yours and waiting for its announcement. "
+                "/my-games lists the games you host."
+            )
+        if len(matches) > 1:
+            raise Conflict(
+                f"{len(matches)} games are called {named!r}: pick one from the list as you type, or give "
+                "the id from the address of its page."
+            )
+        posted = await self.games.lifecycle.post_now(matches[0].id, interaction.user.id)
+        return (
+            f"Posting **{posted.title}** ({format_when(posted.scheduled_at)}): the announcement will appear in "
+            f"<#{posted.channel_id}> in a moment."
+        )
+
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         data: dict[str, Any] = dict(interaction.data or {})
@@ -198,12 +308,17 @@ class GameCommands(commands.Cog, name="GameCommands"):
     async def _create(self, interaction: discord.Interaction[Any], values: dict[str, str]) -> Answer:
         known: dict[str, str] = {}
         guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
-        if values.get("template_id"):  # a template that sets the channel announces there
-            access = await self.guilds.access(guild_id, interaction.user.id)
+        # A template that sets the channel announces there (the default one when none was named).
+        access = await self.guilds.access(guild_id, interaction.user.id)
+        chosen: TemplateChoice | None
+        if values.get("template_id"):
             try:
                 chosen = await self.guilds.templates.for_new_game(access, values["template_id"])
             except Invalid as error:
                 return error.message  # deleted since the form was opened
+        else:
+            chosen = await self.guilds.templates.for_unnamed(access)
+        if chosen is not None:
             channel_id = int(chosen.locked.get("channel_id") or channel_id)
         body = game_create_body(
             guild_id=guild_id, channel_id=channel_id, values=values, known=known, now=self.clock.now()
@@ -213,11 +328,12 @@ class GameCommands(commands.Cog, name="GameCommands"):
             game = await self.games.lifecycle.create(interaction.user.id, data)
         except Invalid as error:
             return await self._refused(interaction, error, values, body)
+        await self._apply_pictures(interaction, game)
         if game.post_at is not None:
             return (
                 f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. It will be announced in "
                 f"<#{game.channel_id}> {format_when(game.post_at)}; until then only you and the bot managers "
-                f"see it. Post it sooner from its page: {game_page_url(self.base_url, game.id)}"
+                f"see it. Post it sooner with /game post, or from its page: {game_page_url(self.base_url, game.id)}"
             )
         return (
             f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
@@ -538,6 +654,20 @@ def _read(body: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def _picture_fields(image: PreparedImage) -> dict[str, Any]:
+    return {
+        "data": image.data,
+        "media_type": image.media_type,
+        "extension": image.extension,
+        "width": image.width,
+        "height": image.height,
+    }
+
+
+def _pictures_key(guild_id: int, user_id: int) -> str:
+    return f"discord:create-pictures:{guild_id}:{user_id}"
 
 
 def _retry_key(key: str) -> str:

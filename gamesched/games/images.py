@@ -7,6 +7,7 @@ uses it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -19,6 +20,13 @@ from gamesched.images import ImageKind, ImageStore, PreparedImage
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredName:
+    """An image already stored, by name (a cloned game keeps its source's pictures without a re-upload)."""
+
+    name: str
+
+
 class GameImages(GameUseCase):
     def __init__(self, *, store: ImageStore, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -29,10 +37,11 @@ class GameImages(GameUseCase):
         return await self.store.prepare(data, kind)
 
     async def set(
-        self, game_id: str, user_id: int, kind: ImageKind, data: bytes | PreparedImage | None
+        self, game_id: str, user_id: int, kind: ImageKind, data: bytes | PreparedImage | StoredName | None
     ) -> GameView:
-        """Show the image in ``data`` (an upload, or one ``check`` prepared) as the game's ``kind``; None
-        removes it. ImageRejected (413/415) for a file that is not an image we take."""
+        """Show the image in ``data`` (an upload, one ``check`` prepared, or one already stored — a cloned
+        game's) as the game's ``kind``; None removes it. ImageRejected (413/415) for a file that is not an
+        image we take; a stored name that is gone is dropped silently (the clone simply has no image)."""
         gid, access = await self._enter(game_id, user_id)
         doing = f"change this game's {kind.value}"
         await self._authorize_manage(gid, access, doing)
@@ -43,7 +52,10 @@ class GameImages(GameUseCase):
             self._require_manager(game, access, doing)
             self._require_status(game, "scheduled", "in_progress")
             previous = getattr(game, column)
-            name = None if prepared is None else await self.store.keep(uow.session, prepared)
+            if isinstance(prepared, StoredName):
+                name = await self.store.reuse(uow.session, prepared.name)
+            else:
+                name = None if prepared is None else await self.store.keep(uow.session, prepared)
             if name != previous:
                 setattr(game, column, name)
                 self._touch(game, bump_version=True)

@@ -76,6 +76,8 @@ class _NewGame:
     duration_minutes: int | None = None
     notify: list[int] = field(default_factory=list)
     rewards: str = ""
+    archive_channel_id: int | None = None
+    archive_delay_minutes: int | None = None
 
 
 @dataclass
@@ -150,9 +152,11 @@ class GameLifecycle(GameUseCase):
         guild_id, channel_id = int(data.guild_id), int(data.channel_id)
         access = await self.guilds.access(guild_id, user_id, channel_id=channel_id)
         problems = Problems()
-        template = None
+        template: TemplateChoice | None
         if data.template_id is not None:
             template = await self.guilds.templates.for_new_game(access, data.template_id)
+        else:  # the server's default template: its locks hold whichever surface the game comes from
+            template = await self.guilds.templates.for_unnamed(access)
         host_id = user_id
         with problems.check():
             host_id = await self._choose_host(access, None if data.host_id is None else int(data.host_id))
@@ -185,6 +189,8 @@ class GameLifecycle(GameUseCase):
             _check_post_at(data.post_at, data.scheduled_at, now)
         with problems.check():
             self._check_archive_channel(guild_id, data.archive_channel_id)
+        archive_channel = locked.get("archive_channel_id", data.archive_channel_id)
+        archive_delay = locked.get("archive_delay_minutes", data.archive_delay_minutes)
         rewards = ""
         with problems.check():
             rewards = _clean(data.rewards, "rewards")
@@ -238,6 +244,8 @@ class GameLifecycle(GameUseCase):
             duration_minutes=duration,
             notify=notify,
             rewards=rewards,
+            archive_channel_id=None if archive_channel is None else int(archive_channel),
+            archive_delay_minutes=archive_delay,
         )
 
     async def create(self, user_id: int, data: GameCreate) -> GameView:
@@ -266,8 +274,11 @@ class GameLifecycle(GameUseCase):
             signup_method=new.signup_method,
             remind_waitlist=data.remind_waitlist,
             post_at=data.post_at,
-            archive_delay_minutes=data.archive_delay_minutes,
-            archive_channel_id=None if data.archive_channel_id is None else int(data.archive_channel_id),
+            archive_delay_minutes=new.archive_delay_minutes,
+            archive_channel_id=new.archive_channel_id,
+            # The template's pictures, if any (the create form's uploads replace them right after).
+            thumbnail_image=new.template.thumbnail_image if new.template else None,
+            banner_image=new.template.banner_image if new.template else None,
             rewards=new.rewards,
             remind_rewards=data.remind_rewards,
             status="scheduled",
@@ -464,10 +475,18 @@ class GameLifecycle(GameUseCase):
         log.info("game_status_changed", game_id=str(game.id), status="archived", previous="completed")
 
     async def set_rewards(self, game_id: str, user_id: int, data: RewardsUpdate) -> GameView:
-        """The host's rewards, also once the game is over. On a completed game, ``archive_now`` archives it at
-        once, and so does saving once its archive delay has passed."""
+        """The host's rewards and archive settings, also once the game is over (not once it is archived).
+        On a completed game, ``archive_now`` archives it at once, and so does saving once its archive delay
+        has passed; a new delay or channel moves the archive job."""
         gid, access = await self._enter(game_id, user_id)
-        rewards = _clean(data.rewards, "rewards")
+        rewards = None if data.rewards is UNSET else _clean(data.rewards, "rewards")
+        archive: dict[str, Any] = {}
+        if data.archive_delay_minutes is not UNSET:
+            archive["archive_delay_minutes"] = data.archive_delay_minutes
+        if data.archive_channel_id is not UNSET:
+            archive["archive_channel_id"] = (
+                None if data.archive_channel_id is None else int(data.archive_channel_id)
+            )
         async with self.db.uow(guild_id=access.guild_id) as uow:
             game, participants = await self._load(uow.session, gid, lock=True)
             self._require_manager(game, access, "set the rewards")
@@ -477,24 +496,44 @@ class GameLifecycle(GameUseCase):
                 raise Invalid(
                     "Only a game that is over (and not archived yet) can be archived.", field="archive_now"
                 )
-            if rewards != game.rewards:
-                game.rewards = rewards
+            changed = [name for name, value in archive.items() if value != getattr(game, name)]
+            if changed and game.status == "archived":
+                raise Conflict(
+                    "This game is archived already: its archive settings can no longer change.",
+                    field=changed[0],
+                )
+            problems = Problems()
+            for name in changed:
+                if name in (game.locked_fields or []):
+                    problems.found.append(Invalid(_locked_sentence(game, name), field=name))
+            if "archive_channel_id" in changed:
+                with problems.check():
+                    self._check_archive_channel(game.guild_id, archive["archive_channel_id"])
+            problems.raise_any()
+            if rewards is not None and rewards != game.rewards:
+                changed.append("rewards")
+            if changed:
+                for name in changed:
+                    setattr(game, name, rewards if name == "rewards" else archive[name])
                 self._touch(game, bump_version=True)
                 uow.publish(
                     events.GameUpdated(
                         **self._event_base(game),
                         by_user_id=user_id,
-                        changed=("rewards",),
+                        changed=tuple(changed),
                         message_id=game.message_id,
                     )
                 )
+                if game.status == "completed" and set(changed) & set(archive):
+                    await self.schedule.plan_archive(uow.session, game)  # at the new time, or not at all
             if game.status == "completed" and (data.archive_now or self._archive_due(game)):
                 await self.schedule.clear(uow.session, game.id)
                 self._archive(uow, game)
         return await self._render(game, participants, viewer=access)
 
     def _archive_due(self, game: Game) -> bool:
-        if game.archive_delay_minutes is None or not game.rewards.strip():
+        """The delay has passed, and the game does not wait for its rewards (the archive job's rule)."""
+        if game.archive_delay_minutes is None or (game.remind_rewards and not game.rewards.strip()):
             return False
         completed = game.completed_at or game.updated_at
         return completed + timedelta(minutes=game.archive_delay_minutes) <= self.clock.now()
@@ -547,13 +586,7 @@ class GameLifecycle(GameUseCase):
         for name in game.locked_fields or []:
             requested = getattr(data, name, UNSET)
             if requested is not UNSET and _differs(name, requested, getattr(game, name)):
-                problems.found.append(
-                    Invalid(
-                        f"This game was made from the template “{game.template_name or 'a template'}”, which "
-                        f"sets {LOCKED_LABELS.get(name, name)}: it cannot be changed.",
-                        field=name,
-                    )
-                )
+                problems.found.append(Invalid(_locked_sentence(game, name), field=name))
         with problems.check():
             if data.title is not UNSET:
                 values["title"] = _clean_title(data.title)
@@ -680,23 +713,36 @@ class GameLifecycle(GameUseCase):
 #: Locked fields as people know them.
 LOCKED_LABELS = {
     "channel_id": "the channel",
+    "archive_channel_id": "the archive channel",
+    "archive_delay_minutes": "the archive delay",
     "notify_role_ids": "the roles to notify",
     "player_role_ids": "the player roles",
     "priority_role_ids": "the priority roles",
 }
 
 
+#: Locked fields holding one value (the others are role lists).
+SCALAR_LOCKS = ("channel_id", "archive_channel_id", "archive_delay_minutes")
+
+
+def _locked_sentence(game: Game, name: str) -> str:
+    return (
+        f"This game was made from the template “{game.template_name or 'a template'}”, which "
+        f"sets {LOCKED_LABELS.get(name, name)}: it cannot be changed."
+    )
+
+
 def _differs(name: str, requested: Any, current: Any) -> bool:
-    if name == "channel_id":
-        return int(requested) != int(current)
+    if name in SCALAR_LOCKS:
+        return (None if requested is None else int(requested)) != (None if current is None else int(current))
     return requested is None or {int(r) for r in requested} != {int(r) for r in current or []}
 
 
 def _check_locked(template: Any, name: str, sent: Any) -> None:
     """A new game made from ``template`` may leave a locked field out (or send the template's value)."""
     value = template.locked[name]
-    if name == "channel_id":
-        if int(sent) != int(value):
+    if name in SCALAR_LOCKS:
+        if sent is not None and int(sent) != int(value):
             raise Invalid(template.locked_message(name), field=name)
     elif sent and {int(r) for r in sent} != {int(r) for r in value}:
         raise Invalid(template.locked_message(name), field=name)

@@ -19,8 +19,7 @@ EVENT_BATCH = 100
 
 def live_update_subscriptions(live: LiveHub) -> list[Subscription]:
     async def signal_open_pages(events: list[GameEvent]) -> None:
-        for game_id in dict.fromkeys(event.game_id for event in events):
-            await live.publish(topic(game_id))
+        await live.publish_many([topic(game_id) for game_id in dict.fromkeys(e.game_id for e in events)])
 
     return [
         Subscription(event, signal_open_pages, batch_size=EVENT_BATCH)

@@ -3,6 +3,7 @@ its timed work; live page updates; and, where the bot runs, the slash commands a
 
 from __future__ import annotations
 
+from gamesched.core.locks import AdvisoryLocks
 from gamesched.core.modules import Contribution, JobSpec, ModuleContext
 from gamesched.games.announcement_check import CHECK, AnnouncementCheck
 from gamesched.games.announcement_problems import AnnouncementProblems
@@ -46,6 +47,7 @@ def register(context: ModuleContext) -> Contribution:
         problems=AnnouncementProblems(db=context.db, guilds=guilds),
         calendars=calendars,
         guilds=guilds,
+        locks=context.find(AdvisoryLocks),
     )
     context.provide(Announcer, announcer)
     contribution = Contribution(

@@ -158,20 +158,19 @@ class GameQueries(GameUseCase):
             accesses = {guild_id: access}
             if not access.is_manager:
                 filters.append(_announced_or_hosted_by(user_id))
+            # RLS already keeps other guilds out; naming the guild lets PostgreSQL use its indexes.
+            scope = [Game.guild_id == guild_id, *filters]
+            total: ColumnElement[Any]
+            if role is None:
+                total = _counted(guild_id, channel_id, wanted)
+                if not access.is_manager:  # less the games not announced yet that they may not see
+                    total -= _count(
+                        [Game.guild_id == guild_id, *filters[:-1], *_hidden_from(user_id)], wanted
+                    )
+            else:
+                total = _count(scope, wanted)
             async with self.db.uow(guild_id=guild_id) as uow:
-                # RLS already keeps other guilds out; naming the guild lets PostgreSQL use its indexes.
-                scope = [Game.guild_id == guild_id, *filters]
-                if role is None:
-                    total = await _counted(uow.session, guild_id, channel_id, wanted)
-                    if not access.is_manager:  # less the games not announced yet that they may not see
-                        total -= await _count(
-                            uow.session,
-                            [Game.guild_id == guild_id, *filters[:-1], *_hidden_from(user_id)],
-                            wanted,
-                        )
-                else:
-                    total = await _count(uow.session, scope, wanted)
-                games, rosters = await _page(uow.session, scope, wanted, limit, offset, start)
+                games, rosters, count = await _page(uow.session, scope, wanted, limit, offset, start, total)
         else:
             if role is None:
                 filters.append(Game.id.in_(_games_of(user_id)))
@@ -184,11 +183,11 @@ class GameQueries(GameUseCase):
                     *filters,
                     or_(_announced_or_hosted_by(user_id), Game.guild_id.in_(managed)),
                 ]
-                total = await _count(uow.session, scope, wanted)
-                games, rosters = await _page(uow.session, scope, wanted, limit, offset, start)
+                total = _count(scope, wanted)
+                games, rosters, count = await _page(uow.session, scope, wanted, limit, offset, start, total)
         return GameList(
             items=await self._render_many(games, rosters, accesses),
-            total=total,
+            total=count,
             limit=limit,
             offset=offset,
             next_cursor=encode_cursor(games[-1]) if len(games) == limit else None,
@@ -263,22 +262,19 @@ def _status_filter(statuses: Sequence[str]) -> builtins.list[ColumnElement[bool]
     return [Game.status.in_(builtins.list(statuses))] if statuses else []
 
 
-async def _counted(
-    session: AsyncSession, guild_id: int, channel_id: int | None, statuses: Sequence[str]
-) -> int:
+def _counted(guild_id: int, channel_id: int | None, statuses: Sequence[str]) -> ScalarSelect[Any]:
     """How many of a guild's games match, from the per-channel, per-status counts (a few rows, exact)."""
     query = select(func.coalesce(func.sum(GameCount.games), 0)).where(GameCount.guild_id == guild_id)
     if channel_id is not None:
         query = query.where(GameCount.channel_id == channel_id)
     if statuses:
         query = query.where(GameCount.status.in_(builtins.list(statuses)))
-    return int(await session.scalar(query) or 0)
+    return query.scalar_subquery()
 
 
-async def _count(session: AsyncSession, scope: Sequence[ColumnElement[bool]], statuses: Sequence[str]) -> int:
+def _count(scope: Sequence[ColumnElement[bool]], statuses: Sequence[str]) -> ScalarSelect[Any]:
     """An exact count, for filters the counts do not cover (someone's own games)."""
-    query = select(func.count()).select_from(Game).where(*scope, *_status_filter(statuses))
-    return int(await session.scalar(query) or 0)
+    return select(func.count()).select_from(Game).where(*scope, *_status_filter(statuses)).scalar_subquery()
 
 
 def encode_cursor(game: GameRecord) -> str:
@@ -334,12 +330,15 @@ async def _page(
     statuses: Sequence[str],
     limit: int,
     offset: int,
-    after: tuple[datetime, uuid.UUID] | None = None,
-) -> tuple[list[Row[Any]], dict[uuid.UUID, list[ParticipantRow]]]:
-    """One page of games (plain rows) and their rosters, in one statement."""
+    after: tuple[datetime, uuid.UUID] | None,
+    total: ColumnElement[Any],
+) -> tuple[list[Row[Any]], dict[uuid.UUID, list[ParticipantRow]], int]:
+    """One page of games (plain rows), their rosters and the ``total`` count, in one statement (the count
+    alone when the page is empty)."""
     page = _in_order(scope, statuses, limit, offset, after).subquery()
-    query = select(page, _roster_json(page.c.id).label("roster_json")).order_by(
+    query = select(page, _roster_json(page.c.id).label("roster_json"), total.label("total")).order_by(
         page.c.scheduled_at, page.c.id
     )
     games = list(await session.execute(query))
-    return games, {game.id: _roster_decoder.decode(game.roster_json) for game in games}
+    count = games[0].total if games else await session.scalar(select(total))
+    return games, {game.id: _roster_decoder.decode(game.roster_json) for game in games}, int(count or 0)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gamesched.core.clock import Clock
 from gamesched.core.queue import JobQueue, NewJob
 from gamesched.games.models import Game
-from gamesched.games.schemas import ScheduledItem
+from gamesched.games.schemas import ScheduledItem, ScheduledKind
 
 REMINDER = "games.send_reminders"
 START = "games.start"
@@ -28,7 +28,13 @@ ARCHIVE = "games.archive"
 DEFAULT_DURATION_MINUTES = 60
 #: Edits to these fields move the game's pending reminders and transitions.
 SCHEDULE_FIELDS = frozenset({"scheduled_at", "duration_minutes", "reminder_minutes", "post_at"})
-_KINDS = {REMINDER: "reminder", START: "start", COMPLETE: "complete", POST: "post", ARCHIVE: "archive"}
+_KINDS: dict[str, ScheduledKind] = {
+    REMINDER: "reminder",
+    START: "start",
+    COMPLETE: "complete",
+    POST: "post",
+    ARCHIVE: "archive",
+}
 
 
 def ends_at(game: Game) -> datetime:
@@ -92,9 +98,10 @@ class GameSchedule:
         rows: list[dict[str, Any]] = await self.queue.pending(session, dedupe_prefix=prefix(game_id))
         return [
             ScheduledItem(
-                kind=_KINDS.get(row["kind"], row["kind"]),
+                kind=_KINDS[row["kind"]],
                 due_at=row["due_at"],
                 reminder_minutes=row["payload"].get("minutes"),
             )
             for row in rows
+            if row["kind"] in _KINDS  # only the kinds the schema names; no other job uses a game's prefix
         ]

@@ -170,11 +170,15 @@ class ParticipantOrder(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class RewardsUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
-    """The host's rewards, also once the game is over. ``archive_now`` archives a completed game at once
-    (when it has an archive delay); a completed game whose delay has passed is archived on saving anyway."""
+    """The host's rewards and archive settings, also once the game is over. ``archive_now`` archives a
+    completed game at once; a completed game whose delay has passed is archived on saving anyway."""
 
-    rewards: Rewards
+    rewards: Rewards | UnsetType = UNSET
     archive_now: bool = False
+    #: Also once the game is over (until it is archived): the archive job moves with them, and a delay that
+    #: has passed already archives the game on saving. Left out: unchanged.
+    archive_delay_minutes: ArchiveDelay | UnsetType | None = UNSET
+    archive_channel_id: Snowflake | UnsetType | None = UNSET
 
 
 class Person(Struct, kw_only=True):
@@ -197,10 +201,14 @@ class ParticipantView(Struct, kw_only=True):
     joined_at: datetime
 
 
-class ScheduledItem(Struct, kw_only=True):
-    """Timed work still pending for a game: a reminder, the start or the end."""
+#: What a pending item of a game's schedule does (an enum in the OpenAPI schema, so clients can switch on it).
+ScheduledKind = Literal["post", "reminder", "start", "complete", "archive"]
 
-    kind: Literal["reminder", "start", "complete"] | str
+
+class ScheduledItem(Struct, kw_only=True):
+    """Timed work still pending for a game: its posting, a reminder, the start, the end or the archiving."""
+
+    kind: ScheduledKind
     due_at: datetime
     reminder_minutes: int | None = None
 

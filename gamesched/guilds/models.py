@@ -97,6 +97,11 @@ class GameTemplate(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     # locked
     channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: False: ``channel_id`` is only the channel the create form proposes (the default templates made for
+    #: each server), not a lock.
+    channel_locked: Mapped[bool] = mapped_column(Boolean, default=True)
+    archive_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    archive_delay_minutes: Mapped[int | None] = mapped_column(Integer)
     notify_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
     player_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
     host_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
@@ -109,5 +114,8 @@ class GameTemplate(Base):
     signup_instructions: Mapped[str | None] = mapped_column(Text)
     signup_methods: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     default_signup_method: Mapped[str | None] = mapped_column(Text)
+    #: Pictures a game made from the template starts with (names in ``images``; the images module's store).
+    thumbnail_image: Mapped[str | None] = mapped_column(Text)
+    banner_image: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())

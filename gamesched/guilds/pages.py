@@ -25,16 +25,21 @@ GuildId = Annotated[int, id_in_path("Discord guild id")]
 ChannelId = Annotated[int, id_in_path("Discord channel id")]
 NOT_A_MANAGER = "Only bot managers can change this server's settings."
 NOT_A_CHANNEL_MANAGER = "You need Manage Channels (or to be a bot manager) to change channel settings."
+NOT_A_TEMPLATE_MANAGER = "Only bot managers can manage this server's templates."
 ROLE_FIELDS = ("manager_role_ids", "host_role_ids", "player_role_ids")
 
 
-async def _manager(guilds: GuildService, page: Page, guild_id: int, *, channels: bool = False) -> GuildAccess:
+async def manager_access(
+    guilds: GuildService, page: Page, guild_id: int, *, channels: bool = False, refusal: str = NOT_A_MANAGER
+) -> GuildAccess:
+    """The viewer's access to a manager's page of this server (the settings, ``channels``: a channel's
+    settings; the template pages pass their own ``refusal``): Forbidden with that sentence otherwise."""
     access = await guilds.access(guild_id, page.viewer.user_id)
     page.guild_id = guild_id
     if channels and not access.can_manage_channels:
         raise Forbidden(NOT_A_CHANNEL_MANAGER)
     if not channels and not access.is_manager:
-        raise Forbidden(NOT_A_MANAGER)
+        raise Forbidden(refusal)
     return access
 
 
@@ -110,7 +115,7 @@ async def guild_settings_page(
     guilds: NamedDependency[GuildService],
     saved: FromQuery[bool] = False,
 ) -> Template:
-    await _manager(guilds, page, guild_id)
+    await manager_access(guilds, page, guild_id)
     return await _guild_page(guilds, page, guild_id, saved=saved)
 
 
@@ -121,7 +126,7 @@ async def save_guild_settings(
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
-    access = await _manager(guilds, page, guild_id)
+    access = await manager_access(guilds, page, guild_id)
     form = FormData.of(await request.form())
     body: dict[str, Any] = {
         "max_players": form.optional_int("max_players", 1, 100, "Max players"),
@@ -209,7 +214,7 @@ async def channel_settings_page(
     guilds: NamedDependency[GuildService],
     saved: FromQuery[bool] = False,
 ) -> Template:
-    await _manager(guilds, page, guild_id, channels=True)
+    await manager_access(guilds, page, guild_id, channels=True)
     return await _channel_page(
         guilds, page, guild_id, await _channel(guilds, guild_id, channel_id), saved=saved
     )
@@ -223,7 +228,7 @@ async def save_channel_settings(
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
 ) -> Response[Any]:
-    access = await _manager(guilds, page, guild_id, channels=True)
+    access = await manager_access(guilds, page, guild_id, channels=True)
     channel = await _channel(guilds, guild_id, channel_id)
     form = FormData.of(await request.form())
     body: dict[str, Any] = {

@@ -134,6 +134,9 @@ def member_json(member: MemberInfo) -> dict[str, Any]:
 SignupMethodName = Literal["self_signup", "host_selected", "host_selected_with_waitlist", "role_based"]
 TemplateName = Annotated[str, Meta(min_length=1, max_length=100, examples=["One-shot"])]
 Duration = Annotated[int, Meta(ge=1, le=1440, description="Expected duration in minutes")]
+ArchiveDelay = Annotated[
+    int, Meta(ge=0, le=60 * 24 * 365, description="Minutes after the game ends until it is archived")
+]
 
 
 class TemplateBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -143,6 +146,10 @@ class TemplateBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: TemplateName
     description: Annotated[str, Meta(max_length=2000)] = ""
     channel_id: Snowflake | None = None
+    #: false: ``channel_id`` is only the channel proposed on the create form, not a lock.
+    channel_locked: bool = True
+    archive_channel_id: Snowflake | None = None
+    archive_delay_minutes: ArchiveDelay | None = None
     notify_role_ids: RoleIds | None = None
     player_role_ids: RoleIds | None = None
     host_role_ids: RoleIds | None = None
@@ -162,6 +169,9 @@ class TemplatePatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: TemplateName | UnsetType = UNSET
     description: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
     channel_id: Snowflake | UnsetType | None = UNSET
+    channel_locked: bool | UnsetType = UNSET
+    archive_channel_id: Snowflake | UnsetType | None = UNSET
+    archive_delay_minutes: ArchiveDelay | UnsetType | None = UNSET
     notify_role_ids: RoleIds | UnsetType | None = UNSET
     player_role_ids: RoleIds | UnsetType | None = UNSET
     host_role_ids: RoleIds | UnsetType | None = UNSET
@@ -181,7 +191,9 @@ class TemplateOrder(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     template_ids: Annotated[list[Annotated[str, Meta(max_length=36)]], Meta(max_length=200)]
 
 
-def template_json(template: GameTemplate, channel_name: str | None) -> dict[str, Any]:
+def template_json(
+    template: GameTemplate, channel_name: str | None, archive_channel_name: str | None = None
+) -> dict[str, Any]:
     return {
         "id": str(template.id),
         "guild_id": str(template.guild_id),
@@ -189,9 +201,15 @@ def template_json(template: GameTemplate, channel_name: str | None) -> dict[str,
         "description": template.description,
         "order": template.position,
         "is_default": template.is_default,
+        "channel_locked": template.channel_locked,
         "locked": {
-            "channel_id": None if template.channel_id is None else str(template.channel_id),
-            "channel_name": channel_name,
+            "channel_id": None
+            if template.channel_id is None or not template.channel_locked
+            else str(template.channel_id),
+            "channel_name": channel_name if template.channel_locked else None,
+            "archive_channel_id": _id(template.archive_channel_id),
+            "archive_channel_name": archive_channel_name,
+            "archive_delay_minutes": template.archive_delay_minutes,
             "notify_role_ids": _ids(template.notify_role_ids),
             "player_role_ids": _ids(template.player_role_ids),
             "host_role_ids": _ids(template.host_role_ids),
@@ -205,5 +223,14 @@ def template_json(template: GameTemplate, channel_name: str | None) -> dict[str,
             "signup_instructions": template.signup_instructions,
             "signup_methods": template.signup_methods,
             "default_signup_method": template.default_signup_method,
+            "proposed_channel_id": None if template.channel_locked else _id(template.channel_id),
+            "thumbnail_url": None
+            if template.thumbnail_image is None
+            else f"/images/{template.thumbnail_image}",
+            "banner_url": None if template.banner_image is None else f"/images/{template.banner_image}",
         },
     }
+
+
+def _id(value: int | None) -> str | None:
+    return None if value is None else str(value)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import DomainError, Forbidden
 from gamesched.core.inputs import convert
+from gamesched.images import MAX_BYTES, ImageKind, ImageRejected, ImageStore, PreparedImage
 from gamesched.web import FormData, id_in_path, render
 
 from .models import GameTemplate
 from .page_context import Page, names_for
+from .pages import NOT_A_TEMPLATE_MANAGER, manager_access
 from .permissions import GuildAccess
 from .schemas import TemplateBody, TemplatePatch, changes_of
 from .service import GuildService
@@ -22,7 +26,6 @@ from .templates import SIGNUP_METHODS
 
 GuildId = Annotated[int, id_in_path("Discord guild id")]
 TemplateId = Annotated[str, PathParameter(description="The template's id (uuid).", max_length=36)]
-NOT_A_MANAGER = "Only bot managers can manage this server's templates."
 #: Role lists a template may lock (notify, player, priority) and the one that says who hosts with it.
 ROLE_LISTS = {
     "notify_role_ids": ("Roles to ping", "Mentioned above the announcement, and pinged."),
@@ -45,11 +48,7 @@ METHOD_LABELS = {
 
 
 async def _manager(guilds: GuildService, page: Page, guild_id: int) -> GuildAccess:
-    access = await guilds.access(guild_id, page.viewer.user_id)
-    page.guild_id = guild_id
-    if not access.is_manager:
-        raise Forbidden(NOT_A_MANAGER)
-    return access
+    return await manager_access(guilds, page, guild_id, refusal=NOT_A_TEMPLATE_MANAGER)
 
 
 def _list_url(guild_id: int, done: str = "") -> str:
@@ -80,11 +79,16 @@ async def templates_page(
 
 def _values(template: GameTemplate | None) -> tuple[dict[str, str], dict[str, list[str]]]:
     if template is None:
-        return {"name": "", "signup_methods_mode": "all"}, {}
+        return {"name": "", "signup_methods_mode": "all", "channel_locked": "on"}, {}
     values = {
         "name": template.name,
         "description": template.description,
         "channel_id": "" if template.channel_id is None else str(template.channel_id),
+        "channel_locked": "on" if template.channel_locked else "",
+        "archive_channel_id": "" if template.archive_channel_id is None else str(template.archive_channel_id),
+        "archive_delay_minutes": ""
+        if template.archive_delay_minutes is None
+        else str(template.archive_delay_minutes),
         "max_players": "" if template.max_players is None else str(template.max_players),
         "duration_minutes": "" if template.duration_minutes is None else str(template.duration_minutes),
         "reminder_minutes": ", ".join(str(m) for m in template.reminder_minutes or []),
@@ -110,7 +114,8 @@ async def _form_page(
     values, lists = _values(template)
     if form is not None:
         values, lists = form.values, form.lists
-    channels = [c for c in await guilds.list_channels(guild_id) if c.announceable and c.is_active]
+    every = [c for c in await guilds.list_channels(guild_id) if c.announceable]
+    channels = [c for c in every if c.is_active]
     return render(
         page,
         "guilds/template_form.html",
@@ -118,6 +123,7 @@ async def _form_page(
         guild=page.current_guild,
         preset=template,
         channels=channels,
+        archive_channels=every,  # an archive channel need not be open for new games
         roles=guilds.pickable_roles(guild_id),
         role_lists=ROLE_LISTS,
         methods=METHOD_LABELS,
@@ -127,11 +133,48 @@ async def _form_page(
     )
 
 
+@dataclass
+class _Images:
+    """The form's pictures: new ones (checked) and the kinds to remove; applied once the template is saved."""
+
+    new: dict[ImageKind, PreparedImage] = field(default_factory=dict)
+    removed: list[ImageKind] = field(default_factory=list)
+
+    async def apply(
+        self, guilds: GuildService, access: GuildAccess, template_id: str, store: ImageStore
+    ) -> None:
+        for kind, image in self.new.items():
+            await guilds.templates.set_image(access, template_id, kind, image, store)
+        for kind in self.removed:
+            if kind not in self.new:
+                await guilds.templates.set_image(access, template_id, kind, None, store)
+
+
+async def _read_images(raw: Any, form: FormData, store: ImageStore) -> _Images:
+    """A refused file is an error on its field, like any other (the rest of the form is kept)."""
+    images = _Images()
+    for kind in ImageKind:
+        upload = raw.get(kind.value)
+        if isinstance(upload, UploadFile) and upload.filename:
+            try:
+                images.new[kind] = await store.prepare(await upload.read(MAX_BYTES + 1), kind)
+            except ImageRejected as error:
+                form.errors[kind.value] = error.message
+        if form.values.get(f"remove_{kind.value}") == "on":
+            images.removed.append(kind)
+    return images
+
+
 def _body(form: FormData) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": form.text("name", max_length=100, required="Give the template a name."),
         "description": form.text("description", max_length=2000),
         "channel_id": form.values.get("channel_id") or None,
+        "channel_locked": form.values.get("channel_locked") == "on",
+        "archive_channel_id": form.values.get("archive_channel_id") or None,
+        "archive_delay_minutes": form.optional_int(
+            "archive_delay_minutes", 0, 60 * 24 * 365, "Archive after (minutes)"
+        ),
         "max_players": form.optional_int("max_players", 1, 100, "Max players"),
         "duration_minutes": form.optional_int("duration_minutes", 1, 1440, "Duration (minutes)"),
         "reminder_minutes": form.int_list("reminder_minutes", 1, 10080, "Reminders"),
@@ -142,6 +185,8 @@ def _body(form: FormData) -> dict[str, Any]:
     }
     if body["channel_id"] is not None:
         form.snowflake("channel_id", required="Pick a channel.")
+    if body["archive_channel_id"] is not None:
+        form.snowflake("archive_channel_id", required="Pick an archive channel.")
     for name in ROLE_LISTS:
         body[name] = form.ids(name) if form.values.get(f"{name}_mode") == "set" else None
     return body
@@ -161,13 +206,17 @@ async def create_template(
     guild_id: GuildId,
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
+    images: NamedDependency[ImageStore],
 ) -> Response[Any]:
     access = await _manager(guilds, page, guild_id)
-    form = FormData.of(await request.form())
+    raw = await request.form()
+    form = FormData.of(raw)
     body = _body(form)
+    pictures = await _read_images(raw, form, images)
     if form.ok:
         try:
-            await guilds.templates.create(access, changes_of(convert(body, TemplateBody)))
+            made = await guilds.templates.create(access, changes_of(convert(body, TemplateBody)))
+            await pictures.apply(guilds, access, str(made.id), images)
         except DomainError as error:
             if isinstance(error, Forbidden):
                 raise
@@ -195,14 +244,18 @@ async def save_template(
     template_id: TemplateId,
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
+    images: NamedDependency[ImageStore],
 ) -> Response[Any]:
     access = await _manager(guilds, page, guild_id)
     template = await guilds.templates.get(access, template_id)
-    form = FormData.of(await request.form())
+    raw = await request.form()
+    form = FormData.of(raw)
     body = _body(form)
+    pictures = await _read_images(raw, form, images)
     if form.ok:
         try:
             await guilds.templates.update(access, template_id, changes_of(convert(body, TemplatePatch)))
+            await pictures.apply(guilds, access, template_id, images)
         except DomainError as error:
             if isinstance(error, Forbidden):
                 raise

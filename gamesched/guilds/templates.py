@@ -1,10 +1,15 @@
 """Game templates: named presets of a server that bot managers keep, and hosts pick when creating a game.
 
-A template has **locked** fields — announcement channel, roles to notify, player roles, host roles, priority
-roles — which a game made from it takes and cannot change (None: that field is not locked), and
-**pre-filled** defaults — max players, duration, reminders, location, signup instructions, the signup methods
-allowed and the default one — which the host may change (None: the channel's or the server's value).
+A template has **locked** fields — announcement channel, archive channel and delay, roles to notify, player
+roles, host roles, priority roles — which a game made from it takes and cannot change (None: that field is
+not locked), and **pre-filled** defaults — max players, duration, reminders, location, signup instructions,
+the signup methods allowed and the default one, the thumbnail and banner — which the host may change (None:
+the channel's or the server's value). The channel is locked unless ``channel_locked`` is off: then it is only
+the channel the create form proposes (the default template made for each server is so).
 Games copy what they take at creation, so editing or deleting a template changes no existing game.
+
+A game created without naming a template takes the server's default template when its host may use it
+(``for_unnamed``): its locks hold on every surface, so leaving the template out is no way around them.
 
 Who sees a template: bot managers see all; others see those whose host roles they hold, or — for a template
 without host roles of its own — those they could host with under the server's and channels' host roles.
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -25,6 +30,7 @@ from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound, Proble
 from gamesched.core.inputs import check_length, clean_text
 from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, Channel, GameTemplate
 from gamesched.guilds.permissions import GuildAccess
+from gamesched.images import ImageKind, ImageStore, PreparedImage
 
 if TYPE_CHECKING:
     from gamesched.guilds.directory import GuildInfo
@@ -35,11 +41,21 @@ log = structlog.get_logger(__name__)
 TEMPLATE_NOT_FOUND = "That template does not exist in this server."
 SIGNUP_METHODS = ("self_signup", "host_selected", "host_selected_with_waitlist", "role_based")
 #: Fields a template locks, as a game names them.
-LOCKABLE = ("channel_id", "notify_role_ids", "player_role_ids", "priority_role_ids")
+LOCKABLE = (
+    "channel_id",
+    "archive_channel_id",
+    "archive_delay_minutes",
+    "notify_role_ids",
+    "player_role_ids",
+    "priority_role_ids",
+)
 TEMPLATE_FIELDS = (
     "name",
     "description",
     "channel_id",
+    "channel_locked",
+    "archive_channel_id",
+    "archive_delay_minutes",
     "notify_role_ids",
     "player_role_ids",
     "host_role_ids",
@@ -55,6 +71,8 @@ TEMPLATE_FIELDS = (
 #: Fields people know by name, for the sentences about a locked one.
 FIELD_LABELS = {
     "channel_id": "the channel",
+    "archive_channel_id": "the archive channel",
+    "archive_delay_minutes": "the archive delay",
     "notify_role_ids": "the roles to notify",
     "player_role_ids": "the player roles",
     "priority_role_ids": "the priority roles",
@@ -78,8 +96,20 @@ class TemplateChoice:
     default_signup_method: str | None
     #: The template has host roles of its own: they, not the channel's, say who may host with it.
     governs_hosts: bool = False
+    #: The channel the template proposes without locking it (None: none, or it is locked).
+    proposed_channel_id: int | None = None
+    #: Pictures a new game starts with (image names; the host may replace or remove them).
+    thumbnail_image: str | None = None
+    banner_image: str | None = None
+    #: The host did not name it: it is the server's default, applied so its locks hold.
+    unnamed: bool = False
 
     def locked_message(self, field: str) -> str:
+        if self.unnamed:
+            return (
+                f"Games made without naming a template follow this server's template “{self.name}”, which sets "
+                f"{FIELD_LABELS.get(field, field)}: a game made from it cannot change it."
+            )
         return (
             f"The template “{self.name}” sets {FIELD_LABELS.get(field, field)}: a game made from it cannot "
             "change it."
@@ -131,7 +161,7 @@ class TemplateService:
             return True
         if template.host_role_ids:
             return access.has_any_role(template.host_role_ids)
-        if template.channel_id is not None:
+        if template.channel_id is not None and template.channel_locked:
             here = await self.guilds.access(access.guild_id, access.user_id, channel_id=template.channel_id)
             return here.can_host
         return access.can_host
@@ -144,7 +174,27 @@ class TemplateService:
             raise Invalid(TEMPLATE_NOT_FOUND, field="template_id")
         if not await self._may_use(access, template):
             raise Forbidden(self._cannot_use(template))
+        return self._choice(template)
+
+    async def for_unnamed(self, access: GuildAccess) -> TemplateChoice | None:
+        """The template of a game created without naming one: the server's default, when this host may use
+        it. None otherwise (no default yet, or host roles of its own that leave them out): then the channel's
+        host roles decide, as without templates — a template's locks bind those who may use it."""
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            default = await uow.session.scalar(
+                select(GameTemplate).where(
+                    GameTemplate.guild_id == access.guild_id, GameTemplate.is_default.is_(True)
+                )
+            )
+        if default is None or not await self._may_use(access, default):
+            return None
+        return replace(self._choice(default), unnamed=True)
+
+    @staticmethod
+    def _choice(template: GameTemplate) -> TemplateChoice:
         locked = {name: getattr(template, name) for name in LOCKABLE if getattr(template, name) is not None}
+        if not template.channel_locked:
+            locked.pop("channel_id", None)
         settings = {
             name: getattr(template, name)
             for name in ("max_players", "reminder_minutes", "signup_instructions", "player_role_ids")
@@ -160,6 +210,9 @@ class TemplateService:
             signup_methods=tuple(template.signup_methods) if template.signup_methods else None,
             default_signup_method=template.default_signup_method,
             governs_hosts=bool(template.host_role_ids),
+            proposed_channel_id=None if template.channel_locked else template.channel_id,
+            thumbnail_image=template.thumbnail_image,
+            banner_image=template.banner_image,
         )
 
     def _cannot_use(self, template: GameTemplate) -> str:
@@ -178,7 +231,7 @@ class TemplateService:
     # --- managing (bot managers) ---
 
     async def create(self, access: GuildAccess, values: Mapping[str, Any]) -> GameTemplate:
-        self._require_manager(access)
+        self.require_manager(access)
         checked = await self._check(access.guild_id, values, current=None)
         async with self.db.uow(guild_id=access.guild_id) as uow:
             last = await uow.session.scalar(
@@ -200,7 +253,7 @@ class TemplateService:
 
     async def update(self, access: GuildAccess, template_id: str, changes: Mapping[str, Any]) -> GameTemplate:
         """``changes``: the fields sent; None clears one (not locked, or the channel's and server's value)."""
-        self._require_manager(access)
+        self.require_manager(access)
         current = await self._load(access.guild_id, template_id)
         if current is None:
             raise NotFound(TEMPLATE_NOT_FOUND)
@@ -215,7 +268,7 @@ class TemplateService:
         return template
 
     async def delete(self, access: GuildAccess, template_id: str) -> None:
-        self._require_manager(access)
+        self.require_manager(access)
         template = await self._load(access.guild_id, template_id)
         if template is None:
             raise NotFound(TEMPLATE_NOT_FOUND)
@@ -229,7 +282,7 @@ class TemplateService:
             await uow.session.delete(await uow.session.get(GameTemplate, template.id))
 
     async def set_default(self, access: GuildAccess, template_id: str) -> GameTemplate:
-        self._require_manager(access)
+        self.require_manager(access)
         template = await self._load(access.guild_id, template_id)
         if template is None:
             raise NotFound(TEMPLATE_NOT_FOUND)
@@ -248,7 +301,7 @@ class TemplateService:
 
     async def reorder(self, access: GuildAccess, template_ids: Sequence[str]) -> list[GameTemplate]:
         """The templates in this order (those left out keep their relative order, after them)."""
-        self._require_manager(access)
+        self.require_manager(access)
         rows = await self.visible(access)
         by_id = {str(t.id): t for t in rows}
         unknown = [i for i in template_ids if i not in by_id]
@@ -262,6 +315,35 @@ class TemplateService:
                     update(GameTemplate).where(GameTemplate.id == uuid.UUID(tid)).values(position=position)
                 )
         return await self.visible(access)
+
+    async def set_image(
+        self,
+        access: GuildAccess,
+        template_id: str,
+        kind: ImageKind,
+        image: PreparedImage | None,
+        store: ImageStore,
+    ) -> GameTemplate:
+        """The picture games made from the template start with (checked by ``store.prepare``); None removes
+        it. Games made before keep theirs."""
+        self.require_manager(access)
+        current = await self._load(access.guild_id, template_id)
+        if current is None:
+            raise NotFound(TEMPLATE_NOT_FOUND)
+        column = f"{kind.value}_image"
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            template = await uow.session.get(GameTemplate, current.id, with_for_update=True)
+            if template is None:
+                raise NotFound(TEMPLATE_NOT_FOUND)
+            previous = getattr(template, column)
+            name = None if image is None else await store.keep(uow.session, image)
+            if name != previous:
+                setattr(template, column, name)
+                template.updated_at = self.clock.now()
+                if previous is not None:
+                    await store.let_go(uow.session)
+        log.info("template_image_set", template_id=str(current.id), kind=kind.value, image=name)
+        return template
 
     async def ensure_default(self, info: GuildInfo) -> None:
         """A server without templates gets a default one, pointing at the first channel the bot can post in
@@ -300,6 +382,7 @@ class TemplateService:
                     position=0,
                     is_default=True,
                     channel_id=first.id if first else None,
+                    channel_locked=False,  # proposed, not locked: managers lock it if they want
                     created_at=now,
                     updated_at=now,
                 )
@@ -313,7 +396,7 @@ class TemplateService:
     # --- checks ---
 
     @staticmethod
-    def _require_manager(access: GuildAccess) -> None:
+    def require_manager(access: GuildAccess) -> None:
         if not access.is_manager:
             raise Forbidden("Only bot managers can manage this server's templates.")
 
@@ -351,6 +434,17 @@ class TemplateService:
                 checked["channel_id"] = await self._check_channel(guild_id, int(values["channel_id"]))
             elif "channel_id" in values:
                 checked["channel_id"] = None
+        if "channel_locked" in values:
+            checked["channel_locked"] = bool(values["channel_locked"])
+        with problems.check():
+            if values.get("archive_channel_id") is not None:
+                checked["archive_channel_id"] = await self._check_archive_channel(
+                    guild_id, int(values["archive_channel_id"])
+                )
+            elif "archive_channel_id" in values:
+                checked["archive_channel_id"] = None
+        if "archive_delay_minutes" in values:
+            checked["archive_delay_minutes"] = values["archive_delay_minutes"]
         for name in ("notify_role_ids", "player_role_ids", "host_role_ids", "priority_role_ids"):
             if name in values:
                 ids = None if values[name] is None else list(dict.fromkeys(int(r) for r in values[name]))
@@ -399,6 +493,18 @@ class TemplateService:
                 "only one allowed), or remove the priority roles.",
                 field="priority_role_ids",
             )
+
+    async def _check_archive_channel(self, guild_id: int, channel_id: int) -> int:
+        async with self.db.uow(guild_id=guild_id) as uow:
+            channel = await uow.session.get(Channel, channel_id)
+        if channel is None or channel.guild_id != guild_id or not channel.present:
+            raise Invalid("The archive channel is not a channel of this server.", field="archive_channel_id")
+        if channel.type not in ANNOUNCEABLE_CHANNEL_TYPES:
+            raise Invalid(
+                "Archived games can only be posted in text or announcement channels.",
+                field="archive_channel_id",
+            )
+        return channel_id
 
     async def _check_channel(self, guild_id: int, channel_id: int) -> int:
         async with self.db.uow(guild_id=guild_id) as uow:

@@ -16,6 +16,7 @@ from gamesched.images.processing import (
     PreparedImage,
     prepare_image,
 )
+from gamesched.images.serving import NotMultipart, require_multipart
 from gamesched.images.store import GRACE, SWEEP, ImageStore, StoredImage, image_path
 
 __all__ = [
@@ -26,9 +27,11 @@ __all__ = [
     "ImageRejected",
     "ImageStore",
     "ImageTooLarge",
+    "NotMultipart",
     "PreparedImage",
     "StoredImage",
     "image_path",
     "prepare_image",
     "register",
+    "require_multipart",
 ]

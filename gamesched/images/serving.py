@@ -7,10 +7,11 @@ from typing import Annotated
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter
 
-from gamesched.core.errors import NotFound
+from gamesched.core.errors import DomainError, NotFound
 from gamesched.http import ErrorBody
 from gamesched.images.store import ImageStore
 
@@ -51,3 +52,20 @@ async def serve_image(
     if image is None:
         return Response(b"", status_code=304, headers=headers)
     return Response(image.data, media_type=image.media_type, headers=headers)
+
+
+class NotMultipart(DomainError):
+    code = "not_multipart"
+    status_code = 415
+
+
+async def require_multipart(request: Request) -> None:
+    """An upload sent any other way (JSON, a bare body) gets a sentence, not the framework's parse error.
+    Runs before the body is read (a controller's ``before_request``); DELETE has no body to check."""
+    if request.method != "PUT":
+        return
+    if request.content_type[0] != RequestEncodingType.MULTI_PART:
+        raise NotMultipart(
+            "Send the image as multipart/form-data with a field named `file` (a PNG, JPEG, GIF or WebP "
+            "image of at most 5 MB)."
+        )

@@ -9,12 +9,13 @@ also refuses to delete an image a row took meanwhile.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,8 @@ SWEEP = "images.sweep"
 #: announcement that still shows it (Discord refreshes its copy lazily) has time to move on.
 GRACE = timedelta(hours=1)
 _SWEEP_KEY = "images:sweep"
+#: What an image's name looks like (the check in the images table says the same).
+_NAME = re.compile(r"[0-9a-f]{64}\.(png|jpg|gif|webp)")
 #: Serving reads one row by primary key; recent images are kept in memory (they never change), up to
 #: this many bytes in all.
 _MEMORY_BYTES = 32 * 1024 * 1024
@@ -81,6 +84,19 @@ class ImageStore:
             .on_conflict_do_update(index_elements=["name"], set_={"last_used_at": now})
         )
         return image.name
+
+    async def reuse(self, session: AsyncSession, name: str) -> str | None:
+        """Point another row at an image already stored (a clone's): its name, marked used now; None when
+        there is no such image (swept, or a name that never was one)."""
+        if not _NAME.fullmatch(name):
+            return None
+        found = await session.scalar(
+            update(StoredImageRow)
+            .where(StoredImageRow.name == name)
+            .values(last_used_at=self.clock.now())
+            .returning(StoredImageRow.name)
+        )
+        return found
 
     async def let_go(self, session: AsyncSession) -> None:
         """A row stopped pointing at an image: sweep after the grace period (one pending sweep at a time)."""

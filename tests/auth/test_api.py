@@ -367,3 +367,18 @@ async def test_the_login_routes_are_documented(browser: httpx.AsyncClient) -> No
     callback_params = {p["name"] for p in paths["/api/v1/auth/callback"]["get"].get("parameters", [])}
     assert login_params == {"next"}
     assert callback_params == {"code", "state", "error"}
+
+
+async def test_a_session_id_planted_before_the_login_is_never_the_session(
+    auth_app: App, browser: httpx.AsyncClient
+) -> None:
+    """Session fixation: an attacker who set the victim's session cookie must not share her session."""
+    planted = "p" * 43
+    browser.cookies.set("gamesched_session", planted, domain=urlsplit(str(browser.base_url)).hostname or "")
+    response = await log_in(browser, "judy")
+
+    session_id = set_cookie(response, "gamesched_session").split(";")[0].split("=", 1)[1]
+    assert session_id != planted and browser.cookies["gamesched_session"] == session_id
+    attacker = await browser.get("/api/v1/me", headers={"cookie": f"gamesched_session={planted}"})
+    assert attacker.status_code == 401
+    assert (await browser.get("/api/v1/me")).json()["user"]["username"] == "judy"

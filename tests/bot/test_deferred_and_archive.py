@@ -250,3 +250,94 @@ async def test_game_create_in_discord_takes_an_announcement_time(
     assert await _announcements(api, channel, "Quiet one") == []
     await _pass(bot_app, fake_clock, days=2)
     assert len(await eventually(lambda: _announcements(api, channel, "Quiet one"))) == 1
+
+
+async def test_a_completed_games_archive_settings_still_change_and_move_the_archive(
+    bot_app: App, fake_clock: FakeClock, login: Login, api: httpx.AsyncClient
+) -> None:
+    world = await fetch_world(bot_app.base_url)
+    archive, rpg = world.channel_id("archive"), world.channel_id("rpg")
+    game = await schedule(
+        login, world, title="Siege", scheduled_at=_at(fake_clock, hours=1), duration_minutes=60
+    )
+    other = await schedule(
+        login, world, title="Raid", scheduled_at=_at(fake_clock, hours=1), duration_minutes=60
+    )
+    await _pass(bot_app, fake_clock, seconds=1)
+    await announcement(api, game)
+    await _pass(bot_app, fake_clock, hours=2, minutes=1)  # both over, never to be archived (no delay)
+    alice = await login("alice")
+    path = f"/api/v1/games/{game['id']}/rewards"
+    assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["status"] == "completed"
+
+    # Given a delay after the game ended, it is archived when that comes, in the channel chosen now.
+    later = await alice.put(path, json={"archive_delay_minutes": 30, "archive_channel_id": str(archive)})
+    assert later.status_code == 200, later.text
+    assert (later.json()["status"], later.json()["archive_delay_minutes"]) == ("completed", 30)
+    planned = (await alice.get(f"/api/v1/games/{game['id']}")).json()["schedule"]
+    assert [s["kind"] for s in planned] == ["archive"]
+    foreign = await alice.put(
+        path, json={"archive_channel_id": str(world.channel_id("lobby", guild="Other Guild"))}
+    )
+    assert foreign.status_code == 422 and foreign.json()["field"] == "archive_channel_id"
+    elsewhere = await alice.put(path, json={"archive_channel_id": str(rpg)})
+    assert elsewhere.json()["archive_channel_id"] == str(rpg)
+    await _pass(bot_app, fake_clock, minutes=10)
+    assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["status"] == "completed"
+    await _pass(bot_app, fake_clock, minutes=25)
+    assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["status"] == "archived"
+    [archived] = await eventually(lambda: _announcements(api, rpg, "Siege"))
+    assert archived["components"] == []
+    refused = await alice.put(path, json={"archive_delay_minutes": 5})
+    assert refused.status_code == 409 and "archived already" in refused.json()["message"]
+
+    # A delay that has passed already archives on saving.
+    now = await alice.put(f"/api/v1/games/{other['id']}/rewards", json={"archive_delay_minutes": 0})
+    assert now.status_code == 200 and now.json()["status"] == "archived"
+
+
+async def test_game_post_in_discord_announces_a_waiting_game_now(
+    bot_app: App, fake_clock: FakeClock, login: Login, api: httpx.AsyncClient
+) -> None:
+    world = await fetch_world(bot_app.base_url)
+    channel = world.channel_id("board-games")
+    alice, bob = world.user_id("alice"), world.user_id("bob")
+    game = await schedule(
+        login,
+        world,
+        title="Hidden gem",
+        scheduled_at=_at(fake_clock, days=3),
+        post_at=_at(fake_clock, days=2),
+    )
+    await schedule(login, world, title="Open table", scheduled_at=_at(fake_clock, days=3))
+
+    async def suggested(user_id: int) -> list[dict[str, Any]]:
+        answer = await api.post(
+            "/interactions",
+            json={
+                "type": "autocomplete",
+                "user_id": str(user_id),
+                "channel_id": str(channel),
+                "name": "game post",
+                "options": {"game": ""},
+                "focused": "game",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["response"]["data"]["choices"])
+
+    # Only the waiting game, and only for its host (and managers).
+    assert [c["value"] for c in await suggested(alice)] == [game["id"]]
+    assert await suggested(bob) == []
+    refused = (await command(api, bob, channel, "game post", game="Hidden gem")).json()
+    assert "No game called 'Hidden gem' here is yours" in ephemeral_text(refused)
+    await _pass(bot_app, fake_clock, seconds=5)
+    assert await _announcements(api, channel, "Hidden gem") == []
+
+    posted = (await command(api, alice, channel, "game post", game=game["id"])).json()
+    assert "Posting **Hidden gem**" in ephemeral_text(posted)
+    assert f"<#{channel}>" in ephemeral_text(posted)
+    await _pass(bot_app, fake_clock, seconds=5)
+    assert len(await eventually(lambda: _announcements(api, channel, "Hidden gem"))) == 1
+    again = (await command(api, alice, channel, "game post", game="Hidden gem")).json()
+    assert "waiting for its announcement" in ephemeral_text(again)  # announced already

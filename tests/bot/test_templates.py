@@ -127,7 +127,45 @@ async def test_a_server_the_bot_joins_gets_a_default_template_in_its_first_chann
 
     [template] = await eventually(default)
     assert template["is_default"] and template["name"] == "Default"
-    assert template["locked"]["channel_id"] == str(general)
+    assert template["defaults"]["proposed_channel_id"] == str(general)
+    assert template["channel_locked"] is False  # proposed, not locked: games may go elsewhere
+
+
+async def test_game_create_without_a_template_follows_the_default_ones_locks(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient
+) -> None:
+    gid, board, rpg = world.guild_id(), world.channel_id("board-games"), world.channel_id("rpg")
+    alice_id = world.user_id("alice")
+    alice = await login("alice")
+    [default] = (await alice.get(f"/api/v1/guilds/{gid}/templates")).json()
+    locked = await alice.patch(
+        f"/api/v1/guilds/{gid}/templates/{default['id']}",
+        json={"channel_id": str(rpg), "channel_locked": True, "archive_delay_minutes": 45},
+    )
+    assert locked.status_code == 200, locked.text
+
+    opened = (await command(api, alice_id, board, "game create")).json()
+    assert opened["response"]["type"] == 9, opened
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
+    await asyncio.sleep(FILLING_IN)
+    done = await api.post(
+        "/interactions",
+        json={
+            "type": "modal",
+            "user_id": str(alice_id),
+            "channel_id": str(board),
+            "custom_id": opened["response"]["data"]["custom_id"],
+            "values": {"title": "Unnamed night", "when": when.strftime("%Y-%m-%d %H:%M")},
+        },
+    )
+    assert done.status_code == 200, done.text
+    # Asked in #board-games, announced where the default template says.
+    assert f"<#{rpg}>" in ephemeral_text(done.json())
+    games = (await alice.get("/api/v1/games", params={"guild_id": gid})).json()["items"]
+    [game] = [g for g in games if g["title"] == "Unnamed night"]
+    assert (game["channel_id"], game["template_name"]) == (str(rpg), "Default")
+    assert game["archive_delay_minutes"] == 45
+    assert sorted(game["locked_fields"]) == ["archive_delay_minutes", "channel_id"]
 
 
 async def test_a_refused_form_made_from_a_template_comes_back_with_its_template(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -88,6 +89,54 @@ async def test_explicit_bypass_sees_every_guild(engine: AsyncEngine, database_ur
     async with Database(engine).uow(bypass_rls=True) as uow:
         count = (await uow.session.execute(text("SELECT count(*) FROM notes"))).scalar_one()
     assert count == 3
+
+
+async def test_a_unit_of_work_begins_scoped_to_its_guild_in_one_round_trip(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []  # what goes on the wire as simple queries
+    original = asyncpg.Connection.execute
+
+    async def recording(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> str:
+        sent.append(query)
+        return await original(self, query, *args, **kwargs)
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:  # the pool's connection exists before we count
+            await conn.execute(text("SELECT 1"))
+        monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+        async with Database(engine).uow(guild_id=42) as uow:
+            assert sent == [
+                "BEGIN; SELECT set_config('app.guild_id', '42', true), set_config('app.bypass_rls', 'off', true)"
+            ]
+            setting = (await uow.session.execute(text("SELECT current_setting('app.guild_id')"))).scalar_one()
+        assert setting == "42"
+        async with engine.connect() as conn:  # the context was local to that transaction
+            after = (await conn.execute(text("SELECT current_setting('app.guild_id', true)"))).scalar_one()
+        assert after in ("", None)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_unit_of_work_on_pooled_connections_that_died_starts_on_a_fresh_one(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    db = Database(engine)
+    try:
+        async with db.uow(guild_id=1), db.uow(guild_id=2):  # two pooled connections
+            pass
+        await admin_execute(
+            database_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        async with db.uow(guild_id=3) as uow:
+            setting = (await uow.session.execute(text("SELECT current_setting('app.guild_id')"))).scalar_one()
+        assert setting == "3"
+    finally:
+        await engine.dispose()
 
 
 async def test_rls_holds_even_when_the_login_is_a_superuser(database_url: str) -> None:
@@ -297,6 +346,48 @@ async def test_migration_0014_keeps_existing_games_valid_and_downgrades_cleanly(
         assert "ix_games_not_announced" not in indexes
         await _migrate(engine, "head")
         assert {"post_at", "rewards", "archive_message_id", "completed_at"} <= await columns()
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0015_adds_the_claim_index_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_claims")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+
+    async def job_indexes() -> set[str]:
+        async with engine.connect() as conn:
+            query = text("SELECT indexname FROM pg_indexes WHERE tablename = 'jobs'")
+            return set((await conn.execute(query)).scalars())
+
+    try:
+        await _migrate(engine, "0015")
+        assert "ix_jobs_pending_kind_due" in await job_indexes()
+        await _migrate(engine, "0014", down=True)
+        assert "ix_jobs_pending_kind_due" not in await job_indexes()
+        assert "ix_jobs_pending_due" in await job_indexes()
+        await _migrate(engine, "head")
+        assert "ix_jobs_pending_kind_due" in await job_indexes()
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0017_adds_the_cache_table_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_cache")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    exists = text("SELECT to_regclass('cache_entries') IS NOT NULL")
+    try:
+        await _migrate(engine, "0017")
+        async with engine.begin() as conn:
+            assert (await conn.execute(exists)).scalar_one() is True
+            await conn.execute(text("INSERT INTO cache_entries VALUES ('k', '\\x01'::bytea, now())"))
+        await _migrate(engine, "0016", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(exists)).scalar_one() is False
+        await _migrate(engine, "0017")
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

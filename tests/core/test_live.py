@@ -1,4 +1,4 @@
-"""Live-update fan-out, in memory and through a real Redis."""
+"""Live-update fan-out: in memory, through a real Redis, and through PostgreSQL LISTEN/NOTIFY."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import asyncio
 import socket
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamesched.core.live import LiveHub, RedisLiveHub
+from gamesched.core.db import create_engine
+from gamesched.core.live import LiveHub, PostgresLiveHub, RedisLiveHub
 
 
 async def test_subscribers_of_a_topic_wake_and_others_do_not() -> None:
@@ -53,3 +55,35 @@ async def test_redis_hub_carries_signals_between_hubs() -> None:
         runner.cancel()
         await publisher.close()
         await listener.close()
+
+
+async def test_postgres_hub_carries_signals_between_processes(engine: AsyncEngine, database_url: str) -> None:
+    """Two hubs on one database (two processes, no Redis): a publish on one wakes the other's subscribers,
+    the publisher's own included, with one statement for a batch of topics."""
+    from gamesched.app import asyncpg_dsn
+
+    other_engine = create_engine(database_url, pool_size=2)
+    publisher = PostgresLiveHub(engine=engine, listen_dsn=asyncpg_dsn(engine))
+    listener = PostgresLiveHub(engine=other_engine, listen_dsn=asyncpg_dsn(other_engine))
+    runners = [asyncio.create_task(hub.run()) for hub in (publisher, listener)]
+    try:
+        for _ in range(500):
+            if publisher.listening and listener.listening:
+                break
+            await asyncio.sleep(0.01)
+        async with listener.subscribe("game:b") as there, publisher.subscribe("game:a") as here:
+            await publisher.publish_many(["game:a", "game:b", "game:c"])
+            assert await asyncio.wait_for(there.get(), 5) == "game:b"
+            assert await asyncio.wait_for(here.get(), 5) == "game:a"
+    finally:
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+        await other_engine.dispose()
+
+
+async def test_postgres_hub_delivers_locally_while_not_listening(engine: AsyncEngine) -> None:
+    hub = PostgresLiveHub(engine=engine, listen_dsn="postgresql://127.0.0.1:1/none")
+    async with hub.subscribe("game:1") as queue:
+        await hub.publish("game:1")
+        assert queue.get_nowait() == "game:1"

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.clock import FakeClock
+from gamesched.core.dispatcher import _CLAIM
 from gamesched.core.queue import Job, JobQueue, NewJob, Postpone, RetryLater
 from tests.core.conftest import QueueKit, wait_until
 from tests.db import admin_execute
@@ -429,3 +430,52 @@ async def test_a_job_going_back_to_pending_beside_a_pending_twin_is_done_not_stu
     assert await dispatcher.run_due() == 1
     assert len(runs) == 2 and runs[0] != runs[1]
     assert await kit.count("state = 'done'") == 2
+
+
+async def test_claiming_one_kind_reads_only_its_own_due_rows_behind_a_backlog_of_another(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    """A wave of 20,000 due jobs of one kind must not make every claim of another kind walk past it (the
+    drain of a backlog was quadratic while the claim collected and sorted every due row)."""
+    async with kit.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO jobs (kind, payload, due_at, dedupe_key)"
+                " SELECT 'wave', '{}'::jsonb, CAST(:due AS timestamptz) - n * interval '1 millisecond', 'wave:' || n"
+                " FROM generate_series(1, 20000) AS n"
+            ),
+            {"due": clock.now()},
+        )
+        await conn.execute(
+            text("INSERT INTO jobs (kind, payload, due_at) VALUES ('refresh', '{}'::jsonb, :due)"),
+            {"due": clock.now()},
+        )
+        await conn.execute(text("ANALYZE jobs"))
+
+    params = {"now": clock.now(), "pid": 0, "limit": 4, "kinds": ["refresh"], "mine": []}
+    async with kit.engine.connect() as conn:
+        plan = (
+            await conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + _CLAIM.text), params)
+        ).scalar_one()
+        await conn.rollback()
+
+    def pending_reads(node: dict) -> list[dict]:
+        """The plan's reads of pending jobs: every scan of ``jobs`` but the running-jobs index and the
+        UPDATE's look-up by primary key."""
+        found = []
+        if node.get("Relation Name") == "jobs" and node.get("Index Name") not in {
+            "pk_jobs",
+            "ix_jobs_running",
+        }:
+            found.append(node)
+        for child in node.get("Plans", []):
+            found += pending_reads(child)
+        return found
+
+    reads = pending_reads(plan[0]["Plan"])
+    rows_read = sum(node["Actual Rows"] + node.get("Rows Removed by Filter", 0) for node in reads)
+    assert reads and rows_read <= 4, f"the claim read {rows_read} rows to find one due job"
+
+    kit.queue.register("refresh", lambda job: asyncio.sleep(0))
+    claimed = await kit.dispatcher()._claim(4, ["refresh"])
+    assert [job.kind for job in claimed] == ["refresh"]

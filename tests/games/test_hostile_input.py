@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -198,3 +200,87 @@ async def test_a_role_deleted_in_discord_does_not_block_sending_the_game_back(
     refused(
         await alice.patch(f"/api/v1/games/{game['id']}", json={"player_role_ids": [temp]}), "player_role_ids"
     )
+
+
+async def test_a_body_over_10_mb_is_a_413_with_a_sentence_and_changes_nothing(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    huge = json.dumps(game_body(world, description="x" * 10_500_000)).encode()
+    too_large = {"error": "too_large", "message": "The request is too large: send at most 10 MB."}
+    announced = await alice.post("/api/v1/games", content=huge, headers={"content-type": "application/json"})
+    assert announced.status_code == 413 and announced.json() == too_large, announced.text[:300]
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit is counted as it arrives
+        for start in range(0, len(huge), 1_000_000):
+            yield huge[start : start + 1_000_000]
+
+    streamed = await alice.post(
+        "/api/v1/games", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413 and streamed.json() == too_large, streamed.text[:300]
+    form = await alice.post(
+        "/games/new",
+        data={"title": "x" * 10_500_000, "_csrf_token": alice.cookies["csrftoken"]},
+        headers={"accept": "text/html"},
+    )
+    assert form.status_code == 413 and "send at most 10 MB" in form.text, form.text[:300]
+    listed = (await alice.get("/api/v1/games", params={"guild_id": world.guild_id()})).json()
+    assert listed["items"] == []
+
+
+async def test_impossible_and_extreme_times_are_refused_with_the_field(world: World, login: Login) -> None:
+    alice = await login("alice")
+    game = await create_game(alice, world)
+    for when in (
+        "0001-01-01T00:00:00+00:00",
+        "1969-12-31T23:59:59Z",
+        "NaN",
+        "Infinity",
+        "-0001-01-01T00:00:00Z",
+        "+275760-09-13T00:00:00Z",
+        "2027-02-30T19:00:00Z",
+        "2027-13-01T19:00:00Z",
+        "2027-06-01T25:00:00Z",
+        "2027-06-01T19:00:00+25:00",
+        "",
+        1e308,
+        None,
+        [],
+    ):
+        created = await alice.post("/api/v1/games", json=game_body(world, scheduled_at=when))
+        refused(created, "scheduled_at")
+        refused(await alice.patch(f"/api/v1/games/{game['id']}", json={"scheduled_at": when}), "scheduled_at")
+    for minutes in (-1, 0, 2**63, 1.5, "60", float("1e308")):
+        response = await alice.post("/api/v1/games", json=game_body(world, duration_minutes=minutes))
+        refused(response, "duration_minutes")
+    listed = (await alice.get("/api/v1/games", params={"guild_id": world.guild_id()})).json()
+    assert [g["id"] for g in listed["items"]] == [game["id"]]
+
+
+async def test_mentions_with_invisible_bidi_and_emoji_characters_get_a_sentence(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    game = await create_game(alice, world)
+    unmatched = "1 mention could not be matched to exactly one member of this server."
+    for mention, found in (
+        ("@\u202ebob", True),  # a bidi control is removed, as from every text
+        ("@bob\ufeff", True),  # a byte order mark too
+        ("@b\u200bob", False),  # a zero-width space splits the name: no such member, said so
+        ("@\U0001f3b2", False),
+        ("@" + "\u200b" * 40, False),
+        ("<@\u0661\u0662>", False),  # Arabic-Indic digits are no Discord id
+    ):
+        response = await alice.post(f"/api/v1/games/{game['id']}/participants", json={"mention": mention})
+        body = response.json()
+        if not found:
+            assert response.status_code == 422 and body["message"] == unmatched, (mention, body)
+            continue
+        assert response.status_code == 201, (mention, response.text)
+        [bob] = [p for p in body["participants"] if p["discord_id"]]
+        assert bob["display_name"] == "Bobby", body
+        gone = await alice.delete(f"/api/v1/games/{game['id']}/participants/{bob['id']}")
+        assert gone.status_code == 200, gone.text
+    created = await create_game(alice, world, initial_participants=["@\u202ebob\u202c", "Guest \U0001f3b2"])
+    assert [p["display_name"] for p in created["participants"]] == ["Bobby", "Guest \U0001f3b2"]

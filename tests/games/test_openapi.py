@@ -142,3 +142,38 @@ async def test_hostile_requests_get_the_error_bodies_the_schema_documents(world:
         validator = Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=registry)
         errors = [error.message for error in validator.iter_errors(response.json())]
         assert not errors, (method, template, response.json(), errors)
+
+
+async def test_answers_schemathesis_found_undocumented_are_in_the_schema(games_app: App) -> None:
+    """Found by tests/web/test_schemathesis.py: a pending item's kind was ``oneOf [enum, string]`` (so
+    "reminder" matched both and no answer with a schedule was valid), and deleting the default template
+    answers 409 without the schema saying so."""
+    async with httpx.AsyncClient(base_url=games_app.base_url) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+    kind = schema["components"]["schemas"]["ScheduledItem"]["properties"]["kind"]
+    assert kind.get("type") == "string" and "oneOf" not in kind, kind
+    assert set(kind["enum"]) == {"post", "reminder", "start", "complete", "archive"}
+    delete = schema["paths"]["/api/v1/guilds/{guild_id}/templates/{template_id}"]["delete"]
+    assert "409" in delete["responses"]
+
+
+async def test_a_multipart_field_that_is_no_utf8_is_a_400_with_a_sentence(world: World, login: Login) -> None:
+    alice = await login("alice")
+    game = await create_game(alice, world)
+    for part in (
+        b'Content-Disposition: form-data; name="note"\r\n\r\n\x87caf\xe9',
+        b'Content-Disposition: form-data; name="note"\r\nContent-Type: text/plain; charset=no-such\r\n\r\nx',
+    ):
+        body = b"--XyZ\r\n" + part + b"\r\n--XyZ--\r\n"
+        for kind in ("thumbnail", "banner"):
+            response = await alice.put(
+                f"/api/v1/games/{game['id']}/{kind}",
+                content=body,
+                headers={"content-type": "multipart/form-data; boundary=XyZ"},
+            )
+            assert response.status_code == 400, response.text
+            assert response.json() == {
+                "error": "bad_request",
+                "message": "The form's fields must be text in UTF-8.",
+            }
+    assert (await alice.get(f"/api/v1/games/{game['id']}")).status_code == 200

@@ -9,6 +9,7 @@ import httpx
 
 from gamesched.app import App
 from tests.games.conftest import game_body, in_days
+from tests.images.pictures import picture
 from tests.login import login_as
 from tests.world import World, fetch_world
 
@@ -33,8 +34,10 @@ async def test_every_server_gets_a_default_template_that_cannot_be_deleted(sandb
         refused = await alice.delete(f"/api/v1/guilds/{gid}/templates/{default['id']}")
         other = await _templates(alice, gid)
     assert default["is_default"] is True and default["name"] == "Default"
-    assert default["locked"]["channel_id"] == str(world.channel_id("general"))
-    assert default["locked"]["channel_name"] == "general"
+    # It proposes the first channel the bot can post in, without locking it (games made without naming a
+    # template take the default one, so a locked channel would pin every such game there).
+    assert default["channel_locked"] is False and default["locked"]["channel_id"] is None
+    assert default["defaults"]["proposed_channel_id"] == str(world.channel_id("general"))
     assert refused.status_code == 409
     assert "default template" in refused.json()["message"]
     assert other == [default]
@@ -284,3 +287,86 @@ async def test_a_member_who_hosts_only_with_a_template_uses_the_web_form_and_its
         joined = await erin.post(f"/api/v1/games/{game_id}/join")
     assert refused.status_code == 403 and "@Player" in refused.json()["message"]
     assert joined.status_code == 200, joined.text
+
+
+async def test_archive_settings_lock_and_images_carry_over_to_games_made_from_a_template(
+    sandbox_app: App,
+) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg, archive = world.guild_id(), world.channel_id("rpg"), world.channel_id("archive")
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        template = await _create(
+            alice,
+            gid,
+            name="Campaign",
+            channel_id=str(rpg),
+            archive_channel_id=str(archive),
+            archive_delay_minutes=60,
+        )
+        assert template["locked"]["archive_channel_id"] == str(archive)
+        assert template["locked"]["archive_channel_name"] == "archive"
+        assert template["locked"]["archive_delay_minutes"] == 60
+        path = f"/api/v1/guilds/{gid}/templates/{template['id']}"
+        uploaded = await alice.put(
+            f"{path}/thumbnail", files={"file": ("t.png", picture("PNG", (1024, 1024)), "image/png")}
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        thumbnail = uploaded.json()["defaults"]["thumbnail_url"]
+        assert thumbnail.startswith("/images/") and (await alice.get(thumbnail)).status_code == 200
+        as_json = await alice.put(f"{path}/banner", json={"file": "aGVsbG8="})
+        assert as_json.status_code == 415 and "multipart/form-data" in as_json.json()["message"]
+        not_a_picture = await alice.put(f"{path}/banner", files={"file": ("b.png", b"text", "image/png")})
+        assert not_a_picture.status_code == 415
+        unknown_kind = await alice.put(f"{path}/avatar", files={"file": ("a.png", picture(), "image/png")})
+        assert unknown_kind.status_code == 404
+
+        made = await _game_from(world, alice, template)
+        assert made.status_code == 201, made.text
+        game = made.json()
+        assert (game["archive_channel_id"], game["archive_delay_minutes"]) == (str(archive), 60)
+        assert game["thumbnail_url"] == thumbnail and game["banner_url"] is None
+        assert {"archive_channel_id", "archive_delay_minutes"} <= set(game["locked_fields"])
+
+        sooner = await _game_from(world, alice, template, archive_delay_minutes=5)
+        elsewhere = await _game_from(world, alice, template, archive_channel_id=str(world.channel_id("rpg")))
+        edited = await alice.patch(f"/api/v1/games/{game['id']}", json={"archive_delay_minutes": None})
+        for refused, field in ((sooner, "archive_delay_minutes"), (elsewhere, "archive_channel_id")):
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["field"] == field and "Campaign" in refused.json()["message"]
+        assert edited.status_code == 422 and edited.json()["field"] == "archive_delay_minutes"
+
+        # The template's picture changes later: the game keeps the one it was made with.
+        assert (await alice.delete(f"{path}/thumbnail")).json()["defaults"]["thumbnail_url"] is None
+        assert (await alice.get(f"/api/v1/games/{game['id']}")).json()["thumbnail_url"] == thumbnail
+
+
+async def test_a_game_made_without_naming_a_template_follows_the_default_one(sandbox_app: App) -> None:
+    world = await fetch_world(sandbox_app.base_url)
+    gid, rpg, board = world.guild_id(), world.channel_id("rpg"), world.channel_id("board-games")
+    async with await login_as(sandbox_app.base_url, "alice") as alice:
+        # The default made for the server locks nothing: a game without a template goes where it asks.
+        [default] = await _templates(alice, gid)
+        free = await alice.post("/api/v1/games", json=game_body(world, channel_id=str(board)))
+        assert free.status_code == 201, free.text
+        assert free.json()["template_name"] == "Default" and free.json()["locked_fields"] == []
+
+        # A manager locks the default's channel and archive delay: leaving the template out no longer helps.
+        locked = await alice.patch(
+            f"/api/v1/guilds/{gid}/templates/{default['id']}",
+            json={"channel_id": str(rpg), "channel_locked": True, "archive_delay_minutes": 30},
+        )
+        assert locked.status_code == 200, locked.text
+        moved = await alice.post("/api/v1/games", json=game_body(world, channel_id=str(board)))
+        sooner = await alice.post(
+            "/api/v1/games", json=game_body(world, channel_id=str(rpg), archive_delay_minutes=0)
+        )
+        for refused, field in ((moved, "channel_id"), (sooner, "archive_delay_minutes")):
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["field"] == field
+            assert refused.json()["message"].startswith(
+                "Games made without naming a template follow this server's template “Default”"
+            )
+        kept = await alice.post("/api/v1/games", json=game_body(world, channel_id=str(rpg)))
+        assert kept.status_code == 201, kept.text
+        assert kept.json()["archive_delay_minutes"] == 30
+        assert sorted(kept.json()["locked_fields"]) == ["archive_delay_minutes", "channel_id"]

@@ -177,7 +177,12 @@ async def test_bad_requests_get_a_sentence(world: World, login: Login) -> None:
     assert empty.status_code == 415
     assert empty.json()["message"] == "The file is empty: choose a PNG, JPEG, GIF or WebP image."
     json_body = await alice.put(path, json={"file": "aGVsbG8="})
-    assert json_body.status_code == 400  # not multipart/form-data
+    assert json_body.status_code == 415 and json_body.json()["message"] == (
+        "Send the image as multipart/form-data with a field named `file` (a PNG, JPEG, GIF or WebP image of "
+        "at most 5 MB)."
+    )
+    bare = await alice.put(path, content=picture(), headers={"content-type": "image/png"})
+    assert bare.status_code == 415 and bare.json()["message"] == json_body.json()["message"]
     assert (await alice.put("/api/v1/games/not-a-game/thumbnail", files=_file(picture()))).status_code == 404
 
     await alice.delete(f"/api/v1/games/{game['id']}")

@@ -181,3 +181,14 @@ async def test_member_runs_slash_commands_from_the_viewer_in_a_real_browser(
         finally:
             await browser.close()
     await eventually(lambda: not sandbox_server.sandbox.interactions.failed)
+
+
+def test_the_viewer_form_leaves_attachment_options_to_the_control_api() -> None:
+    from discord_sandbox.viewer.commands import filled_options
+
+    options = [
+        {"name": "title", "type": 3},
+        {"name": "banner", "type": 11},  # a file: the control API's {filename, content_type, data_base64}
+    ]
+    typed = {"option:title": "Catan", "option:banner": "not a file"}
+    assert filled_options(typed, options) == {"title": "Catan"}

@@ -74,8 +74,9 @@ async def test_host_schedules_fixes_a_mention_watches_a_join_live_edits_and_canc
     await browser_login(page, "alice")
     await screenshot(page, "my-games")
     await page.get_by_role("link", name="New game").first.click()
-    # The default template (announced in #general) is pre-selected; this game takes the channels' settings.
-    await page.get_by_label("Template").select_option(value="none")
+    # The default template is pre-selected: it proposes #general and locks nothing, so the channel is free.
+    assert await page.get_by_label("Template").input_value() != "none"
+    assert await page.locator("#template_id option[value=none]").count() == 0  # no way around its locks
     await page.get_by_label("Channel").and_(page.locator(":enabled")).wait_for()
 
     await page.get_by_label("Title").fill("Gloomhaven: scenario 12")

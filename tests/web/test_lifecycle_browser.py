@@ -11,7 +11,7 @@ from gamesched.app import App
 from tests.games.conftest import create_game, in_days
 from tests.login import login_as
 from tests.web.axe import BLOCKING, axe_violations, describe
-from tests.web.conftest import browser_login
+from tests.web.conftest import browser_login, screenshot
 from tests.world import World
 
 pytestmark = pytest.mark.browser
@@ -82,3 +82,38 @@ async def test_the_rewards_are_a_spoiler_and_save_and_archive_archives(
     async with await login_as(web_app.base_url, "alice") as alice:
         now = (await alice.get(f"/api/v1/games/{game['id']}")).json()
     assert now["status"] == "archived" and now["rewards"] == "A golden key and a map"
+
+
+async def test_a_completed_games_archive_settings_are_changed_on_its_page(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    async with await login_as(web_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, title="Long siege", scheduled_at=in_days(1))
+    async with web_app.db.uow(bypass_rls=True) as uow:  # over an hour ago
+        await uow.session.execute(
+            text(
+                "UPDATE games SET status = 'completed', completed_at = now() - interval '1 hour' WHERE id = :id"
+            ),
+            {"id": game["id"]},
+        )
+    host = await new_page()
+    await browser_login(host, "alice")
+    await host.goto(f"/games/{game['id']}")
+    await host.get_by_label("Archive after (minutes)").fill("-5")
+    await host.get_by_role("button", name="Save", exact=True).click()
+    await host.locator("#archive-delay-error").wait_for()
+    await host.get_by_label("Archive after (minutes)").fill("600")
+    await host.get_by_label("Archive in").select_option(label="#archive")
+    await _no_blocking_violations(host)
+    await screenshot(host, "completed-game-archive-settings")
+    await host.get_by_role("button", name="Save", exact=True).click()
+    await host.wait_for_url("**/games/*#rewards")
+    assert await host.get_by_label("Archive after (minutes)").input_value() == "600"
+    async with await login_as(web_app.base_url, "alice") as alice:
+        later = (await alice.get(f"/api/v1/games/{game['id']}")).json()
+    assert later["status"] == "completed" and later["archive_channel_id"] == str(world.channel_id("archive"))
+    assert "archive" in [s["kind"] for s in later["schedule"]]
+
+    await host.get_by_label("Archive after (minutes)").fill("30")  # ended an hour ago: archived on saving
+    await host.get_by_role("button", name="Save", exact=True).click()
+    await host.locator(".game-meta").get_by_text("Archived").wait_for()

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from gamesched.app import App
+from tests.images.pictures import picture
 from tests.web.conftest import Login, csrf_form
 from tests.world import World
 
@@ -456,3 +457,69 @@ async def test_settings_pages_and_urls_with_hostile_input_answer_with_a_sentence
         assert page.status_code == 422, (url, page.text[:500])
         assert page.headers["content-type"].startswith("text/html")
         assert "Discord id" in page.text and "Traceback" not in page.text
+
+
+async def test_a_clone_keeps_the_games_pictures_unless_one_is_removed(world: World, login: Login) -> None:
+    alice = await login("alice")
+    thumb, banner = picture("PNG", (64, 64)), picture("JPEG", (800, 200))
+    response = await alice.post(
+        "/games/new",
+        data=await csrf_form(alice, new_game_form(world, title="Weekly Catan")),
+        files={"thumbnail": ("t.png", thumb, "image/png"), "banner": ("b.jpg", banner, "image/jpeg")},
+    )
+    assert response.status_code == 303, response.text[:2000]
+    source_id = response.headers["location"].removeprefix("/games/")
+    source = (await alice.get(f"/api/v1/games/{source_id}")).json()
+
+    form = await alice.get("/games/new", params={"from": source_id})
+    thumb_name = source["thumbnail_url"].rsplit("/", 1)[-1]
+    assert f'<input type="hidden" name="kept_thumbnail" value="{thumb_name}">' in form.text
+    assert f'src="{source["thumbnail_url"]}"' in form.text  # shown, with a box to remove it
+
+    kept = await create_game(
+        alice,
+        world,
+        title="Weekly Catan",
+        kept_thumbnail=thumb_name,
+        kept_banner=source["banner_url"].rsplit("/", 1)[-1],
+    )
+    clone = (await alice.get(f"/api/v1/games/{kept}")).json()
+    assert (clone["thumbnail_url"], clone["banner_url"]) == (source["thumbnail_url"], source["banner_url"])
+
+    without_banner = await create_game(
+        alice,
+        world,
+        title="Weekly Catan",
+        kept_thumbnail=thumb_name,
+        kept_banner=source["banner_url"].rsplit("/", 1)[-1],
+        remove_banner="on",
+    )
+    second = (await alice.get(f"/api/v1/games/{without_banner}")).json()
+    assert (second["thumbnail_url"], second["banner_url"]) == (source["thumbnail_url"], None)
+    # A name that is no stored image (typed, or swept since) leaves the clone without that picture.
+    made_up = await create_game(alice, world, title="Weekly Catan", kept_thumbnail="0" * 64 + ".png")
+    assert (await alice.get(f"/api/v1/games/{made_up}")).json()["thumbnail_url"] is None
+
+
+async def test_the_create_form_cannot_step_around_the_default_templates_locks(
+    world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    gid, rpg = world.guild_id(), world.channel_id("rpg")
+    [default] = (await alice.get(f"/api/v1/guilds/{gid}/templates")).json()
+    locked = await alice.patch(
+        f"/api/v1/guilds/{gid}/templates/{default['id']}",
+        json={"channel_id": str(rpg), "channel_locked": True},
+    )
+    assert locked.status_code == 200, locked.text
+    form = await alice.get("/games/new", params={"guild_id": gid})
+    assert 'value="none"' not in form.text  # no "No template" to pick
+    # A form sent as an older page would (template "none"), or with no template at all: the default's locks hold.
+    for template in ("none", ""):
+        response = await alice.post(
+            "/games/new", data=await csrf_form(alice, new_game_form(world, template_id=template))
+        )
+        assert response.status_code == 422
+        assert "follow this server&#39;s template “Default”, which sets the channel" in response.text
+    made = await create_game(alice, world, channel_id=str(rpg))
+    assert (await alice.get(f"/api/v1/games/{made}")).json()["template_name"] == "Default"

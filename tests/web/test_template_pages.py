@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gamesched.app import App
+from tests.images.pictures import picture
 from tests.login import login_as
 from tests.web.axe import BLOCKING, axe_violations, describe
 from tests.web.conftest import browser_login, screenshot
@@ -102,3 +103,68 @@ async def test_only_managers_open_the_template_pages(web_app: App, world: World)
         form = await dave.get(f"/guilds/{gid}/templates/new")
     assert listing.status_code == 403 and form.status_code == 403
     assert "Only bot managers" in listing.text
+
+
+async def test_a_templates_archive_settings_and_pictures_reach_the_create_form(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    gid = world.guild_id()
+    found: list[str] = []
+    page = await new_page()
+    await browser_login(page, "alice")
+    await page.goto(f"/guilds/{gid}/templates/new")
+    await page.get_by_label("Name").fill("Campaign")
+    await page.get_by_label("Announcement channel").select_option(label="#rpg")
+    await page.get_by_label("Lock it").uncheck()  # only proposed
+    await page.get_by_label("Archive channel").select_option(label="#archive")
+    await page.get_by_label("Archive after (minutes)").fill("90")
+    await page.get_by_label("Banner").set_input_files(
+        {"name": "notes.png", "mimeType": "image/png", "buffer": b"a shopping list\n"}
+    )
+    await page.get_by_label("Thumbnail").set_input_files(
+        {"name": "cover.png", "mimeType": "image/png", "buffer": picture("PNG", (64, 64))}
+    )
+    await page.get_by_role("button", name="Save template").click()
+    # A refused file is an error on its field; nothing typed is lost.
+    await (
+        page.locator("#banner-error")
+        .get_by_text("The file is not a PNG, JPEG, GIF or WebP image.")
+        .wait_for()
+    )
+    assert await page.get_by_label("Archive after (minutes)").input_value() == "90"
+    assert not await page.get_by_label("Lock it").is_checked()
+    await page.get_by_label("Thumbnail").set_input_files(
+        {"name": "cover.png", "mimeType": "image/png", "buffer": picture("PNG", (64, 64))}
+    )
+    await page.get_by_role("button", name="Save template").click()
+    await page.get_by_role("status").get_by_text("Saved.").wait_for()
+    await page.get_by_role("link", name="Campaign").click()
+    await page.locator("img.image-preview.thumbnail").wait_for()
+    await _no_violations(page, "template form with archive settings and a picture", found)
+    await screenshot(page, "template-archive-images")
+
+    await page.goto(f"/games/new?guild_id={gid}")
+    await page.get_by_label("Template").select_option(label="Campaign")
+    await page.locator("#archive_channel_id-locked").wait_for(state="attached")  # the form came back
+    assert not await page.get_by_label("Channel").is_disabled()  # proposed, not locked
+    assert await page.get_by_label("Channel").input_value() == str(world.channel_id("rpg"))
+    await page.get_by_text("Announcement, rewards and archive").click()
+    assert await page.get_by_label("Archive after (minutes)").is_disabled()
+    assert await page.get_by_label("Archive after (minutes)").input_value() == "90"
+    await page.locator("#archive_channel_id-locked").get_by_text("Campaign").wait_for()
+    await page.locator("img.image-preview.thumbnail").wait_for()  # the template's picture, removable
+    await _no_violations(page, "create form with a template's archive settings", found)
+    await screenshot(page, "create-form-template-archive")
+    await page.get_by_label("Title").fill("Crypt crawl")
+    await page.get_by_label("Date and time").fill("2031-01-10T19:00")
+    await page.get_by_role("button", name="Schedule game").click()
+    await page.wait_for_url("**/games/*-*")
+    game_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    async with await login_as(web_app.base_url, "alice") as alice:
+        game = (await alice.get(f"/api/v1/games/{game_id}")).json()
+    assert (game["archive_delay_minutes"], game["archive_channel_id"]) == (
+        90,
+        str(world.channel_id("archive")),
+    )
+    assert game["thumbnail_url"] is not None and game["template_name"] == "Campaign"
+    assert not found, "\n\n".join(found)

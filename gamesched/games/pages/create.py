@@ -19,7 +19,7 @@ from gamesched.games.pages.form import (
     game_body,
     values_of,
 )
-from gamesched.games.pages.images import read_images
+from gamesched.games.pages.images import kept_images, read_images
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
@@ -48,6 +48,7 @@ async def _clone_values(
     values, lists = values_of(game, guilds)
     values["scheduled_at"] = _next_slot(game.scheduled_at, games.clock.now()).isoformat()
     values["template_id"] = game.template_id or NO_TEMPLATE
+    values.update(kept_images(game))
     if players:
         lines = []
         for p in game.participants:
@@ -116,7 +117,7 @@ async def new_game_page(
     )
 
 
-#: The template select's value for "no template: the channel's and the server's settings only".
+#: What the template select sent when it offered "no template" (older forms, drafts): now the default one.
 NO_TEMPLATE = "none"
 
 
@@ -125,12 +126,14 @@ async def _templates(guilds: GuildService, guild_id: int, user_id: int) -> list[
 
 
 def _pick(templates: list[Any], asked: str | None) -> Any | None:
-    """The template asked for; none asked (a fresh form): the default one, or — for a host who may not use
-    that one — the first they may."""
-    if asked == NO_TEMPLATE:
-        return None
-    if asked:
-        return next((t for t in templates if str(t.id) == asked), None)
+    """The template asked for; none asked (a fresh form, a clone of a game made without one): the default
+    one, or — for a host who may not use that one — the first they may. There is no "no template": a game
+    created without naming one takes that same template (``TemplateService.for_unnamed``), so its locks
+    hold."""
+    if asked and asked != NO_TEMPLATE:
+        found = next((t for t in templates if str(t.id) == asked), None)
+        if found is not None:
+            return found
     return next((t for t in templates if t.is_default), templates[0] if templates else None)
 
 
@@ -142,6 +145,9 @@ def _prefill(values: dict[str, str], template: Any) -> None:
         values["location"] = template.location
     if template.default_signup_method:
         values["signup_method"] = template.default_signup_method
+    for kind in ("thumbnail", "banner"):  # its pictures, shown with a box to remove each
+        if name := getattr(template, f"{kind}_image"):
+            values[f"kept_{kind}"] = name
 
 
 async def _require_host(guilds: GuildService, guild_id: int, user_id: int) -> None:
@@ -172,11 +178,11 @@ async def inherited_fields(
 async def _claim_submission(cache: Any, key: str) -> str | None:
     """None: go ahead and create. Otherwise the id of the game an identical earlier submit created."""
     for _ in range(50):
-        seen = await cache.get(key)
-        if seen is None:
-            await cache.set(key, PENDING, ttl_seconds=SUBMISSION_TTL)
+        # Atomic: of two submits at once (in one process or two), exactly one goes ahead.
+        if await cache.add(key, PENDING, ttl_seconds=SUBMISSION_TTL):
             return None
-        if seen != PENDING:
+        seen = await cache.get(key)
+        if seen is not None and seen != PENDING:
             return str(seen.decode())
         await asyncio.sleep(0.1)  # the first submit is still creating it
     return None

@@ -53,6 +53,8 @@ async def form_context(
     if "channel_id" in locked:
         channel_id = int(locked["channel_id"])
         channels = [c for c in await guilds.list_channels(guild_id) if c.id == channel_id] or channels
+    elif channel_id is None and template is not None and template.channel_id is not None:
+        channel_id = template.channel_id  # proposed by the template (the default one: the first channel)
     chosen = (
         channel_id if any(c.id == channel_id for c in channels) else (channels[0].id if channels else None)
     )
@@ -88,10 +90,12 @@ def locked_fields(game: GameView | None, template: Any | None) -> tuple[dict[str
     """The fields a template locks (field → the channel's id, or the role ids, as strings) and its name."""
     if template is not None:
         locked = {
-            name: str(value) if name == "channel_id" else [str(r) for r in value]
-            for name in ("channel_id", *ROLE_LISTS)
+            name: [str(r) for r in value] if name in ROLE_LISTS else str(value)
+            for name in ("channel_id", "archive_channel_id", "archive_delay_minutes", *ROLE_LISTS)
             if (value := getattr(template, name)) is not None
         }
+        if not template.channel_locked:  # the channel the template proposes, not a lock
+            locked.pop("channel_id", None)
         return locked, template.name
     if game is not None and game.locked_fields:
         return {name: getattr(game, name) for name in game.locked_fields}, game.template_name

@@ -11,6 +11,7 @@ from litestar.response import Redirect, ServerSentEvent, Template
 
 from gamesched.auth import Viewer
 from gamesched.core.errors import Conflict, Invalid
+from gamesched.core.inputs import convert
 from gamesched.core.live import LiveHub
 from gamesched.games.lifecycle import CANCEL_REASON_MAX
 from gamesched.games.live_updates import topic
@@ -27,7 +28,13 @@ def game_page(page: Page, guilds: GuildService, game: GameView, template: str, *
     context.setdefault("join_refusal", None)
     context.setdefault("rewards_error", None)
     context.setdefault("rewards_value", None)
+    context.setdefault("archive_values", None)
+    context.setdefault("archive_errors", {})
     names = names_for(guilds, int(game.guild_id))
+    if game.status == "completed":  # its archive settings may still change, until it is archived
+        info = guilds.directory.guild(int(game.guild_id))
+        channels = sorted(info.channels.values(), key=lambda c: (c.position, c.id)) if info else []
+        context["archive_channels"] = [(str(c.id), c.name) for c in channels if c.type in (0, 5)]
     return render(page, template, game=game, names=names, announcement=announcement_trouble(game), **context)
 
 
@@ -178,12 +185,21 @@ async def save_rewards(
     """The host's rewards ("Save and archive" on a completed game archives it at once)."""
     form = FormData.of(await request.form())
     rewards = form.text("rewards", max_length=2000)
+    body: dict[str, Any] = {"rewards": rewards, "archive_now": form.values.get("archive_now") == "yes"}
+    if "archive_delay_minutes" in form.values:  # the form of a completed game: its archive settings too
+        body["archive_delay_minutes"] = form.optional_int(
+            "archive_delay_minutes", 0, 60 * 24 * 365, "Archive after (minutes)"
+        )
+        archive = form.values.get("archive_channel_id", "").strip()
+        if archive:
+            form.snowflake("archive_channel_id", required="Pick an archive channel.")
+        body["archive_channel_id"] = archive or None
     if form.ok:
         try:
-            data = RewardsUpdate(rewards=rewards, archive_now=form.values.get("archive_now") == "yes")
+            data = convert(body, RewardsUpdate)
             game = await games.lifecycle.set_rewards(game_id, page.viewer.user_id, data)
             return Redirect(f"/games/{game.id}#rewards", status_code=303)
-        except Invalid as error:
+        except (Invalid, Conflict) as error:
             form.fail(error, "rewards")
     game = await games.queries.get(game_id, page.viewer.user_id)
     template = game_page(
@@ -193,6 +209,8 @@ async def save_rewards(
         "games/detail.html",
         rewards_error=form.errors.get("rewards") or form.errors.get("archive_now"),
         rewards_value=rewards,
+        archive_values=form.values,
+        archive_errors=form.errors,
         status_code=422,
     )
     return template
