@@ -1,0 +1,153 @@
+"""The shared projection of Discord: a bot process keeps guilds, channels, roles and members' role ids in
+PostgreSQL from gateway events, and a web-only process (no gateway) serves the server list, server pages, the
+create form and permission checks from it, by the same rules as the bot process. Real PostgreSQL, the real
+discord.py bot against the sandbox, no Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from gamesched.app import App
+from gamesched.core.config import Settings
+from gamesched.guilds import ProjectedDirectory
+from gamesched.guilds.models import Channel, GuildMember, GuildRole
+from tests.conftest import serving, wait_for_discord
+from tests.login import login_as
+from tests.world import fetch_world
+
+
+@pytest.fixture
+async def full(app_settings: Settings) -> AsyncIterator[App]:
+    """The bot process (with the sandbox), members intent on: Discord sends it members' role changes."""
+    async with serving(app_settings.with_overrides(sandbox=True, discord_members_intent=True)) as app:
+        await wait_for_discord(app)
+        yield app
+
+
+@pytest.fixture
+async def web(full: App, app_settings: Settings, tmp_path: Path) -> AsyncIterator[App]:
+    settings = app_settings.with_overrides(
+        data_dir=tmp_path / "web",
+        sandbox_url=full.base_url,
+        public_url=full.base_url,
+        roles=frozenset({"web"}),
+    )
+    async with serving(settings) as app:
+        yield app
+
+
+async def _rows(app: App, model: type, **where: int) -> list[Any]:
+    async with app.db.uow(bypass_rls=True) as uow:
+        return list((await uow.session.scalars(select(model).filter_by(**where))).all())
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+def _web_url(app: App) -> str:
+    assert app.listen_socket is not None
+    host, port = app.listen_socket.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+async def test_the_bot_process_keeps_roles_channels_and_members_in_the_database(full: App) -> None:
+    world = await fetch_world(full.base_url)
+    gid = world.guild_id()
+
+    async def filled() -> bool:
+        return bool(await _rows(full, GuildMember, guild_id=gid, user_id=world.user_id("frank")))
+
+    await _eventually(filled)
+    roles = {r.name: r for r in await _rows(full, GuildRole, guild_id=gid)}
+    assert {"@everyone", "Moderator"} <= set(roles)
+    assert roles["@everyone"].id == gid
+    channels = {c.name: c for c in await _rows(full, Channel, guild_id=gid)}
+    assert channels["board-games"].bot_permissions, "the bot's permissions in each channel are recorded"
+    members = {m.user_id: m for m in await _rows(full, GuildMember, guild_id=gid)}
+    carol = members[world.user_id("carol")]
+    assert world.role_id("Moderator") in carol.role_ids
+
+    frank = world.user_id("frank")
+    async with httpx.AsyncClient(base_url=f"{full.base_url}/sandbox/api") as api:
+        await api.patch(f"/guilds/{gid}/channels/{channels['rpg'].id}", json={"name": "tabletop"})
+        role = (await api.post(f"/guilds/{gid}/roles", json={"name": "Game Host"})).json()
+        await api.put(f"/guilds/{gid}/members/{frank}", json={"roles": [role["id"]]})
+
+    async def followed() -> bool:
+        renamed = [c for c in await _rows(full, Channel, guild_id=gid) if c.id == channels["rpg"].id]
+        added = await _rows(full, GuildRole, guild_id=gid, id=int(role["id"]))
+        member = await _rows(full, GuildMember, guild_id=gid, user_id=frank)
+        return (
+            renamed[0].name == "tabletop"
+            and bool(added)
+            and added[0].name == "Game Host"
+            and member[0].role_ids == [int(role["id"])]
+        )
+
+    await _eventually(followed)
+
+
+async def test_a_web_only_process_serves_servers_forms_and_permissions_from_the_projection(
+    full: App, web: App
+) -> None:
+    world = await fetch_world(full.base_url)
+    gid, other = world.guild_id(), world.guild_id("Other Guild")
+    assert web.discord.bot is None
+    directory = web.guilds.directory
+    assert isinstance(directory, ProjectedDirectory)
+    assert {gid, other} <= directory.guild_ids()
+
+    async def pages(base_url: str, username: str) -> dict[str, Any]:
+        async with await login_as(full.base_url, username) as client:
+            client.base_url = httpx.URL(base_url)
+            me = (await client.get("/api/v1/me")).json()
+            guild = await client.get(f"/api/v1/guilds/{gid}")
+            form = await client.get(f"/games/new?guild_id={gid}", headers={"accept": "text/html"})
+            stranger = await client.get(f"/games/new?guild_id={other}", headers={"accept": "text/html"})
+        return {
+            "servers": sorted(g["name"] for g in me["guilds"]),
+            "guild": guild.status_code,
+            "manager": guild.json().get("is_manager"),
+            "form": form.status_code,
+            "form_text": form.text,
+            "stranger": stranger.status_code,
+        }
+
+    alice_web = await pages(_web_url(web), "alice")
+    alice_bot = await pages(full.base_url, "alice")
+    assert alice_web["servers"] == alice_bot["servers"] == ["Sandbox Guild"]
+    assert (alice_web["guild"], alice_web["manager"], alice_web["form"]) == (200, True, 200)
+    assert "board-games" in alice_web["form_text"] and "Moderator" in alice_web["form_text"]
+    assert alice_web["stranger"] == alice_bot["stranger"] == 404
+
+    frank_web = await pages(_web_url(web), "frank")
+    frank_bot = await pages(full.base_url, "frank")
+    assert frank_web["form"] == frank_bot["form"] == 403
+    assert (
+        (frank_web["guild"], frank_web["manager"])
+        == (frank_bot["guild"], frank_bot["manager"])
+        == (200, False)
+    )
+
+    # A channel renamed in Discord reaches the web process's view at its next refresh.
+    channel = world.channel_id("board-games")
+    async with httpx.AsyncClient(base_url=f"{full.base_url}/sandbox/api") as api:
+        await api.patch(f"/guilds/{gid}/channels/{channel}", json={"name": "boardgames-night"})
+
+    async def renamed() -> bool:
+        await directory.refresh()
+        guild = directory.guild(gid)
+        return guild is not None and guild.channels[channel].name == "boardgames-night"
+
+    await _eventually(renamed)
