@@ -98,6 +98,22 @@ async def test_the_bot_process_keeps_roles_channels_and_members_in_the_database(
     await _eventually(followed)
 
 
+async def test_without_the_members_intent_members_the_bot_looks_up_are_recorded(sandbox_app: App) -> None:
+    """No member events without the intent: a member the bot looks up (a click, a page) is written in the
+    background, role ids only."""
+    world = await fetch_world(sandbox_app.base_url)
+    gid, carol = world.guild_id(), world.user_id("carol")
+    assert not await _rows(sandbox_app, GuildMember, guild_id=gid, user_id=carol)
+
+    await sandbox_app.guilds.access(gid, carol)
+
+    async def recorded() -> bool:
+        rows = await _rows(sandbox_app, GuildMember, guild_id=gid, user_id=carol)
+        return bool(rows) and world.role_id("Moderator") in rows[0].role_ids
+
+    await _eventually(recorded)
+
+
 async def test_a_web_only_process_serves_servers_forms_and_permissions_from_the_projection(
     full: App, web: App
 ) -> None:

@@ -5,6 +5,7 @@ deleted; members joining, leaving and changing roles (ids only, never names)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import discord
 import structlog
@@ -15,16 +16,25 @@ from gamesched.guilds import GuildService, MemberInfo
 
 log = structlog.get_logger(__name__)
 
+#: A member seen again (a click) with the same roles is written again after this long, so processes reading
+#: the projection find their row confirmed (``gamesched.guilds.projection.MEMBER_FRESH`` is 15 minutes).
+RECONFIRM_SECONDS = 300.0
+#: Members seen in interactions are written this long after the first of them, together.
+RECORD_DELAY_SECONDS = 1.0
+
 
 class GuildSync(commands.Cog):
     def __init__(self, *, guilds: GuildService, directory: BotDirectory, synced: asyncio.Event) -> None:
         self.guilds = guilds
         self.directory = directory
         self.initial_sync_done = synced
-        #: Writes to the projection started off an interaction's path (kept so they are not collected).
+        #: Members seen by the directory, waiting to be written together off the clicks' path.
+        self._unrecorded: dict[tuple[int, int], MemberInfo | None] = {}
+        self._flush: asyncio.TimerHandle | None = None
         self._pending: set[asyncio.Task[None]] = set()
-        #: (guild, user) → the role ids last recorded, so a member seen on every click is written once.
-        self._recorded: dict[tuple[int, int], frozenset[int] | None] = {}
+        #: (guild, user) → the role ids last recorded and when (monotonic), so a member seen on every click
+        #: is written when their roles change, or at most every ``RECONFIRM_SECONDS`` to keep the row fresh.
+        self._recorded: dict[tuple[int, int], tuple[frozenset[int] | None, float]] = {}
         directory.member_observers.append(self.member_seen)
 
     @commands.Cog.listener()
@@ -106,16 +116,50 @@ class GuildSync(commands.Cog):
         await self.guilds.sync_guild(guild_info(guild))
         members = [member_info(m) for m in guild.members]
         await self.guilds.members_seen(guild.id, members)
-        self._recorded.update(((guild.id, m.user_id), m.role_ids) for m in members)
+        now = time.monotonic()
+        self._recorded.update(((guild.id, m.user_id), (m.role_ids, now)) for m in members)
 
     def member_seen(self, guild_id: int, user_id: int, info: MemberInfo | None) -> None:
-        """A member the directory looked up or an interaction carried: recorded in the background when their
-        roles differ from the last ones recorded (a click never waits for it)."""
-        if self._recorded.get((guild_id, user_id), ()) == (info.role_ids if info else None):
+        """A member the directory looked up or an interaction carried: recorded in the background, with the
+        others seen within ``RECORD_DELAY_SECONDS``, when their roles differ from the last ones recorded (a
+        click never waits for it)."""
+        last = self._recorded.get((guild_id, user_id))
+        roles = info.role_ids if info else None
+        if last is not None and last[0] == roles and time.monotonic() - last[1] < RECONFIRM_SECONDS:
             return
-        task = asyncio.get_running_loop().create_task(self._record(guild_id, user_id, info))
+        self._unrecorded[(guild_id, user_id)] = info
+        if self._flush is None:
+            loop = asyncio.get_running_loop()
+            self._flush = loop.call_later(RECORD_DELAY_SECONDS, self._start_flush)
+
+    async def cog_unload(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+
+    def _start_flush(self) -> None:
+        self._flush = None
+        task = asyncio.get_running_loop().create_task(self.record_seen())
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def record_seen(self) -> None:
+        """Write the members seen since the last time: one statement per guild, not one per click."""
+        seen, self._unrecorded = self._unrecorded, {}
+        by_guild: dict[int, list[MemberInfo]] = {}
+        for (guild_id, user_id), info in seen.items():
+            if info is None:
+                await self._record(guild_id, user_id, None)
+            else:
+                by_guild.setdefault(guild_id, []).append(info)
+        for guild_id, members in by_guild.items():
+            try:
+                await self.guilds.members_seen(guild_id, members)
+            except Exception as exc:  # the database is out of reach: the next sighting records them
+                log.warning("members_record_failed", guild_id=guild_id, error=str(exc))
+                continue
+            now = time.monotonic()
+            self._recorded.update(((guild_id, m.user_id), (m.role_ids, now)) for m in members)
 
     async def _record(self, guild_id: int, user_id: int, info: MemberInfo | None) -> None:
         try:
@@ -123,7 +167,7 @@ class GuildSync(commands.Cog):
                 await self.guilds.member_left(guild_id, user_id)
             else:
                 await self.guilds.members_seen(guild_id, [info])
-        except Exception:
-            log.exception("member_record_failed", guild_id=guild_id)
+        except Exception as exc:  # the database is out of reach: the next event or sighting records them
+            log.warning("member_record_failed", guild_id=guild_id, error=str(exc))
             return
-        self._recorded[(guild_id, user_id)] = info.role_ids if info else None
+        self._recorded[(guild_id, user_id)] = (info.role_ids if info else None, time.monotonic())
