@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gamesched.app import App
 from gamesched.core.config import Settings
 from gamesched.guilds import ProjectedDirectory
-from gamesched.guilds.models import Channel, GuildMember, GuildRole
+from gamesched.guilds.models import Channel, Guild, GuildMember, GuildRole
 from tests.conftest import serving, wait_for_discord
 from tests.login import login_as
 from tests.world import fetch_world
@@ -167,3 +168,24 @@ async def test_a_web_only_process_serves_servers_forms_and_permissions_from_the_
         return guild is not None and guild.channels[channel].name == "boardgames-night"
 
     await _eventually(renamed)
+
+
+async def test_a_change_stamped_behind_the_latest_one_seen_is_not_missed(sandbox_app: App) -> None:
+    """Writers' clocks differ and transactions commit in any order: a refresh looks back, and reloads only
+    the guilds whose stamp moved."""
+    world = await fetch_world(sandbox_app.base_url)
+    gid = world.guild_id("Other Guild")
+    directory = ProjectedDirectory(sandbox_app.db, clock=sandbox_app.clock)
+    assert await directory.refresh() == 2
+    assert await directory.refresh() == 0, "nothing moved: nothing reloaded"
+    async with sandbox_app.db.uow(bypass_rls=True) as uow:
+        latest = max(g.updated_at for g in (await uow.session.scalars(select(Guild))).all())
+        await uow.session.execute(
+            update(Guild)
+            .where(Guild.id == gid)
+            .values(name="Renamed", updated_at=latest - timedelta(seconds=5))
+        )
+
+    assert await directory.refresh() == 1
+    guild = directory.guild(gid)
+    assert guild is not None and guild.name == "Renamed"

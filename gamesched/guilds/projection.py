@@ -6,7 +6,7 @@ member with which roles. This directory reads it:
 
 - **Guild structure** (``guild_ids``, ``guild``: synchronous, as every caller expects) from a copy in memory,
   loaded at start and refreshed every ``REFRESH_SECONDS`` by one indexed query for the guilds whose
-  ``updated_at`` moved (then one query each for their channels and roles). A rename in Discord shows here
+  ``updated_at`` moved (then one query each for their channels and roles, for those guilds only). A rename in Discord shows here
   within that time; a read costs no round trip.
 - **Membership and roles** (permission checks, the server list) from ``guild_members``: one indexed query per
   look-up; Discord is asked (REST) only for a member the bot has not recorded, or not confirmed lately.
@@ -37,6 +37,9 @@ REFRESH_SECONDS = 2.0
 #: How long a recorded membership is trusted without the bot seeing the member again, when Discord can be
 #: asked instead (without the members intent the bot hears of no departures).
 MEMBER_FRESH = timedelta(minutes=15)
+#: How far before the latest change seen each refresh looks again: a writer whose clock runs behind, or a
+#: transaction that commits after a later-stamped one, is not missed.
+LOOK_BACK = timedelta(seconds=30)
 
 
 class MemberNames(Protocol):
@@ -56,6 +59,7 @@ class ProjectedDirectory:
         self.names = names
         self._guilds: dict[int, GuildInfo] = {}
         self._seen: datetime | None = None
+        self._versions: dict[int, datetime] = {}
         self._task: asyncio.Task[None] | None = None
 
     # --- guild structure: memory, refreshed from the database ---
@@ -71,10 +75,11 @@ class ProjectedDirectory:
         async with self.db.uow(bypass_rls=True) as uow:
             query = select(Guild).order_by(Guild.updated_at)
             if self._seen is not None:
-                # ``>=``: a change stamped with the same instant as the last one seen is not missed (the
-                # guilds of that instant are loaded again, which is harmless).
-                query = query.where(Guild.updated_at >= self._seen)
-            changed = list((await uow.session.scalars(query)).all())
+                # Stamps come from the writers' clocks and commit in any order: look back a margin, and
+                # reload only the guilds whose stamp differs from the one loaded.
+                query = query.where(Guild.updated_at >= self._seen - LOOK_BACK)
+            rows = list((await uow.session.scalars(query)).all())
+            changed = [g for g in rows if self._versions.get(g.id) != g.updated_at]
             live = [g.id for g in changed if g.bot_present]
             channels = (
                 (await uow.session.scalars(select(Channel).where(Channel.guild_id.in_(live)))).all()
@@ -102,6 +107,7 @@ class ProjectedDirectory:
         for r in roles:
             by_guild_roles[r.guild_id][r.id] = RoleInfo(r.id, r.name, r.permissions, r.position, r.managed)
         for g in changed:
+            self._versions[g.id] = g.updated_at
             if not g.bot_present:
                 self._guilds.pop(g.id, None)
                 continue
@@ -114,8 +120,8 @@ class ProjectedDirectory:
                 channels=by_guild_channels[g.id],
                 emojis=dict(g.emojis or {}),
             )
-        if changed:
-            self._seen = changed[-1].updated_at
+        if rows:
+            self._seen = max(rows[-1].updated_at, self._seen or rows[-1].updated_at)
         return len(changed)
 
     def start(self, interval: float = REFRESH_SECONDS) -> None:
