@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from gamesched.app import App
+from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
 from gamesched.guilds import ProjectedDirectory
 from gamesched.guilds.models import Channel, Guild, GuildMember, GuildRole
@@ -40,7 +41,9 @@ async def web(full: App, app_settings: Settings, tmp_path: Path) -> AsyncIterato
         public_url=full.base_url,
         roles=frozenset({"web"}),
     )
-    async with serving(settings) as app:
+    # The web process's own clock, to show what it keeps for a while; it starts at the real time, since the
+    # bot process stamps what it records with that.
+    async with serving(settings, clock=FakeClock(datetime.now(UTC))) as app:
         yield app
 
 
@@ -132,7 +135,10 @@ async def test_a_web_only_process_serves_servers_forms_and_permissions_from_the_
             guild = await client.get(f"/api/v1/guilds/{gid}")
             form = await client.get(f"/games/new?guild_id={gid}", headers={"accept": "text/html"})
             stranger = await client.get(f"/games/new?guild_id={other}", headers={"accept": "text/html"})
+            settings = await client.get(f"/guilds/{gid}/settings", headers={"accept": "text/html"})
         return {
+            "settings": settings.status_code,
+            "settings_text": settings.text,
             "servers": sorted(g["name"] for g in me["guilds"]),
             "guild": guild.status_code,
             "manager": guild.json().get("is_manager"),
@@ -147,15 +153,23 @@ async def test_a_web_only_process_serves_servers_forms_and_permissions_from_the_
     assert (alice_web["guild"], alice_web["manager"], alice_web["form"]) == (200, True, 200)
     assert "board-games" in alice_web["form_text"] and "Moderator" in alice_web["form_text"]
     assert alice_web["stranger"] == alice_bot["stranger"] == 404
+    assert alice_web["settings"] == 200 and "Moderator" in alice_web["settings_text"]
 
     frank_web = await pages(_web_url(web), "frank")
     frank_bot = await pages(full.base_url, "frank")
     assert frank_web["form"] == frank_bot["form"] == 403
+    assert frank_web["settings"] == frank_bot["settings"] == 403
     assert (
         (frank_web["guild"], frank_web["manager"])
         == (frank_bot["guild"], frank_bot["manager"])
         == (200, False)
     )
+
+    # Names are not in the database: the web process asks Discord for them (REST), for rosters and mentions.
+    resolved = await web.guilds.resolve_mentions(gid, ["@bob", "Guest"])
+    assert resolved.ok and resolved.entries[0].user_id == world.user_id("bob")
+    shown = await web.guilds.display_members(gid, [world.user_id("bob")])
+    assert shown == await full.guilds.display_members(gid, [world.user_id("bob")])
 
     # A channel renamed in Discord reaches the web process's view at its next refresh.
     channel = world.channel_id("board-games")
@@ -189,3 +203,22 @@ async def test_a_change_stamped_behind_the_latest_one_seen_is_not_missed(sandbox
     assert await directory.refresh() == 1
     guild = directory.guild(gid)
     assert guild is not None and guild.name == "Renamed"
+
+
+async def test_a_role_given_in_discord_reaches_the_web_process_permission_check(full: App, web: App) -> None:
+    """The bot records the role change; the web process reads it once its few seconds of memory have passed."""
+    world = await fetch_world(full.base_url)
+    gid, frank, moderator = world.guild_id(), world.user_id("frank"), world.role_id("Moderator")
+    assert isinstance(web.clock, FakeClock)
+    assert not (await web.guilds.access(gid, frank)).is_manager
+    async with httpx.AsyncClient(base_url=f"{full.base_url}/sandbox/api") as api:
+        await api.put(f"/guilds/{gid}/members/{frank}", json={"roles": [moderator]})
+
+    async def recorded() -> bool:
+        rows = await _rows(full, GuildMember, guild_id=gid, user_id=frank)
+        return moderator in rows[0].role_ids
+
+    await _eventually(recorded)
+    assert not (await web.guilds.access(gid, frank)).is_manager, "kept for a few seconds"
+    web.clock.advance(seconds=6)
+    assert (await web.guilds.access(gid, frank)).is_manager, "Moderator has Manage Server"

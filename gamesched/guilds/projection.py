@@ -9,7 +9,7 @@ member with which roles. This directory reads it:
   ``updated_at`` moved (then one query each for their channels and roles, for those guilds only). A rename in Discord shows here
   within that time; a read costs no round trip.
 - **Membership and roles** (permission checks, the server list) from ``guild_members``: one indexed query per
-  look-up; Discord is asked (REST) only for a member the bot has not recorded, or not confirmed lately.
+  look-up, each answer kept ``MEMBER_CACHE`` in memory; Discord is asked (REST) only for a member the bot has not recorded, or not confirmed lately.
 - **Names** are never stored (a participant is stored by id only): they come from ``names`` — Discord's
   member endpoints over REST with the bot's token, cached in memory for a minute — when this process has a
   token; without one, members show as "Unknown user" and ``@name`` mentions cannot be resolved here.
@@ -37,6 +37,10 @@ REFRESH_SECONDS = 2.0
 #: How long a recorded membership is trusted without the bot seeing the member again, when Discord can be
 #: asked instead (without the members intent the bot hears of no departures).
 MEMBER_FRESH = timedelta(minutes=15)
+#: Every page's permission check reads the member: each answer is kept this long in this process (as the
+#: guild's record is, ``GuildService``), so a role change shows within it.
+MEMBER_CACHE = timedelta(seconds=5)
+MEMBER_CACHE_SIZE = 10_000
 #: How far before the latest change seen each refresh looks again: a writer whose clock runs behind, or a
 #: transaction that commits after a later-stamped one, is not missed.
 LOOK_BACK = timedelta(seconds=30)
@@ -60,6 +64,8 @@ class ProjectedDirectory:
         self._guilds: dict[int, GuildInfo] = {}
         self._seen: datetime | None = None
         self._versions: dict[int, datetime] = {}
+        self._members: dict[tuple[int, int], tuple[datetime, MemberInfo | None]] = {}
+        self._memberships: dict[int, tuple[datetime, dict[int, MemberInfo]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     # --- guild structure: memory, refreshed from the database ---
@@ -152,28 +158,45 @@ class ProjectedDirectory:
         or none at all, is asked of Discord when this process has a token."""
         if guild_id not in self._guilds:
             return None
+        now = self.clock.now()
+        hit = self._members.get((guild_id, user_id))
+        if hit is not None and hit[0] > now:
+            return hit[1]
         async with self.db.uow(guild_id=guild_id) as uow:
             row = await uow.session.get(GuildMember, (guild_id, user_id))
-        if self.names is not None and (row is None or row.updated_at < self.clock.now() - MEMBER_FRESH):
-            return (await self.names.members(guild_id, [user_id])).get(user_id)
-        if row is None:
-            return None
-        return MemberInfo(user_id, UNKNOWN_USER, role_ids=frozenset(row.role_ids), bot=row.bot)
+        if self.names is not None and (row is None or row.updated_at < now - MEMBER_FRESH):
+            info = (await self.names.members(guild_id, [user_id])).get(user_id)
+        elif row is None:
+            info = None
+        else:
+            info = MemberInfo(user_id, UNKNOWN_USER, role_ids=frozenset(row.role_ids), bot=row.bot)
+        if len(self._members) > MEMBER_CACHE_SIZE:
+            self._members.clear()
+        self._members[(guild_id, user_id)] = (now + MEMBER_CACHE, info)
+        return info
 
     async def memberships(self, user_id: int) -> dict[int, MemberInfo]:
         """The user's recorded, recently confirmed memberships in every live guild, in one query (the server
         list); guilds missing here are asked one by one (``member``)."""
-        fresh_since = self.clock.now() - MEMBER_FRESH
+        now = self.clock.now()
+        hit = self._memberships.get(user_id)
+        if hit is not None and hit[0] > now:
+            return {g: m for g, m in hit[1].items() if g in self._guilds}
+        fresh_since = now - MEMBER_FRESH
         async with self.db.uow(bypass_rls=True) as uow:
             query = select(GuildMember).where(GuildMember.user_id == user_id)
             if self.names is not None:
                 query = query.where(GuildMember.updated_at >= fresh_since)
             rows = (await uow.session.scalars(query)).all()
-        return {
+        found = {
             row.guild_id: MemberInfo(user_id, UNKNOWN_USER, role_ids=frozenset(row.role_ids), bot=row.bot)
             for row in rows
             if row.guild_id in self._guilds
         }
+        if len(self._memberships) > MEMBER_CACHE_SIZE:
+            self._memberships.clear()
+        self._memberships[user_id] = (now + MEMBER_CACHE, found)
+        return found
 
     async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
         """For showing people: names from Discord (never stored); without a token, the recorded members
