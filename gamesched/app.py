@@ -38,8 +38,8 @@ from gamesched.discord import (
     BotMessenger,
     CommandSync,
     DiscordConnection,
-    EmptyDirectory,
     GuildSync,
+    RestMembers,
     attach_features,
     pace_requests,
 )
@@ -252,7 +252,19 @@ async def build_app(
         closers.append(locks.close)
         context.provide(AdvisoryLocks, locks)
         directory = BotDirectory(bot) if bot is not None else None
-        context.provide(guilds.DiscordDirectory, directory or EmptyDirectory())
+        if directory is not None:
+            context.provide(guilds.DiscordDirectory, directory)
+        else:
+            # No gateway here: the bot processes' projection of Discord in the database (guilds.projection),
+            # with names from Discord's REST endpoints when a token is configured.
+            names = RestMembers(token) if token else None
+            if names is not None:
+                closers.append(names.close)
+            projected = guilds.ProjectedDirectory(db, clock=clock, names=names)
+            await projected.refresh()
+            projected.start()
+            closers.append(projected.close)
+            context.provide(guilds.DiscordDirectory, projected)
         if bot is not None and directory is not None:
             bot.interaction_observers.append(directory.remember_interaction_member)
             pace_requests(bot, settings.discord_requests_per_second)

@@ -4,7 +4,7 @@ and putting the modules' cogs and buttons on the bot. Only the composition root 
 from gamesched.discord.bot_messenger import BotMessenger
 from gamesched.discord.client import DiscordConnection, DiscordRefused, GameschedBot
 from gamesched.discord.command_sync import CommandSync
-from gamesched.discord.directory import BotDirectory, EmptyDirectory
+from gamesched.discord.directory import BotDirectory, EmptyDirectory, RestMembers
 from gamesched.discord.features import attach_features
 from gamesched.discord.guild_sync import GuildSync
 from gamesched.discord.rate_limit import pace_requests
@@ -18,6 +18,7 @@ __all__ = [
     "EmptyDirectory",
     "GameschedBot",
     "GuildSync",
+    "RestMembers",
     "attach_features",
     "pace_requests",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import discord
@@ -29,6 +29,9 @@ class BotDirectory:
         self._members: dict[tuple[int, int], tuple[float, MemberInfo | None]] = {}
         self._searches: dict[tuple[int, str, int], tuple[float, list[MemberInfo]]] = {}
         self._guilds: dict[int, tuple[int, discord.Guild, float, GuildInfo]] = {}
+        #: Told of each member the bot looked up or saw in an interaction (the projection records them, off
+        #: the caller's path); None for a user Discord says is not in the guild.
+        self.member_observers: list[Callable[[int, int, MemberInfo | None], None]] = []
 
     @property
     def _members_intent(self) -> bool:
@@ -71,14 +74,21 @@ class BotDirectory:
         else:
             info = member_info_from_payload(dict(raw))
         self._members[key] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
+        self._observe(guild_id, user_id, info)
         return info
+
+    def _observe(self, guild_id: int, user_id: int, info: MemberInfo | None) -> None:
+        for observer in self.member_observers:
+            observer(guild_id, user_id, info)
 
     def remember_interaction_member(self, interaction: discord.Interaction[Any]) -> None:
         """An interaction carries its member (roles, nick): keep it, as a fresh look-up would."""
         user = interaction.user
         if interaction.guild_id is not None and isinstance(user, discord.Member):
             expires = time.monotonic() + MEMBER_TTL_SECONDS
-            self._members[(interaction.guild_id, user.id)] = (expires, member_info(user))
+            info = member_info(user)
+            self._members[(interaction.guild_id, user.id)] = (expires, info)
+            self._observe(interaction.guild_id, user.id, info)
 
     async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
         ids = list(dict.fromkeys(user_ids))
@@ -137,6 +147,64 @@ class BotDirectory:
         """Drop cached data after a member update or departure."""
         self._members.pop((guild_id, user_id), None)
         self._searches = {k: v for k, v in self._searches.items() if k[0] != guild_id}
+
+
+class RestMembers:
+    """Members over Discord's REST endpoints only, for a process without the gateway (names are never stored:
+    ``gamesched.guilds.projection``). Cached in memory like the bot's look-ups without the members intent."""
+
+    def __init__(self, token: str) -> None:
+        self.client = discord.Client(intents=discord.Intents.none())
+        self._token = token
+        self._login = asyncio.Lock()
+        self._members: dict[tuple[int, int], tuple[float, MemberInfo | None]] = {}
+        self._searches: dict[tuple[int, str, int], tuple[float, list[MemberInfo]]] = {}
+
+    async def _logged_in(self) -> None:
+        """Log in at first use (not at start: Discord may be this very process's sandbox, not serving yet)."""
+        async with self._login:
+            if self.client.user is None:
+                await self.client.login(self._token)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def _member(self, guild_id: int, user_id: int) -> MemberInfo | None:
+        key = (guild_id, user_id)
+        hit = self._members.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        await self._logged_in()
+        try:
+            raw = await self.client.http.get_member(guild_id, user_id)
+        except discord.NotFound:
+            info = None
+        else:
+            info = member_info_from_payload(dict(raw))
+        self._members[key] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
+        return info
+
+    async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
+        ids = list(dict.fromkeys(user_ids))
+        found = await asyncio.gather(*(self._member(guild_id, user_id) for user_id in ids))
+        return {user_id: info for user_id, info in zip(ids, found, strict=True) if info is not None}
+
+    async def search_members(self, guild_id: int, query: str, *, limit: int = 10) -> list[MemberInfo]:
+        needle = query.casefold()
+        if not needle:
+            return []
+        key = (guild_id, needle, limit)
+        hit = self._searches.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        await self._logged_in()
+        route = Route("GET", "/guilds/{guild_id}/members/search", guild_id=guild_id)
+        raw = await self.client.http.request(route, params={"query": query, "limit": limit})
+        result = [member_info_from_payload(item) for item in raw]
+        self._searches[key] = (time.monotonic() + SEARCH_TTL_SECONDS, result)
+        for info in result:
+            self._members[(guild_id, info.user_id)] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
+        return result
 
 
 class EmptyDirectory:

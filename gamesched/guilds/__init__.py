@@ -18,6 +18,7 @@ from gamesched.guilds.members import InvalidMention, MemberDisplay, MentionResol
 from gamesched.guilds.module import register
 from gamesched.guilds.page_context import GuildLink, Page, names_for, page_for, provide_page
 from gamesched.guilds.permissions import GuildAccess
+from gamesched.guilds.projection import ProjectedDirectory
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import EffectiveSettings, Setting, resolve_settings
 from gamesched.guilds.templates import TemplateChoice, TemplateService
@@ -37,6 +38,7 @@ __all__ = [
     "MemberInfo",
     "MentionResolution",
     "Page",
+    "ProjectedDirectory",
     "ResolvedEntry",
     "RoleInfo",
     "Setting",

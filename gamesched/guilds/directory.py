@@ -1,7 +1,9 @@
-"""What gamesched knows of Discord guilds: a port the Discord adapter implements (gamesched/discord/directory.py).
+"""What gamesched knows of Discord guilds: a port with two implementations.
 
-Guild structure (roles, channels, owner) comes from the bot's gateway cache. Members come from that cache
-when the GUILD_MEMBERS intent is on, else from Discord's member endpoints, cached briefly. Names are never
+In a process with the bot (gamesched/discord/directory.py) guild structure (roles, channels, owner) comes
+from the gateway cache; members from that cache when the GUILD_MEMBERS intent is on, else from Discord's
+member endpoints, cached briefly. In a process without it (``GAMESCHED_ROLES=web``,
+gamesched/guilds/projection.py) from the projection the bot processes keep in the database. Names are never
 stored in the database; they are resolved here at render time.
 """
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, Text, func, text
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gamesched.core.db import Base
@@ -32,7 +32,11 @@ class Guild(Base):
     manager_role_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
     host_role_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
     player_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    #: The guild's custom emoji as Discord marks them up: name → ``<:dice:123>`` (the projection of Discord).
+    emojis: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
+    #: Bumped by every change to the guild, its channels or its roles: processes without the gateway reload
+    #: a guild's projection when it moved.
     updated_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
 
     def settings(self) -> dict[str, object]:
@@ -63,6 +67,8 @@ class Channel(Base):
     signup_instructions: Mapped[str | None] = mapped_column(Text)
     host_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
     player_role_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    #: What the bot may do here (permission bits, overwrites applied), as the bot process last computed it.
+    bot_permissions: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
 
@@ -79,6 +85,34 @@ class Channel(Base):
             "host_role_ids": self.host_role_ids,
             "player_role_ids": self.player_role_ids,
         }
+
+
+class GuildRole(Base):
+    """A role of a guild as the bot last saw it (the projection of Discord, read by processes without it)."""
+
+    __tablename__ = "guild_roles"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    guild_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    permissions: Mapped[int] = mapped_column(BigInteger, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    managed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GuildMember(Base):
+    """That a user is in a guild, with the roles they hold: what permission checks need. No names (they are
+    resolved when shown, never stored)."""
+
+    __tablename__ = "guild_members"
+
+    guild_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
+    bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), server_default=func.now())
 
 
 class GameTemplate(Base):

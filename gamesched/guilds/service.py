@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from gamesched.core.clock import Clock
@@ -24,7 +24,14 @@ from gamesched.guilds.channel_links import (
 )
 from gamesched.guilds.directory import ChannelInfo, DiscordDirectory, GuildInfo, MemberInfo
 from gamesched.guilds.members import MemberDisplay, MentionResolution
-from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, RECORDED_CHANNEL_TYPES, Channel, Guild
+from gamesched.guilds.models import (
+    ANNOUNCEABLE_CHANNEL_TYPES,
+    RECORDED_CHANNEL_TYPES,
+    Channel,
+    Guild,
+    GuildMember,
+    GuildRole,
+)
 from gamesched.guilds.permissions import GuildAccess, compute_access
 from gamesched.guilds.settings import EffectiveSettings, resolve_settings
 from gamesched.guilds.templates import TemplateService
@@ -36,6 +43,8 @@ GUILD_NOT_FOUND = "That server does not exist, or you are not a member of it."
 #: each for this long, and forgets it at once when it changes the record itself. A change made by another
 #: process sharing the database shows here within this time (members' roles are cached for 60 s already).
 GUILD_RECORD_TTL_SECONDS = 5.0
+#: Members recorded per INSERT (PostgreSQL takes at most 32767 parameters in one statement; five a row).
+MEMBER_ROWS_PER_STATEMENT = 1000
 GUILD_SETTING_FIELDS = (
     "max_players",
     "reminder_minutes",
@@ -85,6 +94,7 @@ class GuildService:
                 "icon_url": info.icon_url,
                 "bot_present": True,
                 "left_at": None,
+                "emojis": dict(info.emojis),
                 "updated_at": now,
             }
             await uow.session.execute(
@@ -98,6 +108,7 @@ class GuildService:
                 .where(Channel.guild_id == info.id, Channel.id.not_in([c.id for c in channels] or [0]))
                 .values(present=False, updated_at=now)
             )
+            await self._replace_roles(uow.session, info)
         self._forget_record(info.id)
         await self.templates.ensure_default(info)
         log.info("guild_synced", guild_id=info.id, channels=len(channels))
@@ -106,7 +117,9 @@ class GuildService:
         """The bot left or was removed: keep the history, stop treating the guild as live."""
         async with self.db.uow(bypass_rls=True) as uow:
             await uow.session.execute(
-                update(Guild).where(Guild.id == guild_id).values(bot_present=False, left_at=self.clock.now())
+                update(Guild)
+                .where(Guild.id == guild_id)
+                .values(bot_present=False, left_at=self.clock.now(), updated_at=self.clock.now())
             )
         self._forget_record(guild_id)
         log.info("guild_left", guild_id=guild_id)
@@ -114,17 +127,82 @@ class GuildService:
     async def channel_changed(self, info: ChannelInfo) -> None:
         if info.type not in RECORDED_CHANNEL_TYPES:
             return
+        now = self.clock.now()
         async with self.db.uow(bypass_rls=True) as uow:
-            known = await uow.session.get(Guild, info.guild_id)
+            # The guild's row first, as ``sync_guild`` does: the same lock order, no deadlock between them.
+            known = await uow.session.scalar(
+                update(Guild).where(Guild.id == info.guild_id).values(updated_at=now).returning(Guild.id)
+            )
             if known is not None:
-                await self._upsert_channel(uow.session, info, self.clock.now())
+                await self._upsert_channel(uow.session, info, now)
 
     async def channel_deleted(self, guild_id: int, channel_id: int) -> None:
+        now = self.clock.now()
+        async with self.db.uow(bypass_rls=True) as uow:
+            await uow.session.execute(update(Guild).where(Guild.id == guild_id).values(updated_at=now))
+            await uow.session.execute(
+                update(Channel).where(Channel.id == channel_id).values(present=False, updated_at=now)
+            )
+
+    async def _replace_roles(self, session: Any, info: GuildInfo) -> None:
+        """The guild's roles in the projection become exactly ``info``'s (two statements)."""
+        await session.execute(
+            delete(GuildRole).where(
+                GuildRole.guild_id == info.id, GuildRole.id.not_in(list(info.roles) or [0])
+            )
+        )
+        if info.roles:
+            rows = [
+                {
+                    "id": r.id,
+                    "guild_id": info.id,
+                    "name": r.name,
+                    "permissions": r.permissions,
+                    "position": r.position,
+                    "managed": r.managed,
+                }
+                for r in info.roles.values()
+            ]
+            stmt = insert(GuildRole).values(rows)
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[GuildRole.id],
+                    set_={k: stmt.excluded[k] for k in ("name", "permissions", "position", "managed")},
+                )
+            )
+
+    async def members_seen(self, guild_id: int, members: Sequence[MemberInfo]) -> None:
+        """Record who is in a guild and which roles they hold (ids only: names are never stored)."""
+        if not members:
+            return
+        now = self.clock.now()
+        rows = {
+            m.user_id: {
+                "guild_id": guild_id,
+                "user_id": m.user_id,
+                "role_ids": sorted(m.role_ids),
+                "bot": m.bot,
+                "updated_at": now,
+            }
+            for m in members
+        }
+        values = list(rows.values())
+        async with self.db.uow(bypass_rls=True) as uow:
+            if await uow.session.get(Guild, guild_id) is None:
+                return
+            for start in range(0, len(values), MEMBER_ROWS_PER_STATEMENT):
+                stmt = insert(GuildMember).values(values[start : start + MEMBER_ROWS_PER_STATEMENT])
+                await uow.session.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[GuildMember.guild_id, GuildMember.user_id],
+                        set_={k: stmt.excluded[k] for k in ("role_ids", "bot", "updated_at")},
+                    )
+                )
+
+    async def member_left(self, guild_id: int, user_id: int) -> None:
         async with self.db.uow(bypass_rls=True) as uow:
             await uow.session.execute(
-                update(Channel)
-                .where(Channel.id == channel_id)
-                .values(present=False, updated_at=self.clock.now())
+                delete(GuildMember).where(GuildMember.guild_id == guild_id, GuildMember.user_id == user_id)
             )
 
     async def _upsert_channel(self, session: Any, channel: ChannelInfo, now: Any) -> None:
@@ -133,6 +211,7 @@ class GuildService:
             "type": channel.type,
             "position": channel.position,
             "parent_id": channel.parent_id,
+            "bot_permissions": channel.bot_permissions,
             "present": True,
             "updated_at": now,
         }
@@ -193,9 +272,14 @@ class GuildService:
     async def guilds_for_user(self, user_id: int) -> list[tuple[GuildInfo, GuildAccess]]:
         """Every guild shared by the user and the bot, with the user's standing in each."""
         shared: list[tuple[GuildInfo, MemberInfo]] = []
+        # The projection answers for every guild at once; the bot's directory guild by guild from memory.
+        memberships = getattr(self.directory, "memberships", None)
+        known: dict[int, MemberInfo] = await memberships(user_id) if memberships is not None else {}
         for guild_id in sorted(self.directory.guild_ids()):
             guild = self.directory.guild(guild_id)
-            member = await self.directory.member(guild_id, user_id) if guild else None
+            member = known.get(guild_id)
+            if member is None and guild is not None:
+                member = await self.directory.member(guild_id, user_id)
             if guild is not None and member is not None:
                 shared.append((guild, member))
         if not shared:

@@ -391,3 +391,43 @@ async def test_migration_0017_adds_the_cache_table_and_downgrades_cleanly(pg_ser
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0018_adds_the_projection_of_discord_and_downgrades_cleanly(
+    pg_server_url: str,
+) -> None:
+    name = unique_name("gs_projection")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    tables = text(
+        "SELECT to_regclass('guild_roles') IS NOT NULL AND to_regclass('guild_members') IS NOT NULL"
+    )
+    columns = text(
+        "SELECT count(*) FROM information_schema.columns WHERE (table_name, column_name) IN "
+        "(('guilds', 'emojis'), ('channels', 'bot_permissions'))"
+    )
+    try:
+        await _migrate(engine, "0018")
+        async with engine.begin() as conn:
+            assert (await conn.execute(tables)).scalar_one() is True
+            assert (await conn.execute(columns)).scalar_one() == 2
+            rls = text(
+                "SELECT bool_and(relrowsecurity AND relforcerowsecurity) FROM pg_class "
+                "WHERE relname IN ('guild_roles', 'guild_members')"
+            )
+            assert (await conn.execute(rls)).scalar_one() is True, "guild-scoped, like every such table"
+            await conn.execute(text("INSERT INTO guilds (id, name, owner_id) VALUES (1, 'g', 2)"))
+            await conn.execute(
+                text("INSERT INTO guild_roles (id, guild_id, name) VALUES (1, 1, '@everyone')")
+            )
+            await conn.execute(
+                text("INSERT INTO guild_members (guild_id, user_id, role_ids) VALUES (1, 2, '{1}')")
+            )
+        await _migrate(engine, "0017", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(tables)).scalar_one() is False
+            assert (await conn.execute(columns)).scalar_one() == 0
+        await _migrate(engine, "0018")
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
