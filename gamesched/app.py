@@ -351,20 +351,31 @@ def assemble(context: ModuleContext, modules: Sequence[Register]) -> list[Contri
                     batch_size=job.batch_size,
                     max_concurrency=job.max_concurrency,
                     max_attempts=job.max_attempts,
+                    gateway=job.gateway,
                 )
             else:
                 context.queue.register(
-                    job.kind, job.handler, max_attempts=job.max_attempts, max_concurrency=job.max_concurrency
+                    job.kind,
+                    job.handler,
+                    max_attempts=job.max_attempts,
+                    max_concurrency=job.max_concurrency,
+                    gateway=job.gateway,
                 )
         for subscription in contribution.subscriptions:
             if subscription.batch_size is None:
-                context.bus.subscribe(subscription.event, subscription.handler, name=subscription.name)
+                context.bus.subscribe(
+                    subscription.event,
+                    subscription.handler,
+                    name=subscription.name,
+                    gateway=subscription.gateway,
+                )
             else:
                 context.bus.subscribe_batch(
                     subscription.event,
                     subscription.handler,
                     name=subscription.name,
                     batch_size=subscription.batch_size,
+                    gateway=subscription.gateway,
                 )
     return contributions
 
