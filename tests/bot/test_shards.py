@@ -5,6 +5,7 @@ posted and kept up to date by that process, whichever process's dispatcher sees 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,10 @@ import httpx
 import pytest
 
 from discord_sandbox.gateway.sessions import shard_of
-from gamesched.app import App
+from gamesched.app import App, build_app
 from gamesched.core.config import Settings
+from gamesched.discord import DiscordRefused
+from gamesched.serve import run_app
 from tests.bot.conftest import announcement, click, ephemeral_text, eventually, roster_lines, serving_bot
 from tests.bot.test_two_processes import Claims
 from tests.conftest import serving
@@ -113,6 +116,19 @@ async def test_each_shard_process_answers_and_announces_for_its_own_guilds(
             return all(_refreshes_done(app) > 0 for app in processes.values())
 
         await eventually(refreshed_by_both)
+
+
+async def test_fewer_shards_than_discord_requires_stop_the_app_saying_what_to_change(
+    app_settings: Settings,
+) -> None:
+    app = await build_app(app_settings.with_overrides(sandbox=True, shard_count=1, shard_ids=(0,)))
+    assert app.sandbox is not None
+    app.sandbox.gateway.recommended_shards = 2  # the bot is in too many servers for one session
+    app.sandbox.gateway.require_sharding = True
+    with pytest.raises(DiscordRefused) as refused:
+        await asyncio.wait_for(run_app(app, asyncio.Event(), grace_seconds=2), 30)  # stops by itself
+    assert "4011" in str(refused.value) and "Raise it" in str(refused.value)
+    assert "GAMESCHED_SHARD_COUNT" in str(refused.value)
 
 
 async def _logged_in(host: App, app: App, username: str) -> httpx.AsyncClient:
