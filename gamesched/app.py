@@ -195,6 +195,10 @@ async def build_app(
             listen_dsn=asyncpg_dsn(engine),
             metrics=metrics,
             concurrency=settings.queue_concurrency,
+            # A bot process holding some of the shards runs the gateway work of their guilds only.
+            shards=(settings.shard_count, settings.shard_ids or ())
+            if settings.shard_count is not None and "bot" in settings.roles
+            else None,
         )
         housekeeping = QueueHousekeeping(db=db, queue=queue)
         await housekeeping.schedule()
@@ -225,6 +229,8 @@ async def build_app(
             token=token if "bot" in settings.roles else None,
             members_intent=settings.discord_members_intent,
             local=settings.sandbox or bool(settings.sandbox_url),
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
         )
         live = create_live_hub(settings.redis_url, engine=engine, listen_dsn=asyncpg_dsn(engine))
         closers.append(live.close)
@@ -363,20 +369,31 @@ def assemble(context: ModuleContext, modules: Sequence[Register]) -> list[Contri
                     batch_size=job.batch_size,
                     max_concurrency=job.max_concurrency,
                     max_attempts=job.max_attempts,
+                    gateway=job.gateway,
                 )
             else:
                 context.queue.register(
-                    job.kind, job.handler, max_attempts=job.max_attempts, max_concurrency=job.max_concurrency
+                    job.kind,
+                    job.handler,
+                    max_attempts=job.max_attempts,
+                    max_concurrency=job.max_concurrency,
+                    gateway=job.gateway,
                 )
         for subscription in contribution.subscriptions:
             if subscription.batch_size is None:
-                context.bus.subscribe(subscription.event, subscription.handler, name=subscription.name)
+                context.bus.subscribe(
+                    subscription.event,
+                    subscription.handler,
+                    name=subscription.name,
+                    gateway=subscription.gateway,
+                )
             else:
                 context.bus.subscribe_batch(
                     subscription.event,
                     subscription.handler,
                     name=subscription.name,
                     batch_size=subscription.batch_size,
+                    gateway=subscription.gateway,
                 )
     return contributions
 

@@ -79,3 +79,35 @@ def test_the_sandbox_needs_the_web_role() -> None:
     with pytest.raises(SettingsError, match="GAMESCHED_ROLES must include web with --sandbox"):
         check_roles(settings)
     check_roles(settings.with_overrides(roles=frozenset({"web"})))
+
+
+def test_shards_default_to_one_connection_and_to_every_shard_of_the_count() -> None:
+    assert load_settings({}).shard_count is None and load_settings({}).shard_ids is None
+    every = load_settings({"GAMESCHED_SHARD_COUNT": "3"})
+    assert every.shard_count == 3 and every.shard_ids == (0, 1, 2)
+    some = load_settings({"GAMESCHED_SHARD_COUNT": "4", "GAMESCHED_SHARD_IDS": " 3, 1 ,1"})
+    assert some.shard_count == 4 and some.shard_ids == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        ({"GAMESCHED_SHARD_COUNT": "0"}, "GAMESCHED_SHARD_COUNT must be between 1 and 10000, got 0"),
+        ({"GAMESCHED_SHARD_COUNT": "two"}, "GAMESCHED_SHARD_COUNT must be an integer, got 'two'"),
+        ({"GAMESCHED_SHARD_IDS": "0"}, "GAMESCHED_SHARD_IDS needs GAMESCHED_SHARD_COUNT"),
+        (
+            {"GAMESCHED_SHARD_COUNT": "2", "GAMESCHED_SHARD_IDS": "0,2"},
+            "GAMESCHED_SHARD_IDS must list shard numbers from 0 to 1 separated by commas, got '0,2'",
+        ),
+        (
+            {"GAMESCHED_SHARD_COUNT": "2", "GAMESCHED_SHARD_IDS": "-1"},
+            "GAMESCHED_SHARD_IDS must list shard numbers from 0 to 1",
+        ),
+        ({"GAMESCHED_SHARD_COUNT": "2", "GAMESCHED_SHARD_IDS": ","}, "GAMESCHED_SHARD_IDS must list"),
+    ],
+)
+def test_bad_shard_settings_are_refused_in_one_line(environ: dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(environ)
+    assert str(refused.value).startswith(says)
+    assert "\n" not in str(refused.value)

@@ -27,6 +27,9 @@ def _gateway_settings(sandbox: Sandbox) -> dict[str, Any]:
         "heartbeat_interval_ms": gateway.heartbeat_interval_ms,
         "heartbeat_acks": gateway.ack_heartbeats,
         "resume_window_seconds": gateway.resume_window_seconds,
+        "shards": gateway.recommended_shards,
+        "require_sharding": gateway.require_sharding,
+        "max_concurrency": gateway.max_concurrency,
     }
 
 
@@ -36,10 +39,27 @@ async def change_gateway(
 ) -> dict[str, Any]:
     """Heartbeat interval for new connections, withheld ACKs (zombie connections), the resume window,
     ``request_heartbeat`` (op 1 to every connected client now) and ``time_out_sessions`` (4009 to every
-    connected client, its session gone: what a client whose heartbeats stalled gets)."""
+    connected client, its session gone: what a client whose heartbeats stalled gets).
+
+    Sharding: ``shards`` is the count GET /gateway/bot recommends (default 1); with ``require_sharding`` an
+    IDENTIFY with fewer shards than that is closed with 4011 (Discord's "sharding required");
+    ``max_concurrency`` is the session start limit's concurrency."""
     body = await json_body(request)
     gateway = sandbox.gateway
     try:
+        for key in ("shards", "max_concurrency"):
+            if key in body and (
+                not isinstance(body[key], int) or isinstance(body[key], bool) or body[key] < 1
+            ):
+                raise ControlError(
+                    400, "invalid_gateway_setting", field=key, message=f"{key} must be 1 or more"
+                )
+        if "shards" in body:
+            gateway.recommended_shards = body["shards"]
+        if "max_concurrency" in body:
+            gateway.max_concurrency = body["max_concurrency"]
+        if "require_sharding" in body:
+            gateway.require_sharding = bool(body["require_sharding"])
         if "heartbeat_interval_ms" in body:
             gateway.heartbeat_interval_ms = max(100, int(body["heartbeat_interval_ms"]))
         if "resume_window_seconds" in body:

@@ -91,11 +91,12 @@ def clear_log(sandbox: NamedDependency[Sandbox]) -> None:
 
 @get("/gateway", sync_to_thread=False)
 def gateway_sessions(sandbox: NamedDependency[Sandbox]) -> list[dict[str, Any]]:
-    """Gateway sessions: id, intents, last sequence, whether connected and with which compression."""
+    """Gateway sessions: id, intents, shard, last sequence, whether connected and with which compression."""
     return [
         {
             "session_id": s.id,
             "intents": s.intents,
+            "shard": s.shard,
             "seq": s.seq,
             "connected": s.connection is not None,
             "compress": s.connection.compress if s.connection else None,

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from ..core.sandbox import Sandbox
+from ..gateway.sessions import valid_shard
 from ..state.control_json import channel_shape, guild_shape, member_shape, role_shape, user_shape, world_json
 from ..state.errors import ControlError
 from ..state.model import CHANNEL_CATEGORY, CHANNEL_TEXT
@@ -25,15 +26,26 @@ def world(sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
 
 @post("/guilds")
 async def create_guild(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
-    """Create a guild owned by a user (with #general); `"bot": true` adds the bot (GUILD_CREATE follows)."""
+    """Create a guild owned by a user (with #general); `"bot": true` adds the bot (GUILD_CREATE follows);
+    `"shard": [shard_id, num_shards]` gives it an id on that shard (`(id >> 22) % num_shards`)."""
     body = await json_body(request)
+    shard = body.get("shard")
+    if shard is not None and not valid_shard(shard):
+        raise ControlError(
+            400, "invalid_shard", message="shard must be [shard_id, num_shards], 0 <= shard_id < num_shards"
+        )
     name = str(body.get("name") or "").strip()
     owner_id = int_ids([body.get("owner_id")], "owner_id")[0]
     if not name:
         raise ControlError(400, "missing_name")
     if owner_id not in sandbox.state.users:
         raise ControlError(404, "unknown_user")
-    guild = sandbox.create_guild(name, owner_id=owner_id, with_bot=bool(body.get("bot", False)))
+    guild = sandbox.create_guild(
+        name,
+        owner_id=owner_id,
+        with_bot=bool(body.get("bot", False)),
+        on_shard=(shard[0], shard[1]) if shard is not None else None,
+    )
     return guild_shape(sandbox.state, guild)
 
 

@@ -20,9 +20,14 @@ VALID_INTENTS = ((1 << 17) - 1) | (1 << 20) | (1 << 21) | (1 << 24) | (1 << 25)
 
 
 def ready_payload(
-    state: SandboxState, *, session_id: str, resume_url: str, shard: list[int] | None
+    state: SandboxState,
+    guilds: list[Guild],
+    *,
+    session_id: str,
+    resume_url: str,
+    shard: list[int] | None,
 ) -> dict[str, Any]:
-    """READY: the bot user and its guilds, all unavailable until their GUILD_CREATE."""
+    """READY: the bot user and the session's guilds (its shard's), all unavailable until their GUILD_CREATE."""
     data: dict[str, Any] = {
         "v": 10,
         "user": {
@@ -31,7 +36,7 @@ def ready_payload(
             "mfa_enabled": False,
             "email": None,
         },
-        "guilds": [{"id": str(g.id), "unavailable": True} for g in state.bot_guilds()],
+        "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
         "session_id": session_id,
         "session_type": "normal",
         "resume_gateway_url": resume_url,

@@ -40,6 +40,7 @@ OP_RECONNECT, OP_REQUEST_MEMBERS, OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK
 CLOSE_UNKNOWN_ERROR, CLOSE_UNKNOWN_OPCODE, CLOSE_DECODE_ERROR = 4000, 4001, 4002
 CLOSE_NOT_AUTHENTICATED, CLOSE_AUTH_FAILED, CLOSE_ALREADY_AUTHENTICATED = 4003, 4004, 4005
 CLOSE_SESSION_TIMED_OUT, CLOSE_INVALID_INTENTS, CLOSE_DISALLOWED_INTENTS = 4009, 4013, 4014
+CLOSE_INVALID_SHARD, CLOSE_SHARDING_REQUIRED = 4010, 4011
 #: A client that closes with these codes is done with its session: it cannot be resumed.
 FINAL_CLIENT_CLOSES = (1000, 1001)
 #: Each privileged intent and the application flag that allows it.
@@ -57,6 +58,35 @@ RESUME_WINDOW_SECONDS = 180.0
 RESUME_BUFFER = 5_000  # events kept per session for replay on RESUME
 MAX_IDLE_SESSIONS = 20  # disconnected sessions kept resumable
 CHUNK_SIZE = 1_000
+#: GET /gateway/bot's session start limit: IDENTIFYs allowed per day, and how many may start at once.
+SESSION_STARTS_PER_DAY = 1_000
+SESSION_START_WINDOW_SECONDS = 86_400.0
+#: Events about a guild whose payload names it as ``id`` (every other guild event says ``guild_id``).
+GUILD_ID_AS_ID = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+
+
+def shard_of(guild_id: int, count: int) -> int:
+    """The shard that receives a guild's events, as Discord routes them."""
+    return (guild_id >> 22) % count
+
+
+def event_guild(event: str, data: Any) -> int | None:
+    """The guild an event is about (None: a DM, or not about a guild), which decides its shard."""
+    if not isinstance(data, dict):
+        return None
+    raw = data.get("id") if event in GUILD_ID_AS_ID else data.get("guild_id")
+    return int(raw) if raw is not None else None
+
+
+def valid_shard(shard: Any) -> bool:
+    """IDENTIFY's ``shard``: ``[shard_id, num_shards]`` with ``0 <= shard_id < num_shards``."""
+    return (
+        isinstance(shard, list)
+        and len(shard) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+        and shard[1] >= 1
+        and 0 <= shard[0] < shard[1]
+    )
 
 
 @dataclass
@@ -79,6 +109,14 @@ class Session:
         self.buffer.append((self.seq, frame))
         if self.connection is not None:
             self.connection.send(frame)
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether this session gets events of ``guild_id``: every guild without sharding; with it, the
+        guilds of its shard, and DMs on shard 0 only."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return shard_id == 0 if guild_id is None else shard_of(guild_id, count) == shard_id
 
     def replay_after(self, seq: int) -> list[str] | None:
         """Frames after `seq`, or None if some were already dropped from the buffer."""
@@ -105,12 +143,21 @@ class Gateway:
         #: Fault: False withholds HEARTBEAT_ACKs, as a zombied connection does.
         self.ack_heartbeats = True
         self.resume_window_seconds = RESUME_WINDOW_SECONDS
+        #: GET /gateway/bot's recommended shard count; with ``require_sharding`` an IDENTIFY with fewer
+        #: shards than this (or none) is closed with 4011, as Discord does to a bot in too many guilds.
+        self.recommended_shards = 1
+        self.require_sharding = False
+        #: How many sessions may start at once (GET /gateway/bot's ``max_concurrency``).
+        self.max_concurrency = 1
+        #: When each IDENTIFY of the last day was accepted (the session start limit counts them).
+        self.session_starts: deque[float] = deque()
 
     def dispatch(self, event: str, data: Any, *, intent: int = INTENT_GUILDS, redacted: Any = None) -> None:
         """Send an event to every session that asked for its intent; sessions without the message content
         intent get `redacted` instead, when given."""
+        guild_id = event_guild(event, data)
         for session in self.sessions.values():
-            if intent == ALWAYS or session.intents & intent:
+            if (intent == ALWAYS or session.intents & intent) and session.holds(guild_id):
                 needs_redaction = redacted is not None and not session.intents & INTENT_MESSAGE_CONTENT
                 session.dispatch(event, redacted if needs_redaction else data)
 
@@ -156,7 +203,7 @@ class Gateway:
         """GUILD_CREATE for a guild the bot just joined, per session's intents."""
         state = self._state()
         for session in self.sessions.values():
-            if session.intents & INTENT_GUILDS:
+            if session.intents & INTENT_GUILDS and session.holds(guild_id):
                 session.dispatch(
                     "GUILD_CREATE",
                     guild_create_payload(state, state.guilds[guild_id], intents=session.intents),
@@ -252,18 +299,45 @@ class Gateway:
             log.info("gateway_disallowed_intents", intents=intents)
             connection.close(CLOSE_DISALLOWED_INTENTS)
             return None
-        session = Session(id=secrets.token_hex(16), intents=int(data["intents"]), shard=data.get("shard"))
+        shard = data.get("shard")
+        if shard is not None and not valid_shard(shard):
+            log.info("gateway_invalid_shard", shard=shard)
+            connection.close(CLOSE_INVALID_SHARD)
+            return None
+        if self.require_sharding and (shard[1] if shard else 1) < self.recommended_shards:
+            log.info("gateway_sharding_required", shard=shard, required=self.recommended_shards)
+            connection.close(CLOSE_SHARDING_REQUIRED)
+            return None
+        self.session_starts.append(self.now())
+        session = Session(id=secrets.token_hex(16), intents=int(data["intents"]), shard=shard)
         session.connection = connection
         self._forget_idle_sessions()
         self.sessions[session.id] = session
         state = self._state()
+        guilds = [guild for guild in state.bot_guilds() if session.holds(guild.id)]
         session.dispatch(
-            "READY", ready_payload(state, session_id=session.id, resume_url=resume_url, shard=session.shard)
+            "READY",
+            ready_payload(state, guilds, session_id=session.id, resume_url=resume_url, shard=session.shard),
         )
-        for guild in state.bot_guilds():
+        for guild in guilds:
             session.dispatch("GUILD_CREATE", guild_create_payload(state, guild, intents=session.intents))
-        log.info("gateway_identified", session_id=session.id, intents=session.intents)
+        log.info("gateway_identified", session_id=session.id, intents=session.intents, shard=session.shard)
         return session
+
+    def session_start_limit(self) -> dict[str, int]:
+        """GET /gateway/bot's ``session_start_limit``: IDENTIFYs left today and when the count resets."""
+        now = self.now()
+        while self.session_starts and now - self.session_starts[0] >= SESSION_START_WINDOW_SECONDS:
+            self.session_starts.popleft()
+        reset_after = (
+            SESSION_START_WINDOW_SECONDS - (now - self.session_starts[0]) if self.session_starts else 0.0
+        )
+        return {
+            "total": SESSION_STARTS_PER_DAY,
+            "remaining": max(0, SESSION_STARTS_PER_DAY - len(self.session_starts)),
+            "reset_after": int(reset_after * 1000),
+            "max_concurrency": self.max_concurrency,
+        }
 
     def _forget_idle_sessions(self) -> None:
         idle = [key for key, s in self.sessions.items() if s.connection is None]
@@ -311,7 +385,7 @@ class Gateway:
     def _send_member_chunks(self, session: Session, data: dict[str, Any]) -> None:
         state = self._state()
         guild = state.guilds.get(int(data.get("guild_id") or 0))
-        if guild is None or state.application.bot_user_id not in guild.members:
+        if guild is None or state.application.bot_user_id not in guild.members or not session.holds(guild.id):
             return
         query = data.get("query")
         user_ids = [int(u) for u in data.get("user_ids") or []]

@@ -20,7 +20,6 @@ COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 MAX_COMMANDS = 100
 MAX_OPTIONS = 25
 CHAT_INPUT = 1
-SHARDS = 1
 
 
 @get("/users/@me", sync_to_thread=False, opt={"auth": "bot_or_bearer"})
@@ -96,10 +95,14 @@ def gateway_url(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @get("/gateway/bot", sync_to_thread=False)
-def gateway_bot(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Gateway URL, shard count and session start limits."""
-    limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-    return {"url": _gateway_url(request), "shards": SHARDS, "session_start_limit": limit}
+def gateway_bot(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
+    """Gateway URL, the recommended shard count and the session start limit (IDENTIFYs left today)."""
+    gateway = sandbox.gateway
+    return {
+        "url": _gateway_url(request),
+        "shards": gateway.recommended_shards,
+        "session_start_limit": gateway.session_start_limit(),
+    }
 
 
 def _gateway_url(request: Request[Any, Any, Any]) -> str:

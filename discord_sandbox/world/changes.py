@@ -13,7 +13,7 @@ from ..gateway.events import (
     message_intent,
     without_content,
 )
-from ..gateway.sessions import Gateway
+from ..gateway.sessions import Gateway, shard_of
 from ..state.components import stored_components
 from ..state.default_world import EVERYONE_PERMISSIONS
 from ..state.discord_json import channel_json, guild_json, message_json, role_json, user_json
@@ -218,9 +218,16 @@ class World:
             self.gateway.dispatch("GUILD_DELETE", {"id": str(guild_id)}, intent=INTENT_GUILDS)
         self.touch()
 
-    def create_guild(self, name: str, *, owner_id: int, with_bot: bool = False) -> Guild:
-        """A new guild with @everyone and #general, owned (and joined) by `owner_id`; optionally with the bot."""
-        guild = Guild(id=self.state.next_id(), name=name, owner_id=owner_id)
+    def create_guild(
+        self, name: str, *, owner_id: int, with_bot: bool = False, on_shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """A new guild with @everyone and #general, owned (and joined) by `owner_id`; optionally with the bot.
+        ``on_shard=(shard_id, num_shards)``: an id whose events go to that shard (the next ids are skipped)."""
+        guild_id = self.state.next_id()
+        while on_shard is not None and shard_of(guild_id, on_shard[1]) != on_shard[0]:
+            self.state.ids.advance_past(guild_id | ((1 << 22) - 1))  # on to the next millisecond
+            guild_id = self.state.next_id()
+        guild = Guild(id=guild_id, name=name, owner_id=owner_id)
         guild.roles[guild.id] = Role(id=guild.id, name="@everyone", permissions=EVERYONE_PERMISSIONS)
         general = Channel(id=self.state.next_id(), guild_id=guild.id, name="general")
         guild.channels[general.id] = general

@@ -45,14 +45,16 @@ class EventBus:
         *,
         name: str | None = None,
         max_attempts: int | None = None,
+        gateway: bool = False,
     ) -> str:
-        """Deliver every ``event_type`` to ``handler`` through the queue; returns the job kind used."""
+        """Deliver every ``event_type`` to ``handler`` through the queue; returns the job kind used.
+        ``gateway``: the handler reads the event's guild from the gateway view (``JobQueue.register``)."""
         kind = f"event.{event_type.__name__}.{name or handler.__name__}"
 
         async def deliver(job: Job) -> None:
             await handler(msgspec.convert(job.payload, event_type))
 
-        self.queue.register(kind, deliver, max_attempts=max_attempts)
+        self.queue.register(kind, deliver, max_attempts=max_attempts, gateway=gateway)
         self._kinds[event_type].append(kind)
         return kind
 
@@ -64,6 +66,7 @@ class EventBus:
         batch_size: int,
         name: str | None = None,
         max_attempts: int | None = None,
+        gateway: bool = False,
     ) -> str:
         """Like ``subscribe``, but the handler gets up to ``batch_size`` due events at once (in the order
         they were published, on first delivery); if it raises, every event of the batch is tried again."""
@@ -73,7 +76,9 @@ class EventBus:
             await handler([msgspec.convert(job.payload, event_type) for job in jobs])
             return {}
 
-        self.queue.register_batch(kind, deliver, batch_size=batch_size, max_attempts=max_attempts)
+        self.queue.register_batch(
+            kind, deliver, batch_size=batch_size, max_attempts=max_attempts, gateway=gateway
+        )
         self._kinds[event_type].append(kind)
         return kind
 

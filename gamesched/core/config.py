@@ -14,6 +14,8 @@ LOG_FORMATS = ("console", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: What a process does (GAMESCHED_ROLES): serve HTTP, connect to Discord's gateway, run queue jobs.
 ROLES = ("web", "bot", "worker")
+#: More shards than any bot needs (Discord recommends one per 1,000 guilds at most).
+MAX_SHARDS = 10_000
 
 
 class SettingsError(ValueError):
@@ -46,6 +48,10 @@ class Settings:
     sandbox: bool = False
     #: Which of ROLES this process takes on (all three by default: one process does everything).
     roles: frozenset[str] = frozenset(ROLES)
+    #: Discord sharding: how many shards the bot has in all, and which of them this process connects
+    #: (every one of the count unless GAMESCHED_SHARD_IDS says). None: one unsharded connection.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
 
     @property
     def base_url(self) -> str:
@@ -126,6 +132,23 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             )
         return frozenset(picked)
 
+    def shards() -> tuple[int | None, tuple[int, ...] | None]:
+        count = integer("SHARD_COUNT", 0, 1, MAX_SHARDS) if get("SHARD_COUNT") is not None else None
+        raw = get("SHARD_IDS")
+        if raw is None:
+            return count, tuple(range(count)) if count is not None else None
+        if count is None:
+            raise SettingsError(
+                f"{PREFIX}SHARD_IDS needs {PREFIX}SHARD_COUNT (how many shards the bot has in all)"
+            )
+        parts = [part.strip() for part in raw.split(",") if part.strip()]
+        if not parts or not all(p.isdigit() and int(p) < count for p in parts):
+            raise SettingsError(
+                f"{PREFIX}SHARD_IDS must list shard numbers from 0 to {count - 1} separated by commas, got {raw!r}"
+            )
+        return count, tuple(sorted({int(p) for p in parts}))
+
+    shard_count, shard_ids = shards()
     database_url = url("DATABASE_URL", ("postgresql", "postgresql+asyncpg", "postgres"))
     if database_url is not None:
         database_url = normalize_database_url(database_url)
@@ -152,6 +175,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         join_dm_delay_seconds=integer("JOIN_DM_DELAY_SECONDS", DEFAULTS.join_dm_delay_seconds, 0, 3600),
         sandbox_url=url("SANDBOX_URL", ("http", "https")),
         roles=roles("ROLES"),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
     )
     if settings.secret_key is not None and len(settings.secret_key) < 32:
         raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")

@@ -5,6 +5,9 @@ says the queue changed. Claims use ``FOR UPDATE SKIP LOCKED`` so several process
 A claimed job records the backend pid of its dispatcher's LISTEN connection; when that process dies its
 connection goes too, and any dispatcher re-claims the orphaned jobs. A dispatcher claims only the kinds
 its process has handlers for, so a web-only process leaves Discord work to the process running the bot.
+With Discord sharding, a process holding only some shards claims a job of a ``gateway`` kind only when it
+holds the shard of the job's guild, ``(guild_id >> 22) % shard_count``: the handler reads that guild from
+the gateway view, which only that process has.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import functools
 import random
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -36,20 +40,25 @@ MAX_IDLE_SECONDS = 30.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 
+#: A job this process may run: any but a gateway kind's job about a guild of a shard held elsewhere.
+_ROUTED = (
+    "(NOT jobs.kind = ANY(:gateway_kinds) OR jobs.guild_id IS NULL"
+    " OR (jobs.guild_id >> 22) % :shard_count = ANY(:shard_ids))"
+)
 #: Two branches, each read in index order and cut at the limit: pending jobs that are due (the common case,
 #: ``ix_jobs_pending_kind_due``) and running jobs whose process is gone (rare, ``ix_jobs_running``). One
 #: ``OR`` over both made PostgreSQL collect and sort the whole due backlog on every claim.
 _CLAIM = text(
-    """
+    f"""
     WITH pending AS (
         SELECT id, due_at FROM jobs
-        WHERE state = 'pending' AND due_at <= :now AND kind = ANY(:kinds)
+        WHERE state = 'pending' AND due_at <= :now AND kind = ANY(:kinds) AND {_ROUTED}
         ORDER BY due_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
     ), orphaned AS (
         SELECT id, due_at FROM jobs
-        WHERE state = 'running' AND kind = ANY(:kinds)
+        WHERE state = 'running' AND kind = ANY(:kinds) AND {_ROUTED}
           AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)
         ORDER BY due_at, id
@@ -69,15 +78,16 @@ _CLAIM = text(
 #: due: a wake-up claims only the kinds that have work (every batch subscription is a kind of its own, and
 #: a claim per kind per wake-up cost more than the clicks that caused the wake-ups).
 _DUE_KINDS = text(
-    """
+    f"""
     SELECT ARRAY(
         SELECT k.kind FROM unnest(CAST(:kinds AS text[])) AS k(kind)
-        WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind AND due_at <= :now)
-           OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = k.kind
+        WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind AND due_at <= :now
+                      AND {_ROUTED})
+           OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = k.kind AND {_ROUTED}
                       AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
                       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
     ) AS due_kinds,
-    (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds)) AS next_due
+    (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds) AND {_ROUTED}) AS next_due
     """
 )
 _DONE = text(
@@ -128,6 +138,7 @@ class Dispatcher:
         metrics: Metrics,
         concurrency: int = 8,
         name: str = "dispatcher",
+        shards: tuple[int, Sequence[int]] | None = None,
     ) -> None:
         self.queue = queue
         self.clock = queue.clock
@@ -137,6 +148,12 @@ class Dispatcher:
         self.listen_dsn = listen_dsn
         self.metrics = metrics
         self.concurrency = concurrency
+        #: ``(shard_count, shard ids held)`` when this process holds only some of Discord's shards; None
+        #: (or every shard held): every job of the registered kinds is ours to claim.
+        held = sorted(set(shards[1])) if shards is not None else []
+        self._routing = shards is not None and held != list(range(shards[0]))
+        self._shard_count = shards[0] if shards is not None else 1
+        self._shard_ids = held or [0]
         self.log = log.bind(dispatcher=name)
         self._wake = asyncio.Event()
         self._listening = asyncio.Event()
@@ -239,9 +256,22 @@ class Dispatcher:
             return MAX_IDLE_SECONDS
         return min(MAX_IDLE_SECONDS, max(0.0, (next_due - self.clock.now()).total_seconds()))
 
+    def _routing_params(self) -> dict[str, Any]:
+        return {
+            "gateway_kinds": self.queue.gateway_kinds if self._routing else [],
+            "shard_count": self._shard_count,
+            "shard_ids": self._shard_ids,
+        }
+
     async def _due_kinds(self, kinds: list[str]) -> tuple[set[str], Any]:
         """Which of ``kinds`` have jobs to claim now, and when the next of their pending jobs is due."""
-        params = {"kinds": kinds, "now": self.clock.now(), "pid": self._pid, "mine": self._mine()}
+        params = {
+            "kinds": kinds,
+            "now": self.clock.now(),
+            "pid": self._pid,
+            "mine": self._mine(),
+            **self._routing_params(),
+        }
         async with self._statements.connect() as conn:
             row = (await conn.execute(_DUE_KINDS, params)).one()
         return set(row.due_kinds), row.next_due
@@ -288,6 +318,7 @@ class Dispatcher:
             "kinds": kinds or self.queue.kinds,
             # Our own running jobs look orphaned while a new LISTEN connection is not adopted yet.
             "mine": self._mine(),
+            **self._routing_params(),
         }
         async with self._statements.connect() as conn:
             rows = (await conn.execute(_CLAIM, params)).all()

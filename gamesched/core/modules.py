@@ -36,6 +36,9 @@ class JobSpec:
     handler: JobHandler
     max_attempts: int | None = None
     max_concurrency: int | None = None
+    #: The handler reads its guild from this process's gateway view: with sharding, only a process holding
+    #: the shard of the job's ``guild_id`` claims it (see ``JobQueue.register``).
+    gateway: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class BatchJobSpec:
     batch_size: int
     max_concurrency: int = 1
     max_attempts: int | None = None
+    gateway: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,8 @@ class Subscription:
     handler: Callable[[Any], Awaitable[None]]
     name: str | None = None
     batch_size: int | None = None
+    #: As ``JobSpec.gateway``: the handler reads the event's guild from the gateway view.
+    gateway: bool = False
 
 
 @dataclass(slots=True)

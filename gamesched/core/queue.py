@@ -21,15 +21,16 @@ from gamesched.core.clock import Clock
 DEFAULT_MAX_ATTEMPTS = 6
 
 _INSERT = """
-    INSERT INTO jobs (kind, payload, due_at, max_attempts, dedupe_key)
-    VALUES (:kind, CAST(:payload AS jsonb), :due_at, :max_attempts, :dedupe_key)
+    INSERT INTO jobs (kind, payload, due_at, max_attempts, dedupe_key, guild_id)
+    VALUES (:kind, CAST(:payload AS jsonb), :due_at, :max_attempts, :dedupe_key, :guild_id)
     ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state = 'pending'
 """
 _REPLACE = text(
     _INSERT
     + """
     DO UPDATE SET kind = EXCLUDED.kind, payload = EXCLUDED.payload, due_at = EXCLUDED.due_at,
-                  max_attempts = EXCLUDED.max_attempts, attempts = 0, last_error = NULL
+                  max_attempts = EXCLUDED.max_attempts, attempts = 0, last_error = NULL,
+                  guild_id = EXCLUDED.guild_id
     """
 )
 #: Coalescing: a pending job with the same key already covers this one (and keeps its earlier due time).
@@ -90,6 +91,8 @@ class Registration:
     max_concurrency: int | None
     batch_handler: BatchHandler | None = None
     batch_size: int = 1
+    #: Reads the job's guild from the gateway view: claimed only where that guild's shard is held.
+    gateway: bool = False
 
 
 class JobQueue:
@@ -107,10 +110,14 @@ class JobQueue:
         *,
         max_attempts: int | None = None,
         max_concurrency: int | None = None,
+        gateway: bool = False,
     ) -> None:
         """Run ``kind`` with ``handler``. ``max_concurrency`` caps how many run at once in this process, so
-        slow work (DMs waiting out Discord's rate limits) cannot take every slot from the rest."""
-        self._add(kind, Registration(handler, max_attempts or self.default_max_attempts, max_concurrency))
+        slow work (DMs waiting out Discord's rate limits) cannot take every slot from the rest. ``gateway``:
+        the handler needs its guild in this process's gateway view, so with sharding a job of the kind is
+        claimed only by a process holding the shard of its guild (the payload's ``guild_id``)."""
+        attempts = max_attempts or self.default_max_attempts
+        self._add(kind, Registration(handler, attempts, max_concurrency, gateway=gateway))
 
     def register_batch(
         self,
@@ -120,6 +127,7 @@ class JobQueue:
         batch_size: int,
         max_concurrency: int = 1,
         max_attempts: int | None = None,
+        gateway: bool = False,
     ) -> None:
         """Run ``kind`` in batches: the dispatcher claims up to ``batch_size`` due jobs of the kind at once
         (earliest due first) and hands them to ``handler`` together, at most ``max_concurrency`` batches
@@ -127,7 +135,7 @@ class JobQueue:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         registration = Registration(
-            None, max_attempts or self.default_max_attempts, max_concurrency, handler, batch_size
+            None, max_attempts or self.default_max_attempts, max_concurrency, handler, batch_size, gateway
         )
         self._add(kind, registration)
 
@@ -146,6 +154,11 @@ class JobQueue:
     @property
     def kinds(self) -> list[str]:
         return sorted(self._handlers)
+
+    @property
+    def gateway_kinds(self) -> list[str]:
+        """Kinds whose handlers read their guild from the gateway view (routed to its shard)."""
+        return sorted(k for k, r in self._handlers.items() if r.gateway)
 
     def concurrency_caps(self) -> dict[str, int]:
         return {k: r.max_concurrency for k, r in self._handlers.items() if r.max_concurrency is not None}
@@ -175,6 +188,7 @@ class JobQueue:
                     "due_at": job.due_at or now,
                     "max_attempts": self._max_attempts(job.kind),
                     "dedupe_key": job.dedupe_key,
+                    "guild_id": job_guild(job.payload),
                 }
             )
         for replace, batch in rows.items():
@@ -205,3 +219,16 @@ class JobQueue:
     def _max_attempts(self, kind: str) -> int:
         registration = self._handlers.get(kind)
         return registration.max_attempts if registration else self.default_max_attempts
+
+
+def job_guild(payload: Mapping[str, Any]) -> int | None:
+    """The guild a job is about: its payload's ``guild_id`` (every job about a guild names it there, events
+    included), kept in ``jobs.guild_id`` so the claim can route gateway work to the guild's shard."""
+    raw = payload.get("guild_id")
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.isdigit():
+        return int(raw)
+    return None

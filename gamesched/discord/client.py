@@ -26,6 +26,19 @@ TOKEN_REFUSED = (
 
 
 GATEWAY_AUTHENTICATION_FAILED = 4004
+GATEWAY_INVALID_SHARD, GATEWAY_SHARDING_REQUIRED = 4010, 4011
+#: What to change when Discord refuses the shard settings.
+SHARDING_REFUSED = {
+    GATEWAY_INVALID_SHARD: (
+        "Discord refused the shard settings (4010, invalid shard): GAMESCHED_SHARD_IDS must be below "
+        "GAMESCHED_SHARD_COUNT, and every process of the bot must use the same GAMESCHED_SHARD_COUNT."
+    ),
+    GATEWAY_SHARDING_REQUIRED: (
+        "Discord requires more shards (4011, sharding required): the bot is in too many servers for "
+        "GAMESCHED_SHARD_COUNT. Raise it to at least the count Discord recommends (GET /gateway/bot answers "
+        "it) and run every shard of the new count."
+    ),
+}
 #: discord.py events after which a guild's channels, roles or the bot's permissions may differ (guild_*,
 #: member_update for the bot's own roles; ready/resumed rebuild or refresh the cache).
 GUILD_STATE_EVENT_PREFIXES = ("guild_", "member_update", "raw_member_update", "ready", "resumed", "connect")
@@ -65,7 +78,7 @@ _stamp_heartbeats_before_sending()
 class GameschedBot(commands.Bot):
     """discord.py bot; cogs (guild sync, commands, buttons) are added by the composition root."""
 
-    def __init__(self, *, intents: discord.Intents, guild_ready_timeout: float = 2.0) -> None:
+    def __init__(self, *, intents: discord.Intents, guild_ready_timeout: float = 2.0, **options: Any) -> None:
         # gamesched never joins voice: no warnings about voice libraries at every start.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -78,6 +91,7 @@ class GameschedBot(commands.Bot):
             # Nothing pings unless a message says whom (announcements name their notify roles): a reply or a
             # DM that quotes a name never notifies anyone by accident.
             allowed_mentions=discord.AllowedMentions.none(),
+            **options,
         )
 
         #: Bumped by every gateway event that can change a guild's structure, roles or the bot's permissions
@@ -122,15 +136,54 @@ class GameschedBot(commands.Bot):
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))
 
 
+class ShardedGameschedBot(GameschedBot, commands.AutoShardedBot):
+    """The bot on some of Discord's shards (``GAMESCHED_SHARD_COUNT`` / ``_SHARD_IDS``): one gateway
+    connection per shard, each with only the events of its guilds, ``(guild_id >> 22) % shard_count``, and
+    DMs on shard 0. discord.py's ``AutoShardedBot`` with the shards given; everything else as GameschedBot."""
+
+
+def make_bot(
+    *,
+    intents: discord.Intents,
+    guild_ready_timeout: float,
+    shard_count: int | None = None,
+    shard_ids: tuple[int, ...] | None = None,
+) -> GameschedBot:
+    """One unsharded connection, or the given shards of ``shard_count``."""
+    if shard_count is None:
+        return GameschedBot(intents=intents, guild_ready_timeout=guild_ready_timeout)
+    return ShardedGameschedBot(
+        intents=intents,
+        guild_ready_timeout=guild_ready_timeout,
+        shard_count=shard_count,
+        shard_ids=list(shard_ids if shard_ids is not None else range(shard_count)),
+    )
+
+
 class DiscordConnection:
     """Owns the bot's lifetime; ``status`` is what /health reports."""
 
-    def __init__(self, *, token: str | None, members_intent: bool = False, local: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None,
+        members_intent: bool = False,
+        local: bool = False,
+        shard_count: int | None = None,
+        shard_ids: tuple[int, ...] | None = None,
+    ) -> None:
         self.token = token
         # discord.py waits guild_ready_timeout for late GUILD_CREATEs; the local sandbox sends them at once.
         wait = 0.1 if local else 2.0
         self.bot: GameschedBot | None = (
-            GameschedBot(intents=default_intents(members_intent), guild_ready_timeout=wait) if token else None
+            make_bot(
+                intents=default_intents(members_intent),
+                guild_ready_timeout=wait,
+                shard_count=shard_count,
+                shard_ids=shard_ids,
+            )
+            if token
+            else None
         )
         #: Set once the bot is ready and the guilds module has recorded every guild.
         self.synced = asyncio.Event()
@@ -159,6 +212,8 @@ class DiscordConnection:
             log.error("discord_gateway_refused", code=exc.code, reason=exc.reason)
             if exc.code == GATEWAY_AUTHENTICATION_FAILED:
                 raise DiscordRefused(TOKEN_REFUSED) from exc
+            if exc.code in SHARDING_REFUSED:
+                raise DiscordRefused(SHARDING_REFUSED[exc.code]) from exc
             raise DiscordRefused(f"Discord closed the gateway with code {exc.code} ({exc.reason}).") from exc
 
     async def close(self) -> None:

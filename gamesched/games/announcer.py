@@ -128,10 +128,13 @@ class Announcer:
         ]
 
     def jobs(self) -> list[JobSpec]:
-        """Only the process running the bot posts and edits announcements."""
+        """Only the process running the bot posts and edits announcements. A refresh or a restore reads the
+        guild from the gateway view (is the bot in it, the channels and members its text links, the bot's
+        permissions when refused), so with sharding it runs where the guild's shard is; a take-down is
+        two REST calls and runs anywhere."""
         return [
-            JobSpec(REFRESH, self.refresh_announcement),
-            JobSpec(MESSAGE_DELETED, self.restore_deleted_announcement),
+            JobSpec(REFRESH, self.refresh_announcement, gateway=True),
+            JobSpec(MESSAGE_DELETED, self.restore_deleted_announcement, gateway=True),
             JobSpec(TAKE_DOWN, self.take_down_old_announcement),
         ]
 

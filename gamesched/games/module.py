@@ -60,7 +60,11 @@ def register(context: ModuleContext) -> Contribution:
     )
     if context.bot is not None:
         check = AnnouncementCheck(announcer)
-        contribution.jobs = [*contribution.jobs, *announcer.jobs(), JobSpec(CHECK, check.check_batch)]
+        contribution.jobs = [
+            *contribution.jobs,
+            *announcer.jobs(),
+            JobSpec(CHECK, check.check_batch, gateway=True),
+        ]
         contribution.cogs += [
             ButtonsHost(games=games),
             GameCommands(

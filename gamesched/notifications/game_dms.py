@@ -73,7 +73,7 @@ class GameDMs:
         self.guilds = guilds
 
     def jobs(self) -> list[JobSpec]:
-        return [JobSpec(JOIN_DM_DUE, self.send_due_join_dm)]
+        return [JobSpec(JOIN_DM_DUE, self.send_due_join_dm, gateway=True)]
 
     def subscriptions(self) -> list[Subscription]:
         return [

@@ -3,6 +3,7 @@ reactions to the games module's events, and — where the bot runs — their del
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from gamesched.core.modules import Contribution, ModuleContext, Subscription
@@ -49,19 +50,23 @@ def register(context: ModuleContext) -> Contribution:
     )
     # After a host's change, the games module says how many people were told: with these DMs' rules.
     games.telling.use(dms)
+    subscriptions = [
+        *dms.subscriptions(),
+        *announcement_dms.subscriptions(),
+        *RewardsDMs(
+            games=games,
+            guilds=context.get(GuildService),
+            notifier=notifier,
+            db=context.db,
+            base_url=context.base_url,
+        ).subscriptions(),
+        Subscription(ReminderDue, reminders.send_reminders, batch_size=REMINDER_BATCH),
+    ]
+    # Writing a DM reads the server's names (the server, its roles and members, #channel links) from the
+    # gateway view: with sharding, the process holding the guild's shard writes it. Sending it (delivery)
+    # is REST only and runs in any process with the bot.
     return Contribution(
         name="notifications",
         jobs=[*notifier.delivery_jobs(), *dms.jobs()],
-        subscriptions=[
-            *dms.subscriptions(),
-            *announcement_dms.subscriptions(),
-            *RewardsDMs(
-                games=games,
-                guilds=context.get(GuildService),
-                notifier=notifier,
-                db=context.db,
-                base_url=context.base_url,
-            ).subscriptions(),
-            Subscription(ReminderDue, reminders.send_reminders, batch_size=REMINDER_BATCH),
-        ],
+        subscriptions=[dataclasses.replace(s, gateway=True) for s in subscriptions],
     )

@@ -42,6 +42,7 @@ class QueueKit:
         queue: JobQueue | None = None,
         name: str = "d1",
         concurrency: int = 8,
+        shards: tuple[int, list[int]] | None = None,
     ) -> Dispatcher:
         engine = engine or self.engine
         return Dispatcher(
@@ -51,6 +52,7 @@ class QueueKit:
             metrics=self.metrics,
             concurrency=concurrency,
             name=name,
+            shards=shards,
         )
 
     async def start(self, dispatcher: Dispatcher) -> Dispatcher:

@@ -431,3 +431,27 @@ async def test_migration_0018_adds_the_projection_of_discord_and_downgrades_clea
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0019_adds_the_jobs_guild_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_job_guild")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    column = text(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'guild_id'"
+    )
+    try:
+        await _migrate(engine, "0019")
+        async with engine.begin() as conn:
+            assert (await conn.execute(column)).scalar_one() == 1
+            await conn.execute(
+                text("INSERT INTO jobs (kind, payload, due_at, guild_id) VALUES ('k', '{}', now(), 42)")
+            )
+        await _migrate(engine, "0018", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(column)).scalar_one() == 0
+            assert (await conn.execute(text("SELECT count(*) FROM jobs"))).scalar_one() == 1
+        await _migrate(engine, "0019")
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

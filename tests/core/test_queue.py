@@ -452,7 +452,17 @@ async def test_claiming_one_kind_reads_only_its_own_due_rows_behind_a_backlog_of
         )
         await conn.execute(text("ANALYZE jobs"))
 
-    params = {"now": clock.now(), "pid": 0, "limit": 4, "kinds": ["refresh"], "mine": []}
+    params = {
+        "now": clock.now(),
+        "pid": 0,
+        "limit": 4,
+        "kinds": ["refresh"],
+        "mine": [],
+        # As a process holding one of two shards claims a gateway kind: the routing must not cost a walk.
+        "gateway_kinds": ["refresh"],
+        "shard_count": 2,
+        "shard_ids": [0, 1],
+    }
     async with kit.engine.connect() as conn:
         plan = (
             await conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + _CLAIM.text), params)
@@ -479,3 +489,45 @@ async def test_claiming_one_kind_reads_only_its_own_due_rows_behind_a_backlog_of
     kit.queue.register("refresh", lambda job: asyncio.sleep(0))
     claimed = await kit.dispatcher()._claim(4, ["refresh"])
     assert [job.kind for job in claimed] == ["refresh"]
+
+
+async def test_gateway_work_goes_to_the_process_holding_the_guilds_shard(kit: QueueKit) -> None:
+    """With two shards: a gateway kind's job about a guild is run by the process holding the guild's shard
+    (``(guild_id >> 22) % 2``); its jobs without a guild, and every job of other kinds, by any process."""
+    on_shard = {0: 8 << 22 | 5, 1: 7 << 22 | 5}  # a guild of each shard
+    async with kit.db.uow() as uow:
+        for shard, guild_id in on_shard.items():
+            await kit.queue.enqueue(uow.session, "announce", {"guild_id": guild_id, "shard": shard})
+            await kit.queue.enqueue(uow.session, "timer", {"guild_id": str(guild_id), "shard": shard})
+        await kit.queue.enqueue(uow.session, "announce", {"note": "no guild"})
+
+    ran: dict[int, list[tuple[str, object]]] = {0: [], 1: []}
+
+    def process(shard: int) -> JobQueue:
+        queue = JobQueue(clock=kit.clock)
+
+        async def announce(job: Job) -> None:
+            ran[shard].append(("announce", job.payload.get("shard")))
+
+        async def timer(job: Job) -> None:
+            ran[shard].append(("timer", job.payload.get("shard")))
+
+        queue.register("announce", announce, gateway=True)
+        queue.register("timer", timer)
+        return queue
+
+    holding_shard_1 = kit.dispatcher(queue=process(1), name="shard1", shards=(2, [1]))
+    assert await holding_shard_1.run_due() == 4  # its guild's announce, both timers, the guildless announce
+    assert sorted(ran[1], key=str) == sorted(
+        [("announce", 1), ("announce", None), ("timer", 0), ("timer", 1)], key=str
+    )
+    assert await kit.count("state = 'pending'") == 1  # shard 0's announcement waits for its process
+
+    holding_shard_0 = kit.dispatcher(queue=process(0), name="shard0", shards=(2, [0]))
+    assert await holding_shard_0.run_due() == 1
+    assert ran[0] == [("announce", 0)]
+
+    # A process holding every shard (or unsharded) takes any job, as before sharding.
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "announce", {"guild_id": on_shard[0], "shard": 0})
+    assert await kit.dispatcher(queue=process(1), name="all", shards=(2, [0, 1])).run_due() == 1
