@@ -15,6 +15,7 @@ from msgspec import UNSET
 from gamesched.core.db import UnitOfWork
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound, Problems
 from gamesched.core.inputs import clean_text, convert
+from gamesched.core.time_zones import zone_named
 from gamesched.games import events
 from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
@@ -248,6 +249,13 @@ class GameLifecycle(GameUseCase):
             archive_delay_minutes=archive_delay,
         )
 
+    async def _host_zone(self, host_id: int, given: str | None) -> str | None:
+        """The zone the game's time is worded in: the host's own choice, else the one the time was typed in
+        (a browser's; an unknown name is ignored: it only words the time), else none (UTC)."""
+        chosen = await self.guilds.preferences.time_zone(host_id)
+        zone = chosen or zone_named(given)
+        return zone.key if zone is not None else None
+
     async def create(self, user_id: int, data: GameCreate) -> GameView:
         """Schedule a game; inherited settings are resolved now and stored with their sources."""
         new = await self._prepare(user_id, data)
@@ -286,6 +294,7 @@ class GameLifecycle(GameUseCase):
             template_id=new.template.id if new.template else None,
             template_name=new.template.name if new.template else None,
             locked_fields=sorted(new.template.locked) if new.template else [],
+            time_zone=await self._host_zone(host_id, data.time_zone),
             version=1,
             created_at=now,
             updated_at=now,

@@ -26,6 +26,7 @@ from gamesched.guilds.directory import ChannelInfo, DiscordDirectory, GuildInfo,
 from gamesched.guilds.members import MemberDisplay, MentionResolution
 from gamesched.guilds.models import ANNOUNCEABLE_CHANNEL_TYPES, RECORDED_CHANNEL_TYPES, Channel, Guild
 from gamesched.guilds.permissions import GuildAccess, compute_access
+from gamesched.guilds.preferences import PreferenceService
 from gamesched.guilds.settings import EffectiveSettings, resolve_settings
 from gamesched.guilds.templates import TemplateService
 
@@ -71,6 +72,8 @@ class GuildService:
         #: guild id → (kept until, its record, the host roles that count in some channel open for games)
         self._records: dict[int, tuple[datetime, Guild | None, frozenset[int]]] = {}
         self.templates = TemplateService(self)
+        #: Each person's own settings (their time zone), the same in every server.
+        self.preferences = PreferenceService(db=db, clock=clock)
 
     # --- following Discord (trusted system paths: explicit RLS bypass) ---
 
