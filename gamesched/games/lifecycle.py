@@ -188,6 +188,13 @@ class GameLifecycle(GameUseCase):
             _check_time(data.scheduled_at, now)
         with problems.check():
             _check_post_at(data.post_at, data.scheduled_at, now)
+        if data.time_zone is not None and zone_named(data.time_zone) is None:
+            problems.found.append(
+                Invalid(
+                    f"I don't know the time zone {data.time_zone!r}: use an IANA name such as Europe/Berlin.",
+                    field="time_zone",
+                )
+            )
         with problems.check():
             self._check_archive_channel(guild_id, data.archive_channel_id)
         archive_channel = locked.get("archive_channel_id", data.archive_channel_id)
@@ -251,7 +258,7 @@ class GameLifecycle(GameUseCase):
 
     async def _host_zone(self, host_id: int, given: str | None) -> str | None:
         """The zone the game's time is worded in: the host's own choice, else the one the time was typed in
-        (a browser's; an unknown name is ignored: it only words the time), else none (UTC)."""
+        (a browser's, checked in ``_prepare``), else none (UTC)."""
         chosen = await self.guilds.preferences.time_zone(host_id)
         zone = chosen or zone_named(given)
         return zone.key if zone is not None else None

@@ -134,3 +134,30 @@ async def test_settings_page_in_chromium_changes_the_zone_the_game_page_shows(
     await page.goto(f"/games/{game['id']}")
     # Berlin left summer time that morning: 18:00 UTC is 19:00 CET.
     assert await page.locator("dd time").first.text_content() == "Sun 31 Oct 2027, 19:00 CET"
+
+
+@pytest.mark.browser
+async def test_the_pickers_and_the_typed_time_in_chromium_speak_the_chosen_zone_not_the_browsers(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    alice_id = world.user_id("alice")
+    await web_app.guilds.preferences.set_time_zone(alice_id, "Europe/Berlin")
+    page = await new_page(timezone="America/New_York")
+    await browser_login(page, "alice")
+    await page.goto(f"/games/new?guild_id={world.guild_id()}")
+    assert "In your time zone, Europe/Berlin" in (await page.locator("#scheduled_at-hint").text_content() or "")
+    await page.get_by_label("Title").fill("Picked in Berlin")
+    await page.locator("#when").fill("Jan 10 2027 7pm")
+    await page.get_by_role("button", name="Check the time").click()
+    understood = page.locator("#when-understood")
+    await understood.wait_for()
+    assert "Sun 10 Jan 2027, 19:00 CET" in (await understood.text_content() or "")
+    assert (await web_app.games.queries.list(alice_id, guild_id=world.guild_id())).items == []
+
+    await page.locator("#when").fill("")  # the picker alone, at 19:00 Berlin time
+    await page.locator("#scheduled_local").fill("2027-01-10T19:00")
+    await page.get_by_role("button", name="Schedule game").click()
+    await page.wait_for_url(re.compile(r"/games/[0-9a-f-]{36}$"))
+    assert await page.locator("dd time").first.text_content() == "Sun 10 Jan 2027, 19:00 CET"
+    (game,) = (await web_app.games.queries.list(alice_id, guild_id=world.guild_id())).items
+    assert game.scheduled_at == datetime(2027, 1, 10, 18, 0, tzinfo=UTC)
