@@ -145,7 +145,9 @@ async def test_the_pickers_and_the_typed_time_in_chromium_speak_the_chosen_zone_
     page = await new_page(timezone="America/New_York")
     await browser_login(page, "alice")
     await page.goto(f"/games/new?guild_id={world.guild_id()}")
-    assert "In your time zone, Europe/Berlin" in (await page.locator("#scheduled_at-hint").text_content() or "")
+    assert "In your time zone, Europe/Berlin" in (
+        await page.locator("#scheduled_at-hint").text_content() or ""
+    )
     await page.get_by_label("Title").fill("Picked in Berlin")
     await page.locator("#when").fill("Jan 10 2027 7pm")
     await page.get_by_role("button", name="Check the time").click()
