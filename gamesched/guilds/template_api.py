@@ -171,6 +171,7 @@ class TemplateImageController(Controller):
     ) -> dict[str, Any]:
         image_kind = _kind(kind)
         access = await guilds.access(guild_id, viewer.user_id)
+        guilds.templates.require_manager(access)  # a member who manages nothing: 403, whatever they ask for
         if data.file is None:
             raise Invalid(f"Send the {kind} as the multipart/form-data field `file`.", field="file")
         await guilds.templates.get(access, template_id)  # no such template: 404 before the file is read

@@ -231,7 +231,7 @@ class TemplateService:
     # --- managing (bot managers) ---
 
     async def create(self, access: GuildAccess, values: Mapping[str, Any]) -> GameTemplate:
-        self._require_manager(access)
+        self.require_manager(access)
         checked = await self._check(access.guild_id, values, current=None)
         async with self.db.uow(guild_id=access.guild_id) as uow:
             last = await uow.session.scalar(
@@ -253,7 +253,7 @@ class TemplateService:
 
     async def update(self, access: GuildAccess, template_id: str, changes: Mapping[str, Any]) -> GameTemplate:
         """``changes``: the fields sent; None clears one (not locked, or the channel's and server's value)."""
-        self._require_manager(access)
+        self.require_manager(access)
         current = await self._load(access.guild_id, template_id)
         if current is None:
             raise NotFound(TEMPLATE_NOT_FOUND)
@@ -268,7 +268,7 @@ class TemplateService:
         return template
 
     async def delete(self, access: GuildAccess, template_id: str) -> None:
-        self._require_manager(access)
+        self.require_manager(access)
         template = await self._load(access.guild_id, template_id)
         if template is None:
             raise NotFound(TEMPLATE_NOT_FOUND)
@@ -282,7 +282,7 @@ class TemplateService:
             await uow.session.delete(await uow.session.get(GameTemplate, template.id))
 
     async def set_default(self, access: GuildAccess, template_id: str) -> GameTemplate:
-        self._require_manager(access)
+        self.require_manager(access)
         template = await self._load(access.guild_id, template_id)
         if template is None:
             raise NotFound(TEMPLATE_NOT_FOUND)
@@ -301,7 +301,7 @@ class TemplateService:
 
     async def reorder(self, access: GuildAccess, template_ids: Sequence[str]) -> list[GameTemplate]:
         """The templates in this order (those left out keep their relative order, after them)."""
-        self._require_manager(access)
+        self.require_manager(access)
         rows = await self.visible(access)
         by_id = {str(t.id): t for t in rows}
         unknown = [i for i in template_ids if i not in by_id]
@@ -326,7 +326,7 @@ class TemplateService:
     ) -> GameTemplate:
         """The picture games made from the template start with (checked by ``store.prepare``); None removes
         it. Games made before keep theirs."""
-        self._require_manager(access)
+        self.require_manager(access)
         current = await self._load(access.guild_id, template_id)
         if current is None:
             raise NotFound(TEMPLATE_NOT_FOUND)
@@ -396,7 +396,7 @@ class TemplateService:
     # --- checks ---
 
     @staticmethod
-    def _require_manager(access: GuildAccess) -> None:
+    def require_manager(access: GuildAccess) -> None:
         if not access.is_manager:
             raise Forbidden("Only bot managers can manage this server's templates.")
 
