@@ -112,7 +112,8 @@ class GameCommands(commands.Cog, name="GameCommands"):
         elif not access.can_host:
             raise Forbidden(self.guilds.cannot_host(access, channel_id))
         await self._keep_pictures(interaction, pictures)
-        await interaction.response.send_modal(CreateGameModal(template_id=template_id))
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
+        await interaction.response.send_modal(CreateGameModal(template_id=template_id, zone=zone))
 
     async def _pictures(self, given: Mapping[ImageKind, discord.Attachment | None]) -> dict[str, Any]:
         """The attached pictures, checked and downscaled by the same image service as the web's uploads;
@@ -440,7 +441,10 @@ class GameCommands(commands.Cog, name="GameCommands"):
             await reply(interaction, RETRY_EXPIRED)
             return
         values = kept.get("values") or {}
-        await interaction.response.send_modal(CreateGameModal(values, template_id=values.get("template_id")))
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
+        await interaction.response.send_modal(
+            CreateGameModal(values, template_id=values.get("template_id"), zone=zone)
+        )
 
     async def _list_games(
         self, interaction: discord.Interaction[Any], channel_id: int | None
@@ -512,9 +516,9 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         label="Title", custom_id="title", max_length=200
     )
     when: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="When (in your time zone)",
+        label="When",
         custom_id="when",
-        placeholder="tomorrow 8pm, Dec 5 19:30, 31/12/2026 20:00",
+        placeholder="tomorrow 8pm, Dec 5 19:30 — in UTC unless you add a zone like Europe/Berlin",
         max_length=60,
     )
     description: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -540,10 +544,18 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         max_length=60,
     )
 
-    def __init__(self, values: Mapping[str, str] | None = None, *, template_id: str | None = None) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, str] | None = None,
+        *,
+        template_id: str | None = None,
+        zone: ZoneInfo | None = None,
+    ) -> None:
         # The template travels in the form's id: whichever process gets the submission reads it there.
         custom_id = CREATE_FORM + TEMPLATE_PART + template_id if template_id else CREATE_FORM
         super().__init__(timeout=None, custom_id=custom_id)
+        if zone is not None:  # the member's own zone (/settings timezone), named where they type the time
+            self.when.placeholder = f"tomorrow 8pm, Dec 5 19:30 — read as {zone.key} time"[:100]
         for field in (self.game_title, self.when, self.description, self.max_players, self.post_at):
             typed = (values or {}).get(str(field.custom_id))
             if typed:  # what was typed last time, cut to what the field takes

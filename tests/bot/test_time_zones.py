@@ -87,6 +87,7 @@ async def test_game_create_reads_natural_time_in_the_members_zone_and_asks_befor
     alice, bob, channel = world.user_id("alice"), world.user_id("bob"), world.channel_id("rpg")
     await bot_app.guilds.preferences.set_time_zone(alice, "Europe/Berlin")
     form = (await command(api, alice, channel, "game create")).json()["response"]["data"]
+    assert "read as Europe/Berlin time" in str(form)  # the form names the zone the time is read in
     typed = {"title": "Berlin night", "when": "tomorrow 8pm", "description": "", "max_players": "4"}
 
     asked = await _submit(api, alice, channel, form["custom_id"], typed)
