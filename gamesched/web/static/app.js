@@ -1,4 +1,4 @@
-// gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form,
+// gamesched dashboard: local times (and the browser's zone told to the server), date-time pickers in the viewer's zone, mention suggestions, one submit per form,
 // "Go back" on error pages, failed htmx actions shown in place, focus kept across live updates. Everything is here, not inline: the pages' policy allows no inline script.
 (function () {
   "use strict";
@@ -28,9 +28,6 @@
   if (browserZone && document.cookie.indexOf("tz=" + encodeURIComponent(browserZone)) === -1) {
     document.cookie = "tz=" + encodeURIComponent(browserZone) + "; path=/; max-age=31536000; samesite=lax";
   }
-  document.querySelectorAll("input[data-browser-zone]").forEach(function (el) {
-    if (!el.value) el.value = browserZone;
-  });
 
   // The wall-clock parts of instant `ms` in `zone` (an IANA name), as a UTC millisecond count.
   function wallMs(ms, zone) {
