@@ -20,7 +20,7 @@ from discord.ext import commands
 from gamesched.core.cache import Cache
 from gamesched.core.clock import Clock
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
-from gamesched.core.time_zones import place_time, zone_key
+from gamesched.core.time_zones import local_words, place_time, zone_key
 from gamesched.discord_kit import Answer, format_when, reply, respond
 from gamesched.games.announcement import game_page_url
 from gamesched.games.lifecycle import CANCEL_REASON_MAX
@@ -190,9 +190,10 @@ class GameCommands(commands.Cog, name="GameCommands"):
         self, interaction: discord.Interaction[Any], typed: str
     ) -> list[app_commands.Choice[str]]:
         games = await self._cancellable(interaction)
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
         wanted = typed.casefold().strip()
         return [
-            app_commands.Choice(name=_choice_name(g), value=g.id)
+            app_commands.Choice(name=_choice_name(g, zone), value=g.id)
             for g in games
             if wanted in g.title.casefold()
         ][:25]
@@ -244,9 +245,10 @@ class GameCommands(commands.Cog, name="GameCommands"):
     async def _post_choices(
         self, interaction: discord.Interaction[Any], typed: str
     ) -> list[app_commands.Choice[str]]:
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
         wanted = typed.casefold().strip()
         return [
-            app_commands.Choice(name=_choice_name(g), value=g.id)
+            app_commands.Choice(name=_choice_name(g, zone), value=g.id)
             for g in await self._waiting(interaction)
             if wanted in g.title.casefold()
         ][:25]
@@ -566,9 +568,9 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         self.stop()
 
 
-def _choice_name(game: GameView) -> str:
-    when = game.scheduled_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"{game.title[:70]} · {when}"[:100]
+def _choice_name(game: GameView, zone: ZoneInfo | None = None) -> str:
+    """A game offered as one types (plain text: no ``<t:…>`` there), its time in the member's own zone."""
+    return f"{game.title[:70]} · {local_words(game.scheduled_at, zone, 'short')}"[:100]
 
 
 def form_values(components: Sequence[dict[str, Any]]) -> dict[str, str]:

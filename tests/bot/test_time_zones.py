@@ -115,6 +115,22 @@ async def test_game_create_reads_natural_time_in_the_members_zone_and_asks_befor
     assert "no longer kept" in again  # a second press creates nothing more
     assert len((await bot_app.games.queries.list(alice, guild_id=world.guild_id())).items) == 1
 
+    # /game cancel offers her games as she types, in plain text: the time in her zone.
+    offered = await api.post(
+        "/interactions",
+        json={
+            "type": "autocomplete",
+            "user_id": str(alice),
+            "channel_id": str(channel),
+            "name": "game cancel",
+            "options": {"game": "berlin"},
+            "focused": "game",
+        },
+    )
+    (choice,) = offered.json()["response"]["data"]["choices"]
+    local = game.scheduled_at.astimezone(BERLIN)
+    assert choice["name"] == f"Berlin night · {local:%d %b}, 20:00 {local.tzname()}", choice
+
     # Bob joins: his DM names the time as the host meant it, besides Discord's markup.
     message = await announcement(api, {"id": game.id, "title": game.title, "channel_id": game.channel_id})
     await click(api, bob, message, f"game:join:{game.id}")
