@@ -6,11 +6,18 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
+from gamesched.core.time_zones import place_time, zone_named
 
-def format_when(at: datetime) -> str:
-    """Full date and time, then how far off it is, each shown in the reader's own time zone by Discord."""
+
+def format_when(at: datetime, zone: str | None = None) -> str:
+    """Full date and time, then how far off it is, each shown in the reader's own time zone by Discord; with
+    ``zone`` (a game's, its host's) also the time as the host meant it: "…, Sat 28 Nov, 19:00 Berlin time"."""
     stamp = int(at.timestamp())
-    return f"<t:{stamp}:F> (<t:{stamp}:R>)"
+    said = f"<t:{stamp}:F> (<t:{stamp}:R>)"
+    found = zone_named(zone)
+    if found is None or found.key == "UTC":
+        return said
+    return f"{said}, {place_time(at, found)}"
 
 
 #: Discord's markup for channels, roles, members and custom emoji: ``<#id>``, ``<@&id>``, ``<@id>``

@@ -6,29 +6,29 @@ one handler in gamesched/discord/errors.py.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import discord
 import msgspec
-from dateparser.date import DateDataParser
 from discord import app_commands
 from discord.ext import commands
 
 from gamesched.core.cache import Cache
 from gamesched.core.clock import Clock
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
+from gamesched.core.time_zones import local_words, place_time, zone_key
 from gamesched.discord_kit import Answer, format_when, reply, respond
 from gamesched.games.announcement import game_page_url
 from gamesched.games.lifecycle import CANCEL_REASON_MAX
 from gamesched.games.schemas import GameList, GameView
 from gamesched.games.service import GameService
 from gamesched.games.told import told_sentence
-from gamesched.games.views import CREATE_FORM, CREATE_RETRY, TEMPLATE_PART
+from gamesched.games.views import CREATE_CONFIRM, CREATE_FORM, CREATE_RETRY, TEMPLATE_PART
+from gamesched.games.when import is_exact, parse_when
 from gamesched.images import MAX_BYTES, ImageKind, ImageRejected, ImageTooLarge, PreparedImage
 
 if TYPE_CHECKING:
@@ -38,17 +38,9 @@ if TYPE_CHECKING:
 
 LIST_LIMIT = 10
 SNIPPET = 100
-BAD_TIME = (
-    "I couldn't read {text!r} as a date and time. Write it like tomorrow 8pm, Dec 5 19:30, "
-    "31/12/2026 20:00 or 2026-12-05 19:30 (UTC; add a time zone like Europe/Berlin if you mean another)."
-)
-NO_TIME = "{text!r} names a day but no time. Add the time the game starts, like {text} 19:30."
 #: How long the values of a refused /game create form are kept for its "Edit and try again" button.
 RETRY_TTL_SECONDS = 30 * 60
 RETRY_EXPIRED = "Your answers are no longer kept (after 30 minutes). Please run /game create again."
-#: Simple forms besides ISO 8601 (which ``datetime.fromisoformat`` reads, offsets included).
-TIME_FORMS = ("%Y-%m-%d %H.%M", "%Y-%m-%d %I:%M %p", "%Y-%m-%d %I:%M%p", "%Y-%m-%d %I %p", "%Y-%m-%d %I%p")
-DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 HOSTING_COLOUR = 0x2ECC71
 JOINED_COLOUR = 0x3498DB
 #: Games looked through for /game cancel's name (and offered as you type).
@@ -120,7 +112,8 @@ class GameCommands(commands.Cog, name="GameCommands"):
         elif not access.can_host:
             raise Forbidden(self.guilds.cannot_host(access, channel_id))
         await self._keep_pictures(interaction, pictures)
-        await interaction.response.send_modal(CreateGameModal(template_id=template_id))
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
+        await interaction.response.send_modal(CreateGameModal(template_id=template_id, zone=zone))
 
     async def _pictures(self, given: Mapping[ImageKind, discord.Attachment | None]) -> dict[str, Any]:
         """The attached pictures, checked and downscaled by the same image service as the web's uploads;
@@ -197,9 +190,10 @@ class GameCommands(commands.Cog, name="GameCommands"):
         self, interaction: discord.Interaction[Any], typed: str
     ) -> list[app_commands.Choice[str]]:
         games = await self._cancellable(interaction)
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
         wanted = typed.casefold().strip()
         return [
-            app_commands.Choice(name=_choice_name(g), value=g.id)
+            app_commands.Choice(name=_choice_name(g, zone), value=g.id)
             for g in games
             if wanted in g.title.casefold()
         ][:25]
@@ -251,9 +245,10 @@ class GameCommands(commands.Cog, name="GameCommands"):
     async def _post_choices(
         self, interaction: discord.Interaction[Any], typed: str
     ) -> list[app_commands.Choice[str]]:
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
         wanted = typed.casefold().strip()
         return [
-            app_commands.Choice(name=_choice_name(g), value=g.id)
+            app_commands.Choice(name=_choice_name(g, zone), value=g.id)
             for g in await self._waiting(interaction)
             if wanted in g.title.casefold()
         ][:25]
@@ -304,6 +299,8 @@ class GameCommands(commands.Cog, name="GameCommands"):
             await respond(interaction, self._create(interaction, values))
         elif interaction.type == discord.InteractionType.component and custom_id.startswith(CREATE_RETRY):
             await self._reopen(interaction, custom_id.removeprefix(CREATE_RETRY))
+        elif interaction.type == discord.InteractionType.component and custom_id.startswith(CREATE_CONFIRM):
+            await self._confirmed(interaction, custom_id.removeprefix(CREATE_CONFIRM))
 
     async def _create(self, interaction: discord.Interaction[Any], values: dict[str, str]) -> Answer:
         known: dict[str, str] = {}
@@ -320,23 +317,34 @@ class GameCommands(commands.Cog, name="GameCommands"):
             chosen = await self.guilds.templates.for_unnamed(access)
         if chosen is not None:
             channel_id = int(chosen.locked.get("channel_id") or channel_id)
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
         body = game_create_body(
-            guild_id=guild_id, channel_id=channel_id, values=values, known=known, now=self.clock.now()
+            guild_id=guild_id,
+            channel_id=channel_id,
+            values=values,
+            known=known,
+            now=self.clock.now(),
+            zone=zone or UTC,
         )
         try:
             data = await self.games.lifecycle.check_new(interaction.user.id, body, known=known)
+            natural = [
+                f for f in ("when", "post_at") if values.get(f, "").strip() and not is_exact(values[f])
+            ]
+            if natural:  # words dateparser interpreted: say what was understood, and create on "Create"
+                return await self._confirm(interaction, values, body, natural, zone)
             game = await self.games.lifecycle.create(interaction.user.id, data)
         except Invalid as error:
             return await self._refused(interaction, error, values, body)
         await self._apply_pictures(interaction, game)
         if game.post_at is not None:
             return (
-                f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. It will be announced in "
+                f"Scheduled **{game.title}** for {format_when(game.scheduled_at, game.time_zone)}. It will be announced in "
                 f"<#{game.channel_id}> {format_when(game.post_at)}; until then only you and the bot managers "
                 f"see it. Post it sooner with /game post, or from its page: {game_page_url(self.base_url, game.id)}"
             )
         return (
-            f"Scheduled **{game.title}** for {format_when(game.scheduled_at)}. "
+            f"Scheduled **{game.title}** for {format_when(game.scheduled_at, game.time_zone)}. "
             f"The announcement will appear in <#{game.channel_id}> in a moment."
         )
 
@@ -366,6 +374,67 @@ class GameCommands(commands.Cog, name="GameCommands"):
         view.stop()  # answered by ``on_interaction`` in whichever process gets the click
         return {"content": "\n".join(lines)[:2000], "view": view}
 
+    async def _confirm(
+        self,
+        interaction: discord.Interaction[Any],
+        values: dict[str, str],
+        body: Mapping[str, Any],
+        natural: Sequence[str],
+        zone: ZoneInfo | None,
+    ) -> Answer:
+        """The time as understood, with Create (the game, with those exact times) and Change (the form again,
+        as typed). Nothing is created until Create is pressed."""
+        key = secrets.token_urlsafe(12)
+        exact = dict(values)
+        lines = []
+        for name, field in (("when", "scheduled_at"), ("post_at", "post_at")):
+            if name not in natural:
+                continue
+            understood = datetime.fromisoformat(body[field])
+            exact[name] = understood.isoformat()  # read again on Create as this very moment
+            what = "The game starts" if name == "when" else "It is announced"
+            lines.append(
+                f"{what} {format_when(understood)} — I read {values[name].strip()!r} as "
+                f"{place_time(understood, zone)}."
+            )
+        if zone is None:
+            lines.append("Times are read in UTC: choose your time zone with /settings timezone.")
+        lines.append("Press **Create** to schedule the game, or **Change** to edit your answers.")
+        user_id = interaction.user.id
+        await self.cache.set(
+            _retry_key(key),
+            msgspec.json.encode({"user_id": user_id, "values": values}),
+            ttl_seconds=RETRY_TTL_SECONDS,
+        )
+        await self.cache.set(
+            _confirm_key(key),
+            msgspec.json.encode({"user_id": user_id, "values": exact}),
+            ttl_seconds=RETRY_TTL_SECONDS,
+        )
+        view = discord.ui.View(timeout=None)
+        view.add_item(
+            discord.ui.Button(
+                label="Create", style=discord.ButtonStyle.success, custom_id=CREATE_CONFIRM + key
+            )
+        )
+        view.add_item(
+            discord.ui.Button(
+                label="Change", style=discord.ButtonStyle.secondary, custom_id=CREATE_RETRY + key
+            )
+        )
+        view.stop()  # answered by ``on_interaction`` in whichever process gets the click
+        return {"content": "\n".join(lines)[:2000], "view": view}
+
+    async def _confirmed(self, interaction: discord.Interaction[Any], key: str) -> None:
+        """Create pressed: the game, with the times as they were shown (once: a second press finds nothing)."""
+        raw = await self.cache.get(_confirm_key(key)) if len(key) <= 64 else None
+        kept: dict[str, Any] = msgspec.json.decode(raw) if raw is not None else {}
+        if kept.get("user_id") != interaction.user.id:
+            await reply(interaction, RETRY_EXPIRED)
+            return
+        await self.cache.delete(_confirm_key(key))
+        await respond(interaction, self._create(interaction, dict(kept.get("values") or {})))
+
     async def _reopen(self, interaction: discord.Interaction[Any], key: str) -> None:
         """The form again, filled in with what was typed last time."""
         raw = await self.cache.get(_retry_key(key)) if len(key) <= 64 else None
@@ -374,7 +443,10 @@ class GameCommands(commands.Cog, name="GameCommands"):
             await reply(interaction, RETRY_EXPIRED)
             return
         values = kept.get("values") or {}
-        await interaction.response.send_modal(CreateGameModal(values, template_id=values.get("template_id")))
+        zone = await self.guilds.preferences.time_zone(interaction.user.id)
+        await interaction.response.send_modal(
+            CreateGameModal(values, template_id=values.get("template_id"), zone=zone)
+        )
 
     async def _list_games(
         self, interaction: discord.Interaction[Any], channel_id: int | None
@@ -446,9 +518,9 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         label="Title", custom_id="title", max_length=200
     )
     when: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="When (UTC, or add a time zone)",
+        label="When",
         custom_id="when",
-        placeholder="tomorrow 8pm, Dec 5 19:30, 31/12/2026 20:00",
+        placeholder="tomorrow 8pm, Dec 5 19:30 — in UTC unless you add a zone like Europe/Berlin",
         max_length=60,
     )
     description: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -474,10 +546,18 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         max_length=60,
     )
 
-    def __init__(self, values: Mapping[str, str] | None = None, *, template_id: str | None = None) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, str] | None = None,
+        *,
+        template_id: str | None = None,
+        zone: ZoneInfo | None = None,
+    ) -> None:
         # The template travels in the form's id: whichever process gets the submission reads it there.
         custom_id = CREATE_FORM + TEMPLATE_PART + template_id if template_id else CREATE_FORM
         super().__init__(timeout=None, custom_id=custom_id)
+        if zone is not None:  # the member's own zone (/settings timezone), named where they type the time
+            self.when.placeholder = f"tomorrow 8pm, Dec 5 19:30 — read as {zone.key} time"[:100]
         for field in (self.game_title, self.when, self.description, self.max_players, self.post_at):
             typed = (values or {}).get(str(field.custom_id))
             if typed:  # what was typed last time, cut to what the field takes
@@ -488,9 +568,9 @@ class CreateGameModal(discord.ui.Modal, title="Schedule a game"):
         self.stop()
 
 
-def _choice_name(game: GameView) -> str:
-    when = game.scheduled_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"{game.title[:70]} · {when}"[:100]
+def _choice_name(game: GameView, zone: ZoneInfo | None = None) -> str:
+    """A game offered as one types (plain text: no ``<t:…>`` there), its time in the member's own zone."""
+    return f"{game.title[:70]} · {local_words(game.scheduled_at, zone, 'short')}"[:100]
 
 
 def form_values(components: Sequence[dict[str, Any]]) -> dict[str, str]:
@@ -555,8 +635,9 @@ def game_create_body(
     values: Mapping[str, str],
     known: dict[str, str],
     now: datetime | None = None,
+    zone: tzinfo = UTC,
 ) -> dict[str, Any]:
-    """The form's text as a new game's fields (checked with the API's limits by ``check_new``); what cannot
+    """The form's text as a new game's fields (times read in ``zone``, the member's own; checked with the API's limits by ``check_new``); what cannot
     be read at all goes into ``known`` (field → sentence), so every problem is answered at once."""
     body: dict[str, Any] = {
         "guild_id": str(guild_id),
@@ -566,14 +647,16 @@ def game_create_body(
     }
     if values.get("template_id"):
         body["template_id"] = values["template_id"]
+    if zone is not UTC:
+        body["time_zone"] = zone_key(zone)
     try:
-        body["scheduled_at"] = parse_when(values.get("when", ""), now=now).isoformat()
+        body["scheduled_at"] = parse_when(values.get("when", ""), zone=zone, now=now).isoformat()
     except Invalid as error:
         known["scheduled_at"] = error.message
     post_at = values.get("post_at", "").strip()
     if post_at:
         try:
-            body["post_at"] = parse_when(post_at, now=now).isoformat()
+            body["post_at"] = parse_when(post_at, zone=zone, now=now).isoformat()
         except Invalid as error:
             known["post_at"] = error.message
     max_players = values.get("max_players", "").strip()
@@ -583,77 +666,6 @@ def game_create_body(
         else:
             known["max_players"] = "Max players must be a whole number from 1 to 100."
     return body
-
-
-def parse_when(text: str, *, zone: tzinfo = UTC, now: datetime | None = None) -> datetime:
-    """A moment from what people type, in ``zone`` unless the text names an offset or a time zone
-    ("2026-12-05 19:30 Europe/Paris"): ISO 8601 (offset optional) and simple forms first, then natural
-    dates ("tomorrow 8pm", "Dec 5 19:30", "31/12/2026 20:00": day before month) read by dateparser,
-    relative to ``now``. A day without a time is refused rather than guessed."""
-    raw = " ".join(text.split())
-    if not raw:
-        raise Invalid("Tell me when the game starts.", field="scheduled_at")
-    body, named = _split_zone(raw)
-    if DATE_ONLY.fullmatch(body):
-        raise Invalid(NO_TIME.format(text=body), field="scheduled_at")
-    moment = _read(body) or _read_natural(body, named or zone, now or datetime.now(UTC))
-    if moment is None:
-        raise Invalid(BAD_TIME.format(text=text.strip()), field="scheduled_at")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=named or zone)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # 0001-01-01 00:00 Asia/Tokyo is before the calendar's first day in UTC
-        raise Invalid(BAD_TIME.format(text=text.strip()), field="scheduled_at") from None
-
-
-def _split_zone(raw: str) -> tuple[str, tzinfo | None]:
-    head, _, last = raw.rpartition(" ")
-    if not head:
-        return raw, None
-    if last.upper() in ("UTC", "GMT", "Z"):
-        return head, UTC
-    if "/" in last:
-        try:
-            return head, ZoneInfo(last)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise Invalid(f"I don't know the time zone {last!r}.", field="scheduled_at") from None
-    return raw, None
-
-
-def _read_natural(body: str, zone: tzinfo, now: datetime) -> datetime | None:
-    """ "tomorrow 8pm" and the like, with dateparser (its own data, no network), read in ``zone``."""
-    name = getattr(zone, "key", None) or "UTC"
-    parser = DateDataParser(
-        languages=["en"],
-        settings={
-            "TIMEZONE": name,
-            "RETURN_AS_TIMEZONE_AWARE": True,
-            "PREFER_DATES_FROM": "future",
-            "RELATIVE_BASE": now.astimezone(zone).replace(tzinfo=None),
-            "DATE_ORDER": "DMY",
-            "RETURN_TIME_AS_PERIOD": True,
-        },
-    )
-    found = parser.get_date_data(body)
-    if found.date_obj is None:
-        return None
-    if found.period != "time":
-        raise Invalid(NO_TIME.format(text=body), field="scheduled_at")
-    return found.date_obj
-
-
-def _read(body: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(body)
-    except ValueError:
-        pass
-    for form in TIME_FORMS:
-        try:
-            return datetime.strptime(body.upper() if "%p" in form else body, form)
-        except ValueError:
-            continue
-    return None
 
 
 def _picture_fields(image: PreparedImage) -> dict[str, Any]:
@@ -668,6 +680,10 @@ def _picture_fields(image: PreparedImage) -> dict[str, Any]:
 
 def _pictures_key(guild_id: int, user_id: int) -> str:
     return f"discord:create-pictures:{guild_id}:{user_id}"
+
+
+def _confirm_key(key: str) -> str:
+    return f"discord:create-confirm:{key}"
 
 
 def _retry_key(key: str) -> str:

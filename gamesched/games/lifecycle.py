@@ -15,6 +15,7 @@ from msgspec import UNSET
 from gamesched.core.db import UnitOfWork
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound, Problems
 from gamesched.core.inputs import clean_text, convert
+from gamesched.core.time_zones import zone_named
 from gamesched.games import events
 from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
@@ -187,6 +188,13 @@ class GameLifecycle(GameUseCase):
             _check_time(data.scheduled_at, now)
         with problems.check():
             _check_post_at(data.post_at, data.scheduled_at, now)
+        if data.time_zone is not None and zone_named(data.time_zone) is None:
+            problems.found.append(
+                Invalid(
+                    f"I don't know the time zone {data.time_zone!r}: use an IANA name such as Europe/Berlin.",
+                    field="time_zone",
+                )
+            )
         with problems.check():
             self._check_archive_channel(guild_id, data.archive_channel_id)
         archive_channel = locked.get("archive_channel_id", data.archive_channel_id)
@@ -248,6 +256,13 @@ class GameLifecycle(GameUseCase):
             archive_delay_minutes=archive_delay,
         )
 
+    async def _host_zone(self, host_id: int, given: str | None) -> str | None:
+        """The zone the game's time is worded in: the host's own choice, else the one the time was typed in
+        (a browser's, checked in ``_prepare``), else none (UTC)."""
+        chosen = await self.guilds.preferences.time_zone(host_id)
+        zone = chosen or zone_named(given)
+        return zone.key if zone is not None else None
+
     async def create(self, user_id: int, data: GameCreate) -> GameView:
         """Schedule a game; inherited settings are resolved now and stored with their sources."""
         new = await self._prepare(user_id, data)
@@ -286,6 +301,7 @@ class GameLifecycle(GameUseCase):
             template_id=new.template.id if new.template else None,
             template_name=new.template.name if new.template else None,
             locked_fields=sorted(new.template.locked) if new.template else [],
+            time_zone=await self._host_zone(host_id, data.time_zone),
             version=1,
             created_at=now,
             updated_at=now,

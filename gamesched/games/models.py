@@ -77,6 +77,9 @@ class Game(Base):
     template_id: Mapped[uuid.UUID | None] = mapped_column()
     template_name: Mapped[str | None] = mapped_column(Text)
     locked_fields: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    #: The host's IANA time zone when the game was created (migration 0018): words its time in DMs ("19:00
+    #: Berlin time"). Times are stored in UTC regardless; NULL: worded in UTC.
+    time_zone: Mapped[str | None] = mapped_column(Text)
 
 
 class Participant(Base):

@@ -128,6 +128,7 @@ def render_game(
         banner_url=None if game.banner_image is None else image_path(game.banner_image),
         template_id=None if game.template_id is None else str(game.template_id),
         template_name=game.template_name,
+        time_zone=game.time_zone,
         locked_fields=list(game.locked_fields or []),
     )
 

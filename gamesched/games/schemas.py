@@ -86,6 +86,9 @@ class GameCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     channel_id: Snowflake
     title: Title
     scheduled_at: AwareDatetime
+    #: The IANA zone the time was thought in (the creator's browser, say), kept with the game to word its
+    #: time ("19:00 Berlin time") when the host chose no zone of their own; the host's choice wins.
+    time_zone: Annotated[str, Meta(max_length=64)] | None = None
     description: Description = ""
     duration_minutes: Duration | None = None
     max_players: MaxPlayers | None = None
@@ -275,6 +278,8 @@ class GameView(Struct, kw_only=True):
     #: The template the game was made from (null: none, or deleted since) and its name then.
     template_id: str | None = None
     template_name: str | None = None
+    #: The host's time zone when the game was created (IANA name), which words its time in DMs; null: UTC.
+    time_zone: str | None = None
     #: Fields the template locked: an edit that changes one answers 422 naming the template.
     locked_fields: list[str] = []
 

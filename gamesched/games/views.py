@@ -28,6 +28,8 @@ TEMPLATE = r"game:(?P<action>join|leave):(?P<game_id>[^:\s]{1,80})"
 CREATE_FORM = "game:create"
 #: The button on a refused form's reply that reopens it filled in (+ the key its answers are kept under).
 CREATE_RETRY = "game:create:retry:"
+#: The Create button under the time /game create understood from natural input (+ the key of the answers).
+CREATE_CONFIRM = "game:create:confirm:"
 #: The /game create form made from a template: CREATE_FORM + this + the template's id.
 TEMPLATE_PART = ":template:"
 #: How long an unknown button or form waits for another handler before we answer it ourselves.
@@ -82,7 +84,7 @@ class ButtonsHost(commands.Cog, name="GameButtons"):
         if interaction.type == discord.InteractionType.component:
             custom_id = str(data.get("custom_id", ""))
             if GameButton.__discord_ui_compiled_template__.fullmatch(custom_id) or custom_id.startswith(
-                CREATE_RETRY
+                (CREATE_RETRY, CREATE_CONFIRM)
             ):
                 return
             text = STALE_COMPONENT

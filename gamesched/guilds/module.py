@@ -11,6 +11,8 @@ from gamesched.guilds.cog import GuildSettingsCommands
 from gamesched.guilds.directory import DiscordDirectory
 from gamesched.guilds.page_context import provide_page
 from gamesched.guilds.pages import guild_pages
+from gamesched.guilds.preferences_cog import PersonalSettingsCommands
+from gamesched.guilds.preferences_pages import preference_pages
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.template_api import template_routes
 from gamesched.guilds.template_pages import template_pages
@@ -23,7 +25,9 @@ def register(context: ModuleContext) -> Contribution:
     return Contribution(
         name="guilds",
         routes=[*guild_routes, *template_routes],
-        pages=[*guild_pages, *template_pages],
+        pages=[*guild_pages, *template_pages, *preference_pages],
         dependencies={"guilds": guilds, "page": Provide(provide_page)},
-        cogs=[GuildSettingsCommands(guilds=guilds)] if context.bot is not None else [],
+        cogs=[GuildSettingsCommands(guilds=guilds), PersonalSettingsCommands(preferences=guilds.preferences)]
+        if context.bot is not None
+        else [],
     )

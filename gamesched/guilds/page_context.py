@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.di import NamedDependency
 
+from gamesched.core.time_zones import zone_named
+from gamesched.guilds.preferences import BROWSER_ZONE_COOKIE
 from gamesched.guilds.service import GuildService
 from gamesched.web import PAGE_STATE_KEY, Names, Viewer
 
@@ -36,6 +39,10 @@ class Page:
     path: str
     guild_id: int | None = None
     names: Names = field(default_factory=Names)
+    #: The zone times are shown in: the viewer's choice, else their browser's (a cookie), else UTC.
+    zone: ZoneInfo | None = None
+    #: Whether ``zone`` is the viewer's own choice (the settings page), not just their browser's.
+    zone_chosen: bool = False
 
     def guild(self, guild_id: int | str | None) -> GuildLink | None:
         if guild_id is None:
@@ -76,6 +83,9 @@ async def page_for(request: Request[Any, Any, Any], viewer: Viewer, guilds: Guil
         ],
         path=request.url.path,
     )
+    chosen = await guilds.preferences.time_zone(viewer.user_id)
+    page.zone = chosen or zone_named(request.cookies.get(BROWSER_ZONE_COOKIE))
+    page.zone_chosen = chosen is not None
     request.state[PAGE_STATE_KEY] = page  # the error page shows the same header
     return page
 

@@ -33,6 +33,7 @@ from gamesched.guilds.models import (
     GuildRole,
 )
 from gamesched.guilds.permissions import GuildAccess, compute_access
+from gamesched.guilds.preferences import PreferenceService
 from gamesched.guilds.settings import EffectiveSettings, resolve_settings
 from gamesched.guilds.templates import TemplateService
 
@@ -80,6 +81,8 @@ class GuildService:
         #: guild id → (kept until, its record, the host roles that count in some channel open for games)
         self._records: dict[int, tuple[datetime, Guild | None, frozenset[int]]] = {}
         self.templates = TemplateService(self)
+        #: Each person's own settings (their time zone), the same in every server.
+        self.preferences = PreferenceService(db=db, clock=clock)
 
     # --- following Discord (trusted system paths: explicit RLS bypass) ---
 

@@ -130,7 +130,7 @@ class GameDMs:
         game = await self._game(event.game_id, event.guild_id)
         if game is None or not recipients(event, game):
             return
-        text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {format_when(game.scheduled_at)}."
+        text = f"Good news: a seat opened up and you're in **{game.title}** (seat {event.position}), {format_when(game.scheduled_at, game.time_zone)}."
         text += _instructions(await self._linked_instructions(game)) + self._link(game)
         await self._send(
             game,
@@ -166,7 +166,9 @@ class GameDMs:
         game = await self._game(event.game_id, event.guild_id)
         if game is None or event.user_id is None or not recipients(event, game):
             return
-        text = f"The host removed you from **{game.title}** ({format_when(game.scheduled_at)})."
+        text = (
+            f"The host removed you from **{game.title}** ({format_when(game.scheduled_at, game.time_zone)})."
+        )
         await self._send(
             game,
             event.user_id,
@@ -184,7 +186,7 @@ class GameDMs:
             return
         text = (
             f"<@{event.user_id}>, whom you added, dropped out of **{game.title}** "
-            f"({format_when(game.scheduled_at)}). {game.confirmed_count}/{game.max_players} seats are taken.{self._link(game)}"
+            f"({format_when(game.scheduled_at, game.time_zone)}). {game.confirmed_count}/{game.max_players} seats are taken.{self._link(game)}"
         )
         await self._send(
             game,
@@ -206,7 +208,7 @@ class GameDMs:
             # Join DMs still waiting (their delay, or their turn in the queue) have nothing left to say.
             await self.notifier.queue.cancel(uow.session, dedupe_prefix=f"join-dm-due:{game.id}:")
             await self.notifier.cancel(uow.session, f"joined:{game.id}:")
-        text = f"**{game.title}** ({format_when(game.scheduled_at)}) was cancelled."
+        text = f"**{game.title}** ({format_when(game.scheduled_at, game.time_zone)}) was cancelled."
         if reason := event.reason.strip():
             text += f"\nReason: {reason}"
         text += self._link(game)
@@ -229,7 +231,7 @@ class GameDMs:
             return
         lines = [f"**{game.title}** has changed."]
         if "scheduled_at" in event.changed:
-            lines.append(f"New time: {format_when(game.scheduled_at)}.")
+            lines.append(f"New time: {format_when(game.scheduled_at, game.time_zone)}.")
         if "location" in event.changed:
             where = await self._place(game)
             lines.append(f"Where: {where}" if where else "The location was removed.")
@@ -245,7 +247,7 @@ class GameDMs:
                 "game_changed",
                 f"changed:{game.id}:{user_id}:{version}",
                 text,
-                summary=f"**{game.title}** has a new time or place: {format_when(game.scheduled_at)}.",
+                summary=f"**{game.title}** has a new time or place: {format_when(game.scheduled_at, game.time_zone)}.",
                 only_if=StillRelevant(seat="on_roster"),
             )
 
@@ -391,7 +393,7 @@ def recipients(event: GameEvent, game: GameView | None) -> list[int]:
 
 def join_text(game: GameView, status: str, position: int) -> tuple[str, str]:
     """The join DM and its channel-fallback line, in the words of the game's signup method."""
-    when = format_when(game.scheduled_at)
+    when = format_when(game.scheduled_at, game.time_zone)
     if status == "confirmed":
         text = (
             f"You're in **{game.title}**: seat {position} of {game.max_players}, {when}.{_instructions(game)}"

@@ -115,7 +115,7 @@ def _requests(game: GameView, minutes: int, present: set[int], about: About) -> 
 def _request(
     game: GameView, minutes: int, user_id: int, message: DirectMessage, only_if: StillRelevant, about: About
 ) -> DMRequest:
-    summary = f"Reminder: **{game.title}** starts {format_when(game.scheduled_at)}."
+    summary = f"Reminder: **{game.title}** starts {format_when(game.scheduled_at, game.time_zone)}."
     key = f"reminder:{game.id}:{minutes}:{user_id}"
     return game_dm(
         game, user_id, "reminder", key, message, summary=summary, only_if=only_if, server=about.server
@@ -130,7 +130,7 @@ def player_message(game: GameView, status: str, position: int, about: About) -> 
     )
     where = f"\nWhere: {about.where}" if about.where else ""
     return DirectMessage(
-        content=f"⏰ **{game.title}** starts {format_when(game.scheduled_at)}.{where}\n{seat}\n{about.links}"
+        content=f"⏰ **{game.title}** starts {format_when(game.scheduled_at, game.time_zone)}.{where}\n{seat}\n{about.links}"
     )
 
 
@@ -141,6 +141,6 @@ def host_message(game: GameView, about: About) -> DirectMessage:
         roster += f", {game.waitlist_count} on the waitlist"
     return DirectMessage(
         content=(
-            f"⏰ You're hosting **{game.title}** {format_when(game.scheduled_at)}.{where}\n{roster}.\n{about.links}"
+            f"⏰ You're hosting **{game.title}** {format_when(game.scheduled_at, game.time_zone)}.{where}\n{roster}.\n{about.links}"
         )
     )

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
+
+from gamesched.core.time_zones import local_words, zone_key
 
 #: How a time is shown before the browser converts it to local time (and if scripts are off).
 UTC_FORMATS = {
@@ -33,14 +37,26 @@ class Names:
     members: Mapping[int, str] = field(default_factory=dict)
 
 
-def local_time(value: datetime | None, style: str = "full") -> Markup:
-    """A ``<time>`` the browser rewrites in the reader's time zone (static/app.js); UTC until then."""
+@pass_context
+def local_time(context: Context, value: datetime | None, style: str = "full") -> Markup:
+    """A ``<time>`` in the viewer's zone (``page.zone``: their choice, else their browser's), with the zone's
+    abbreviation ("Sat 28 Nov 2026, 20:00 CET"). Without a zone (the first page before the browser said
+    its zone) it is UTC, and static/app.js rewrites it in the browser's zone."""
+    page = context.get("page")
+    return zoned_time(value, getattr(page, "zone", None), style)
+
+
+def zoned_time(value: datetime | None, zone: tzinfo | None, style: str = "full") -> Markup:
     if value is None:
         return Markup("")
     utc = value.astimezone(UTC)
     iso = utc.isoformat().replace("+00:00", "Z")
-    text = utc.strftime(UTC_FORMATS.get(style, UTC_FORMATS["full"]))
-    return Markup('<time datetime="{}" data-style="{}">{}</time>').format(iso, style, text)
+    if zone is None:
+        text = utc.strftime(UTC_FORMATS.get(style, UTC_FORMATS["full"]))
+        return Markup('<time datetime="{}" data-style="{}">{}</time>').format(iso, style, text)
+    return Markup('<time datetime="{}" data-zone="{}">{}</time>').format(
+        iso, zone_key(zone), local_words(value, zone, style)
+    )
 
 
 def iso_utc(value: datetime | None) -> str:

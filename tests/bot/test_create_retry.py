@@ -77,7 +77,12 @@ async def test_a_refused_form_comes_back_filled_in_and_natural_dates_are_echoed(
     again = reopened["response"]["data"]
     assert _modal_values(again) == typed | {"post_at": ""}  # ... with every answer kept (none for post_at)
     fixed = await _submit(api, alice, channel, again["custom_id"], typed | {"max_players": "5"})
-    done = ephemeral_text(fixed)
+    asked = ephemeral_text(fixed)  # natural words: the time as understood first, created on "Create"
+    assert any(f"The game starts <t:{t}:F>" in asked for t in _tomorrow_at_8pm()), asked
+    assert "Times are read in UTC: choose your time zone with /settings timezone." in asked, asked
+    create = fixed["message"]["components"][0]["components"][0]
+    assert create["label"] == "Create"
+    done = ephemeral_text(await click(api, alice, fixed["message"], create["custom_id"]))
     assert "Scheduled **Catan marathon**" in done, done
     assert any(f"<t:{t}:F>" in done for t in _tomorrow_at_8pm()), done
     (game,) = (await bot_app.games.queries.list(alice, guild_id=world.guild_id())).items

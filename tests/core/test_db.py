@@ -455,3 +455,29 @@ async def test_migration_0019_adds_the_jobs_guild_and_downgrades_cleanly(pg_serv
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0020_adds_time_zones_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_tz")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    table = text("SELECT to_regclass('user_preferences') IS NOT NULL")
+    column = text(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'games' AND column_name = 'time_zone'"
+    )
+    try:
+        await _migrate(engine, "0020")
+        async with engine.begin() as conn:
+            assert (await conn.execute(table)).scalar_one() is True
+            assert (await conn.execute(column)).scalar_one() == 1
+            await conn.execute(
+                text("INSERT INTO user_preferences (user_id, time_zone) VALUES (1, 'Europe/Berlin')")
+            )
+        await _migrate(engine, "0019", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(table)).scalar_one() is False
+            assert (await conn.execute(column)).scalar_one() == 0
+        await _migrate(engine, "0020")
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

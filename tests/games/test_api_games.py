@@ -321,3 +321,21 @@ async def test_location_channel_names_and_links_become_channel_mentions(games_ap
         edited = await alice.patch(f"/api/v1/games/{game['id']}", json={"location": "#board-games"})
     assert game["location"] == f"<#{rpg}> voice, then <#{rpg}>"
     assert edited.json()["location"] == f"<#{world.channel_id('board-games')}>"
+
+
+async def test_a_game_keeps_its_hosts_zone_else_the_one_it_was_typed_in(
+    games_app: App, world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    typed_in = await create_game(alice, world, time_zone="America/New_York")
+    assert typed_in["time_zone"] == "America/New_York"  # no zone of her own: the one the time was typed in
+    plain = await create_game(alice, world)
+    assert plain["time_zone"] is None  # worded in UTC
+    await games_app.guilds.preferences.set_time_zone(world.user_id("alice"), "Asia/Kolkata")
+    chosen = await create_game(alice, world, time_zone="America/New_York")
+    assert chosen["time_zone"] == "Asia/Kolkata"  # the host's own choice wins
+    unknown = await alice.post("/api/v1/games", json=game_body(world, time_zone="Mars/Olympus"))
+    assert unknown.status_code == 422 and unknown.json()["field"] == "time_zone"
+    assert unknown.json()["message"] == (
+        "I don't know the time zone 'Mars/Olympus': use an IANA name such as Europe/Berlin."
+    )

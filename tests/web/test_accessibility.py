@@ -45,6 +45,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
         f"/games/{game_id}/edit",
         f"/games/{game_id}/cancel",
         f"/guilds/{gid}/settings",
+        "/settings",
     ]
     found: list[str] = []
     for dark in (False, True):

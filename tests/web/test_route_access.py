@@ -72,6 +72,7 @@ MEMBER_WRITES = {
     "/games/{game_id:str}/leave": "a member leaves herself",
     "/api/v1/auth/logout": "everyone may log out",
     "/logout": "everyone may log out",
+    "/settings": "everyone chooses their own time zone",
 }
 #: Outside the CSRF check: the process's own endpoints for machines.
 CSRF_EXEMPT = ("/health", "/metrics")

@@ -50,4 +50,8 @@ async def test_game_create_from_the_viewer_comes_back_filled_in_when_refused(
     await modal.get_by_label("Max players").fill("5")
     await modal.get_by_role("button", name="Submit").click()
 
-    await expect(page.locator("article.reply")).to_contain_text("Scheduled Catan marathon for")
+    # Words the parser interpreted: the time as understood first, the game made on "Create".
+    asked = page.locator("article.reply").last
+    await expect(asked).to_contain_text("I read 'tomorrow 8pm' as")
+    await asked.get_by_role("button", name="Create").click()
+    await expect(page.locator("article.reply").last).to_contain_text("Scheduled Catan marathon for")

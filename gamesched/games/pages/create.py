@@ -204,7 +204,7 @@ async def create_game(
     # Before anything of the guild is read (host look-up, the error page's channels, roles and rules).
     await _require_host(guilds, guild_id, page.viewer.user_id)
     body = {
-        **game_body(form),
+        **game_body(form, zone=page.zone, now=games.clock.now()),
         "guild_id": guild_raw,
         "initial_participants": form.lines("initial_participants"),
     }
@@ -217,18 +217,24 @@ async def create_game(
     cache = request.app.state.cache
     key = f"web:submission:{page.viewer.user_id}:{form.values.get('submission', '')[:64]}"
     images = await read_images(raw, form, games)
+    if page.zone is not None:
+        body["time_zone"] = page.zone.key  # words the game's time when the host chose no zone of their own
+    # "Check the time": everything is checked and the form comes back with the time as understood; nothing
+    # is created until the plain submit.
+    preview = form.values.get("preview") == "1"
     try:
         data = await games.lifecycle.check_new(page.viewer.user_id, body, known=form.errors)
-        if existing := await _claim_submission(cache, key):
-            return Redirect(f"/games/{existing}", status_code=303)
-        try:
-            game = await games.lifecycle.create(page.viewer.user_id, data)
-        except BaseException:
-            await cache.delete(key)
-            raise
-        await cache.set(key, game.id.encode(), ttl_seconds=SUBMISSION_TTL)
-        await images.apply(games, game.id, page.viewer.user_id)
-        return Redirect(f"/games/{game.id}", status_code=303)
+        if not preview:
+            if existing := await _claim_submission(cache, key):
+                return Redirect(f"/games/{existing}", status_code=303)
+            try:
+                game = await games.lifecycle.create(page.viewer.user_id, data)
+            except BaseException:
+                await cache.delete(key)
+                raise
+            await cache.set(key, game.id.encode(), ttl_seconds=SUBMISSION_TTL)
+            await images.apply(games, game.id, page.viewer.user_id)
+            return Redirect(f"/games/{game.id}", status_code=303)
     except Invalid as error:
         form.fail(error)
         invalid = list(error.extra.get("invalid_mentions", []))
@@ -239,11 +245,12 @@ async def create_game(
     return render(
         page,
         "games/new.html",
-        status_code=422,
+        status_code=200 if preview and form.ok else 422,
         values=form.values,
         lists=form.lists,
         errors=form.errors,
         invalid_mentions=invalid,
+        previewed=preview and form.ok,
         templates=templates,
         **context,
     )

@@ -90,7 +90,7 @@ async def edit_game(
     raw = await request.form()
     form = FormData.of(raw)
     images = await read_images(raw, form, games)
-    body = game_body(form)
+    body = game_body(form, zone=page.zone, now=games.clock.now())
     if _same_minute(body.get("scheduled_at"), game.scheduled_at):
         # The picker shows minutes: a time with seconds (set through the API) comes back without them.
         # That is no new time, and nobody should be told it is.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import msgspec
@@ -10,9 +11,11 @@ from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Forbidden, Invalid
 from gamesched.core.inputs import parse_snowflake
+from gamesched.core.time_zones import local_words
 from gamesched.games.schedule import DEFAULT_DURATION_MINUTES
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
+from gamesched.games.when import parse_when
 from gamesched.guilds import GuildService, Page, names_for
 from gamesched.web import FormData, render, with_notice
 
@@ -102,18 +105,35 @@ def locked_fields(game: GameView | None, template: Any | None) -> tuple[dict[str
     return {}, None
 
 
+def _scheduled_at(form: FormData, zone: tzinfo | None, now: datetime | None) -> datetime | None:
+    """The typed time when there is one (it wins over the picker), else the picker's; the understood time
+    goes back to the form (``understood``), shown next to the field in the viewer's zone."""
+    typed = form.values.get("when", "").strip()
+    if not typed:
+        return form.aware_datetime("scheduled_at", required="Pick a date and time, or type one.")
+    try:
+        moment = parse_when(typed, zone=zone or UTC, now=now)
+    except Invalid as error:
+        form.errors["scheduled_at"] = error.message
+        return None
+    form.values["scheduled_at"] = moment.isoformat()
+    form.values["understood"] = local_words(moment, zone)
+    return moment
+
+
 def template_settings(template: Any) -> dict[str, Any]:
     """What a template passes on to a new game's inherited settings."""
     names = ("max_players", "reminder_minutes", "signup_instructions", "player_role_ids")
     return {name: getattr(template, name) for name in names if getattr(template, name) is not None}
 
 
-def game_body(form: FormData) -> dict[str, Any]:
-    """The fields create and edit share, read and checked with sentences for people."""
+def game_body(form: FormData, *, zone: tzinfo | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The fields create and edit share, read and checked with sentences for people; the typed time
+    ("tomorrow 8pm") is read in ``zone``, the viewer's."""
     body: dict[str, Any] = {
         "title": form.text("title", max_length=200, required="Give the game a title."),
         "description": form.text("description", max_length=2000),
-        "scheduled_at": form.aware_datetime("scheduled_at", required="Pick a date and time."),
+        "scheduled_at": _scheduled_at(form, zone, now),
         "duration_minutes": form.optional_int("duration_minutes", 1, 1440, "Duration (minutes)"),
         "max_players": form.optional_int("max_players", 1, 100, "Max players"),
         "reminder_minutes": form.int_list("reminder_minutes", 1, 10080, "Reminders"),

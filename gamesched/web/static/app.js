@@ -1,4 +1,4 @@
-// gamesched dashboard: local times, the UTC date-time picker, mention suggestions, one submit per form,
+// gamesched dashboard: local times (and the browser's zone told to the server), date-time pickers in the viewer's zone, mention suggestions, one submit per form,
 // "Go back" on error pages, failed htmx actions shown in place, focus kept across live updates. Everything is here, not inline: the pages' policy allows no inline script.
 (function () {
   "use strict";
@@ -22,31 +22,65 @@
 
   function pad(n) { return String(n).padStart(2, "0"); }
 
-  // <input type=datetime-local> speaks the browser's local time; the server wants UTC (hidden field).
+  // The browser's zone, for the server to show times in until the person picks one on /settings.
+  var browserZone = "";
+  try { browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { browserZone = ""; }
+  if (browserZone && document.cookie.indexOf("tz=" + encodeURIComponent(browserZone)) === -1) {
+    document.cookie = "tz=" + encodeURIComponent(browserZone) + "; path=/; max-age=31536000; samesite=lax";
+  }
+
+  // The wall-clock parts of instant `ms` in `zone` (an IANA name), as a UTC millisecond count.
+  function wallMs(ms, zone) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    }).formatToParts(new Date(ms)).forEach(function (p) { parts[p.type] = p.value; });
+    return Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour % 24, +parts.minute, +parts.second);
+  }
+
+  // "2026-11-28T20:00" read in `zone` → the instant (twice, so a DST change between guess and answer counts).
+  function fromWall(value, zone) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
+    if (!m) return null;
+    var wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    var guess = wall - (wallMs(wall, zone) - wall);
+    guess = wall - (wallMs(guess, zone) - guess);
+    return new Date(guess);
+  }
+
+  function toWall(d, zone) {
+    var w = new Date(wallMs(d.getTime(), zone));
+    return w.getUTCFullYear() + "-" + pad(w.getUTCMonth() + 1) + "-" + pad(w.getUTCDate()) +
+      "T" + pad(w.getUTCHours()) + ":" + pad(w.getUTCMinutes());
+  }
+
+  // <input type=datetime-local> speaks wall-clock time: in the page's zone (data-zone, the person's choice)
+  // or else the browser's; the server wants UTC (hidden field).
   function pickers(root) {
     root.querySelectorAll("input[data-utc-field]").forEach(function (local) {
       var form = local.form;
       var hidden = form && form.elements[local.dataset.utcField];
       if (!hidden || local.dataset.ready) return;
       local.dataset.ready = "1";
+      var zone = local.dataset.zone || "";
       if (hidden.value) {
         var d = new Date(hidden.value);
         if (!isNaN(d)) {
-          local.value = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) +
-            "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+          local.value = zone ? toWall(d, zone) : d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" +
+            pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
         }
       }
       function sync() {
-        var d = local.value ? new Date(local.value) : null;
+        var d = !local.value ? null : zone ? fromWall(local.value, zone) : new Date(local.value);
         hidden.value = d && !isNaN(d) ? d.toISOString() : "";
       }
       local.addEventListener("input", sync);
       local.addEventListener("change", sync);
       form.addEventListener("submit", sync);
       var hint = form.querySelector("[data-tz-hint]");
-      if (hint) {
-        var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-        hint.textContent = "In your local time" + (zone ? " (" + zone + ")" : "") + ".";
+      if (hint && !zone) {
+        hint.textContent = "In your local time" + (browserZone ? " (" + browserZone + ")" : "") + ".";
       }
     });
   }
