@@ -12,7 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter
 
 from gamesched.core.errors import DomainError, NotFound
-from gamesched.http import ErrorBody
+from gamesched.http import ErrorBody, read_multipart_forms_first
 from gamesched.images.store import ImageStore
 
 _NAME = re.compile(r"[0-9a-f]{64}\.(png|jpg|gif|webp)")
@@ -69,3 +69,5 @@ async def require_multipart(request: Request) -> None:
             "Send the image as multipart/form-data with a field named `file` (a PNG, JPEG, GIF or WebP "
             "image of at most 5 MB)."
         )
+    # This hook replaces the app's (the closest layer's before_request wins): read the form as it would.
+    await read_multipart_forms_first(request)
