@@ -144,3 +144,26 @@ async def test_next_cursor_walks_every_game_once_in_the_same_order_as_offsets(
         response = await alice.get("/api/v1/games", params={"guild_id": gid, **bad})
         assert response.status_code == 422, response.text
         assert response.json()["field"] == "after"
+
+
+async def test_a_page_past_the_end_is_empty_and_still_counts_the_games(
+    games_app: App, world: World, login: Login
+) -> None:
+    alice, bob = await login("alice"), await login("bob")
+    gid = world.guild_id()
+    await create_game(alice, world, title="Only one")
+    for who in (alice, bob):  # a manager, and a plain member (whose count leaves out unannounced games)
+        for statuses in (
+            ["scheduled"],
+            ["cancelled", "scheduled", "scheduled"],
+            ["cancelled", "completed", "completed"],
+        ):
+            past = await _listed(
+                who,
+                guild_id=gid,
+                channel_id=world.channel_id("board-games"),
+                status=statuses,
+                limit=62,
+                offset=382,
+            )
+            assert (past["items"], past["total"]) == ([], 1 if "scheduled" in statuses else 0)
