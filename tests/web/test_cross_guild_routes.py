@@ -61,8 +61,17 @@ SKIPPED_PREFIXES = {
 GENERATED = {"options_handler"}
 #: Rows the app changes on its own schedule, not in answer to requests: the queue, interaction claims, the
 #: DMs it sends (a join DM waits a minute) and DM channels, which are per person and opened ahead of a join
-#: DM (peggy's, of the other server's own game, while the walk runs).
-VOLATILE_TABLES = {"jobs", "interaction_claims", "notifications", "dm_channels", "alembic_version"}
+#: DM (peggy's, of the other server's own game, while the walk runs), and the projection of members the bot
+#: saw or looked up at Discord (ids and role ids, written a second later: an id in a refused request may
+#: still be looked up, and what Discord says of it recorded — nothing of it is answered).
+VOLATILE_TABLES = {
+    "jobs",
+    "interaction_claims",
+    "notifications",
+    "dm_channels",
+    "guild_members",
+    "alembic_version",
+}
 PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 SAFE = {"GET", "HEAD"}
 #: A request naming another server's thing in its path is refused with one of these, which say "not
