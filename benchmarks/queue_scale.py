@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import statistics
 import time
 from collections.abc import Sequence
@@ -85,18 +86,12 @@ async def next_due(url: str) -> tuple[list[float], dict[str, str]]:
     plans: dict[str, str] = {}
     try:
         times: list[float] = []
-        statement = (
-            str(_DUE_KINDS).replace(":kinds", "$1").replace(":now", "now()").replace(":pid", "0")
-            .replace(":mine", "ARRAY[]::bigint[]")
-        )  # fmt: skip
+        statement = _bound(_DUE_KINDS.text)
         for _ in range(200):
             [row] = await conn.fetch(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", KINDS)
             times.append(float(json.loads(row[0])[0]["Execution Time"]))
         plans["next due"] = await _plan(conn, statement, KINDS)
-        claim = (
-            str(_CLAIM).replace(":kinds", "$1").replace(":now", "now()").replace(":pid", "0")
-            .replace(":mine", "ARRAY[]::bigint[]").replace(":limit", "8")
-        )  # fmt: skip
+        claim = _bound(_CLAIM.text, limit="8")
         async with conn.transaction():  # the claim updates rows: look, then roll back
             plans["claim"] = await _plan(conn, claim, KINDS)
             raise _RollBack
@@ -105,6 +100,24 @@ async def next_due(url: str) -> tuple[list[float], dict[str, str]]:
     finally:
         await conn.close()
     return times, plans
+
+
+#: The dispatcher's statements with its parameters as one process holding every shard binds them; the
+#: kinds stay a parameter ($1).
+_BINDINGS = {
+    "kinds": "$1",
+    "now": "now()",
+    "pid": "0",
+    "mine": "ARRAY[]::bigint[]",
+    "gateway_kinds": "ARRAY[]::text[]",
+    "shard_count": "1",
+    "shard_ids": "ARRAY[0]",
+}
+
+
+def _bound(statement: str, **more: str) -> str:
+    values = {**_BINDINGS, **more}
+    return re.sub(r"(?<!:):([a-z_]+)", lambda m: values[m[1]], statement)
 
 
 class _RollBack(Exception):

@@ -42,18 +42,37 @@ def unknown_zone(typed: str) -> Invalid:
     return Invalid(f"I don't know the time zone {shown!r}.{hint}", field="time_zone")
 
 
+#: How long a process keeps someone's zone before reading it again: every page shows times in it, and a
+#: read per page was a transaction per page. A choice made on this process applies at once; one made on
+#: another process of the same installation within this long.
+ZONE_MEMORY_SECONDS = 60.0
+#: People whose zone a process keeps at most (forgotten all at once past it: a plain bound, not an LRU).
+ZONE_MEMORY_PEOPLE = 10_000
+
+
 class PreferenceService:
     def __init__(self, *, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._zones: dict[int, tuple[float, str | None]] = {}
 
     async def time_zone(self, user_id: int) -> ZoneInfo | None:
         """The zone the person chose, or None when they chose none."""
+        now = self.clock.now().timestamp()
+        kept = self._zones.get(user_id)
+        if kept is not None and now - kept[0] < ZONE_MEMORY_SECONDS:
+            return zone_named(kept[1])
         async with self.db.uow(bypass_rls=True) as uow:
             name = await uow.session.scalar(
                 select(UserPreferences.time_zone).where(UserPreferences.user_id == user_id)
             )
+        self._remember(user_id, name, now)
         return zone_named(name)
+
+    def _remember(self, user_id: int, name: str | None, now: float) -> None:
+        if len(self._zones) >= ZONE_MEMORY_PEOPLE:
+            self._zones.clear()
+        self._zones[user_id] = (now, name)
 
     async def set_time_zone(self, user_id: int, name: str | None) -> ZoneInfo | None:
         """Choose a zone by its IANA name (any case); empty or None forgets the choice. Invalid for a name
@@ -70,4 +89,5 @@ class PreferenceService:
                 .values(**values)
                 .on_conflict_do_update(index_elements=[UserPreferences.user_id], set_=values)
             )
+        self._remember(user_id, zone.key if zone else None, self.clock.now().timestamp())
         return zone
