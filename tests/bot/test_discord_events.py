@@ -66,6 +66,7 @@ async def test_the_global_command_sync_registers_every_command(bot_app: App) -> 
         "game",
         "list-games",
         "my-games",
+        "settings",
     ]
     registered = bot_app.sandbox.state.global_commands.values()
     assert sorted(c["name"] for c in registered) == sorted(c.name for c in synced)
