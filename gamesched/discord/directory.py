@@ -67,13 +67,7 @@ class BotDirectory:
         hit = self._members.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        try:
-            raw = await self.client.http.get_member(guild_id, user_id)
-        except discord.NotFound:
-            info = None
-        else:
-            info = member_info_from_payload(dict(raw))
-        self._members[key] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
+        info = await _fetch_member(self.client, self._members, guild_id, user_id)
         self._observe(guild_id, user_id, info)
         return info
 
@@ -175,14 +169,7 @@ class RestMembers:
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         await self._logged_in()
-        try:
-            raw = await self.client.http.get_member(guild_id, user_id)
-        except discord.NotFound:
-            info = None
-        else:
-            info = member_info_from_payload(dict(raw))
-        self._members[key] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
-        return info
+        return await _fetch_member(self.client, self._members, guild_id, user_id)
 
     async def members(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, MemberInfo]:
         ids = list(dict.fromkeys(user_ids))
@@ -278,3 +265,20 @@ def member_info_from_payload(payload: dict[str, Any]) -> MemberInfo:
         role_ids=frozenset(int(r) for r in payload.get("roles", [])),
         bot=bool(user.get("bot", False)),
     )
+
+
+async def _fetch_member(
+    client: discord.Client,
+    members: dict[tuple[int, int], tuple[float, MemberInfo | None]],
+    guild_id: int,
+    user_id: int,
+) -> MemberInfo | None:
+    """One member from Discord's REST API (None: not in the guild), kept in ``members`` for the TTL."""
+    try:
+        raw = await client.http.get_member(guild_id, user_id)
+    except discord.NotFound:
+        info = None
+    else:
+        info = member_info_from_payload(dict(raw))
+    members[(guild_id, user_id)] = (time.monotonic() + MEMBER_TTL_SECONDS, info)
+    return info
