@@ -45,10 +45,16 @@ class SandboxState:
         for guild in self.guilds.values():
             if channel_id in guild.channels:
                 return guild.channels[channel_id]
-        for dm in self.dm_channels.values():
-            if dm.id == channel_id:
-                return dm
-        return None
+        return self._dms_by_id().get(channel_id)
+
+    def _dms_by_id(self) -> dict[int, Channel]:
+        """DM channels by channel id. Not a field (the world file keeps ``dm_channels`` only): built on first
+        use, kept up to date by ``dm_channel_for``; without it every DM sent scanned every DM channel."""
+        index: dict[int, Channel] | None = self.__dict__.get("_dm_index")
+        if index is None or len(index) != len(self.dm_channels):
+            index = {dm.id: dm for dm in self.dm_channels.values()}
+            self.__dict__["_dm_index"] = index
+        return index
 
     def bot_guilds(self) -> list[Guild]:
         """Guilds the bot is a member of."""
@@ -116,10 +122,12 @@ class SandboxState:
         """The bot's DM channel with a user, opened on first use."""
         channel = self.dm_channels.get(user_id)
         if channel is None:
+            by_id = self._dms_by_id()
             channel = Channel(
                 id=self.next_id(), guild_id=None, name="", type=CHANNEL_DM, recipient_id=user_id
             )
             self.dm_channels[user_id] = channel
+            by_id[channel.id] = channel
         return channel
 
     def dm_messages(self, user_id: int) -> list[Message]:
