@@ -7,12 +7,13 @@ says that a reminder came due (``ReminderDue``); the notifications module checks
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import structlog
 
 from gamesched.core.clock import Clock
-from gamesched.core.modules import JobSpec
+from gamesched.core.modules import BatchJobSpec, JobSpec
 from gamesched.core.queue import Job
 from gamesched.games.events import ReminderDue
 from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, START
@@ -22,15 +23,19 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+#: Reminders due together (a wave at the top of the hour) claimed at once: one insert per guild for all
+#: of them, so the notifications module gets the wave in one batch instead of one reminder at a time.
+REMINDER_BATCH = 200
+
 
 class GameTimers:
     def __init__(self, *, games: GameService, clock: Clock) -> None:
         self.games = games
         self.clock = clock
 
-    def jobs(self) -> list[JobSpec]:
+    def jobs(self) -> list[JobSpec | BatchJobSpec]:
         return [
-            JobSpec(REMINDER, self.reminder_due),
+            BatchJobSpec(REMINDER, self.reminders_due, batch_size=REMINDER_BATCH, max_concurrency=2),
             JobSpec(START, self.start_game),
             JobSpec(COMPLETE, self.complete_game),
             JobSpec(POST, self.post_game),
@@ -54,22 +59,35 @@ class GameTimers:
             job.payload["game_id"], guild_id=int(job.payload["guild_id"]), to="completed"
         )
 
-    async def reminder_due(self, job: Job) -> None:
-        """Say that the reminder came due. Whoever sends it checks the game then (a reminder that comes due
-        late, because the process was down, still counts unless the game has begun), so this reads nothing:
-        a wave of reminders due at the same second costs one small insert each here."""
-        guild_id, minutes = int(job.payload["guild_id"]), int(job.payload["minutes"])
-        channel_id = job.payload.get("channel_id")
-        if channel_id is None:  # queued before the payload carried the channel
-            channel_id = (
-                await self.games.queries.snapshot(job.payload["game_id"], guild_id=guild_id)
-            ).channel_id
-        async with self.games.db.uow(guild_id=guild_id) as uow:
-            uow.publish(
-                ReminderDue(
-                    game_id=job.payload["game_id"],
-                    guild_id=guild_id,
-                    channel_id=int(channel_id),
-                    minutes=minutes,
-                )
+    async def reminders_due(self, jobs: list[Job]) -> Mapping[int, Exception]:
+        """Say that reminders came due. Whoever sends them checks each game then (a reminder that comes due
+        late, because the process was down, still counts unless the game has begun), so this reads nothing
+        but the channel of reminders queued before their payload carried it: a wave of reminders due at the
+        same second costs one transaction per guild here."""
+        failures: dict[int, Exception] = {}
+        by_guild: dict[int, dict[int, ReminderDue]] = {}
+        for job in jobs:
+            guild_id = int(job.payload["guild_id"])
+            try:
+                channel_id = job.payload.get("channel_id")
+                if channel_id is None:  # queued before the payload carried the channel
+                    channel_id = (
+                        await self.games.queries.snapshot(job.payload["game_id"], guild_id=guild_id)
+                    ).channel_id
+            except Exception as exc:  # this one is tried again (or ends dead); the others go on
+                failures[job.id] = exc
+                continue
+            by_guild.setdefault(guild_id, {})[job.id] = ReminderDue(
+                game_id=job.payload["game_id"],
+                guild_id=guild_id,
+                channel_id=int(channel_id),
+                minutes=int(job.payload["minutes"]),
             )
+        for guild_id, events in by_guild.items():
+            try:
+                async with self.games.db.uow(guild_id=guild_id) as uow:
+                    for event in events.values():
+                        uow.publish(event)
+            except Exception as exc:  # this guild's reminders are tried again; the other guilds' went out
+                failures.update(dict.fromkeys(events, exc))
+        return failures

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from gamesched.app import App
 from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
+from gamesched.core.queue import NewJob
+from gamesched.games.schedule import REMINDER
 from tests.conftest import serving, wait_for_discord
 from tests.games.conftest import create_game
 from tests.login import login_as
@@ -218,3 +222,51 @@ async def test_game_starts_and_completes_on_time(timed_app: App, world: World, c
         done = await get_game(alice, game["id"])
     assert done["status"] == "completed"
     assert done["schedule"] == []
+
+
+async def test_a_wave_of_reminders_goes_out_together_and_a_broken_one_fails_alone(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    ids = {name: world.user_id(name) for name in ("bob", "dave", "erin")}
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        for player in ("bob", "dave", "erin"):
+            await create_game(
+                alice,
+                world,
+                title=f"Wave with {player}",
+                scheduled_at=at(clock, hours=1),
+                reminder_minutes=[15],
+                initial_participants=[f"@{player}"],
+            )
+    # A reminder queued before payloads carried the channel, for a game that is gone since: it cannot be
+    # worded, and must not hold back the three real ones due in the same batch.
+    guild_id = world.guild_id()
+    async with timed_app.db.uow(guild_id=guild_id) as uow:
+        await timed_app.queue.enqueue_many(
+            uow.session,
+            [
+                NewJob(
+                    REMINDER,
+                    {"game_id": str(uuid.uuid4()), "guild_id": str(guild_id), "minutes": 15},
+                    due_at=clock.now() + timedelta(minutes=45),
+                )
+            ],
+        )
+
+    clock.advance(minutes=45, seconds=1)
+    await run_due_and_settle(timed_app)
+    for _ in range(50):
+        if all([await dms(timed_app, user_id) for user_id in ids.values()]):
+            break
+        await asyncio.sleep(0.1)
+    for name, user_id in ids.items():
+        [reminder] = await dms(timed_app, user_id)
+        assert f"**Wave with {name}**" in reminder
+    async with timed_app.db.engine.connect() as conn:
+        states = (
+            await conn.execute(
+                text("SELECT state, last_error IS NOT NULL FROM jobs WHERE kind = :kind ORDER BY id"),
+                {"kind": REMINDER},
+            )
+        ).all()
+    assert sorted(tuple(row) for row in states) == [("done", False)] * 3 + [("pending", True)]
