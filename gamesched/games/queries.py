@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import base64
 import builtins
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import msgspec
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Exists,
+    Integer,
     Row,
     ScalarSelect,
     Select,
     Text,
+    bindparam,
     cast,
     func,
     literal_column,
@@ -147,32 +150,36 @@ class GameQueries(GameUseCase):
         start = None if after is None else decode_cursor(after)
         wanted = builtins.list(dict.fromkeys(statuses))
         filters: builtins.list[ColumnElement[bool]] = []
-        if channel_id is not None:
-            filters.append(Game.channel_id == channel_id)
-        if role == "host":
-            filters.append(Game.host_id == user_id)
-        elif role == "participant":
-            filters.append(_has_participant(user_id))
         if guild_id is not None:
             access = await self.guilds.access(guild_id, user_id)
             accesses = {guild_id: access}
-            if not access.is_manager:
-                filters.append(_announced_or_hosted_by(user_id))
-            # RLS already keeps other guilds out; naming the guild lets PostgreSQL use its indexes.
-            scope = [Game.guild_id == guild_id, *filters]
-            total: ColumnElement[Any]
-            if role is None:
-                total = _counted(guild_id, channel_id, wanted)
-                if not access.is_manager:  # less the games not announced yet that they may not see
-                    total -= _count(
-                        [Game.guild_id == guild_id, *filters[:-1], *_hidden_from(user_id)], wanted
-                    )
-            else:
-                total = _count(scope, wanted)
+            shape = _GuildPage(
+                statuses=tuple(wanted),
+                channel=channel_id is not None,
+                role=role,
+                manager=access.is_manager,
+                after=start is not None,
+            )
+            params = {
+                "guild_id": guild_id,
+                "channel_id": channel_id,
+                "user_id": user_id,
+                "limit": limit,
+                "offset": offset,
+                "after_at": start[0] if start else None,
+                "after_id": start[1] if start else None,
+            }
+            query, count_query = _guild_page(shape)
             async with self.db.uow(guild_id=guild_id) as uow:
-                games, rosters, count = await _page(uow.session, scope, wanted, limit, offset, start, total)
+                games, rosters, count = await _run_page(uow.session, query, count_query, params)
         else:
-            if role is None:
+            if channel_id is not None:
+                filters.append(Game.channel_id == channel_id)
+            if role == "host":
+                filters.append(Game.host_id == user_id)
+            elif role == "participant":
+                filters.append(_has_participant(user_id))
+            else:
                 filters.append(Game.id.in_(_games_of(user_id)))
             accesses = await self._accessible_guilds(filters, wanted, user_id)
             managed = [gid for gid, a in accesses.items() if a.is_manager]
@@ -183,8 +190,10 @@ class GameQueries(GameUseCase):
                     *filters,
                     or_(_announced_or_hosted_by(user_id), Game.guild_id.in_(managed)),
                 ]
-                total = _count(scope, wanted)
-                games, rosters, count = await _page(uow.session, scope, wanted, limit, offset, start, total)
+                query, count_query = _page_statements(
+                    scope, wanted, limit, offset, start, _count(scope, wanted)
+                )
+                games, rosters, count = await _run_page(uow.session, query, count_query, {})
         return GameList(
             items=await self._render_many(games, rosters, accesses),
             total=count,
@@ -234,17 +243,17 @@ class GameQueries(GameUseCase):
         return views
 
 
-def _announced_or_hosted_by(user_id: int) -> ColumnElement[bool]:
+def _announced_or_hosted_by(user_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     """Games a plain member may see: announced ones, and those they host."""
     return or_(Game.post_at.is_(None), Game.host_id == user_id)
 
 
-def _hidden_from(user_id: int) -> builtins.list[ColumnElement[bool]]:
+def _hidden_from(user_id: int | ColumnElement[int]) -> builtins.list[ColumnElement[bool]]:
     """Games not announced yet that a plain member does not host (few: the partial index finds them)."""
     return [Game.post_at.is_not(None), Game.host_id != user_id]
 
 
-def _has_participant(user_id: int) -> Exists:
+def _has_participant(user_id: int | ColumnElement[int]) -> Exists:
     return (
         select(Participant.id).where(Participant.game_id == Game.id, Participant.user_id == user_id).exists()
     )
@@ -262,7 +271,9 @@ def _status_filter(statuses: Sequence[str]) -> builtins.list[ColumnElement[bool]
     return [Game.status.in_(builtins.list(statuses))] if statuses else []
 
 
-def _counted(guild_id: int, channel_id: int | None, statuses: Sequence[str]) -> ScalarSelect[Any]:
+def _counted(
+    guild_id: int | ColumnElement[int], channel_id: int | ColumnElement[int] | None, statuses: Sequence[str]
+) -> ScalarSelect[Any]:
     """How many of a guild's games match, from the per-channel, per-status counts (a few rows, exact)."""
     query = select(func.coalesce(func.sum(GameCount.games), 0)).where(GameCount.guild_id == guild_id)
     if channel_id is not None:
@@ -298,9 +309,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 def _in_order(
     scope: Sequence[ColumnElement[bool]],
     statuses: Sequence[str],
-    limit: int,
-    offset: int,
-    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int | ColumnElement[int],
+    offset: int | ColumnElement[int],
+    after: tuple[Any, Any] | None = None,
 ) -> Select[Game]:
     """One page in start order (then id), read off an index ending in (scheduled_at, id).
 
@@ -324,21 +335,70 @@ def _in_order(
     )
 
 
-async def _page(
-    session: AsyncSession,
+class _GuildPage(NamedTuple):
+    """What shapes the statement of a page of one guild's games (the values are its parameters)."""
+
+    statuses: tuple[str, ...]
+    channel: bool
+    role: Role | None
+    manager: bool
+    after: bool
+
+
+#: The parameters of a guild page's statement, typed like the columns they are compared with.
+_GUILD = bindparam("guild_id", type_=Game.guild_id.type)
+_CHANNEL = bindparam("channel_id", type_=Game.channel_id.type)
+_USER = bindparam("user_id", type_=Game.host_id.type)
+_LIMIT = bindparam("limit", type_=Integer)
+_OFFSET = bindparam("offset", type_=Integer)
+_AFTER = (bindparam("after_at", type_=Game.scheduled_at.type), bindparam("after_id", type_=Game.id.type))
+
+
+@functools.lru_cache(maxsize=256)
+def _guild_page(shape: _GuildPage) -> tuple[Select[Any], Select[Any]]:
+    """The statements of a page of one guild's games, built once per shape: building them (subqueries,
+    aliases, their column collections) took about a fifth of a list request's CPU."""
+    filters: builtins.list[ColumnElement[bool]] = []
+    if shape.channel:
+        filters.append(Game.channel_id == _CHANNEL)
+    if shape.role == "host":
+        filters.append(Game.host_id == _USER)
+    elif shape.role == "participant":
+        filters.append(_has_participant(_USER))
+    if not shape.manager:
+        filters.append(_announced_or_hosted_by(_USER))
+    # RLS already keeps other guilds out; naming the guild lets PostgreSQL use its indexes.
+    scope = [Game.guild_id == _GUILD, *filters]
+    total: ColumnElement[Any]
+    if shape.role is None:
+        total = _counted(_GUILD, _CHANNEL if shape.channel else None, shape.statuses)
+        if not shape.manager:  # less the games not announced yet that they may not see
+            total -= _count([Game.guild_id == _GUILD, *filters[:-1], *_hidden_from(_USER)], shape.statuses)
+    else:
+        total = _count(scope, shape.statuses)
+    return _page_statements(scope, shape.statuses, _LIMIT, _OFFSET, _AFTER if shape.after else None, total)
+
+
+def _page_statements(
     scope: Sequence[ColumnElement[bool]],
     statuses: Sequence[str],
-    limit: int,
-    offset: int,
-    after: tuple[datetime, uuid.UUID] | None,
+    limit: int | ColumnElement[int],
+    offset: int | ColumnElement[int],
+    after: tuple[Any, Any] | None,
     total: ColumnElement[Any],
-) -> tuple[list[Row[Any]], dict[uuid.UUID, list[ParticipantRow]], int]:
-    """One page of games (plain rows), their rosters and the ``total`` count, in one statement (the count
-    alone when the page is empty)."""
+) -> tuple[Select[Any], Select[Any]]:
+    """One page of games (plain rows) with their rosters and the ``total`` count in one statement, and the
+    count alone (for an empty page)."""
     page = _in_order(scope, statuses, limit, offset, after).subquery()
     query = select(page, _roster_json(page.c.id).label("roster_json"), total.label("total")).order_by(
         page.c.scheduled_at, page.c.id
     )
-    games = list(await session.execute(query))
-    count = games[0].total if games else await session.scalar(select(total))
+    return query, select(total)
+
+
+async def _run_page(
+    session: AsyncSession, query: Select[Any], count_query: Select[Any], params: dict[str, Any]
+) -> tuple[builtins.list[Row[Any]], dict[uuid.UUID, builtins.list[ParticipantRow]], int]:
+    games = builtins.list(await session.execute(query, params))
+    count = games[0].total if games else await session.scalar(count_query, params)
     return games, {game.id: _roster_decoder.decode(game.roster_json) for game in games}, int(count or 0)
