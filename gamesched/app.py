@@ -270,7 +270,8 @@ async def build_app(
                 closers.append(names.close)
             projected = guilds.ProjectedDirectory(db, clock=clock, names=names)
             await projected.refresh()
-            projected.start()
+            # The live hub listens in a process with the web role only (serve.py); elsewhere, the poll.
+            projected.start(live if "web" in settings.roles else None)
             closers.append(projected.close)
             if directory is not None and held is not None:
                 context.provide(

@@ -134,7 +134,8 @@ async def test_a_shard_process_serves_the_other_shards_guilds_from_the_projectio
     guilds are answered from what the other process records in the database."""
     guilds, processes = shards
     world = await fetch_world(discord_host.base_url)
-    here, far = processes[0], guilds[1]
+    far_shard = next(shard for shard, g in guilds.items() if g["name"] == "Far Shard Guild")
+    here, far = processes[1 - far_shard], guilds[far_shard]
     far_id = int(far["id"])
     assert here.discord.bot is not None and here.discord.bot.get_guild(far_id) is None
 
@@ -149,7 +150,7 @@ async def test_a_shard_process_serves_the_other_shards_guilds_from_the_projectio
     async with await _logged_in(discord_host, here, "frank") as frank:
         stranger = await frank.get(f"/games/new?guild_id={far_id}", headers={"accept": "text/html"})
 
-    assert servers == sorted([guilds[0]["name"], far["name"]])
+    assert servers == ["Far Shard Guild", "Sandbox Guild"]
     assert guild["is_manager"] is True, "alice owns the far guild"
     assert form.status_code == 200 and "general" in form.text
     assert stranger.status_code == 404, "frank is not in the far guild"
