@@ -12,7 +12,6 @@ its own guilds' Discord work only, which is done (once) when it is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -23,7 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from benchmarks.harness import AppHandle, free_port, fresh_database, running_app, sandbox_process
+from benchmarks.harness import fresh_database, sandbox_process
+from benchmarks.layout import Deployment, scaled
 from benchmarks.reliability.common import APP_SETTINGS, DmWatch, open_dm_channels, release, sql
 from discord_sandbox.gateway.sessions import shard_of
 from tests.bot.conftest import announcement, buttons, click, ephemeral_text, eventually, messages
@@ -39,54 +39,23 @@ CALLBACK = re.compile(r"/interactions/(\d+)/[^/]+/callback$")
 
 @dataclass
 class Layout:
-    database: str
-    sandbox: str
-    api: httpx.AsyncClient
-    webs: list[AppHandle]
-    shards: dict[int, AppHandle]
+    deployment: Deployment
     #: The guild on each shard: the Sandbox Guild on its own, and one made for the other.
     guilds: dict[int, dict[str, Any]]
-    stack: contextlib.AsyncExitStack
+
+    @property
+    def database(self) -> str:
+        return self.deployment.database
+
+    @property
+    def api(self) -> httpx.AsyncClient:
+        return self.deployment.api
 
     async def world(self) -> World:
-        return await fetch_world(self.sandbox)
-
-    async def start_shard(self, shard: int) -> AppHandle:
-        """Shard ``shard``'s process (bot and worker roles), ready once its gateway session is connected."""
-        before = {s["session_id"] for s in (await self.api.get("/gateway")).json()}
-
-        async def connected() -> bool:
-            sessions = (await self.api.get("/gateway")).json()
-            return any(
-                s["connected"] and s["shard"] == [shard, SHARDS] and s["session_id"] not in before
-                for s in sessions
-            )
-
-        handle = await self.stack.enter_async_context(
-            running_app(
-                self.database,
-                sandbox_url=self.sandbox,
-                ready=connected,
-                ROLES="bot,worker",
-                SHARD_COUNT=str(SHARDS),
-                SHARD_IDS=str(shard),
-                **APP_SETTINGS,
-            )
-        )
-        self.shards[shard] = handle
-        return handle
+        return await fetch_world(self.deployment.sandbox)
 
     async def login(self, web: int, username: str) -> httpx.AsyncClient:
-        return await login_as(self.webs[web].base, username, sandbox_url=self.sandbox)
-
-
-async def _listening_dispatchers(database: str) -> int:
-    rows = await sql(
-        database,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND query LIKE 'LISTEN %gamesched_jobs%'",
-    )
-    return int(rows[0][0])
+        return await login_as(self.deployment.webs[web].base, username, sandbox_url=self.deployment.sandbox)
 
 
 async def _guild_on_other_shard(api: httpx.AsyncClient) -> dict[int, dict[str, Any]]:
@@ -114,37 +83,10 @@ async def layout() -> AsyncIterator[Layout]:
         fresh_database("gs_scaled") as database,
         sandbox_process() as sandbox,
         httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=30) as api,
-        contextlib.AsyncExitStack() as stack,
     ):
         guilds = await _guild_on_other_shard(api)
-        layout = Layout(database, sandbox, api, [], {}, guilds, stack)
-
-        async def dispatching() -> bool:
-            return await _listening_dispatchers(database) >= 1
-
-        # The worker first: it migrates the database, and the others find it done.
-        await stack.enter_async_context(
-            running_app(database, sandbox_url=sandbox, ready=dispatching, ROLES="worker", **APP_SETTINGS)
-        )
-        await asyncio.gather(layout.start_shard(0), layout.start_shard(1))
-        for _ in range(2):
-            layout.webs.append(await stack.enter_async_context(_web_process(database, sandbox)))
-        yield layout
-
-
-@contextlib.asynccontextmanager
-async def _web_process(database: str, sandbox: str) -> AsyncIterator[AppHandle]:
-    """A web-only process: ready when its health page answers (it has no Discord connection to report)."""
-    port = free_port()
-
-    async def healthy() -> bool:
-        async with httpx.AsyncClient(timeout=2) as client:
-            return (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200
-
-    async with running_app(
-        database, sandbox_url=sandbox, port=port, ready=healthy, ROLES="web", **APP_SETTINGS
-    ) as app:
-        yield app
+        async with scaled(database, sandbox, shards=SHARDS, **APP_SETTINGS) as deployment:
+            yield Layout(deployment, guilds)
 
 
 HTML = {"accept": "text/html"}
@@ -180,7 +122,7 @@ async def _announcements(api: httpx.AsyncClient, game: dict[str, Any]) -> int:
 async def test_a_login_and_its_pages_work_on_either_web_process(layout: Layout) -> None:
     far = next(g for g in layout.guilds.values() if g["name"] == "Far Shard Guild")
     async with await layout.login(0, "alice") as on_a, await layout.login(1, "bob") as bob_on_b:
-        on_b = httpx.AsyncClient(base_url=layout.webs[1].base, cookies=on_a.cookies, timeout=10)
+        on_b = httpx.AsyncClient(base_url=layout.deployment.webs[1].base, cookies=on_a.cookies, timeout=10)
         async with on_b:
 
             async def both_servers_listed() -> bool:
@@ -228,7 +170,7 @@ async def test_a_page_open_on_web_b_hears_of_a_join_made_through_web_a(layout: L
     guild = layout.guilds[1]
     async with await layout.login(0, "alice") as alice, await layout.login(0, "bob") as bob:
         game = await _create(alice, guild, "Live night")
-        on_b = httpx.AsyncClient(base_url=layout.webs[1].base, cookies=alice.cookies, timeout=15)
+        on_b = httpx.AsyncClient(base_url=layout.deployment.webs[1].base, cookies=alice.cookies, timeout=15)
         async with (
             on_b,
             on_b.stream(
@@ -292,8 +234,8 @@ async def test_reminders_and_starts_in_both_shards_guilds_happen_once(layout: La
 async def test_a_killed_shard_delays_only_its_own_guilds_and_catches_up_when_back(layout: Layout) -> None:
     down = next(shard for shard, g in layout.guilds.items() if g["name"] == "Far Shard Guild")
     up = 1 - down
-    layout.shards[down].kill()
-    await layout.shards[down].process.wait()
+    layout.deployment.shards[down].kill()
+    await layout.deployment.shards[down].process.wait()
 
     async def disconnected() -> bool:
         sessions = (await layout.api.get("/gateway")).json()
@@ -314,7 +256,7 @@ async def test_a_killed_shard_delays_only_its_own_guilds_and_catches_up_when_bac
         assert await _announcements(layout.api, late) == 0, "the down shard's guild waits"
         assert waiting[0][0] >= 1, "its announcement is queued for the shard's process"
 
-        await layout.start_shard(down)
+        await layout.deployment.start_shard(down)
         message = await announcement(layout.api, late, within=30)
         answer = await click(
             layout.api, (await layout.world()).user_id("bob"), message, f"game:join:{late['id']}"
