@@ -56,6 +56,8 @@ def test_the_scaled_profile_runs_two_web_replicas_two_shards_and_a_worker_behind
         s: (_settings(scaled[s]).shard_count, _settings(scaled[s]).shard_ids) for s in ("bot-0", "bot-1")
     }
     assert shards == {"bot-0": (2, (0,)), "bot-1": (2, (1,))}
+    pacing = sum(_settings(scaled[s]).discord_requests_per_second for s in roles if "bot" in roles[s])
+    assert pacing <= 50, "the bot processes together stay under Discord's global limit"
     databases = {_settings(scaled[s]).database_url for s in roles}
     assert databases == {_settings(SERVICES["gamesched"]).database_url}, "one database, the default setup's"
     for name in ("bot-0", "bot-1", "worker"):
