@@ -2,7 +2,7 @@
 
 import asyncio
 
-from benchmarks import clicks, dm_rate, queue_latency, queue_scale, reads, reminders, startup
+from benchmarks import capacity, clicks, dm_rate, queue_latency, queue_scale, reads, reminders, startup
 
 if __name__ == "__main__":
     asyncio.run(queue_latency.main())
@@ -12,3 +12,4 @@ if __name__ == "__main__":
     reminders.main([])
     dm_rate.main([])
     reads.main([])
+    capacity.main([])

@@ -12,7 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,9 +126,17 @@ async def app_process(database_url: str, *, sandbox_url: str, **settings: str) -
 
 @contextlib.asynccontextmanager
 async def running_app(
-    database_url: str, *, sandbox_url: str, port: int | None = None, **settings: str
+    database_url: str,
+    *,
+    sandbox_url: str,
+    port: int | None = None,
+    ready: Callable[[], Awaitable[bool]] | None = None,
+    **settings: str,
 ) -> AsyncIterator[AppHandle]:
-    """Like ``app_process``, on a given port if wanted (a restart at the same address), with the process."""
+    """Like ``app_process``, on a given port if wanted (a restart at the same address), with the process.
+
+    ``ready``: when the process counts as started, for one whose roles (``ROLES="bot,worker"``) leave no
+    health page saying the bot is connected; by default, that page."""
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="gamesched-bench-app-") as tmp:
@@ -139,12 +147,27 @@ async def running_app(
             **{f"GAMESCHED_{name}": value for name, value in settings.items()},
         )
         async with _process(("run", "--port", str(port)), env) as process:
-            await _wait_for(
-                f"{base}/health",
-                process,
-                lambda r: r.status_code == 200 and r.json().get("discord") == "connected",
-            )
+            if ready is not None:
+                await _wait_until(ready, process)
+            else:
+                await _wait_for(
+                    f"{base}/health",
+                    process,
+                    lambda r: r.status_code == 200 and r.json().get("discord") == "connected",
+                )
             yield AppHandle(base, process)
+
+
+async def _wait_until(ready: Callable[[], Awaitable[bool]], process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            raise RuntimeError(f"the process exited with {process.returncode}")
+        with contextlib.suppress(httpx.TransportError):
+            if await ready():
+                return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the process was not ready within 60 s")
 
 
 async def _wait_for(

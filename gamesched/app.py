@@ -258,19 +258,28 @@ async def build_app(
         closers.append(locks.close)
         context.provide(AdvisoryLocks, locks)
         directory = BotDirectory(bot) if bot is not None else None
-        if directory is not None:
+        held = _shards_held_here(settings) if directory is not None else None
+        if directory is not None and held is None:
             context.provide(guilds.DiscordDirectory, directory)
         else:
-            # No gateway here: the bot processes' projection of Discord in the database (guilds.projection),
-            # with names from Discord's REST endpoints when a token is configured.
+            # No gateway here, or the gateway of some shards only: the bot processes' projection of Discord in
+            # the database (guilds.projection), with names from Discord's REST endpoints when a token is
+            # configured; a shard process puts its own gateway's view in front for its own guilds.
             names = RestMembers(token) if token else None
             if names is not None:
                 closers.append(names.close)
             projected = guilds.ProjectedDirectory(db, clock=clock, names=names)
             await projected.refresh()
-            projected.start()
+            # The live hub listens in a process with the web role only (serve.py); elsewhere, the poll.
+            projected.start(live if "web" in settings.roles else None)
             closers.append(projected.close)
-            context.provide(guilds.DiscordDirectory, projected)
+            if directory is not None and held is not None:
+                context.provide(
+                    guilds.DiscordDirectory,
+                    guilds.ShardedDirectory(directory, projected, shard_count=held[0], shard_ids=held[1]),
+                )
+            else:
+                context.provide(guilds.DiscordDirectory, projected)
         if bot is not None and directory is not None:
             bot.interaction_observers.append(directory.remember_interaction_member)
             pace_requests(bot, settings.discord_requests_per_second)
@@ -396,6 +405,15 @@ def assemble(context: ModuleContext, modules: Sequence[Register]) -> list[Contri
                     gateway=subscription.gateway,
                 )
     return contributions
+
+
+def _shards_held_here(settings: Settings) -> tuple[int, tuple[int, ...]] | None:
+    """``(shard count, shards held)`` when this process holds only some of the bot's shards; else None."""
+    if settings.shard_count is None or settings.shard_ids is None:
+        return None
+    if set(settings.shard_ids) >= set(range(settings.shard_count)):
+        return None
+    return settings.shard_count, settings.shard_ids
 
 
 async def _sandbox_application_id(sandbox_url: str) -> str:

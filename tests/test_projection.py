@@ -20,6 +20,7 @@ from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
 from gamesched.guilds import ProjectedDirectory
 from gamesched.guilds.models import Channel, Guild, GuildMember, GuildRole
+from gamesched.guilds.projection import FALLBACK_SECONDS
 from tests.conftest import serving, wait_for_discord
 from tests.login import login_as
 from tests.world import fetch_world
@@ -222,3 +223,20 @@ async def test_a_role_given_in_discord_reaches_the_web_process_permission_check(
     assert not (await web.guilds.access(gid, frank)).is_manager, "kept for a few seconds"
     web.clock.advance(seconds=6)
     assert (await web.guilds.access(gid, frank)).is_manager, "Moderator has Manage Server"
+
+
+async def test_a_rename_in_discord_reaches_a_web_process_at_once_through_notify(full: App, web: App) -> None:
+    """The bot process says it wrote (NOTIFY, no Redis here); the web process refreshes then, not at its
+    fallback poll half a minute later."""
+    world = await fetch_world(full.base_url)
+    gid, channel = world.guild_id(), world.channel_id("board-games")
+    directory = web.guilds.directory
+    assert isinstance(directory, ProjectedDirectory)
+    async with httpx.AsyncClient(base_url=f"{full.base_url}/sandbox/api") as api:
+        await api.patch(f"/guilds/{gid}/channels/{channel}", json={"name": "dice-night"})
+
+    async def renamed() -> bool:
+        guild = directory.guild(gid)
+        return guild is not None and guild.channels[channel].name == "dice-night"
+
+    await _eventually(renamed, within=FALLBACK_SECONDS / 3)

@@ -21,6 +21,7 @@ from gamesched.guilds.permissions import GuildAccess
 from gamesched.guilds.projection import ProjectedDirectory
 from gamesched.guilds.service import GuildService
 from gamesched.guilds.settings import EffectiveSettings, Setting, resolve_settings
+from gamesched.guilds.sharded import ShardedDirectory
 from gamesched.guilds.templates import TemplateChoice, TemplateService
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "ResolvedEntry",
     "RoleInfo",
     "Setting",
+    "ShardedDirectory",
     "TemplateChoice",
     "TemplateService",
     "names_for",

@@ -5,9 +5,12 @@ guilds, their channels (with the bot's own permissions in each), roles and custo
 member with which roles. This directory reads it:
 
 - **Guild structure** (``guild_ids``, ``guild``: synchronous, as every caller expects) from a copy in memory,
-  loaded at start and refreshed every ``REFRESH_SECONDS`` by one indexed query for the guilds whose
-  ``updated_at`` moved (then one query each for their channels and roles, for those guilds only). A rename in Discord shows here
-  within that time; a read costs no round trip.
+  loaded at start and refreshed by one indexed query for the guilds whose ``updated_at`` moved (then one
+  query each for their channels and roles, for those guilds only). A refresh runs when a bot process says
+  it wrote (the live hub's ``PROJECTION_TOPIC``: PostgreSQL NOTIFY, or Redis when configured), at most
+  every ``MIN_REFRESH_GAP`` seconds, and every ``FALLBACK_SECONDS`` in any case, in case a signal was
+  lost; without a hub, every ``REFRESH_SECONDS``. A rename in Discord shows here within a moment; a read
+  costs no round trip.
 - **Membership and roles** (permission checks, the server list) from ``guild_members``: one indexed query per
   look-up, each answer kept ``MEMBER_CACHE`` in memory; Discord is asked (REST) only for a member the bot has not recorded, or not confirmed lately.
 - **Names** are never stored (a participant is stored by id only): they come from ``names`` — Discord's
@@ -28,12 +31,19 @@ from sqlalchemy import select
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
+from gamesched.core.live import LiveHub
 from gamesched.guilds.directory import UNKNOWN_USER, ChannelInfo, GuildInfo, MemberInfo, RoleInfo
 from gamesched.guilds.models import Channel, Guild, GuildMember, GuildRole
 
 log = structlog.get_logger(__name__)
 
 REFRESH_SECONDS = 2.0
+#: The live hub's topic a bot process publishes after writing guild structure (ids only: nothing in it).
+PROJECTION_TOPIC = "discord.projection"
+#: With signals, the poll only covers a lost one (a LISTEN connection re-established wakes every reader).
+FALLBACK_SECONDS = 30.0
+#: A bot process starting up writes its guilds one by one: readers refresh at most this often meanwhile.
+MIN_REFRESH_GAP = 0.5
 #: How long a recorded membership is trusted without the bot seeing the member again, when Discord can be
 #: asked instead (without the members intent the bot hears of no departures).
 MEMBER_FRESH = timedelta(minutes=15)
@@ -130,18 +140,28 @@ class ProjectedDirectory:
             self._seen = max(rows[-1].updated_at, self._seen or rows[-1].updated_at)
         return len(changed)
 
-    def start(self, interval: float = REFRESH_SECONDS) -> None:
-        """Refresh in the background every ``interval`` seconds until ``close``."""
+    def start(self, live: LiveHub | None = None, *, interval: float | None = None) -> None:
+        """Refresh in the background until ``close``: when ``live`` signals a change (and every
+        ``FALLBACK_SECONDS``), or every ``REFRESH_SECONDS`` without a hub."""
         if self._task is None:
-            self._task = asyncio.create_task(self._poll(interval), name="projection-refresh")
+            every = interval if interval is not None else FALLBACK_SECONDS if live else REFRESH_SECONDS
+            self._task = asyncio.create_task(self._follow(live, every), name="projection-refresh")
 
-    async def _poll(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.refresh()
-            except Exception:  # a database hiccup: keep the last view, try again next time
-                log.exception("projection_refresh_failed")
+    async def _follow(self, live: LiveHub | None, interval: float) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            signals: asyncio.Queue[str] = (
+                await stack.enter_async_context(live.subscribe(PROJECTION_TOPIC))
+                if live is not None
+                else asyncio.Queue()
+            )
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(signals.get(), interval)
+                try:
+                    await self.refresh()
+                except Exception:  # a database hiccup: keep the last view, try again next time
+                    log.exception("projection_refresh_failed")
+                await asyncio.sleep(MIN_REFRESH_GAP)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -14,6 +14,7 @@ from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.errors import Forbidden, Invalid, NotFound
 from gamesched.core.inputs import check_length, clean_text
+from gamesched.core.live import LiveHub
 from gamesched.guilds import members as member_lookup
 from gamesched.guilds.channel_links import (
     at_names,
@@ -34,6 +35,7 @@ from gamesched.guilds.models import (
 )
 from gamesched.guilds.permissions import GuildAccess, compute_access
 from gamesched.guilds.preferences import PreferenceService
+from gamesched.guilds.projection import PROJECTION_TOPIC
 from gamesched.guilds.settings import EffectiveSettings, resolve_settings
 from gamesched.guilds.templates import TemplateService
 
@@ -74,10 +76,14 @@ CHANNEL_SETTING_FIELDS = (
 
 
 class GuildService:
-    def __init__(self, *, db: Database, directory: DiscordDirectory, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, directory: DiscordDirectory, clock: Clock, live: LiveHub | None = None
+    ) -> None:
         self.db = db
         self.directory = directory
         self.clock = clock
+        #: Told after guild structure is written, so other processes' projections refresh at once.
+        self.live = live
         #: guild id → (kept until, its record, the host roles that count in some channel open for games)
         self._records: dict[int, tuple[datetime, Guild | None, frozenset[int]]] = {}
         self.templates = TemplateService(self)
@@ -113,6 +119,7 @@ class GuildService:
             )
             await self._replace_roles(uow.session, info)
         self._forget_record(info.id)
+        await self._projection_written()
         await self.templates.ensure_default(info)
         log.info("guild_synced", guild_id=info.id, channels=len(channels))
 
@@ -125,7 +132,12 @@ class GuildService:
                 .values(bot_present=False, left_at=self.clock.now(), updated_at=self.clock.now())
             )
         self._forget_record(guild_id)
+        await self._projection_written()
         log.info("guild_left", guild_id=guild_id)
+
+    async def _projection_written(self) -> None:
+        if self.live is not None:
+            await self.live.publish(PROJECTION_TOPIC)
 
     async def channel_changed(self, info: ChannelInfo) -> None:
         if info.type not in RECORDED_CHANNEL_TYPES:
@@ -138,6 +150,7 @@ class GuildService:
             )
             if known is not None:
                 await self._upsert_channel(uow.session, info, now)
+        await self._projection_written()
 
     async def channel_deleted(self, guild_id: int, channel_id: int) -> None:
         now = self.clock.now()
@@ -146,6 +159,7 @@ class GuildService:
             await uow.session.execute(
                 update(Channel).where(Channel.id == channel_id).values(present=False, updated_at=now)
             )
+        await self._projection_written()
 
     async def _replace_roles(self, session: Any, info: GuildInfo) -> None:
         """The guild's roles in the projection become exactly ``info``'s (two statements)."""

@@ -58,9 +58,12 @@ async def _guild_per_shard(host: App) -> dict[int, dict[str, Any]]:
     return {first_shard: sandbox_guild, other: made.json()}
 
 
-async def test_each_shard_process_answers_and_announces_for_its_own_guilds(
+@pytest.fixture
+async def shards(
     discord_host: App, app_settings: Settings, tmp_path: Path
-) -> None:
+) -> AsyncIterator[tuple[dict[int, dict[str, Any]], dict[int, App]]]:
+    """A guild per shard, and a process for each shard (web, bot and worker roles): ``(guilds, processes)``
+    by shard number."""
     guilds = await _guild_per_shard(discord_host)
 
     def shard_settings(shard: int) -> Settings:
@@ -74,9 +77,15 @@ async def test_each_shard_process_answers_and_announces_for_its_own_guilds(
     async with (
         serving_bot(shard_settings(0), sandbox_url=discord_host.base_url) as shard0,
         serving_bot(shard_settings(1), sandbox_url=discord_host.base_url) as shard1,
-        httpx.AsyncClient(base_url=f"{discord_host.base_url}/sandbox/api", timeout=15) as api,
     ):
-        processes = {0: shard0, 1: shard1}
+        yield guilds, {0: shard0, 1: shard1}
+
+
+async def test_each_shard_process_answers_and_announces_for_its_own_guilds(
+    discord_host: App, shards: tuple[dict[int, dict[str, Any]], dict[int, App]]
+) -> None:
+    guilds, processes = shards
+    async with httpx.AsyncClient(base_url=f"{discord_host.base_url}/sandbox/api", timeout=15) as api:
         claims = {shard: Claims(app) for shard, app in processes.items()}
         sessions = [s for s in (await api.get("/gateway")).json() if s["connected"]]
         assert sorted(s["shard"] for s in sessions) == [[0, SHARDS], [1, SHARDS]]
@@ -92,8 +101,8 @@ async def test_each_shard_process_answers_and_announces_for_its_own_guilds(
         bob = world.user_id("bob")
         for shard, guild in guilds.items():
             app = processes[shard]
-            # Pages and the API of a process know the guilds of its own shards (the guild view is the
-            # gateway's); the game is created there, and either process's dispatcher may see its jobs first.
+            # The game is created on the process of the guild's shard; either process's dispatcher may see
+            # its jobs first.
             async with await _logged_in(discord_host, app, "alice") as alice:
                 game = await create_game(
                     alice,
@@ -116,6 +125,36 @@ async def test_each_shard_process_answers_and_announces_for_its_own_guilds(
             return all(_refreshes_done(app) > 0 for app in processes.values())
 
         await eventually(refreshed_by_both)
+
+
+async def test_a_shard_process_serves_the_other_shards_guilds_from_the_projection(
+    discord_host: App, shards: tuple[dict[int, dict[str, Any]], dict[int, App]]
+) -> None:
+    """Its gateway sees its own shard's guilds only; pages and permission checks about the other shard's
+    guilds are answered from what the other process records in the database."""
+    guilds, processes = shards
+    world = await fetch_world(discord_host.base_url)
+    far_shard = next(shard for shard, g in guilds.items() if g["name"] == "Far Shard Guild")
+    here, far = processes[1 - far_shard], guilds[far_shard]
+    far_id = int(far["id"])
+    assert here.discord.bot is not None and here.discord.bot.get_guild(far_id) is None
+
+    async def projected() -> bool:
+        return here.guilds.directory.guild(far_id) is not None
+
+    await eventually(projected)
+    async with await _logged_in(discord_host, here, "alice") as alice:
+        servers = sorted(g["name"] for g in (await alice.get("/api/v1/me")).json()["guilds"])
+        guild = (await alice.get(f"/api/v1/guilds/{far_id}")).json()
+        form = await alice.get(f"/games/new?guild_id={far_id}", headers={"accept": "text/html"})
+    async with await _logged_in(discord_host, here, "frank") as frank:
+        stranger = await frank.get(f"/games/new?guild_id={far_id}", headers={"accept": "text/html"})
+
+    assert servers == ["Far Shard Guild", "Sandbox Guild"]
+    assert guild["is_manager"] is True, "alice owns the far guild"
+    assert form.status_code == 200 and "general" in form.text
+    assert stranger.status_code == 404, "frank is not in the far guild"
+    assert (await here.guilds.resolve_mentions(far_id, ["@bob"])).entries[0].user_id == world.user_id("bob")
 
 
 async def test_fewer_shards_than_discord_requires_stop_the_app_saying_what_to_change(
