@@ -114,6 +114,10 @@ async def use_app_role(engine: AsyncEngine) -> bool:
             cursor = dbapi_conn.cursor()
             cursor.execute(f"SET ROLE {APP_ROLE}")
             cursor.close()
+            # The driver adapter ran that in a transaction of its own making: commit it, or the role lasts
+            # only as long as the first use of the connection goes well (a rollback, or switching the
+            # connection to autocommit, would undo it and leave the login's own role, which bypasses RLS).
+            dbapi_conn.commit()
 
         await engine.dispose()  # connections opened before the listener must not be reused
         return True

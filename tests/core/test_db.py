@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gamesched.core.db import Database, create_engine, use_app_role
+from gamesched.core.db import APP_ROLE, Database, create_engine, use_app_role
 from gamesched.core.migrate import alembic_config, upgrade_head
 from tests.db import admin_execute, unique_name, with_database
 
@@ -115,6 +115,29 @@ async def test_a_unit_of_work_begins_scoped_to_its_guild_in_one_round_trip(
         async with engine.connect() as conn:  # the context was local to that transaction
             after = (await conn.execute(text("SELECT current_setting('app.guild_id', true)"))).scalar_one()
         assert after in ("", None)
+    finally:
+        await engine.dispose()
+
+
+async def _bodies(conn: Any) -> list[str]:
+    return sorted((await conn.execute(text("SELECT body FROM notes"))).scalars())
+
+
+async def test_a_connection_whose_first_unit_of_work_failed_still_acts_as_the_app_role(
+    database_url: str,
+) -> None:
+    await _guild_scoped_table(database_url)
+    engine = create_engine(database_url, pool_size=1)
+    await use_app_role(engine)
+    db = Database(engine)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.uow(guild_id=1):
+                raise RuntimeError("the first use of the connection goes wrong: rolled back")
+        async with db.uow(guild_id=1) as uow:
+            assert await _bodies(uow.session) == ["one", "uno"]
+            role = (await uow.session.execute(text("SELECT current_user"))).scalar_one()
+        assert role == APP_ROLE
     finally:
         await engine.dispose()
 
