@@ -7,7 +7,8 @@ guild, or says ``bypass_rls=True`` — the explicit, greppable escape hatch for 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -15,7 +16,13 @@ import asyncpg
 import structlog
 from sqlalchemy import MetaData, event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 
 from .errors import DatabaseUnavailable
@@ -65,6 +72,8 @@ class ContextConnection(asyncpg.Connection):
     guild this way: ``BEGIN`` and the two ``set_config`` calls cost one round trip instead of two."""
 
     begin_with: str | None = None
+    #: The guild context this connection holds outside transactions (``Database.read``), as its SQL.
+    read_context: str | None = None
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109 (asyncpg's signature)
         if self.begin_with is not None and not args and query.startswith("BEGIN"):
@@ -134,9 +143,52 @@ class Database:
         self.engine = engine
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         self.stage_events = stage_events
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def uow(self, *, guild_id: int | None = None, bypass_rls: bool = False) -> UnitOfWork:
         return UnitOfWork(self, guild_id=guild_id, bypass_rls=bypass_rls)
+
+    @contextlib.asynccontextmanager
+    async def read(self, *, guild_id: int | None = None) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads of one guild, outside any transaction: each statement is one round trip,
+        with no BEGIN and COMMIT around it (a unit of work costs three round trips for one read).
+
+        The guild context is set for the connection's session (``set_config(…, false)``) and remembered on
+        it, so the next read of the same guild on that pooled connection sends nothing more. Safe with the
+        pool shared: a unit of work sets its own context for its transaction, which wins over the
+        session's, and nothing else reads guild-scoped tables. For several reads that must agree with each
+        other (a snapshot), or any write, use ``uow``."""
+        conn = await self._read_connection(_guild_context_sql(guild_id, False, local=False))
+        try:
+            yield conn
+        except CONNECT_FAILURES as exc:
+            if connection_lost(exc):
+                raise DatabaseUnavailable() from exc
+            raise
+        finally:
+            with contextlib.suppress(*CONNECT_FAILURES):
+                await conn.close()
+
+    async def _read_connection(self, context: str) -> AsyncConnection:
+        for attempt in (1, 2):
+            conn = None
+            try:
+                conn = await self._autocommit.connect()
+                driver = (await conn.get_raw_connection()).driver_connection
+                if not isinstance(driver, ContextConnection) or driver.read_context != context:
+                    await conn.exec_driver_sql(context)
+                    if isinstance(driver, ContextConnection):
+                        driver.read_context = context
+                return conn
+            except CONNECT_FAILURES as exc:
+                if conn is not None:
+                    with contextlib.suppress(*CONNECT_FAILURES):
+                        await conn.close()
+                # A pooled connection that died with its server: SQLAlchemy has dropped the pool; one more try.
+                if attempt == 1 and connection_lost(exc):
+                    continue
+                raise DatabaseUnavailable() from exc
+        raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -248,9 +300,12 @@ class _BeginFailed(Exception):
     """Starting a transaction failed on the wire (the driver's own error is the cause)."""
 
 
-def _guild_context_sql(guild_id: int | None, bypass_rls: bool) -> str:
+def _guild_context_sql(guild_id: int | None, bypass_rls: bool, *, local: bool = True) -> str:
+    """The guild context as SQL: for the transaction (``local``), or for the connection's session."""
     gid = "" if guild_id is None else str(int(guild_id))  # an int: nothing to quote
-    return f"SELECT set_config('app.guild_id', '{gid}', true), set_config('app.bypass_rls', '{'on' if bypass_rls else 'off'}', true)"
+    bypass = "on" if bypass_rls else "off"
+    scope = "true" if local else "false"
+    return f"SELECT set_config('app.guild_id', '{gid}', {scope}), set_config('app.bypass_rls', '{bypass}', {scope})"
 
 
 async def _begin_in_guild(session: AsyncSession, guild_id: int | None, bypass_rls: bool) -> bool:

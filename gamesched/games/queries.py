@@ -31,7 +31,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from gamesched.core.errors import Invalid, NotFound
@@ -73,37 +73,37 @@ class GameQueries(GameUseCase):
     async def get(self, game_id: str, user_id: int) -> GameView:
         """One game, for a member of its guild (others get NotFound)."""
         gid, access = await self._enter(game_id, user_id)
-        async with self.db.uow(guild_id=access.guild_id) as uow:
-            game, participants = await self._read(uow.session, gid)
+        async with self.db.read(guild_id=access.guild_id) as conn:
+            game, participants = await self._read(conn, gid)
             if game.post_at is not None and not self._can_manage(game, access):
                 raise NotFound(GAME_NOT_FOUND)  # not announced yet: only its host and the managers know it
-            schedule = await self.schedule.pending(uow.session, gid)
+            schedule = await self.schedule.pending(conn, gid)
         view = await self._render(game, participants, viewer=access)
         view.schedule = schedule
         return view
 
     async def find_by_message(self, message_id: int, *, guild_id: int) -> GameView | None:
         """The game a Discord message announces, if any (the bot knows the guild from Discord's event)."""
-        async with self.db.uow(guild_id=guild_id) as uow:
-            game_id = await uow.session.scalar(select(Game.id).where(Game.message_id == message_id))
+        async with self.db.read(guild_id=guild_id) as conn:
+            game_id = await conn.scalar(select(Game.id).where(Game.message_id == message_id))
             if game_id is None:
                 return None
-            game, participants = await self._read(uow.session, game_id)
+            game, participants = await self._read(conn, game_id)
         return await self._render(game, participants, viewer=None)
 
     async def snapshot(self, game_id: str | uuid.UUID, *, guild_id: int) -> GameView:
         """A game as everyone sees it, for trusted callers that already know its guild (bot, handlers)."""
         gid = parse_game_id(game_id)
-        async with self.db.uow(guild_id=guild_id) as uow:
-            game, participants = await self._read(uow.session, gid)
+        async with self.db.read(guild_id=guild_id) as conn:
+            game, participants = await self._read(conn, gid)
         return await self._render(game, participants, viewer=None)
 
     async def snapshots(self, game_ids: Sequence[str], *, guild_id: int) -> builtins.list[GameView]:
         """Several games of one guild as everyone sees them, in one statement (a wave of reminders);
         games that are gone are left out."""
         ids = builtins.list(dict.fromkeys(parse_game_id(g) for g in game_ids))
-        async with self.db.uow(guild_id=guild_id) as uow:
-            rows = builtins.list(await uow.session.execute(_READ_GAME.where(_GAMES.c.id.in_(ids))))
+        async with self.db.read(guild_id=guild_id) as conn:
+            rows = builtins.list(await conn.execute(_READ_GAME.where(_GAMES.c.id.in_(ids))))
         rosters = {row.id: _roster_decoder.decode(row.roster_json) for row in rows}
         wanted: set[int] = set()
         for row in rows:
@@ -117,7 +117,7 @@ class GameQueries(GameUseCase):
 
     @staticmethod
     async def _read(
-        session: AsyncSession, game_id: uuid.UUID
+        session: AsyncSession | AsyncConnection, game_id: uuid.UUID
     ) -> tuple[Row[Any], builtins.list[ParticipantRow]]:
         """The game (a plain row) and its roster, for showing them: one statement, nothing locked."""
         row = (await session.execute(_READ_GAME.where(_GAMES.c.id == game_id))).one_or_none()
@@ -170,8 +170,8 @@ class GameQueries(GameUseCase):
                 "after_id": start[1] if start else None,
             }
             query, count_query = _guild_page(shape)
-            async with self.db.uow(guild_id=guild_id) as uow:
-                games, rosters, count = await _run_page(uow.session, query, count_query, params)
+            async with self.db.read(guild_id=guild_id) as conn:
+                games, rosters, count = await _run_page(conn, query, count_query, params)
         else:
             if channel_id is not None:
                 filters.append(Game.channel_id == channel_id)
@@ -397,7 +397,10 @@ def _page_statements(
 
 
 async def _run_page(
-    session: AsyncSession, query: Select[Any], count_query: Select[Any], params: dict[str, Any]
+    session: AsyncSession | AsyncConnection,
+    query: Select[Any],
+    count_query: Select[Any],
+    params: dict[str, Any],
 ) -> tuple[builtins.list[Row[Any]], dict[uuid.UUID, builtins.list[ParticipantRow]], int]:
     games = builtins.list(await session.execute(query, params))
     count = games[0].total if games else await session.scalar(count_query, params)

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gamesched.core.clock import Clock
 from gamesched.core.queue import JobQueue, NewJob
@@ -93,7 +93,9 @@ class GameSchedule:
     async def clear(self, session: AsyncSession, game_id: uuid.UUID | str) -> None:
         await self.queue.cancel(session, dedupe_prefix=prefix(game_id))
 
-    async def pending(self, session: AsyncSession, game_id: uuid.UUID | str) -> list[ScheduledItem]:
+    async def pending(
+        self, session: AsyncSession | AsyncConnection, game_id: uuid.UUID | str
+    ) -> list[ScheduledItem]:
         """What is still to happen for this game, soonest first (shown in the game's JSON)."""
         rows: list[dict[str, Any]] = await self.queue.pending(session, dedupe_prefix=prefix(game_id))
         return [

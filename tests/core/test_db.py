@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -123,6 +123,33 @@ async def _bodies(conn: Any) -> list[str]:
     return sorted((await conn.execute(text("SELECT body FROM notes"))).scalars())
 
 
+async def test_reads_outside_a_transaction_see_only_their_guild_on_a_shared_connection(
+    database_url: str,
+) -> None:
+    await _guild_scoped_table(database_url)
+    engine = create_engine(database_url, pool_size=1)  # one connection: every read and unit of work shares it
+    await use_app_role(engine)
+    db = Database(engine)
+    try:
+        async with db.read(guild_id=1) as conn:
+            assert await _bodies(conn) == ["one", "uno"]
+        async with db.read(guild_id=2) as conn:
+            assert await _bodies(conn) == ["two"]
+        async with db.read() as conn:
+            assert await _bodies(conn) == []
+        # The connection keeps the last read's guild for its session; a unit of work's own context wins.
+        async with db.read(guild_id=1) as conn:
+            assert await _bodies(conn) == ["one", "uno"]
+        async with db.uow() as uow:
+            assert await _bodies(uow.session) == []
+        async with db.uow(guild_id=2) as uow:
+            assert await _bodies(uow.session) == ["two"]
+        async with db.read(guild_id=1) as conn:
+            assert await _bodies(conn) == ["one", "uno"]
+    finally:
+        await engine.dispose()
+
+
 async def test_a_connection_whose_first_unit_of_work_failed_still_acts_as_the_app_role(
     database_url: str,
 ) -> None:
@@ -138,6 +165,64 @@ async def test_a_connection_whose_first_unit_of_work_failed_still_acts_as_the_ap
             assert await _bodies(uow.session) == ["one", "uno"]
             role = (await uow.session.execute(text("SELECT current_user"))).scalar_one()
         assert role == APP_ROLE
+    finally:
+        await engine.dispose()
+
+
+async def test_a_second_read_of_the_same_guild_costs_its_statement_only(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    original = asyncpg.Connection.execute
+
+    async def recording(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> str:
+        sent.append(query)
+        return await original(self, query, *args, **kwargs)
+
+    engine = create_engine(database_url, pool_size=1)
+    db = Database(engine)
+    statements: list[str] = []  # what SQLAlchemy sends (prepared statements)
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        statements.append(sql)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    try:
+        async with engine.connect() as conn:  # the pool's connection exists before we count
+            await conn.execute(text("SELECT 1"))
+        statements.clear()
+        monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+        for _ in range(3):
+            async with db.read(guild_id=7) as conn:
+                assert (
+                    await conn.execute(text("SELECT current_setting('app.guild_id')"))
+                ).scalar_one() == "7"
+        async with db.read(guild_id=8) as conn:
+            assert (await conn.execute(text("SELECT current_setting('app.guild_id')"))).scalar_one() == "8"
+        contexts = [q for q in statements if "set_config" in q]
+        assert contexts == [
+            "SELECT set_config('app.guild_id', '7', false), set_config('app.bypass_rls', 'off', false)",
+            "SELECT set_config('app.guild_id', '8', false), set_config('app.bypass_rls', 'off', false)",
+        ]
+        assert not [q for q in sent if q.startswith(("BEGIN", "COMMIT"))]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_on_pooled_connections_that_died_starts_on_a_fresh_one(database_url: str) -> None:
+    engine = create_engine(database_url)
+    db = Database(engine)
+    try:
+        async with db.read(guild_id=1), db.read(guild_id=2):  # two pooled connections
+            pass
+        await admin_execute(
+            database_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        async with db.read(guild_id=3) as conn:
+            setting = (await conn.execute(text("SELECT current_setting('app.guild_id')"))).scalar_one()
+        assert setting == "3"
     finally:
         await engine.dispose()
 
