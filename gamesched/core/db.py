@@ -149,7 +149,9 @@ class Database:
         return UnitOfWork(self, guild_id=guild_id, bypass_rls=bypass_rls)
 
     @contextlib.asynccontextmanager
-    async def read(self, *, guild_id: int | None = None) -> AsyncIterator[AsyncConnection]:
+    async def read(
+        self, *, guild_id: int | None = None, bypass_rls: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """A connection for reads of one guild, outside any transaction: each statement is one round trip,
         with no BEGIN and COMMIT around it (a unit of work costs three round trips for one read).
 
@@ -157,8 +159,8 @@ class Database:
         it, so the next read of the same guild on that pooled connection sends nothing more. Safe with the
         pool shared: a unit of work sets its own context for its transaction, which wins over the
         session's, and nothing else reads guild-scoped tables. For several reads that must agree with each
-        other (a snapshot), or any write, use ``uow``."""
-        conn = await self._read_connection(_guild_context_sql(guild_id, False, local=False))
+        other (a snapshot), or any write, use ``uow``. ``bypass_rls`` as for ``uow``: trusted system reads."""
+        conn = await self._read_connection(_guild_context_sql(guild_id, bypass_rls, local=False))
         try:
             yield conn
         except CONNECT_FAILURES as exc:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gamesched.games.roster import PositionType, SeatStatus, SignupMethod
 
@@ -56,7 +56,7 @@ _SEATS = text(
 
 
 async def seats_now(
-    session: AsyncSession, pairs: Iterable[tuple[str, int]]
+    session: AsyncSession | AsyncConnection, pairs: Iterable[tuple[str, int]]
 ) -> dict[tuple[str, int], SeatNow]:
     """For each (game id, Discord user id): the game's status and the person's seat. A game that is gone
     (or not visible in ``session``'s guild) is missing from the answer."""

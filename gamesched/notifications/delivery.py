@@ -318,8 +318,8 @@ class DMDelivery:
                     ),
                 ),
             )
-        async with self.db.uow(bypass_rls=True) as uow:
-            rows = await uow.session.execute(
+        async with self.db.read(bypass_rls=True) as conn:
+            rows = await conn.execute(
                 select(
                     Notification.dedupe_key, Notification.game_id, Notification.user_id, Notification.kind
                 ).where(condition)
@@ -339,8 +339,8 @@ class DMDelivery:
         pairs = {(dm.game_id, dm.user_id) for dm in todo.values() if dm.only_if and dm.game_id}
         if not pairs:
             return todo
-        async with self.db.uow(bypass_rls=True) as uow:
-            now = await seats_now(uow.session, pairs)
+        async with self.db.read(bypass_rls=True) as conn:
+            now = await seats_now(conn, pairs)
         # A DM going out in this very batch counts as sent (a reminder and a join DM due together).
         in_batch: dict[tuple[str, int], set[str]] = {}
         for dm in todo.values():
@@ -368,8 +368,8 @@ class DMDelivery:
         return kept
 
     async def _known_channels(self, user_ids: set[int]) -> dict[int, int]:
-        async with self.db.uow() as uow:
-            rows = await uow.session.execute(
+        async with self.db.read() as conn:
+            rows = await conn.execute(
                 select(DMChannel.user_id, DMChannel.channel_id).where(DMChannel.user_id.in_(user_ids))
             )
             return {row.user_id: row.channel_id for row in rows}

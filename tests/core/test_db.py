@@ -146,6 +146,15 @@ async def test_reads_outside_a_transaction_see_only_their_guild_on_a_shared_conn
             assert await _bodies(uow.session) == ["two"]
         async with db.read(guild_id=1) as conn:
             assert await _bodies(conn) == ["one", "uno"]
+        # A trusted system read sees every guild; the next guild read on the connection is scoped again.
+        async with db.read(bypass_rls=True) as conn:
+            assert await _bodies(conn) == ["one", "two", "uno"]
+        async with db.read(guild_id=2) as conn:
+            assert await _bodies(conn) == ["two"]
+        async with db.read(bypass_rls=True) as conn:
+            assert await _bodies(conn) == ["one", "two", "uno"]
+        async with db.uow(guild_id=1) as uow:
+            assert await _bodies(uow.session) == ["one", "uno"]
     finally:
         await engine.dispose()
 
