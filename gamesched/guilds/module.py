@@ -20,7 +20,13 @@ from gamesched.guilds.template_pages import template_pages
 
 def register(context: ModuleContext) -> Contribution:
     """Needs a ``DiscordDirectory`` (the composition root provides the bot's, or an empty one)."""
-    guilds = GuildService(db=context.db, directory=context.get(DiscordDirectory), clock=context.clock)
+    guilds = GuildService(
+        db=context.db,
+        directory=context.get(DiscordDirectory),
+        clock=context.clock,
+        secret=context.settings.secret_key or "",
+        base_url=context.base_url,
+    )
     context.provide(GuildService, guilds)
     return Contribution(
         name="guilds",
