@@ -62,11 +62,14 @@ async def settings_page(
     page: NamedDependency[Page],
     guilds: NamedDependency[GuildService],
     saved: FromQuery[bool] = False,
-    feed: FromQuery[FeedNotice | None] = None,
+    feed: FromQuery[str] = "",
 ) -> Template:
     """The viewer's own settings: the zone they type and read times in, and their calendar feed."""
     chosen = zone_key(page.zone) if page.zone_chosen else ""
-    return await _settings_page(page, guilds, values={"time_zone": chosen}, errors={}, saved=saved, feed=feed)
+    notice: FeedNotice | None = "new" if feed == "new" else "off" if feed == "off" else None
+    return await _settings_page(
+        page, guilds, values={"time_zone": chosen}, errors={}, saved=saved, feed=notice
+    )
 
 
 @post("/settings", status_code=303)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
 
 from gamesched.app import App
+from gamesched.games.calendar import calendar_token
 from tests.games.conftest import Login, create_game
 from tests.world import World
 
@@ -109,3 +111,23 @@ async def test_any_text_the_host_types_reads_back_unchanged(
     assert description.replace("\r\n", "\n") in str(event["DESCRIPTION"])
     assert str(event["LOCATION"]) == "Bob's; flat, 2F"
     assert f"/games/{game['id']}" in str(event["DESCRIPTION"])  # the link back to the game
+
+
+async def test_the_google_calendar_link_opens_in_the_games_zone_with_a_link_back(
+    games_app: App, world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    start = _next(7, 15, 19)
+    game = await create_game(
+        alice, world, scheduled_at=start.astimezone(UTC).isoformat(), time_zone="Europe/Berlin"
+    )
+    token = calendar_token(games_app.settings.secret_key or "", game["id"])
+    async with httpx.AsyncClient(base_url=games_app.base_url) as stranger:  # as clicked in Discord
+        google = await stranger.get(f"/calendar/{game['id']}/{token}/google")
+    assert google.status_code == 302
+    query = parse_qs(urlsplit(google.headers["location"]).query)
+    assert query["ctz"] == ["Europe/Berlin"]
+    assert query["dates"] == [
+        f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}/{start.astimezone(UTC) + timedelta(hours=1):%Y%m%dT%H%M%SZ}"
+    ]
+    assert query["details"][0].endswith(f"/games/{game['id']}")
