@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import quote, urlencode
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vDuration
 
 from gamesched.core.time_zones import zone_named
 from gamesched.games.schedule import DEFAULT_DURATION_MINUTES
@@ -57,7 +57,7 @@ def render_feed(entries: Iterable[FeedEntry], *, name: str) -> str:
     calendar.add("name", name)  # RFC 7986
     calendar.add("x-wr-calname", name)  # what Apple and Google read
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", FEED_REFRESH)
+    calendar.add("x-published-ttl", vDuration(FEED_REFRESH))  # an X- property: icalendar would write text
     for entry in entries:
         calendar.add_component(_feed_event(entry))
     calendar.add_missing_timezones()

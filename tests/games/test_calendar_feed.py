@@ -172,6 +172,7 @@ async def test_an_unchanged_feed_answers_304_to_its_etag(games_app: App, world: 
     async with httpx.AsyncClient() as app:
         first = await app.get(link)
         assert first.headers["cache-control"].startswith("private")
+        assert "X-PUBLISHED-TTL:PT1H" in first.text and "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in first.text
         again = await app.get(link, headers={"if-none-match": first.headers["etag"]})
         assert again.status_code == 304
         await create_game(alice, world, title="Another night")
