@@ -9,7 +9,7 @@ from gamesched.games.announcement_check import CHECK, AnnouncementCheck
 from gamesched.games.announcement_problems import AnnouncementProblems
 from gamesched.games.announcer import Announcer
 from gamesched.games.api import game_routes
-from gamesched.games.calendar import CalendarController, Calendars
+from gamesched.games.calendar import CalendarController, Calendars, calendar_feed
 from gamesched.games.cog import AnnouncementWatch, GameCommands
 from gamesched.games.jobs import GameTimers
 from gamesched.games.live_updates import live_update_subscriptions
@@ -52,7 +52,7 @@ def register(context: ModuleContext) -> Contribution:
     context.provide(Announcer, announcer)
     contribution = Contribution(
         name="games",
-        routes=[*game_routes, CalendarController],
+        routes=[*game_routes, CalendarController, calendar_feed],
         pages=list(game_pages),
         dependencies={"games": games, "calendars": calendars},
         jobs=GameTimers(games=games, clock=context.clock).jobs(),

@@ -504,3 +504,26 @@ async def test_migration_0020_adds_time_zones_and_downgrades_cleanly(pg_server_u
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0021_adds_calendar_feeds_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_feeds")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    table = text("SELECT to_regclass('calendar_feeds') IS NOT NULL")
+    insert = text("INSERT INTO calendar_feeds (user_id, salt, token_hash) VALUES (:user, '\\x01', :hash)")
+    try:
+        await _migrate(engine, "0021")
+        async with engine.begin() as conn:
+            assert (await conn.execute(table)).scalar_one() is True
+            await conn.execute(insert, {"user": 1, "hash": b"same"})
+        with pytest.raises(DBAPIError):  # a token hash names one person only
+            async with engine.begin() as conn:
+                await conn.execute(insert, {"user": 2, "hash": b"same"})
+        await _migrate(engine, "0020", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(table)).scalar_one() is False
+        await _migrate(engine, "0021")
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

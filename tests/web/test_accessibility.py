@@ -36,6 +36,11 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
             },
         )
         assert created.status_code == 201, created.text
+        # A calendar feed link, so that /settings shows it with its copy, reset and turn-off buttons.
+        feed = await alice.post(
+            "/settings/calendar-feed", data={"_csrf_token": alice.cookies.get("csrftoken")}
+        )
+        assert feed.status_code == 303, feed.text
     game_id = created.json()["id"]
     paths = [
         "/",
