@@ -75,20 +75,22 @@ class GameClones(GameUseCase):
             host_id=user_id,
         )
 
-    def check(self, data: GameCreate, choice: GameClone) -> None:
-        """Invalid (``confirm_by``) for a deadline that cannot work with this game's times."""
+    def check(
+        self, choice: GameClone, *, scheduled_at: datetime | None, post_at: datetime | None = None
+    ) -> None:
+        """Invalid (``confirm_by``) for a deadline that cannot work with the new game's times."""
         check_carry(
             confirmed=choice.confirmed,
             waitlist=choice.waitlist,
             confirm_by=choice.confirm_by,
-            scheduled_at=data.scheduled_at,
-            post_at=data.post_at,
+            scheduled_at=scheduled_at,
+            post_at=post_at,
             now=self.clock.now(),
         )
 
     async def create(self, user_id: int, data: GameCreate, *, source_id: str, choice: GameClone) -> GameView:
         """The new game as given (the clone form), with the places ``choice`` carries from the source."""
-        self.check(data, choice)
+        self.check(choice, scheduled_at=data.scheduled_at, post_at=data.post_at)
         seats = await self.carried(source_id, user_id, choice)
         return await self.lifecycle.create(user_id, data, carried=seats)
 
