@@ -115,3 +115,19 @@ async def test_a_deadline_that_cannot_work_comes_back_as_a_sentence_with_the_for
     assert sentence in response.text
     assert 'value="Catan night, again"' in response.text
     assert 'id="carry_confirmed_deadline" value="deadline" checked' in response.text
+
+
+async def test_a_carried_player_confirms_on_the_games_page(world: World, login: Login) -> None:
+    alice, bob = await login("alice"), await login("bob")
+    source = await _source(alice, world)
+    deadline = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    form = _clone_form(world, source, confirm_by=deadline.isoformat())
+    created = await alice.post("/games/new", data=await csrf_form(alice, form))
+    game_path = created.headers["location"]
+    before = await bob.get(game_path)
+    assert 'id="confirm-note"' in before.text and 'id="confirm-button"' in before.text
+
+    confirmed = await bob.post(f"{game_path}/confirm", data=await csrf_form(bob, {}))
+    assert confirmed.status_code == 303
+    after = await bob.get(game_path)
+    assert 'id="confirm-button"' not in after.text and "to confirm by" not in after.text
