@@ -18,6 +18,7 @@ from sqlalchemy import text as sql
 from gamesched.app import App
 from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
+from gamesched.games import GameService
 from tests.conftest import serving, wait_for_discord
 from tests.games.conftest import create_game, roster
 from tests.login import login_as
@@ -205,3 +206,25 @@ async def test_only_the_host_or_a_manager_may_carry_the_players_over(
     async with await login_as(games_app.base_url, "bob") as bob:
         response = await _clone(bob, source, confirmed="yes")
     assert response.status_code == 403
+
+
+async def test_two_runs_of_the_deadline_at_once_drop_each_place_once(
+    games_app: App, alice: httpx.AsyncClient, fake_clock: FakeClock
+) -> None:
+    """At-least-once delivery, or two processes: the second run finds nobody left to drop."""
+    world = await fetch_world(games_app.base_url)
+    source = await _source(alice, world)
+    deadline = START + timedelta(hours=20)
+    clone = (await _clone(alice, source, confirmed="deadline", confirm_by=deadline.isoformat())).json()
+    fake_clock.set(deadline + timedelta(seconds=1))
+    games = games_app.service(GameService)
+    runs = [games.confirmations.drop_unconfirmed(clone["id"], guild_id=world.guild_id()) for _ in range(2)]
+    assert sorted(await asyncio.gather(*runs)) == [0, 2]
+    async with games_app.db.uow(guild_id=world.guild_id()) as uow:
+        lapsed = await uow.session.scalar(
+            sql(
+                "SELECT count(*) FROM jobs WHERE kind = 'event.ConfirmationLapsed.send_lapsed_dm' AND payload->>'game_id' = :g"
+            ),
+            {"g": clone["id"]},
+        )
+    assert lapsed == 2  # one "you didn't confirm" DM each for Bob and Carol, not four
