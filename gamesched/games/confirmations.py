@@ -34,6 +34,11 @@ NOT_PENDING_ANY_MORE = (
 )
 
 
+#: A place may wait for its confirmation while the game is ahead — or under way, when an edit moved the start
+#: before the deadline (the deadline stands: the roster is still open then).
+PENDING_STATUSES = ("scheduled", "in_progress")
+
+
 @dataclass(frozen=True, slots=True)
 class Confirmed:
     """A confirmation's answer: where the player stands now."""
@@ -98,7 +103,7 @@ class GameConfirmations(GameUseCase):
             mine = next((p for p in participants if p.user_id == user_id), None)
             if mine is None:
                 raise Conflict(NOT_PENDING_ANY_MORE, code="not_a_participant")
-            self._require_status(game, "scheduled")
+            self._require_status(game, *PENDING_STATUSES)
             changed = mine.confirm_by is not None
             if changed:
                 if mine.confirm_by is not None and mine.confirm_by <= self.clock.now():
@@ -121,7 +126,7 @@ class GameConfirmations(GameUseCase):
         gid = uuid.UUID(str(game_id))
         async with self.db.uow(guild_id=guild_id) as uow:
             game, participants = await self._load(uow.session, gid, lock=True)
-            if game.status != "scheduled":
+            if game.status not in PENDING_STATUSES:
                 return 0
             now = self.clock.now()
             lapsed = [p for p in participants if p.confirm_by is not None and p.confirm_by <= now]

@@ -228,3 +228,27 @@ async def test_two_runs_of_the_deadline_at_once_drop_each_place_once(
             {"g": clone["id"]},
         )
     assert lapsed == 2  # one "you didn't confirm" DM each for Bob and Carol, not four
+
+
+async def test_a_game_moved_to_start_before_the_deadline_still_drops_the_unconfirmed_then(
+    games_app: App, alice: httpx.AsyncClient, fake_clock: FakeClock
+) -> None:
+    world = await fetch_world(games_app.base_url)
+    source = await _source(alice, world)
+    deadline = START + timedelta(hours=20)
+    clone = (
+        await _clone(alice, source, confirmed="deadline", waitlist="yes", confirm_by=deadline.isoformat())
+    ).json()
+    start = START + timedelta(hours=10)
+    moved = await alice.patch(
+        f"/api/v1/games/{clone['id']}", json={"scheduled_at": start.isoformat(), "duration_minutes": 1440}
+    )
+    assert moved.status_code == 200, moved.text
+    fake_clock.set(start + timedelta(minutes=1))
+    await _settle(games_app, fake_clock)
+    assert (await alice.get(f"/api/v1/games/{clone['id']}")).json()["status"] == "in_progress"
+
+    fake_clock.set(deadline + timedelta(minutes=1))
+    await _settle(games_app, fake_clock)
+    after = (await alice.get(f"/api/v1/games/{clone['id']}")).json()
+    assert roster(after) == (["Dave Dunn"], [])
