@@ -91,6 +91,8 @@ async def test_a_clone_with_a_deadline_holds_the_carried_seats_pending(world: Wo
     ]
     page = await alice.get(response.headers["location"])
     assert "to confirm by" in page.text.split('id="confirmed"')[1].split("</ol>")[0]
+    edit = await alice.get(f"{response.headers['location']}/edit")  # the host's roster tools say it too
+    assert edit.text.count("to confirm by") == 1
 
 
 @pytest.mark.parametrize(
