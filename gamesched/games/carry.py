@@ -9,7 +9,7 @@ until they confirm (``Participant.confirm_by``).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -27,7 +27,7 @@ SLOT_SEARCH_WEEKS = 52
 
 @dataclass(frozen=True, slots=True)
 class CarriedSeat:
-    """A place carried over to a new game."""
+    """A place carried over to a new game (or, in ``placed_in_order``, any place a new game starts with)."""
 
     user_id: int | None
     placeholder: str | None
@@ -68,21 +68,32 @@ def carried_seats(
 
 
 def placed_in_order(
-    carried: Sequence[CarriedSeat], typed: Sequence[Any]
-) -> list[tuple[CarriedSeat | Any, int, int]]:
-    """(entry, position type, position) for the carried places and then the players typed on the form
-    (``Entry``: host-added after the carried host-added ones); someone typed who is carried already is
-    left out."""
-    host_added = [s for s in carried if s.position_type == PositionType.HOST_ADDED]
-    renumber = {id(s): index for index, s in enumerate(host_added, start=1)}
-    placed: list[tuple[CarriedSeat | Any, int, int]] = [
-        (s, s.position_type, renumber.get(id(s), s.position)) for s in carried
-    ]
+    carried: Sequence[CarriedSeat], typed: Sequence[Any], *, now: datetime
+) -> list[CarriedSeat]:
+    """Every place of a new game: the carried ones (host-added renumbered from 1, keeping their order), then
+    the players typed on the form (``Entry``), host-added after them, joined ``now``; someone typed who is
+    carried already is left out."""
+    placed: list[CarriedSeat] = []
+    host_position = 0
+    for seat in carried:
+        if seat.position_type == PositionType.HOST_ADDED:
+            host_position += 1
+            seat = replace(seat, position=host_position)
+        placed.append(seat)
     carried_ids = {s.user_id for s in carried if s.user_id is not None}
-    fresh = [e for e in typed if e.user_id is None or e.user_id not in carried_ids]
-    placed += [
-        (e, int(PositionType.HOST_ADDED), index) for index, e in enumerate(fresh, start=len(host_added) + 1)
-    ]
+    for entry in typed:
+        if entry.user_id is not None and entry.user_id in carried_ids:
+            continue
+        host_position += 1
+        placed.append(
+            CarriedSeat(
+                user_id=entry.user_id,
+                placeholder=entry.placeholder,
+                position_type=int(PositionType.HOST_ADDED),
+                position=host_position,
+                joined_at=now,
+            )
+        )
     return placed
 
 

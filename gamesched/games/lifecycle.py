@@ -316,14 +316,14 @@ class GameLifecycle(GameUseCase):
                 id=uuid.uuid4(),
                 game_id=game.id,
                 guild_id=guild_id,
-                user_id=entry.user_id,
-                placeholder=entry.placeholder,
-                position_type=position_type,
-                position=position,
-                joined_at=getattr(entry, "joined_at", now),
-                confirm_by=getattr(entry, "confirm_by", None),
+                user_id=seat.user_id,
+                placeholder=seat.placeholder,
+                position_type=seat.position_type,
+                position=seat.position,
+                joined_at=seat.joined_at,
+                confirm_by=seat.confirm_by,
             )
-            for entry, position_type, position in placed_in_order(carried, entries)
+            for seat in placed_in_order(carried, entries, now=now)
         ]
         async with self.db.uow(guild_id=guild_id) as uow:
             uow.session.add(game)
