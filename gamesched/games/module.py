@@ -17,7 +17,7 @@ from gamesched.games.pages import game_pages
 from gamesched.games.permission_watch import PermissionWatch
 from gamesched.games.schedule import GameSchedule
 from gamesched.games.service import GameService
-from gamesched.games.views import ButtonsHost, GameButton
+from gamesched.games.views import ButtonsHost, GameButton, PlaceButton
 from gamesched.guilds import GuildService
 from gamesched.images import ImageStore
 
@@ -77,5 +77,5 @@ def register(context: ModuleContext) -> Contribution:
             AnnouncementWatch(announcer=announcer, check=check),
             PermissionWatch(announcer=announcer),
         ]
-        contribution.dynamic_items.append(GameButton)
+        contribution.dynamic_items += [GameButton, PlaceButton]
     return contribution

@@ -69,6 +69,7 @@ def _roster_json(game_id: ColumnElement[Any]) -> ScalarSelect[str]:
         "position", Participant.position,
         "joined_at", Participant.joined_at,
         "seq", Participant.seq,
+        "confirm_by", Participant.confirm_by,
     )  # fmt: skip
     roster = cast(func.coalesce(func.json_agg(player), literal_column("'[]'::json")), Text)
     return select(roster).where(Participant.game_id == game_id).scalar_subquery()

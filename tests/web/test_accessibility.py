@@ -47,6 +47,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
         f"/guilds/{gid}",
         f"/games/{game_id}",
         f"/games/new?guild_id={gid}",
+        f"/games/new?from={game_id}&players=true",  # the clone form, with its carry-over choices
         f"/games/{game_id}/edit",
         f"/games/{game_id}/cancel",
         f"/guilds/{gid}/settings",

@@ -85,6 +85,8 @@ REFUSALS = {400, 403, 404, 422}
 #: for this reason, so they say less), and why.
 REFUSED_AS_IS = {
     ("POST", "/api/v1/games/{game_id:str}/leave"): "alice is not on her game's roster (409)",
+    ("POST", "/api/v1/games/{game_id:str}/confirm"): "alice is not on her game's roster (409)",
+    ("POST", "/games/{game_id:str}/confirm"): "alice is not on her game's roster (409)",
 }
 #: Path parameters that name no server's thing (the same in every server): the walk sends a fixed value.
 NOT_IDS = {"kind": "thumbnail"}  # a template's picture: thumbnail or banner

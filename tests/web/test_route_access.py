@@ -71,8 +71,10 @@ PUBLIC = {
 MEMBER_WRITES = {
     "/api/v1/games/{game_id:str}/join": "a member signs up herself",
     "/api/v1/games/{game_id:str}/leave": "a member leaves herself",
+    "/api/v1/games/{game_id:str}/confirm": "a member confirms her own place carried over to a clone",
     "/games/{game_id:str}/join": "a member signs up herself",
     "/games/{game_id:str}/leave": "a member leaves herself",
+    "/games/{game_id:str}/confirm": "a member confirms her own place carried over to a clone",
     "/api/v1/auth/logout": "everyone may log out",
     "/logout": "everyone may log out",
     "/settings": "everyone chooses their own time zone",
