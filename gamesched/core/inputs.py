@@ -132,7 +132,8 @@ def explain(message: str, field: str | None = None) -> str:
     text: the JSON API's error bodies, the dashboard's forms and Discord's replies all go through it."""
     text = message.split(" - at `")[0].strip()
     what = field_label(field)
-    if field and "[" in field:  # one item of a list: "player_role_ids[1]"
+    # One item of a list: "player_role_ids[1]" (a made-up field starting with "[" has no label to word).
+    if field and "[" in field and what.removeprefix("The "):
         what = f"Each of the {what.removeprefix('The ')[0].lower()}{what.removeprefix('The ')[1:]}"
     if SNOWFLAKE_PATTERN in text or f"<= {SNOWFLAKE_MAX}" in text or "matching regex" in text:
         return f"{what} must be a Discord id: a whole number from 1 to {SNOWFLAKE_MAX}."

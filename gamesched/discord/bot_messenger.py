@@ -52,6 +52,8 @@ class BotMessenger:
         }
         if message.embed:
             payload["embeds"] = [discord.Embed.from_dict(message.embed).to_dict()]
+        if message.components:
+            payload["components"] = message.components
         route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
         try:
             await self.bot.http.request(route, json=payload)

@@ -11,6 +11,8 @@ from gamesched.games.events import (
     AnnouncementPingsMissed,
     AnnouncementReposted,
     AnnouncementUnblocked,
+    ConfirmationAsked,
+    ConfirmationLapsed,
     GameCancelled,
     GameEvent,
     GameScheduled,
@@ -24,6 +26,7 @@ from gamesched.games.events import (
     ReminderDue,
     RewardsWanted,
     RosterReordered,
+    SeatConfirmed,
     WaitlistDemoted,
     WaitlistPromoted,
 )
@@ -44,6 +47,7 @@ from gamesched.games.schemas import (
 )
 from gamesched.games.seats import SeatNow, seats_now
 from gamesched.games.service import GameService
+from gamesched.games.views import confirmation_components
 
 __all__ = [
     "ALL_EVENTS",
@@ -52,6 +56,8 @@ __all__ = [
     "AnnouncementReposted",
     "AnnouncementUnblocked",
     "Announcer",
+    "ConfirmationAsked",
+    "ConfirmationLapsed",
     "GameCancelled",
     "GameController",
     "GameCreate",
@@ -79,10 +85,12 @@ __all__ = [
     "RewardsWanted",
     "Roster",
     "RosterReordered",
+    "SeatConfirmed",
     "SeatNow",
     "SignupMethod",
     "WaitlistDemoted",
     "WaitlistPromoted",
+    "confirmation_components",
     "diff_rosters",
     "game_routes",
     "partition_roster",

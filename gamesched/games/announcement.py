@@ -214,6 +214,8 @@ def format_duration(minutes: int) -> str:
 
 def _line(p: ParticipantView) -> str:
     who = f"<@{p.discord_id}>" if p.discord_id is not None else _escape(p.display_name)
+    if p.confirm_by is not None:  # carried over from a clone, holding the place until they confirm
+        return f"{p.position}. {who} *(to confirm by <t:{int(p.confirm_by.timestamp())}:f>)*"
     return f"{p.position}. {who}"
 
 

@@ -20,6 +20,7 @@ from gamesched.games.schemas import (
     GAME_CREATE_EXAMPLE,
     INVALID_MENTIONS_EXAMPLE,
     GameCancel,
+    GameClone,
     GameCreate,
     GameList,
     GameStatus,
@@ -201,6 +202,58 @@ class GameController(Controller):
         self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
     ) -> GameView:
         return await games.lifecycle.post_now(game_id, viewer.user_id)
+
+    @post(
+        "/{game_id:str}/clone",
+        status_code=201,
+        summary="Clone a game to a new time",
+        description=(
+            "A new game with this one's fields and settings, hosted by you, at `scheduled_at` or — left out — "
+            "the next free slot (same weekday and local time in the host's zone, a week on). `confirmed` and "
+            "`waitlist` carry those lists over: `no`, `yes`, or `deadline` — each member is DMed to confirm "
+            "by `confirm_by` and holds their place pending until then; those who did not confirm are dropped "
+            "at the deadline and the waitlist moves up. Carrying players needs the host or a bot manager."
+        ),
+        responses={400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 422: MENTIONS},
+    )
+    async def clone_game(
+        self,
+        game_id: GameId,
+        data: Annotated[
+            GameClone,
+            Body(
+                examples=[
+                    Example(
+                        summary="Next week, players confirm by Friday",
+                        value={
+                            "confirmed": "deadline",
+                            "waitlist": "yes",
+                            "confirm_by": "2030-01-10T18:00:00+00:00",
+                        },
+                    )
+                ]
+            ),
+        ],
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+    ) -> GameView:
+        return await games.clones.clone(game_id, viewer.user_id, data)
+
+    @post(
+        "/{game_id:str}/confirm",
+        status_code=200,
+        summary="Confirm a carried-over place",
+        description=(
+            "For a player a clone carried over with a deadline: keep the place (`confirm_by` on your "
+            "participant entry becomes null). To decline, leave the game."
+        ),
+        responses={400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    async def confirm_place(
+        self, game_id: GameId, viewer: NamedDependency[Viewer], games: NamedDependency[GameService]
+    ) -> GameView:
+        await games.confirmations.confirm(game_id, viewer.user_id)
+        return await games.queries.get(game_id, viewer.user_id)
 
     @put(
         "/{game_id:str}/rewards",

@@ -1,5 +1,6 @@
 """Calendar links that work for whoever clicks them: a per-game signed URL for the .ics file and for
-Google Calendar, used in the Discord announcement, where most readers are not logged in to the dashboard.
+Google Calendar, used in the Discord announcement, where most readers are not logged in to the dashboard;
+and each person's subscription feed, by the secret link on their settings page (``guilds.calendar_feeds``).
 
 The token is an HMAC of the game's id with the app's secret key: it cannot be guessed from the id, it
 opens only that game's calendar entry (title, time, place, description — what the announcement already
@@ -12,17 +13,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import PathParameter
 from litestar.response import Redirect
 
 from gamesched.core.errors import NotFound
 from gamesched.discord_kit import mentioned_ids, readable
-from gamesched.games.ics import calendar_filename, google_calendar_url, render_calendar
+from gamesched.games.ics import (
+    FeedEntry,
+    Seat,
+    calendar_filename,
+    google_calendar_url,
+    render_calendar,
+    render_feed,
+)
 from gamesched.games.schemas import GameView
 from gamesched.games.service import GameService
 from gamesched.games.use_case import GAME_NOT_FOUND, parse_game_id
@@ -32,6 +40,9 @@ if TYPE_CHECKING:
 
 #: The media type of an .ics file; the framework adds the charset.
 CALENDAR_MEDIA_TYPE = "text/calendar"
+FEED_NAME = "gamesched: my games"
+#: Calendar apps poll the feed; a proxy or the app may keep it this long (the ETag makes re-fetches cheap).
+FEED_MAX_AGE_SECONDS = 300
 
 
 def calendar_token(secret: str, game_id: str) -> str:
@@ -79,6 +90,28 @@ class Calendars:
             game, location=location, description=description, signup_instructions=instructions
         )
 
+    async def feed(self, token: str) -> list[FeedEntry]:
+        """The games of the person whose feed link ``token`` is, readable; NotFound for any other token."""
+        user_id = await self.guilds.calendar_feeds.owner(token)
+        entries = []
+        names: dict[int, str] = {}
+        for game in await self.games.queries.upcoming_for_user(user_id):
+            guild_id = int(game.guild_id)
+            if guild_id not in names:
+                names[guild_id] = await self.guilds.guild_name(guild_id) or ""
+            # Not on the roster: then they host it (the query finds nothing else).
+            seat: Seat = game.viewer_status or "host"
+            entries.append(
+                FeedEntry(
+                    game=await self.readable(game),
+                    seat=seat,
+                    url=f"{self.base_url}/games/{game.id}",
+                    server_name=names[guild_id],
+                    waitlist_position=game.viewer_position if game.viewer_status == "waitlisted" else None,
+                )
+            )
+        return entries
+
     async def signed_game(self, game_id: str, token: str) -> GameView:
         """The game a signed link names, readable; NotFound for a wrong token or a game that is gone."""
         gid = parse_game_id(game_id)
@@ -102,6 +135,9 @@ def calendar_response(game: GameView, *, page_url: str) -> Response[str]:
 
 Token = Annotated[
     str, PathParameter(description="The link's signature (from the announcement).", max_length=64)
+]
+FeedToken = Annotated[
+    str, PathParameter(description="The feed link's secret (from the settings page).", max_length=64)
 ]
 GameIdParam = Annotated[str, PathParameter(description="The game's id (uuid).")]
 
@@ -134,4 +170,33 @@ class CalendarController(Controller):
         self, game_id: GameIdParam, token: Token, calendars: NamedDependency[Calendars]
     ) -> Redirect:
         game = await calendars.signed_game(game_id, token)
-        return Redirect(google_calendar_url(game), status_code=302)
+        return Redirect(
+            google_calendar_url(game, url=f"{calendars.base_url}/games/{game.id}"), status_code=302
+        )
+
+
+@get(
+    "/feeds/{token:str}/games.ics",
+    tags=["games"],
+    summary="A person's games as a calendar subscription, by secret link",
+    description="The link is on the person's settings page; no login needed. Reset there, the old link "
+    "answers 404.",
+    media_type=CALENDAR_MEDIA_TYPE,
+)
+async def calendar_feed(
+    token: FeedToken, request: Request[Any, Any, Any], calendars: NamedDependency[Calendars]
+) -> Response[str]:
+    """A person's feed, with an ETag of its text: a calendar app that has this copy gets a 304. (No
+    Last-Modified: a game leaving the feed changes it without changing any game's time stamp.)"""
+    entries = await calendars.feed(token)
+    body = render_feed(entries, name=FEED_NAME)
+    etag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"private, max-age={FEED_MAX_AGE_SECONDS}",
+        "Content-Disposition": 'inline; filename="gamesched.ics"',
+        "X-Robots-Tag": "noindex",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response("", status_code=304, headers=headers, media_type=CALENDAR_MEDIA_TYPE)
+    return Response(body, media_type=CALENDAR_MEDIA_TYPE, headers=headers)

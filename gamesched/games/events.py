@@ -116,6 +116,31 @@ class HostAddedPlayerLeft(GameEvent, frozen=True, kw_only=True):
     user_id: int
 
 
+class ConfirmationAsked(GameEvent, frozen=True, kw_only=True):
+    """A player carried over from another game (a clone) holds a place that waits for them to confirm it by
+    ``confirm_by``; unconfirmed by then, it is given up."""
+
+    user_id: int
+    host_id: int
+    status: SeatStatus
+    position: int
+    confirm_by: datetime
+
+
+class SeatConfirmed(GameEvent, frozen=True, kw_only=True):
+    """A carried-over player confirmed their place: it is no longer pending."""
+
+    user_id: int
+
+
+class ConfirmationLapsed(GameEvent, frozen=True, kw_only=True):
+    """A carried-over player did not confirm by the deadline: their place was given up."""
+
+    user_id: int
+    #: The place they lost.
+    status: SeatStatus
+
+
 class ReminderDue(GameEvent, frozen=True, kw_only=True):
     """A reminder of the game came due (``minutes`` before the start). Published without reading the game:
     handlers check that it is still scheduled and ahead when they run."""
@@ -175,4 +200,7 @@ ALL_EVENTS: tuple[type[GameEvent], ...] = (
     WaitlistPromoted,
     WaitlistDemoted,
     HostAddedPlayerLeft,
+    ConfirmationAsked,
+    SeatConfirmed,
+    ConfirmationLapsed,
 )

@@ -1,5 +1,6 @@
 """Timed work of a game, run by the dispatcher: a deferred game is announced, reminders come due, the game
-starts, the game ends, the finished game is archived.
+starts, the game ends, the finished game is archived, the places a clone carried over and nobody confirmed
+are given up.
 
 Who hears about a reminder, and in what words, is the notifications module's business: this module only
 says that a reminder came due (``ReminderDue``); the notifications module checks the game is still ahead.
@@ -15,6 +16,7 @@ import structlog
 from gamesched.core.clock import Clock
 from gamesched.core.modules import BatchJobSpec, JobSpec
 from gamesched.core.queue import Job
+from gamesched.games.carry import CONFIRM_DEADLINE
 from gamesched.games.events import ReminderDue
 from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, START
 
@@ -40,7 +42,14 @@ class GameTimers:
             JobSpec(COMPLETE, self.complete_game),
             JobSpec(POST, self.post_game),
             JobSpec(ARCHIVE, self.archive_game),
+            JobSpec(CONFIRM_DEADLINE, self.drop_unconfirmed),
         ]
+
+    async def drop_unconfirmed(self, job: Job) -> None:
+        """A clone's confirmation deadline: the carried places nobody confirmed are given up."""
+        await self.games.confirmations.drop_unconfirmed(
+            job.payload["game_id"], guild_id=int(job.payload["guild_id"])
+        )
 
     async def post_game(self, job: Job) -> None:
         """A deferred game's post_at: announce it (the announcer posts on the event this publishes)."""

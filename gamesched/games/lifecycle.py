@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,9 +17,11 @@ from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound, Proble
 from gamesched.core.inputs import clean_text, convert
 from gamesched.core.time_zones import zone_named
 from gamesched.games import events
+from gamesched.games.carry import CarriedSeat, placed_in_order
+from gamesched.games.confirmations import confirmations_asked, plan_confirm_deadline
 from gamesched.games.mentions import resolve_entries
 from gamesched.games.models import Game, Participant
-from gamesched.games.roster import PositionType, SignupMethod
+from gamesched.games.roster import SignupMethod
 from gamesched.games.schedule import SCHEDULE_FIELDS
 from gamesched.games.schemas import GameCreate, GameUpdate, GameView, RewardsUpdate
 from gamesched.games.use_case import STATUS_SENTENCES, GameUseCase
@@ -263,8 +265,11 @@ class GameLifecycle(GameUseCase):
         zone = chosen or zone_named(given)
         return zone.key if zone is not None else None
 
-    async def create(self, user_id: int, data: GameCreate) -> GameView:
-        """Schedule a game; inherited settings are resolved now and stored with their sources."""
+    async def create(
+        self, user_id: int, data: GameCreate, *, carried: Sequence[CarriedSeat] = ()
+    ) -> GameView:
+        """Schedule a game; inherited settings are resolved now and stored with their sources. ``carried``:
+        places a clone takes over from its source (clones.py), ahead of the players typed on the form."""
         new = await self._prepare(user_id, data)
         access, host_id, now, settings, entries = new.access, new.host_id, new.now, new.settings, new.entries
         guild_id, channel_id = int(data.guild_id), int(data.channel_id)
@@ -311,13 +316,14 @@ class GameLifecycle(GameUseCase):
                 id=uuid.uuid4(),
                 game_id=game.id,
                 guild_id=guild_id,
-                user_id=entry.user_id,
-                placeholder=entry.placeholder,
-                position_type=PositionType.HOST_ADDED,
-                position=index,
-                joined_at=now,
+                user_id=seat.user_id,
+                placeholder=seat.placeholder,
+                position_type=seat.position_type,
+                position=seat.position,
+                joined_at=seat.joined_at,
+                confirm_by=seat.confirm_by,
             )
-            for index, entry in enumerate(entries, start=1)
+            for seat in placed_in_order(carried, entries, now=now)
         ]
         async with self.db.uow(guild_id=guild_id) as uow:
             uow.session.add(game)
@@ -325,6 +331,7 @@ class GameLifecycle(GameUseCase):
             uow.session.add_all(participants)
             await uow.session.flush()
             await self.schedule.plan(uow.session, game)
+            await plan_confirm_deadline(self.schedule.queue, uow.session, game, participants)
             if game.post_at is None:  # a deferred game is announced (and its players told) at post_at
                 self._publish_scheduled(uow, game, participants)
         self._remember(game.id, guild_id)
@@ -455,15 +462,19 @@ class GameLifecycle(GameUseCase):
         self._publish_scheduled(uow, game, participants)
 
     def _publish_scheduled(self, uow: UnitOfWork, game: Game, participants: list[Participant]) -> None:
-        """The game is announced: the announcer posts it, the players placed on it hear of it."""
+        """The game is announced: the announcer posts it, the players placed on it hear of it (those carried
+        over pending a confirmation are asked to confirm instead)."""
         uow.publish(
             events.GameScheduled(
                 **self._event_base(game),
                 host_id=game.host_id,
                 scheduled_at=game.scheduled_at,
-                participant_ids=tuple(p.user_id for p in participants if p.user_id is not None),
+                participant_ids=tuple(
+                    p.user_id for p in participants if p.user_id is not None and p.confirm_by is None
+                ),
             )
         )
+        uow.publish(*confirmations_asked(game, self._roster(game, participants), self._event_base(game)))
 
     # -- archiving and rewards ---------------------------------------------------------------------
 

@@ -96,6 +96,9 @@ class Participant(Base):
     position: Mapped[int] = mapped_column(Integer)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    #: Carried over from another game and asked to confirm by then (their place is held meanwhile);
+    #: NULL: nothing to confirm (migration 0021).
+    confirm_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class GameCount(Base):

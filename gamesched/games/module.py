@@ -9,7 +9,7 @@ from gamesched.games.announcement_check import CHECK, AnnouncementCheck
 from gamesched.games.announcement_problems import AnnouncementProblems
 from gamesched.games.announcer import Announcer
 from gamesched.games.api import game_routes
-from gamesched.games.calendar import CalendarController, Calendars
+from gamesched.games.calendar import CalendarController, Calendars, calendar_feed
 from gamesched.games.cog import AnnouncementWatch, GameCommands
 from gamesched.games.jobs import GameTimers
 from gamesched.games.live_updates import live_update_subscriptions
@@ -17,7 +17,7 @@ from gamesched.games.pages import game_pages
 from gamesched.games.permission_watch import PermissionWatch
 from gamesched.games.schedule import GameSchedule
 from gamesched.games.service import GameService
-from gamesched.games.views import ButtonsHost, GameButton
+from gamesched.games.views import ButtonsHost, GameButton, PlaceButton
 from gamesched.guilds import GuildService
 from gamesched.images import ImageStore
 
@@ -52,7 +52,7 @@ def register(context: ModuleContext) -> Contribution:
     context.provide(Announcer, announcer)
     contribution = Contribution(
         name="games",
-        routes=[*game_routes, CalendarController],
+        routes=[*game_routes, CalendarController, calendar_feed],
         pages=list(game_pages),
         dependencies={"games": games, "calendars": calendars},
         jobs=GameTimers(games=games, clock=context.clock).jobs(),
@@ -77,5 +77,5 @@ def register(context: ModuleContext) -> Contribution:
             AnnouncementWatch(announcer=announcer, check=check),
             PermissionWatch(announcer=announcer),
         ]
-        contribution.dynamic_items.append(GameButton)
+        contribution.dynamic_items += [GameButton, PlaceButton]
     return contribution

@@ -8,7 +8,7 @@ import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import msgspec
@@ -45,6 +45,15 @@ if TYPE_CHECKING:
 
 Role = Literal["host", "participant"]
 MAX_PAGE = 100
+#: A calendar feed keeps games this long after they started: a subscribed calendar deletes what leaves the
+#: feed, and last week's game should stay in it.
+FEED_PAST = timedelta(days=14)
+#: A cancelled game stays in the feed (STATUS:CANCELLED) this long after it was cancelled: longer than any
+#: calendar app waits between two fetches (Google: up to a day; Apple: a week at its slowest), so every
+#: subscriber sees it struck out before it leaves the feed.
+CANCELLED_KEPT = timedelta(days=7)
+#: The most games one feed lists (a bound, far above anyone's two weeks and future).
+FEED_LIMIT = 500
 
 _GAMES = Game.__table__
 
@@ -60,6 +69,7 @@ def _roster_json(game_id: ColumnElement[Any]) -> ScalarSelect[str]:
         "position", Participant.position,
         "joined_at", Participant.joined_at,
         "seq", Participant.seq,
+        "confirm_by", Participant.confirm_by,
     )  # fmt: skip
     roster = cast(func.coalesce(func.json_agg(player), literal_column("'[]'::json")), Text)
     return select(roster).where(Participant.game_id == game_id).scalar_subquery()
@@ -201,6 +211,40 @@ class GameQueries(GameUseCase):
             offset=offset,
             next_cursor=encode_cursor(games[-1]) if len(games) == limit else None,
         )
+
+    async def upcoming_for_user(self, user_id: int) -> builtins.list[GameView]:
+        """The games of someone's calendar feed, in start order: those they host or are on the roster of
+        (confirmed or waitlisted) in every server they are still a member of, from FEED_PAST ago on.
+        Cancelled ones stay CANCELLED_KEPT after the cancellation, so subscribed calendars learn of it.
+
+        The one source of the feed's events: recurring series' occurrences are games rows, so they come
+        with it; occurrences not created yet would be added here."""
+        now = self.clock.now()
+        query = (
+            _READ_GAME.where(
+                _GAMES.c.id.in_(_games_of(user_id)),
+                _GAMES.c.scheduled_at >= now - FEED_PAST,
+                or_(
+                    _GAMES.c.status != "cancelled",
+                    _GAMES.c.cancelled_at >= now - CANCELLED_KEPT,
+                ),
+                or_(_GAMES.c.post_at.is_(None), _GAMES.c.host_id == user_id),
+            )
+            .order_by(_GAMES.c.scheduled_at, _GAMES.c.id)
+            .limit(FEED_LIMIT)
+        )
+        # Trusted cross-guild read of the person's own games; guilds they left are dropped below.
+        async with self.db.uow(bypass_rls=True) as uow:
+            rows = builtins.list(await uow.session.execute(query))
+        accesses: dict[int, GuildAccess] = {}
+        for guild_id in dict.fromkeys(row.guild_id for row in rows):
+            try:
+                accesses[guild_id] = await self.guilds.access(guild_id, user_id)
+            except NotFound:
+                continue
+        rows = [row for row in rows if row.guild_id in accesses]
+        rosters = {row.id: _roster_decoder.decode(row.roster_json) for row in rows}
+        return await self._render_many(rows, rosters, accesses)
 
     async def _accessible_guilds(
         self, filters: Sequence[ColumnElement[bool]], statuses: Sequence[str], user_id: int

@@ -33,6 +33,7 @@ class ParticipantRow(msgspec.Struct, frozen=True):
     position: int
     joined_at: datetime
     seq: int
+    confirm_by: datetime | None = None
 
 
 #: What a view is rendered from: the ORM objects of a write, or the plain rows of a read.
@@ -78,6 +79,7 @@ def render_game(
                     pre_populated=p.position_type == PositionType.HOST_ADDED,
                     is_placeholder=p.user_id is None,
                     joined_at=p.joined_at,
+                    confirm_by=p.confirm_by,
                 )
             )
             if viewer_id is not None and p.user_id == viewer_id:

@@ -119,6 +119,27 @@ class GameCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     remind_rewards: bool = False
 
 
+CarryMode = Annotated[
+    Literal["no", "yes", "deadline"],
+    Meta(
+        description="Carry this list over: no; yes; or yes, each member confirming by `confirm_by` "
+        "(their place is held pending until then, and given up if they do not)."
+    ),
+]
+
+
+class GameClone(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A copy of a game at a new time, optionally carrying its confirmed players and its waitlist over."""
+
+    #: Null: the next free slot (same weekday and local time, a week on).
+    scheduled_at: AwareDatetime | None = None
+    confirmed: CarryMode = "no"
+    waitlist: CarryMode = "no"
+    #: When either list is carried with a deadline: by when its members must confirm (in the future,
+    #: before the game starts).
+    confirm_by: AwareDatetime | None = None
+
+
 class GameUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
     """A partial edit: absent fields stay as they are; null on an inherited setting inherits it again."""
 
@@ -202,6 +223,9 @@ class ParticipantView(Struct, kw_only=True):
     pre_populated: bool
     is_placeholder: bool
     joined_at: datetime
+    #: Carried over from a cloned game and not confirmed yet: the place is held until then (null: nothing
+    #: to confirm).
+    confirm_by: datetime | None = None
 
 
 #: What a pending item of a game's schedule does (an enum in the OpenAPI schema, so clients can switch on it).

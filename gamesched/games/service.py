@@ -3,7 +3,9 @@
 - ``lifecycle`` (lifecycle.py): create, edit, cancel, scheduled transitions, the announcement's message id;
 - ``signups`` (signups.py): join and leave, and the host's add / remove / reorder / replace;
 - ``queries`` (queries.py): one game, a guild's games, a person's games, the game behind a message;
-- ``images`` (images.py): the game's thumbnail and banner.
+- ``images`` (images.py): the game's thumbnail and banner;
+- ``clones`` (clones.py) and ``confirmations`` (confirmations.py): a copy of a game at a new time, with the
+  places it carries over and those that wait to be confirmed.
 
 Each checks guild membership first (``GameUseCase._enter``) unless it is a trusted system path that is
 given the guild.
@@ -18,6 +20,8 @@ from typing import TYPE_CHECKING
 from gamesched.core.clock import Clock
 from gamesched.core.db import Database
 from gamesched.core.queue import JobQueue
+from gamesched.games.clones import GameClones
+from gamesched.games.confirmations import GameConfirmations
 from gamesched.games.images import GameImages
 from gamesched.games.lifecycle import GameLifecycle
 from gamesched.games.queries import GameQueries
@@ -71,6 +75,17 @@ class GameService:
             guild_by_game=guild_by_game,
             telling=self.telling,
         )
+        shared = {
+            "db": db,
+            "guilds": guilds,
+            "clock": clock,
+            "schedule": schedule,
+            "guild_by_game": guild_by_game,
+            "telling": self.telling,
+        }
+        #: Cloning, and the carried places that wait to be confirmed (clones.py, confirmations.py).
+        self.clones = GameClones(lifecycle=self.lifecycle, queries=self.queries, **shared)
+        self.confirmations = GameConfirmations(signups=self.signups, **shared)
         self.images = GameImages(
             store=images or ImageStore(db=db, queue=schedule.queue, clock=clock),
             db=db,

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from gamesched.discord_kit import EXPIRED_FORM, SOMETHING_WENT_WRONG, STALE_COMPONENT, reply, respond
 from gamesched.games.announcement import Buttons
+from gamesched.games.confirmations import Confirmed
 from gamesched.games.schemas import GameView
 from gamesched.games.signup_batches import Seat
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Loose on purpose: a malformed id still reaches the service, which answers "This game does not exist."
 TEMPLATE = r"game:(?P<action>join|leave):(?P<game_id>[^:\s]{1,80})"
+#: Confirm / Decline under the DM asking a carried-over player to confirm their place in a clone.
+PLACE_TEMPLATE = r"game:(?P<action>confirm|decline):(?P<game_id>[^:\s]{1,80})"
 #: The /game create form: read by whichever process answers its submission (see GameCommands).
 CREATE_FORM = "game:create"
 #: The button on a refused form's reply that reopens it filled in (+ the key its answers are kept under).
@@ -72,6 +75,48 @@ class GameButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
             await respond(interaction, _left(games.signups.leave(self.game_id, user_id)))
 
 
+class PlaceButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PLACE_TEMPLATE):
+    """Confirm or Decline a place a clone carried over (in a DM: the game id is in the custom id, so any
+    process answers it, before or after a restart)."""
+
+    def __init__(self, action: str, game_id: str) -> None:
+        confirm = action == "confirm"
+        super().__init__(
+            discord.ui.Button(
+                label="Confirm" if confirm else "Decline",
+                style=discord.ButtonStyle.success if confirm else discord.ButtonStyle.secondary,
+                custom_id=f"game:{action}:{game_id}",
+            )
+        )
+        self.action = action
+        self.game_id = game_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PlaceButton:
+        return cls(match["action"], match["game_id"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        games = games_of(interaction.client)
+        if games is None:
+            await reply(interaction, SOMETHING_WENT_WRONG)
+            return
+        user_id = interaction.user.id
+        if self.action == "confirm":
+            await respond(interaction, _confirmed(games.confirmations.confirm(self.game_id, user_id)))
+        else:
+            await respond(interaction, _declined(games.confirmations.decline(self.game_id, user_id)))
+
+
+def confirmation_components(game_id: str) -> list[dict[str, Any]]:
+    """The Confirm / Decline buttons of the DM asking a carried-over player to confirm (Discord's JSON)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(PlaceButton("confirm", game_id))
+    view.add_item(PlaceButton("decline", game_id))
+    return view.to_components()
+
+
 class ButtonsHost(commands.Cog, name="GameButtons"):
     """Holds the games service for the buttons, and answers clicks and forms nobody else claims."""
 
@@ -83,9 +128,10 @@ class ButtonsHost(commands.Cog, name="GameButtons"):
         data: dict[str, Any] = dict(interaction.data or {})
         if interaction.type == discord.InteractionType.component:
             custom_id = str(data.get("custom_id", ""))
-            if GameButton.__discord_ui_compiled_template__.fullmatch(custom_id) or custom_id.startswith(
-                (CREATE_RETRY, CREATE_CONFIRM)
-            ):
+            if any(
+                item.__discord_ui_compiled_template__.fullmatch(custom_id)
+                for item in (GameButton, PlaceButton)
+            ) or custom_id.startswith((CREATE_RETRY, CREATE_CONFIRM)):
                 return
             text = STALE_COMPONENT
         elif interaction.type == discord.InteractionType.modal_submit:
@@ -137,3 +183,20 @@ async def _seated(call: Awaitable[Seat]) -> str:
 
 async def _left(call: Awaitable[GameView]) -> str:
     return left_sentence(await call)
+
+
+def confirmed_sentence(done: Confirmed) -> str:
+    already = "" if done.changed else "Already confirmed: "
+    if done.status == "confirmed":
+        return (
+            f"{already or 'Confirmed: '}you're in **{done.title}** — seat {done.position}/{done.max_players}."
+        )
+    return f"{already or 'Confirmed: '}you keep #{done.position} on the waitlist of **{done.title}**."
+
+
+async def _confirmed(call: Awaitable[Confirmed]) -> str:
+    return confirmed_sentence(await call)
+
+
+async def _declined(call: Awaitable[str]) -> str:
+    return f"You declined **{await call}**: your place goes to the next player on the waitlist."

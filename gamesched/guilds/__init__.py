@@ -6,6 +6,7 @@ from gamesched.guilds.bot_access import (
     spoken_list,
     what_to_grant,
 )
+from gamesched.guilds.calendar_feeds import FEED_NOT_FOUND, FEED_PATH, CalendarFeeds
 from gamesched.guilds.directory import (
     UNKNOWN_USER,
     ChannelInfo,
@@ -26,7 +27,10 @@ from gamesched.guilds.templates import TemplateChoice, TemplateService
 
 __all__ = [
     "ANNOUNCEMENT_PERMISSIONS",
+    "FEED_NOT_FOUND",
+    "FEED_PATH",
     "UNKNOWN_USER",
+    "CalendarFeeds",
     "ChannelInfo",
     "DiscordDirectory",
     "EffectiveSettings",

@@ -21,7 +21,12 @@ from gamesched.guilds.template_pages import template_pages
 def register(context: ModuleContext) -> Contribution:
     """Needs a ``DiscordDirectory`` (the composition root provides the bot's, or an empty one)."""
     guilds = GuildService(
-        db=context.db, directory=context.get(DiscordDirectory), clock=context.clock, live=context.live
+        db=context.db,
+        directory=context.get(DiscordDirectory),
+        clock=context.clock,
+        live=context.live,
+        secret=context.settings.secret_key or "",
+        base_url=context.base_url,
     )
     context.provide(GuildService, guilds)
     return Contribution(

@@ -16,6 +16,7 @@ from gamesched.core.errors import Forbidden, Invalid, NotFound
 from gamesched.core.inputs import check_length, clean_text
 from gamesched.core.live import LiveHub
 from gamesched.guilds import members as member_lookup
+from gamesched.guilds.calendar_feeds import CalendarFeeds
 from gamesched.guilds.channel_links import (
     at_names,
     link_at_names,
@@ -77,7 +78,14 @@ CHANNEL_SETTING_FIELDS = (
 
 class GuildService:
     def __init__(
-        self, *, db: Database, directory: DiscordDirectory, clock: Clock, live: LiveHub | None = None
+        self,
+        *,
+        db: Database,
+        directory: DiscordDirectory,
+        clock: Clock,
+        live: LiveHub | None = None,
+        secret: str = "",
+        base_url: str = "",
     ) -> None:
         self.db = db
         self.directory = directory
@@ -89,6 +97,8 @@ class GuildService:
         self.templates = TemplateService(self)
         #: Each person's own settings (their time zone), the same in every server.
         self.preferences = PreferenceService(db=db, clock=clock)
+        #: Each person's secret calendar subscription link (``secret`` signs it, ``base_url`` prefixes it).
+        self.calendar_feeds = CalendarFeeds(db=db, clock=clock, secret=secret, base_url=base_url)
 
     # --- following Discord (trusted system paths: explicit RLS bypass) ---
 

@@ -8,10 +8,12 @@ import msgspec
 
 
 class DirectMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """What one DM says: short text and an optional embed (Discord's JSON shape)."""
+    """What one DM says: short text, an optional embed, and optional buttons (Discord's JSON shapes; the
+    buttons' custom ids name what they act on, so any process answers them)."""
 
     content: str
     embed: dict[str, Any] | None = None
+    components: list[dict[str, Any]] | None = None
 
 
 class DMsClosed(Exception):

@@ -10,6 +10,7 @@ from gamesched.core.modules import Contribution, ModuleContext, Subscription
 from gamesched.games import GameService, ReminderDue
 from gamesched.guilds import GuildService
 from gamesched.notifications.announcement_dms import AnnouncementDMs
+from gamesched.notifications.confirmation_dms import ConfirmationDMs
 from gamesched.notifications.game_dms import GameDMs
 from gamesched.notifications.messenger import Messenger
 from gamesched.notifications.reminders import REMINDER_BATCH, ReminderDMs
@@ -61,6 +62,13 @@ def register(context: ModuleContext) -> Contribution:
             base_url=context.base_url,
         ).subscriptions(),
         Subscription(ReminderDue, reminders.send_reminders, batch_size=REMINDER_BATCH),
+        *ConfirmationDMs(
+            games=games,
+            guilds=context.get(GuildService),
+            notifier=notifier,
+            db=context.db,
+            base_url=context.base_url,
+        ).subscriptions(),
     ]
     # Writing a DM reads the server's names (the server, its roles and members, #channel links) from the
     # gateway view: with sharding, the process holding the guild's shard writes it. Sending it (delivery)

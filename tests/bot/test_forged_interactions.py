@@ -56,6 +56,10 @@ async def test_forged_and_malformed_button_ids_get_a_sentence_and_change_nothing
         "game:join:not-a-uuid": "does not exist",
         "game:join:" + "9" * 80: "does not exist",
         "game:join:\u202e\u200b\U0001f3b2": "does not exist",
+        f"game:confirm:{theirs.json()['id']}": "does not exist",  # a clone's Confirm, forged
+        f"game:decline:{theirs.json()['id']}": "does not exist",
+        f"game:confirm:{game['id']}": "no longer on this game's roster",  # nothing carried to confirm
+        "game:decline:not-a-uuid": "does not exist",
         "game:explode:" + game["id"]: "",
         "game:join:": "",
         "x" * 100: "",

@@ -598,3 +598,48 @@ async def test_migration_0020_adds_time_zones_and_downgrades_cleanly(pg_server_u
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0021_adds_calendar_feeds_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_feeds")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    table = text("SELECT to_regclass('calendar_feeds') IS NOT NULL")
+    insert = text("INSERT INTO calendar_feeds (user_id, salt, token_hash) VALUES (:user, '\\x01', :hash)")
+    try:
+        await _migrate(engine, "0021")
+        async with engine.begin() as conn:
+            assert (await conn.execute(table)).scalar_one() is True
+            await conn.execute(insert, {"user": 1, "hash": b"same"})
+        with pytest.raises(DBAPIError):  # a token hash names one person only
+            async with engine.begin() as conn:
+                await conn.execute(insert, {"user": 2, "hash": b"same"})
+        await _migrate(engine, "0020", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(table)).scalar_one() is False
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0022_adds_the_confirmation_deadline_and_downgrades_cleanly(
+    pg_server_url: str,
+) -> None:
+    name = unique_name("gs_confirm")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    column = text(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'participants' AND column_name = 'confirm_by'"
+    )
+    try:
+        await _migrate(engine, "0022")
+        async with engine.connect() as conn:
+            assert (await conn.execute(column)).scalar_one() == 1
+        await _migrate(engine, "0021", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(column)).scalar_one() == 0
+        await _migrate(engine, "0022")
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -92,3 +92,9 @@ def test_clean_text_refuses_control_characters_naming_the_field(char: str, named
 )
 def test_validator_messages_become_sentences_about_the_input(message: str, field: str, sentence: str) -> None:
     assert explain(message, field) == sentence
+
+
+def test_an_unknown_field_named_like_a_list_item_is_still_a_sentence() -> None:
+    """Found by Schemathesis: a made-up body field starting with "[" has no label (it was a 500)."""
+    sentence = explain("Object contains unknown field `[imi`", "[imi")
+    assert sentence and "Traceback" not in sentence

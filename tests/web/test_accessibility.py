@@ -36,12 +36,18 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
             },
         )
         assert created.status_code == 201, created.text
+        # A calendar feed link, so that /settings shows it with its copy, reset and turn-off buttons.
+        feed = await alice.post(
+            "/settings/calendar-feed", data={"_csrf_token": alice.cookies.get("csrftoken")}
+        )
+        assert feed.status_code == 303, feed.text
     game_id = created.json()["id"]
     paths = [
         "/",
         f"/guilds/{gid}",
         f"/games/{game_id}",
         f"/games/new?guild_id={gid}",
+        f"/games/new?from={game_id}&players=true",  # the clone form, with its carry-over choices
         f"/games/{game_id}/edit",
         f"/games/{game_id}/cancel",
         f"/guilds/{gid}/settings",

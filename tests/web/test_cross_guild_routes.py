@@ -51,6 +51,10 @@ SKIPPED = {
     # Public by design, like Discord's attachments: the SHA-256 of an image's bytes is the only way to it,
     # and it names no server (tests/images/test_api_images.py checks that nothing else reaches one).
     "/images/{name:str}": "an image by the hash of its content: public to anyone with the link",
+    # A person's own feed, by the secret link only they are shown: it takes no server's id, and lists their
+    # own games in the servers they are in (tests/games/test_calendar_feed.py checks that a made-up, reset
+    # or turned-off link is a 404, and that a game of theirs is listed with no one else's).
+    "/feeds/{token:str}/games.ics": "a person's calendar feed, by its secret link: names no server",
 }
 SKIPPED_PREFIXES = {
     "/static/": "files shipped in the package",
@@ -81,6 +85,8 @@ REFUSALS = {400, 403, 404, 422}
 #: for this reason, so they say less), and why.
 REFUSED_AS_IS = {
     ("POST", "/api/v1/games/{game_id:str}/leave"): "alice is not on her game's roster (409)",
+    ("POST", "/api/v1/games/{game_id:str}/confirm"): "alice is not on her game's roster (409)",
+    ("POST", "/games/{game_id:str}/confirm"): "alice is not on her game's roster (409)",
 }
 #: Path parameters that name no server's thing (the same in every server): the walk sends a fixed value.
 NOT_IDS = {"kind": "thumbnail"}  # a template's picture: thumbnail or banner

@@ -333,8 +333,11 @@ async def test_clone_fills_a_new_form_with_the_game_and_optionally_its_players(
         assert page.status_code == 200
         assert 'value="Weekly Catan"' in page.text
         assert 'name="max_players" min="1" max="100" inputmode="numeric" value="5"' in page.text
-    assert "@bob\nReserved</textarea>" in with_players.text
-    assert "@bob" not in plain.text.split('id="initial_participants"')[1].split("</textarea>")[0]
+    for page in (plain, with_players):  # the players are carried over, not typed again
+        assert "@bob" not in page.text.split('id="initial_participants"')[1].split("</textarea>")[0]
+    for carried in ("confirmed", "waitlist"):
+        assert f'id="carry_{carried}_yes" value="yes" checked' in with_players.text
+        assert f'id="carry_{carried}_no" value="no" checked' in plain.text
 
 
 async def test_clone_proposes_the_same_weekday_and_time_a_week_on_not_the_old_date(

@@ -63,16 +63,23 @@ PUBLIC = {
     "/images/{name:str}": "an image by the hash of its content, public like Discord's attachments",
     "/calendar/{game_id:str}/{token:str}": "a calendar link signed for one game, for calendar apps",
     "/calendar/{game_id:str}/{token:str}/google": "the same signed link, opening Google Calendar",
+    # The secret in the link is the credential (calendar apps cannot log in); tests/games/test_calendar_feed.py
+    # checks that a made-up, reset or turned-off link is a 404.
+    "/feeds/{token:str}/games.ics": "a person's calendar feed by its secret link, for calendar apps",
 }
 #: Writes any member of the server may make, and why.
 MEMBER_WRITES = {
     "/api/v1/games/{game_id:str}/join": "a member signs up herself",
     "/api/v1/games/{game_id:str}/leave": "a member leaves herself",
+    "/api/v1/games/{game_id:str}/confirm": "a member confirms her own place carried over to a clone",
     "/games/{game_id:str}/join": "a member signs up herself",
     "/games/{game_id:str}/leave": "a member leaves herself",
+    "/games/{game_id:str}/confirm": "a member confirms her own place carried over to a clone",
     "/api/v1/auth/logout": "everyone may log out",
     "/logout": "everyone may log out",
     "/settings": "everyone chooses their own time zone",
+    "/settings/calendar-feed": "everyone makes or resets their own calendar feed link",
+    "/settings/calendar-feed/off": "everyone turns off their own calendar feed link",
 }
 #: Outside the CSRF check: the process's own endpoints for machines.
 CSRF_EXEMPT = ("/health", "/metrics")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -14,13 +13,14 @@ from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Forbidden, Invalid, NotFound
 from gamesched.core.inputs import parse_snowflake
+from gamesched.games.carry import CARRY_MODES
 from gamesched.games.pages.form import (
     form_context,
     game_body,
     values_of,
 )
 from gamesched.games.pages.images import kept_images, read_images
-from gamesched.games.schemas import GameView
+from gamesched.games.schemas import GameClone, GameView
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
 from gamesched.web import DRAFT_QUERY, KEEP_DRAFT, FormData, id_in_query, render, take_draft
@@ -32,34 +32,37 @@ SUBMISSION_TTL = 3600
 PENDING = b"pending"
 
 
-def _next_slot(when: datetime, now: datetime) -> datetime:
-    """The same weekday and time (UTC, for now) a week after ``when`` — or the first such slot after now."""
-    when += timedelta(days=7)
-    while when <= now:
-        when += timedelta(days=7)
-    return when
-
-
 async def _clone_values(
     games: GameService, guilds: GuildService, source_id: str, user_id: int, *, players: bool
 ) -> tuple[dict[str, str], dict[str, list[str]], GameView]:
-    """A new game's form filled from an existing one, proposing its next free slot (``_next_slot``)."""
+    """A new game's form filled from an existing one, proposing its next free slot; the host (or a manager)
+    also chooses which of its players to carry over (``players``: all of them, proposed)."""
     game = await games.queries.get(source_id, user_id)
     values, lists = values_of(game, guilds)
-    values["scheduled_at"] = _next_slot(game.scheduled_at, games.clock.now()).isoformat()
+    values["scheduled_at"] = (await games.clones.proposed_time(game)).isoformat()
     values["template_id"] = game.template_id or NO_TEMPLATE
     values.update(kept_images(game))
-    if players:
-        lines = []
-        for p in game.participants:
-            if p.discord_id is None:
-                lines.append(p.display_name)
-                continue
-            member = await guilds.directory.member(int(game.guild_id), int(p.discord_id))
-            if member is not None:
-                lines.append(f"@{member.username}")
-        values["initial_participants"] = "\n".join(lines)
+    if game.can_manage:
+        values["clone_from"] = game.id
+        values["clone_title"] = game.title
+        values["carry_confirmed"] = values["carry_waitlist"] = "yes" if players else "no"
     return values, lists, game
+
+
+def _carry_choice(form: FormData) -> GameClone | None:
+    """The clone form's carry-over choice (None on a plain new game), its deadline read as the form's time
+    pickers send it."""
+    if not form.values.get("clone_from"):
+        return None
+    confirmed, waitlist = (_mode(form.values.get(f"carry_{name}")) for name in ("confirmed", "waitlist"))
+    confirm_by = None
+    if "deadline" in (confirmed, waitlist) and form.values.get("confirm_by", "").strip():
+        confirm_by = form.aware_datetime("confirm_by", required="")
+    return GameClone(confirmed=confirmed, waitlist=waitlist, confirm_by=confirm_by)
+
+
+def _mode(sent: str | None) -> Any:
+    return sent if sent in CARRY_MODES else "no"
 
 
 @get("/games/new")
@@ -222,13 +225,25 @@ async def create_game(
     # "Check the time": everything is checked and the form comes back with the time as understood; nothing
     # is created until the plain submit.
     preview = form.values.get("preview") == "1"
+    carry = _carry_choice(form)
+    if carry is not None and "confirm_by" not in form.errors:
+        try:
+            games.clones.check(carry, scheduled_at=body.get("scheduled_at"), post_at=body.get("post_at"))
+        except Invalid as error:
+            form.errors["confirm_by"] = error.message
     try:
         data = await games.lifecycle.check_new(page.viewer.user_id, body, known=form.errors)
         if not preview:
             if existing := await _claim_submission(cache, key):
                 return Redirect(f"/games/{existing}", status_code=303)
             try:
-                game = await games.lifecycle.create(page.viewer.user_id, data)
+                if carry is None:
+                    game = await games.lifecycle.create(page.viewer.user_id, data)
+                else:
+                    source = form.values["clone_from"]
+                    game = await games.clones.create(
+                        page.viewer.user_id, data, source_id=source, choice=carry
+                    )
             except BaseException:
                 await cache.delete(key)
                 raise

@@ -1,4 +1,4 @@
-"""One game: its page, the live part htmx refreshes, the event stream, join / leave, cancel."""
+"""One game: its page, the live part htmx refreshes, the event stream, join / leave / confirm, cancel."""
 
 from __future__ import annotations
 
@@ -129,6 +129,20 @@ async def leave_game(
     return await _after_roster_action(request, page, games, guilds, game)
 
 
+@post("/games/{game_id:str}/confirm", status_code=303)
+async def confirm_place(
+    request: Request[Any, Any, Any],
+    game_id: FromPath[str],
+    page: NamedDependency[Page],
+    games: NamedDependency[GameService],
+    guilds: NamedDependency[GuildService],
+) -> Response[Any]:
+    """A player a clone carried over keeps their place (the DM's Confirm button, on the web)."""
+    await games.confirmations.confirm(game_id, page.viewer.user_id)
+    game = await games.queries.get(game_id, page.viewer.user_id)
+    return await _after_roster_action(request, page, games, guilds, game)
+
+
 @get("/games/{game_id:str}/cancel")
 async def cancel_game_page(
     game_id: FromPath[str],
@@ -222,6 +236,7 @@ routes: list[Any] = [
     game_live,
     join_game,
     leave_game,
+    confirm_place,
     cancel_game_page,
     cancel_game,
     post_game_now,

@@ -107,6 +107,23 @@
     });
   });
 
+  // "Copy link": the named field's text to the clipboard (selected instead where the clipboard is refused).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    var field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    var told = document.getElementById(button.getAttribute("aria-describedby") || "");
+    function say(text) { if (told) told.textContent = text; }
+    field.select();
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(function () { say("Copied."); },
+        function () { say("Selected: press Ctrl+C (⌘C) to copy."); });
+    } else {
+      say("Selected: press Ctrl+C (⌘C) to copy.");
+    }
+  });
+
   // Clicking a suggestion replaces the mention it fixes, in the field it belongs to.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button[data-replace]");
