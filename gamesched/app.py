@@ -179,7 +179,7 @@ async def build_app(
             settings = settings.with_overrides(http_port=sock.getsockname()[1])
 
         url = await start_database(settings, closers)
-        engine = create_engine(url)
+        engine = create_engine(url, pool_size=settings.database_pool_size)
         closers.append(engine.dispose)
         if migrate:
             await upgrade_head(engine)

@@ -22,9 +22,11 @@ def test_values_are_read_from_gamesched_variables() -> None:
             "GAMESCHED_LOG_FORMAT": "JSON",
             "GAMESCHED_LOG_LEVEL": "debug",
             "GAMESCHED_PUBLIC_URL": "https://games.example.org/",
+            "GAMESCHED_DATABASE_POOL_SIZE": "8",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/gs"
+    assert settings.database_pool_size == 8
     assert settings.http_port == 9000
     assert settings.log_format == "json"
     assert settings.log_level == "DEBUG"
@@ -37,6 +39,7 @@ def test_values_are_read_from_gamesched_variables() -> None:
         ({"GAMESCHED_HTTP_PORT": "eighty"}, "GAMESCHED_HTTP_PORT must be an integer"),
         ({"GAMESCHED_HTTP_PORT": "70000"}, "GAMESCHED_HTTP_PORT must be between 0 and 65535"),
         ({"GAMESCHED_LOG_FORMAT": "xml"}, "GAMESCHED_LOG_FORMAT must be one of console, json"),
+        ({"GAMESCHED_DATABASE_POOL_SIZE": "1"}, "GAMESCHED_DATABASE_POOL_SIZE must be between 2 and 500"),
         ({"GAMESCHED_LOG_LEVEL": "loud"}, "GAMESCHED_LOG_LEVEL must be one of"),
         ({"GAMESCHED_DATABASE_URL": "mysql://x/y"}, "GAMESCHED_DATABASE_URL must be a URL starting with"),
         ({"GAMESCHED_REDIS_URL": "localhost:6379"}, "GAMESCHED_REDIS_URL must be a URL"),

@@ -36,7 +36,12 @@ async def _gateway_sessions(full: App) -> int:
 async def test_a_web_only_process_serves_logins_and_pages_without_a_bot_or_dispatcher(
     full: App, app_settings: Settings, tmp_path: Path
 ) -> None:
-    async with serving(_settings(full, app_settings, tmp_path, "web", {"web"})) as web:
+    # A web replica next to others on one PostgreSQL keeps a smaller pool (GAMESCHED_DATABASE_POOL_SIZE).
+    web_settings = _settings(full, app_settings, tmp_path, "web", {"web"}).with_overrides(
+        database_pool_size=4
+    )
+    async with serving(web_settings) as web:
+        assert web.db.engine.pool.size() == 4  # type: ignore[attr-defined]
         assert web.listen_socket is not None
         host, port = web.listen_socket.getsockname()[:2]
         async with await login_as(full.base_url, "alice") as alice:

@@ -37,6 +37,9 @@ class Settings:
     log_format: str = "console"
     log_level: str = "INFO"
     queue_concurrency: int = 16
+    #: PostgreSQL connections this process keeps (its pool; a claim connection and the LISTEN connections
+    #: come on top). Several processes on one server add up: docs/scaling.md.
+    database_pool_size: int = 20
     queue_max_attempts: int = 6
     discord_members_intent: bool = False
     #: REST requests per second the bot allows itself (Discord's global limit is 50); 0: no pacing.
@@ -167,6 +170,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_format=choice("LOG_FORMAT", DEFAULTS.log_format, LOG_FORMATS),
         log_level=choice("LOG_LEVEL", DEFAULTS.log_level, LOG_LEVELS, upper=True),
         queue_concurrency=integer("QUEUE_CONCURRENCY", DEFAULTS.queue_concurrency, 1, 256),
+        database_pool_size=integer("DATABASE_POOL_SIZE", DEFAULTS.database_pool_size, 2, 500),
         queue_max_attempts=integer("QUEUE_MAX_ATTEMPTS", DEFAULTS.queue_max_attempts, 1, 100),
         discord_members_intent=flag("DISCORD_MEMBERS_INTENT", DEFAULTS.discord_members_intent),
         discord_requests_per_second=integer(
