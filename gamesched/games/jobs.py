@@ -15,7 +15,7 @@ from gamesched.core.clock import Clock
 from gamesched.core.modules import JobSpec
 from gamesched.core.queue import Job
 from gamesched.games.events import ReminderDue
-from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, START
+from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, SERIES_NEXT, START
 
 if TYPE_CHECKING:
     from gamesched.games.service import GameService
@@ -35,7 +35,12 @@ class GameTimers:
             JobSpec(COMPLETE, self.complete_game),
             JobSpec(POST, self.post_game),
             JobSpec(ARCHIVE, self.archive_game),
+            JobSpec(SERIES_NEXT, self.make_series_games),
         ]
+
+    async def make_series_games(self, job: Job) -> None:
+        """A series' next look: make the games due (at their lead time, or after the previous one)."""
+        await self.games.series.advance(job.payload["series_id"], guild_id=int(job.payload["guild_id"]))
 
     async def post_game(self, job: Job) -> None:
         """A deferred game's post_at: announce it (the announcer posts on the event this publishes)."""

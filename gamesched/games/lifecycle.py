@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -263,8 +263,21 @@ class GameLifecycle(GameUseCase):
         zone = chosen or zone_named(given)
         return zone.key if zone is not None else None
 
-    async def create(self, user_id: int, data: GameCreate) -> GameView:
-        """Schedule a game; inherited settings are resolved now and stored with their sources."""
+    async def check_create(self, user_id: int, data: GameCreate) -> None:
+        """Every rule a new game must meet, checked without creating it (a series checks its games so)."""
+        await self._prepare(user_id, data)
+
+    async def create(
+        self,
+        user_id: int,
+        data: GameCreate,
+        *,
+        series_id: uuid.UUID | None = None,
+        recurrence_id: datetime | None = None,
+        carried: Sequence[int] = (),
+    ) -> GameView:
+        """Schedule a game; inherited settings are resolved now and stored with their sources. A series'
+        game names it and its occurrence; ``carried`` players (the previous game's) join it directly."""
         new = await self._prepare(user_id, data)
         access, host_id, now, settings, entries = new.access, new.host_id, new.now, new.settings, new.entries
         guild_id, channel_id = int(data.guild_id), int(data.channel_id)
@@ -302,6 +315,8 @@ class GameLifecycle(GameUseCase):
             template_name=new.template.name if new.template else None,
             locked_fields=sorted(new.template.locked) if new.template else [],
             time_zone=await self._host_zone(host_id, data.time_zone),
+            series_id=series_id,
+            recurrence_id=recurrence_id,
             version=1,
             created_at=now,
             updated_at=now,
@@ -318,6 +333,20 @@ class GameLifecycle(GameUseCase):
                 joined_at=now,
             )
             for index, entry in enumerate(entries, start=1)
+        ]
+        placed = {p.user_id for p in participants} | {host_id}
+        participants += [
+            Participant(
+                id=uuid.uuid4(),
+                game_id=game.id,
+                guild_id=guild_id,
+                user_id=user,
+                position_type=PositionType.SELF_ADDED,
+                position=0,
+                joined_at=now,
+            )
+            for user in dict.fromkeys(carried)
+            if user not in placed
         ]
         async with self.db.uow(guild_id=guild_id) as uow:
             uow.session.add(game)
@@ -386,6 +415,8 @@ class GameLifecycle(GameUseCase):
                 game.cancel_reason = reason
                 self._touch(game, bump_version=True)
                 await self.schedule.clear(uow.session, game.id)
+                if game.series_id is not None:  # a series made after the previous game: the next one now
+                    await self.schedule.series_next(uow.session, game.series_id, game.guild_id)
                 uow.publish(
                     events.GameCancelled(
                         **self._event_base(game),
@@ -412,6 +443,8 @@ class GameLifecycle(GameUseCase):
                 game.completed_at = self.clock.now()
                 game.post_at = None  # never announced before it ended: nothing is left to announce
                 await self.schedule.plan_archive(uow.session, game)
+                if game.series_id is not None:
+                    await self.schedule.series_next(uow.session, game.series_id, game.guild_id)
                 if game.remind_rewards and not game.rewards.strip():
                     uow.publish(events.RewardsWanted(**self._event_base(game), host_id=game.host_id))
             uow.publish(

@@ -3,7 +3,8 @@
 - ``lifecycle`` (lifecycle.py): create, edit, cancel, scheduled transitions, the announcement's message id;
 - ``signups`` (signups.py): join and leave, and the host's add / remove / reorder / replace;
 - ``queries`` (queries.py): one game, a guild's games, a person's games, the game behind a message;
-- ``images`` (images.py): the game's thumbnail and banner.
+- ``images`` (images.py): the game's thumbnail and banner;
+- ``series`` (series.py): recurring games, each made through ``lifecycle.create``.
 
 Each checks guild membership first (``GameUseCase._enter``) unless it is a trusted system path that is
 given the guild.
@@ -22,6 +23,7 @@ from gamesched.games.images import GameImages
 from gamesched.games.lifecycle import GameLifecycle
 from gamesched.games.queries import GameQueries
 from gamesched.games.schedule import GameSchedule
+from gamesched.games.series import GameSeriesService
 from gamesched.games.signups import GameSignups
 from gamesched.games.told import Telling
 from gamesched.images import ImageStore
@@ -80,3 +82,12 @@ class GameService:
             guild_by_game=guild_by_game,
             telling=self.telling,
         )
+        self.series = GameSeriesService(
+            db=db,
+            guilds=guilds,
+            clock=clock,
+            schedule=schedule,
+            guild_by_game=guild_by_game,
+            telling=self.telling,
+        )
+        self.series.lifecycle = self.lifecycle

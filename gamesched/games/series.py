@@ -1,0 +1,549 @@
+"""Recurring games: a series makes each of its games through the one create use case, ahead of time.
+
+A series stores an RFC 5545 rule expanded on local times in its zone (``recurrence.py``) and the fields its
+games are made with. Each occurrence becomes a normal game (``series_id``, ``recurrence_id``: its start by
+the rule) when it is due: ``lead_minutes`` before it starts, or — with no lead — once the previous game is
+over or cancelled. The ``games.series_next`` job (one pending row per series) does it, so it survives a
+restart, and the unique index on (series_id, recurrence_id) makes each occurrence once across processes.
+
+Editing the series changes the games not made yet, and those made and still ahead that were not moved on
+their own (a moved game keeps its time and fields): they take the new fields and the new time of day on
+their date, and one whose date the new rule no longer has is cancelled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import structlog
+from msgspec import UNSET
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from gamesched.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from gamesched.core.inputs import convert
+from gamesched.core.time_zones import zone_named
+from gamesched.games.models import Game, GameSeries, Participant
+from gamesched.games.recurrence import check_rule, describe, expand, naive_local, to_utc
+from gamesched.games.roster import partition_roster
+from gamesched.games.schedule import series_prefix
+from gamesched.games.schemas import GameCreate, GameUpdate
+from gamesched.games.series_schemas import (
+    OccurrenceMove,
+    OccurrencePick,
+    OccurrenceView,
+    SeriesCreate,
+    SeriesOccurrence,
+    SeriesPreview,
+    SeriesPreviewView,
+    SeriesUpdate,
+    SeriesView,
+)
+from gamesched.games.use_case import GameUseCase
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from gamesched.games.lifecycle import GameLifecycle
+    from gamesched.guilds import GuildAccess
+
+log = structlog.get_logger(__name__)
+
+SERIES_NOT_FOUND = "This series does not exist."
+#: How many coming occurrences a series shows.
+UPCOMING = 5
+#: At most this many games are made in one run (a long lead on a daily series catches up over runs).
+MAKE_PER_RUN = 10
+#: Fields of the series' games an edit of the series may change (``GameUpdate`` names).
+GAME_FIELDS = (
+    "title",
+    "description",
+    "duration_minutes",
+    "max_players",
+    "reminder_minutes",
+    "signup_instructions",
+    "location",
+    "signup_method",
+    "player_role_ids",
+    "priority_role_ids",
+    "notify_role_ids",
+    "channel_id",
+)
+#: What the series keeps of a create body: everything but the time and the per-game announcement.
+NOT_KEPT = ("scheduled_at", "post_at", "rrule", "lead_minutes", "carry_roster", "host_id", "time_zone")
+ACTIVE = ("scheduled", "in_progress")
+#: A series' own fields (the rest of its create body is the game's).
+SERIES_ONLY = ("rrule", "lead_minutes", "carry_roster")
+
+
+class GameSeriesService(GameUseCase):
+    """Reached as ``GameService.series``."""
+
+    lifecycle: GameLifecycle
+
+    # -- creating and reading ----------------------------------------------------------------------
+
+    async def create(self, user_id: int, data: SeriesCreate) -> SeriesView:
+        """A series from a game's fields and a rule; the games due now are made at once."""
+        zone = await self._zone(user_id, data.time_zone)
+        rule = check_rule(data.rrule, start=data.scheduled_at, zone=zone)
+        sent = msgspec.to_builtins(data)
+        game = convert(
+            {k: v for k, v in sent.items() if k not in SERIES_ONLY} | {"time_zone": zone.key}, GameCreate
+        )
+        await self.lifecycle.check_create(user_id, game)
+        guild_id = int(data.guild_id)
+        access = await self.guilds.access(guild_id, user_id, channel_id=int(data.channel_id))
+        host_id = user_id if data.host_id is None else int(data.host_id)
+        now = self.clock.now()
+        series = GameSeries(
+            id=uuid.uuid4(),
+            guild_id=guild_id,
+            channel_id=int(data.channel_id),
+            host_id=host_id,
+            title=data.title.strip(),
+            rrule=rule,
+            dtstart_local=naive_local(data.scheduled_at, zone),
+            time_zone=zone.key,
+            lead_minutes=data.lead_minutes,
+            carry_roster=data.carry_roster,
+            skipped=[],
+            game={k: v for k, v in sent.items() if k not in NOT_KEPT},
+            status="active",
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.db.uow(guild_id=guild_id) as uow:
+            uow.session.add(series)
+            await uow.session.flush()
+            # In the same transaction: a crash before the first run below still makes the games.
+            await self.schedule.series_next(uow.session, series.id, guild_id)
+        log.info("series_created", series_id=str(series.id), guild_id=guild_id, rule=rule)
+        await self.advance(str(series.id), guild_id=guild_id)
+        return await self._view(series.id, access)
+
+    async def get(self, series_id: str, user_id: int) -> SeriesView:
+        sid, access = await self._enter_series(series_id, user_id)
+        return await self._view(sid, access)
+
+    def preview(self, data: SeriesPreview) -> SeriesPreviewView:
+        """What a rule gives from a start, without saving anything (the forms' preview)."""
+        zone = _zone_or_invalid(data.time_zone)
+        rule = check_rule(data.rrule, start=data.scheduled_at, zone=zone)
+        start = naive_local(data.scheduled_at, zone)
+        after = max(self.clock.now(), data.scheduled_at - timedelta(seconds=1))
+        return SeriesPreviewView(
+            summary=describe(rule, start),
+            occurrences=list(islice(expand(rule, start, zone, after=after), UPCOMING)),
+        )
+
+    async def upcoming_for_host(self, user_id: int, start: datetime, end: datetime) -> list[SeriesOccurrence]:
+        """The occurrences of the active series ``user_id`` hosts, in every server, starting in [start, end):
+        those made already (with their game) and those still to be made. For the personal calendar feed."""
+        async with self.db.uow(bypass_rls=True) as uow:  # the host's own series, across their servers
+            rows = list(
+                await uow.session.scalars(
+                    select(GameSeries).where(GameSeries.host_id == user_id, GameSeries.status == "active")
+                )
+            )
+            made = await self._made(uow.session, [s.id for s in rows])
+        found: list[SeriesOccurrence] = []
+        for series in rows:
+            games = made.get(series.id, {})
+            zone = _zone_or_invalid(series.time_zone)
+            moments = expand(series.rrule, series.dtstart_local, zone, after=start - timedelta(seconds=1))
+            for rid in moments:
+                if rid >= end:
+                    break
+                if rid in series.skipped:
+                    continue
+                game = games.get(rid)
+                if game is not None and game.status == "cancelled":
+                    continue
+                found.append(
+                    SeriesOccurrence(
+                        series_id=str(series.id),
+                        guild_id=str(series.guild_id),
+                        title=series.title,
+                        recurrence_id=rid,
+                        scheduled_at=game.scheduled_at if game else rid,
+                        duration_minutes=series.game.get("duration_minutes"),
+                        game_id=str(game.id) if game else None,
+                    )
+                )
+        return sorted(found, key=lambda o: o.scheduled_at)
+
+    # -- the host's actions ------------------------------------------------------------------------
+
+    async def skip(self, series_id: str, user_id: int, pick: OccurrencePick) -> SeriesView:
+        """Skip one occurrence; a game made for it already is cancelled the normal way (players told)."""
+        sid, access = await self._enter_series(series_id, user_id)
+        series = await self._managed(sid, access, "skip a game of this series")
+        rid = await self._occurrence(series, pick.occurrence)
+        game = await self._made_one(series.guild_id, sid, rid)
+        if game is not None and game.status != "cancelled":
+            await self.lifecycle.cancel(str(game.id), user_id, pick.reason or "This week's game is skipped.")
+        async with self.db.uow(guild_id=series.guild_id) as uow:
+            row = await self._load_series(uow.session, sid, lock=True)
+            if rid not in row.skipped:
+                row.skipped = [*row.skipped, rid]
+                self._bump(row)
+            await self.schedule.series_next(uow.session, sid, row.guild_id)
+        log.info("series_occurrence_skipped", series_id=str(sid), occurrence=rid.isoformat())
+        await self.advance(str(sid), guild_id=series.guild_id)
+        return await self._view(sid, access)
+
+    async def move(self, series_id: str, user_id: int, data: OccurrenceMove) -> SeriesView:
+        """Move one occurrence to another time; the series is unchanged. Not made yet: it is made now."""
+        sid, access = await self._enter_series(series_id, user_id)
+        series = await self._managed(sid, access, "move a game of this series")
+        rid = await self._occurrence(series, data.occurrence)
+        if rid in series.skipped:
+            raise Conflict("This game of the series is skipped; it cannot move.")
+        game = await self._made_one(series.guild_id, sid, rid)
+        if game is None:
+            await self._make(series, rid, at=data.scheduled_at.astimezone(UTC))
+        else:
+            await self.lifecycle.edit(str(game.id), user_id, GameUpdate(scheduled_at=data.scheduled_at))
+        log.info("series_occurrence_moved", series_id=str(sid), occurrence=rid.isoformat())
+        return await self._view(sid, access)
+
+    async def edit(self, series_id: str, user_id: int, data: SeriesUpdate) -> SeriesView:
+        """Change the rule, time or fields of the whole series (see the module's note for which games)."""
+        sid, access = await self._enter_series(series_id, user_id)
+        series = await self._managed(sid, access, "edit this series")
+        if data.expected_version is not None and data.expected_version != series.version:
+            raise Conflict(
+                "This series was changed by someone else; reload it and try again.", code="stale_version"
+            )
+        zone = _zone_or_invalid(series.time_zone if data.time_zone is UNSET else data.time_zone)
+        start = to_utc(series.dtstart_local, zone) if data.scheduled_at is UNSET else data.scheduled_at
+        rule = check_rule(series.rrule if data.rrule is UNSET else data.rrule, start=start, zone=zone)
+        changes = {name: getattr(data, name) for name in GAME_FIELDS if getattr(data, name) is not UNSET}
+        fields = {**series.game, **msgspec.to_builtins(changes)}
+        local_start = naive_local(start, zone)
+        upcoming = next(expand(rule, local_start, zone, after=self.clock.now()), None)
+        if upcoming is None:
+            raise Invalid("This repeat rule gives no game after now.", field="rrule")
+        sample = {**fields, "guild_id": str(series.guild_id), "scheduled_at": upcoming.isoformat()}
+        await self.lifecycle.check_create(series.host_id, convert(sample, GameCreate))
+        retime = (rule, local_start, zone.key) != (series.rrule, series.dtstart_local, series.time_zone)
+        async with self.db.uow(guild_id=series.guild_id) as uow:
+            row = await self._load_series(uow.session, sid, lock=True)
+            row.rrule, row.dtstart_local, row.time_zone, row.game = rule, local_start, zone.key, fields
+            row.title, row.channel_id = fields["title"], int(fields["channel_id"])
+            if data.lead_minutes is not UNSET:
+                row.lead_minutes = data.lead_minutes
+            if data.carry_roster is not UNSET:
+                row.carry_roster = data.carry_roster
+            self._bump(row)
+            await self.schedule.series_next(uow.session, sid, row.guild_id)
+        await self._follow(row, user_id, changes, zone, retime=retime)
+        log.info("series_edited", series_id=str(sid), changed=sorted(changes), retimed=retime)
+        await self.advance(str(sid), guild_id=series.guild_id)
+        return await self._view(sid, access)
+
+    async def end(self, series_id: str, user_id: int) -> SeriesView:
+        """Make no more games; the games made already stay."""
+        sid, access = await self._enter_series(series_id, user_id)
+        await self._managed(sid, access, "end this series")
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            row = await self._load_series(uow.session, sid, lock=True)
+            if row.status != "ended":
+                row.status = "ended"
+                self._bump(row)
+            await self.schedule.queue.cancel(uow.session, dedupe_prefix=series_prefix(sid))
+        log.info("series_ended", series_id=str(sid))
+        return await self._view(sid, access)
+
+    async def delete(self, series_id: str, user_id: int) -> None:
+        """Delete the series and cancel its games still ahead (games already played stay, on their own)."""
+        sid, access = await self._enter_series(series_id, user_id)
+        await self._managed(sid, access, "delete this series")
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            ahead = list(
+                await uow.session.scalars(
+                    select(Game.id).where(Game.series_id == sid, Game.status == "scheduled")
+                )
+            )
+        for game_id in ahead:
+            await self.lifecycle.cancel(str(game_id), user_id, "The series was deleted.")
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            await self.schedule.queue.cancel(uow.session, dedupe_prefix=series_prefix(sid))
+            await uow.session.execute(delete(GameSeries).where(GameSeries.id == sid))
+        log.info("series_deleted", series_id=str(sid), cancelled=len(ahead))
+
+    # -- making games (the games.series_next job) --------------------------------------------------
+
+    async def advance(self, series_id: str, *, guild_id: int) -> int:
+        """Make the games that are due; queue the next look at the next one's lead time. Returns how many
+        were made. Idempotent: an occurrence made already (here or in another process) is passed over."""
+        sid = uuid.UUID(str(series_id))
+        made = 0
+        for _ in range(MAKE_PER_RUN):
+            async with self.db.uow(guild_id=guild_id) as uow:
+                series = await uow.session.scalar(select(GameSeries).where(GameSeries.id == sid))
+                if series is None or series.status != "active":
+                    return made
+                games = (await self._made(uow.session, [sid])).get(sid, {})
+                now = self.clock.now()
+                zone = _zone_or_invalid(series.time_zone)
+                moments = expand(series.rrule, series.dtstart_local, zone, after=now, skip=series.skipped)
+                following = next((m for m in moments if m not in games), None)
+                if following is None:
+                    return made  # the rule has ended
+                if series.lead_minutes is None:
+                    if any(g.status in ACTIVE for g in games.values()):
+                        return made  # the previous game's end (or cancel) wakes the series
+                else:
+                    due = following - timedelta(minutes=series.lead_minutes)
+                    if due > now:
+                        await self.schedule.series_next(uow.session, sid, guild_id, due)
+                        return made
+            if await self._make(series, following):
+                made += 1
+        return made
+
+    async def _make(self, series: GameSeries, rid: datetime, *, at: datetime | None = None) -> bool:
+        """The game of one occurrence, made by the create use case as the series' host."""
+        carried = await self._carried(series, rid) if series.carry_roster else []
+        body = {
+            **series.game,
+            "guild_id": str(series.guild_id),
+            "scheduled_at": (at or rid).isoformat(),
+            "time_zone": series.time_zone,
+        }
+        try:
+            data = convert(body, GameCreate)
+            await self.lifecycle.create(
+                series.host_id, data, series_id=series.id, recurrence_id=rid, carried=carried
+            )
+        except IntegrityError:
+            return False  # made already, by another run
+        except DomainError as error:
+            # The host may no longer host there, a role went away…: this one is skipped, the series goes on.
+            log.warning(
+                "series_occurrence_refused",
+                series_id=str(series.id),
+                occurrence=rid.isoformat(),
+                reason=str(error),
+            )
+            async with self.db.uow(guild_id=series.guild_id) as uow:
+                row = await self._load_series(uow.session, series.id, lock=True)
+                row.skipped = [*row.skipped, rid]
+            return False
+        log.info(
+            "series_occurrence_made",
+            series_id=str(series.id),
+            occurrence=rid.isoformat(),
+            carried=len(carried),
+        )
+        return True
+
+    async def _carried(self, series: GameSeries, rid: datetime) -> list[int]:
+        """The confirmed players of the series' previous game (not cancelled) who are still members."""
+        async with self.db.uow(guild_id=series.guild_id) as uow:
+            previous = await uow.session.scalar(
+                select(Game)
+                .where(Game.series_id == series.id, Game.recurrence_id < rid, Game.status != "cancelled")
+                .order_by(Game.recurrence_id.desc())
+                .limit(1)
+            )
+            if previous is None:
+                return []
+            rows = list(
+                await uow.session.scalars(select(Participant).where(Participant.game_id == previous.id))
+            )
+        confirmed = partition_roster(rows, previous.max_players, previous.signup_method).confirmed
+        players = []
+        for p in confirmed:
+            if p.user_id is None or p.user_id == series.host_id:
+                continue
+            try:
+                await self.guilds.access(series.guild_id, p.user_id)
+            except NotFound:
+                continue  # left the server
+            players.append(p.user_id)
+        return players
+
+    async def _follow(
+        self, series: GameSeries, user_id: int, changes: dict[str, Any], zone: ZoneInfo, *, retime: bool
+    ) -> None:
+        """Carry an edit of the series to its games made and still ahead that were not moved on their own."""
+        async with self.db.uow(guild_id=series.guild_id) as uow:
+            games = list(
+                await uow.session.scalars(
+                    select(Game).where(
+                        Game.series_id == series.id,
+                        Game.status == "scheduled",
+                        Game.scheduled_at > self.clock.now(),
+                        Game.scheduled_at == Game.recurrence_id,
+                    )
+                )
+            )
+        for game in games:
+            assert game.recurrence_id is not None
+            update: dict[str, Any] = dict(changes)
+            new_rid = game.recurrence_id
+            if retime:
+                day = game.recurrence_id.astimezone(zone).date()
+                after = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC) - timedelta(
+                    seconds=1
+                )
+                same_day = next(expand(series.rrule, series.dtstart_local, zone, after=after), None)
+                if same_day is None or same_day.astimezone(zone).date() != day:
+                    await self.lifecycle.cancel(
+                        str(game.id), user_id, "The series no longer has a game on this day."
+                    )
+                    continue
+                new_rid = same_day
+                if new_rid != game.scheduled_at:
+                    update["scheduled_at"] = new_rid
+            if update:
+                await self.lifecycle.edit(str(game.id), user_id, GameUpdate(**update))
+            if new_rid != game.recurrence_id:
+                async with self.db.uow(guild_id=series.guild_id) as uow:
+                    row = await uow.session.get(Game, game.id)
+                    if row is not None:
+                        row.recurrence_id = new_rid
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    async def _zone(self, user_id: int, given: str | None) -> ZoneInfo:
+        if given is not None:
+            return _zone_or_invalid(given)
+        chosen = await self.guilds.preferences.time_zone(user_id)
+        return chosen or _zone_or_invalid("UTC")
+
+    async def _enter_series(self, series_id: str, user_id: int) -> tuple[uuid.UUID, GuildAccess]:
+        try:
+            sid = uuid.UUID(str(series_id))
+        except ValueError:
+            raise NotFound(SERIES_NOT_FOUND) from None
+        # Trusted lookup across guilds: only the guild id leaves it; membership is checked next.
+        async with self.db.uow(bypass_rls=True) as uow:
+            guild_id = await uow.session.scalar(select(GameSeries.guild_id).where(GameSeries.id == sid))
+        if guild_id is None:
+            raise NotFound(SERIES_NOT_FOUND)
+        return sid, await self.guilds.access(guild_id, user_id)
+
+    async def _managed(self, sid: uuid.UUID, access: GuildAccess, doing: str) -> GameSeries:
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            series = await self._load_series(uow.session, sid)
+        if not (access.is_manager or series.host_id == access.user_id):
+            raise Forbidden(f"Only the host or a bot manager can {doing}.")
+        return series
+
+    @staticmethod
+    async def _load_series(session: Any, sid: uuid.UUID, *, lock: bool = False) -> GameSeries:
+        query = select(GameSeries).where(GameSeries.id == sid).execution_options(populate_existing=True)
+        series = await session.scalar(query.with_for_update() if lock else query)
+        if series is None:
+            raise NotFound(SERIES_NOT_FOUND)
+        return series
+
+    @staticmethod
+    async def _made(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[datetime, Game]]:
+        """The games made for these series, by series and occurrence."""
+        made: dict[uuid.UUID, dict[datetime, Game]] = {}
+        if ids:
+            for game in await session.scalars(select(Game).where(Game.series_id.in_(ids))):
+                made.setdefault(game.series_id, {})[game.recurrence_id] = game
+        return made
+
+    async def _made_one(self, guild_id: int, sid: uuid.UUID, rid: datetime) -> Game | None:
+        async with self.db.uow(guild_id=guild_id) as uow:
+            return await uow.session.scalar(
+                select(Game).where(Game.series_id == sid, Game.recurrence_id == rid)
+            )
+
+    async def _occurrence(self, series: GameSeries, moment: datetime) -> datetime:
+        """``moment`` as one of the series' occurrences (by the rule, or a game made for it), else NotFound."""
+        rid = moment.astimezone(UTC)
+        if await self._made_one(series.guild_id, series.id, rid) is not None:
+            return rid
+        zone = _zone_or_invalid(series.time_zone)
+        if (
+            next(expand(series.rrule, series.dtstart_local, zone, after=rid - timedelta(seconds=1)), None)
+            == rid
+        ):
+            if rid <= self.clock.now():
+                raise Conflict("This game of the series is in the past.")
+            return rid
+        raise NotFound("This series has no game at that time.")
+
+    def _bump(self, series: GameSeries) -> None:
+        series.version += 1
+        series.updated_at = self.clock.now()
+
+    async def _view(self, sid: uuid.UUID, access: GuildAccess) -> SeriesView:
+        async with self.db.uow(guild_id=access.guild_id) as uow:
+            series = await self._load_series(uow.session, sid)
+            games = (await self._made(uow.session, [sid])).get(sid, {})
+        now = self.clock.now()
+        zone = _zone_or_invalid(series.time_zone)
+        items: list[OccurrenceView] = [
+            _made_view(rid, game)
+            for rid, game in games.items()
+            if rid <= now
+            and (game.status == "in_progress" or (game.status == "scheduled" and game.scheduled_at > now))
+        ]
+        skipped = set(series.skipped)
+        for rid in islice(expand(series.rrule, series.dtstart_local, zone, after=now), UPCOMING):
+            if (game := games.get(rid)) is not None:
+                items.append(_made_view(rid, game))
+            elif rid in skipped:
+                items.append(OccurrenceView(recurrence_id=rid, scheduled_at=rid, status="skipped"))
+            elif series.status == "active":
+                lead = series.lead_minutes
+                creates = None if lead is None else max(now, rid - timedelta(minutes=lead))
+                items.append(
+                    OccurrenceView(recurrence_id=rid, scheduled_at=rid, status="planned", creates_at=creates)
+                )
+        items.sort(key=lambda o: o.scheduled_at)
+        return SeriesView(
+            id=str(series.id),
+            guild_id=str(series.guild_id),
+            channel_id=str(series.channel_id),
+            host_id=str(series.host_id),
+            title=series.title,
+            rrule=series.rrule,
+            summary=describe(series.rrule, series.dtstart_local),
+            time_zone=series.time_zone,
+            starts_at=to_utc(series.dtstart_local, zone),
+            lead_minutes=series.lead_minutes,
+            carry_roster=series.carry_roster,
+            status="ended" if series.status == "ended" else "active",
+            version=series.version,
+            can_manage=access.is_manager or series.host_id == access.user_id,
+            upcoming=items[:UPCOMING],
+        )
+
+
+def _made_view(rid: datetime, game: Game) -> OccurrenceView:
+    status = (
+        game.status
+        if game.status in ACTIVE or game.status in ("completed", "cancelled", "archived")
+        else "scheduled"
+    )
+    return OccurrenceView(
+        recurrence_id=rid,
+        scheduled_at=game.scheduled_at,
+        status=status,  # type: ignore[arg-type]
+        game_id=str(game.id),
+        moved=game.scheduled_at != rid,
+    )
+
+
+def _zone_or_invalid(name: str) -> ZoneInfo:
+    zone = zone_named(name)
+    if zone is None:
+        raise Invalid(
+            f"I don't know the time zone {name!r}: use an IANA name such as Europe/Berlin.", field="time_zone"
+        )
+    return zone
