@@ -10,6 +10,7 @@ from gamesched.app import App
 from tests.login import login_as
 from tests.web.axe import BLOCKING, axe_violations, describe
 from tests.web.conftest import browser_login
+from tests.web.test_cross_guild_routes import start_series
 from tests.world import World
 
 pytestmark = pytest.mark.browser
@@ -36,6 +37,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
             },
         )
         assert created.status_code == 201, created.text
+        series = await start_series(alice, str(gid), str(world.channel_id("rpg")), "Axe every week")
     game_id = created.json()["id"]
     paths = [
         "/",
@@ -44,6 +46,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
         f"/games/new?guild_id={gid}",
         f"/games/{game_id}/edit",
         f"/games/{game_id}/cancel",
+        f"/series/{series['id']}",
         f"/guilds/{gid}/settings",
         "/settings",
     ]
