@@ -242,8 +242,9 @@ class GameSeriesService(GameUseCase):
             if data.carry_roster is not UNSET:
                 row.carry_roster = data.carry_roster
             self._bump(row)
+            plan = await self._retime(uow.session, row, zone, retime=retime)
             await self.schedule.series_next(uow.session, sid, row.guild_id)
-        await self._follow(row, user_id, changes, zone, retime=retime)
+        await self._follow(plan, user_id, changes)
         log.info("series_edited", series_id=str(sid), changed=sorted(changes), retimed=retime)
         await self.advance(str(sid), guild_id=series.guild_id)
         return await self._view(sid, access)
@@ -371,46 +372,53 @@ class GameSeriesService(GameUseCase):
             players.append(p.user_id)
         return players
 
-    async def _follow(
-        self, series: GameSeries, user_id: int, changes: dict[str, Any], zone: ZoneInfo, *, retime: bool
-    ) -> None:
-        """Carry an edit of the series to its games made and still ahead that were not moved on their own."""
-        async with self.db.uow(guild_id=series.guild_id) as uow:
-            games = list(
-                await uow.session.scalars(
-                    select(Game).where(
-                        Game.series_id == series.id,
-                        Game.status == "scheduled",
-                        Game.scheduled_at > self.clock.now(),
-                        Game.scheduled_at == Game.recurrence_id,
-                    )
+    async def _retime(
+        self, session: Any, series: GameSeries, zone: ZoneInfo, *, retime: bool
+    ) -> list[tuple[uuid.UUID, datetime | None]]:
+        """The series' games made and still ahead that were not moved on their own, each with its new start
+        (None: the new rule has no game that day, so it is cancelled). Their ``recurrence_id`` takes the
+        new start here, in the transaction that changes the rule, so a run of the series in between never
+        makes a second game for that day."""
+        games = list(
+            await session.scalars(
+                select(Game)
+                .where(
+                    Game.series_id == series.id,
+                    Game.status == "scheduled",
+                    Game.scheduled_at > self.clock.now(),
+                    Game.scheduled_at == Game.recurrence_id,
                 )
+                .with_for_update()
             )
+        )
+        plan: list[tuple[uuid.UUID, datetime | None]] = []
         for game in games:
             assert game.recurrence_id is not None
-            update: dict[str, Any] = dict(changes)
-            new_rid = game.recurrence_id
-            if retime:
-                day = game.recurrence_id.astimezone(zone).date()
-                after = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC) - timedelta(
-                    seconds=1
+            if not retime:
+                plan.append((game.id, game.recurrence_id))
+                continue
+            day = game.recurrence_id.astimezone(zone).date()
+            after = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC) - timedelta(seconds=1)
+            same_day = next(expand(series.rrule, series.dtstart_local, zone, after=after), None)
+            if same_day is None or same_day.astimezone(zone).date() != day:
+                plan.append((game.id, None))
+                continue
+            game.recurrence_id = same_day
+            plan.append((game.id, same_day))
+        return plan
+
+    async def _follow(
+        self, plan: list[tuple[uuid.UUID, datetime | None]], user_id: int, changes: dict[str, Any]
+    ) -> None:
+        """Carry an edit of the series to its games ahead (``_retime``'s plan), through the edit use case."""
+        for game_id, start in plan:
+            if start is None:
+                await self.lifecycle.cancel(
+                    str(game_id), user_id, "The series no longer has a game on this day."
                 )
-                same_day = next(expand(series.rrule, series.dtstart_local, zone, after=after), None)
-                if same_day is None or same_day.astimezone(zone).date() != day:
-                    await self.lifecycle.cancel(
-                        str(game.id), user_id, "The series no longer has a game on this day."
-                    )
-                    continue
-                new_rid = same_day
-                if new_rid != game.scheduled_at:
-                    update["scheduled_at"] = new_rid
-            if update:
-                await self.lifecycle.edit(str(game.id), user_id, GameUpdate(**update))
-            if new_rid != game.recurrence_id:
-                async with self.db.uow(guild_id=series.guild_id) as uow:
-                    row = await uow.session.get(Game, game.id)
-                    if row is not None:
-                        row.recurrence_id = new_rid
+                continue
+            update: dict[str, Any] = {**changes, "scheduled_at": start}
+            await self.lifecycle.edit(str(game_id), user_id, GameUpdate(**update))
 
     # -- helpers -----------------------------------------------------------------------------------
 
