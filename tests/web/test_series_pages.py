@@ -40,6 +40,9 @@ async def test_skip_and_move_from_the_series_page(web_app: App, world: World, lo
     game = (await alice.get(f"/api/v1/games/{first['game_id']}")).json()
     assert datetime.fromisoformat(game["scheduled_at"]) == later.astimezone(UTC)
     assert "(moved)" in (await alice.get(page)).text
+    assert (
+        f'href="{page}"' in (await alice.get(f"/games/{first['game_id']}")).text
+    )  # the game links its series
 
 
 async def test_a_bad_time_on_the_series_edit_form_is_said_and_the_form_kept(
