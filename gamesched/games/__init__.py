@@ -43,6 +43,7 @@ from gamesched.games.schemas import (
     RewardsUpdate,
 )
 from gamesched.games.seats import SeatNow, seats_now
+from gamesched.games.series_schemas import SeriesOccurrence
 from gamesched.games.service import GameService
 
 __all__ = [
@@ -80,6 +81,7 @@ __all__ = [
     "Roster",
     "RosterReordered",
     "SeatNow",
+    "SeriesOccurrence",
     "SignupMethod",
     "WaitlistDemoted",
     "WaitlistPromoted",

@@ -13,6 +13,7 @@ import pytest
 from gamesched.app import App
 from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
+from gamesched.games import GameService
 from tests.conftest import serving, wait_for_discord
 from tests.login import login_as
 from tests.world import World, fetch_world
@@ -232,3 +233,23 @@ async def test_a_bad_series_is_refused_with_a_sentence(
     assert refused.status_code == 422, refused.text
     assert refused.json()["field"] == field
     assert sentence in refused.json()["message"]
+
+
+async def test_a_hosts_occurrences_in_a_window_are_listed_made_or_not(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    first = next_local(clock, 2)
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        series = await start_series(alice, world, first)
+    found = await timed_app.service(GameService).series.upcoming_for_host(
+        world.user_id("alice"), clock.now(), clock.now() + timedelta(days=16)
+    )
+    assert [o.scheduled_at for o in found] == [first, first + timedelta(days=7), first + timedelta(days=14)]
+    assert found[0].game_id == series["upcoming"][0]["game_id"]
+    assert [o.game_id for o in found[1:]] == [None, None]
+    assert (
+        await timed_app.service(GameService).series.upcoming_for_host(
+            world.user_id("bob"), clock.now(), clock.now() + timedelta(days=16)
+        )
+        == []
+    )
