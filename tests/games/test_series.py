@@ -242,14 +242,14 @@ async def test_a_hosts_occurrences_in_a_window_are_listed_made_or_not(
     async with await login_as(timed_app.base_url, "alice") as alice:
         series = await start_series(alice, world, first)
     found = await timed_app.service(GameService).series.upcoming_for_host(
-        world.user_id("alice"), clock.now(), clock.now() + timedelta(days=16)
+        world.user_id("alice"), clock.now(), clock.now() + timedelta(days=17)
     )
     assert [o.scheduled_at for o in found] == [first, first + timedelta(days=7), first + timedelta(days=14)]
     assert found[0].game_id == series["upcoming"][0]["game_id"]
     assert [o.game_id for o in found[1:]] == [None, None]
     assert (
         await timed_app.service(GameService).series.upcoming_for_host(
-            world.user_id("bob"), clock.now(), clock.now() + timedelta(days=16)
+            world.user_id("bob"), clock.now(), clock.now() + timedelta(days=17)
         )
         == []
     )
