@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -253,3 +254,16 @@ async def test_a_hosts_occurrences_in_a_window_are_listed_made_or_not(
         )
         == []
     )
+
+
+async def test_two_runs_at_once_make_one_game_per_occurrence(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        series = await start_series(alice, world, next_local(clock, 2))
+    clock.set(at(series["upcoming"][1]["creates_at"]) + timedelta(minutes=1))
+    advance = timed_app.service(GameService).series.advance
+    made = await asyncio.gather(*(advance(series["id"], guild_id=world.guild_id()) for _ in range(3)))
+    assert sum(made) == 1  # as two processes' dispatchers running the same series would
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        assert len(await series_games(alice, world)) == 2

@@ -76,3 +76,27 @@ async def test_a_bad_time_on_the_series_edit_form_is_said_and_the_form_kept(
     view = (await alice.get(f"/api/v1/series/{series['id']}")).json()
     assert view["title"] == "Renamed series"
     assert view["summary"] == "Every week on Monday and Thursday at 20:00"
+
+
+async def test_a_repeat_ending_before_it_starts_is_said_on_the_create_form(
+    web_app: App, world: World, login: Login
+) -> None:
+    alice = await login("alice")
+    refused = await alice.post(
+        "/games/new",
+        data=await csrf_form(
+            alice,
+            {
+                "guild_id": str(world.guild_id()),
+                "channel_id": str(world.channel_id("board-games")),
+                "title": "Never played",
+                "when": "2031-03-04 19:00",
+                "repeat": "weekly",
+                "repeat_until": "2031-03-01",
+                "repeat_lead_days": "3",
+            },
+        ),
+    )
+    assert refused.status_code == 422
+    assert "The series ends before it starts: pick an end after the first game." in refused.text
+    assert 'value="Never played"' in refused.text
