@@ -96,6 +96,9 @@ class GameSeriesService(GameUseCase):
             {k: v for k, v in sent.items() if k not in SERIES_ONLY} | {"time_zone": zone.key}, GameCreate
         )
         await self.lifecycle.check_create(user_id, game)
+        if data.host_id is not None and int(data.host_id) != user_id:
+            # A manager's series for someone else: its games are made as that host, so they must be able to.
+            await self.lifecycle.check_create(int(data.host_id), msgspec.structs.replace(game, host_id=None))
         guild_id = int(data.guild_id)
         access = await self.guilds.access(guild_id, user_id, channel_id=int(data.channel_id))
         host_id = user_id if data.host_id is None else int(data.host_id)
@@ -207,7 +210,7 @@ class GameSeriesService(GameUseCase):
             raise Conflict("This game of the series is skipped; it cannot move.")
         game = await self._made_one(series.guild_id, sid, rid)
         if game is None:
-            await self._make(series, rid, at=data.scheduled_at.astimezone(UTC))
+            await self._make(series, rid, at=data.scheduled_at.astimezone(UTC), strict=True)
         else:
             await self.lifecycle.edit(str(game.id), user_id, GameUpdate(scheduled_at=data.scheduled_at))
         log.info("series_occurrence_moved", series_id=str(sid), occurrence=rid.isoformat())
@@ -310,8 +313,11 @@ class GameSeriesService(GameUseCase):
                 made += 1
         return made
 
-    async def _make(self, series: GameSeries, rid: datetime, *, at: datetime | None = None) -> bool:
-        """The game of one occurrence, made by the create use case as the series' host."""
+    async def _make(
+        self, series: GameSeries, rid: datetime, *, at: datetime | None = None, strict: bool = False
+    ) -> bool:
+        """The game of one occurrence, made by the create use case as the series' host. ``strict`` (a host's
+        move): a refusal is the host's to hear, not an occurrence to skip."""
         carried = await self._carried(series, rid) if series.carry_roster else []
         body = {
             **series.game,
@@ -327,6 +333,8 @@ class GameSeriesService(GameUseCase):
         except IntegrityError:
             return False  # made already, by another run
         except DomainError as error:
+            if strict:
+                raise
             # The host may no longer host there, a role went away…: this one is skipped, the series goes on.
             log.warning(
                 "series_occurrence_refused",

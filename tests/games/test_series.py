@@ -267,3 +267,22 @@ async def test_two_runs_at_once_make_one_game_per_occurrence(
     assert sum(made) == 1  # as two processes' dispatchers running the same series would
     async with await login_as(timed_app.base_url, "alice") as alice:
         assert len(await series_games(alice, world)) == 2
+
+
+async def test_moving_a_planned_game_into_the_past_is_refused_and_nothing_is_made(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        series = await start_series(alice, world, next_local(clock, 2))
+        planned = series["upcoming"][2]
+        refused = await alice.post(
+            f"/api/v1/series/{series['id']}/move",
+            json={
+                "occurrence": planned["recurrence_id"],
+                "scheduled_at": (clock.now() - timedelta(hours=1)).isoformat(),
+            },
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["message"] == "The game must be scheduled in the future."
+        shown = (await alice.get(f"/api/v1/series/{series['id']}")).json()
+    assert shown["upcoming"][2]["status"] == "planned"
