@@ -1,10 +1,8 @@
-"""Recurring games: a series makes each of its games through the one create use case, ahead of time.
+"""Recurring games, the host's use cases: create, read, skip one, move one, edit the whole series, end, delete.
 
 A series stores an RFC 5545 rule expanded on local times in its zone (``recurrence.py``) and the fields its
-games are made with. Each occurrence becomes a normal game (``series_id``, ``recurrence_id``: its start by
-the rule) when it is due: ``lead_minutes`` before it starts, or — with no lead — once the previous game is
-over or cancelled. The ``games.series_next`` job (one pending row per series) does it, so it survives a
-restart, and the unique index on (series_id, recurrence_id) makes each occurrence once across processes.
+games are made with; each occurrence becomes a normal game (``series_id``, ``recurrence_id``: its start by
+the rule) when it is due (``series_runs.py``).
 
 Editing the series changes the games not made yet, and those made and still ahead that were not moved on
 their own (a moved game keeps its time and fields): they take the new fields and the new time of day on
@@ -22,16 +20,14 @@ import msgspec
 import structlog
 from msgspec import UNSET
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
-from gamesched.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
 from gamesched.core.inputs import convert
-from gamesched.core.time_zones import zone_named
-from gamesched.games.models import Game, GameSeries, Participant
+from gamesched.games.models import Game, GameSeries
 from gamesched.games.recurrence import check_rule, describe, expand, naive_local, to_utc
-from gamesched.games.roster import partition_roster
 from gamesched.games.schedule import series_prefix
 from gamesched.games.schemas import GameCreate, GameUpdate
+from gamesched.games.series_runs import SERIES_NOT_FOUND, SeriesRuns, zone_or_invalid
 from gamesched.games.series_schemas import (
     OccurrenceMove,
     OccurrencePick,
@@ -43,21 +39,16 @@ from gamesched.games.series_schemas import (
     SeriesUpdate,
     SeriesView,
 )
-from gamesched.games.use_case import GameUseCase
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from gamesched.games.lifecycle import GameLifecycle
     from gamesched.guilds import GuildAccess
 
 log = structlog.get_logger(__name__)
 
-SERIES_NOT_FOUND = "This series does not exist."
 #: How many coming occurrences a series shows.
 UPCOMING = 5
-#: At most this many games are made in one run (a long lead on a daily series catches up over runs).
-MAKE_PER_RUN = 10
 #: Fields of the series' games an edit of the series may change (``GameUpdate`` names).
 GAME_FIELDS = (
     "title",
@@ -75,15 +66,12 @@ GAME_FIELDS = (
 )
 #: What the series keeps of a create body: everything but the time and the per-game announcement.
 NOT_KEPT = ("scheduled_at", "post_at", "rrule", "lead_minutes", "carry_roster", "host_id", "time_zone")
-ACTIVE = ("scheduled", "in_progress")
 #: A series' own fields (the rest of its create body is the game's).
 SERIES_ONLY = ("rrule", "lead_minutes", "carry_roster")
 
 
-class GameSeriesService(GameUseCase):
+class GameSeriesService(SeriesRuns):
     """Reached as ``GameService.series``."""
-
-    lifecycle: GameLifecycle
 
     # -- creating and reading ----------------------------------------------------------------------
 
@@ -136,7 +124,7 @@ class GameSeriesService(GameUseCase):
 
     def preview(self, data: SeriesPreview) -> SeriesPreviewView:
         """What a rule gives from a start, without saving anything (the forms' preview)."""
-        zone = _zone_or_invalid(data.time_zone)
+        zone = zone_or_invalid(data.time_zone)
         rule = check_rule(data.rrule, start=data.scheduled_at, zone=zone)
         start = naive_local(data.scheduled_at, zone)
         after = max(self.clock.now(), data.scheduled_at - timedelta(seconds=1))
@@ -158,7 +146,7 @@ class GameSeriesService(GameUseCase):
         found: list[SeriesOccurrence] = []
         for series in rows:
             games = made.get(series.id, {})
-            zone = _zone_or_invalid(series.time_zone)
+            zone = zone_or_invalid(series.time_zone)
             moments = expand(series.rrule, series.dtstart_local, zone, after=start - timedelta(seconds=1))
             for rid in moments:
                 if rid >= end:
@@ -224,7 +212,7 @@ class GameSeriesService(GameUseCase):
             raise Conflict(
                 "This series was changed by someone else; reload it and try again.", code="stale_version"
             )
-        zone = _zone_or_invalid(series.time_zone if data.time_zone is UNSET else data.time_zone)
+        zone = zone_or_invalid(series.time_zone if data.time_zone is UNSET else data.time_zone)
         start = to_utc(series.dtstart_local, zone) if data.scheduled_at is UNSET else data.scheduled_at
         rule = check_rule(series.rrule if data.rrule is UNSET else data.rrule, start=start, zone=zone)
         changes = {name: getattr(data, name) for name in GAME_FIELDS if getattr(data, name) is not UNSET}
@@ -282,104 +270,6 @@ class GameSeriesService(GameUseCase):
             await uow.session.execute(delete(GameSeries).where(GameSeries.id == sid))
         log.info("series_deleted", series_id=str(sid), cancelled=len(ahead))
 
-    # -- making games (the games.series_next job) --------------------------------------------------
-
-    async def advance(self, series_id: str, *, guild_id: int) -> int:
-        """Make the games that are due; queue the next look at the next one's lead time. Returns how many
-        were made. Idempotent: an occurrence made already (here or in another process) is passed over."""
-        sid = uuid.UUID(str(series_id))
-        made = 0
-        for _ in range(MAKE_PER_RUN):
-            async with self.db.uow(guild_id=guild_id) as uow:
-                series = await uow.session.scalar(select(GameSeries).where(GameSeries.id == sid))
-                if series is None or series.status != "active":
-                    return made
-                games = (await self._made(uow.session, [sid])).get(sid, {})
-                now = self.clock.now()
-                zone = _zone_or_invalid(series.time_zone)
-                moments = expand(series.rrule, series.dtstart_local, zone, after=now, skip=series.skipped)
-                following = next((m for m in moments if m not in games), None)
-                if following is None:
-                    return made  # the rule has ended
-                if series.lead_minutes is None:
-                    if any(g.status in ACTIVE for g in games.values()):
-                        return made  # the previous game's end (or cancel) wakes the series
-                else:
-                    due = following - timedelta(minutes=series.lead_minutes)
-                    if due > now:
-                        await self.schedule.series_next(uow.session, sid, guild_id, due)
-                        return made
-            if await self._make(series, following):
-                made += 1
-        return made
-
-    async def _make(
-        self, series: GameSeries, rid: datetime, *, at: datetime | None = None, strict: bool = False
-    ) -> bool:
-        """The game of one occurrence, made by the create use case as the series' host. ``strict`` (a host's
-        move): a refusal is the host's to hear, not an occurrence to skip."""
-        carried = await self._carried(series, rid) if series.carry_roster else []
-        body = {
-            **series.game,
-            "guild_id": str(series.guild_id),
-            "scheduled_at": (at or rid).isoformat(),
-            "time_zone": series.time_zone,
-        }
-        try:
-            data = convert(body, GameCreate)
-            await self.lifecycle.create(
-                series.host_id, data, series_id=series.id, recurrence_id=rid, carried=carried
-            )
-        except IntegrityError:
-            return False  # made already, by another run
-        except DomainError as error:
-            if strict:
-                raise
-            # The host may no longer host there, a role went away…: this one is skipped, the series goes on.
-            log.warning(
-                "series_occurrence_refused",
-                series_id=str(series.id),
-                occurrence=rid.isoformat(),
-                reason=str(error),
-            )
-            async with self.db.uow(guild_id=series.guild_id) as uow:
-                row = await self._load_series(uow.session, series.id, lock=True)
-                row.skipped = [*row.skipped, rid]
-            return False
-        log.info(
-            "series_occurrence_made",
-            series_id=str(series.id),
-            occurrence=rid.isoformat(),
-            carried=len(carried),
-        )
-        return True
-
-    async def _carried(self, series: GameSeries, rid: datetime) -> list[int]:
-        """The confirmed players of the series' previous game (not cancelled) who are still members."""
-        async with self.db.uow(guild_id=series.guild_id) as uow:
-            previous = await uow.session.scalar(
-                select(Game)
-                .where(Game.series_id == series.id, Game.recurrence_id < rid, Game.status != "cancelled")
-                .order_by(Game.recurrence_id.desc())
-                .limit(1)
-            )
-            if previous is None:
-                return []
-            rows = list(
-                await uow.session.scalars(select(Participant).where(Participant.game_id == previous.id))
-            )
-        confirmed = partition_roster(rows, previous.max_players, previous.signup_method).confirmed
-        players = []
-        for p in confirmed:
-            if p.user_id is None or p.user_id == series.host_id:
-                continue
-            try:
-                await self.guilds.access(series.guild_id, p.user_id)
-            except NotFound:
-                continue  # left the server
-            players.append(p.user_id)
-        return players
-
     async def _retime(
         self, session: Any, series: GameSeries, zone: ZoneInfo, *, retime: bool
     ) -> list[tuple[uuid.UUID, datetime | None]]:
@@ -432,9 +322,9 @@ class GameSeriesService(GameUseCase):
 
     async def _zone(self, user_id: int, given: str | None) -> ZoneInfo:
         if given is not None:
-            return _zone_or_invalid(given)
+            return zone_or_invalid(given)
         chosen = await self.guilds.preferences.time_zone(user_id)
-        return chosen or _zone_or_invalid("UTC")
+        return chosen or zone_or_invalid("UTC")
 
     async def _enter_series(self, series_id: str, user_id: int) -> tuple[uuid.UUID, GuildAccess]:
         try:
@@ -455,35 +345,12 @@ class GameSeriesService(GameUseCase):
             raise Forbidden(f"Only the host or a bot manager can {doing}.")
         return series
 
-    @staticmethod
-    async def _load_series(session: Any, sid: uuid.UUID, *, lock: bool = False) -> GameSeries:
-        query = select(GameSeries).where(GameSeries.id == sid).execution_options(populate_existing=True)
-        series = await session.scalar(query.with_for_update() if lock else query)
-        if series is None:
-            raise NotFound(SERIES_NOT_FOUND)
-        return series
-
-    @staticmethod
-    async def _made(session: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[datetime, Game]]:
-        """The games made for these series, by series and occurrence."""
-        made: dict[uuid.UUID, dict[datetime, Game]] = {}
-        if ids:
-            for game in await session.scalars(select(Game).where(Game.series_id.in_(ids))):
-                made.setdefault(game.series_id, {})[game.recurrence_id] = game
-        return made
-
-    async def _made_one(self, guild_id: int, sid: uuid.UUID, rid: datetime) -> Game | None:
-        async with self.db.uow(guild_id=guild_id) as uow:
-            return await uow.session.scalar(
-                select(Game).where(Game.series_id == sid, Game.recurrence_id == rid)
-            )
-
     async def _occurrence(self, series: GameSeries, moment: datetime) -> datetime:
         """``moment`` as one of the series' occurrences (by the rule, or a game made for it), else NotFound."""
         rid = moment.astimezone(UTC)
         if await self._made_one(series.guild_id, series.id, rid) is not None:
             return rid
-        zone = _zone_or_invalid(series.time_zone)
+        zone = zone_or_invalid(series.time_zone)
         if (
             next(expand(series.rrule, series.dtstart_local, zone, after=rid - timedelta(seconds=1)), None)
             == rid
@@ -502,7 +369,7 @@ class GameSeriesService(GameUseCase):
             series = await self._load_series(uow.session, sid)
             games = (await self._made(uow.session, [sid])).get(sid, {})
         now = self.clock.now()
-        zone = _zone_or_invalid(series.time_zone)
+        zone = zone_or_invalid(series.time_zone)
         items: list[OccurrenceView] = [
             _made_view(rid, game)
             for rid, game in games.items()
@@ -542,24 +409,10 @@ class GameSeriesService(GameUseCase):
 
 
 def _made_view(rid: datetime, game: Game) -> OccurrenceView:
-    status = (
-        game.status
-        if game.status in ACTIVE or game.status in ("completed", "cancelled", "archived")
-        else "scheduled"
-    )
     return OccurrenceView(
         recurrence_id=rid,
         scheduled_at=game.scheduled_at,
-        status=status,  # type: ignore[arg-type]
+        status=game.status,  # type: ignore[arg-type]  # one of models.STATUSES, all of them OccurrenceStatus
         game_id=str(game.id),
         moved=game.scheduled_at != rid,
     )
-
-
-def _zone_or_invalid(name: str) -> ZoneInfo:
-    zone = zone_named(name)
-    if zone is None:
-        raise Invalid(
-            f"I don't know the time zone {name!r}: use an IANA name such as Europe/Berlin.", field="time_zone"
-        )
-    return zone
