@@ -178,7 +178,9 @@ class GameSeriesService(SeriesRuns):
         rid = await self._occurrence(series, pick.occurrence)
         game = await self._made_one(series.guild_id, sid, rid)
         if game is not None and game.status != "cancelled":
-            await self.lifecycle.cancel(str(game.id), user_id, pick.reason or "This week's game is skipped.")
+            await self.lifecycle.cancel(
+                str(game.id), user_id, pick.reason or "This game of the series is skipped."
+            )
         async with self.db.uow(guild_id=series.guild_id) as uow:
             row = await self._load_series(uow.session, sid, lock=True)
             if rid not in row.skipped:
