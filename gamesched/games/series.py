@@ -33,9 +33,11 @@ from gamesched.games.series_schemas import (
     OccurrencePick,
     OccurrenceView,
     SeriesCreate,
+    SeriesList,
     SeriesOccurrence,
     SeriesPreview,
     SeriesPreviewView,
+    SeriesSummary,
     SeriesUpdate,
     SeriesView,
 )
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+#: A server's list shows at most this many series.
+LIST_LIMIT = 100
 #: How many coming occurrences a series shows.
 UPCOMING = 5
 #: Fields of the series' games an edit of the series may change (``GameUpdate`` names).
@@ -121,6 +125,36 @@ class GameSeriesService(SeriesRuns):
     async def get(self, series_id: str, user_id: int) -> SeriesView:
         sid, access = await self._enter_series(series_id, user_id)
         return await self._view(sid, access)
+
+    async def of_guild(self, user_id: int, guild_id: int) -> SeriesList:
+        """The server's active series, newest first (members only)."""
+        await self.guilds.access(guild_id, user_id)
+        async with self.db.uow(guild_id=guild_id) as uow:
+            rows = list(
+                await uow.session.scalars(
+                    select(GameSeries)
+                    .where(GameSeries.guild_id == guild_id, GameSeries.status == "active")
+                    .order_by(GameSeries.created_at.desc())
+                    .limit(LIST_LIMIT)
+                )
+            )
+        now = self.clock.now()
+        items = []
+        for series in rows:
+            zone = zone_or_invalid(series.time_zone)
+            moments = expand(series.rrule, series.dtstart_local, zone, after=now, skip=series.skipped)
+            items.append(
+                SeriesSummary(
+                    id=str(series.id),
+                    title=series.title,
+                    summary=describe(series.rrule, series.dtstart_local),
+                    time_zone=series.time_zone,
+                    channel_id=str(series.channel_id),
+                    host_id=str(series.host_id),
+                    next_at=next(moments, None),
+                )
+            )
+        return SeriesList(items=items)
 
     def preview(self, data: SeriesPreview) -> SeriesPreviewView:
         """What a rule gives from a start, without saving anything (the forms' preview)."""

@@ -15,6 +15,7 @@ from gamesched.games.series_schemas import (
     OccurrenceMove,
     OccurrencePick,
     SeriesCreate,
+    SeriesList,
     SeriesPreview,
     SeriesPreviewView,
     SeriesUpdate,
@@ -22,6 +23,7 @@ from gamesched.games.series_schemas import (
 )
 from gamesched.games.service import GameService
 from gamesched.http import BAD_REQUEST, INVALID, ErrorBody
+from gamesched.web import id_in_query
 
 SeriesId = Annotated[str, PathParameter(description="The series' id (uuid).")]
 NOT_FOUND = ResponseSpec(
@@ -64,12 +66,27 @@ class SeriesController(Controller):
         self,
         data: Annotated[
             SeriesCreate,
+            SeriesList,
             Body(examples=[Example(summary="Every Tuesday, 19:00 Berlin", value=SERIES_EXAMPLE)]),
         ],
         viewer: NamedDependency[Viewer],
         games: NamedDependency[GameService],
     ) -> SeriesView:
         return await games.series.create(viewer.user_id, data)
+
+    @get(
+        "/",
+        summary="A server's recurring games",
+        description="The active series of the server (members only), newest first, each with its next start.",
+        responses={400: BAD_REQUEST, 404: NOT_FOUND},
+    )
+    async def list_series(
+        self,
+        viewer: NamedDependency[Viewer],
+        games: NamedDependency[GameService],
+        guild_id: Annotated[int, id_in_query("Discord guild id")],
+    ) -> SeriesList:
+        return await games.series.of_guild(viewer.user_id, guild_id)
 
     @post(
         "/preview",

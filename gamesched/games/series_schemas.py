@@ -137,6 +137,23 @@ class SeriesView(Struct, kw_only=True):
     upcoming: list[OccurrenceView] = []
 
 
+class SeriesSummary(Struct, kw_only=True):
+    """A series in a server's list."""
+
+    id: str
+    title: str
+    summary: str
+    time_zone: str
+    channel_id: str
+    host_id: str
+    #: The next occurrence not skipped (made or not); null when the rule has ended.
+    next_at: datetime | None = None
+
+
+class SeriesList(Struct, kw_only=True):
+    items: list[SeriesSummary]
+
+
 class SeriesPreview(Struct, kw_only=True, forbid_unknown_fields=True):
     """What a rule would give, without saving anything."""
 

@@ -286,3 +286,30 @@ async def test_moving_a_planned_game_into_the_past_is_refused_and_nothing_is_mad
         assert refused.json()["message"] == "The game must be scheduled in the future."
         shown = (await alice.get(f"/api/v1/series/{series['id']}")).json()
     assert shown["upcoming"][2]["status"] == "planned"
+
+
+async def test_a_servers_series_are_listed_with_their_next_game_and_a_new_york_rule_keeps_its_time(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2031, 10, 21, 19, 0, tzinfo=new_york)  # Tuesday; the clocks go back on 2 Nov 2031
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        series = await start_series(
+            alice,
+            world,
+            first,
+            title="Fortnightly",
+            time_zone="America/New_York",
+            rrule="FREQ=WEEKLY;INTERVAL=2",
+        )
+        listed = (await alice.get("/api/v1/series", params={"guild_id": world.guild_id()})).json()["items"]
+        page = (await alice.get(f"/guilds/{world.guild_id()}")).text
+    assert [(s["title"], s["summary"]) for s in listed] == [("Fortnightly", "Every 2 weeks at 19:00")]
+    assert at(listed[0]["next_at"]) == first
+    starts = [at(o["scheduled_at"]).astimezone(new_york) for o in series["upcoming"]]
+    assert [(s.strftime("%d %b"), s.hour, s.tzname()) for s in starts[:3]] == [
+        ("21 Oct", 19, "EDT"),
+        ("04 Nov", 19, "EST"),
+        ("18 Nov", 19, "EST"),
+    ]
+    assert f'href="/series/{series["id"]}"' in page
