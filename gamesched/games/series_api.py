@@ -78,7 +78,7 @@ class SeriesController(Controller):
         "/",
         summary="A server's recurring games",
         description="The active series of the server (members only), newest first, each with its next start.",
-        responses={400: BAD_REQUEST, 404: NOT_FOUND},
+        responses={400: BAD_REQUEST, 404: NOT_FOUND, 422: INVALID},
     )
     async def list_series(
         self,
