@@ -190,6 +190,8 @@ class GameSeriesService(SeriesRuns):
                 game = games.get(rid)
                 if game is not None and game.status == "cancelled":
                     continue
+                if game is not None and not start <= game.scheduled_at < end:
+                    continue  # moved out of the window
                 found.append(
                     SeriesOccurrence(
                         series_id=str(series.id),
