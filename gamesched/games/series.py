@@ -328,15 +328,18 @@ class GameSeriesService(SeriesRuns):
             )
         )
         plan: list[tuple[uuid.UUID, datetime | None]] = []
+        if retime:  # a skipped day stays skipped at its new time
+            now = self.clock.now()
+            series.skipped = [
+                _same_day(series, zone, rid) or rid if rid > now else rid for rid in series.skipped
+            ]
         for game in games:
             assert game.recurrence_id is not None
             if not retime:
                 plan.append((game.id, game.recurrence_id))
                 continue
-            day = game.recurrence_id.astimezone(zone).date()
-            after = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC) - timedelta(seconds=1)
-            same_day = next(expand(series.rrule, series.dtstart_local, zone, after=after), None)
-            if same_day is None or same_day.astimezone(zone).date() != day:
+            same_day = _same_day(series, zone, game.recurrence_id)
+            if same_day is None:
                 plan.append((game.id, None))
                 continue
             game.recurrence_id = same_day
@@ -454,3 +457,11 @@ def _made_view(rid: datetime, game: Game) -> OccurrenceView:
         game_id=str(game.id),
         moved=game.scheduled_at != rid,
     )
+
+
+def _same_day(series: GameSeries, zone: ZoneInfo, moment: datetime) -> datetime | None:
+    """The series' occurrence on the local day of ``moment`` (by its current rule), if it has one."""
+    day = moment.astimezone(zone).date()
+    after = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC) - timedelta(seconds=1)
+    found = next(expand(series.rrule, series.dtstart_local, zone, after=after), None)
+    return found if found is not None and found.astimezone(zone).date() == day else None

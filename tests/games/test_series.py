@@ -313,3 +313,19 @@ async def test_a_servers_series_are_listed_with_their_next_game_and_a_new_york_r
         ("18 Nov", 19, "EST"),
     ]
     assert f'href="/series/{series["id"]}"' in page
+
+
+async def test_a_skipped_day_stays_skipped_when_the_series_changes_its_time(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    async with await login_as(timed_app.base_url, "alice") as alice:
+        series = await start_series(alice, world, next_local(clock, 2))
+        planned = series["upcoming"][2]
+        await alice.post(f"/api/v1/series/{series['id']}/skip", json={"occurrence": planned["recurrence_id"]})
+        edited = await alice.patch(
+            f"/api/v1/series/{series['id']}", json={"scheduled_at": next_local(clock, 2, hour=20).isoformat()}
+        )
+        assert edited.status_code == 200, edited.text
+    third = edited.json()["upcoming"][2]
+    assert third["status"] == "skipped"
+    assert at(third["scheduled_at"]) == at(planned["scheduled_at"]) + timedelta(hours=1)
