@@ -46,6 +46,7 @@ from gamesched.games.schemas import (
     RewardsUpdate,
 )
 from gamesched.games.seats import SeatNow, seats_now
+from gamesched.games.series_schemas import SeriesOccurrence
 from gamesched.games.service import GameService
 from gamesched.games.views import confirmation_components
 
@@ -87,6 +88,7 @@ __all__ = [
     "RosterReordered",
     "SeatConfirmed",
     "SeatNow",
+    "SeriesOccurrence",
     "SignupMethod",
     "WaitlistDemoted",
     "WaitlistPromoted",

@@ -20,11 +20,14 @@ from discord.ext import commands
 from gamesched.core.cache import Cache
 from gamesched.core.clock import Clock
 from gamesched.core.errors import Conflict, Forbidden, Invalid, NotFound
+from gamesched.core.inputs import convert
 from gamesched.core.time_zones import local_words, place_time, zone_key
 from gamesched.discord_kit import Answer, format_when, reply, respond
 from gamesched.games.announcement import game_page_url
 from gamesched.games.lifecycle import CANCEL_REASON_MAX
-from gamesched.games.schemas import GameList, GameView
+from gamesched.games.recurrence import build_rule, naive_local
+from gamesched.games.schemas import GameCreate, GameList, GameView
+from gamesched.games.series_schemas import SeriesCreate
 from gamesched.games.service import GameService
 from gamesched.games.told import told_sentence
 from gamesched.games.views import CREATE_CONFIRM, CREATE_FORM, CREATE_RETRY, TEMPLATE_PART
@@ -40,6 +43,14 @@ LIST_LIMIT = 10
 SNIPPET = 100
 #: How long the values of a refused /game create form are kept for its "Edit and try again" button.
 RETRY_TTL_SECONDS = 30 * 60
+#: /game create's repeat choices: kind (recurrence.build_rule) and, after a colon, every how many.
+REPEAT_OPTIONS = {
+    "weekly": "Every week",
+    "weekly:2": "Every 2 weeks",
+    "monthly_date": "Every month, same date",
+    "monthly_position": "Every month, same weekday (like the 3rd Thursday)",
+    "monthly_last": "Every month, last such weekday (like the last Friday)",
+}
 RETRY_EXPIRED = "Your answers are no longer kept (after 30 minutes). Please run /game create again."
 HOSTING_COLOUR = 0x2ECC71
 JOINED_COLOUR = 0x3498DB
@@ -83,6 +94,10 @@ class GameCommands(commands.Cog, name="GameCommands"):
         template="A template of this server: its channel, roles and defaults (none: the server's default one)",
         thumbnail="A picture shown small at the top right of the announcement (PNG, JPEG, GIF or WebP, ≤ 5 MB)",
         banner="A picture shown wide under the announcement (PNG, JPEG, GIF or WebP, ≤ 5 MB)",
+        repeat="Make it a series: each game is announced 3 days before it (the series' page changes the rest)",
+    )
+    @app_commands.choices(
+        repeat=[app_commands.Choice(name=label, value=value) for value, label in REPEAT_OPTIONS.items()]
     )
     async def create(
         self,
@@ -90,6 +105,7 @@ class GameCommands(commands.Cog, name="GameCommands"):
         template: str | None = None,
         thumbnail: discord.Attachment | None = None,
         banner: discord.Attachment | None = None,
+        repeat: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id, channel_id = _guild_id(interaction), interaction.channel_id or 0
         # The pictures first: a file we don't take is said now, before the form is filled in.
@@ -112,6 +128,12 @@ class GameCommands(commands.Cog, name="GameCommands"):
         elif not access.can_host:
             raise Forbidden(self.guilds.cannot_host(access, channel_id))
         await self._keep_pictures(interaction, pictures)
+        # Like the pictures, until the form is submitted: whichever process gets the submission reads it.
+        repeat_key = _repeat_key(guild_id, interaction.user.id)
+        if repeat is not None:
+            await self.cache.set(repeat_key, repeat.value.encode(), ttl_seconds=RETRY_TTL_SECONDS)
+        else:
+            await self.cache.delete(repeat_key)
         zone = await self.guilds.preferences.time_zone(interaction.user.id)
         await interaction.response.send_modal(CreateGameModal(template_id=template_id, zone=zone))
 
@@ -333,6 +355,9 @@ class GameCommands(commands.Cog, name="GameCommands"):
             ]
             if natural:  # words dateparser interpreted: say what was understood, and create on "Create"
                 return await self._confirm(interaction, values, body, natural, zone)
+            repeat = await self.cache.get(_repeat_key(guild_id, interaction.user.id))
+            if repeat is not None:
+                return await self._create_series(interaction, data, repeat.decode(), zone)
             game = await self.games.lifecycle.create(interaction.user.id, data)
         except Invalid as error:
             return await self._refused(interaction, error, values, body)
@@ -346,6 +371,23 @@ class GameCommands(commands.Cog, name="GameCommands"):
         return (
             f"Scheduled **{game.title}** for {format_when(game.scheduled_at, game.time_zone)}. "
             f"The announcement will appear in <#{game.channel_id}> in a moment."
+        )
+
+    async def _create_series(
+        self, interaction: discord.Interaction[Any], data: GameCreate, repeat: str, zone: ZoneInfo | None
+    ) -> Answer:
+        """/game create with ``repeat``: a series from the form's game, at its local time in the host's zone."""
+        kind, _, every = repeat.partition(":")
+        start = naive_local(data.scheduled_at, zone or UTC)
+        rule = build_rule(kind, start, interval=int(every or 1))
+        body = {**msgspec.to_builtins(data), "rrule": rule, "time_zone": zone.key if zone else "UTC"}
+        series = await self.games.series.create(interaction.user.id, convert(body, SeriesCreate))
+        await self.cache.delete(_repeat_key(_guild_id(interaction), interaction.user.id))
+        return (
+            f"Scheduled **{series.title}**: {series.summary} ({series.time_zone}), from "
+            f"{format_when(series.starts_at, series.time_zone)}. Each game is announced in <#{series.channel_id}> "
+            f"3 days before it. Skip, move or change games on the series' page: "
+            f"{self.base_url.rstrip('/')}/series/{series.id}"
         )
 
     async def _refused(
@@ -676,6 +718,10 @@ def _picture_fields(image: PreparedImage) -> dict[str, Any]:
         "width": image.width,
         "height": image.height,
     }
+
+
+def _repeat_key(guild_id: int, user_id: int) -> str:
+    return f"discord:create-repeat:{guild_id}:{user_id}"
 
 
 def _pictures_key(guild_id: int, user_id: int) -> str:

@@ -18,7 +18,7 @@ from gamesched.core.modules import BatchJobSpec, JobSpec
 from gamesched.core.queue import Job
 from gamesched.games.carry import CONFIRM_DEADLINE
 from gamesched.games.events import ReminderDue
-from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, START
+from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, SERIES_NEXT, START
 
 if TYPE_CHECKING:
     from gamesched.games.service import GameService
@@ -43,6 +43,7 @@ class GameTimers:
             JobSpec(POST, self.post_game),
             JobSpec(ARCHIVE, self.archive_game),
             JobSpec(CONFIRM_DEADLINE, self.drop_unconfirmed),
+            JobSpec(SERIES_NEXT, self.make_series_games),
         ]
 
     async def drop_unconfirmed(self, job: Job) -> None:
@@ -50,6 +51,10 @@ class GameTimers:
         await self.games.confirmations.drop_unconfirmed(
             job.payload["game_id"], guild_id=int(job.payload["guild_id"])
         )
+
+    async def make_series_games(self, job: Job) -> None:
+        """A series' next look: make the games due (at their lead time, or after the previous one)."""
+        await self.games.series.advance(job.payload["series_id"], guild_id=int(job.payload["guild_id"]))
 
     async def post_game(self, job: Job) -> None:
         """A deferred game's post_at: announce it (the announcer posts on the event this publishes)."""

@@ -265,11 +265,22 @@ class GameLifecycle(GameUseCase):
         zone = chosen or zone_named(given)
         return zone.key if zone is not None else None
 
+    async def check_create(self, user_id: int, data: GameCreate) -> None:
+        """Every rule a new game must meet, checked without creating it (a series checks its games so)."""
+        await self._prepare(user_id, data)
+
     async def create(
-        self, user_id: int, data: GameCreate, *, carried: Sequence[CarriedSeat] = ()
+        self,
+        user_id: int,
+        data: GameCreate,
+        *,
+        series_id: uuid.UUID | None = None,
+        recurrence_id: datetime | None = None,
+        carried: Sequence[CarriedSeat] = (),
     ) -> GameView:
-        """Schedule a game; inherited settings are resolved now and stored with their sources. ``carried``:
-        places a clone takes over from its source (clones.py), ahead of the players typed on the form."""
+        """Schedule a game; inherited settings are resolved now and stored with their sources. A series'
+        game names it and its occurrence. ``carried``: places taken over from another game (a clone's
+        source, clones.py; a series' previous game), ahead of the players typed on the form."""
         new = await self._prepare(user_id, data)
         access, host_id, now, settings, entries = new.access, new.host_id, new.now, new.settings, new.entries
         guild_id, channel_id = int(data.guild_id), int(data.channel_id)
@@ -307,6 +318,8 @@ class GameLifecycle(GameUseCase):
             template_name=new.template.name if new.template else None,
             locked_fields=sorted(new.template.locked) if new.template else [],
             time_zone=await self._host_zone(host_id, data.time_zone),
+            series_id=series_id,
+            recurrence_id=recurrence_id,
             version=1,
             created_at=now,
             updated_at=now,
@@ -393,6 +406,8 @@ class GameLifecycle(GameUseCase):
                 game.cancel_reason = reason
                 self._touch(game, bump_version=True)
                 await self.schedule.clear(uow.session, game.id)
+                if game.series_id is not None:  # a series made after the previous game: the next one now
+                    await self.schedule.series_next(uow.session, game.series_id, game.guild_id)
                 uow.publish(
                     events.GameCancelled(
                         **self._event_base(game),
@@ -419,6 +434,8 @@ class GameLifecycle(GameUseCase):
                 game.completed_at = self.clock.now()
                 game.post_at = None  # never announced before it ended: nothing is left to announce
                 await self.schedule.plan_archive(uow.session, game)
+                if game.series_id is not None:
+                    await self.schedule.series_next(uow.session, game.series_id, game.guild_id)
                 if game.remind_rewards and not game.rewards.strip():
                     uow.publish(events.RewardsWanted(**self._event_base(game), host_id=game.host_id))
             uow.publish(

@@ -80,6 +80,39 @@ class Game(Base):
     #: The host's IANA time zone when the game was created (migration 0018): words its time in DMs ("19:00
     #: Berlin time"). Times are stored in UTC regardless; NULL: worded in UTC.
     time_zone: Mapped[str | None] = mapped_column(Text)
+    #: The series the game is an occurrence of (migration 0021), and that occurrence's start by the rule
+    #: (UTC): a game moved on its own has ``scheduled_at`` != ``recurrence_id``.
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("game_series.id", ondelete="SET NULL"))
+    recurrence_id: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GameSeries(Base):
+    """A game that repeats by an RFC 5545 rule; each occurrence becomes a ``Game`` when it is due."""
+
+    __tablename__ = "game_series"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()")
+    )
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    host_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text)
+    #: The RRULE value (UNTIL as local floating time), expanded from ``dtstart_local`` in ``time_zone``.
+    rrule: Mapped[str] = mapped_column(Text)
+    dtstart_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    time_zone: Mapped[str] = mapped_column(Text)
+    #: Make (and announce) each game this long before it; NULL: when the previous one is over.
+    lead_minutes: Mapped[int | None] = mapped_column(Integer)
+    carry_roster: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Occurrences the host skipped (their start by the rule, UTC).
+    skipped: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)), default=list)
+    #: The create body every occurrence is made with, less its time (``GameCreate`` fields).
+    game: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(Text, default="active")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Participant(Base):

@@ -16,6 +16,7 @@ from gamesched.games.live_updates import live_update_subscriptions
 from gamesched.games.pages import game_pages
 from gamesched.games.permission_watch import PermissionWatch
 from gamesched.games.schedule import GameSchedule
+from gamesched.games.series_api import series_routes
 from gamesched.games.service import GameService
 from gamesched.games.views import ButtonsHost, GameButton, PlaceButton
 from gamesched.guilds import GuildService
@@ -52,7 +53,7 @@ def register(context: ModuleContext) -> Contribution:
     context.provide(Announcer, announcer)
     contribution = Contribution(
         name="games",
-        routes=[*game_routes, CalendarController, calendar_feed],
+        routes=[*game_routes, *series_routes, CalendarController, calendar_feed],
         pages=list(game_pages),
         dependencies={"games": games, "calendars": calendars},
         jobs=GameTimers(games=games, clock=context.clock).jobs(),

@@ -132,6 +132,7 @@ def render_game(
         template_name=game.template_name,
         time_zone=game.time_zone,
         locked_fields=list(game.locked_fields or []),
+        series_id=None if game.series_id is None else str(game.series_id),
     )
 
 

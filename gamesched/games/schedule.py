@@ -24,6 +24,8 @@ COMPLETE = "games.complete"
 POST = "games.post"
 #: Archive a completed game (its archive delay after completion).
 ARCHIVE = "games.archive"
+#: Make a series' next game (games/series.py): at its lead time, or when the previous one is over.
+SERIES_NEXT = "games.series_next"
 #: How long a game without a duration is taken to last: its end, its calendar entry, the form's hint.
 DEFAULT_DURATION_MINUTES = 60
 #: Edits to these fields move the game's pending reminders and transitions.
@@ -43,6 +45,10 @@ def ends_at(game: Game) -> datetime:
 
 def prefix(game_id: uuid.UUID | str) -> str:
     return f"game:{game_id}:"
+
+
+def series_prefix(series_id: uuid.UUID | str) -> str:
+    return f"series:{series_id}:"
 
 
 class GameSchedule:
@@ -89,6 +95,19 @@ class GameSchedule:
         due = completed + timedelta(minutes=game.archive_delay_minutes)
         payload = {"game_id": str(game.id), "guild_id": game.guild_id, "channel_id": game.channel_id}
         await self.queue.enqueue_many(session, [NewJob(ARCHIVE, payload, due, f"{prefix(game.id)}archive")])
+
+    async def series_next(
+        self, session: AsyncSession, series_id: uuid.UUID | str, guild_id: int, due: datetime | None = None
+    ) -> None:
+        """The series looks for its next game to make at ``due`` (now by default): one pending row per series,
+        moved by each call, so a burst of wake-ups is one run."""
+        await self.queue.enqueue(
+            session,
+            SERIES_NEXT,
+            {"series_id": str(series_id), "guild_id": guild_id},
+            due_at=due or self.clock.now(),
+            dedupe_key=series_prefix(series_id) + "next",
+        )
 
     async def clear(self, session: AsyncSession, game_id: uuid.UUID | str) -> None:
         await self.queue.cancel(session, dedupe_prefix=prefix(game_id))

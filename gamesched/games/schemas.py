@@ -306,6 +306,8 @@ class GameView(Struct, kw_only=True):
     time_zone: str | None = None
     #: Fields the template locked: an edit that changes one answers 422 naming the template.
     locked_fields: list[str] = []
+    #: The recurring series the game belongs to (``GET /api/v1/series/{id}``); null: a game of its own.
+    series_id: str | None = None
 
     @property
     def confirmed(self) -> list[ParticipantView]:

@@ -6,6 +6,7 @@
 - ``images`` (images.py): the game's thumbnail and banner;
 - ``clones`` (clones.py) and ``confirmations`` (confirmations.py): a copy of a game at a new time, with the
   places it carries over and those that wait to be confirmed.
+- ``series`` (series.py): recurring games, each made through ``lifecycle.create``.
 
 Each checks guild membership first (``GameUseCase._enter``) unless it is a trusted system path that is
 given the guild.
@@ -26,6 +27,7 @@ from gamesched.games.images import GameImages
 from gamesched.games.lifecycle import GameLifecycle
 from gamesched.games.queries import GameQueries
 from gamesched.games.schedule import GameSchedule
+from gamesched.games.series import GameSeriesService
 from gamesched.games.signups import GameSignups
 from gamesched.games.told import Telling
 from gamesched.images import ImageStore
@@ -95,3 +97,12 @@ class GameService:
             guild_by_game=guild_by_game,
             telling=self.telling,
         )
+        self.series = GameSeriesService(
+            db=db,
+            guilds=guilds,
+            clock=clock,
+            schedule=schedule,
+            guild_by_game=guild_by_game,
+            telling=self.telling,
+        )
+        self.series.lifecycle = self.lifecycle

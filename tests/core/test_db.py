@@ -643,3 +643,31 @@ async def test_migration_0022_adds_the_confirmation_deadline_and_downgrades_clea
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migration_0023_adds_game_series_and_downgrades_cleanly(pg_server_url: str) -> None:
+    name = unique_name("gs_series")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    table = text("SELECT to_regclass('game_series') IS NOT NULL")
+    columns = text(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'games'"
+        " AND column_name IN ('series_id', 'recurrence_id')"
+    )
+    try:
+        await _migrate(engine, "0023")
+        async with engine.begin() as conn:
+            assert (await conn.execute(table)).scalar_one() is True
+            assert (await conn.execute(columns)).scalar_one() == 2
+            forced = await conn.execute(
+                text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'game_series'")
+            )
+            assert forced.scalar_one() is True
+        await _migrate(engine, "0022", down=True)
+        async with engine.connect() as conn:
+            assert (await conn.execute(table)).scalar_one() is False
+            assert (await conn.execute(columns)).scalar_one() == 0
+        await _migrate(engine, "0023")
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -10,6 +10,7 @@ from gamesched.app import App
 from tests.login import login_as
 from tests.web.axe import BLOCKING, axe_violations, describe
 from tests.web.conftest import browser_login
+from tests.web.test_cross_guild_routes import start_series
 from tests.world import World
 
 pytestmark = pytest.mark.browser
@@ -41,6 +42,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
             "/settings/calendar-feed", data={"_csrf_token": alice.cookies.get("csrftoken")}
         )
         assert feed.status_code == 303, feed.text
+        series = await start_series(alice, str(gid), str(world.channel_id("rpg")), "Axe every week")
     game_id = created.json()["id"]
     paths = [
         "/",
@@ -50,6 +52,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violation(
         f"/games/new?from={game_id}&players=true",  # the clone form, with its carry-over choices
         f"/games/{game_id}/edit",
         f"/games/{game_id}/cancel",
+        f"/series/{series['id']}",
         f"/guilds/{gid}/settings",
         "/settings",
     ]

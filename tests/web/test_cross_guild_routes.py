@@ -97,6 +97,7 @@ NOWHERE = {
     "participant_id": "00000000-0000-4000-8000-000000000002",
     "token": "B" * 22,
     "template_id": "00000000-0000-4000-8000-000000000003",
+    "series_id": "00000000-0000-4000-8000-000000000004",
     **NOT_IDS,
 }
 
@@ -151,9 +152,13 @@ class Server:
     template_id: str = ""
     #: Which of a template's pictures (the same word in every server: see NOT_IDS).
     kind: str = NOT_IDS["kind"]
+    #: A recurring game of the server, and one of its occurrences (its first, made already).
+    series_id: str = ""
+    occurrence: str = ""
 
     def path_ids(self) -> dict[str, str]:
         return {
+            "series_id": self.series_id,
             "guild_id": self.guild_id,
             "channel_id": self.channel_id,
             "game_id": self.game_id,
@@ -195,6 +200,11 @@ class Server:
             "title": "Walked in",
             "signup_method": "role_based",  # so that priority roles are taken
             "scheduled_at": (datetime.now(UTC) + timedelta(days=4)).replace(microsecond=0).isoformat(),
+            # The series' forms: a move's typed time and an edit's time of day.
+            "when": (datetime.now(UTC) + timedelta(days=4)).replace(microsecond=0).isoformat(),
+            "time": "19:00",
+            "rrule": "FREQ=WEEKLY",
+            "occurrence": self.occurrence,
             "max_players": 5,
             "expected_version": self.version,
             "template_id": self.template_id,
@@ -240,7 +250,9 @@ async def test_no_route_reveals_or_changes_a_server_the_viewer_is_not_in(
     alice = await login("alice")
     secret = web_app.settings.secret_key or ""
     shared = replace(
-        _own(world, await _own_game(alice, world), secret), template_id=await _own_template(alice, world)
+        _own(world, await _own_game(alice, world), secret),
+        template_id=await _own_template(alice, world),
+        **await _own_series(alice, world),
     )
     await _queue_idle(database_url)
     before = await _rows_naming(database_url, other.all_ids)
@@ -258,6 +270,8 @@ async def test_no_route_reveals_or_changes_a_server_the_viewer_is_not_in(
                 own = _own(world, await _own_game(alice, world), secret)
             if method not in SAFE and "template_id" in names:  # a template for each call that may change one
                 own = replace(own, template_id=await _own_template(alice, world))
+            if method not in SAFE and "series_id" in names:  # a series for each call that may change one
+                own = replace(own, **await _own_series(alice, world))
             status, body = await _send(alice, method, path, call, other, own, data_type)
             walked += 1
             where = f"{method} {path} ({call.label}) → {status}"
@@ -456,6 +470,7 @@ async def _other_guild(app: App, world: World) -> Foreign:
             json={"name": "Oscar's heist preset", "location": "The docks", "channel_id": str(lobby)},
         )
         assert preset.status_code == 201, preset.text
+        series = await start_series(owner, str(gid), str(lobby), "Oscar's weekly heist")
     placeholder = next(p for p in game["participants"] if p["discord_id"] is None)
     peggy_seat = next(p for p in game["participants"] if p["discord_id"] == str(peggy))
     bot_role = next(r["id"] for r in world.guild("Other Guild")["roles"] if r["name"] == "gamesched")
@@ -470,7 +485,10 @@ async def _other_guild(app: App, world: World) -> Foreign:
         participant_id=placeholder["id"],
         version=game["version"],
         template_id=preset.json()["id"],
+        series_id=series["id"],
+        occurrence=series["upcoming"][0]["recurrence_id"],
         secrets=[
+            "Oscar's weekly heist",
             "Oscar's heist preset",
             "The docks",
             "Other Guild",
@@ -505,6 +523,7 @@ async def _other_guild(app: App, world: World) -> Foreign:
             placeholder["id"],
             peggy_seat["id"],
             preset.json()["id"],
+            series["id"],
         ],
     )
 
@@ -521,6 +540,34 @@ async def _own_template(alice: httpx.AsyncClient, world: World) -> str:
     )
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
+
+
+async def start_series(
+    client: httpx.AsyncClient, guild_id: str, channel_id: str, title: str
+) -> dict[str, Any]:
+    """A weekly series whose first game, two days ahead, is made at once."""
+    first = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    made = await client.post(
+        "/api/v1/series",
+        json={
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "title": title,
+            "scheduled_at": first.isoformat(),
+            "rrule": "FREQ=WEEKLY",
+            "time_zone": "Europe/Berlin",
+        },
+    )
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+async def _own_series(alice: httpx.AsyncClient, world: World) -> dict[str, str]:
+    """A series of alice's (its id and its first occurrence, made already)."""
+    series = await start_series(
+        alice, str(world.guild_id()), str(world.channel_id("board-games")), "Alice's weekly table"
+    )
+    return {"series_id": series["id"], "occurrence": series["upcoming"][0]["recurrence_id"]}
 
 
 def _own(world: World, game: dict[str, Any], secret: str) -> Server:

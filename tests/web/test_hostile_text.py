@@ -20,7 +20,7 @@ from tests.games.conftest import create_game
 from tests.login import CSRF_COOKIE, SESSION_COOKIE
 from tests.web.conftest import Login, browser_login
 from tests.web.test_browser import REPORT_VIOLATIONS
-from tests.web.test_cross_guild_routes import PATH_PARAMETER, SAFE, Server
+from tests.web.test_cross_guild_routes import PATH_PARAMETER, SAFE, Server, start_series
 from tests.web.test_route_access import PUBLIC, _alices, _routes, _send
 from tests.world import World
 
@@ -72,8 +72,15 @@ async def _marked_up(app: App, world: World, alice: httpx.AsyncClient) -> Server
     rewards = await alice.put(f"/api/v1/games/{game['id']}/rewards", json={"rewards": f"Won {MARKUP}"})
     assert rewards.status_code == 200, rewards.text
     placeholder = next(p["id"] for p in game["participants"] if p["discord_id"] is None)
+    series = await start_series(alice, str(gid), str(rpg), f"Series {MARKUP}")
     return Server(
-        **{**own.__dict__, "game_id": game["id"], "participant_id": placeholder, "channel_id": str(rpg)}
+        **{
+            **own.__dict__,
+            "game_id": game["id"],
+            "participant_id": placeholder,
+            "channel_id": str(rpg),
+            "series_id": series["id"],
+        }
     )
 
 
@@ -110,6 +117,7 @@ async def test_markup_in_every_text_is_escaped_on_every_page(
     game = (await alice.get(f"/games/{own.game_id}")).text
     for text in ("Title", "About", "At", "Sign", "Won"):
         assert f"{text} A {ESCAPED}" in game, text
+    assert f"Series A {ESCAPED}" in (await alice.get(f"/series/{own.series_id}")).text
     assert f"Guest {ESCAPED}" in game and f"B{ESCAPED}" in game  # a placeholder's and a member's name
     assert shown >= 10
 

@@ -42,6 +42,7 @@ from tests.web.test_cross_guild_routes import (
     _json_body,
     _own,
     _own_game,
+    _own_series,
     _own_template,
     _queue_idle,
     _rows_naming,
@@ -80,6 +81,7 @@ MEMBER_WRITES = {
     "/settings": "everyone chooses their own time zone",
     "/settings/calendar-feed": "everyone makes or resets their own calendar feed link",
     "/settings/calendar-feed/off": "everyone turns off their own calendar feed link",
+    "/api/v1/series/preview": "what a repeat rule gives: it reads and saves nothing",
 }
 #: Outside the CSRF check: the process's own endpoints for machines.
 CSRF_EXEMPT = ("/health", "/metrics")
@@ -141,7 +143,7 @@ async def _send(
 
 async def _alices(app: App, alice: httpx.AsyncClient, world: World) -> Server:
     own = _own(world, await _own_game(alice, world), app.settings.secret_key or "")
-    return replace(own, template_id=await _own_template(alice, world))
+    return replace(own, template_id=await _own_template(alice, world), **await _own_series(alice, world))
 
 
 def _changes(before: dict[str, frozenset[str]], after: dict[str, frozenset[str]]) -> list[str]:
@@ -158,7 +160,7 @@ async def test_every_unsafe_route_refuses_a_missing_or_foreign_csrf_token(
     alice, bob = await login("alice"), await login("bob")
     own = await _alices(web_app, alice, world)
     await _queue_idle(database_url)
-    ids = [own.guild_id, own.game_id, own.template_id]
+    ids = [own.guild_id, own.game_id, own.template_id, own.series_id]
     before = dict(await _rows_naming(database_url, ids))
     cookies = {SESSION_COOKIE: alice.cookies[SESSION_COOKIE], CSRF_COOKIE: alice.cookies[CSRF_COOKIE]}
 
@@ -188,7 +190,7 @@ async def test_every_write_of_a_member_who_is_not_host_nor_manager_is_a_403(
     alice, bob = await login("alice"), await login("bob")  # bob: a member, on the roster of alice's game
     own = await _alices(web_app, alice, world)
     await _queue_idle(database_url)
-    ids = [own.guild_id, own.game_id, own.template_id]
+    ids = [own.guild_id, own.game_id, own.template_id, own.series_id]
     before = dict(await _rows_naming(database_url, ids))
     cookies = {SESSION_COOKIE: bob.cookies[SESSION_COOKIE], CSRF_COOKIE: bob.cookies[CSRF_COOKIE]}
 

@@ -6,8 +6,8 @@ with inline errors (422) and redirect after a successful POST (303), so reloads 
 
 from typing import Any
 
-from gamesched.games.pages import create, edit, game, lists
+from gamesched.games.pages import create, edit, game, lists, series
 
-game_pages: list[Any] = [*lists.routes, *create.routes, *game.routes, *edit.routes]
+game_pages: list[Any] = [*lists.routes, *create.routes, *game.routes, *edit.routes, *series.routes]
 
 __all__ = ["game_pages"]

@@ -6,13 +6,14 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from gamesched.core.errors import Forbidden, Invalid, NotFound
-from gamesched.core.inputs import parse_snowflake
+from gamesched.core.inputs import convert, parse_snowflake
 from gamesched.games.carry import CARRY_MODES
 from gamesched.games.pages.form import (
     form_context,
@@ -20,7 +21,15 @@ from gamesched.games.pages.form import (
     values_of,
 )
 from gamesched.games.pages.images import kept_images, read_images
+from gamesched.games.pages.series import (
+    DAY_LABELS,
+    REPEAT_CHOICES,
+    preview_series,
+    repeat_defaults,
+    repeat_fields,
+)
 from gamesched.games.schemas import GameClone, GameView
+from gamesched.games.series_schemas import SeriesCreate
 from gamesched.games.service import GameService
 from gamesched.guilds import GuildService, Page
 from gamesched.web import DRAFT_QUERY, KEEP_DRAFT, FormData, id_in_query, render, take_draft
@@ -107,6 +116,7 @@ async def new_game_page(
     context = await form_context(page, guilds, guild_id, channel_id, template=template)
     values.setdefault("submission", uuid.uuid4().hex)
     values.setdefault("signup_method", "self_signup")
+    repeat_defaults(values)
     return render(
         page,
         "games/new.html",
@@ -116,6 +126,8 @@ async def new_game_page(
         clone_of=source,
         restored=kept is not None,
         templates=templates,
+        repeat_choices=REPEAT_CHOICES,
+        day_labels=DAY_LABELS,
         **context,
     )
 
@@ -231,9 +243,15 @@ async def create_game(
             games.clones.check(carry, scheduled_at=body.get("scheduled_at"), post_at=body.get("post_at"))
         except Invalid as error:
             form.errors["confirm_by"] = error.message
+    repeat = repeat_fields(form, body.get("scheduled_at"), page.zone)
+    upcoming = None
     try:
         data = await games.lifecycle.check_new(page.viewer.user_id, body, known=form.errors)
-        if not preview:
+        if repeat is not None:
+            upcoming = preview_series(games, body, repeat, page.zone)
+            if not preview:
+                return await _create_series(request, page, games, data, repeat, key)
+        elif not preview:
             if existing := await _claim_submission(cache, key):
                 return Redirect(f"/games/{existing}", status_code=303)
             try:
@@ -267,8 +285,36 @@ async def create_game(
         invalid_mentions=invalid,
         previewed=preview and form.ok,
         templates=templates,
+        repeat_choices=REPEAT_CHOICES,
+        day_labels=DAY_LABELS,
+        upcoming=upcoming,
         **context,
     )
+
+
+async def _create_series(
+    request: Request[Any, Any, Any],
+    page: Page,
+    games: GameService,
+    data: Any,
+    repeat: dict[str, Any],
+    key: str,
+) -> Response[Any]:
+    """A game that repeats: the series is made (its first games with it) and its page shown."""
+    cache = request.app.state.cache
+    if existing := await _claim_submission(cache, key):
+        return Redirect(existing, status_code=303)
+    body = {**msgspec.to_builtins(data), **repeat}
+    if page.zone is not None:
+        body["time_zone"] = page.zone.key  # the rule repeats at the same local time in the host's zone
+    try:
+        series = await games.series.create(page.viewer.user_id, convert(body, SeriesCreate))
+    except BaseException:
+        await cache.delete(key)
+        raise
+    url = f"/series/{series.id}"
+    await cache.set(key, url.encode(), ttl_seconds=SUBMISSION_TTL)
+    return Redirect(url, status_code=303)
 
 
 async def _host_id(guilds: GuildService, form: FormData, guild_id: int, text: str) -> str | None:

@@ -111,6 +111,7 @@ async def guild_games(
         pages=max(1, -(-total // PAGE_SIZE)),
         page_url=lambda n: f"/guilds/{guild_id}?" + urlencode({**filters, "page": n}),
         names=names_for(guilds, guild_id),
+        series=(await games.series.of_guild(page.viewer.user_id, guild_id)).items,
     )
 
 
