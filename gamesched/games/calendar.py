@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -25,6 +26,7 @@ from gamesched.core.errors import NotFound
 from gamesched.discord_kit import mentioned_ids, readable
 from gamesched.games.ics import (
     FeedEntry,
+    PlannedEntry,
     Seat,
     calendar_filename,
     google_calendar_url,
@@ -49,6 +51,11 @@ def calendar_token(secret: str, game_id: str) -> str:
     """The signature in a game's calendar links (128 bits, URL-safe)."""
     digest = hmac.new(secret.encode(), f"calendar:{game_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+#: How far ahead a feed shows the games a host's series will make (the next two months: enough to plan by,
+#: and a weekly series adds about nine events).
+PLANNED_AHEAD = timedelta(weeks=9)
 
 
 class Calendars:
@@ -90,10 +97,11 @@ class Calendars:
             game, location=location, description=description, signup_instructions=instructions
         )
 
-    async def feed(self, token: str) -> list[FeedEntry]:
-        """The games of the person whose feed link ``token`` is, readable; NotFound for any other token."""
+    async def feed(self, token: str) -> list[FeedEntry | PlannedEntry]:
+        """The games of the person whose feed link ``token`` is, readable, and the games the series they
+        host will make in the next PLANNED_AHEAD; NotFound for any other token."""
         user_id = await self.guilds.calendar_feeds.owner(token)
-        entries = []
+        entries: list[FeedEntry | PlannedEntry] = []
         names: dict[int, str] = {}
         for game in await self.games.queries.upcoming_for_user(user_id):
             guild_id = int(game.guild_id)
@@ -108,6 +116,24 @@ class Calendars:
                     url=f"{self.base_url}/games/{game.id}",
                     server_name=names[guild_id],
                     waitlist_position=game.viewer_position if game.viewer_status == "waitlisted" else None,
+                )
+            )
+        now = self.games.clock.now()
+        for occurrence in await self.games.series.upcoming_for_host(user_id, now, now + PLANNED_AHEAD):
+            guild_id = int(occurrence.guild_id)
+            if occurrence.game_id is not None:
+                continue  # made: the game itself is in the feed (if its host may still see it)
+            if guild_id not in names:
+                try:
+                    await self.guilds.access(guild_id, user_id)
+                except NotFound:
+                    continue  # a server they left: its games left their feed too
+                names[guild_id] = await self.guilds.guild_name(guild_id) or ""
+            entries.append(
+                PlannedEntry(
+                    occurrence=occurrence,
+                    url=f"{self.base_url}/series/{occurrence.series_id}",
+                    server_name=names[guild_id],
                 )
             )
         return entries

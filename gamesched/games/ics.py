@@ -18,6 +18,7 @@ from icalendar import Alarm, Calendar, Event, vDuration
 from gamesched.core.time_zones import zone_named
 from gamesched.games.schedule import DEFAULT_DURATION_MINUTES
 from gamesched.games.schemas import GameView
+from gamesched.games.series_schemas import SeriesOccurrence
 
 PRODID = "-//gamesched//games//EN"
 #: Calendars need an end; when the host gave no duration, the one the game is taken to last (as the create
@@ -43,6 +44,17 @@ class FeedEntry:
     waitlist_position: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedEntry:
+    """A game a series someone hosts will make at its lead time, not made yet: in the host's feed, so the
+    weeks ahead show in their calendar. Once made, the game itself takes its place."""
+
+    occurrence: SeriesOccurrence
+    #: The series' page on the dashboard.
+    url: str
+    server_name: str = ""
+
+
 def render_calendar(game: GameView, *, url: str) -> str:
     """A VCALENDAR with the game's VEVENT (one VALARM per reminder) and the VTIMEZONE of its zone."""
     calendar = _calendar()
@@ -51,7 +63,7 @@ def render_calendar(game: GameView, *, url: str) -> str:
     return calendar.to_ical().decode()
 
 
-def render_feed(entries: Iterable[FeedEntry], *, name: str) -> str:
+def render_feed(entries: Iterable[FeedEntry | PlannedEntry], *, name: str) -> str:
     """A person's subscription: every entry as an event, each zone's VTIMEZONE once."""
     calendar = _calendar()
     calendar.add("name", name)  # RFC 7986
@@ -59,7 +71,9 @@ def render_feed(entries: Iterable[FeedEntry], *, name: str) -> str:
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(FEED_REFRESH))  # an X- property: icalendar would write text
     for entry in entries:
-        calendar.add_component(_feed_event(entry))
+        calendar.add_component(
+            _planned_event(entry) if isinstance(entry, PlannedEntry) else _feed_event(entry)
+        )
     calendar.add_missing_timezones()
     return calendar.to_ical().decode()
 
@@ -84,6 +98,30 @@ def _feed_event(entry: FeedEntry) -> Event:
     event = game_event(game, url=entry.url, summary=summary, server_name=entry.server_name, alarms=alarms)
     if entry.seat == "waitlisted" and game.status != "cancelled":
         event["STATUS"] = "TENTATIVE"
+    return event
+
+
+def _planned_event(entry: PlannedEntry) -> Event:
+    """A series' game still to be made: its time by the rule, a UID of its own (the series and the
+    occurrence), no alarms (the game is made, with its reminders, well before they would ring)."""
+    occurrence = entry.occurrence
+    start = occurrence.scheduled_at
+    minutes = occurrence.duration_minutes
+    end = start + (timedelta(minutes=minutes) if minutes else DEFAULT_DURATION)
+    event = Event()
+    event.add("uid", f"series-{occurrence.series_id}-{start.astimezone(UTC):%Y%m%dT%H%M%SZ}@gamesched")
+    event.add("dtstamp", start.astimezone(UTC))
+    event.add("sequence", 0)
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
+    event.add("summary", occurrence.title)
+    where = f" on {entry.server_name}" if entry.server_name else ""
+    event.add(
+        "description",
+        f"A game of your recurring series{where}, announced at the series' lead time.\n\n{entry.url}",
+    )
+    event.add("url", entry.url)
+    event.add("status", "TENTATIVE")
     return event
 
 

@@ -3,6 +3,7 @@ every server, read without a login the way a calendar app subscribes to it — p
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -233,3 +234,51 @@ async def test_a_cancelled_game_stays_a_week_and_a_played_one_two_weeks_after_it
     clock.set(start + timedelta(days=14, hours=1))
     assert set(await read_feed(link)) == set()
     assert played["status"] == "scheduled"
+
+
+async def test_a_hosts_feed_shows_the_games_their_series_will_make_and_drops_a_skipped_one(
+    clock_app: App, clock: FakeClock
+) -> None:
+    world = await fetch_world(clock_app.base_url)
+    day = (clock.now() + timedelta(days=2)).astimezone(BERLIN).date()
+    first = datetime(day.year, day.month, day.day, 19, tzinfo=BERLIN)
+    body = {
+        "guild_id": str(world.guild_id()),
+        "channel_id": str(world.channel_id("board-games")),
+        "title": "Weekly Catan",
+        "scheduled_at": first.isoformat(),
+        "time_zone": "Europe/Berlin",
+        "rrule": "FREQ=WEEKLY",
+        "lead_minutes": 3 * 24 * 60,
+        "reminder_minutes": [],
+    }
+    async with await login_as(clock_app.base_url, "alice") as alice:
+        made = await alice.post("/api/v1/series", json=body)
+        assert made.status_code == 201, made.text
+        series = made.json()
+        link = await feed_link(alice)
+
+        async def events() -> list[Any]:
+            async with httpx.AsyncClient() as app:
+                response = await app.get(link)
+            assert response.status_code == 200, response.text
+            calendar = icalendar.Calendar.from_ical(response.content)
+            return sorted(calendar.walk("VEVENT"), key=lambda e: e.decoded("DTSTART"))
+
+        listed = await events()
+        # The first game is made (its lead time has come); the next eight weeks are planned by the rule.
+        assert [str(e["STATUS"]) for e in listed] == ["CONFIRMED"] + ["TENTATIVE"] * 8
+        assert all(str(e["SUMMARY"]) == "Weekly Catan" for e in listed)
+        starts = [e.decoded("DTSTART").astimezone(BERLIN) for e in listed]
+        assert all((s.hour, s.minute) == (19, 0) for s in starts), "19:00 local across any DST change"
+        assert [(b.date() - a.date()).days for a, b in itertools.pairwise(starts)] == [7] * 8
+        planned = listed[1]
+        assert str(planned["UID"]).startswith(f"series-{series['id']}-")
+        assert f"/series/{series['id']}" in str(planned["URL"])
+
+        skipped_at = planned.decoded("DTSTART").astimezone(UTC).isoformat()
+        skipped = await alice.post(f"/api/v1/series/{series['id']}/skip", json={"occurrence": skipped_at})
+        assert skipped.status_code == 200, skipped.text
+        after = await events()
+    assert planned.decoded("DTSTART") not in [e.decoded("DTSTART") for e in after]
+    assert len(after) == len(listed) - 1
