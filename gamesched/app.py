@@ -253,6 +253,8 @@ async def build_app(
             closers.append(claims.close)
             await use_app_role(claims_engine)
             bot.claim_interaction = claims.submit
+            # Gateway work waits until the bot has its guilds from Discord (READY; core/dispatcher.py).
+            dispatcher.gateway_ready = bot.is_ready
         # Per-game serialisation of announcement work across processes (opens its connection at first use).
         locks = AdvisoryLocks(asyncpg_dsn(engine))
         closers.append(locks.close)

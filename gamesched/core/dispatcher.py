@@ -18,7 +18,7 @@ import functools
 import random
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +39,8 @@ CHANNEL = "gamesched_jobs"
 MAX_IDLE_SECONDS = 30.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
+#: How often a dispatcher looks again while its process's gateway view is not ready (the bot connecting).
+GATEWAY_WAIT_SECONDS = 0.5
 
 #: A job this process may run: any but a gateway kind's job about a guild of a shard held elsewhere.
 _ROUTED = (
@@ -167,6 +169,11 @@ class Dispatcher:
         self._finished_ids: list[int] = []
         self._done_written: asyncio.Future[None] | None = None
         self._done_writer: asyncio.Task[None] | None = None
+        #: Whether this process's view of Discord is ready (the bot has had READY, with its guilds); None
+        #: when nothing here reads the gateway. Until it is, jobs of gateway kinds wait in the queue: a
+        #: process just (re)started would otherwise handle them against an empty view — a reminder would
+        #: find none of its recipients in the server and send nothing.
+        self.gateway_ready: Callable[[], bool] | None = None
 
     @property
     def listening(self) -> bool:
@@ -237,8 +244,12 @@ class Dispatcher:
         if free <= 0:
             return None  # a finishing handler wakes us
         kinds = self._kinds_with_room()
+        waiting_for_gateway = self.gateway_ready is not None and not self.gateway_ready()
+        if waiting_for_gateway:
+            gateway = set(self.queue.gateway_kinds)
+            kinds = [k for k in kinds if k not in gateway]
         if not kinds:
-            return None
+            return GATEWAY_WAIT_SECONDS if waiting_for_gateway else None
         due_kinds, next_due = await self._due_kinds(kinds)
         if due_kinds:
             units = await self._claim_within_caps(free, due_kinds)
@@ -252,9 +263,10 @@ class Dispatcher:
             # Look again at once: more may be due than there was room for, or the next due time is to learn.
             # Nothing claimed: another process is claiming the same jobs right now; look again shortly.
             return 0 if units else 0.05
+        longest = GATEWAY_WAIT_SECONDS if waiting_for_gateway else MAX_IDLE_SECONDS
         if next_due is None:
-            return MAX_IDLE_SECONDS
-        return min(MAX_IDLE_SECONDS, max(0.0, (next_due - self.clock.now()).total_seconds()))
+            return longest
+        return min(longest, max(0.0, (next_due - self.clock.now()).total_seconds()))
 
     def _routing_params(self) -> dict[str, Any]:
         return {

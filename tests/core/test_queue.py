@@ -531,3 +531,29 @@ async def test_gateway_work_goes_to_the_process_holding_the_guilds_shard(kit: Qu
     async with kit.db.uow() as uow:
         await kit.queue.enqueue(uow.session, "announce", {"guild_id": on_shard[0], "shard": 0})
     assert await kit.dispatcher(queue=process(1), name="all", shards=(2, [0, 1])).run_due() == 1
+
+
+async def test_gateway_work_waits_until_the_gateway_view_is_ready(live_kit: QueueKit) -> None:
+    ran: list[str] = []
+
+    async def record(job: Job) -> None:
+        ran.append(job.kind)
+
+    live_kit.queue.register("plain", record)
+    live_kit.queue.register("reads_the_gateway", record, gateway=True)
+    ready = False
+    dispatcher = live_kit.dispatcher()
+    dispatcher.gateway_ready = lambda: ready
+    await live_kit.start(dispatcher)
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "reads_the_gateway", {"guild_id": 1})
+        await live_kit.queue.enqueue(uow.session, "plain", {})
+
+    # Both came due together: the wake-up that ran the plain job left the gateway one in the queue.
+    await wait_until(lambda: ran == ["plain"], within=5)
+    assert await live_kit.count("kind = 'reads_the_gateway' AND state = 'pending'") == 1
+
+    ready = True  # the bot had READY: the waiting job runs, once
+    await wait_until(lambda: len(ran) == 2, within=5)
+    assert ran == ["plain", "reads_the_gateway"]
+    assert await live_kit.count("state = 'done'") == 2
