@@ -264,7 +264,9 @@ class DmWatch:
                 await self.poll()
                 return
             await asyncio.sleep(0.3)
-        self.settled = False
+        # Not every DM arrived in time: stuck only if a DM job is still waiting (else DMs were lost, which
+        # the wave's own check says).
+        self.settled = await dm_jobs_left(database) == 0
 
     def judge(self, verdict: Verdict, tag: str, expected: int, *, name: str = "reminders") -> None:
         """Count the wave ``tag`` and fail the verdict if a DM of it was lost or doubled."""
