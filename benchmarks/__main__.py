@@ -20,7 +20,7 @@ from benchmarks import clicks, dm_rate, queue_latency, queue_scale, reads, recor
 #: benchmarks' own defaults, to stay near ten minutes on the 2-core machine, is said in the README.
 STEPS: dict[str, tuple[Callable[[list[str]], None], list[str]]] = {
     "queue_latency": (queue_latency.main, []),
-    "queue_scale": (queue_scale.main, []),
+    "queue_scale": (queue_scale.main, ["--drain", "5000"]),
     "startup": (startup.main, []),
     "clicks": (clicks.main, []),
     "reminders": (reminders.main, []),

@@ -28,7 +28,7 @@ import httpx
 
 from benchmarks import record
 from benchmarks.harness import app_process, fresh_database, sandbox_process
-from benchmarks.reminders import new_members, release_wave
+from benchmarks.reminders import SETUP_CONCURRENCY, new_members, release_wave
 from tests.login import login_as
 
 GAMES = 100
@@ -61,21 +61,25 @@ async def build(base: str, sandbox: str, api: httpx.AsyncClient, games: int) -> 
     names = await new_members(api, guild["id"], games * PLAYERS, "rate")
     ids = {u["username"]: u["id"] for u in (await api.get("/world")).json()["users"]}
     when = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-    async with await login_as(base, "alice", sandbox_url=sandbox) as alice:
-        for g in range(games):
-            players = names[g * PLAYERS : (g + 1) * PLAYERS]
-            body = {
-                "guild_id": guild["id"],
-                "channel_id": channel,
-                "title": f"Rate {g}",
-                "scheduled_at": when,
-                "host_id": ids[names[((g + 1) % games) * PLAYERS]],
-                "reminder_minutes": REMINDERS,
-                "initial_participants": [f"@{n}" for n in players],
-            }
+    gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+    async def create(alice: httpx.AsyncClient, g: int) -> None:
+        body = {
+            "guild_id": guild["id"],
+            "channel_id": channel,
+            "title": f"Rate {g}",
+            "scheduled_at": when,
+            "host_id": ids[names[((g + 1) % games) * PLAYERS]],
+            "reminder_minutes": REMINDERS,
+            "initial_participants": [f"@{n}" for n in names[g * PLAYERS : (g + 1) * PLAYERS]],
+        }
+        async with gate:
             created = await alice.post("/api/v1/games", json=body)
-            if created.status_code != 201:
-                raise RuntimeError(f"creating a game failed: {created.text[:300]}")
+        if created.status_code != 201:
+            raise RuntimeError(f"creating a game failed: {created.text[:300]}")
+
+    async with await login_as(base, "alice", sandbox_url=sandbox) as alice:
+        await asyncio.gather(*(create(alice, g) for g in range(games)))
     return games * len(REMINDERS) * (PLAYERS + 1)
 
 

@@ -38,13 +38,21 @@ PLAYERS = 5
 LEAD_SECONDS = 3.0
 
 
+#: Setup requests (new members, new games) in flight at once: the setup is not measured, only waited for.
+SETUP_CONCURRENCY = 8
+
+
 async def new_members(api: httpx.AsyncClient, guild_id: str, count: int, prefix: str) -> list[str]:
-    names = []
-    for n in range(count):
-        user = (await api.post("/users", json={"username": f"{prefix}{n}"})).json()
-        await api.put(f"/guilds/{guild_id}/members/{user['id']}", json={})
-        names.append(user["username"])
-    return names
+    """``count`` new users, members of the guild, named ``prefix0`` … in that order."""
+    gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+    async def member(n: int) -> str:
+        async with gate:
+            user = (await api.post("/users", json={"username": f"{prefix}{n}"})).json()
+            await api.put(f"/guilds/{guild_id}/members/{user['id']}", json={})
+            return str(user["username"])
+
+    return list(await asyncio.gather(*(member(n) for n in range(count))))
 
 
 @dataclass
@@ -94,19 +102,23 @@ async def wave(
     channel = next(c["id"] for c in guild["channels"] if c["name"] == "board-games")
     names = await new_members(api, guild["id"], games * PLAYERS, f"r{run}g{games}p")
     when = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-    for g in range(games):
-        players = [f"@{n}" for n in names[g * PLAYERS : (g + 1) * PLAYERS]]
+    gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+    async def create(g: int) -> None:
         body = {
             "guild_id": guild["id"],
             "channel_id": channel,
             "title": f"Wave {run}.{g}",
             "scheduled_at": when,
             "reminder_minutes": [60],
-            "initial_participants": players,
+            "initial_participants": [f"@{n}" for n in names[g * PLAYERS : (g + 1) * PLAYERS]],
         }
-        created = await app.post("/api/v1/games", json=body)
+        async with gate:
+            created = await app.post("/api/v1/games", json=body)
         if created.status_code != 201:
             raise RuntimeError(f"creating a game failed: {created.text[:300]}")
+
+    await asyncio.gather(*(create(g) for g in range(games)))
     await asyncio.sleep(2)  # let the join DMs' jobs and announcements settle; they are not measured
     await joined_long_ago(database)
     world = (await api.get("/world")).json()
@@ -159,9 +171,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Reminder waves: lateness of reminder DMs")
     parser.add_argument("--quick", action="store_true", help="one run, 20 games only")
     parser.add_argument("--games", type=int, nargs="+", help=f"wave sizes in games (default {SIZES})")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"runs per size (default {RUNS})")
     record.add_arguments(parser)
     args = parser.parse_args(argv)
-    sizes, runs = ((20,), 1) if args.quick else (tuple(args.games or SIZES), RUNS)
+    sizes, runs = ((20,), 1) if args.quick else (tuple(args.games or SIZES), args.runs)
     results = asyncio.run(run(sizes, runs))
     print(
         f"Reminder waves, sandbox in its own process, rate limits off, {runs} run(s) each"
