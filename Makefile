@@ -25,8 +25,8 @@ typecheck: bootstrap
 bench: bootstrap        ## print the benchmark figures described in the README
 	.venv/bin/python -m benchmarks
 
-faults: bootstrap       ## DMs in flight during a database outage and SIGKILLs: fails if one is lost or doubled
-	.venv/bin/python -m benchmarks.faults
+faults: bootstrap       ## the reliability suite's two DM-loss scenarios only (kill -9, PostgreSQL outage)
+	.venv/bin/python -m benchmarks.reliability --only kill9 pg_outage
 
 reliability: bootstrap  ## the reliability suite (README, "Reliability suite"): pass/fail, exit status 1 on a failure
 	.venv/bin/python -m benchmarks.reliability

@@ -1,10 +1,15 @@
 """Join clicks: how long a member waits for the bot's answer when many click at once.
 
-The sandbox Discord runs in its own process (``gamesched sandbox``, rate limits off) and the app in another
-(``gamesched run`` with GAMESCHED_SANDBOX_URL), as Discord is remote in production. Each click goes through
-the sandbox's control API, which reports the time from dispatching the interaction to the bot's callback
-(``latency_ms``: what Discord sees; its own network is not in it). Per scenario and run a new game is
-announced, every click is sent at once, and the roster and the message edits are checked afterwards.
+The sandbox Discord runs in its own process (``gamesched sandbox``) and the app in another (``gamesched run``
+with GAMESCHED_SANDBOX_URL), as Discord is remote in production. Each click goes through the sandbox's
+control API, which reports the time from dispatching the interaction to the bot's callback (``latency_ms``:
+what Discord sees; its own network is not in it). Per scenario and run a new game is announced, every click
+is sent at once, and the roster, the announcement's edits and Discord's 429 answers are counted afterwards.
+Every storm runs with the sandbox's Discord rate limits off and on (global 50/s, 5 edits per 5 s of a
+channel's messages); the app paces itself as in production (``GAMESCHED_DISCORD_REQUESTS_PER_SECOND``).
+
+Also the app's footprint: resident memory idle (connected, logged in, before the first storm) and after
+every storm, as the ``footprint`` benchmark.
 
 ``python -m benchmarks.clicks [--quick]``
 """
@@ -29,6 +34,8 @@ from tests.login import login_as
 RUNS = 3
 #: (clicks, seats): the issue's three storms.
 SCENARIOS = ((20, 100), (100, 100), (200, 10))
+#: The sandbox's Discord rate limits during a storm: off, then on.
+LIMITS = (False, True)
 
 
 @dataclass
@@ -38,6 +45,8 @@ class Outcome:
     failed: int = 0
     edits: list[int] = field(default_factory=list)
     wrong_rosters: int = 0
+    #: REST calls Discord answered 429 (with the sandbox's limits on).
+    rate_limited: int = 0
     #: App CPU from the first click to the last answer (the edits come later), and resident memory after.
     cpu_seconds: float = 0.0
     clicks: int = 0
@@ -68,8 +77,15 @@ async def announced(api: httpx.AsyncClient, channel_id: str, game_id: str) -> di
 
 
 async def storm(
-    app: httpx.AsyncClient, api: httpx.AsyncClient, members: Sequence[str], seats: int, outcome: Outcome
+    app: httpx.AsyncClient,
+    api: httpx.AsyncClient,
+    members: Sequence[str],
+    seats: int,
+    outcome: Outcome,
+    *,
+    limits: bool = False,
 ) -> None:
+    await api.post("/faults", json={"rate_limits": limits})
     world = (await api.get("/world")).json()
     guild = next(g for g in world["guilds"] if g["name"] == "Sandbox Guild")
     channel = next(c["id"] for c in guild["channels"] if c["name"] == "board-games")
@@ -107,6 +123,8 @@ async def storm(
     outcome.wrong_rosters += not await settled(app, api, game["id"], channel, expected)
     log = (await api.get("/log")).json()
     outcome.edits.append(sum(e["method"] == "PATCH" and message["id"] in e["path"] for e in log))
+    outcome.rate_limited += sum(e["status"] == 429 for e in log)
+    await api.post("/faults", json={"rate_limits": False})
 
 
 async def settled(
@@ -126,8 +144,18 @@ async def settled(
     return False
 
 
-async def run(runs: int) -> dict[tuple[int, int], Outcome]:
-    results = {scenario: Outcome() for scenario in SCENARIOS}
+Scenario = tuple[int, int, bool]
+
+
+@dataclass
+class Memory:
+    idle_mb: float = 0.0
+    after_storms_mb: float = 0.0
+
+
+async def run(runs: int) -> tuple[dict[Scenario, Outcome], Memory]:
+    results = {(c, s, limits): Outcome() for limits in LIMITS for c, s in SCENARIOS}
+    rss = Memory()
     async with (
         fresh_database("gs_bench_clicks") as database,
         sandbox_process() as sandbox,
@@ -138,10 +166,13 @@ async def run(runs: int) -> dict[tuple[int, int], Outcome]:
         guild_id = next(g["id"] for g in world["guilds"] if g["name"] == "Sandbox Guild")
         members = await crowd(api, guild_id, max(clicks for clicks, _ in SCENARIOS))
         async with await login_as(base, "alice", sandbox_url=sandbox) as alice:
+            rss.idle_mb = (await footprint(alice)).rss_mb
             for _ in range(runs):
-                for clicks, seats in SCENARIOS:
-                    await storm(alice, api, members[:clicks], seats, results[(clicks, seats)])
-    return results
+                for clicks, seats, limits in results:
+                    outcome = results[(clicks, seats, limits)]
+                    await storm(alice, api, members[:clicks], seats, outcome, limits=limits)
+            rss.after_storms_mb = (await footprint(alice)).rss_mb
+    return results, rss
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -150,29 +181,35 @@ def main(argv: Sequence[str] | None = None) -> None:
     record.add_arguments(parser)
     args = parser.parse_args(argv)
     runs = 1 if args.quick else RUNS
-    results = asyncio.run(run(runs))
+    results, rss = asyncio.run(run(runs))
     print(
         f"Join clicks at once, sandbox in its own process, {runs} run(s) each; latency = interaction to callback"
     )
-    for (clicks, seats), outcome in results.items():
+    figures: record.Figures = {}
+    for (clicks, seats, limits), outcome in results.items():
+        case = f"{clicks} clicks, {seats} seats" + (", limits on" if limits else "")
         print(
-            f"  {clicks:3d} clicks, {seats:3d} seats: {summary(outcome.latencies)}"
-            f"  deferred {outcome.deferred}  failed {outcome.failed}"
-            f"  edits/run {outcome.edits}  wrong rosters {outcome.wrong_rosters}"
+            f"  {case:<30} {summary(outcome.latencies)}"
+            f"  deferred {outcome.deferred}  failed {outcome.failed}  edits/run {outcome.edits}"
+            f"  429s {outcome.rate_limited}  wrong rosters {outcome.wrong_rosters}"
             f"  CPU {outcome.cpu_seconds / outcome.clicks * 1000:.2f} ms/click  RSS {outcome.rss_mb:.0f} MB"
         )
-    figures = {
-        f"{clicks} clicks, {seats} seats": {
+        figures[case] = {
             **record.latency(outcome.latencies),
             "deferred": outcome.deferred,
             "failed": outcome.failed,
+            "wrong_rosters": outcome.wrong_rosters,
             "edits_max": max(outcome.edits, default=0),
+            "answers_429": outcome.rate_limited,
             "cpu_ms_per_click": round(outcome.cpu_seconds / outcome.clicks * 1000, 2),
             "rss_mb": round(outcome.rss_mb),
         }
-        for (clicks, seats), outcome in results.items()
-    }
     record.report("clicks", figures, save_baseline=args.save_baseline)
+    print(f"app resident memory: idle {rss.idle_mb:.0f} MB, after the storms {rss.after_storms_mb:.0f} MB")
+    footprint_figures = {
+        "app RSS (MB)": {"idle_mb": round(rss.idle_mb), "after_storms_mb": round(rss.after_storms_mb)}
+    }
+    record.report("footprint", footprint_figures, save_baseline=args.save_baseline)
 
 
 if __name__ == "__main__":

@@ -2,18 +2,23 @@
 
 * due-to-start lateness: 200 jobs due at staggered future times (every 25 ms), one dispatcher;
   how late each handler starts relative to its due time (p50, p95, max).
-* wake-up precision: 20 single jobs, each alone in the queue, due 1-5 s after it is written (the
-  dispatcher sleeps until then); how late each starts.
+* wake-up precision: single jobs, each alone in the queue, due 1-5 s after it is written (the dispatcher
+  sleeps until then); how late each starts. Twelve (``make bench``: about 35 s of waiting).
 * throughput: 5,000 jobs due now, drained by two dispatchers with concurrency 8 each (jobs/s).
+
+``python -m benchmarks.queue_latency [--wake-ups N]``
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import statistics
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
+from benchmarks import record
+from benchmarks.harness import summary
 from gamesched.app import asyncpg_dsn
 from gamesched.core.clock import SystemClock
 from gamesched.core.db import Database, create_engine, use_app_role
@@ -23,8 +28,10 @@ from gamesched.core.migrate import upgrade_head
 from gamesched.core.queue import Job, JobQueue, NewJob
 from tests.db import admin_execute, resolve_server_url, unique_name, with_database
 
+WAKE_UPS = 12
 
-async def _lateness(url: str) -> None:
+
+async def _lateness(url: str) -> list[float]:
     engine = create_engine(url)
     await use_app_role(engine)
     clock = SystemClock()
@@ -53,15 +60,11 @@ async def _lateness(url: str) -> None:
     await dispatcher.stop()
     await runner
     await engine.dispose()
-    ordered = sorted(lateness_ms)
-    p95 = ordered[int(len(ordered) * 0.95) - 1]
-    print(
-        f"queue due-to-start lateness over {count} timed jobs: "
-        f"p50 {statistics.median(ordered):.1f} ms, p95 {p95:.1f} ms, max {ordered[-1]:.1f} ms"
-    )
+    print(f"queue due-to-start lateness over {count} timed jobs: {summary(lateness_ms)}")
+    return lateness_ms
 
 
-async def _wake_ups(url: str) -> None:
+async def _wake_ups(url: str, count: int) -> list[float]:
     engine = create_engine(url)
     await use_app_role(engine)
     clock = SystemClock()
@@ -76,7 +79,7 @@ async def _wake_ups(url: str) -> None:
     runner = asyncio.create_task(dispatcher.run())
     db = Database(engine)
     lateness_ms: list[float] = []
-    for n in range(20):
+    for n in range(count):
         ahead = 1 + (n * 0.37) % 4  # 1-5 s, spread
         due = clock.now() + timedelta(seconds=ahead)
         async with db.uow() as uow:
@@ -85,14 +88,11 @@ async def _wake_ups(url: str) -> None:
     await dispatcher.stop()
     await runner
     await engine.dispose()
-    ordered = sorted(lateness_ms)
-    print(
-        f"wake-up of 20 single jobs due 1-5 s ahead: p50 {statistics.median(ordered):.1f} ms,"
-        f" p95 {ordered[18]:.1f} ms, max {ordered[-1]:.1f} ms"
-    )
+    print(f"wake-up of {count} single jobs due 1-5 s ahead: {summary(lateness_ms)}")
+    return lateness_ms
 
 
-async def _throughput(url: str) -> None:
+async def _throughput(url: str) -> float:
     engines = [create_engine(url), create_engine(url)]
     for engine in engines:
         await use_app_role(engine)
@@ -132,9 +132,10 @@ async def _throughput(url: str) -> None:
     print(
         f"queue throughput: {total} jobs by 2 dispatchers in {elapsed:.2f} s = {total / elapsed:.0f} jobs/s"
     )
+    return total / elapsed
 
 
-async def main() -> None:
+async def run(wake_ups: int) -> record.Figures:
     server_url, release = resolve_server_url()
     name = unique_name("gs_bench")
     await admin_execute(server_url, f'CREATE DATABASE "{name}"')
@@ -143,13 +144,30 @@ async def main() -> None:
         engine = create_engine(url)
         await upgrade_head(engine)
         await engine.dispose()
-        await _lateness(url)
-        await _wake_ups(url)
-        await _throughput(url)
+        lateness = await _lateness(url)
+        woken = await _wake_ups(url, wake_ups)
+        rate = await _throughput(url)
     finally:
         await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         release()
+    return {
+        "due-to-start lateness, 200 timed jobs": record.latency(lateness),
+        f"wake-up of {wake_ups} single jobs due 1-5 s ahead": record.latency(woken),
+        "5,000 due jobs, 2 dispatchers": {"jobs_per_s": round(rate)},
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Queue latency and throughput on a real PostgreSQL")
+    parser.add_argument(
+        "--wake-ups", type=int, default=WAKE_UPS, help=f"single timed jobs (default {WAKE_UPS})"
+    )
+    parser.add_argument("--quick", action="store_true", help="five wake-ups")
+    record.add_arguments(parser)
+    args = parser.parse_args(argv)
+    figures = asyncio.run(run(5 if args.quick else args.wake_ups))
+    record.report("queue_latency", figures, save_baseline=args.save_baseline)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

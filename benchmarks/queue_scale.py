@@ -11,7 +11,8 @@ bulk SQL (the timers of a big installation: reminders, starts, completions), the
 * draining: 20,000 jobs due now, run by one dispatcher (concurrency 8, a handler that does nothing) while the
   million wait — jobs/s.
 
-``python -m benchmarks.queue_scale`` (about two minutes; part of ``make bench``); ``--jobs N`` seeds N.
+``python -m benchmarks.queue_scale`` (about two minutes; part of ``make bench``); ``--jobs N`` seeds N, ``--drain N``
+drains N.
 """
 
 from __future__ import annotations
@@ -129,22 +130,22 @@ async def _plan(conn: asyncpg.Connection, statement: str, *args: object) -> str:
     return "\n".join(f"      {r[0]}" for r in rows)
 
 
-async def drain(url: str, db: Database, clock: SystemClock) -> float:
+async def drain(db: Database, clock: SystemClock, count: int) -> float:
     finished = 0
     done = asyncio.Event()
 
     async def work(job: Job) -> None:
         nonlocal finished
         finished += 1
-        if finished == DRAINED:
+        if finished == count:
             done.set()
 
     queue = JobQueue(clock=clock)
     queue.register("drain", work)
     async with db.uow(bypass_rls=True) as uow:
-        for first in range(0, DRAINED, 5_000):
+        for first in range(0, count, 5_000):
             await queue.enqueue_many(
-                uow.session, [NewJob("drain", {"n": n}) for n in range(first, first + 5_000)]
+                uow.session, [NewJob("drain", {"n": n}) for n in range(first, min(count, first + 5_000))]
             )
     engine = db.engine
     dispatcher = Dispatcher(queue=queue, engine=engine, listen_dsn=asyncpg_dsn(engine), metrics=Metrics())
@@ -154,10 +155,10 @@ async def drain(url: str, db: Database, clock: SystemClock) -> float:
     seconds = time.perf_counter() - started
     await dispatcher.stop()
     await runner
-    return DRAINED / seconds
+    return count / seconds
 
 
-async def run(count: int) -> record.Figures:
+async def run(count: int, drained_jobs: int = DRAINED) -> record.Figures:
     async with fresh_database("gs_bench_queue_scale") as url:
         engine = create_engine(url)
         await upgrade_head(engine)
@@ -179,8 +180,10 @@ async def run(count: int) -> record.Figures:
             )
             for name, plan in plans.items():
                 print(f"  plan of the {name} statement:\n{plan}")
-            drained = await drain(url, db, clock)
-            print(f"drain: {DRAINED:,} due jobs, one dispatcher, {count:,} waiting: {drained:,.0f} jobs/s")
+            drained = await drain(db, clock, drained_jobs)
+            print(
+                f"drain: {drained_jobs:,} due jobs, one dispatcher, {count:,} waiting: {drained:,.0f} jobs/s"
+            )
         finally:
             await engine.dispose()
     return {
@@ -198,9 +201,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m benchmarks.queue_scale", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--jobs", type=int, default=SEEDED, help=f"pending jobs to seed (default {SEEDED:,})")
+    parser.add_argument("--drain", type=int, default=DRAINED, help=f"due jobs to drain (default {DRAINED:,})")
     record.add_arguments(parser)
     args = parser.parse_args(argv)
-    figures = asyncio.run(run(args.jobs))
+    figures = asyncio.run(run(args.jobs, args.drain))
     record.report("queue_scale", figures, save_baseline=args.save_baseline)
 
 

@@ -3,7 +3,8 @@
 Every run writes its figures to ``.gamesched/bench/<benchmark>.json`` (git-ignored, like all local data).
 ``benchmarks/baseline.json`` holds the figures of the last run someone chose to keep (``--save-baseline``,
 on a quiet machine): each benchmark prints them under its own table as "previous", so a change is judged
-against the figures it replaces, on the same keys.
+against the figures it replaces, on the same keys. ``make bench`` ends with one table of every figure of
+the run beside those previous ones (``table``), also written as ``.gamesched/bench/summary.json``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ BASELINE = Path(__file__).with_name("baseline.json")
 LATEST = Path(__file__).resolve().parents[1] / ".gamesched" / "bench"
 
 Figures = dict[str, dict[str, float]]
+
+#: What this process reported, in order: (benchmark, figures), for the table at the end of ``make bench``.
+REPORTED: list[tuple[str, Figures]] = []
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +57,7 @@ def report(benchmark: str, figures: Figures, *, save_baseline: bool = False) -> 
                 print(f"  {key}: {_line(values)}")
     else:
         print("previous figures: none kept yet (--save-baseline keeps this run's)")
+    REPORTED.append((benchmark, figures))
     entry = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "figures": figures}
     LATEST.mkdir(parents=True, exist_ok=True)
     latest = LATEST / f"{benchmark}.json"
@@ -62,6 +67,65 @@ def report(benchmark: str, figures: Figures, *, save_baseline: bool = False) -> 
         baseline[benchmark] = entry
         BASELINE.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
         print(f"kept as the baseline in {BASELINE}")
+
+
+def table(reported: list[tuple[str, Figures]]) -> str:
+    """Every figure of the run as one Markdown table: p50 / p95 / p99 (ms), CPU per operation, the other
+    figures of the case, and the previous figures of the same case from ``benchmarks/baseline.json``."""
+    baseline = _read(BASELINE)
+    rows = [
+        "| benchmark | case | p50 | p95 | p99 | CPU per op | other | previous: p50 / p95 / p99 (CPU); other |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for benchmark, figures in reported:
+        kept = baseline.get(benchmark, {})
+        for case, values in figures.items():
+            previous = kept.get("figures", {}).get(case)
+            cells = [_number(values.get(p)) for p in ("p50", "p95", "p99")]
+            was = "—"
+            if previous:
+                was = " / ".join(_number(previous.get(p)) for p in ("p50", "p95", "p99"))
+                if _cpu(previous):
+                    was += f" ({_cpu(previous)})"
+                if "p50" not in previous:
+                    was = _other(previous)
+                was += f" [{kept['measured_at'][:10]}]"
+            rows.append(
+                f"| {benchmark} | {case} | {' | '.join(cells)} | {_cpu(values) or '—'}"
+                f" | {_other(values) or '—'} | {was} |"
+            )
+    return "\n".join(rows)
+
+
+def write_summary(reported: list[tuple[str, Figures]], seconds: dict[str, float]) -> Path:
+    """The whole run's figures and how long each benchmark took, as ``.gamesched/bench/summary.json``."""
+    LATEST.mkdir(parents=True, exist_ok=True)
+    path = LATEST / "summary.json"
+    entry = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": {name: round(value, 1) for name, value in seconds.items()},
+        "figures": {benchmark: figures for benchmark, figures in reported},
+    }
+    path.write_text(json.dumps(entry, indent=2) + "\n")
+    return path
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def _cpu(values: dict[str, float]) -> str:
+    return next((f"{v:.2f} ms" for k, v in values.items() if k.startswith("cpu_ms_per_")), "")
+
+
+def _other(values: dict[str, float]) -> str:
+    return ", ".join(
+        f"{k.replace('_', ' ')} {v:,.3g}"
+        if isinstance(v, float) and abs(v) < 1
+        else f"{k.replace('_', ' ')} {v:,}"
+        for k, v in values.items()
+        if k not in ("p50", "p95", "p99") and not k.startswith("cpu_ms_per_")
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:

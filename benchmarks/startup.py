@@ -1,23 +1,29 @@
 """Start time of ``gamesched run`` to the first ``/health`` 200, on the embedded PostgreSQL.
 
-Cold: a new data dir (initdb, create database, migrate). Warm: the same data dir again. Five runs each.
+Cold: a new data dir (initdb, create database, migrate). Warm: the same data dir again. Three runs each.
+
+``python -m benchmarks.startup [--quick]``
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
-RUNS = 5
+from benchmarks import record
+from benchmarks.harness import summary
+
+RUNS = 3
 
 
 def _free_port() -> int:
@@ -51,17 +57,25 @@ def _time_to_health(data_dir: Path) -> float:
         process.wait(30)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Start of gamesched run to the first /health 200")
+    parser.add_argument("--quick", action="store_true", help="one run instead of three")
+    record.add_arguments(parser)
+    args = parser.parse_args(argv)
+    runs = 1 if args.quick else RUNS
     cold, warm = [], []
-    for _ in range(RUNS):
+    for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="gamesched-bench-") as tmp:
-            cold.append(_time_to_health(Path(tmp)))
-            warm.append(_time_to_health(Path(tmp)))
-    print(
-        f"start to /health 200 (embedded PostgreSQL, {RUNS} runs): "
-        f"cold median {statistics.median(cold):.2f} s (min {min(cold):.2f}), "
-        f"warm median {statistics.median(warm):.2f} s (min {min(warm):.2f})"
-    )
+            cold.append(_time_to_health(Path(tmp)) * 1000)
+            warm.append(_time_to_health(Path(tmp)) * 1000)
+    print(f"start to /health 200 (embedded PostgreSQL, {runs} runs):")
+    print(f"  cold (new data dir) {summary(cold)}")
+    print(f"  warm (same data dir) {summary(warm)}")
+    figures = {
+        "start to /health, cold (new data dir)": record.latency(cold),
+        "start to /health, warm (same data dir)": record.latency(warm),
+    }
+    record.report("startup", figures, save_baseline=args.save_baseline)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,8 @@ class SessionCSRF:
                 raise PermissionDeniedException(CSRF_FAILED)
             token = submitted
         ScopeState.from_scope(scope).csrf_token = token
-        await self.app(scope, receive, self._send_cookie(send, session_id, token, cookie))
+        secure = self.secure or scope.get("scheme") == "https"
+        await self.app(scope, receive, self._send_cookie(send, session_id, token, cookie, secure=secure))
 
     def accepts(self, submitted: str, session_id: str | None, cookie: str | None) -> bool:
         """Logged in: the session's own token; logged out: a signed token equal to the cookie's."""
@@ -166,7 +167,9 @@ class SessionCSRF:
     def _mac(self, data: bytes) -> str:
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()
 
-    def _send_cookie(self, send: Send, session_id: str | None, token: str, cookie: str | None) -> Send:
+    def _send_cookie(
+        self, send: Send, session_id: str | None, token: str, cookie: str | None, *, secure: bool
+    ) -> Send:
         """Set the cookie when the token changed, and re-bind it when this response opens or ends a session
         (the login callback, logging out), so the next unsafe request needs no GET in between."""
 
@@ -178,15 +181,13 @@ class SessionCSRF:
                 if changed:
                     new_token = self.token_for(new_session, current=cookie)
                 if new_token != cookie:
-                    headers.add("set-cookie", self._cookie(new_token))
+                    headers.add("set-cookie", self._cookie(new_token, secure=secure))
             await send(message)
 
         return send_with_cookie
 
-    def _cookie(self, token: str) -> str:
-        cookie = Cookie(
-            key=CSRF_COOKIE, value=token, path="/", secure=self.secure, httponly=False, samesite="lax"
-        )
+    def _cookie(self, token: str, *, secure: bool) -> str:
+        cookie = Cookie(key=CSRF_COOKIE, value=token, path="/", secure=secure, httponly=False, samesite="lax")
         return cookie.to_header(header="")
 
 

@@ -1,4 +1,5 @@
-"""What the reliability scenarios share: a verdict that counts and checks, reminder waves tagged by title,
+"""What the reliability scenarios share: their world (a fresh database and the sandbox Discord in its own
+process), a verdict that counts and checks, games, clicks and announcements, reminder waves tagged by title,
 a watcher of the DMs the sandbox Discord holds, and a throwaway PostgreSQL cluster of its own."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from benchmarks.harness import free_port
+from benchmarks.harness import free_port, fresh_database, sandbox_process
 from benchmarks.reminders import new_members
 from tests.db import asyncpg_url
 from tests.login import login_as
@@ -60,6 +61,72 @@ class Verdict:
         return "\n".join(lines)
 
 
+@contextlib.asynccontextmanager
+async def scenario_world(prefix: str) -> AsyncIterator[tuple[str, str, httpx.AsyncClient]]:
+    """A fresh database (``prefix``: its name's start), the sandbox Discord in its own process and a client
+    on its control API: ``(database URL, sandbox URL, control client)``."""
+    async with (
+        fresh_database(prefix) as database,
+        sandbox_process() as sandbox,
+        httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=60) as api,
+    ):
+        yield database, sandbox, api
+
+
+async def member_ids(api: httpx.AsyncClient, guild_id: str, count: int, prefix: str) -> list[str]:
+    """The user ids of ``count`` new members of the guild."""
+    names = await new_members(api, guild_id, count, prefix)
+    ids = {u["username"]: u["id"] for u in (await api.get("/world")).json()["users"]}
+    return [ids[n] for n in names]
+
+
+async def create_game(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /api/v1/games`` as ``client``; an error unless it is created."""
+    created = await client.post("/api/v1/games", json=body)
+    if created.status_code != 201:
+        raise RuntimeError(f"creating a game failed: {created.text[:300]}")
+    return dict(created.json())
+
+
+async def click(
+    api: httpx.AsyncClient, user_id: str, message: dict[str, Any], custom_id: str
+) -> httpx.Response:
+    """``user_id`` clicks the button ``custom_id`` of ``message``; the sandbox's answer (200 with the bot's
+    response, 504 when the interaction failed)."""
+    return await api.post(
+        "/interactions",
+        json={
+            "type": "component",
+            "user_id": user_id,
+            "channel_id": message["channel_id"],
+            "message_id": message["id"],
+            "custom_id": custom_id,
+        },
+    )
+
+
+def shown_text(answer: dict[str, Any]) -> str:
+    """The text a member saw after a click: the response's, else the first follow-up's."""
+    data = answer["response"].get("data") or {}
+    texts = [data.get("content")] + [m.get("content") for m in answer.get("followups") or []]
+    return next((t for t in texts if t), "(no text)")
+
+
+async def find_announcement(api: httpx.AsyncClient, channel: str, game_id: str) -> dict[str, Any] | None:
+    """The message of ``channel`` whose buttons belong to the game, if posted."""
+    for message in (await api.get(f"/channels/{channel}/messages")).json():
+        if any(game_id in str(c) for c in message.get("components") or []):
+            return dict(message)
+    return None
+
+
+async def announcement(api: httpx.AsyncClient, channel: str, game_id: str) -> dict[str, Any]:
+    message = await eventually(lambda: find_announcement(api, channel, game_id), within=20)
+    if not message:
+        raise RuntimeError(f"game {game_id} was not announced within 20 s")
+    return dict(message)
+
+
 async def sandbox_guild(api: httpx.AsyncClient) -> tuple[dict[str, Any], str]:
     """The Sandbox Guild and its #board-games channel id."""
     world = (await api.get("/world")).json()
@@ -96,10 +163,7 @@ async def build_games(
                     "reminder_minutes": [60],
                     "initial_participants": [f"@{n}" for n in names[g * PLAYERS : (g + 1) * PLAYERS]],
                 }
-                created = await client.post("/api/v1/games", json=body)
-                if created.status_code != 201:
-                    raise RuntimeError(f"creating a game failed: {created.text[:300]}")
-                games.append(created.json())
+                games.append(await create_game(client, body))
     return games
 
 
@@ -200,7 +264,18 @@ class DmWatch:
                 await self.poll()
                 return
             await asyncio.sleep(0.3)
-        self.settled = False
+        # Not every DM arrived in time: stuck only if a DM job is still waiting (else DMs were lost, which
+        # the wave's own check says).
+        self.settled = await dm_jobs_left(database) == 0
+
+    def judge(self, verdict: Verdict, tag: str, expected: int, *, name: str = "reminders") -> None:
+        """Count the wave ``tag`` and fail the verdict if a DM of it was lost or doubled."""
+        delivered, doubled = self.delivered(tag), self.doubled(tag)
+        verdict.count(
+            f"{name}: {expected} expected, {delivered} delivered, {expected - delivered} lost, {doubled} doubled"
+        )
+        verdict.check(delivered == expected, f"{name}: {expected - delivered} reminder DMs lost")
+        verdict.check(doubled == 0, f"{name}: {doubled} reminder DMs doubled")
 
     def check_settled(self, verdict: Verdict) -> None:
         verdict.check(

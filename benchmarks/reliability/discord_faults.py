@@ -22,19 +22,25 @@ from typing import Any
 
 import httpx
 
-from benchmarks.harness import fresh_database, running_app, sandbox_process
+from benchmarks.harness import running_app
 from benchmarks.reliability.common import (
     APP_SETTINGS,
     PLAYERS,
     DmWatch,
     Verdict,
+    announcement,
     build_games,
+    click,
+    create_game,
     eventually,
+    find_announcement,
+    member_ids,
     open_dm_channels,
     release,
     sandbox_guild,
+    scenario_world,
+    shown_text,
 )
-from benchmarks.reminders import new_members
 from tests.login import login_as
 
 SEATS = 10
@@ -57,23 +63,11 @@ FAULTS: tuple[tuple[float, str, dict[str, Any]], ...] = (
 
 async def _click(api: httpx.AsyncClient, user_id: str, message: dict[str, Any], custom_id: str) -> str | None:
     """The ephemeral text the member saw, or None if the interaction failed."""
-    response = await api.post(
-        "/interactions",
-        json={
-            "type": "component",
-            "user_id": user_id,
-            "channel_id": message["channel_id"],
-            "message_id": message["id"],
-            "custom_id": custom_id,
-        },
-    )
+    response = await click(api, user_id, message, custom_id)
     if response.status_code == 504:
         return None
     response.raise_for_status()
-    answer = response.json()
-    data = answer["response"].get("data") or {}
-    texts = [data.get("content")] + [m.get("content") for m in answer.get("followups") or []]
-    return next((t for t in texts if t), "(no text)")
+    return shown_text(response.json())
 
 
 class Member:
@@ -147,16 +141,12 @@ async def run(*, quick: bool = False) -> Verdict:
     )
     rng = random.Random(12)
     async with (
-        fresh_database("gs_rel_discord") as database,
-        sandbox_process() as sandbox,
-        httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=60) as api,
+        scenario_world("gs_rel_discord") as (database, sandbox, api),
         running_app(database, sandbox_url=sandbox, **APP_SETTINGS) as app,
     ):
         wave = await build_games(app.base, sandbox, api, games, "faults")
         guild, channel = await sandbox_guild(api)
-        names = await new_members(api, guild["id"], clickers, "stormer")
-        ids = {u["username"]: u["id"] for u in (await api.get("/world")).json()["users"]}
-        members = [Member(ids[n]) for n in names]
+        members = [Member(u) for u in await member_ids(api, guild["id"], clickers, "stormer")]
         async with await login_as(app.base, "alice", sandbox_url=sandbox) as alice:
             body = {
                 "guild_id": guild["id"],
@@ -165,15 +155,8 @@ async def run(*, quick: bool = False) -> Verdict:
                 "scheduled_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
                 "max_players": SEATS,
             }
-            game = (await alice.post("/api/v1/games", json=body)).json()
-
-            async def announced() -> dict[str, Any] | None:
-                for message in (await api.get(f"/channels/{channel}/messages")).json():
-                    if any(game["id"] in str(c) for c in message.get("components") or []):
-                        return dict(message)
-                return None
-
-            message = await eventually(announced, within=20)
+            game = await create_game(alice, body)
+            message = await announcement(api, channel, game["id"])
             await open_dm_channels(database)
             await api.delete("/log")
             watch = DmWatch(api, "faults")
@@ -196,7 +179,7 @@ async def run(*, quick: bool = False) -> Verdict:
             waitlisted = [p["discord_id"] for p in final if p["status"] == "waitlisted"]
 
             async def shows_the_roster() -> dict[str, Any] | None:
-                current = await announced()
+                current = await find_announcement(api, channel, game["id"])
                 if current is None:
                     return None
                 players = _mentions(current, "Players")
@@ -240,10 +223,7 @@ async def run(*, quick: bool = False) -> Verdict:
         f"roster {len(confirmed)} confirmed + {len(waitlisted)} waitlisted;"
         f" announcement {'shows' if shown else 'does not show'} it"
     )
-    verdict.count(
-        f"reminders: {expected} expected, {watch.delivered('faults')} delivered,"
-        f" {expected - watch.delivered('faults')} lost, {watch.doubled('faults')} doubled"
-    )
+    watch.judge(verdict, "faults", expected)
     verdict.check(not unanswered, f"{len(unanswered)} members never got an answer")
     verdict.check(
         not saveable, f"{len(saveable)} failed interactions a retry could have saved: {saveable[:3]}"
@@ -253,7 +233,5 @@ async def run(*, quick: bool = False) -> Verdict:
         f"the roster ({len(confirmed)} + {len(waitlisted)}) is not the {len(stayers)} who joined and stayed",
     )
     verdict.check(bool(shown), "the announcement does not show the final roster")
-    verdict.check(watch.delivered("faults") == expected, "reminder DMs lost")
-    verdict.check(watch.doubled("faults") == 0, "reminder DMs doubled")
     watch.check_settled(verdict)
     return verdict

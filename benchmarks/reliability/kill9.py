@@ -12,9 +12,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
-from benchmarks.harness import free_port, fresh_database, running_app, sandbox_process
+from benchmarks.harness import free_port, running_app
 from benchmarks.reliability.common import (
     APP_SETTINGS,
     PLAYERS,
@@ -24,6 +22,7 @@ from benchmarks.reliability.common import (
     nonce_resends,
     open_dm_channels,
     release,
+    scenario_world,
 )
 
 GAMES = 167
@@ -36,11 +35,7 @@ async def run(games: int = GAMES) -> Verdict:
     verdict = Verdict(f"kill -9 at {', '.join(f'{m:.0%}' for m in MOMENTS)} of a {expected}-reminder wave")
     port = free_port()
     tag = "kill9"
-    async with (
-        fresh_database("gs_rel_kill9") as database,
-        sandbox_process() as sandbox,
-        httpx.AsyncClient(base_url=f"{sandbox}/sandbox/api", timeout=60) as api,
-    ):
+    async with scenario_world("gs_rel_kill9") as (database, sandbox, api):
         watch = DmWatch(api, tag)
         killed_at: list[int] = []
         restarts: list[float] = []

@@ -28,14 +28,18 @@ from benchmarks.reliability.common import (
     TRY_AGAIN,
     DmWatch,
     Verdict,
+    announcement,
     build_games,
+    click,
+    create_game,
     eventually,
+    member_ids,
     open_dm_channels,
     release,
     sandbox_guild,
+    shown_text,
     throwaway_cluster,
 )
-from benchmarks.reminders import new_members
 from tests.db import admin_execute, with_database
 from tests.login import login_as
 
@@ -46,35 +50,10 @@ ANSWER_DELAY = 0.1
 
 async def _click(api: httpx.AsyncClient, user_id: str, message: dict[str, Any], custom_id: str) -> str:
     """What the member sees after clicking: the ephemeral text, or why there is none."""
-    response = await api.post(
-        "/interactions",
-        json={
-            "type": "component",
-            "user_id": user_id,
-            "channel_id": message["channel_id"],
-            "message_id": message["id"],
-            "custom_id": custom_id,
-        },
-    )
+    response = await click(api, user_id, message, custom_id)
     if response.status_code != 200:
         return f"HTTP {response.status_code}: {response.text[:120]}"
-    answer = response.json()
-    data = answer["response"].get("data") or {}
-    texts = [data.get("content")] + [m.get("content") for m in answer.get("followups") or []]
-    return next((t for t in texts if t), "(no text)")
-
-
-async def _announcement(api: httpx.AsyncClient, channel: str, game_id: str) -> dict[str, Any]:
-    async def found() -> dict[str, Any] | None:
-        for message in (await api.get(f"/channels/{channel}/messages")).json():
-            if any(game_id in str(c) for c in message.get("components") or []):
-                return dict(message)
-        return None
-
-    message = await eventually(found, within=20)
-    if not message:
-        raise RuntimeError("the click game was not announced within 20 s")
-    return dict(message)
+    return shown_text(response.json())
 
 
 async def _live_signal(client: httpx.AsyncClient, game_id: str, listening: asyncio.Event) -> None:
@@ -102,9 +81,7 @@ async def run(*, quick: bool = False) -> Verdict:
         async with running_app(database, sandbox_url=sandbox, **APP_SETTINGS) as app:
             waves = {tag: await build_games(app.base, sandbox, api, n, tag) for tag, n in sizes.items()}
             guild, channel = await sandbox_guild(api)
-            names = await new_members(api, guild["id"], 60, "outclick")
-            ids = {u["username"]: u["id"] for u in (await api.get("/world")).json()["users"]}
-            clickers = [ids[n] for n in names]
+            clickers = await member_ids(api, guild["id"], 60, "outclick")
             async with (
                 await login_as(app.base, "alice", sandbox_url=sandbox) as alice,
                 httpx.AsyncClient(base_url=app.base, timeout=10) as anonymous,
@@ -116,8 +93,8 @@ async def run(*, quick: bool = False) -> Verdict:
                     "max_players": 100,
                     "scheduled_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
                 }
-                game = (await alice.post("/api/v1/games", json=body)).json()
-                message = await _announcement(api, channel, game["id"])
+                game = await create_game(alice, body)
+                message = await announcement(api, channel, game["id"])
                 join = f"game:join:{game['id']}"
                 await open_dm_channels(database)
                 await api.delete("/log")
@@ -194,14 +171,7 @@ async def run(*, quick: bool = False) -> Verdict:
         f" stream signalled a join {live_took:.1f} s after it"
     )
     for tag, n in expected.items():
-        verdict.count(
-            f"wave '{tag}': {n} expected, {watch.delivered(tag)} delivered, {n - watch.delivered(tag)} lost,"
-            f" {watch.doubled(tag)} doubled"
-        )
-        verdict.check(
-            watch.delivered(tag) == n, f"wave '{tag}': {n - watch.delivered(tag)} reminder DMs lost"
-        )
-        verdict.check(watch.doubled(tag) == 0, f"wave '{tag}': {watch.doubled(tag)} reminder DMs doubled")
+        watch.judge(verdict, tag, n, name=f"wave '{tag}'")
     verdict.check(alive, "the app process exited")
     verdict.check(
         outage_health == {(503, "unavailable")}, f"/health during the outage answered {sorted(outage_health)}"

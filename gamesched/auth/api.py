@@ -23,6 +23,12 @@ LOGIN_FAILED = ResponseSpec(
 )
 
 
+def secure_cookie(request: Request[Any, Any, Any], auth: AuthService) -> bool:
+    """``Secure`` when the public URL is https or this request came over https (uvicorn takes the scheme from
+    ``X-Forwarded-Proto`` of a proxy on 127.0.0.1); plain http on localhost keeps the cookie usable."""
+    return auth.oauth.secure_cookies or request.url.scheme == "https"
+
+
 @get("/auth/login", summary="Log in with Discord", responses={400: BAD_REQUEST})
 async def login(
     request: Request[Any, Any, Any],
@@ -41,7 +47,7 @@ async def login(
         path=LOGIN_COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=auth.oauth.secure_cookies,
+        secure=secure_cookie(request, auth),
     )
     return response
 
@@ -71,7 +77,7 @@ async def callback(
         path="/",
         httponly=True,
         samesite="lax",
-        secure=auth.oauth.secure_cookies,
+        secure=secure_cookie(request, auth),
     )
     response.delete_cookie(LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -11,6 +12,8 @@ import pytest
 from discord_sandbox import oauth_store
 from gamesched.app import App
 from gamesched.core.clock import FakeClock
+from gamesched.core.config import Settings
+from tests.conftest import serving
 from tests.login import login_as
 
 from .conftest import sandbox_ids
@@ -164,6 +167,53 @@ async def test_callback_sets_an_httponly_lax_session_cookie_and_returns_to_next(
     assert "httponly" in flags and "samesite=lax" in flags and "path=/" in flags
     assert "secure" not in flags  # plain http in tests; https base URLs get Secure
     assert (await browser.get("/api/v1/me")).json()["user"]["username"] == "dave"
+
+
+def flags(cookie: str) -> set[str]:
+    return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+
+async def test_behind_an_https_proxy_the_session_cookie_is_secure_httponly_and_lax(
+    browser: httpx.AsyncClient,
+) -> None:
+    # As through a TLS-terminating proxy on this machine (uvicorn trusts 127.0.0.1's X-Forwarded-Proto).
+    https = {"x-forwarded-proto": "https"}
+    started = await browser.get("/api/v1/auth/login", headers=https)
+    login_cookie = set_cookie(started, "gamesched_login")
+    callback = await pick(browser, started.headers["location"], "dave")
+    # A browser sends a Secure cookie back over https; httpx would not on this plain-http hop, so by hand.
+    done = await browser.get(callback, headers={**https, "cookie": login_cookie.split(";")[0]})
+
+    assert done.status_code == 302, done.text
+    session = flags(set_cookie(done, "gamesched_session"))
+    assert {"secure", "httponly", "samesite=lax", "path=/"} <= session
+    assert {"secure", "httponly", "samesite=lax"} <= flags(login_cookie)
+    assert {"secure", "samesite=lax"} <= flags(set_cookie(done, "csrftoken"))  # read by the pages' script
+
+
+@pytest.fixture
+async def https_site(app_settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
+    # Real Discord's login (no bot token: nothing connects anywhere); the login cookie comes before Discord.
+    settings = app_settings.with_overrides(
+        public_url="https://games.example.org", discord_client_id="77", discord_client_secret="pw"
+    )
+    async with serving(settings, clock=clock) as app:
+        yield app
+
+
+async def test_a_site_with_an_https_public_url_sets_secure_cookies_even_on_a_plain_hop(
+    https_site: App,
+) -> None:
+    # The proxy in front need not say so: the public URL is https, so the browser only ever speaks https.
+    listening = f"http://127.0.0.1:{https_site.settings.http_port}"
+    async with httpx.AsyncClient(base_url=listening) as browser:
+        started = await browser.get("/api/v1/auth/login")
+
+    assert started.status_code == 302
+    query = parse_qs(urlsplit(started.headers["location"]).query)
+    assert query["redirect_uri"] == ["https://games.example.org/api/v1/auth/callback"]
+    assert {"secure", "httponly", "samesite=lax"} <= flags(set_cookie(started, "gamesched_login"))
+    assert "secure" in flags(set_cookie(started, "csrftoken"))
 
 
 @pytest.mark.parametrize(
