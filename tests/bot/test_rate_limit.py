@@ -10,6 +10,7 @@ import httpx
 
 from gamesched.app import App
 from gamesched.discord import pace_requests
+from gamesched.discord.rate_limit import RequestPacer
 from tests.world import fetch_world
 
 
@@ -29,3 +30,54 @@ async def test_a_burst_of_requests_goes_out_evenly_spaced_at_the_configured_rate
     # 12 requests at 20 per second span at least 11 turns of 50 ms (the sandbox may see them a bit bunched).
     assert (times[-1] - times[0]).total_seconds() >= 11 * 0.05 * 0.9
     assert sum(gap < 0.02 for gap in gaps) <= 1
+
+
+class SteppedTime:
+    """A clock the test moves; ``sleep`` waits until the clock has passed the wake-up time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, woken))
+        await woken
+
+    async def move_to(self, moment: float) -> None:
+        self.now = moment
+        for wake_at, woken in list(self._sleepers):
+            if wake_at <= moment + 1e-9:
+                self._sleepers.remove((wake_at, woken))
+                woken.set_result(None)
+        for _ in range(5):  # let the woken turns run (and ask for their next sleep)
+            await asyncio.sleep(0)
+
+
+async def test_turns_that_fell_due_during_a_stall_do_not_crowd_the_next_second() -> None:
+    time = SteppedTime()
+    pacer = RequestPacer(10, clock=time.clock, sleep=time.sleep)
+    sent: list[float] = []
+
+    async def request() -> None:
+        await pacer.turn()
+        sent.append(time.now)
+
+    tasks = [asyncio.create_task(request()) for _ in range(25)]
+    await time.move_to(0.0)
+    moment = 0.0
+    while moment < 0.49:  # the loop runs smoothly for half a second…
+        moment = round(moment + 0.01, 2)
+        await time.move_to(moment)
+    await time.move_to(1.0)  # …then stalls until the next second
+    while not all(task.done() for task in tasks):
+        moment = round(max(moment, 1.0) + 0.01, 2)
+        await time.move_to(moment)
+
+    assert len(sent) == 25
+    for at in sent:  # any second (a send exactly a second earlier is out of it)
+        in_the_second_before = [s for s in sent if 0 <= round(at - s, 6) < 1.0]
+        assert len(in_the_second_before) <= 10, (at, in_the_second_before)
