@@ -284,7 +284,9 @@ async def test_calendar_file_is_a_valid_utc_vevent(world: World, login: Login) -
     assert "LOCATION:Dave's place" in lines
     assert any(line.startswith("DTSTAMP:") and line.endswith("Z") for line in lines)
     assert any(line.startswith("URL:http") and line.endswith(f"/games/{game['id']}") for line in lines)
-    assert lines.count("BEGIN:VALARM") == 2 and "TRIGGER:-PT60M" in lines
+    # One alarm per reminder, as RFC 5545 durations (icalendar writes 60 minutes as an hour).
+    assert lines.count("BEGIN:VALARM") == 2
+    assert "TRIGGER:-PT1H" in lines and "TRIGGER:-PT15M" in lines
 
 
 async def test_moving_a_game_to_another_channel_keeps_its_seats_and_re_resolves_the_rest(
