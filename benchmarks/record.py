@@ -25,6 +25,8 @@ Figures = dict[str, dict[str, float]]
 
 #: What this process reported, in order: (benchmark, figures), for the table at the end of ``make bench``.
 REPORTED: list[tuple[str, Figures]] = []
+#: The baseline as it was before this run (``previous_figures``).
+_PREVIOUS: dict[str, Any] | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,11 +47,19 @@ def latency(values: list[float]) -> dict[str, float]:
     }
 
 
+def previous_figures() -> dict[str, Any]:
+    """``benchmarks/baseline.json`` as it was when this process first read it: what this run is compared
+    with, even after ``--save-baseline`` has replaced it with this run's figures."""
+    global _PREVIOUS
+    if _PREVIOUS is None:
+        _PREVIOUS = _read(BASELINE)
+    return _PREVIOUS
+
+
 def report(benchmark: str, figures: Figures, *, save_baseline: bool = False) -> None:
     """Print the previous figures of the same keys, write this run's JSON, and keep it as the baseline if
     asked."""
-    baseline = _read(BASELINE)
-    previous = baseline.get(benchmark)
+    previous = previous_figures().get(benchmark)
     if previous:
         print(f"previous figures (benchmarks/baseline.json, measured {previous['measured_at'][:10]}):")
         for key, values in previous["figures"].items():
@@ -64,6 +74,7 @@ def report(benchmark: str, figures: Figures, *, save_baseline: bool = False) -> 
     latest.write_text(json.dumps(entry, indent=2) + "\n")
     print(f"figures written to {latest}")
     if save_baseline:
+        baseline = _read(BASELINE)
         baseline[benchmark] = entry
         BASELINE.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
         print(f"kept as the baseline in {BASELINE}")
@@ -71,8 +82,9 @@ def report(benchmark: str, figures: Figures, *, save_baseline: bool = False) -> 
 
 def table(reported: list[tuple[str, Figures]]) -> str:
     """Every figure of the run as one Markdown table: p50 / p95 / p99 (ms), CPU per operation, the other
-    figures of the case, and the previous figures of the same case from ``benchmarks/baseline.json``."""
-    baseline = _read(BASELINE)
+    figures of the case, and the previous figures of the same case from ``benchmarks/baseline.json`` (as it
+    was before this run)."""
+    baseline = previous_figures()
     rows = [
         "| benchmark | case | p50 | p95 | p99 | CPU per op | other | previous: p50 / p95 / p99 (CPU); other |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
