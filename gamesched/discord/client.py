@@ -215,6 +215,11 @@ class DiscordConnection:
             if exc.code in SHARDING_REFUSED:
                 raise DiscordRefused(SHARDING_REFUSED[exc.code]) from exc
             raise DiscordRefused(f"Discord closed the gateway with code {exc.code} ({exc.reason}).") from exc
+        except Exception as exc:
+            if self.bot.is_closed():  # shut down while still logging in: the request met a closed session
+                log.debug("discord_start_interrupted", error=repr(exc))
+                return
+            raise
 
     async def close(self) -> None:
         if self.bot is not None and not self.bot.is_closed():
