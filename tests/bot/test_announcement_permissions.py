@@ -101,6 +101,8 @@ async def test_a_channel_that_refuses_the_bot_is_reported_and_the_game_announced
     posted = await announcement(api, game)
     assert posted["embeds"] and f"<@{world.user_id('dave')}>" in field(posted, "Players")["value"]  # type: ignore[index]
     await eventually(lambda: _lacks(page(as_carol, f"/games/{game['id']}"), NOT_POSTED))
+    # The post is recorded first, then the problem cleared (a moment later, in a transaction of its own).
+    await eventually(lambda: _problem_gone(bot_app, guild, game["id"]))
     stored = (await as_carol.get(f"/api/v1/games/{game['id']}")).json()
     assert stored["message_id"] == posted["id"] and stored["announcement_problem"] is None
     assert "✓ gamesched can post in #rpg." in await page(as_alice, f"/guilds/{guild}/channels/{rpg}/settings")
