@@ -200,6 +200,8 @@ async def build_app(
             if settings.shard_count is not None and "bot" in settings.roles
             else None,
         )
+        # Jobs a change causes that are due at once (its events) run here as soon as it commits.
+        queue.local_runner = dispatcher
         housekeeping = QueueHousekeeping(db=db, queue=queue)
         await housekeeping.schedule()
         cache = create_cache(settings.redis_url, engine, clock)

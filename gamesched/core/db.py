@@ -65,6 +65,48 @@ EventStager = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 #: Connections one process keeps (and at most opens) to PostgreSQL.
 POOL_SIZE = 20
 
+#: ``session.info`` key of a unit of work's ``TransactionHooks`` (code handed only the session finds them).
+TRANSACTION_HOOKS = "gamesched.transaction_hooks"
+
+
+class TransactionHooks:
+    """What a unit of work does once its transaction has ended, for code that was handed only its session:
+    ``on_commit`` callbacks run right after a successful commit (before any other task runs), and
+    ``on_abandon`` callbacks when it did not commit. ``on_abandon`` hears ``maybe_committed=True`` when the
+    COMMIT itself failed, so its outcome is unknown (the connection broke while it was on the wire)."""
+
+    __slots__ = ("_on_abandon", "_on_commit")
+
+    def __init__(self) -> None:
+        self._on_commit: list[Callable[[], None]] = []
+        self._on_abandon: list[Callable[[bool], None]] = []
+
+    def add(self, on_commit: Callable[[], None], on_abandon: Callable[[bool], None]) -> None:
+        self._on_commit.append(on_commit)
+        self._on_abandon.append(on_abandon)
+
+    def committed(self) -> None:
+        hooks, self._on_commit, self._on_abandon = self._on_commit, [], []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("transaction_hook_failed")
+
+    def abandoned(self, *, maybe_committed: bool) -> None:
+        hooks, self._on_commit, self._on_abandon = self._on_abandon, [], []
+        for hook in hooks:
+            try:
+                hook(maybe_committed)
+            except Exception:
+                log.exception("transaction_hook_failed")
+
+
+def transaction_hooks(session: AsyncSession) -> TransactionHooks | None:
+    """The hooks of the unit of work that owns ``session`` (None: a session of its own, not a unit of work)."""
+    hooks = session.info.get(TRANSACTION_HOOKS)
+    return hooks if isinstance(hooks, TransactionHooks) else None
+
 
 class ContextConnection(asyncpg.Connection):
     """An asyncpg connection that can send more SQL with the next ``BEGIN``, in the same round trip (the
@@ -145,8 +187,12 @@ class Database:
         self.stage_events = stage_events
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def uow(self, *, guild_id: int | None = None, bypass_rls: bool = False) -> UnitOfWork:
-        return UnitOfWork(self, guild_id=guild_id, bypass_rls=bypass_rls)
+    def uow(
+        self, *, guild_id: int | None = None, bypass_rls: bool = False, begin_with: str | None = None
+    ) -> UnitOfWork:
+        """A unit of work scoped to ``guild_id``. ``begin_with``: SQL without parameters run first in the
+        transaction, in the round trip that begins it (e.g. taking a row lock); trusted text only."""
+        return UnitOfWork(self, guild_id=guild_id, bypass_rls=bypass_rls, begin_with=begin_with)
 
     @contextlib.asynccontextmanager
     async def read(
@@ -203,11 +249,15 @@ class UnitOfWork:
     change they describe does.
     """
 
-    def __init__(self, db: Database, *, guild_id: int | None, bypass_rls: bool) -> None:
+    def __init__(
+        self, db: Database, *, guild_id: int | None, bypass_rls: bool, begin_with: str | None = None
+    ) -> None:
         self._db = db
         self.guild_id = guild_id
         self.bypass_rls = bypass_rls
+        self.begin_with = begin_with
         self.events: list[Any] = []
+        self.hooks = TransactionHooks()
         self._session: AsyncSession | None = None
 
     @property
@@ -223,12 +273,15 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         for attempt in (1, 2):
             self._session = session = self._db.sessionmaker()
+            session.info[TRANSACTION_HOOKS] = self.hooks
             try:
                 await session.begin()
                 # The first round trip connects (or uses a pooled connection): any failure here is the
                 # database being out of reach, not a statement of ours going wrong.
-                if not await _begin_in_guild(session, self.guild_id, self.bypass_rls):
+                if not await _begin_in_guild(session, self.guild_id, self.bypass_rls, self.begin_with):
                     await set_guild_context(session, self.guild_id, bypass_rls=self.bypass_rls)
+                    if self.begin_with is not None:
+                        await session.execute(text(self.begin_with))
                 return self
             except _BeginFailed as failed:
                 await _close_quietly(session)
@@ -263,6 +316,8 @@ class UnitOfWork:
                 raise DatabaseUnavailable() from failure
             raise
         finally:
+            # Not committed (an error, or the work before COMMIT failed): a no-op after a commit.
+            self.hooks.abandoned(maybe_committed=False)
             await _close_quietly(session)
             self._session = None
         if connection_lost(exc):
@@ -274,7 +329,12 @@ class UnitOfWork:
             await session.flush()
             await self._db.stage_events(session, list(self.events))
         self.events.clear()
-        await session.commit()
+        try:
+            await session.commit()
+        except BaseException:
+            self.hooks.abandoned(maybe_committed=True)
+            raise
+        self.hooks.committed()
 
 
 #: How a failed connect shows: a refused, reset or timed-out socket, the server turning us away (starting up,
@@ -310,9 +370,12 @@ def _guild_context_sql(guild_id: int | None, bypass_rls: bool, *, local: bool = 
     return f"SELECT set_config('app.guild_id', '{gid}', {scope}), set_config('app.bypass_rls', '{bypass}', {scope})"
 
 
-async def _begin_in_guild(session: AsyncSession, guild_id: int | None, bypass_rls: bool) -> bool:
-    """Start the session's transaction scoped to ``guild_id`` in one round trip; False when the connection
-    cannot (not a ``ContextConnection``, or a driver adapter without the expected lazy BEGIN)."""
+async def _begin_in_guild(
+    session: AsyncSession, guild_id: int | None, bypass_rls: bool, then: str | None = None
+) -> bool:
+    """Start the session's transaction scoped to ``guild_id`` (and run ``then``) in one round trip; False
+    when the connection cannot (not a ``ContextConnection``, or a driver adapter without the expected lazy
+    BEGIN)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver, adapter = raw.driver_connection, raw.dbapi_connection
@@ -323,7 +386,8 @@ async def _begin_in_guild(session: AsyncSession, guild_id: int | None, bypass_rl
         or getattr(adapter, "_transaction", 1) is not None
     ):
         return False
-    driver.begin_with = _guild_context_sql(guild_id, bypass_rls)
+    context = _guild_context_sql(guild_id, bypass_rls)
+    driver.begin_with = context if then is None else f"{context}; {then}"
     try:
         await start()  # SQLAlchemy's asyncpg adapter begins lazily, before the first statement: begin now
     except Exception as exc:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamesched.core.db import DATABASE_ERRORS
 from gamesched.core.errors import DatabaseUnavailable
 from gamesched.core.metrics import Metrics
-from gamesched.core.queue import Job, JobQueue, Postpone, RetryLater
+from gamesched.core.queue import Job, JobQueue, Postpone, Reservation, RetryLater
 
 log = structlog.get_logger(__name__)
 
@@ -120,6 +120,12 @@ _POSTPONE = text(
     " WHERE id = ANY(:ids) AND state = 'running'"
 )
 _ADOPT = text("UPDATE jobs SET claimed_by = :pid WHERE id = ANY(:ids) AND state = 'running'")
+#: Jobs written claimed for this process by a transaction whose COMMIT failed on the wire (it may have
+#: committed): back to pending, uncounted, for any dispatcher (nothing, if it did not commit).
+_GIVE_BACK = text(
+    "UPDATE jobs SET state = 'pending', attempts = attempts - 1, claimed_by = NULL, started_at = NULL"
+    " WHERE id = ANY(:ids) AND state = 'running' AND claimed_by = :pid"
+)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -165,10 +171,15 @@ class Dispatcher:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._held: dict[int, list[int]] = {}
         self._running_by_kind: Counter[str] = Counter()
+        #: Room kept for jobs being written to run here once their transaction commits (``reserve``): units
+        #: of work by kind, and in all.
+        self._reserved: Counter[str] = Counter()
+        self._reserved_total = 0
         #: Finished jobs waiting for the next "done" write, and the write in progress (group commit).
         self._finished_ids: list[int] = []
         self._done_written: asyncio.Future[None] | None = None
         self._done_writer: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
         #: Whether this process's view of Discord is ready (the bot has had READY, with its guilds); None
         #: when nothing here reads the gateway. Until it is, jobs of gateway kinds wait in the queue: a
         #: process just (re)started would otherwise handle them against an empty view — a reminder would
@@ -238,9 +249,90 @@ class Dispatcher:
             await asyncio.gather(*(self._run(unit) for unit in units))
             total += sum(len(unit) for unit in units)
 
+    def reserve(self, offered: Sequence[tuple[str, int | None]]) -> Reservation | None:
+        """Room for which of the offered jobs (kind, guild id), due now and being written in a transaction,
+        to run here the moment it commits (``JobQueue.local_runner``): a unit of work (one job, or one
+        batch of a batch kind) per free slot, within each kind's cap, gateway kinds only for guilds this
+        process serves with its gateway view ready. None when nothing fits, or this dispatcher is not
+        running: the jobs are then queued as usual."""
+        if self._stopping or self._pid is None or not self.listening:
+            return None
+        free = self.concurrency - len(self._in_flight) - self._reserved_total
+        if free <= 0:
+            return None
+        gateway_ready = self.gateway_ready is None or self.gateway_ready()
+        caps = self.queue.concurrency_caps()
+        units: Counter[str] = Counter()
+        jobs: Counter[str] = Counter()
+        taken: list[bool] = []
+        for kind, guild_id in offered:
+            registration = self.queue.registration(kind)
+            take = registration is not None and (
+                not registration.gateway or (gateway_ready and self._serves(guild_id))
+            )
+            if take and registration is not None and jobs[kind] % registration.batch_size == 0:
+                busy = self._running_by_kind[kind] + self._reserved[kind] + units[kind]
+                take = units.total() < free and busy < caps.get(kind, self.concurrency)
+                units[kind] += take
+            jobs[kind] += take
+            taken.append(take)
+        if not units:
+            return None
+        self._reserved += units
+        self._reserved_total += units.total()
+        return _LocalReservation(self, self._pid, taken, units)
+
+    def _serves(self, guild_id: int | None) -> bool:
+        """Whether this process holds the shard of the guild (always, without sharding)."""
+        return (
+            not self._routing or guild_id is None or (guild_id >> 22) % self._shard_count in self._shard_ids
+        )
+
+    def _release(self, units: Counter[str]) -> None:
+        self._reserved -= units
+        self._reserved_total -= units.total()
+
+    def _start_local(self, jobs: list[Job], units: Counter[str]) -> None:
+        """Run jobs written claimed for this dispatcher, now that their transaction committed (shutting
+        down: back to the queue, for the next process)."""
+        # On the next turn of the loop: what the change's own caller does next (a click's answer) goes
+        # first, and the jobs start right after it.
+        asyncio.get_running_loop().call_soon(self._launch_local, jobs, units)
+
+    def _launch_local(self, jobs: list[Job], units: Counter[str]) -> None:
+        if self._stopping:
+            self._give_back([job.id for job in jobs], self._pid or 0, units, maybe_committed=True)
+            return
+        self._release(units)
+        by_kind: dict[str, list[Job]] = {}
+        for job in jobs:
+            by_kind.setdefault(job.kind, []).append(job)
+        for kind, of_kind in by_kind.items():
+            registration = self.queue.registration(kind)
+            size = registration.batch_size if registration else 1
+            for i in range(0, len(of_kind), size):
+                self._launch(of_kind[i : i + size])
+            self.metrics.job_start_lag.labels(kind).observe(0.0)
+
+    def _give_back(self, job_ids: list[int], pid: int, units: Counter[str], maybe_committed: bool) -> None:
+        self._release(units)
+        self._wake.set()  # the room is free again
+        if maybe_committed and job_ids:
+            task = asyncio.create_task(self._update(_GIVE_BACK, ids=job_ids, pid=pid), name="queue-give-back")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    def _launch(self, unit: list[Job]) -> None:
+        first = unit[0]
+        task = asyncio.create_task(self._run(unit), name=f"job-{first.id}-{first.kind}")
+        self._in_flight[first.id] = task
+        self._held[first.id] = [job.id for job in unit]
+        self._running_by_kind[first.kind] += 1
+        task.add_done_callback(functools.partial(self._finished, first.id, first.kind))
+
     async def _step(self) -> float | None:
         """Start what is due; return how long to sleep before looking again (None: until woken)."""
-        free = self.concurrency - len(self._in_flight)
+        free = self.concurrency - len(self._in_flight) - self._reserved_total
         if free <= 0:
             return None  # a finishing handler wakes us
         kinds = self._kinds_with_room()
@@ -254,12 +346,7 @@ class Dispatcher:
         if due_kinds:
             units = await self._claim_within_caps(free, due_kinds)
             for unit in units:
-                first = unit[0]
-                task = asyncio.create_task(self._run(unit), name=f"job-{first.id}-{first.kind}")
-                self._in_flight[first.id] = task
-                self._held[first.id] = [job.id for job in unit]
-                self._running_by_kind[first.kind] += 1
-                task.add_done_callback(functools.partial(self._finished, first.id, first.kind))
+                self._launch(unit)
             # Look again at once: more may be due than there was room for, or the next due time is to learn.
             # Nothing claimed: another process is claiming the same jobs right now; look again shortly.
             return 0 if units else 0.05
@@ -299,7 +386,11 @@ class Dispatcher:
 
     def _kinds_with_room(self) -> list[str]:
         caps = self.queue.concurrency_caps()
-        return [k for k in self.queue.kinds if self._running_by_kind[k] < caps.get(k, self.concurrency)]
+        return [
+            k
+            for k in self.queue.kinds
+            if self._running_by_kind[k] + self._reserved[k] < caps.get(k, self.concurrency)
+        ]
 
     async def _claim_within_caps(self, free: int, due_kinds: set[str]) -> list[list[Job]]:
         """Fill up to ``free`` slots with units of work (one job, or one batch of a batch kind) of the kinds
@@ -307,7 +398,7 @@ class Dispatcher:
         caps = self.queue.concurrency_caps()
         units: list[list[Job]] = []
         for kind, cap in caps.items():
-            room = min(cap - self._running_by_kind[kind], free - len(units))
+            room = min(cap - self._running_by_kind[kind] - self._reserved[kind], free - len(units))
             if kind not in due_kinds or room <= 0:
                 continue
             registration = self.queue.registration(kind)
@@ -483,3 +574,24 @@ class Dispatcher:
         old, self._pid = self._pid, pid
         if old is not None and old != pid and self._in_flight:
             await self._update(_ADOPT, pid=pid, ids=self._mine())
+
+
+class _LocalReservation:
+    """Room a dispatcher keeps for jobs a transaction writes claimed by it (``Dispatcher.reserve``)."""
+
+    def __init__(self, dispatcher: Dispatcher, pid: int, taken: list[bool], units: Counter[str]) -> None:
+        self._dispatcher = dispatcher
+        self.pid = pid
+        self.taken = taken
+        self._units = units
+        self._open = True
+
+    def start(self, jobs: list[Job]) -> None:
+        if self._open:
+            self._open = False
+            self._dispatcher._start_local(jobs, self._units)
+
+    def give_back(self, job_ids: list[int], *, maybe_committed: bool) -> None:
+        if self._open:
+            self._open = False
+            self._dispatcher._give_back(job_ids, self.pid, self._units, maybe_committed)

@@ -7,16 +7,18 @@ delivery is at-least-once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gamesched.core.clock import Clock
+from gamesched.core.db import transaction_hooks
 
 DEFAULT_MAX_ATTEMPTS = 6
 
@@ -35,6 +37,25 @@ _REPLACE = text(
 )
 #: Coalescing: a pending job with the same key already covers this one (and keeps its earlier due time).
 _KEEP = text(_INSERT + " DO NOTHING")
+#: Jobs this process runs as soon as their transaction commits: written already claimed by its dispatcher
+#: (as its claim would leave them), so no notification wakes any dispatcher and none claims them. A job
+#: whose dedupe key a pending job holds is left out (RETURNING tells): it goes the usual way, replacing or
+#: coalescing with that one.
+_INSERT_CLAIMED = text(
+    """
+    INSERT INTO jobs (kind, payload, due_at, max_attempts, dedupe_key, guild_id, state, attempts, claimed_by,
+                      started_at)
+    SELECT t.kind, CAST(t.payload AS jsonb), :now, t.max_attempts, t.dedupe_key, t.guild_id, 'running', 1,
+           :pid, :now
+    FROM unnest(CAST(:kinds AS text[]), CAST(:payloads AS text[]), CAST(:max_attempts AS integer[]),
+                CAST(:dedupe_keys AS text[]), CAST(:guild_ids AS bigint[]))
+         WITH ORDINALITY AS t(kind, payload, max_attempts, dedupe_key, guild_id, n)
+    WHERE t.dedupe_key IS NULL OR NOT EXISTS
+          (SELECT 1 FROM jobs AS queued WHERE queued.dedupe_key = t.dedupe_key AND queued.state = 'pending')
+    ORDER BY t.n
+    RETURNING id, kind, payload, dedupe_key
+    """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +67,32 @@ class Job:
     max_attempts: int
     due_at: datetime
     dedupe_key: str | None
+
+
+class Reservation(Protocol):
+    """Room a dispatcher keeps for jobs a transaction is writing, to run them the moment it commits."""
+
+    @property
+    def pid(self) -> int:
+        """The backend pid the dispatcher claims with (``jobs.claimed_by``)."""
+
+    @property
+    def taken(self) -> Sequence[bool]:
+        """Which of the offered jobs it takes, in the order offered."""
+
+    def start(self, jobs: list[Job]) -> None:
+        """The transaction committed: run these (the jobs taken, as written)."""
+
+    def give_back(self, job_ids: list[int], *, maybe_committed: bool) -> None:
+        """The transaction did not commit (or may have: its COMMIT failed on the wire): free the room, and
+        in the second case put the jobs back in the queue for any dispatcher."""
+
+
+class LocalRunner(Protocol):
+    """This process's dispatcher, as the queue sees it (see ``JobQueue.local_runner``)."""
+
+    def reserve(self, offered: Sequence[tuple[str, int | None]]) -> Reservation | None:
+        """Room for which of these jobs (kind, guild id) to run right after commit; None: none."""
 
 
 JobHandler = Callable[[Job], Awaitable[None]]
@@ -102,6 +149,12 @@ class JobQueue:
         self.clock = clock
         self.default_max_attempts = max_attempts
         self._handlers: dict[str, Registration] = {}
+        #: This process's running dispatcher. Jobs due now that a unit of work writes (a change's events
+        #: for their subscribers, a reminder wave's DMs) are then run by it as soon as the unit of work
+        #: commits, when it has room: no notification, no look for due work and no claim between a change
+        #: and what follows from it. They are written claimed by it, so after a crash they are re-claimed
+        #: like any job whose process died.
+        self.local_runner: LocalRunner | None = None
 
     def register(
         self,
@@ -179,8 +232,9 @@ class JobQueue:
 
     async def enqueue_many(self, conn: AsyncSession | AsyncConnection, jobs: Iterable[NewJob]) -> None:
         now = self.clock.now()
+        queued = await self._run_here_after_commit(conn, list(jobs), now)
         rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
-        for job in jobs:
+        for job in queued:
             rows[job.replace].append(
                 {
                     "kind": job.kind,
@@ -194,6 +248,56 @@ class JobQueue:
         for replace, batch in rows.items():
             if batch:
                 await conn.execute(_REPLACE if replace else _KEEP, batch)
+
+    async def _run_here_after_commit(
+        self, conn: AsyncSession | AsyncConnection, jobs: list[NewJob], now: datetime
+    ) -> list[NewJob]:
+        """Write the jobs the local dispatcher takes (see ``local_runner``) claimed by it, and have it run
+        them once the transaction commits; answer the others, to queue as usual."""
+        hooks = transaction_hooks(conn) if isinstance(conn, AsyncSession) else None
+        if hooks is None or self.local_runner is None:
+            return jobs
+        keys = Counter(job.dedupe_key for job in jobs if job.dedupe_key is not None)
+        offered = [
+            job
+            for job in jobs
+            if (job.due_at is None or job.due_at <= now)
+            and (job.dedupe_key is None or keys[job.dedupe_key] == 1)  # twins: replaced in order, as usual
+        ]
+        if not offered:
+            return jobs
+        reservation = self.local_runner.reserve([(job.kind, job_guild(job.payload)) for job in offered])
+        if reservation is None:
+            return jobs
+        taken = [job for job, take in zip(offered, reservation.taken, strict=True) if take]
+        try:
+            result = await conn.execute(
+                _INSERT_CLAIMED,
+                {
+                    "kinds": [job.kind for job in taken],
+                    "payloads": [msgspec.json.encode(job.payload).decode() for job in taken],
+                    "max_attempts": [self._max_attempts(job.kind) for job in taken],
+                    "dedupe_keys": [job.dedupe_key for job in taken],
+                    "guild_ids": [job_guild(job.payload) for job in taken],
+                    "now": now,
+                    "pid": reservation.pid,
+                },
+            )
+            claimed = [
+                Job(row.id, row.kind, row.payload, 1, self._max_attempts(row.kind), now, row.dedupe_key)
+                for row in result
+            ]
+        except BaseException:
+            reservation.give_back([], maybe_committed=False)
+            raise
+        ids = [job.id for job in claimed]
+        hooks.add(
+            lambda: reservation.start(claimed),
+            lambda maybe_committed: reservation.give_back(ids, maybe_committed=maybe_committed),
+        )
+        written = {job.dedupe_key for job in claimed if job.dedupe_key is not None}
+        done = {id(job) for job in taken if job.dedupe_key is None or job.dedupe_key in written}
+        return [job for job in jobs if id(job) not in done]
 
     async def cancel(self, conn: AsyncSession | AsyncConnection, *, dedupe_prefix: str) -> int:
         """Delete pending jobs whose dedupe key starts with ``dedupe_prefix``; return how many."""

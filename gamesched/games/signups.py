@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from gamesched.guilds import GuildAccess
 
 
+class _NothingChanged(Exception):
+    """Every click of a batch was refused: roll its transaction back."""
+
+
 class GameSignups(GameUseCase):
     def __init__(self, **shared: Any) -> None:
         super().__init__(**shared)
@@ -93,23 +97,37 @@ class GameSignups(GameUseCase):
 
     async def apply_clicks(self, gid: uuid.UUID, clicks: Sequence[SignupClick]) -> None:
         """One transaction for a batch of joins and leaves on one game, in arrival order, under the game's
-        row lock; each click is answered (its future) after the commit, or with its own error."""
-        async with self.db.uow(guild_id=clicks[0].access.guild_id) as uow:
-            game, participants = await self._load(uow.session, gid, lock=True)
-            # The roster after each click is the roster before the next: sorted once per click, not twice.
-            roster = self._roster(game, participants)
-            outcomes: list[DomainError | None] = []
-            for click in clicks:
-                try:
-                    if click.leave:
-                        roster = await self._leave_one(uow, game, participants, click.access.user_id, roster)
-                    else:
-                        roster = self._join_one(uow, game, participants, click.access, roster)
-                    outcomes.append(None)
-                except DomainError as error:
-                    outcomes.append(error)
-            if any(outcome is None for outcome in outcomes):
-                self._touch(game, bump_version=False)
+        row lock; each click is answered (its future) after the commit, or with its own error.
+
+        Round trips: BEGIN with the lock (which also stamps ``updated_at``), the game with its roster, the
+        roster's changes, the events' jobs, COMMIT. A batch whose every click was refused changed nothing:
+        it rolls back."""
+        outcomes: list[DomainError | None] = []
+        try:
+            async with self.db.uow(
+                guild_id=clicks[0].access.guild_id, begin_with=self.roster_lock(gid)
+            ) as uow:
+                game, participants = await self._load_roster(uow.session, gid)
+                # The roster after each click is the roster before the next: sorted once per click, not twice.
+                roster = self._roster(game, participants)
+                for click in clicks:
+                    try:
+                        if click.leave:
+                            roster = await self._leave_one(
+                                uow, game, participants, click.access.user_id, roster
+                            )
+                        else:
+                            roster = self._join_one(uow, game, participants, click.access, roster)
+                        outcomes.append(None)
+                    except DomainError as error:
+                        outcomes.append(error)
+                if all(outcome is not None for outcome in outcomes):
+                    raise _NothingChanged()
+        except _NothingChanged:  # rolled back (the loaded rows are expired): every click hears its refusal
+            for click, outcome in zip(clicks, outcomes, strict=True):
+                if outcome is not None and not click.answer.done():
+                    click.answer.set_exception(outcome)
+            return
         seats: Seats = {
             p.user_id: (status, position)
             for status, entries in (("confirmed", roster.confirmed), ("waitlisted", roster.waitlist))

@@ -111,6 +111,28 @@ class GameUseCase:
         )
         return game, list(rows)
 
+    @staticmethod
+    async def _load_roster(session: AsyncSession, game_id: uuid.UUID) -> tuple[Game, list[Participant]]:
+        """The game and its roster in one statement, for a transaction that took the game's row lock in
+        its first statement (``roster_lock``): read after the lock, they are the latest committed."""
+        rows = (
+            await session.execute(
+                select(Game, Participant)
+                .outerjoin(Participant, Participant.game_id == Game.id)
+                .where(Game.id == game_id)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+        if not rows:
+            raise NotFound(GAME_NOT_FOUND)
+        return rows[0][0], [participant for _, participant in rows if participant is not None]
+
+    def roster_lock(self, game_id: uuid.UUID) -> str:
+        """SQL that takes the game's row lock and stamps the roster change's time (``updated_at``), to send
+        with BEGIN (``Database.uow(begin_with=…)``): a uuid and a time, so nothing to quote. An UPDATE's
+        row lock excludes every other writer of the game, as SELECT … FOR UPDATE does."""
+        return f"UPDATE games SET updated_at = '{self.clock.now().isoformat()}' WHERE id = '{game_id}'"
+
     # -- rules -------------------------------------------------------------------------------------
 
     @staticmethod

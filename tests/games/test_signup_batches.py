@@ -179,3 +179,27 @@ async def test_joins_and_leaves_mix_in_one_batch_in_click_order(games_app: App, 
         ("PlayerJoined", fourth),
         ("PlayerLeft", fourth),
     ]
+
+
+async def test_a_batch_whose_every_click_is_refused_changes_nothing(games_app: App, world: World) -> None:
+    async with await login_as(games_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, max_players=3, player_role_ids=[str(world.role_id("Player"))])
+    outsiders = [int(u) for u in await _members(games_app, 2)]  # neither has the Player role
+    signups = games_app.games.signups
+    gid, _ = await signups._enter(game["id"], outsiders[0])
+    access = [(await signups._enter(game["id"], user))[1] for user in outsiders]
+
+    async def stamp_and_jobs() -> tuple[Any, int]:
+        async with games_app.db.uow(bypass_rls=True) as uow:
+            stamp = (
+                await uow.session.execute(sql("SELECT updated_at FROM games WHERE id = :id"), {"id": gid})
+            ).scalar_one()
+            jobs = (await uow.session.execute(sql("SELECT count(*) FROM jobs"))).scalar_one()
+        return stamp, jobs
+
+    before = await stamp_and_jobs()
+    outcomes = await asyncio.gather(*(signups.batches.join(gid, a) for a in access), return_exceptions=True)
+
+    assert [type(o) for o in outcomes] == [Forbidden, Forbidden]
+    assert all("Player" in str(o) for o in outcomes), outcomes
+    assert await stamp_and_jobs() == before, "rolled back: not even the roster's time stamp moved"

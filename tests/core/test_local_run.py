@@ -1,0 +1,197 @@
+"""Jobs due at once that a unit of work writes run on this process's dispatcher as soon as it commits.
+
+They are written already claimed by the dispatcher, so no notification wakes any dispatcher and none claims
+them; when the dispatcher has no room, or the transaction does not commit, the queue behaves as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from gamesched.app import asyncpg_dsn
+from gamesched.core.bus import Event
+from gamesched.core.dispatcher import CHANNEL, Dispatcher
+from gamesched.core.errors import DatabaseUnavailable
+from gamesched.core.queue import Job, NewJob
+from tests.core.conftest import QueueKit, wait_until
+
+
+class Clicked(Event, frozen=True):
+    n: int
+
+
+@pytest.fixture
+async def local_kit(live_kit: QueueKit) -> AsyncIterator[QueueKit]:
+    live_kit.queue.local_runner = None  # set per test, once its dispatcher runs
+    yield live_kit
+
+
+async def running(kit: QueueKit, *, concurrency: int = 8) -> Dispatcher:
+    dispatcher = await kit.start(kit.dispatcher(concurrency=concurrency))
+    kit.queue.local_runner = dispatcher
+    return dispatcher
+
+
+class Notifications:
+    """Every notification on the queue's channel, with a marker to know all earlier ones have arrived."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.payloads: list[str] = []
+
+    async def settle(self, kit: QueueKit) -> list[str]:
+        """The notifications sent before now (PostgreSQL delivers them in commit order)."""
+        async with kit.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_notify(:channel, 'marker')"), {"channel": CHANNEL})
+            await conn.commit()
+        await wait_until(lambda: "marker" in self.payloads, within=5)
+        return [p for p in self.payloads if p != "marker"]
+
+
+@pytest.fixture
+async def notifications(local_kit: QueueKit) -> AsyncIterator[Notifications]:
+    conn = await asyncpg.connect(asyncpg_dsn(local_kit.engine))
+    seen = Notifications(conn)
+    await conn.add_listener(CHANNEL, lambda _c, _pid, _channel, payload: seen.payloads.append(payload))
+    yield seen
+    await conn.close()
+
+
+async def test_an_event_runs_here_when_its_change_commits_with_no_notification_and_no_claim(
+    local_kit: QueueKit, notifications: Notifications
+) -> None:
+    got: list[list[int]] = []
+
+    async def handle(events: list[Clicked]) -> None:
+        got.append([e.n for e in events])
+
+    local_kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
+    dispatcher = await running(local_kit)
+
+    async with local_kit.db.uow() as uow:
+        uow.publish(*(Clicked(n=n) for n in range(3)))
+    await wait_until(lambda: bool(got))
+    await wait_until(lambda: not dispatcher._in_flight)
+
+    assert got == [[0, 1, 2]], "the three events, together, in the order published"
+    assert await notifications.settle(local_kit) == [], "no dispatcher was woken"
+    assert await local_kit.count("state = 'done' AND attempts = 1") == 3
+    assert dispatcher._reserved_total == 0
+
+
+async def test_a_change_that_rolls_back_runs_nothing_and_frees_the_room(local_kit: QueueKit) -> None:
+    ran: list[int] = []
+
+    async def handle(events: list[Clicked]) -> None:
+        ran.extend(e.n for e in events)
+
+    local_kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
+    dispatcher = await running(local_kit)
+
+    with pytest.raises(RuntimeError):
+        async with local_kit.db.uow() as uow:
+            uow.publish(Clicked(n=1))
+            await uow.session.flush()
+            await local_kit.bus.stage(uow.session, [Clicked(n=2)])
+            assert dispatcher._reserved_total == 1
+            raise RuntimeError("the change failed")
+
+    assert dispatcher._reserved_total == 0
+    assert await local_kit.count() == 0
+    async with local_kit.db.uow() as uow:
+        uow.publish(Clicked(n=3))
+    await wait_until(lambda: ran == [3])
+
+
+async def test_without_room_the_jobs_are_queued_and_claimed_as_before(
+    local_kit: QueueKit, notifications: Notifications
+) -> None:
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def slow(job: Job) -> None:
+        await release.wait()
+        ran.append("slow")
+
+    async def quick(job: Job) -> None:
+        ran.append("quick")
+
+    local_kit.queue.register("slow", slow)
+    local_kit.queue.register("quick", quick)
+    dispatcher = await running(local_kit, concurrency=1)
+    async with local_kit.db.uow() as uow:
+        await local_kit.queue.enqueue(uow.session, "slow", {})
+    await wait_until(lambda: len(dispatcher._in_flight) == 1)
+
+    async with local_kit.db.uow() as uow:
+        await local_kit.queue.enqueue(uow.session, "quick", {})
+    assert await local_kit.count("kind = 'quick' AND state = 'pending'") == 1
+    assert await notifications.settle(local_kit) == [""], "the queued job woke the dispatchers"
+
+    release.set()
+    await wait_until(lambda: ran == ["slow", "quick"])
+
+
+async def test_a_job_whose_key_a_pending_job_holds_or_due_later_is_queued_as_before(
+    local_kit: QueueKit, notifications: Notifications
+) -> None:
+    ran: list[int] = []
+
+    async def record(job: Job) -> None:
+        ran.append(job.payload["n"])
+
+    local_kit.queue.register("keyed", record)
+    later = local_kit.clock.now() + timedelta(days=1)
+    async with local_kit.db.uow() as uow:
+        await local_kit.queue.enqueue(uow.session, "keyed", {"n": 0}, dedupe_key="held", due_at=later)
+    await running(local_kit)
+    assert await notifications.settle(local_kit) == [""]
+    notifications.payloads.clear()
+
+    async with local_kit.db.uow() as uow:
+        await local_kit.queue.enqueue_many(
+            uow.session,
+            [
+                NewJob("keyed", {"n": 1}, dedupe_key="fresh"),  # runs here
+                NewJob("keyed", {"n": 2}, dedupe_key="held"),  # replaces the pending one, due now
+                NewJob("keyed", {"n": 3}, due_at=later),  # waits
+            ],
+        )
+    await wait_until(lambda: sorted(ran) == [1, 2])
+    assert await notifications.settle(local_kit) == [""], "the queued ones woke the dispatchers"
+    assert await local_kit.count("dedupe_key = 'held'") == 1, "replaced, not doubled"
+    assert await local_kit.count("payload->>'n' = '3' AND state = 'pending'") == 1
+
+
+async def test_a_commit_that_failed_on_the_wire_puts_its_jobs_back_in_the_queue(local_kit: QueueKit) -> None:
+    """The COMMIT went through but its answer was lost: the jobs must still run, here or elsewhere."""
+    ran: list[int] = []
+
+    async def handle(events: list[Clicked]) -> None:
+        ran.extend(e.n for e in events)
+
+    local_kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
+    dispatcher = await running(local_kit)
+
+    with pytest.raises(DatabaseUnavailable):
+        async with local_kit.db.uow() as uow:
+            uow.publish(Clicked(n=7))
+            session = uow.session
+            commit = session.commit
+
+            async def commit_then_lose_the_answer() -> None:
+                await commit()
+                raise ConnectionResetError("connection reset after COMMIT")
+
+            session.commit = commit_then_lose_the_answer  # type: ignore[method-assign]
+
+    await wait_until(lambda: ran == [7])
+    await wait_until(lambda: not dispatcher._in_flight)
+    assert await local_kit.count("state = 'done' AND attempts = 1") == 1
+    assert dispatcher._reserved_total == 0
