@@ -53,7 +53,29 @@ def sandbox_answers_like_discord(
         pytest.fail("the sandbox answered unlike Discord:\n" + "\n".join(lines), pytrace=False)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker: hand this worker's conformance figures to the controller (before the worker
+    reports that it finished, hence tryfirst)."""
+    conformance = session.config.stash.get(CONFORMANCE, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if conformance is not None and workeroutput is not None:
+        workeroutput["conformance"] = conformance.to_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """In the pytest-xdist controller: add up the workers' conformance figures for the summary."""
+    data = getattr(node, "workeroutput", {}).get("conformance")
+    if data is not None:
+        if CONFORMANCE not in node.config.stash:
+            node.config.stash[CONFORMANCE] = Conformance(spec=None)
+        node.config.stash[CONFORMANCE].merge(data)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller sums up (above)
+        return
     conformance = config.stash.get(CONFORMANCE, None)
     if conformance is not None:
         terminalreporter.write_line(conformance.summary())
