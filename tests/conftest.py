@@ -22,10 +22,25 @@ from gamesched.core.db import create_engine, use_app_role
 from gamesched.core.migrate import upgrade_head
 from gamesched.serve import run_app
 from tests.conformance import Conformance
-from tests.db import admin_execute, resolve_server_url, unique_name, with_database
+from tests.db import (
+    admin_execute,
+    prepare_cluster,
+    resolve_server_url,
+    shared_server_url,
+    unique_name,
+    with_database,
+)
 from tests.db_proxy import DatabaseProxy
 
 CONFORMANCE = pytest.StashKey[Conformance]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before any test migrates a database: the once-per-cluster part, safe with parallel workers."""
+    if hasattr(session.config, "workerinput") or session.config.option.collectonly:
+        return  # pytest-xdist workers: the controller did it before starting them
+    if (url := shared_server_url()) is not None:  # an embedded server is each process's own
+        asyncio.run(prepare_cluster(url))
 
 
 @pytest.fixture(scope="session", autouse=True)
