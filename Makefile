@@ -4,7 +4,7 @@
 run: bootstrap          ## run the app with the embedded PostgreSQL and the sandbox Discord
 	.venv/bin/gamesched run --sandbox
 
-test:                   ## lint, type-check and run the whole test suite (installs what it needs)
+test:                   ## lint, type-check and run the whole test suite on two workers (GAMESCHED_TEST_WORKERS=0: serially)
 	./scripts/test.sh
 
 bootstrap:

@@ -204,8 +204,28 @@ class Conformance:
             "problems": self.problems,
         }
 
+    def to_data(self) -> dict[str, Any]:
+        """What a pytest-xdist worker hands the controller (plain data; see ``merge``)."""
+        return {
+            "skip_reason": self.skip_reason,
+            "validated": self.validated,
+            "routes": sorted(list(route) for route in self.routes),
+            "undescribed": sorted(list(answer) for answer in self.undescribed),
+            "problems": self.problems,
+            "unknown_routes": self.unknown_routes,
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add what one worker's sandboxes answered (its ``to_data``) to these figures."""
+        self.skip_reason = data["skip_reason"]
+        self.validated += data["validated"]
+        self.routes.update((method, template) for method, template in data["routes"])
+        self.undescribed.update((method, path, status) for method, path, status in data["undescribed"])
+        self.problems.extend(data["problems"])
+        self.unknown_routes.extend(data["unknown_routes"])
+
     def summary(self) -> str:
-        if self.spec is None:
+        if self.skip_reason is not None:
             return f"sandbox conformance: SKIPPED — {self.skip_reason}"
         return (
             f"sandbox conformance: {self.validated} responses validated against Discord's OpenAPI description, "

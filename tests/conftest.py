@@ -22,10 +22,25 @@ from gamesched.core.db import create_engine, use_app_role
 from gamesched.core.migrate import upgrade_head
 from gamesched.serve import run_app
 from tests.conformance import Conformance
-from tests.db import admin_execute, resolve_server_url, unique_name, with_database
+from tests.db import (
+    admin_execute,
+    prepare_cluster,
+    resolve_server_url,
+    shared_server_url,
+    unique_name,
+    with_database,
+)
 from tests.db_proxy import DatabaseProxy
 
 CONFORMANCE = pytest.StashKey[Conformance]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before any test migrates a database: the once-per-cluster part, safe with parallel workers."""
+    if hasattr(session.config, "workerinput") or session.config.option.collectonly:
+        return  # pytest-xdist workers: the controller did it before starting them
+    if (url := shared_server_url()) is not None:  # an embedded server is each process's own
+        asyncio.run(prepare_cluster(url))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,7 +68,29 @@ def sandbox_answers_like_discord(
         pytest.fail("the sandbox answered unlike Discord:\n" + "\n".join(lines), pytrace=False)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker: hand this worker's conformance figures to the controller (before the worker
+    reports that it finished, hence tryfirst)."""
+    conformance = session.config.stash.get(CONFORMANCE, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if conformance is not None and workeroutput is not None:
+        workeroutput["conformance"] = conformance.to_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """In the pytest-xdist controller: add up the workers' conformance figures for the summary."""
+    data = getattr(node, "workeroutput", {}).get("conformance")
+    if data is not None:
+        if CONFORMANCE not in node.config.stash:
+            node.config.stash[CONFORMANCE] = Conformance(spec=None)
+        node.config.stash[CONFORMANCE].merge(data)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller sums up (above)
+        return
     conformance = config.stash.get(CONFORMANCE, None)
     if conformance is not None:
         terminalreporter.write_line(conformance.summary())

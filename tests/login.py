@@ -24,12 +24,18 @@ class LoggedInClient(httpx.AsyncClient):
 
 
 async def login_as(
-    base_url: str, username: str, *, next_path: str = "/", sandbox_url: str | None = None
+    base_url: str,
+    username: str,
+    *,
+    next_path: str = "/",
+    sandbox_url: str | None = None,
+    request_timeout: float = 10,
 ) -> httpx.AsyncClient:
     """A client logged in as ``username`` (a sandbox user), with a CSRF cookie and header in place.
 
-    ``sandbox_url`` names the sandbox when the app talks to one served by another process."""
-    client = LoggedInClient(base_url=base_url, timeout=10, follow_redirects=False)
+    ``sandbox_url`` names the sandbox when the app talks to one served by another process; ``request_timeout`` is
+    each request's (a test logging in many members at once on a busy machine needs more)."""
+    client = LoggedInClient(base_url=base_url, timeout=request_timeout, follow_redirects=False)
 
     async def add_csrf_header(request: httpx.Request) -> None:
         token = client.cookies.get(CSRF_COOKIE)

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+#: One xdist group: the module-scoped copy of the packages is made once, so the tests share a worker.
+pytestmark = pytest.mark.xdist_group("architecture")
 
 
 def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:

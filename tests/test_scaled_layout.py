@@ -31,7 +31,8 @@ from tests.login import login_as
 from tests.world import World, fetch_world
 
 #: Five processes start in the first test (the fixture counts toward its timeout).
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+#: One xdist group: the module-scoped layout is built once, so its tests must share a worker.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300), pytest.mark.xdist_group("scaled_layout")]
 
 SHARDS = 2
 CALLBACK = re.compile(r"/interactions/(\d+)/[^/]+/callback$")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,13 +40,14 @@ def _redis_running() -> bool:
 @pytest.mark.skipif(not _redis_running(), reason="needs Redis on 127.0.0.1:6379")
 async def test_redis_hub_carries_signals_between_hubs() -> None:
     publisher, listener = RedisLiveHub("redis://127.0.0.1:6379/0"), RedisLiveHub("redis://127.0.0.1:6379/0")
+    topic = f"game:{uuid.uuid4().hex}"  # the shared Redis: no signal from another process or test run
     runner = asyncio.create_task(listener.run())
     try:
-        async with listener.subscribe("game:abc") as queue:
+        async with listener.subscribe(topic) as queue:
             for _ in range(100):  # the subscription takes a moment to be in place
-                await publisher.publish("game:abc")
+                await publisher.publish(topic)
                 try:
-                    assert await asyncio.wait_for(queue.get(), 0.05) == "game:abc"
+                    assert await asyncio.wait_for(queue.get(), 0.05) == topic
                     break
                 except TimeoutError:
                     continue

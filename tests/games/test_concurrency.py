@@ -53,7 +53,10 @@ async def _log_in_all(app: App, names: list[str]) -> list[httpx.AsyncClient]:
         async with gate:
             for attempt in range(5):
                 try:
-                    client = await login_as(app.base_url, name)
+                    # Twenty logins at once share the app's one event loop (and, under pytest-xdist, the
+                    # machine with another worker): each request may take longer than login_as's usual 10 s.
+                    # The login is this test's setup; what it checks is the clicks, below.
+                    client = await login_as(app.base_url, name, request_timeout=60)
                 except AssertionError:  # a member the bot has not seen yet: try again shortly
                     if attempt == 4:
                         raise

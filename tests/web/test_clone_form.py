@@ -105,6 +105,8 @@ async def test_a_clone_with_a_deadline_holds_the_carried_seats_pending(world: Wo
             "The confirmation deadline must be before the game starts.",
         ),
     ],
+    # Fixed ids: one made of datetime.now() differs between pytest-xdist workers, which refuse to start.
+    ids=["missing", "past", "after_the_start"],
 )
 async def test_a_deadline_that_cannot_work_comes_back_as_a_sentence_with_the_form_kept(
     world: World, login: Login, confirm_by: str, sentence: str
