@@ -53,6 +53,8 @@ MESSAGE_DELETED = "games.announcement_deleted"
 TAKE_DOWN = "games.take_down_announcement"
 #: Events arriving within this window share one edit.
 REFRESH_DELAY = timedelta(milliseconds=400)
+#: How long a deleted message waits before it is looked up (see ``message_deleted``).
+RESTORE_DELAY = timedelta(seconds=1)
 #: Game events handled together (a storm of clicks): one transaction per guild, one refresh per game.
 EVENT_BATCH = 100
 #: discord.py already retried 5xx a few times before giving up; the queue tries again after this long.
@@ -198,11 +200,14 @@ class Announcer:
 
     async def message_deleted(self, *, guild_id: int, channel_id: int, message_id: int) -> None:
         """A message vanished from a channel; if it announced a game, restore it (durably, via the queue)."""
+        # A second later: Discord shows a new announcement before its id is recorded on the game, and a
+        # deletion handled in between would find no game for it (and restore nothing).
         async with self.db.uow(guild_id=guild_id) as uow:
             await self.queue.enqueue(
                 uow.session,
                 MESSAGE_DELETED,
                 {"guild_id": guild_id, "channel_id": channel_id, "message_id": message_id},
+                due_at=self.clock.now() + RESTORE_DELAY,
             )
 
     # -- jobs ----------------------------------------------------------------------------------------
