@@ -38,6 +38,17 @@ async def running(kit: QueueKit, *, concurrency: int = 8) -> Dispatcher:
     return dispatcher
 
 
+async def collecting_clicks(kit: QueueKit) -> tuple[list[int], Dispatcher]:
+    """A batch subscriber that records each ``Clicked``'s number, and the running dispatcher."""
+    ran: list[int] = []
+
+    async def handle(events: list[Clicked]) -> None:
+        ran.extend(e.n for e in events)
+
+    kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
+    return ran, await running(kit)
+
+
 class Notifications:
     """Every notification on the queue's channel, with a marker to know all earlier ones have arrived."""
 
@@ -86,13 +97,7 @@ async def test_an_event_runs_here_when_its_change_commits_with_no_notification_a
 
 
 async def test_a_change_that_rolls_back_runs_nothing_and_frees_the_room(local_kit: QueueKit) -> None:
-    ran: list[int] = []
-
-    async def handle(events: list[Clicked]) -> None:
-        ran.extend(e.n for e in events)
-
-    local_kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
-    dispatcher = await running(local_kit)
+    ran, dispatcher = await collecting_clicks(local_kit)
 
     with pytest.raises(RuntimeError):
         async with local_kit.db.uow() as uow:
@@ -171,13 +176,7 @@ async def test_a_job_whose_key_a_pending_job_holds_or_due_later_is_queued_as_bef
 
 async def test_a_commit_that_failed_on_the_wire_puts_its_jobs_back_in_the_queue(local_kit: QueueKit) -> None:
     """The COMMIT went through but its answer was lost: the jobs must still run, here or elsewhere."""
-    ran: list[int] = []
-
-    async def handle(events: list[Clicked]) -> None:
-        ran.extend(e.n for e in events)
-
-    local_kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
-    dispatcher = await running(local_kit)
+    ran, dispatcher = await collecting_clicks(local_kit)
 
     with pytest.raises(DatabaseUnavailable):
         async with local_kit.db.uow() as uow:
