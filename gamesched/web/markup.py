@@ -121,6 +121,13 @@ def calendar_dates(start: datetime, minutes: int | None = None) -> str:
     return f"{begin:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}"
 
 
+def revision(stamp: datetime) -> int:
+    """A change's time stamp as whole microseconds since the epoch: pages compare two renderings of one
+    thing by it (app.js keeps the newer of two game panels whose answers crossed)."""
+    delta = stamp.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return delta // timedelta(microseconds=1)
+
+
 def initials(name: str | None) -> str:
     """One or two letters for an avatar without a picture."""
     words = [w for w in re.split(r"[\s_.\-]+", name or "") if w]
@@ -155,6 +162,7 @@ FILTERS = {
     "local_time": local_time,
     "iso_utc": iso_utc,
     "calendar_dates": calendar_dates,
+    "revision": revision,
     "discord": discord_markup,
     "plain_mentions": plain_mentions,
     "initials": initials,

@@ -1,7 +1,9 @@
-"""In Chromium: failed htmx actions say why in place, and live updates keep the keyboard focus."""
+"""In Chromium: failed htmx actions say why in place, live updates keep the keyboard focus, and of two
+answers that cross the newer one stays."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -99,3 +101,51 @@ async def test_another_players_join_keeps_the_keyboard_focus_and_the_scroll(
     await page.get_by_role("button", name="Join").click()
     await page.get_by_role("button", name="Leave").wait_for()
     assert await page.evaluate(FOCUSED) == "BUTTON Leave "
+
+
+#: ``window.heldAnswer``: the status line once htmx has handled the answer with the ``x-held`` header (the
+#: swap, if any, happens in the same task as htmx:beforeSwap: a microtask reads the page after it).
+AWAIT_THE_HELD_ANSWER = """() => { window.heldAnswer = new Promise(resolve => {
+  document.addEventListener("htmx:beforeSwap", event => {
+    if (!event.detail.xhr.getResponseHeader("x-held")) return;
+    queueMicrotask(() => resolve(document.querySelector(".my-status").textContent.trim()));
+  });
+}); }"""
+
+
+async def test_a_live_refresh_answered_after_the_viewers_own_join_does_not_undo_it(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    """The live re-read that another player's join asks for is rendered, but reaches the page only after the
+    viewer's own Join has been answered: the page keeps the newer panel, the one with the viewer in it."""
+    async with await login_as(web_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, title="Crossing night", max_players=4)
+    page = await new_page()
+    await browser_login(page, "bob")
+    await page.goto(f"/games/{game['id']}")
+    await page.get_by_role("button", name="Join").wait_for()
+
+    rendered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_first(route: Any) -> None:
+        if rendered.is_set():
+            await route.continue_()
+            return
+        answer = await route.fetch()  # rendered by the server now, before Bob's join
+        rendered.set()
+        await release.wait()
+        await route.fulfill(response=answer, headers={**answer.headers, "x-held": "1"})
+
+    await page.route("**/panel", hold_the_first)
+    async with await login_as(web_app.base_url, "dave") as dave:
+        assert (await dave.post(f"/api/v1/games/{game['id']}/join")).status_code == 200
+    await asyncio.wait_for(rendered.wait(), 10)
+    assert await page.get_by_text("Dave Dunn", exact=True).count() == 0  # that answer is still held
+
+    await page.get_by_role("button", name="Join").click()
+    await page.get_by_text("You're in — seat 2 of 4.").wait_for()
+    await page.evaluate(AWAIT_THE_HELD_ANSWER)
+    release.set()
+    assert await page.evaluate("() => window.heldAnswer") == "You're in — seat 2 of 4."
+    await page.get_by_role("button", name="Leave").wait_for()
+    await page.locator("#confirmed").get_by_text("Dave Dunn", exact=True).wait_for()

@@ -219,6 +219,19 @@
       "gamesched could not be reached. Check your connection and try again.");
   });
 
+  // The game panel is swapped by the viewer's own action (Join, Leave) and by live updates ("changed"
+  // re-reads the panel). Their requests run side by side and their answers can arrive in either order: an
+  // answer rendered before the one already shown (an older data-revision, the game's last change) is
+  // dropped, so a page never goes back to a state from before what it shows. Both kinds of answer fill
+  // the stable #game-live, never an element an earlier answer may have replaced.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    if (!detail.shouldSwap || !detail.target || detail.target.id !== "game-live") return;
+    var shown = document.getElementById("game");
+    var answer = /data-revision="(\d+)"/.exec(detail.serverResponse || "");
+    if (shown && answer && Number(answer[1]) < Number(shown.dataset.revision)) detail.shouldSwap = false;
+  });
+
   // A live update (someone else joined) swaps the game panel: keep the keyboard focus where it was. htmx
   // moves focus back to an element with the same id; a button the action disabled (hx-disabled-elt) has
   // already lost it by then, so the focused id is noted when the request starts. When the element has no
@@ -236,7 +249,9 @@
     if (!event.detail.shouldSwap) return;
     var active = focusInside(event.detail.target);
     if (active && active.id) focusedId = active.id;
-    focusWasIn = active || focusedId ? event.detail.target.id : null;
+    // the part to focus when the element had no id: what was swapped (the panel, for its container)
+    var swapped = event.detail.target.id === "game-live" ? "game" : event.detail.target.id;
+    focusWasIn = active || focusedId ? swapped : null;
   });
   document.addEventListener("htmx:afterSwap", function () {
     var id = focusedId, container = focusWasIn;
