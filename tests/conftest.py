@@ -43,6 +43,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         asyncio.run(prepare_cluster(url))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``slow`` or ``long`` first, each group in its usual order: on parallel workers the
+    longest start at once, instead of one of them keeping a worker busy alone at the end of the run."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("long")))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """In a pytest-xdist worker with --dist loadgroup: a test marked ``xdist_group`` must carry the group in
+    its node id, or the controller spreads the group over the workers and each one builds the module-scoped
+    fixture the group was made to share. pytest 9.2 drops the suffix silently (pytest-xdist issue 1386,
+    hence ``pytest<9.2`` in pyproject.toml): such a test fails, rather than the suite running slower
+    unnoticed."""
+    if (
+        getattr(item.config.option, "loadgroup", False)
+        and item.get_closest_marker("xdist_group")
+        and "@" not in item.nodeid
+    ):
+        pytest.fail(
+            "--dist loadgroup is not grouping (this test lost its xdist_group): check the versions of"
+            " pytest and pytest-xdist",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def sandbox_conformance(request: pytest.FixtureRequest) -> Iterator[Conformance]:
     """Watch every sandbox answer of the session (see tests/conformance.py)."""

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.db import admin_execute, unique_name, with_database
 
@@ -63,6 +64,7 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, stderr
 
 
+@pytest.mark.long
 def test_run_uses_embedded_postgres_reuses_it_and_refuses_a_second_process(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     port = _free_port()

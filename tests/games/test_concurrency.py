@@ -76,6 +76,7 @@ async def _log_in_all(app: App, names: list[str]) -> list[httpx.AsyncClient]:
     return list(await asyncio.gather(*(one(name) for name in names)))
 
 
+@pytest.mark.long
 async def test_hundred_simultaneous_joins_on_ten_seats_give_ten_confirmed_and_ninety_waitlisted_in_click_order(
     race_app: App,
 ) -> None:

@@ -19,6 +19,7 @@ DESKTOP = (1280, 800)
 PHONE = (390, 844)
 
 
+@pytest.mark.long
 async def test_the_main_pages_have_no_serious_accessibility_violation(
     web_app: App, world: World, new_page: Any
 ) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 import httpx
 import msgspec
+import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from PIL import Image
@@ -240,6 +241,7 @@ class Call:
     foreign_fields: tuple[str, ...] = ()
 
 
+@pytest.mark.long
 async def test_no_route_reveals_or_changes_a_server_the_viewer_is_not_in(
     web_app: App, world: World, login: Login, database_url: str
 ) -> None:

@@ -273,6 +273,7 @@ BACK_TO_THE_GAME = {
 }
 
 
+@pytest.mark.long
 async def test_every_route_answers_malformed_ids_with_a_refusal_never_a_failure(
     web_app: App, world: World, login: Login
 ) -> None:

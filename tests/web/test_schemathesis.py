@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gamesched.app import App
 from tests.games.conftest import create_game
@@ -55,6 +56,7 @@ def _config(values: dict[str, list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.long
 async def test_generated_requests_get_no_server_error_and_answers_the_schema_documents(
     sandbox_app: App, tmp_path: Path
 ) -> None:
