@@ -75,11 +75,14 @@ class TransactionHooks:
     ``on_abandon`` callbacks when it did not commit. ``on_abandon`` hears ``maybe_committed=True`` when the
     COMMIT itself failed, so its outcome is unknown (the connection broke while it was on the wire)."""
 
-    __slots__ = ("_on_abandon", "_on_commit")
+    __slots__ = ("_on_abandon", "_on_commit", "shared")
 
     def __init__(self) -> None:
         self._on_commit: list[Callable[[], None]] = []
         self._on_abandon: list[Callable[[bool], None]] = []
+        #: What code handed the same unit of work keeps for its length (e.g. the job queue's reservation
+        #: for the jobs it runs at commit, shared by every enqueue of the transaction).
+        self.shared: dict[str, Any] = {}
 
     def add(self, on_commit: Callable[[], None], on_abandon: Callable[[bool], None]) -> None:
         self._on_commit.append(on_commit)
@@ -87,6 +90,7 @@ class TransactionHooks:
 
     def committed(self) -> None:
         hooks, self._on_commit, self._on_abandon = self._on_commit, [], []
+        self.shared.clear()
         for hook in hooks:
             try:
                 hook()
@@ -95,6 +99,7 @@ class TransactionHooks:
 
     def abandoned(self, *, maybe_committed: bool) -> None:
         hooks, self._on_commit, self._on_abandon = self._on_abandon, [], []
+        self.shared.clear()
         for hook in hooks:
             try:
                 hook(maybe_committed)

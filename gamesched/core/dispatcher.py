@@ -254,16 +254,20 @@ class Dispatcher:
         to run here the moment it commits (``JobQueue.local_runner``): a unit of work (one job, or one
         batch of a batch kind) per free slot, within each kind's cap, gateway kinds only for guilds this
         process serves with its gateway view ready. None when nothing fits, or this dispatcher is not
-        running: the jobs are then queued as usual."""
+        running: the jobs are then queued as usual. More jobs of the same transaction join the same room
+        (``Reservation.offer``), filling its batches first."""
+        reservation = _LocalReservation(self, self._pid or 0)
+        reservation.taken = self._offer(reservation, offered)
+        return reservation if reservation.units else None
+
+    def _offer(self, reservation: _LocalReservation, offered: Sequence[tuple[str, int | None]]) -> list[bool]:
         if self._stopping or self._pid is None or not self.listening:
-            return None
+            return [False] * len(offered)
         free = self.concurrency - len(self._in_flight) - self._reserved_total
-        if free <= 0:
-            return None
         gateway_ready = self.gateway_ready is None or self.gateway_ready()
         caps = self.queue.concurrency_caps()
         units: Counter[str] = Counter()
-        jobs: Counter[str] = Counter()
+        jobs = reservation.jobs  # taken so far by this transaction: a unit is opened per batch_size
         taken: list[bool] = []
         for kind, guild_id in offered:
             registration = self.queue.registration(kind)
@@ -276,11 +280,11 @@ class Dispatcher:
                 units[kind] += take
             jobs[kind] += take
             taken.append(take)
-        if not units:
-            return None
+        units = +units
         self._reserved += units
         self._reserved_total += units.total()
-        return _LocalReservation(self, self._pid, taken, units)
+        reservation.units += units
+        return taken
 
     def _serves(self, guild_id: int | None) -> bool:
         """Whether this process holds the shard of the guild (always, without sharding)."""
@@ -577,21 +581,32 @@ class Dispatcher:
 
 
 class _LocalReservation:
-    """Room a dispatcher keeps for jobs a transaction writes claimed by it (``Dispatcher.reserve``)."""
+    """Room a dispatcher keeps for the jobs one transaction writes claimed by it (``Dispatcher.reserve``):
+    every job it took, and the units of work (slots) kept for them, until the transaction ends."""
 
-    def __init__(self, dispatcher: Dispatcher, pid: int, taken: list[bool], units: Counter[str]) -> None:
+    def __init__(self, dispatcher: Dispatcher, pid: int) -> None:
         self._dispatcher = dispatcher
         self.pid = pid
-        self.taken = taken
-        self._units = units
+        self.taken: list[bool] = []
+        #: Jobs taken per kind, and the slots kept per kind (one per batch of the kind's batch size).
+        self.jobs: Counter[str] = Counter()
+        self.units: Counter[str] = Counter()
+        self._claimed: list[Job] = []
         self._open = True
 
-    def start(self, jobs: list[Job]) -> None:
-        if self._open:
-            self._open = False
-            self._dispatcher._start_local(jobs, self._units)
+    def offer(self, offered: Sequence[tuple[str, int | None]]) -> list[bool]:
+        return self._dispatcher._offer(self, offered) if self._open else [False] * len(offered)
 
-    def give_back(self, job_ids: list[int], *, maybe_committed: bool) -> None:
+    def add(self, jobs: list[Job]) -> None:
+        self._claimed.extend(jobs)
+
+    def start(self) -> None:
         if self._open:
             self._open = False
-            self._dispatcher._give_back(job_ids, self.pid, self._units, maybe_committed)
+            self._dispatcher._start_local(self._claimed, self.units)
+
+    def give_back(self, *, maybe_committed: bool) -> None:
+        if self._open:
+            self._open = False
+            ids = [job.id for job in self._claimed]
+            self._dispatcher._give_back(ids, self.pid, self.units, maybe_committed)

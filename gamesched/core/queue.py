@@ -37,6 +37,8 @@ _REPLACE = text(
 )
 #: Coalescing: a pending job with the same key already covers this one (and keeps its earlier due time).
 _KEEP = text(_INSERT + " DO NOTHING")
+#: The key of a transaction's local reservation among its hooks' shared state (``TransactionHooks.shared``).
+_LOCAL_RESERVATION = "queue.local_reservation"
 #: Jobs this process runs as soon as their transaction commits: written already claimed by its dispatcher
 #: (as its claim would leave them), so no notification wakes any dispatcher and none claims them. A job
 #: whose dedupe key a pending job holds is left out (RETURNING tells): it goes the usual way, replacing or
@@ -70,7 +72,7 @@ class Job:
 
 
 class Reservation(Protocol):
-    """Room a dispatcher keeps for jobs a transaction is writing, to run them the moment it commits."""
+    """Room a dispatcher keeps for the jobs a transaction is writing, to run them the moment it commits."""
 
     @property
     def pid(self) -> int:
@@ -78,14 +80,20 @@ class Reservation(Protocol):
 
     @property
     def taken(self) -> Sequence[bool]:
-        """Which of the offered jobs it takes, in the order offered."""
+        """Which of the first offered jobs it takes, in the order offered."""
 
-    def start(self, jobs: list[Job]) -> None:
-        """The transaction committed: run these (the jobs taken, as written)."""
+    def offer(self, offered: Sequence[tuple[str, int | None]]) -> list[bool]:
+        """Which of more jobs (kind, guild id) of the same transaction it takes as well."""
 
-    def give_back(self, job_ids: list[int], *, maybe_committed: bool) -> None:
+    def add(self, jobs: list[Job]) -> None:
+        """These jobs, of those taken, were written claimed (a pending job's dedupe key kept the others)."""
+
+    def start(self) -> None:
+        """The transaction committed: run every job added, batch kinds in batches."""
+
+    def give_back(self, *, maybe_committed: bool) -> None:
         """The transaction did not commit (or may have: its COMMIT failed on the wire): free the room, and
-        in the second case put the jobs back in the queue for any dispatcher."""
+        in the second case put the jobs added back in the queue for any dispatcher."""
 
 
 class LocalRunner(Protocol):
@@ -266,10 +274,21 @@ class JobQueue:
         ]
         if not offered:
             return jobs
-        reservation = self.local_runner.reserve([(job.kind, job_guild(job.payload)) for job in offered])
-        if reservation is None:
+        # Every enqueue of one transaction shares one reservation: a batch kind's jobs written in several
+        # calls still run as one batch (not one concurrent batch per call).
+        kinds = [(job.kind, job_guild(job.payload)) for job in offered]
+        reservation: Reservation | None = hooks.shared.get(_LOCAL_RESERVATION)
+        joined = reservation is not None
+        if reservation is not None:
+            flags: Sequence[bool] = reservation.offer(kinds)
+        else:
+            reservation = self.local_runner.reserve(kinds)
+            if reservation is None:
+                return jobs
+            flags = reservation.taken
+        taken = [job for job, take in zip(offered, flags, strict=True) if take]
+        if not taken:
             return jobs
-        taken = [job for job, take in zip(offered, reservation.taken, strict=True) if take]
         try:
             result = await conn.execute(
                 _INSERT_CLAIMED,
@@ -288,13 +307,16 @@ class JobQueue:
                 for row in result
             ]
         except BaseException:
-            reservation.give_back([], maybe_committed=False)
+            if not joined:  # a joined reservation is freed with the transaction, by its hooks
+                reservation.give_back(maybe_committed=False)
             raise
-        ids = [job.id for job in claimed]
-        hooks.add(
-            lambda: reservation.start(claimed),
-            lambda maybe_committed: reservation.give_back(ids, maybe_committed=maybe_committed),
-        )
+        reservation.add(claimed)
+        if not joined:
+            hooks.shared[_LOCAL_RESERVATION] = reservation
+            hooks.add(
+                reservation.start,
+                lambda maybe_committed: reservation.give_back(maybe_committed=maybe_committed),
+            )
         written = {job.dedupe_key for job in claimed if job.dedupe_key is not None}
         done = {id(job) for job in taken if job.dedupe_key is None or job.dedupe_key in written}
         return [job for job in jobs if id(job) not in done]

@@ -96,6 +96,33 @@ async def test_an_event_runs_here_when_its_change_commits_with_no_notification_a
     assert dispatcher._reserved_total == 0
 
 
+async def test_jobs_one_change_writes_in_several_calls_run_as_one_batch(
+    local_kit: QueueKit, notifications: Notifications
+) -> None:
+    """A transaction that queues a batch kind's jobs one call at a time (six DMs requested in a loop) keeps
+    one room for them: they run together, not as six batches at once (which would, say, open one DM
+    channel six times); a batch size caps each batch, and the room is freed when they start."""
+    batches: list[list[int]] = []
+
+    async def handle(jobs: list[Job]) -> dict[int, Exception]:
+        batches.append([job.payload["n"] for job in jobs])
+        return {}
+
+    local_kit.queue.register_batch("grouped", handle, batch_size=4, max_concurrency=2)
+    dispatcher = await running(local_kit, concurrency=8)
+    async with local_kit.db.uow() as uow:
+        for n in range(6):
+            await local_kit.queue.enqueue(uow.session, "grouped", {"n": n})
+        assert dispatcher._reserved_total == 2, "two slots: batches of four and two"
+    await wait_until(lambda: sum(map(len, batches)) == 6)
+    await wait_until(lambda: not dispatcher._in_flight)
+
+    assert batches == [[0, 1, 2, 3], [4, 5]], "in the order written, batch by batch"
+    assert await notifications.settle(local_kit) == [], "all ran here: no dispatcher was woken"
+    assert await local_kit.count("state = 'done' AND attempts = 1") == 6
+    assert dispatcher._reserved_total == 0
+
+
 async def test_a_change_that_rolls_back_runs_nothing_and_frees_the_room(local_kit: QueueKit) -> None:
     ran, dispatcher = await collecting_clicks(local_kit)
 
