@@ -41,7 +41,6 @@ from gamesched.discord import (
     GuildSync,
     RestMembers,
     attach_features,
-    pace_requests,
 )
 from gamesched.games import GameService
 from gamesched.guilds import GuildService
@@ -233,6 +232,7 @@ async def build_app(
             local=settings.sandbox or bool(settings.sandbox_url),
             shard_count=settings.shard_count,
             shard_ids=settings.shard_ids,
+            requests_per_second=settings.discord_requests_per_second,
         )
         live = create_live_hub(settings.redis_url, engine=engine, listen_dsn=asyncpg_dsn(engine))
         closers.append(live.close)
@@ -286,7 +286,6 @@ async def build_app(
                 context.provide(guilds.DiscordDirectory, projected)
         if bot is not None and directory is not None:
             bot.interaction_observers.append(directory.remember_interaction_member)
-            pace_requests(bot, settings.discord_requests_per_second)
             context.provide(notifications.Messenger, BotMessenger(bot))
         context.provide(
             auth.OAuthSettings,

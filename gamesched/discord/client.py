@@ -13,6 +13,8 @@ import discord.gateway
 import structlog
 from discord.ext import commands
 
+from gamesched.discord.rate_limit import pace_requests, send_window_trace
+
 log = structlog.get_logger(__name__)
 
 MEMBERS_INTENT_REFUSED = (
@@ -148,16 +150,24 @@ def make_bot(
     guild_ready_timeout: float,
     shard_count: int | None = None,
     shard_ids: tuple[int, ...] | None = None,
+    requests_per_second: float = 0,
 ) -> GameschedBot:
-    """One unsharded connection, or the given shards of ``shard_count``."""
-    if shard_count is None:
-        return GameschedBot(intents=intents, guild_ready_timeout=guild_ready_timeout)
-    return ShardedGameschedBot(
-        intents=intents,
-        guild_ready_timeout=guild_ready_timeout,
-        shard_count=shard_count,
-        shard_ids=list(shard_ids if shard_ids is not None else range(shard_count)),
+    """One unsharded connection, or the given shards of ``shard_count``; REST requests with the bot token
+    paced at ``requests_per_second`` (``rate_limit.py``; 0: not paced)."""
+    options: dict[str, Any] = {"intents": intents, "guild_ready_timeout": guild_ready_timeout}
+    if (trace := send_window_trace(requests_per_second)) is not None:
+        options["http_trace"] = trace
+    bot = (
+        GameschedBot(**options)
+        if shard_count is None
+        else ShardedGameschedBot(
+            **options,
+            shard_count=shard_count,
+            shard_ids=list(shard_ids if shard_ids is not None else range(shard_count)),
+        )
     )
+    pace_requests(bot, requests_per_second)
+    return bot
 
 
 class DiscordConnection:
@@ -171,6 +181,7 @@ class DiscordConnection:
         local: bool = False,
         shard_count: int | None = None,
         shard_ids: tuple[int, ...] | None = None,
+        requests_per_second: float = 0,
     ) -> None:
         self.token = token
         # discord.py waits guild_ready_timeout for late GUILD_CREATEs; the local sandbox sends them at once.
@@ -181,6 +192,7 @@ class DiscordConnection:
                 guild_ready_timeout=wait,
                 shard_count=shard_count,
                 shard_ids=shard_ids,
+                requests_per_second=requests_per_second,
             )
             if token
             else None

@@ -6,30 +6,57 @@ import asyncio
 import itertools
 from datetime import datetime
 
+import aiohttp
 import httpx
 
-from gamesched.app import App
-from gamesched.discord import pace_requests
-from gamesched.discord.rate_limit import RequestPacer
+from gamesched.core.config import Settings
+from gamesched.discord.rate_limit import RequestPacer, send_window_trace
+from tests.conftest import serving, wait_for_discord
 from tests.world import fetch_world
 
 
-async def test_a_burst_of_requests_goes_out_evenly_spaced_at_the_configured_rate(sandbox_app: App) -> None:
-    bot = sandbox_app.discord.bot
-    assert bot is not None
-    world = await fetch_world(sandbox_app.base_url)
-    channels = [bot.get_channel(world.channel_id(name)) for name in ("general", "board-games", "rpg")]
-    pace_requests(bot, 20)  # on top of the app's own pacing: the slower one sets the pace
-    async with httpx.AsyncClient(base_url=f"{sandbox_app.base_url}/sandbox/api") as api:
-        await api.delete("/log")
-        await asyncio.gather(*(channels[n % 3].send(f"burst {n}") for n in range(12)))  # type: ignore[union-attr]
-        calls = [c for c in (await api.get("/log")).json() if c["method"] == "POST"]
+async def test_a_burst_of_requests_goes_out_evenly_spaced_at_the_configured_rate(
+    app_settings: Settings,
+) -> None:
+    async with serving(app_settings.with_overrides(sandbox=True, discord_requests_per_second=20)) as app:
+        await wait_for_discord(app)
+        bot = app.discord.bot
+        assert bot is not None
+        world = await fetch_world(app.base_url)
+        channels = [bot.get_channel(world.channel_id(name)) for name in ("general", "board-games", "rpg")]
+        async with httpx.AsyncClient(base_url=f"{app.base_url}/sandbox/api") as api:
+            await api.delete("/log")
+            await asyncio.gather(*(channels[n % 3].send(f"burst {n}") for n in range(12)))  # type: ignore[union-attr]
+            calls = [c for c in (await api.get("/log")).json() if c["method"] == "POST"]
     assert [c["status"] for c in calls] == [200] * 12, "no 429: nothing went over the limit"
     times = sorted(datetime.fromisoformat(c["at"]) for c in calls)
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     # 12 requests at 20 per second span at least 11 turns of 50 ms (the sandbox may see them a bit bunched).
     assert (times[-1] - times[0]).total_seconds() >= 11 * 0.05 * 0.9
     assert sum(gap < 0.02 for gap in gaps) <= 1
+
+
+async def test_only_requests_with_the_bot_token_are_counted_as_they_are_sent(app_settings: Settings) -> None:
+    """At 2 per second, five requests with the bot token sent at once take two seconds (two, two more a
+    second later, the last after two); five interaction answers (the token in the URL, no Authorization
+    header: not bound by the global limit) go at once."""
+    trace = send_window_trace(2)
+    assert trace is not None
+    async with (
+        serving(app_settings) as app,
+        aiohttp.ClientSession(base_url=app.base_url, trace_configs=[trace]) as session,
+    ):
+        loop = asyncio.get_running_loop()
+
+        async def five(headers: dict[str, str]) -> float:
+            began = loop.time()
+            for _ in range(5):
+                async with session.get("/health", headers=headers) as response:
+                    assert response.status == 200
+            return loop.time() - began
+
+        assert await five({}) < 1.0
+        assert await five({"Authorization": "Bot sandbox"}) >= 2 * 0.9
 
 
 class SteppedTime:
