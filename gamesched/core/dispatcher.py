@@ -249,16 +249,15 @@ class Dispatcher:
             await asyncio.gather(*(self._run(unit) for unit in units))
             total += sum(len(unit) for unit in units)
 
-    def reserve(self, offered: Sequence[tuple[str, int | None]]) -> Reservation | None:
-        """Room for which of the offered jobs (kind, guild id), due now and being written in a transaction,
-        to run here the moment it commits (``JobQueue.local_runner``): a unit of work (one job, or one
-        batch of a batch kind) per free slot, within each kind's cap, gateway kinds only for guilds this
-        process serves with its gateway view ready. None when nothing fits, or this dispatcher is not
-        running: the jobs are then queued as usual. More jobs of the same transaction join the same room
-        (``Reservation.offer``), filling its batches first."""
-        reservation = _LocalReservation(self, self._pid or 0)
-        reservation.taken = self._offer(reservation, offered)
-        return reservation if reservation.units else None
+    def reserve(self) -> Reservation | None:
+        """Room, for one transaction, for jobs due now that it writes, to run here the moment it commits
+        (``JobQueue.local_runner``); None when this dispatcher is not running (the jobs are then queued as
+        usual). ``Reservation.offer`` says which jobs it takes: a unit of work (one job, or one batch of a
+        batch kind) per free slot, within each kind's cap, gateway kinds only for guilds this process
+        serves with its gateway view ready; a transaction's later jobs fill its batches first."""
+        if self._stopping or self._pid is None or not self.listening:
+            return None
+        return _LocalReservation(self, self._pid)
 
     def _offer(self, reservation: _LocalReservation, offered: Sequence[tuple[str, int | None]]) -> list[bool]:
         if self._stopping or self._pid is None or not self.listening:
@@ -587,7 +586,6 @@ class _LocalReservation:
     def __init__(self, dispatcher: Dispatcher, pid: int) -> None:
         self._dispatcher = dispatcher
         self.pid = pid
-        self.taken: list[bool] = []
         #: Jobs taken per kind, and the slots kept per kind (one per batch of the kind's batch size).
         self.jobs: Counter[str] = Counter()
         self.units: Counter[str] = Counter()
@@ -603,7 +601,8 @@ class _LocalReservation:
     def start(self) -> None:
         if self._open:
             self._open = False
-            self._dispatcher._start_local(self._claimed, self.units)
+            if self._claimed or self.units:  # a transaction whose jobs found no room has nothing to start
+                self._dispatcher._start_local(self._claimed, self.units)
 
     def give_back(self, *, maybe_committed: bool) -> None:
         if self._open:

@@ -78,12 +78,8 @@ class Reservation(Protocol):
     def pid(self) -> int:
         """The backend pid the dispatcher claims with (``jobs.claimed_by``)."""
 
-    @property
-    def taken(self) -> Sequence[bool]:
-        """Which of the first offered jobs it takes, in the order offered."""
-
     def offer(self, offered: Sequence[tuple[str, int | None]]) -> list[bool]:
-        """Which of more jobs (kind, guild id) of the same transaction it takes as well."""
+        """Which of these jobs (kind, guild id) of the transaction it takes, in the order offered."""
 
     def add(self, jobs: list[Job]) -> None:
         """These jobs, of those taken, were written claimed (a pending job's dedupe key kept the others)."""
@@ -99,8 +95,8 @@ class Reservation(Protocol):
 class LocalRunner(Protocol):
     """This process's dispatcher, as the queue sees it (see ``JobQueue.local_runner``)."""
 
-    def reserve(self, offered: Sequence[tuple[str, int | None]]) -> Reservation | None:
-        """Room for which of these jobs (kind, guild id) to run right after commit; None: none."""
+    def reserve(self) -> Reservation | None:
+        """Room for a transaction's jobs, to run right after it commits; None: not running."""
 
 
 JobHandler = Callable[[Job], Awaitable[None]]
@@ -275,48 +271,38 @@ class JobQueue:
         if not offered:
             return jobs
         # Every enqueue of one transaction shares one reservation: a batch kind's jobs written in several
-        # calls still run as one batch (not one concurrent batch per call).
-        kinds = [(job.kind, job_guild(job.payload)) for job in offered]
+        # calls still run as one batch (not one concurrent batch per call). Its hooks free it with the
+        # transaction, whatever happens from here (a failed statement aborts the transaction).
         reservation: Reservation | None = hooks.shared.get(_LOCAL_RESERVATION)
-        joined = reservation is not None
-        if reservation is not None:
-            flags: Sequence[bool] = reservation.offer(kinds)
-        else:
-            reservation = self.local_runner.reserve(kinds)
-            if reservation is None:
+        if reservation is None:
+            if (reservation := self.local_runner.reserve()) is None:
                 return jobs
-            flags = reservation.taken
-        taken = [job for job, take in zip(offered, flags, strict=True) if take]
-        if not taken:
-            return jobs
-        try:
-            result = await conn.execute(
-                _INSERT_CLAIMED,
-                {
-                    "kinds": [job.kind for job in taken],
-                    "payloads": [msgspec.json.encode(job.payload).decode() for job in taken],
-                    "max_attempts": [self._max_attempts(job.kind) for job in taken],
-                    "dedupe_keys": [job.dedupe_key for job in taken],
-                    "guild_ids": [job_guild(job.payload) for job in taken],
-                    "now": now,
-                    "pid": reservation.pid,
-                },
-            )
-            claimed = [
-                Job(row.id, row.kind, row.payload, 1, self._max_attempts(row.kind), now, row.dedupe_key)
-                for row in result
-            ]
-        except BaseException:
-            if not joined:  # a joined reservation is freed with the transaction, by its hooks
-                reservation.give_back(maybe_committed=False)
-            raise
-        reservation.add(claimed)
-        if not joined:
             hooks.shared[_LOCAL_RESERVATION] = reservation
             hooks.add(
                 reservation.start,
                 lambda maybe_committed: reservation.give_back(maybe_committed=maybe_committed),
             )
+        flags = reservation.offer([(job.kind, job_guild(job.payload)) for job in offered])
+        taken = [job for job, take in zip(offered, flags, strict=True) if take]
+        if not taken:
+            return jobs
+        result = await conn.execute(
+            _INSERT_CLAIMED,
+            {
+                "kinds": [job.kind for job in taken],
+                "payloads": [msgspec.json.encode(job.payload).decode() for job in taken],
+                "max_attempts": [self._max_attempts(job.kind) for job in taken],
+                "dedupe_keys": [job.dedupe_key for job in taken],
+                "guild_ids": [job_guild(job.payload) for job in taken],
+                "now": now,
+                "pid": reservation.pid,
+            },
+        )
+        claimed = [
+            Job(row.id, row.kind, row.payload, 1, self._max_attempts(row.kind), now, row.dedupe_key)
+            for row in result
+        ]
+        reservation.add(claimed)
         written = {job.dedupe_key for job in claimed if job.dedupe_key is not None}
         done = {id(job) for job in taken if job.dedupe_key is None or job.dedupe_key in written}
         return [job for job in jobs if id(job) not in done]
