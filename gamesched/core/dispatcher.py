@@ -19,7 +19,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -134,6 +134,15 @@ def backoff_seconds(attempts: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
+def _due_second(payload: str) -> datetime:
+    """The due time a notification carries (whole seconds since the epoch); the epoch itself when it is not
+    one, so that it wakes the loop."""
+    try:
+        return datetime.fromtimestamp(int(payload), UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(0, UTC)
+
+
 class Dispatcher:
     """Claims due jobs and runs their handlers with bounded concurrency."""
 
@@ -164,6 +173,14 @@ class Dispatcher:
         self._shard_ids = held or [0]
         self.log = log.bind(dispatcher=name)
         self._wake = asyncio.Event()
+        #: What the loop learnt when it last looked: the earliest pending job of the kinds it has room for
+        #: (None: none), and whether room is what it waits for; and whether it is looking right now. A
+        #: notification of a job due after that earliest one, or while it waits for room, and a handler
+        #: finishing while room is not short leave it asleep: each wake-up costs a turn of the loop and a
+        #: round trip to the database, and a click storm used to cause several per batch.
+        self._next_due: datetime | None = None
+        self._short_of_room = False
+        self._stepping = False
         self._listening = asyncio.Event()
         self._stopping = False
         self._pid: int | None = None
@@ -198,6 +215,7 @@ class Dispatcher:
             failures = 0
             while not self._stopping:
                 self._wake.clear()
+                self._stepping = True
                 try:
                     timeout = await self._step()
                     failures = 0
@@ -205,6 +223,9 @@ class Dispatcher:
                     failures += 1
                     timeout = min(10.0, 0.25 * 2**failures)
                     self.log.warning("dispatcher_db_error", error=str(exc), retry_in=timeout)
+                    self._next_due = None  # not known: any notification wakes the loop
+                finally:
+                    self._stepping = False
                 if self._stopping:
                     break
                 with contextlib.suppress(TimeoutError):
@@ -294,6 +315,8 @@ class Dispatcher:
     def _release(self, units: Counter[str]) -> None:
         self._reserved -= units
         self._reserved_total -= units.total()
+        if self._short_of_room:
+            self._wake.set()
 
     def _start_local(self, jobs: list[Job], units: Counter[str]) -> None:
         """Run jobs written claimed for this dispatcher, now that their transaction committed (shutting
@@ -335,10 +358,12 @@ class Dispatcher:
 
     async def _step(self) -> float | None:
         """Start what is due; return how long to sleep before looking again (None: until woken)."""
+        self._next_due = None
         free = self.concurrency - len(self._in_flight) - self._reserved_total
+        kinds = self._kinds_with_room()
+        self._short_of_room = free <= 0 or len(kinds) < len(self.queue.kinds)
         if free <= 0:
             return None  # a finishing handler wakes us
-        kinds = self._kinds_with_room()
         waiting_for_gateway = self.gateway_ready is not None and not self.gateway_ready()
         if waiting_for_gateway:
             gateway = set(self.queue.gateway_kinds)
@@ -346,6 +371,7 @@ class Dispatcher:
         if not kinds:
             return GATEWAY_WAIT_SECONDS if waiting_for_gateway else None
         due_kinds, next_due = await self._due_kinds(kinds)
+        self._next_due = next_due
         if due_kinds:
             units = await self._claim_within_caps(free, due_kinds)
             for unit in units:
@@ -385,7 +411,8 @@ class Dispatcher:
         self._in_flight.pop(job_id, None)
         self._held.pop(job_id, None)
         self._running_by_kind[kind] -= 1
-        self._wake.set()
+        if self._short_of_room or self._stepping:  # else the slot it frees is not what the loop waits for
+            self._wake.set()
 
     def _kinds_with_room(self) -> list[str]:
         caps = self.queue.concurrency_caps()
@@ -549,7 +576,7 @@ class Dispatcher:
                 conn = await asyncpg.connect(self.listen_dsn)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(CHANNEL, lambda *_args: self._wake.set())
+                await conn.add_listener(CHANNEL, self._notified)
                 await self._adopt_in_flight(conn.get_server_pid())
                 self._listening.set()
                 self._wake.set()  # catch up on anything that came due while we were not listening
@@ -571,6 +598,17 @@ class Dispatcher:
                         await asyncio.wait_for(conn.close(), 2)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
+
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        """A job became pending; ``payload``: the second it is due, rounded down (empty from the trigger
+        before migration 0024). Wake the loop unless it has no free slot (the next handler to finish wakes
+        it) or already knows of a pending job due no later (it looks by then anyway)."""
+        if self._stepping or not payload:
+            self._wake.set()
+        elif self.concurrency - len(self._in_flight) - self._reserved_total <= 0:
+            self._short_of_room = True
+        elif self._next_due is None or _due_second(payload) <= self._next_due:
+            self._wake.set()
 
     async def _adopt_in_flight(self, pid: int) -> None:
         """A new LISTEN connection means a new backend pid: move our running jobs to it."""

@@ -7,8 +7,9 @@ them; when the dispatcher has no room, or the transaction does not commit, the q
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import pytest
@@ -63,6 +64,11 @@ class Notifications:
             await conn.commit()
         await wait_until(lambda: "marker" in self.payloads, within=5)
         return [p for p in self.payloads if p != "marker"]
+
+
+def due_second(moment: datetime) -> str:
+    """A notification's payload: the second the job is due, rounded down."""
+    return str(math.floor(moment.timestamp()))
 
 
 @pytest.fixture
@@ -161,10 +167,12 @@ async def test_without_room_the_jobs_are_queued_and_claimed_as_before(
         await local_kit.queue.enqueue(uow.session, "slow", {})
     await wait_until(lambda: len(dispatcher._in_flight) == 1)
 
+    before = local_kit.clock.now()
     async with local_kit.db.uow() as uow:
         await local_kit.queue.enqueue(uow.session, "quick", {})
     assert await local_kit.count("kind = 'quick' AND state = 'pending'") == 1
-    assert await notifications.settle(local_kit) == [""], "the queued job woke the dispatchers"
+    notified = await notifications.settle(local_kit)
+    assert notified in ([due_second(before)], [due_second(local_kit.clock.now())]), "it woke the dispatchers"
 
     release.set()
     await wait_until(lambda: ran == ["slow", "quick"])
@@ -183,9 +191,10 @@ async def test_a_job_whose_key_a_pending_job_holds_or_due_later_is_queued_as_bef
     async with local_kit.db.uow() as uow:
         await local_kit.queue.enqueue(uow.session, "keyed", {"n": 0}, dedupe_key="held", due_at=later)
     await running(local_kit)
-    assert await notifications.settle(local_kit) == [""]
+    assert await notifications.settle(local_kit) == [due_second(later)]
     notifications.payloads.clear()
 
+    before = local_kit.clock.now()
     async with local_kit.db.uow() as uow:
         await local_kit.queue.enqueue_many(
             uow.session,
@@ -196,7 +205,10 @@ async def test_a_job_whose_key_a_pending_job_holds_or_due_later_is_queued_as_bef
             ],
         )
     await wait_until(lambda: sorted(ran) == [1, 2])
-    assert await notifications.settle(local_kit) == [""], "the queued ones woke the dispatchers"
+    now = {due_second(before), due_second(local_kit.clock.now())}
+    queued = await notifications.settle(local_kit)
+    assert len(queued) == 2 and due_second(later) in queued, "the queued ones woke the dispatchers"
+    assert now & set(queued), "the one due now among them"
     assert await local_kit.count("dedupe_key = 'held'") == 1, "replaced, not doubled"
     assert await local_kit.count("payload->>'n' = '3' AND state = 'pending'") == 1
 

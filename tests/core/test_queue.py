@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.clock import FakeClock
-from gamesched.core.dispatcher import _CLAIM
+from gamesched.core.dispatcher import _CLAIM, Dispatcher
 from gamesched.core.queue import Job, JobQueue, NewJob, Postpone, RetryLater
 from tests.core.conftest import QueueKit, wait_until
 from tests.db import admin_execute
@@ -561,3 +561,99 @@ async def test_gateway_work_waits_until_the_gateway_view_is_ready(live_kit: Queu
             break
         await asyncio.sleep(0.05)
     assert await live_kit.count("state = 'done'") == 2
+
+
+class WakeRecorder:
+    """Whether each notification, and each handler finishing, woke the dispatcher's loop: read right after
+    the dispatcher's own callback, before the loop can run and clear it."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.notified: list[tuple[str, bool]] = []
+        self.finished: list[bool] = []
+        notified, finished = dispatcher._notified, dispatcher._finished
+
+        def on_notified(conn: object, pid: int, channel: str, payload: str) -> None:
+            dispatcher._wake.clear()
+            notified(conn, pid, channel, payload)
+            self.notified.append((payload, dispatcher._wake.is_set()))
+
+        def on_finished(job_id: int, kind: str, task: asyncio.Task[None]) -> None:
+            dispatcher._wake.clear()
+            finished(job_id, kind, task)
+            self.finished.append(dispatcher._wake.is_set())
+
+        # Before run(): the listener and every launched job pick these up.
+        dispatcher._notified = on_notified  # type: ignore[method-assign]
+        dispatcher._finished = on_finished  # type: ignore[method-assign]
+
+
+async def asleep(dispatcher: Dispatcher) -> None:
+    await wait_until(lambda: not dispatcher._stepping and not dispatcher._wake.is_set())
+
+
+async def test_a_job_due_after_the_next_known_one_does_not_wake_the_dispatcher(live_kit: QueueKit) -> None:
+    ran: list[int] = []
+    release = asyncio.Event()
+
+    async def record(job: Job) -> None:
+        await release.wait()
+        ran.append(job.payload["n"])
+
+    live_kit.queue.register("timed", record)
+    dispatcher = live_kit.dispatcher()
+    woke = WakeRecorder(dispatcher)
+    await live_kit.start(dispatcher)
+    in_an_hour = live_kit.clock.now() + timedelta(hours=1)
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "timed", {"n": 1}, due_at=in_an_hour)
+    await wait_until(lambda: dispatcher._next_due == in_an_hour)
+    await asleep(dispatcher)
+
+    async with live_kit.db.uow() as uow:  # due later than the one it knows of: it looks by then anyway
+        await live_kit.queue.enqueue(uow.session, "timed", {"n": 2}, due_at=in_an_hour + timedelta(hours=1))
+    async with live_kit.db.uow() as uow:  # due earlier: it must look now
+        await live_kit.queue.enqueue(uow.session, "timed", {"n": 3}, due_at=live_kit.clock.now())
+    await wait_until(lambda: len(dispatcher._in_flight) == 1)
+    later, earlier = woke.notified[-2:]
+    assert later == (str(int(in_an_hour.timestamp()) + 3600), False)
+    assert earlier[1] is True
+
+    await asleep(dispatcher)
+    release.set()
+    await wait_until(lambda: ran == [3])
+    assert woke.finished == [False], "a finished job with room to spare left the loop asleep"
+    assert dispatcher._next_due == in_an_hour
+
+
+async def test_a_dispatcher_with_no_free_slot_is_woken_by_the_finishing_handler_not_the_notification(
+    live_kit: QueueKit,
+) -> None:
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def slow(job: Job) -> None:
+        await release.wait()
+        ran.append("slow")
+
+    async def quick(job: Job) -> None:
+        ran.append("quick")
+
+    live_kit.queue.register("slow", slow)
+    live_kit.queue.register("quick", quick)
+    dispatcher = live_kit.dispatcher(concurrency=1)
+    woke = WakeRecorder(dispatcher)
+    await live_kit.start(dispatcher)
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "slow", {})
+    await wait_until(lambda: len(dispatcher._in_flight) == 1)
+    await asleep(dispatcher)
+
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "quick", {})
+    await wait_until(lambda: len(woke.notified) == 2)
+    assert woke.notified[-1][1] is False, "no free slot: the notification left it asleep"
+    assert ran == []
+
+    release.set()
+    await wait_until(lambda: ran == ["slow", "quick"])
+    assert woke.finished[0] is True, "the slot it was waiting for woke it"
