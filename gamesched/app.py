@@ -257,6 +257,8 @@ async def build_app(
             bot.claim_interaction = claims.submit
             # Gateway work waits until the bot has its guilds from Discord (READY; core/dispatcher.py).
             dispatcher.gateway_ready = bot.is_ready
+            # Jobs a click's change hands over at commit start once the clicks in flight are answered.
+            dispatcher.foreground = bot.foreground
         # Per-game serialisation of announcement work across processes (opens its connection at first use).
         locks = AdvisoryLocks(asyncpg_dsn(engine))
         closers.append(locks.close)

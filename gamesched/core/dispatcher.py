@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.db import DATABASE_ERRORS
 from gamesched.core.errors import DatabaseUnavailable
+from gamesched.core.foreground import Foreground
 from gamesched.core.metrics import Metrics
 from gamesched.core.queue import Job, JobQueue, Postpone, Reservation, RetryLater
 
@@ -41,6 +42,8 @@ BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 #: How often a dispatcher looks again while its process's gateway view is not ready (the bot connecting).
 GATEWAY_WAIT_SECONDS = 0.5
+#: The longest a job handed over at commit waits for the answers in flight (core/foreground.py).
+FOREGROUND_WAIT_SECONDS = 0.25
 
 #: A job this process may run: any but a gateway kind's job about a guild of a shard held elsewhere.
 _ROUTED = (
@@ -202,6 +205,9 @@ class Dispatcher:
         #: process just (re)started would otherwise handle them against an empty view — a reminder would
         #: find none of its recipients in the server and send nothing.
         self.gateway_ready: Callable[[], bool] | None = None
+        #: The answers people are waiting for in this process: while any is in flight, the jobs a change
+        #: hands over at commit wait (at most FOREGROUND_WAIT_SECONDS). None: they start at once.
+        self.foreground: Foreground | None = None
 
     @property
     def listening(self) -> bool:
@@ -321,11 +327,27 @@ class Dispatcher:
     def _start_local(self, jobs: list[Job], units: Counter[str]) -> None:
         """Run jobs written claimed for this dispatcher, now that their transaction committed (shutting
         down: back to the queue, for the next process)."""
-        # On the next turn of the loop: what the change's own caller does next (a click's answer) goes
-        # first, and the jobs start right after it.
-        asyncio.get_running_loop().call_soon(self._launch_local, jobs, units)
+        loop = asyncio.get_running_loop()
+        if self.foreground is None or not self.foreground.busy:
+            # On the next turn of the loop: what the change's own caller does next (a click's answer) goes
+            # first, and the jobs start right after it.
+            loop.call_soon(self._launch_local, jobs, units, loop.time())
+            return
+        task = asyncio.create_task(self._launch_after_answers(jobs, units), name="queue-local-after-answers")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
-    def _launch_local(self, jobs: list[Job], units: Counter[str]) -> None:
+    async def _launch_after_answers(self, jobs: list[Job], units: Counter[str]) -> None:
+        assert self.foreground is not None
+        handed_over = asyncio.get_running_loop().time()
+        try:
+            await self.foreground.quiet(FOREGROUND_WAIT_SECONDS)
+        except asyncio.CancelledError:
+            self._give_back([job.id for job in jobs], self._pid or 0, units, maybe_committed=True)
+            raise
+        self._launch_local(jobs, units, handed_over)
+
+    def _launch_local(self, jobs: list[Job], units: Counter[str], handed_over: float) -> None:
         if self._stopping:
             self._give_back([job.id for job in jobs], self._pid or 0, units, maybe_committed=True)
             return
@@ -338,7 +360,7 @@ class Dispatcher:
             size = registration.batch_size if registration else 1
             for i in range(0, len(of_kind), size):
                 self._launch(of_kind[i : i + size])
-            self.metrics.job_start_lag.labels(kind).observe(0.0)
+            self.metrics.job_start_lag.labels(kind).observe(asyncio.get_running_loop().time() - handed_over)
 
     def _give_back(self, job_ids: list[int], pid: int, units: Counter[str], maybe_committed: bool) -> None:
         self._release(units)

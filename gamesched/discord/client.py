@@ -13,6 +13,7 @@ import discord.gateway
 import structlog
 from discord.ext import commands
 
+from gamesched.core.foreground import Foreground
 from gamesched.discord.rate_limit import pace_requests, send_window_trace
 
 log = structlog.get_logger(__name__)
@@ -106,6 +107,8 @@ class GameschedBot(commands.Bot):
         #: process won it: when not, another process answers and this one does nothing at all (see
         #: core/claims.py). None: answer everything.
         self.claim_interaction: Callable[[int, Callable[[bool], None]], None] | None = None
+        #: The answers being worked on here (``discord_kit.respond`` counts them; core/foreground.py).
+        self.foreground = Foreground()
         # Discord sends each interaction to every session of the bot (every process). The gate sits at
         # the gateway parser, before discord.py builds the interaction and schedules its command, button,
         # form or autocomplete handler: there is no later point that covers every kind of handler.

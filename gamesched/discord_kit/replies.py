@@ -17,6 +17,7 @@ import structlog
 from discord import app_commands
 
 from gamesched.core.errors import DatabaseUnavailable, DomainError
+from gamesched.core.foreground import Foreground
 
 log = structlog.get_logger(__name__)
 
@@ -150,7 +151,16 @@ async def _send(interaction: discord.Interaction[Any], fields: dict[str, Any]) -
 
 
 async def respond(interaction: discord.Interaction[Any], work: Awaitable[Answer]) -> None:
-    """Run ``work`` (a service call, rendered) and answer ephemerally with its result or its error."""
+    """Run ``work`` (a service call, rendered) and answer ephemerally with its result or its error.
+
+    While it runs, the process's ``Foreground`` (the client's ``foreground``, when it has one) counts it:
+    work nobody waits for steps aside until the answers are out (core/foreground.py)."""
+    foreground: Foreground | None = getattr(interaction.client, "foreground", None)
+    with foreground.answering() if foreground is not None else contextlib.nullcontext():
+        await _respond(interaction, work)
+
+
+async def _respond(interaction: discord.Interaction[Any], work: Awaitable[Answer]) -> None:
     task = asyncio.ensure_future(work)
     try:
         try:

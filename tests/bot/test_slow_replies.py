@@ -6,10 +6,11 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text as sql
 
 from gamesched.app import App
-from tests.bot.conftest import Login, announcement, click, eventually, messages, schedule
+from tests.bot.conftest import Login, announcement, click, ephemeral_text, eventually, messages, schedule
 from tests.world import World
 
 
@@ -45,3 +46,35 @@ async def test_a_slow_click_ends_with_an_answer_only_the_clicker_sees(
     calls = [(c["method"], c["path"]) for c in bot_app.sandbox.rest_log if pending.token in c["path"]]
     assert [method for method, path in calls if "/webhooks/" in path] == ["PATCH"]
     assert calls[-1][1].endswith("/messages/@original")
+
+
+async def test_the_jobs_a_change_hands_over_wait_while_a_click_is_being_answered(
+    bot_app: App, world: World, login: Login, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process's dispatcher counts the bot's answers in flight: a change committed meanwhile (here a
+    new game) runs its follow-up jobs here once the click is answered (however long that takes here)."""
+    monkeypatch.setattr("gamesched.core.dispatcher.FOREGROUND_WAIT_SECONDS", 60.0)
+    game = await schedule(login, world, max_players=4)
+    message = await announcement(api, game)
+    foreground = bot_app.dispatcher.foreground
+    assert foreground is not None and foreground is getattr(bot_app.discord.bot, "foreground", None)
+
+    async with bot_app.db.uow(guild_id=world.guild_id()) as uow:
+        await uow.session.execute(
+            sql("SELECT id FROM games WHERE id = CAST(:id AS uuid) FOR UPDATE"), {"id": game["id"]}
+        )
+        clicking = asyncio.create_task(click(api, world.user_id("bob"), message, f"game:join:{game['id']}"))
+
+        async def answering() -> bool:
+            return foreground.busy
+
+        await eventually(answering, within=5)
+        # Another game's change commits while the click waits: its jobs are handed over, and wait.
+        other = await schedule(login, world, title="Second game", max_players=3)
+        assert other["title"] == "Second game"
+        waiting = [t for t in bot_app.dispatcher._background if t.get_name() == "queue-local-after-answers"]
+        assert waiting, "the second game's follow-up jobs wait for the answer"
+    answer = await asyncio.wait_for(clicking, 10)
+    assert "seat 1/4" in ephemeral_text(answer)
+    await announcement(api, other)  # they ran once the answer was out: the second game is announced
+    assert not foreground.busy

@@ -19,6 +19,7 @@ from gamesched.app import asyncpg_dsn
 from gamesched.core.bus import Event
 from gamesched.core.dispatcher import CHANNEL, Dispatcher
 from gamesched.core.errors import DatabaseUnavailable
+from gamesched.core.foreground import Foreground
 from gamesched.core.queue import Job, NewJob
 from tests.core.conftest import QueueKit, wait_until
 
@@ -233,3 +234,70 @@ async def test_a_commit_that_failed_on_the_wire_puts_its_jobs_back_in_the_queue(
     await wait_until(lambda: not dispatcher._in_flight)
     assert await local_kit.count("state = 'done' AND attempts = 1") == 1
     assert dispatcher._reserved_total == 0
+
+
+async def test_jobs_handed_over_while_an_answer_is_in_flight_start_once_it_is_out(
+    local_kit: QueueKit, notifications: Notifications
+) -> None:
+    """A click's change commits; its follow-up jobs wait for the answers being worked on in the process
+    (its own and the other clicks'), then run here as usual: no notification, no claim."""
+    got: list[list[int]] = []
+
+    async def handle(events: list[Clicked]) -> None:
+        got.append([e.n for e in events])
+
+    local_kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
+    dispatcher = await running(local_kit)
+    dispatcher.foreground = foreground = Foreground()
+    sent = asyncio.Event()
+
+    async def answer_a_click() -> None:
+        with foreground.answering():
+            async with local_kit.db.uow() as uow:
+                uow.publish(Clicked(n=1))
+            await sent.wait()  # the answer on its way to Discord
+
+    answering = asyncio.create_task(answer_a_click())
+    await wait_until(lambda: any(t.get_name() == "queue-local-after-answers" for t in dispatcher._background))
+    assert got == [] and not dispatcher._in_flight, "the answer goes first"
+    assert await local_kit.count("state = 'running'") == 1, "claimed here already, waiting"
+
+    sent.set()
+    await answering
+    await wait_until(lambda: got == [[1]])
+    await wait_until(lambda: not dispatcher._in_flight)
+    assert await notifications.settle(local_kit) == []
+    assert await local_kit.count("state = 'done' AND attempts = 1") == 1
+    assert dispatcher._reserved_total == 0
+
+
+async def test_jobs_handed_over_wait_for_the_answers_only_so_long(
+    local_kit: QueueKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got: list[int] = []
+
+    async def handle(events: list[Clicked]) -> None:
+        got.extend(e.n for e in events)
+
+    monkeypatch.setattr("gamesched.core.dispatcher.FOREGROUND_WAIT_SECONDS", 0.05)
+    local_kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
+    dispatcher = await running(local_kit)
+    dispatcher.foreground = foreground = Foreground()
+    with foreground.answering():  # an answer that takes its time: the jobs do not wait for it
+        async with local_kit.db.uow() as uow:
+            uow.publish(Clicked(n=7))
+        await wait_until(lambda: got == [7])
+        assert foreground.busy
+
+
+async def test_foreground_counts_answers_and_is_quiet_when_the_last_is_out() -> None:
+    foreground = Foreground()
+    await asyncio.wait_for(foreground.quiet(within=60), 1)  # nothing in flight: at once
+    with foreground.answering():
+        with foreground.answering():
+            assert foreground.busy
+        waiting = asyncio.create_task(foreground.quiet(within=60))
+        await asyncio.sleep(0)
+        assert foreground.busy and not waiting.done(), "one answer is still in flight"
+    await asyncio.wait_for(waiting, 1)
+    assert not foreground.busy
