@@ -8,13 +8,17 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import make_url
 from sqlalchemy import text as sql
 
 from gamesched.app import App
+from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
 from gamesched.core.db import DATABASE_ERRORS
+from gamesched.core.queue import Postpone
 from gamesched.notifications import DirectMessage, DMRequest
+from gamesched.notifications.delivery import CHANNEL_MARGIN_SECONDS, DMDelivery
 from tests.conftest import serving, wait_for_discord
 from tests.db import admin_execute
 from tests.world import World, fetch_world
@@ -389,3 +393,55 @@ async def test_a_later_dm_has_its_channel_opened_ahead_so_it_costs_one_request_w
         calls = (await api.get("/log")).json()
     assert [(c["method"], "/messages" in c["path"]) for c in calls] == [("POST", True)]
     assert [m["content"] for m in await _dms(sandbox_app, carol)] == ["Game night starts in an hour."]
+
+
+class AnsweredWhenTold:
+    """A messenger whose DMs get Discord's answer when the test says (Discord slow to answer, or our own
+    sending slot and the global pace holding a DM back)."""
+
+    def __init__(self) -> None:
+        self.answer = asyncio.Event()
+        self.sent: list[str] = []
+
+    async def open_dm(self, user_id: int) -> int:
+        return 9000 + user_id
+
+    async def send_dm(self, channel_id: int, message: DirectMessage, *, nonce: str) -> None:
+        await self.answer.wait()
+        self.sent.append(message.content)
+
+    async def post(self, channel_id: int, content: str, *, mention_user_ids: list[int]) -> None:
+        raise AssertionError("no fallback here")
+
+
+async def test_a_channels_window_counts_each_dm_from_when_discord_had_it_not_from_when_it_was_allowed(
+    sandbox_app: App,
+) -> None:
+    """Four DMs to one person are allowed at once but reach Discord two seconds later: its 5-second window
+    starts then, so a fifth waits until 5 s after they arrived (plus the margin), not 5 s after they were
+    allowed (which Discord would refuse with a 429)."""
+    clock = FakeClock()
+    messenger = AnsweredWhenTold()
+    delivery = DMDelivery(db=sandbox_app.db, queue=sandbox_app.queue, clock=clock, messenger=messenger)
+    world = await fetch_world(sandbox_app.base_url)
+    bob = world.user_id("bob")
+    channels: dict[int, int] = {bob: 9000 + bob}
+
+    sending = [
+        asyncio.create_task(delivery._send(_dm(world, bob, f"w:{n}", f"DM {n}"), channels, {}))
+        for n in range(4)
+    ]
+    await asyncio.sleep(0)
+    fifth = await delivery._send(_dm(world, bob, "w:4", "DM 4"), channels, {})
+    assert isinstance(fifth, Postpone), "four on their way already"
+
+    clock.advance(seconds=2)
+    messenger.answer.set()
+    assert await asyncio.gather(*sending) == ["sent"] * 4
+    clock.advance(seconds=4)  # 6 s after they were allowed, 4 s after Discord had them
+    still = await delivery._send(_dm(world, bob, "w:4", "DM 4"), channels, {})
+    assert isinstance(still, Postpone) and still.seconds == pytest.approx(1.0 + CHANNEL_MARGIN_SECONDS)
+
+    clock.advance(seconds=1.0 + CHANNEL_MARGIN_SECONDS)
+    assert await delivery._send(_dm(world, bob, "w:4", "DM 4"), channels, {}) == "sent"
+    assert messenger.sent == ["DM 0", "DM 1", "DM 2", "DM 3", "DM 4"]
