@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import builtins
+import collections
 import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -17,7 +18,6 @@ from sqlalchemy import (
     CompoundSelect,
     Exists,
     Integer,
-    Row,
     ScalarSelect,
     Select,
     Text,
@@ -31,6 +31,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -79,6 +80,24 @@ _READ_GAME = select(_GAMES, _roster_json(_GAMES.c.id).label("roster_json"))
 _roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
 
 
+@functools.lru_cache(maxsize=16)
+def _plain_row(columns: tuple[str, ...]) -> Callable[[Iterable[Any]], Any]:
+    return collections.namedtuple("GameRow", columns)._make  # type: ignore[attr-defined]
+
+
+#: A game as a read returns it for showing (``_plain``): its columns (and the read's extra ones) as fields.
+GameRow = Any
+
+
+def _plain(result: Result[Any]) -> builtins.list[GameRow]:
+    """A read's rows as plain named tuples, for rendering. Rendering reads some 45 fields of each game, and
+    a field of SQLAlchemy's ``Row`` cost about 0.34 µs to read (a micro-benchmark here) against 0.05 µs for
+    a named tuple: 25 games rendered in 245 µs instead of 527 µs, converting them cost 11 µs, and the
+    25-game list went from 2.05 to 1.55-1.71 ms of app CPU per request (``benchmarks.reads``)."""
+    make = _plain_row(tuple(result.keys()))
+    return [make(row) for row in result]
+
+
 class GameQueries(GameUseCase):
     async def get(self, game_id: str, user_id: int) -> GameView:
         """One game, for a member of its guild (others get NotFound)."""
@@ -113,7 +132,7 @@ class GameQueries(GameUseCase):
         games that are gone are left out."""
         ids = builtins.list(dict.fromkeys(parse_game_id(g) for g in game_ids))
         async with self.db.read(guild_id=guild_id) as conn:
-            rows = builtins.list(await conn.execute(_READ_GAME.where(_GAMES.c.id.in_(ids))))
+            rows = _plain(await conn.execute(_READ_GAME.where(_GAMES.c.id.in_(ids))))
         rosters = {row.id: _roster_decoder.decode(row.roster_json) for row in rows}
         wanted: set[int] = set()
         for row in rows:
@@ -128,11 +147,12 @@ class GameQueries(GameUseCase):
     @staticmethod
     async def _read(
         session: AsyncSession | AsyncConnection, game_id: uuid.UUID
-    ) -> tuple[Row[Any], builtins.list[ParticipantRow]]:
+    ) -> tuple[GameRow, builtins.list[ParticipantRow]]:
         """The game (a plain row) and its roster, for showing them: one statement, nothing locked."""
-        row = (await session.execute(_READ_GAME.where(_GAMES.c.id == game_id))).one_or_none()
-        if row is None:
+        rows = _plain(await session.execute(_READ_GAME.where(_GAMES.c.id == game_id)))
+        if not rows:
             raise NotFound(GAME_NOT_FOUND)
+        row = rows[0]
         return row, _roster_decoder.decode(row.roster_json)
 
     async def list(
@@ -235,7 +255,7 @@ class GameQueries(GameUseCase):
         )
         # Trusted cross-guild read of the person's own games; guilds they left are dropped below.
         async with self.db.uow(bypass_rls=True) as uow:
-            rows = builtins.list(await uow.session.execute(query))
+            rows = _plain(await uow.session.execute(query))
         accesses: dict[int, GuildAccess] = {}
         for guild_id in dict.fromkeys(row.guild_id for row in rows):
             try:
@@ -262,7 +282,7 @@ class GameQueries(GameUseCase):
 
     async def _render_many(
         self,
-        games: Sequence[Row[Any]],
+        games: Sequence[GameRow],
         rosters: dict[uuid.UUID, builtins.list[ParticipantRow]],
         accesses: dict[int, GuildAccess],
     ) -> builtins.list[GameView]:
@@ -445,7 +465,7 @@ async def _run_page(
     query: Select[Any],
     count_query: Select[Any],
     params: dict[str, Any],
-) -> tuple[builtins.list[Row[Any]], dict[uuid.UUID, builtins.list[ParticipantRow]], int]:
-    games = builtins.list(await session.execute(query, params))
+) -> tuple[builtins.list[GameRow], dict[uuid.UUID, builtins.list[ParticipantRow]], int]:
+    games = _plain(await session.execute(query, params))
     count = games[0].total if games else await session.scalar(count_query, params)
     return games, {game.id: _roster_decoder.decode(game.roster_json) for game in games}, int(count or 0)
