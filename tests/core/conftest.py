@@ -15,7 +15,7 @@ from gamesched.core.clock import Clock, SystemClock
 from gamesched.core.db import Database
 from gamesched.core.dispatcher import Dispatcher
 from gamesched.core.metrics import Metrics
-from gamesched.core.queue import JobQueue
+from gamesched.core.queue import Job, JobQueue
 
 
 @dataclass
@@ -90,6 +90,23 @@ async def live_kit(engine: AsyncEngine) -> AsyncIterator[QueueKit]:
     kit = QueueKit(engine=engine, clock=SystemClock())
     yield kit
     await kit.stop_all()
+
+
+def slow_then_quick(kit: QueueKit) -> tuple[asyncio.Event, list[str]]:
+    """Kinds ``slow`` (runs until the event is set) and ``quick``; the list records which finished, in order."""
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def slow(job: Job) -> None:
+        await release.wait()
+        ran.append("slow")
+
+    async def quick(job: Job) -> None:
+        ran.append("quick")
+
+    kit.queue.register("slow", slow)
+    kit.queue.register("quick", quick)
+    return release, ran
 
 
 async def wait_until(predicate: Callable[[], bool], *, within: float = 10.0) -> None:

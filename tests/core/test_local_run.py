@@ -21,7 +21,7 @@ from gamesched.core.dispatcher import CHANNEL, Dispatcher
 from gamesched.core.errors import DatabaseUnavailable
 from gamesched.core.foreground import Foreground
 from gamesched.core.queue import Job, NewJob
-from tests.core.conftest import QueueKit, wait_until
+from tests.core.conftest import QueueKit, slow_then_quick, wait_until
 
 
 class Clicked(Event, frozen=True):
@@ -151,18 +151,7 @@ async def test_a_change_that_rolls_back_runs_nothing_and_frees_the_room(local_ki
 async def test_without_room_the_jobs_are_queued_and_claimed_as_before(
     local_kit: QueueKit, notifications: Notifications
 ) -> None:
-    release = asyncio.Event()
-    ran: list[str] = []
-
-    async def slow(job: Job) -> None:
-        await release.wait()
-        ran.append("slow")
-
-    async def quick(job: Job) -> None:
-        ran.append("quick")
-
-    local_kit.queue.register("slow", slow)
-    local_kit.queue.register("quick", quick)
+    release, ran = slow_then_quick(local_kit)
     dispatcher = await running(local_kit, concurrency=1)
     async with local_kit.db.uow() as uow:
         await local_kit.queue.enqueue(uow.session, "slow", {})

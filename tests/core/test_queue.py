@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gamesched.core.clock import FakeClock
 from gamesched.core.dispatcher import _CLAIM, Dispatcher
 from gamesched.core.queue import Job, JobQueue, NewJob, Postpone, RetryLater
-from tests.core.conftest import QueueKit, wait_until
+from tests.core.conftest import QueueKit, slow_then_quick, wait_until
 from tests.db import admin_execute
 
 
@@ -628,18 +628,7 @@ async def test_a_job_due_after_the_next_known_one_does_not_wake_the_dispatcher(l
 async def test_a_dispatcher_with_no_free_slot_is_woken_by_the_finishing_handler_not_the_notification(
     live_kit: QueueKit,
 ) -> None:
-    release = asyncio.Event()
-    ran: list[str] = []
-
-    async def slow(job: Job) -> None:
-        await release.wait()
-        ran.append("slow")
-
-    async def quick(job: Job) -> None:
-        ran.append("quick")
-
-    live_kit.queue.register("slow", slow)
-    live_kit.queue.register("quick", quick)
+    release, ran = slow_then_quick(live_kit)
     dispatcher = live_kit.dispatcher(concurrency=1)
     woke = WakeRecorder(dispatcher)
     await live_kit.start(dispatcher)
