@@ -289,7 +289,7 @@ class Dispatcher:
     def _offer(self, reservation: _LocalReservation, offered: Sequence[tuple[str, int | None]]) -> list[bool]:
         if self._stopping or self._pid is None or not self.listening:
             return [False] * len(offered)
-        free = self.concurrency - len(self._in_flight) - self._reserved_total
+        free = self._free_slots()
         gateway_ready = self.gateway_ready is None or self.gateway_ready()
         caps = self.queue.concurrency_caps()
         units: Counter[str] = Counter()
@@ -311,6 +311,10 @@ class Dispatcher:
         self._reserved_total += units.total()
         reservation.units += units
         return taken
+
+    def _free_slots(self) -> int:
+        """Slots neither running a handler nor kept for a transaction's jobs."""
+        return self.concurrency - len(self._in_flight) - self._reserved_total
 
     def _serves(self, guild_id: int | None) -> bool:
         """Whether this process holds the shard of the guild (always, without sharding)."""
@@ -381,11 +385,12 @@ class Dispatcher:
     async def _step(self) -> float | None:
         """Start what is due; return how long to sleep before looking again (None: until woken)."""
         self._next_due = None
-        free = self.concurrency - len(self._in_flight) - self._reserved_total
-        kinds = self._kinds_with_room()
-        self._short_of_room = free <= 0 or len(kinds) < len(self.queue.kinds)
+        free = self._free_slots()
         if free <= 0:
+            self._short_of_room = True
             return None  # a finishing handler wakes us
+        kinds = self._kinds_with_room()
+        self._short_of_room = len(kinds) < len(self.queue.kinds)
         waiting_for_gateway = self.gateway_ready is not None and not self.gateway_ready()
         if waiting_for_gateway:
             gateway = set(self.queue.gateway_kinds)
@@ -627,7 +632,7 @@ class Dispatcher:
         it) or already knows of a pending job due no later (it looks by then anyway)."""
         if self._stepping or not payload:
             self._wake.set()
-        elif self.concurrency - len(self._in_flight) - self._reserved_total <= 0:
+        elif self._free_slots() <= 0:
             self._short_of_room = True
         elif self._next_due is None or _due_second(payload) <= self._next_due:
             self._wake.set()
