@@ -402,9 +402,14 @@ async def _begin_in_guild(
     return True
 
 
+_SET_GUILD_CONTEXT = text(
+    "SELECT set_config('app.guild_id', :gid, true), set_config('app.bypass_rls', :bypass, true)"
+)
+
+
 async def set_guild_context(session: AsyncSession, guild_id: int | None, *, bypass_rls: bool = False) -> None:
     """Scope the current transaction to one guild (or explicitly bypass RLS for system work)."""
     await session.execute(
-        text("SELECT set_config('app.guild_id', :gid, true), set_config('app.bypass_rls', :bypass, true)"),
+        _SET_GUILD_CONTEXT,
         {"gid": "" if guild_id is None else str(guild_id), "bypass": "on" if bypass_rls else "off"},
     )

@@ -37,6 +37,11 @@ _REPLACE = text(
 )
 #: Coalescing: a pending job with the same key already covers this one (and keeps its earlier due time).
 _KEEP = text(_INSERT + " DO NOTHING")
+#: What is scheduled under a key prefix (a game's reminders and transitions), for showing it.
+_PENDING_UNDER_PREFIX = text(
+    "SELECT kind, dedupe_key, due_at, payload FROM jobs"
+    " WHERE state = 'pending' AND starts_with(dedupe_key, :prefix) ORDER BY due_at, id"
+)
 #: The key of a transaction's local reservation among its hooks' shared state (``TransactionHooks.shared``).
 _LOCAL_RESERVATION = "queue.local_reservation"
 #: Jobs this process runs as soon as their transaction commits: written already claimed by its dispatcher
@@ -319,13 +324,7 @@ class JobQueue:
         self, conn: AsyncSession | AsyncConnection, *, dedupe_prefix: str
     ) -> list[dict[str, Any]]:
         """Pending jobs under a dedupe prefix, soonest first (for showing what is scheduled)."""
-        result = await conn.execute(
-            text(
-                "SELECT kind, dedupe_key, due_at, payload FROM jobs"
-                " WHERE state = 'pending' AND starts_with(dedupe_key, :prefix) ORDER BY due_at, id"
-            ),
-            {"prefix": dedupe_prefix},
-        )
+        result = await conn.execute(_PENDING_UNDER_PREFIX, {"prefix": dedupe_prefix})
         return [dict(row._mapping) for row in result]
 
     def _max_attempts(self, kind: str) -> int:

@@ -77,6 +77,9 @@ def _roster_json(game_id: ColumnElement[Any]) -> ScalarSelect[str]:
 
 
 _READ_GAME = select(_GAMES, _roster_json(_GAMES.c.id).label("roster_json"))
+#: Built once: SQLAlchemy derives a statement's cache key on every execution of a new statement object (a
+#: walk of its 40 columns and the roster subquery), and only once for a statement it has seen.
+_READ_ONE_GAME = _READ_GAME.where(_GAMES.c.id == bindparam("game_id"))
 _roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
 
 
@@ -149,7 +152,7 @@ class GameQueries(GameUseCase):
         session: AsyncSession | AsyncConnection, game_id: uuid.UUID
     ) -> tuple[GameRow, builtins.list[ParticipantRow]]:
         """The game (a plain row) and its roster, for showing them: one statement, nothing locked."""
-        rows = _plain(await session.execute(_READ_GAME.where(_GAMES.c.id == game_id)))
+        rows = _plain(await session.execute(_READ_ONE_GAME, {"game_id": game_id}))
         if not rows:
             raise NotFound(GAME_NOT_FOUND)
         row = rows[0]
