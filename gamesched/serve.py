@@ -33,7 +33,12 @@ async def run_app(app: App, stop: asyncio.Event, *, grace_seconds: float = 10.0)
     ``grace_seconds`` to finish; the rest run again after restart), pools."""
     server = _Server(
         uvicorn.Config(
-            app.http, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=10
+            app.http,
+            http="httptools",  # a dependency: uvicorn's "auto" would fall back to h11 silently
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=10,
         )
     )
     roles = app.settings.roles
