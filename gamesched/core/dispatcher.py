@@ -200,6 +200,8 @@ class Dispatcher:
         self._done_written: asyncio.Future[None] | None = None
         self._done_writer: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        #: Jobs handed over at commit, waiting for the answers in flight (``_start_local``).
+        self._after_answers: set[asyncio.Task[None]] = set()
         #: Whether this process's view of Discord is ready (the bot has had READY, with its guilds); None
         #: when nothing here reads the gateway. Until it is, jobs of gateway kinds wait in the queue: a
         #: process just (re)started would otherwise handle them against an empty view — a reminder would
@@ -242,18 +244,28 @@ class Dispatcher:
                 await listener
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
-        """Stop claiming, let running handlers finish (up to the grace period), then cancel the rest."""
+        """Stop claiming, let running handlers finish (up to the grace period), then cancel the rest.
+
+        Jobs handed over at commit that are still waiting for the answers in flight go back to the queue
+        at once, and that is written before this returns (within the grace period): left claimed by a
+        process that is gone, they would wait for another process to find them orphaned."""
         self._stopping = True
         self._wake.set()
-        tasks = list(self._in_flight.values())
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
-        for task in pending:
+        waiting = list(self._after_answers)
+        for task in waiting:
             task.cancel()
-        if pending:
-            self.log.warning("dispatcher_cancelled_handlers", count=len(pending))
-            await asyncio.wait(pending)
+        if waiting:
+            await asyncio.wait(waiting)  # _after_answers_ended gives their jobs back
+        tasks = list(self._in_flight.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            if pending:
+                self.log.warning("dispatcher_cancelled_handlers", count=len(pending))
+                await asyncio.wait(pending)
+        if self._background:  # give-backs, and the waits that start them
+            await asyncio.wait(list(self._background), timeout=grace_seconds)
 
     async def run_due(self) -> int:
         """Run every job due now, waiting for each to finish; returns how many this call ran (tests, CLI).
@@ -340,16 +352,20 @@ class Dispatcher:
         task = asyncio.create_task(self._launch_after_answers(jobs, units), name="queue-local-after-answers")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        self._after_answers.add(task)
+        task.add_done_callback(functools.partial(self._after_answers_ended, jobs, units))
 
     async def _launch_after_answers(self, jobs: list[Job], units: Counter[str]) -> None:
         assert self.foreground is not None
         handed_over = asyncio.get_running_loop().time()
-        try:
-            await self.foreground.quiet(FOREGROUND_WAIT_SECONDS)
-        except asyncio.CancelledError:
-            self._give_back([job.id for job in jobs], self._pid or 0, units, maybe_committed=True)
-            raise
+        await self.foreground.quiet(FOREGROUND_WAIT_SECONDS)
         self._launch_local(jobs, units, handed_over)
+
+    def _after_answers_ended(self, jobs: list[Job], units: Counter[str], task: asyncio.Task[None]) -> None:
+        self._after_answers.discard(task)
+        # Cancelled (shutting down), perhaps before it began: the jobs go back to the queue.
+        if task.cancelled():
+            self._give_back([job.id for job in jobs], self._pid or 0, units, maybe_committed=True)
 
     def _launch_local(self, jobs: list[Job], units: Counter[str], handed_over: float) -> None:
         if self._stopping:

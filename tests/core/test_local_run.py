@@ -279,6 +279,29 @@ async def test_jobs_handed_over_wait_for_the_answers_only_so_long(
         assert foreground.busy
 
 
+async def test_stopping_gives_the_jobs_waiting_for_the_answers_back_to_the_queue_before_it_returns(
+    local_kit: QueueKit,
+) -> None:
+    """A shutdown while a click is answered: its change's follow-up jobs are pending again (for the next
+    process to claim at once) when ``stop`` returns, not left claimed by a process that is going away."""
+    got: list[int] = []
+
+    async def handle(events: list[Clicked]) -> None:
+        got.extend(e.n for e in events)
+
+    local_kit.bus.subscribe_batch(Clicked, handle, batch_size=50)
+    dispatcher = await running(local_kit)
+    dispatcher.foreground = foreground = Foreground()
+    with foreground.answering():  # the answer is still on its way when the process is told to stop
+        async with local_kit.db.uow() as uow:
+            uow.publish(Clicked(n=5))
+        assert await local_kit.count("state = 'running'") == 1, "claimed here, waiting for the answer"
+        await dispatcher.stop(grace_seconds=5)
+        assert await local_kit.count("state = 'pending' AND claimed_by IS NULL") == 1
+        assert got == [], "not run by the process that stopped"
+        assert dispatcher._reserved_total == 0
+
+
 async def test_foreground_counts_answers_and_is_quiet_when_the_last_is_out() -> None:
     foreground = Foreground()
     await asyncio.wait_for(foreground.quiet(within=60), 1)  # nothing in flight: at once
