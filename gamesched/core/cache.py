@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from sqlalchemy import CursorResult, TextClause, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gamesched.core.clock import Clock, SystemClock
 from gamesched.core.db import CONNECT_FAILURES, connection_lost
+from gamesched.core.driver import DriverStatement
 from gamesched.core.errors import DatabaseUnavailable
 
 
@@ -112,7 +114,9 @@ class RedisCache:
         await self._redis.aclose()
 
 
-_GET = text("SELECT value FROM cache_entries WHERE key = :key AND expires_at > :now")
+T = TypeVar("T")
+
+_GET = DriverStatement(text("SELECT value FROM cache_entries WHERE key = :key AND expires_at > :now"))
 _SET = text(
     "INSERT INTO cache_entries (key, value, expires_at) VALUES (:key, :value, :expires)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
@@ -142,13 +146,16 @@ class PostgresCache:
         return self._clock.now().astimezone(UTC)
 
     async def _execute(self, statement: TextClause, params: dict[str, Any]) -> CursorResult[Any]:
+        return await self._on_connection(lambda conn: conn.execute(statement, params))
+
+    async def _on_connection(self, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         for attempt in (1, 2):
             try:
                 conn = await self._engine.connect()
             except CONNECT_FAILURES as exc:
                 raise DatabaseUnavailable() from exc
             try:
-                return await conn.execute(statement, params)
+                return await run(conn)
             except CONNECT_FAILURES as exc:
                 if not connection_lost(exc):
                     raise
@@ -160,8 +167,9 @@ class PostgresCache:
         raise AssertionError("unreachable")
 
     async def get(self, key: str) -> bytes | None:
-        value = (await self._execute(_GET, {"key": key, "now": self._now()})).scalar_one_or_none()
-        return None if value is None else bytes(value)
+        # Every signed-in request reads its session here: on the driver (``DriverStatement``).
+        rows = await self._on_connection(lambda conn: _GET.rows(conn, {"key": key, "now": self._now()}))
+        return bytes(rows[0].value) if rows else None
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         expires = datetime.fromtimestamp(self._now().timestamp() + ttl_seconds, UTC)

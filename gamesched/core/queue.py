@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import transaction_hooks
+from gamesched.core.driver import DriverStatement
 
 DEFAULT_MAX_ATTEMPTS = 6
 
@@ -38,9 +39,11 @@ _REPLACE = text(
 #: Coalescing: a pending job with the same key already covers this one (and keeps its earlier due time).
 _KEEP = text(_INSERT + " DO NOTHING")
 #: What is scheduled under a key prefix (a game's reminders and transitions), for showing it.
-_PENDING_UNDER_PREFIX = text(
-    "SELECT kind, dedupe_key, due_at, payload FROM jobs"
-    " WHERE state = 'pending' AND starts_with(dedupe_key, :prefix) ORDER BY due_at, id"
+_PENDING_UNDER_PREFIX = DriverStatement(
+    text(
+        "SELECT kind, dedupe_key, due_at, payload FROM jobs"
+        " WHERE state = 'pending' AND starts_with(dedupe_key, :prefix) ORDER BY due_at, id"
+    )
 )
 #: The key of a transaction's local reservation among its hooks' shared state (``TransactionHooks.shared``).
 _LOCAL_RESERVATION = "queue.local_reservation"
@@ -324,8 +327,7 @@ class JobQueue:
         self, conn: AsyncSession | AsyncConnection, *, dedupe_prefix: str
     ) -> list[dict[str, Any]]:
         """Pending jobs under a dedupe prefix, soonest first (for showing what is scheduled)."""
-        result = await conn.execute(_PENDING_UNDER_PREFIX, {"prefix": dedupe_prefix})
-        return [dict(row._mapping) for row in result]
+        return [row._asdict() for row in await _PENDING_UNDER_PREFIX.rows(conn, {"prefix": dedupe_prefix})]
 
     def _max_attempts(self, kind: str) -> int:
         registration = self._handlers.get(kind)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import builtins
-import collections
 import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -35,6 +34,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
+from gamesched.core.driver import DriverStatement, plain_row
 from gamesched.core.errors import Invalid, NotFound
 from gamesched.games.models import Game, GameCount, Participant
 from gamesched.games.render import GameRecord, ParticipantRow, render_game, user_ids_of
@@ -77,15 +77,9 @@ def _roster_json(game_id: ColumnElement[Any]) -> ScalarSelect[str]:
 
 
 _READ_GAME = select(_GAMES, _roster_json(_GAMES.c.id).label("roster_json"))
-#: Built once: SQLAlchemy derives a statement's cache key on every execution of a new statement object (a
-#: walk of its 40 columns and the roster subquery), and only once for a statement it has seen.
-_READ_ONE_GAME = _READ_GAME.where(_GAMES.c.id == bindparam("game_id"))
+#: Built once, and run on the driver (``DriverStatement``): the read behind every game page and API call.
+_READ_ONE_GAME = DriverStatement(_READ_GAME.where(_GAMES.c.id == bindparam("game_id")))
 _roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
-
-
-@functools.lru_cache(maxsize=16)
-def _plain_row(columns: tuple[str, ...]) -> Callable[[Iterable[Any]], Any]:
-    return collections.namedtuple("GameRow", columns)._make  # type: ignore[attr-defined]
 
 
 #: A game as a read returns it for showing (``_plain``): its columns (and the read's extra ones) as fields.
@@ -97,7 +91,7 @@ def _plain(result: Result[Any]) -> builtins.list[GameRow]:
     a field of SQLAlchemy's ``Row`` cost about 0.34 µs to read (a micro-benchmark here) against 0.05 µs for
     a named tuple: 25 games rendered in 245 µs instead of 527 µs, converting them cost 11 µs, and the
     25-game list went from 2.05 to 1.55-1.71 ms of app CPU per request (``benchmarks.reads``)."""
-    make = _plain_row(tuple(result.keys()))
+    make = plain_row(tuple(result.keys()))
     return [make(row) for row in result]
 
 
@@ -149,10 +143,10 @@ class GameQueries(GameUseCase):
 
     @staticmethod
     async def _read(
-        session: AsyncSession | AsyncConnection, game_id: uuid.UUID
+        conn: AsyncConnection, game_id: uuid.UUID
     ) -> tuple[GameRow, builtins.list[ParticipantRow]]:
         """The game (a plain row) and its roster, for showing them: one statement, nothing locked."""
-        rows = _plain(await session.execute(_READ_ONE_GAME, {"game_id": game_id}))
+        rows = await _READ_ONE_GAME.rows(conn, {"game_id": game_id})
         if not rows:
             raise NotFound(GAME_NOT_FOUND)
         row = rows[0]
@@ -223,10 +217,10 @@ class GameQueries(GameUseCase):
                     *filters,
                     or_(_announced_or_hosted_by(user_id), Game.guild_id.in_(managed)),
                 ]
-                query, count_query = _page_statements(
+                mine, mine_counted = _page_statements(
                     scope, wanted, limit, offset, start, _count(scope, wanted)
                 )
-                games, rosters, count = await _run_page(uow.session, query, count_query, {})
+                games, rosters, count = await _run_page(uow.session, mine, mine_counted, {})
         return GameList(
             items=await self._render_many(games, rosters, accesses),
             total=count,
@@ -422,9 +416,10 @@ _AFTER = (bindparam("after_at", type_=Game.scheduled_at.type), bindparam("after_
 
 
 @functools.lru_cache(maxsize=256)
-def _guild_page(shape: _GuildPage) -> tuple[Select[Any], Select[Any]]:
+def _guild_page(shape: _GuildPage) -> tuple[DriverStatement, Select[Any]]:
     """The statements of a page of one guild's games, built once per shape: building them (subqueries,
-    aliases, their column collections) took about a fifth of a list request's CPU."""
+    aliases, their column collections) took about a fifth of a list request's CPU. The page runs on the
+    driver (``DriverStatement``) unless it filters on statuses (an expanding ``IN``)."""
     filters: builtins.list[ColumnElement[bool]] = []
     if shape.channel:
         filters.append(Game.channel_id == _CHANNEL)
@@ -443,7 +438,10 @@ def _guild_page(shape: _GuildPage) -> tuple[Select[Any], Select[Any]]:
             total -= _count([Game.guild_id == _GUILD, *filters[:-1], *_hidden_from(_USER)], shape.statuses)
     else:
         total = _count(scope, shape.statuses)
-    return _page_statements(scope, shape.statuses, _LIMIT, _OFFSET, _AFTER if shape.after else None, total)
+    query, count_query = _page_statements(
+        scope, shape.statuses, _LIMIT, _OFFSET, _AFTER if shape.after else None, total
+    )
+    return DriverStatement(query), count_query
 
 
 def _page_statements(
@@ -465,10 +463,14 @@ def _page_statements(
 
 async def _run_page(
     session: AsyncSession | AsyncConnection,
-    query: Select[Any],
+    query: Select[Any] | DriverStatement,
     count_query: Select[Any],
     params: dict[str, Any],
 ) -> tuple[builtins.list[GameRow], dict[uuid.UUID, builtins.list[ParticipantRow]], int]:
-    games = _plain(await session.execute(query, params))
+    if isinstance(query, DriverStatement):
+        assert isinstance(session, AsyncConnection)
+        games = await query.rows(session, params)
+    else:
+        games = _plain(await session.execute(query, params))
     count = games[0].total if games else await session.scalar(count_query, params)
     return games, {game.id: _roster_decoder.decode(game.roster_json) for game in games}, int(count or 0)
