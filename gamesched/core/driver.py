@@ -57,25 +57,28 @@ class _Compiled:
 def _runs_on_the_driver(statement: ClauseElement, compiled: SQLCompiler, dialect: Dialect) -> bool:
     if "POSTCOMPILE" in compiled.string:  # an expanding IN: its SQL depends on each call's values
         return False
-    if any(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in compiled.bind_names):
-        return False
+    for bind in compiled.bind_names:
+        impl = bind.type.dialect_impl(dialect)
+        if impl.bind_processor(dialect) is not None and not _a_plain_array(impl, dialect, "bind"):
+            return False
     if isinstance(statement, Select):
         for column in statement.selected_columns:
             impl = column.type.dialect_impl(dialect)
-            if impl.result_processor(dialect, None) is not None and not _arrives_as_is(impl, dialect):
+            if impl.result_processor(dialect, None) is not None and not _a_plain_array(
+                impl, dialect, "result"
+            ):
                 return False
     return True
 
 
-def _arrives_as_is(impl: Any, dialect: Dialect) -> bool:
-    """Types SQLAlchemy post-processes that asyncpg already returns in the same form: one-dimensional
-    arrays of items that need no processing come as lists either way."""
-    return (
-        isinstance(impl, sqltypes.ARRAY)
-        and not impl.as_tuple
-        and impl.dimensions in (None, 1)
-        and impl.item_type.dialect_impl(dialect).result_processor(dialect, None) is None
-    )
+def _a_plain_array(impl: Any, dialect: Dialect, way: str) -> bool:
+    """An array SQLAlchemy processes only to copy it into a list: one dimension, items that need no
+    processing. asyncpg takes a list as it is and returns one."""
+    if not isinstance(impl, sqltypes.ARRAY) or impl.dimensions not in (None, 1) or impl.as_tuple:
+        return False
+    item = impl.item_type.dialect_impl(dialect)
+    processor = item.bind_processor(dialect) if way == "bind" else item.result_processor(dialect, None)
+    return processor is None
 
 
 class DriverStatement:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from gamesched.core.driver import DriverStatement
 from gamesched.games.roster import PositionType, SeatStatus, SignupMethod
 
 
@@ -26,8 +27,9 @@ class SeatNow:
     seat: SeatStatus | None
 
 
-_SEATS = text(
-    f"""
+_SEATS = DriverStatement(
+    text(
+        f"""
     WITH wanted AS (
         SELECT DISTINCT w.game_id, w.user_id
         FROM unnest(CAST(:game_ids AS uuid[]), CAST(:user_ids AS bigint[])) AS w(game_id, user_id)
@@ -52,6 +54,7 @@ _SEATS = text(
     JOIN games g ON g.id = w.game_id
     LEFT JOIN ranked r ON r.game_id = w.game_id AND r.user_id = w.user_id
     """
+    )
 )
 
 
@@ -70,5 +73,5 @@ async def seats_now(
         except ValueError:
             continue
         user_ids.append(user_id)
-    rows = await session.execute(_SEATS, {"game_ids": game_ids, "user_ids": user_ids})
+    rows = await _SEATS.rows(session, {"game_ids": game_ids, "user_ids": user_ids})
     return {(str(r.game_id), int(r.user_id)): SeatNow(r.status, r.seat) for r in rows}

@@ -25,17 +25,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import ColumnElement, and_, delete, or_, select, text
+from sqlalchemy import BigInteger, Text, and_, any_, bindparam, delete, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from gamesched.core.clock import Clock
 from gamesched.core.db import DATABASE_ERRORS, Database
+from gamesched.core.driver import DriverStatement
 from gamesched.core.queue import Job, JobQueue, NewJob, Postpone
 from gamesched.games import SeatNow, seats_now
 from gamesched.notifications.messenger import DirectMessage, DMChannelGone, DMsClosed, Messenger
@@ -162,14 +164,20 @@ class DMDelivery:
         """Send a batch of due DMs; answers the jobs that failed (the rest are done)."""
         dms = {job.id: msgspec.convert(job.payload, DMRequest) for job in jobs}
         self._forget_quiet_channels()
-        recorded, sent_kinds = await self._recorded(dms.values())
+        # What is recorded already, where each person stands now, and the DM channels we know: three
+        # look-ups that need only the batch, so they go at once, on three connections (one after the other,
+        # they were the first 20-30 ms of a reminder wave's DMs).
+        (recorded, sent_kinds), seats, channels = await _all(
+            self._recorded(dms.values()),
+            self._seats(dms.values()),
+            self._known_channels({dm.user_id for dm in dms.values()}),
+        )
         todo = {job_id: dm for job_id, dm in dms.items() if dm.dedupe_key not in recorded}
         if len(todo) < len(dms):
             log.info("dm_already_sent", count=len(dms) - len(todo))
-        todo = await self._still_relevant(todo, sent_kinds)
+        todo = _still_relevant(todo, sent_kinds, seats)
         if not todo:
             return {}
-        channels = await self._known_channels({dm.user_id for dm in todo.values()})
         known = set(channels)
         opened: dict[int, int] = {}
         # Reminders first: they are the DMs whose timing people notice.
@@ -329,75 +337,35 @@ class DMDelivery:
         """The keys already recorded, and — for DMs that are moot after another kind — the kinds already
         sent to each (game, person) among those kinds. One query."""
         dms = list(dms)
-        keys = {dm.dedupe_key for dm in dms}
         moot_after = [dm for dm in dms if dm.only_if and dm.only_if.unless_sent and dm.game_id]
-        condition: ColumnElement[bool] = Notification.dedupe_key.in_(keys)
-        if moot_after:
-            condition = or_(
-                condition,
-                and_(
-                    Notification.user_id.in_({dm.user_id for dm in moot_after}),
-                    Notification.game_id.in_({dm.game_id for dm in moot_after}),
-                    Notification.kind.in_(
-                        {k for dm in moot_after if dm.only_if for k in dm.only_if.unless_sent}
-                    ),
-                ),
-            )
+        params = {
+            "keys": list({dm.dedupe_key for dm in dms}),
+            "users": list({dm.user_id for dm in moot_after}),
+            "games": list({dm.game_id for dm in moot_after}),
+            "kinds": list({k for dm in moot_after if dm.only_if for k in dm.only_if.unless_sent}),
+        }
         async with self.db.read(bypass_rls=True) as conn:
-            rows = await conn.execute(
-                select(
-                    Notification.dedupe_key, Notification.game_id, Notification.user_id, Notification.kind
-                ).where(condition)
-            )
-            recorded: set[str] = set()
-            kinds: dict[tuple[str, int], set[str]] = {}
-            for row in rows:
-                recorded.add(row.dedupe_key)
-                if row.game_id is not None:
-                    kinds.setdefault((row.game_id, row.user_id), set()).add(row.kind)
-            return recorded, kinds
+            rows = await _RECORDED.rows(conn, params)
+        recorded: set[str] = set()
+        kinds: dict[tuple[str, int], set[str]] = {}
+        for row in rows:
+            recorded.add(row.dedupe_key)
+            if row.game_id is not None:
+                kinds.setdefault((row.game_id, row.user_id), set()).add(row.kind)
+        return recorded, kinds
 
-    async def _still_relevant(
-        self, todo: dict[int, DMRequest], sent_kinds: dict[tuple[str, int], set[str]]
-    ) -> dict[int, DMRequest]:
-        """Drop the DMs whose condition no longer holds (their jobs are done: nothing to say any more)."""
-        pairs = {(dm.game_id, dm.user_id) for dm in todo.values() if dm.only_if and dm.game_id}
+    async def _seats(self, dms: Iterable[DMRequest]) -> dict[tuple[str, int], SeatNow]:
+        """Where each person of a DM with a condition stands now in its game."""
+        pairs = {(dm.game_id, dm.user_id) for dm in dms if dm.only_if and dm.game_id}
         if not pairs:
-            return todo
+            return {}
         async with self.db.read(bypass_rls=True) as conn:
-            now = await seats_now(conn, pairs)
-        # A DM going out in this very batch counts as sent (a reminder and a join DM due together).
-        in_batch: dict[tuple[str, int], set[str]] = {}
-        for dm in todo.values():
-            if dm.game_id:
-                in_batch.setdefault((dm.game_id, dm.user_id), set()).add(dm.kind)
-        kept: dict[int, DMRequest] = {}
-        for job_id, dm in todo.items():
-            if dm.only_if is None or dm.game_id is None:
-                kept[job_id] = dm
-                continue
-            pair = (dm.game_id, dm.user_id)
-            sent = sent_kinds.get(pair, set()) | (in_batch[pair] - {dm.kind})
-            if dm.only_if.holds(now.get(pair), sent):
-                kept[job_id] = dm
-            else:
-                state = now.get(pair)
-                log.info(
-                    "dm_no_longer_relevant",
-                    kind=dm.kind,
-                    game_id=dm.game_id,
-                    user_id=dm.user_id,
-                    game_status=state.game_status if state else None,
-                    seat=state.seat if state else None,
-                )
-        return kept
+            return await seats_now(conn, pairs)
 
     async def _known_channels(self, user_ids: set[int]) -> dict[int, int]:
         async with self.db.read() as conn:
-            rows = await conn.execute(
-                select(DMChannel.user_id, DMChannel.channel_id).where(DMChannel.user_id.in_(user_ids))
-            )
-            return {row.user_id: row.channel_id for row in rows}
+            rows = await _KNOWN_CHANNELS.rows(conn, {"user_ids": list(user_ids)})
+        return {row.user_id: row.channel_id for row in rows}
 
     async def _forget_channel(self, user_id: int) -> None:
         async with self.db.uow() as uow:
@@ -459,6 +427,70 @@ _KEEP_CHANNEL = text(
     "INSERT INTO dm_channels (user_id, channel_id) VALUES (:user_id, :channel_id)"
     " ON CONFLICT (user_id) DO UPDATE SET channel_id = EXCLUDED.channel_id"
 )
+
+
+#: Recorded DMs among a batch's keys, and the kinds sent to the (game, person) pairs of DMs that are moot
+#: after another kind (``StillRelevant.unless_sent``); arrays, so the statement is the same for every batch.
+_RECORDED = DriverStatement(
+    select(Notification.dedupe_key, Notification.game_id, Notification.user_id, Notification.kind).where(
+        or_(
+            Notification.dedupe_key == any_(bindparam("keys", type_=ARRAY(Text))),
+            and_(
+                Notification.user_id == any_(bindparam("users", type_=ARRAY(BigInteger))),
+                Notification.game_id == any_(bindparam("games", type_=ARRAY(Text))),
+                Notification.kind == any_(bindparam("kinds", type_=ARRAY(Text))),
+            ),
+        )
+    )
+)
+_KNOWN_CHANNELS = DriverStatement(
+    select(DMChannel.user_id, DMChannel.channel_id).where(
+        DMChannel.user_id == any_(bindparam("user_ids", type_=ARRAY(BigInteger)))
+    )
+)
+
+
+async def _all(*lookups: Awaitable[Any]) -> list[Any]:
+    """The lookups' results, run at once; the first failure is raised as itself (the dispatcher tells a
+    database out of reach by its type), after all have ended."""
+    results = await asyncio.gather(*lookups, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def _still_relevant(
+    todo: dict[int, DMRequest],
+    sent_kinds: dict[tuple[str, int], set[str]],
+    seats: Mapping[tuple[str, int], SeatNow],
+) -> dict[int, DMRequest]:
+    """Drop the DMs whose condition no longer holds (their jobs are done: nothing to say any more)."""
+    # A DM going out in this very batch counts as sent (a reminder and a join DM due together).
+    in_batch: dict[tuple[str, int], set[str]] = {}
+    for dm in todo.values():
+        if dm.game_id:
+            in_batch.setdefault((dm.game_id, dm.user_id), set()).add(dm.kind)
+    kept: dict[int, DMRequest] = {}
+    for job_id, dm in todo.items():
+        if dm.only_if is None or dm.game_id is None:
+            kept[job_id] = dm
+            continue
+        pair = (dm.game_id, dm.user_id)
+        sent = sent_kinds.get(pair, set()) | (in_batch[pair] - {dm.kind})
+        if dm.only_if.holds(seats.get(pair), sent):
+            kept[job_id] = dm
+        else:
+            state = seats.get(pair)
+            log.info(
+                "dm_no_longer_relevant",
+                kind=dm.kind,
+                game_id=dm.game_id,
+                user_id=dm.user_id,
+                game_status=state.game_status if state else None,
+                seat=state.seat if state else None,
+            )
+    return kept
 
 
 def _record_of(outcome: _Outcome) -> dict[str, Any]:
