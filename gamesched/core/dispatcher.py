@@ -80,7 +80,7 @@ _CLAIM = text(
     """
 )
 #: Which of the kinds have work to claim now (one index probe each), and when the next pending job falls
-#: due: a wake-up claims only the kinds that have work (every batch subscription is a kind of its own, and
+#: due after now (what the loop sleeps until once it has claimed the rest): a wake-up claims only the kinds that have work (every batch subscription is a kind of its own, and
 #: a claim per kind per wake-up cost more than the clicks that caused the wake-ups).
 _DUE_KINDS = text(
     f"""
@@ -92,7 +92,8 @@ _DUE_KINDS = text(
                       AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
                       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
     ) AS due_kinds,
-    (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds) AND {_ROUTED}) AS next_due
+    (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds) AND due_at > :now
+            AND {_ROUTED}) AS next_due
     """
 )
 _DONE = text(
@@ -278,7 +279,7 @@ class Dispatcher:
         total = 0
         while True:
             due_kinds, _ = await self._due_kinds(self.queue.kinds)
-            units = await self._claim_within_caps(self.concurrency, due_kinds)
+            units, _ = await self._claim_within_caps(self.concurrency, due_kinds)
             if not units:
                 running = list(self._in_flight.values())
                 if not running:
@@ -416,12 +417,15 @@ class Dispatcher:
         due_kinds, next_due = await self._due_kinds(kinds)
         self._next_due = next_due
         if due_kinds:
-            units = await self._claim_within_caps(free, due_kinds)
+            units, drained = await self._claim_within_caps(free, due_kinds)
             for unit in units:
                 self._launch(unit)
-            # Look again at once: more may be due than there was room for, or the next due time is to learn.
-            # Nothing claimed: another process is claiming the same jobs right now; look again shortly.
-            return 0 if units else 0.05
+            if not units:  # another process is claiming the same jobs right now: look again shortly
+                return 0.05
+            if not drained:  # more was due than there was room for
+                return 0
+            # All that was due is claimed: sleep until the next job, due later (``next_due`` counts only
+            # those), with no second look at the queue; a notification of an earlier one wakes the loop.
         longest = GATEWAY_WAIT_SECONDS if waiting_for_gateway else MAX_IDLE_SECONDS
         if next_due is None:
             return longest
@@ -435,7 +439,7 @@ class Dispatcher:
         }
 
     async def _due_kinds(self, kinds: list[str]) -> tuple[set[str], Any]:
-        """Which of ``kinds`` have jobs to claim now, and when the next of their pending jobs is due."""
+        """Which of ``kinds`` have jobs to claim now, and when the next of their pending jobs is due after now."""
         params = {
             "kinds": kinds,
             "now": self.clock.now(),
@@ -465,25 +469,32 @@ class Dispatcher:
             if self._running_by_kind[k] + self._reserved[k] < caps.get(k, self.concurrency)
         ]
 
-    async def _claim_within_caps(self, free: int, due_kinds: set[str]) -> list[list[Job]]:
+    async def _claim_within_caps(self, free: int, due_kinds: set[str]) -> tuple[list[list[Job]], bool]:
         """Fill up to ``free`` slots with units of work (one job, or one batch of a batch kind) of the kinds
-        in ``due_kinds``; capped kinds get at most their remaining room."""
+        in ``due_kinds``; capped kinds get at most their remaining room. Also whether that took all there was
+        to claim (every claim came back with less than it asked for)."""
         caps = self.queue.concurrency_caps()
         units: list[list[Job]] = []
+        drained = True
         for kind, cap in caps.items():
+            if kind not in due_kinds:
+                continue
             room = min(cap - self._running_by_kind[kind] - self._reserved[kind], free - len(units))
-            if kind not in due_kinds or room <= 0:
+            if room <= 0:
+                drained = False
                 continue
             registration = self.queue.registration(kind)
             size = registration.batch_size if registration else 1
             jobs = await self._claim(room * size, [kind])
             units += [jobs[i : i + size] for i in range(0, len(jobs), size)]
+            drained = drained and len(jobs) < room * size
         uncapped = [k for k in self.queue.kinds if k not in caps and k in due_kinds]
-        if uncapped and free > len(units):
+        if uncapped:
             room = free - len(units)
-            jobs = await self._claim(room, uncapped)
+            jobs = await self._claim(room, uncapped) if room > 0 else []
             units += [[job] for job in jobs]
-        return units
+            drained = drained and len(jobs) < room
+        return units, drained
 
     async def _claim(self, limit: int, kinds: list[str] | None = None) -> list[Job]:
         now = self.clock.now()

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -623,6 +624,45 @@ async def test_a_job_due_after_the_next_known_one_does_not_wake_the_dispatcher(l
     await wait_until(lambda: ran == [3])
     assert woke.finished == [False], "a finished job with room to spare left the loop asleep"
     assert dispatcher._next_due == in_an_hour
+
+
+async def test_a_wake_up_that_claims_all_that_is_due_sleeps_without_looking_at_the_queue_again(
+    live_kit: QueueKit,
+) -> None:
+    """Claims that came back with less than they asked for took everything due: the loop sleeps until the
+    next job, which the look before the claims already told it, instead of a second look."""
+    release = asyncio.Event()
+
+    async def hold(job: Job) -> None:
+        await release.wait()
+
+    live_kit.queue.register("timed", hold)
+    dispatcher = live_kit.dispatcher(concurrency=8)
+    looks = 0
+    due_kinds = dispatcher._due_kinds
+
+    async def counted(kinds: list[str]) -> tuple[set[str], Any]:
+        nonlocal looks
+        looks += 1
+        return await due_kinds(kinds)
+
+    dispatcher._due_kinds = counted  # type: ignore[method-assign]
+    await live_kit.start(dispatcher)
+    in_an_hour = live_kit.clock.now() + timedelta(hours=1)
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "timed", {"n": 0}, due_at=in_an_hour)
+    await wait_until(lambda: dispatcher._next_due == in_an_hour)
+    await asleep(dispatcher)
+
+    before = looks
+    async with live_kit.db.uow() as uow:  # three due now, in one transaction: one notification
+        for n in (1, 2, 3):
+            await live_kit.queue.enqueue(uow.session, "timed", {"n": n})
+    await wait_until(lambda: len(dispatcher._in_flight) == 3)
+    await asleep(dispatcher)
+    assert looks - before == 1, "one look, then the claim; no second look"
+    assert dispatcher._next_due == in_an_hour, "it sleeps until the job due later"
+    release.set()
 
 
 async def test_a_dispatcher_with_no_free_slot_is_woken_by_the_finishing_handler_not_the_notification(
