@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -592,6 +592,17 @@ async def asleep(dispatcher: Dispatcher) -> None:
     await wait_until(lambda: not dispatcher._stepping and not dispatcher._wake.is_set())
 
 
+async def asleep_with_a_job_in_an_hour(kit: QueueKit, dispatcher: Dispatcher, *, n: int) -> datetime:
+    """Start ``dispatcher`` with one "timed" job due in an hour, and wait until it sleeps; that due time."""
+    await kit.start(dispatcher)
+    in_an_hour = kit.clock.now() + timedelta(hours=1)
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "timed", {"n": n}, due_at=in_an_hour)
+    await wait_until(lambda: dispatcher._next_due == in_an_hour)
+    await asleep(dispatcher)
+    return in_an_hour
+
+
 async def test_a_job_due_after_the_next_known_one_does_not_wake_the_dispatcher(live_kit: QueueKit) -> None:
     ran: list[int] = []
     release = asyncio.Event()
@@ -603,12 +614,7 @@ async def test_a_job_due_after_the_next_known_one_does_not_wake_the_dispatcher(l
     live_kit.queue.register("timed", record)
     dispatcher = live_kit.dispatcher()
     woke = WakeRecorder(dispatcher)
-    await live_kit.start(dispatcher)
-    in_an_hour = live_kit.clock.now() + timedelta(hours=1)
-    async with live_kit.db.uow() as uow:
-        await live_kit.queue.enqueue(uow.session, "timed", {"n": 1}, due_at=in_an_hour)
-    await wait_until(lambda: dispatcher._next_due == in_an_hour)
-    await asleep(dispatcher)
+    in_an_hour = await asleep_with_a_job_in_an_hour(live_kit, dispatcher, n=1)
 
     async with live_kit.db.uow() as uow:  # due later than the one it knows of: it looks by then anyway
         await live_kit.queue.enqueue(uow.session, "timed", {"n": 2}, due_at=in_an_hour + timedelta(hours=1))
@@ -647,12 +653,7 @@ async def test_a_wake_up_that_claims_all_that_is_due_sleeps_without_looking_at_t
         return await due_kinds(kinds)
 
     dispatcher._due_kinds = counted  # type: ignore[method-assign]
-    await live_kit.start(dispatcher)
-    in_an_hour = live_kit.clock.now() + timedelta(hours=1)
-    async with live_kit.db.uow() as uow:
-        await live_kit.queue.enqueue(uow.session, "timed", {"n": 0}, due_at=in_an_hour)
-    await wait_until(lambda: dispatcher._next_due == in_an_hour)
-    await asleep(dispatcher)
+    in_an_hour = await asleep_with_a_job_in_an_hour(live_kit, dispatcher, n=0)
 
     before = looks
     async with live_kit.db.uow() as uow:  # three due now, in one transaction: one notification
