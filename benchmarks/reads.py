@@ -2,7 +2,9 @@
 
 The sandbox Discord (``gamesched sandbox``, rate limits off) and the app (``gamesched run`` on a fresh
 database) each run in their own process; this process seeds "Sandbox Guild" with bulk SQL up to each size (1,000 / 10,000 / 100,000 games by
-default), logs alice in through the sandbox OAuth, and measures these reads with 16 concurrent clients:
+default), logs alice in through the sandbox OAuth, and measures these reads with 16 concurrent clients, each
+a kept-alive HTTP/1.1 connection (``KeepAliveClient``: the load generator costs the shared cores little, as
+remote browsers would; ``--client httpx`` for the heavier client of earlier figures):
 
 * ``GET /api/v1/games/{id}`` — one game with 50 participants (40 seats, 10 waitlisted);
 * ``GET /api/v1/games?guild_id=…&limit=25`` — the first page of the guild's games;
@@ -24,11 +26,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import httpx
@@ -228,12 +231,64 @@ async def seed_games(conn: asyncpg.Connection, guild: Guild, first: int, last: i
 # -- measuring -------------------------------------------------------------------------------------
 
 
-async def measure(clients: Sequence[httpx.AsyncClient], path: str, requests: int) -> list[float]:
+class Answer(NamedTuple):
+    status_code: int
+    text: str
+
+
+class KeepAliveClient:
+    """The load generator's client: GETs over one kept-alive HTTP/1.1 connection, for about 0.06 ms of CPU
+    per request. httpx took 0.8 ms, on the same two cores as the app and PostgreSQL, which remote browsers
+    do not take from a server: with httpx, the app's own CPU per read was 3-29 % higher (it lost its core to
+    the client now and then), and the latencies counted the client's turns too.
+    ``--client httpx`` measures with httpx, as before 2026-11-28 evening, to compare with older figures."""
+
+    def __init__(self, base_url: str, cookies: httpx.Cookies) -> None:
+        url = httpx.URL(base_url)
+        self.host, self.port = url.host, url.port or 80
+        self.head = f"Host: {self.host}\r\nCookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items())
+        self.connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, path: str) -> Answer:
+        # A connection the server closed while idle (uvicorn keeps one 5 s; seeding takes longer) is
+        # opened again, once: a GET may be sent twice.
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = await asyncio.open_connection(self.host, self.port)
+            reader, writer = self.connection
+            try:
+                writer.write(f"GET {path} HTTP/1.1\r\n{self.head}\r\n\r\n".encode())
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+                headers = dict(line.lower().split(": ", 1) for line in head[1:] if line)
+                if "content-length" not in headers:
+                    raise RuntimeError(f"GET {path}: an answer without Content-Length ({head[0]})")
+                body = await reader.readexactly(int(headers["content-length"]))
+            except (asyncio.IncompleteReadError, ConnectionError):
+                await self.aclose()
+                if attempt == 2:
+                    raise
+                continue
+            return Answer(int(head[0].split(" ", 2)[1]), body.decode(errors="replace"))
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        if self.connection is not None:
+            writer = self.connection[1]
+            self.connection = None
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+
+Client = httpx.AsyncClient | KeepAliveClient
+
+
+async def measure(clients: Sequence[Client], path: str, requests: int) -> list[float]:
     """``requests`` GETs of ``path`` by ``len(clients)`` concurrent clients; each latency in ms."""
     latencies: list[float] = []
     remaining = requests
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: Client) -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
@@ -249,7 +304,12 @@ async def measure(clients: Sequence[httpx.AsyncClient], path: str, requests: int
 
 
 async def run(
-    sizes: Sequence[int], runs: int, requests: int, clients_count: int = CLIENTS, deep: bool = False
+    sizes: Sequence[int],
+    runs: int,
+    requests: int,
+    clients_count: int = CLIENTS,
+    deep: bool = False,
+    client: str = "keep-alive",
 ) -> dict[tuple[int, str], list[float]]:
     results: dict[tuple[int, str], list[float]] = {}
     async with (
@@ -270,8 +330,10 @@ async def run(
                 "GET /games/{id} (page)": f"/games/{game_id}",
             }
             login = await login_as(base, "alice", sandbox_url=sandbox)
-            clients = [
+            clients: list[Client] = [
                 httpx.AsyncClient(base_url=base, cookies=login.cookies, timeout=120)
+                if client == "httpx"
+                else KeepAliveClient(base, login.cookies)
                 for _ in range(clients_count)
             ]
             try:
@@ -335,13 +397,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--clients", type=int, default=CLIENTS, help=f"concurrent clients (default {CLIENTS})"
     )
+    parser.add_argument(
+        "--client",
+        choices=("keep-alive", "httpx"),
+        default="keep-alive",
+        help="the load generator's HTTP client (httpx: as measured before 2026-11-28 evening)",
+    )
     record.add_arguments(parser)
     args = parser.parse_args(argv)
     sizes: tuple[int, ...] = QUICK_SIZES if args.quick else SIZES
     if args.sizes:
         sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
     requests = args.requests or (QUICK_REQUESTS if args.quick else REQUESTS)
-    results: Any = asyncio.run(run(sizes, args.runs, requests, args.clients, args.deep))
+    results: Any = asyncio.run(run(sizes, args.runs, requests, args.clients, args.deep, args.client))
     print_table(results, args.runs, args.clients)
     figures = {
         f"{label} @ {size:,} games": {**record.latency(latencies), "cpu_ms_per_read": CPU[(size, label)]}
