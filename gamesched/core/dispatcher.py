@@ -80,8 +80,9 @@ _CLAIM = text(
     """
 )
 #: Which of the kinds have work to claim now (one index probe each), and when the next pending job falls
-#: due after now (what the loop sleeps until once it has claimed the rest): a wake-up claims only the kinds that have work (every batch subscription is a kind of its own, and
-#: a claim per kind per wake-up cost more than the clicks that caused the wake-ups).
+#: due after now (what the loop sleeps until once it has claimed the rest): a wake-up claims only the kinds
+#: that have work (every batch subscription is a kind of its own, and a claim per kind per wake-up cost more
+#: than the clicks that caused the wake-ups).
 _DUE_KINDS = text(
     f"""
     SELECT ARRAY(

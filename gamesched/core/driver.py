@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement, Select, sqltypes
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -36,6 +36,14 @@ PlainRow = Any
 def plain_row(columns: tuple[str, ...]) -> Callable[[Iterable[Any]], PlainRow]:
     """The named tuple class for rows of these columns (one class per column set)."""
     return collections.namedtuple("Row", columns)._make  # type: ignore[attr-defined]
+
+
+def plain_rows(result: Result[Any]) -> list[PlainRow]:
+    """A SQLAlchemy result's rows as plain named tuples. Reading a field of SQLAlchemy's ``Row`` cost about
+    0.34 µs (a micro-benchmark here) against 0.05 µs for a named tuple, and rendering a game reads some 45:
+    25 games rendered in 245 µs instead of 527 µs, and converting them cost 11 µs."""
+    make = plain_row(tuple(result.keys()))
+    return [make(row) for row in result]
 
 
 class _Compiled:
@@ -103,9 +111,7 @@ class DriverStatement:
         conn = on if isinstance(on, AsyncConnection) else await on.connection()
         compiled = self._compile(conn.dialect)
         if compiled is None:
-            result = await conn.execute(self.statement, dict(params))  # type: ignore[call-overload]
-            make = plain_row(tuple(result.keys()))
-            return [make(row) for row in result]
+            return plain_rows(await conn.execute(self.statement, dict(params)))  # type: ignore[call-overload]
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None
         try:

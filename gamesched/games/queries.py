@@ -30,11 +30,10 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
-from gamesched.core.driver import DriverStatement, plain_row
+from gamesched.core.driver import DriverStatement, plain_rows
 from gamesched.core.errors import Invalid, NotFound
 from gamesched.games.models import Game, GameCount, Participant
 from gamesched.games.render import GameRecord, ParticipantRow, render_game, user_ids_of
@@ -82,17 +81,8 @@ _READ_ONE_GAME = DriverStatement(_READ_GAME.where(_GAMES.c.id == bindparam("game
 _roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
 
 
-#: A game as a read returns it for showing (``_plain``): its columns (and the read's extra ones) as fields.
+#: A game as a read returns it for showing (``plain_rows``): its columns (and the read's extra ones) as fields.
 GameRow = Any
-
-
-def _plain(result: Result[Any]) -> builtins.list[GameRow]:
-    """A read's rows as plain named tuples, for rendering. Rendering reads some 45 fields of each game, and
-    a field of SQLAlchemy's ``Row`` cost about 0.34 µs to read (a micro-benchmark here) against 0.05 µs for
-    a named tuple: 25 games rendered in 245 µs instead of 527 µs, converting them cost 11 µs, and the
-    25-game list went from 2.05 to 1.55-1.71 ms of app CPU per request (``benchmarks.reads``)."""
-    make = plain_row(tuple(result.keys()))
-    return [make(row) for row in result]
 
 
 class GameQueries(GameUseCase):
@@ -129,7 +119,7 @@ class GameQueries(GameUseCase):
         games that are gone are left out."""
         ids = builtins.list(dict.fromkeys(parse_game_id(g) for g in game_ids))
         async with self.db.read(guild_id=guild_id) as conn:
-            rows = _plain(await conn.execute(_READ_GAME.where(_GAMES.c.id.in_(ids))))
+            rows = plain_rows(await conn.execute(_READ_GAME.where(_GAMES.c.id.in_(ids))))
         rosters = {row.id: _roster_decoder.decode(row.roster_json) for row in rows}
         wanted: set[int] = set()
         for row in rows:
@@ -252,7 +242,7 @@ class GameQueries(GameUseCase):
         )
         # Trusted cross-guild read of the person's own games; guilds they left are dropped below.
         async with self.db.uow(bypass_rls=True) as uow:
-            rows = _plain(await uow.session.execute(query))
+            rows = plain_rows(await uow.session.execute(query))
         accesses: dict[int, GuildAccess] = {}
         for guild_id in dict.fromkeys(row.guild_id for row in rows):
             try:
@@ -468,9 +458,8 @@ async def _run_page(
     params: dict[str, Any],
 ) -> tuple[builtins.list[GameRow], dict[uuid.UUID, builtins.list[ParticipantRow]], int]:
     if isinstance(query, DriverStatement):
-        assert isinstance(session, AsyncConnection)
         games = await query.rows(session, params)
     else:
-        games = _plain(await session.execute(query, params))
+        games = plain_rows(await session.execute(query, params))
     count = games[0].total if games else await session.scalar(count_query, params)
     return games, {game.id: _roster_decoder.decode(game.roster_json) for game in games}, int(count or 0)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from gamesched.app import App
-from gamesched.core.driver import DriverStatement
-from gamesched.games.queries import _READ_ONE_GAME, _guild_page, _GuildPage, _plain
+from gamesched.core.driver import DriverStatement, plain_rows
+from gamesched.games.queries import _READ_ONE_GAME, _guild_page, _GuildPage
 from tests.games.conftest import Login, create_game
 from tests.world import World
 
@@ -36,7 +36,7 @@ async def test_one_game_read_on_the_driver_equals_sqlalchemys_rows(
     async with games_app.db.read(guild_id=guild_id) as conn:
         assert _READ_ONE_GAME._compile(conn.dialect) is not None, "this read is meant to run on the driver"
         on_driver = await _READ_ONE_GAME.rows(conn, {"game_id": game_id})
-        through_sqlalchemy = _plain(await conn.execute(_READ_ONE_GAME.statement, {"game_id": game_id}))
+        through_sqlalchemy = plain_rows(await conn.execute(_READ_ONE_GAME.statement, {"game_id": game_id}))
     assert len(on_driver) == 1
     assert on_driver == through_sqlalchemy
     row = on_driver[0]
@@ -63,7 +63,7 @@ async def test_a_page_of_games_on_the_driver_equals_sqlalchemys_rows(
     query, _ = _guild_page(_GuildPage(statuses=(), channel=False, role=None, manager=False, after=False))
     async with games_app.db.read(guild_id=guild_id) as conn:
         on_driver = await query.rows(conn, params)
-        through_sqlalchemy = _plain(await conn.execute(query.statement, params))
+        through_sqlalchemy = plain_rows(await conn.execute(query.statement, params))
     assert len(on_driver) == 2 and on_driver == through_sqlalchemy
 
 
