@@ -14,7 +14,7 @@ import structlog
 from discord.ext import commands
 
 from gamesched.core.foreground import Foreground
-from gamesched.discord.rate_limit import pace_requests, send_window_trace
+from gamesched.discord.rate_limit import pace_requests, prune_idle_buckets_sparingly, send_window_trace
 
 log = structlog.get_logger(__name__)
 
@@ -170,6 +170,7 @@ def make_bot(
         )
     )
     pace_requests(bot, requests_per_second)
+    prune_idle_buckets_sparingly(bot)
     return bot
 
 

@@ -7,10 +7,11 @@ import itertools
 from datetime import datetime
 
 import aiohttp
+import discord
 import httpx
 
 from gamesched.core.config import Settings
-from gamesched.discord.rate_limit import RequestPacer, send_window_trace
+from gamesched.discord.rate_limit import RequestPacer, prune_idle_buckets_sparingly, send_window_trace
 from tests.conftest import serving, wait_for_discord
 from tests.world import fetch_world
 
@@ -108,3 +109,33 @@ async def test_turns_that_fell_due_during_a_stall_do_not_crowd_the_next_second()
     for at in sent:  # any second (a send exactly a second earlier is out of it)
         in_the_second_before = [s for s in sent if 0 <= round(at - s, 6) < 1.0]
         assert len(in_the_second_before) <= 10, (at, in_the_second_before)
+
+
+async def test_discord_py_looks_for_idle_buckets_when_their_number_doubled_not_at_each_new_one() -> None:
+    """A DM wave adds one bucket per DM channel; discord.py alone scans every bucket at each new one."""
+    bot = discord.Client(intents=discord.Intents.none())
+    http = bot.http
+    scans = 0
+    scan = http._try_clear_expired_ratelimits
+
+    def counted_scan() -> None:
+        nonlocal scans
+        scans += 1
+        scan()
+
+    http._try_clear_expired_ratelimits = counted_scan  # type: ignore[method-assign]
+    prune_idle_buckets_sparingly(bot)
+    for n in range(1000):
+        http.get_ratelimit(f"POST /channels/{n}/messages")
+    assert scans == 2, "at 256 and at 512 buckets (discord.py alone: 745 scans)"
+    assert len(http._buckets) == 1000, "all still in use: none pruned"
+
+    five_minutes_ago = asyncio.get_running_loop().time() - 301
+    for bucket in http._buckets.values():
+        bucket._last_request = five_minutes_ago
+    for n in range(1000, 1024):
+        http.get_ratelimit(f"POST /channels/{n}/messages")
+    assert scans == 3
+    fresh = [f"POST /channels/{n}/messages" for n in range(1000, 1024)]
+    assert list(http._buckets) == fresh, "at 1,024 buckets, the 1,000 idle ones are gone"
+    await bot.close()
