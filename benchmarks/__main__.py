@@ -23,6 +23,7 @@ from benchmarks import (
     reads,
     record,
     reminders,
+    render,
     startup,
 )
 
@@ -36,6 +37,7 @@ STEPS: dict[str, tuple[Callable[[list[str]], None], list[str]]] = {
     "reminders": (reminders.main, []),
     "dm_rate": (dm_rate.main, []),
     "reads": (reads.main, ["--sizes", "1000,10000,100000", "--requests", "200"]),
+    "render": (render.main, []),
     # Five processes against one: the short form (10 guilds, 100 clicks, a 110-DM wave) keeps the run near
     # ten minutes; ``python -m benchmarks.capacity`` alone for the full one.
     "capacity": (capacity.main, ["--quick"]),

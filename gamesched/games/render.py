@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ class ParticipantRow(msgspec.Struct, frozen=True):
     """A participant as a read gets it: decoded from one JSON value per game (see queries.py), which costs a
     fraction of building an ORM object per player."""
 
-    id: uuid.UUID
+    #: The participant's id as its text: a read only shows it, and ``str`` of a ``uuid.UUID`` is Python code.
+    id: str
     user_id: int | None
     placeholder: str | None
     position_type: int
@@ -65,9 +65,12 @@ def render_game(
     viewer_position: int | None = None
     for status, entries in (("confirmed", roster.confirmed), ("waitlisted", roster.waitlist)):
         for position, p in enumerate(entries, start=1):
-            name, avatar = (
-                _display(p.user_id, members) if p.user_id is not None else (p.placeholder or "", None)
-            )
+            if p.user_id is None:
+                name, avatar = p.placeholder or "", None
+            elif (member := members.get(p.user_id)) is not None:
+                name, avatar = member.display_name, member.avatar_url
+            else:
+                name, avatar = UNKNOWN_USER, None
             views.append(
                 ParticipantView(
                     id=str(p.id),
@@ -142,9 +145,12 @@ class _Shown:
     avatar_url: str | None
 
 
-def _told_apart(members: Mapping[int, Any]) -> dict[int, Any]:
+def _told_apart(members: dict[int, Any]) -> dict[int, Any]:
     """Display names, with the username beside those two or more of these members share: "Sam (@sam_k)"."""
-    sharing = Counter(m.display_name.casefold() for m in members.values())
+    names = [m.display_name.casefold() for m in members.values()]
+    if len(set(names)) == len(names):  # the usual case: nothing to tell apart
+        return members
+    sharing = Counter(names)
     shown: dict[int, Any] = dict(members)
     for user_id, m in members.items():
         username = getattr(m, "username", None)
