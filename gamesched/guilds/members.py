@@ -21,7 +21,9 @@ SUGGESTION_POOL = 100
 _USER_MENTION = re.compile(r"^<@!?([0-9]{15,21})>$")
 
 
-@dataclass(frozen=True, slots=True)
+#: Not frozen: a frozen dataclass sets each field through ``object.__setattr__`` (2.5 µs a member against
+#: 0.5), and every read of a game builds one per player. Nothing changes one after it is built.
+@dataclass(slots=True)
 class MemberDisplay:
     discord_id: int
     display_name: str
