@@ -100,6 +100,9 @@ class GameschedBot(commands.Bot):
         #: Bumped by every gateway event that can change a guild's structure, roles or the bot's permissions
         #: (the directory rebuilds its view of a guild when it moved).
         self.guild_state_version = 0
+        #: Bumped by those events and by ``user_update`` (a member's name or avatar changed in place): the
+        #: directory reuses what it read from a cached member until it moves.
+        self.member_state_version = 0
         #: Called with each interaction before any handler runs (e.g. the directory remembers the member
         #: the interaction carries, so answering a click needs no member look-up at Discord).
         self.interaction_observers: list[Callable[[discord.Interaction[Any]], None]] = []
@@ -119,6 +122,9 @@ class GameschedBot(commands.Bot):
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         if event_name.startswith(GUILD_STATE_EVENT_PREFIXES):
             self.guild_state_version += 1
+            self.member_state_version += 1
+        elif event_name == "user_update":
+            self.member_state_version += 1
         # discord.py has already scheduled the button's or command's handler as a task; it runs after this.
         if event_name == "interaction":
             for observe in self.interaction_observers:

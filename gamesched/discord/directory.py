@@ -29,6 +29,11 @@ class BotDirectory:
         self._members: dict[tuple[int, int], tuple[float, MemberInfo | None]] = {}
         self._searches: dict[tuple[int, str, int], tuple[float, list[MemberInfo]]] = {}
         self._guilds: dict[int, tuple[int, discord.Guild, float, GuildInfo]] = {}
+        #: What was read from each cached member (``MemberInfo``), while the bot's member state has not moved
+        #: (``GameschedBot.member_state_version``): reading one sorts the member's roles and builds the
+        #: avatar's URL, for each of a roster's fifty players on every read of the game.
+        self._infos: dict[tuple[int, int], tuple[discord.Member, MemberInfo]] = {}
+        self._infos_version: int | None = None
         #: Told of each member the bot looked up or saw in an interaction (the projection records them, off
         #: the caller's path); None for a user Discord says is not in the guild.
         self.member_observers: list[Callable[[int, int, MemberInfo | None], None]] = []
@@ -62,13 +67,30 @@ class BotDirectory:
             return None
         if self._members_intent and guild.chunked:
             cached = guild.get_member(user_id)
-            return member_info(cached) if cached is not None else None
+            return self._info_of(guild_id, cached) if cached is not None else None
         key = (guild_id, user_id)
         hit = self._members.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         info = await _fetch_member(self.client, self._members, guild_id, user_id)
         self._observe(guild_id, user_id, info)
+        return info
+
+    def _info_of(self, guild_id: int, member: discord.Member) -> MemberInfo:
+        """``member_info`` of a member of the gateway's cache, read again only when the bot's member state
+        moved (discord.py updates a cached member in place) or the cache holds another object for them."""
+        version: int | None = getattr(self.client, "member_state_version", None)
+        if version is None:
+            return member_info(member)
+        if version != self._infos_version:
+            self._infos.clear()
+            self._infos_version = version
+        key = (guild_id, member.id)
+        hit = self._infos.get(key)
+        if hit is not None and hit[0] is member:
+            return hit[1]
+        info = member_info(member)
+        self._infos[key] = (member, info)
         return info
 
     def _observe(self, guild_id: int, user_id: int, info: MemberInfo | None) -> None:
@@ -92,7 +114,7 @@ class BotDirectory:
         if guild is None:
             return {}
         if self._members_intent and guild.chunked:
-            return {u: member_info(m) for u in ids if (m := guild.get_member(u)) is not None}
+            return {u: self._info_of(guild_id, m) for u in ids if (m := guild.get_member(u)) is not None}
         now = time.monotonic()
         found: dict[int, MemberInfo] = {}
         missing: list[int] = []

@@ -162,6 +162,34 @@ async def test_with_the_members_intent_names_come_from_the_gateway_cache(app_set
         await _eventually(erin_gone)
 
 
+async def test_with_the_members_intent_a_new_nick_is_shown_as_soon_as_the_bot_has_seen_it(
+    app_settings: Settings,
+) -> None:
+    """What is read from the gateway's cached members is kept between reads, and dropped when a member
+    changes: discord.py updates the cached member in place."""
+    async with serving(app_settings.with_overrides(sandbox=True, discord_members_intent=True)) as app:
+        await wait_for_discord(app)
+        world = await fetch_world(app.base_url)
+        gid, bob = world.guild_id(), world.user_id("bob")
+        assert app.discord.bot is not None
+        guild = app.discord.bot.get_guild(gid)
+        assert guild is not None and guild.chunked, "the members come from the gateway's cache"
+        for _ in range(2):  # the second read is answered from what the first one kept
+            assert (await app.guilds.display_members(gid, [bob]))[bob].display_name == "Bobby"
+
+        async with httpx.AsyncClient(base_url=f"{app.base_url}/sandbox/api") as api:
+            roles = [str(r.id) for r in guild.get_member(bob).roles if r != guild.default_role]  # type: ignore[union-attr]
+            renamed = await api.put(f"/guilds/{gid}/members/{bob}", json={"nick": "Roberto", "roles": roles})
+            assert renamed.is_success
+
+        async def seen_by_the_bot() -> bool:
+            cached = guild.get_member(bob)
+            return cached is not None and cached.nick == "Roberto"
+
+        await _eventually(seen_by_the_bot)
+        assert (await app.guilds.display_members(gid, [bob]))[bob].display_name == "Roberto"
+
+
 async def _member_rest_calls(app: App) -> int:
     async with httpx.AsyncClient(base_url=app.base_url) as client:
         log = (await client.get("/sandbox/api/log")).json()
