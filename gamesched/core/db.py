@@ -145,7 +145,9 @@ def create_engine(url: str, *, pool_size: int = POOL_SIZE, pre_ping: bool = Fals
         max_overflow=0,
         pool_pre_ping=pre_ping,
         pool_recycle=3600,
-        connect_args={"connection_class": ContextConnection},
+        # UTC sessions: timestamps PostgreSQL writes as text (a roster or a schedule read as one JSON value)
+        # then come in UTC whatever the server's own TimeZone, as the driver's binary ones always do.
+        connect_args={"connection_class": ContextConnection, "server_settings": {"timezone": "UTC"}},
         # JSON and JSONB values as the driver reads them (a game's settings sources, say): msgspec's
         # decoder, six times faster than the json module's on a game's small objects.
         json_deserializer=msgspec.json.decode,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.db import APP_ROLE, Database, create_engine, use_app_role
 from gamesched.core.migrate import alembic_config, upgrade_head
-from tests.db import admin_execute, unique_name, with_database
+from tests.db import admin_execute, asyncpg_url, unique_name, with_database
 
 
 async def test_migrations_run_up_from_an_empty_database_and_again_as_a_no_op(pg_server_url: str) -> None:
@@ -671,3 +671,28 @@ async def test_migration_0023_adds_game_series_and_downgrades_cleanly(pg_server_
     finally:
         await engine.dispose()
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_sessions_read_timestamps_in_utc_whatever_the_databases_own_time_zone(
+    database_url: str,
+) -> None:
+    """Timestamps PostgreSQL writes as text (a roster or a schedule read as one JSON value) are in the
+    session's TimeZone: the app's sessions set UTC, as the driver's binary timestamps always are."""
+    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    conn = await asyncpg.connect(asyncpg_url(database_url))
+    try:
+        await conn.execute(f"ALTER DATABASE \"{name}\" SET timezone = 'America/New_York'")
+    finally:
+        await conn.close()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as session:
+            shown = await session.scalar(text("SELECT to_json('2026-11-28 20:00:00+00'::timestamptz)::text"))
+    finally:
+        await engine.dispose()
+    plain = await asyncpg.connect(asyncpg_url(database_url))
+    try:
+        assert await plain.fetchval("SHOW timezone") == "America/New_York", "the database's own default"
+    finally:
+        await plain.close()
+    assert shown == '"2026-11-28T20:00:00+00:00"'
