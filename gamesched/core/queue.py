@@ -14,7 +14,19 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
-from sqlalchemy import text
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Text,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gamesched.core.clock import Clock
@@ -45,6 +57,58 @@ _PENDING_UNDER_PREFIX = DriverStatement(
         " WHERE state = 'pending' AND starts_with(dedupe_key, :prefix) ORDER BY due_at, id"
     )
 )
+_JOBS = table(
+    "jobs",
+    column("id"),
+    column("kind"),
+    column("due_at"),
+    column("payload"),
+    column("state"),
+    column("dedupe_key"),
+)
+
+
+class PendingJob(msgspec.Struct, frozen=True):
+    """A pending job as ``pending_under`` lists it."""
+
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+
+
+_pending_decoder = msgspec.json.Decoder(list[PendingJob])
+
+
+def pending_under(key_from: ColumnElement[str], key_before: ColumnElement[str]) -> ScalarSelect[str]:
+    """The pending jobs whose dedupe key lies from ``key_from`` up to ``key_before`` (in byte order),
+    soonest first, as one JSON array (``decode_pending``): a column of another module's statement, which
+    reads what is scheduled for its row in the same round trip. Both bounds are expressions of that
+    statement: the keys under a prefix ``p:`` run from ``p:`` to ``p;``.
+
+    A range, not ``starts_with``: PostgreSQL turns a prefix into a range of the index of pending keys only
+    when the prefix is a constant, and here it is the outer row's value (``starts_with`` scanned all of
+    100,000 pending jobs, 95 ms; the range reads one index entry)."""
+    job = func.json_build_object("kind", _JOBS.c.kind, "due_at", _JOBS.c.due_at, "payload", _JOBS.c.payload)
+    listed = func.coalesce(
+        func.json_agg(aggregate_order_by(job, _JOBS.c.due_at, _JOBS.c.id)), literal_column("'[]'::json")
+    )
+    return (
+        select(cast(listed, Text))
+        .where(
+            # 'pending' written out, not a parameter: that index is partial on it.
+            _JOBS.c.state == literal_column("'pending'"),
+            _JOBS.c.dedupe_key.is_not(None),
+            _JOBS.c.dedupe_key.op("~>=~")(key_from),  # text_pattern_ops: the index's byte order
+            _JOBS.c.dedupe_key.op("~<~")(key_before),
+        )
+        .scalar_subquery()
+    )
+
+
+def decode_pending(listed: str) -> list[PendingJob]:
+    return _pending_decoder.decode(listed)
+
+
 #: The key of a transaction's local reservation among its hooks' shared state (``TransactionHooks.shared``).
 _LOCAL_RESERVATION = "queue.local_reservation"
 #: Jobs this process runs as soon as their transaction commits: written already claimed by its dispatcher

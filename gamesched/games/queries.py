@@ -37,6 +37,7 @@ from gamesched.core.driver import DriverStatement, plain_rows
 from gamesched.core.errors import Invalid, NotFound
 from gamesched.games.models import Game, GameCount, Participant
 from gamesched.games.render import GameRecord, ParticipantRow, render_game, user_ids_of
+from gamesched.games.schedule import scheduled_column, scheduled_items
 from gamesched.games.schemas import GameList, GameView
 from gamesched.games.use_case import GAME_NOT_FOUND, GameUseCase, parse_game_id
 
@@ -78,6 +79,12 @@ def _roster_json(game_id: ColumnElement[Any]) -> ScalarSelect[str]:
 _READ_GAME = select(_GAMES, _roster_json(_GAMES.c.id).label("roster_json"))
 #: Built once, and run on the driver (``DriverStatement``): the read behind every game page and API call.
 _READ_ONE_GAME = DriverStatement(_READ_GAME.where(_GAMES.c.id == bindparam("game_id")))
+#: One game to show, with what is still scheduled for it (``scheduled_json``): one round trip.
+_READ_SHOWN_GAME = DriverStatement(
+    select(_GAMES, _roster_json(_GAMES.c.id).label("roster_json"))
+    .add_columns(scheduled_column(_GAMES.c.id).label("scheduled_json"))
+    .where(_GAMES.c.id == bindparam("game_id"))
+)
 _roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
 
 
@@ -90,12 +97,14 @@ class GameQueries(GameUseCase):
         """One game, for a member of its guild (others get NotFound)."""
         gid, access = await self._enter(game_id, user_id)
         async with self.db.read(guild_id=access.guild_id) as conn:
-            game, participants = await self._read(conn, gid)
-            if game.post_at is not None and not self._can_manage(game, access):
-                raise NotFound(GAME_NOT_FOUND)  # not announced yet: only its host and the managers know it
-            schedule = await self.schedule.pending(conn, gid)
-        view = await self._render(game, participants, viewer=access)
-        view.schedule = schedule
+            rows = await _READ_SHOWN_GAME.rows(conn, {"game_id": gid})
+        if not rows:
+            raise NotFound(GAME_NOT_FOUND)
+        game = rows[0]
+        if game.post_at is not None and not self._can_manage(game, access):
+            raise NotFound(GAME_NOT_FOUND)  # not announced yet: only its host and the managers know it
+        view = await self._render(game, _roster_decoder.decode(game.roster_json), viewer=access)
+        view.schedule = scheduled_items(game.scheduled_json)
         return view
 
     async def find_by_message(self, message_id: int, *, guild_id: int) -> GameView | None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import ColumnElement, ScalarSelect, func
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gamesched.core.clock import Clock
-from gamesched.core.queue import JobQueue, NewJob
+from gamesched.core.queue import JobQueue, NewJob, decode_pending, pending_under
 from gamesched.games.models import Game
 from gamesched.games.schemas import ScheduledItem, ScheduledKind
 
@@ -112,17 +112,18 @@ class GameSchedule:
     async def clear(self, session: AsyncSession, game_id: uuid.UUID | str) -> None:
         await self.queue.cancel(session, dedupe_prefix=prefix(game_id))
 
-    async def pending(
-        self, session: AsyncSession | AsyncConnection, game_id: uuid.UUID | str
-    ) -> list[ScheduledItem]:
-        """What is still to happen for this game, soonest first (shown in the game's JSON)."""
-        rows: list[dict[str, Any]] = await self.queue.pending(session, dedupe_prefix=prefix(game_id))
-        return [
-            ScheduledItem(
-                kind=_KINDS[row["kind"]],
-                due_at=row["due_at"],
-                reminder_minutes=row["payload"].get("minutes"),
-            )
-            for row in rows
-            if row["kind"] in _KINDS  # only the kinds the schema names; no other job uses a game's prefix
-        ]
+
+def scheduled_column(game_id: ColumnElement[uuid.UUID]) -> ScalarSelect[str]:
+    """What is still to happen for the game whose id is ``game_id`` (a column of the outer statement), as a
+    column of that statement (``scheduled_items`` reads it)."""
+    return pending_under(func.concat("game:", game_id, ":"), func.concat("game:", game_id, ";"))  # prefix()
+
+
+def scheduled_items(listed: str) -> list[ScheduledItem]:
+    """What is still to happen for a game, soonest first (shown in the game's JSON), from its
+    ``scheduled_column``."""
+    return [
+        ScheduledItem(kind=_KINDS[job.kind], due_at=job.due_at, reminder_minutes=job.payload.get("minutes"))
+        for job in decode_pending(listed)
+        if job.kind in _KINDS  # only the kinds the schema names; no other job uses a game's prefix
+    ]

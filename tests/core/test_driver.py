@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.driver import DriverStatement
-from gamesched.games.queries import _READ_ONE_GAME
+from gamesched.games.queries import _READ_ONE_GAME, _READ_SHOWN_GAME
 from gamesched.games.seats import _SEATS
 from gamesched.notifications.delivery import _KNOWN_CHANNELS, _RECORDED
 
@@ -17,8 +17,8 @@ NUMBERS = select(literal_column("n", Integer)).select_from(text("generate_series
 
 @pytest.mark.parametrize(
     "statement",
-    [_READ_ONE_GAME, _SEATS, _RECORDED, _KNOWN_CHANNELS],
-    ids=["one game", "seats", "recorded DMs", "known DM channels"],
+    [_READ_ONE_GAME, _READ_SHOWN_GAME, _SEATS, _RECORDED, _KNOWN_CHANNELS],
+    ids=["one game", "one game with its schedule", "seats", "recorded DMs", "known DM channels"],
 )
 def test_the_hot_reads_qualify_for_the_driver(engine: AsyncEngine, statement: DriverStatement) -> None:
     """A type that needs conversion added to one of them would send it back through SQLAlchemy quietly."""

@@ -10,7 +10,8 @@ from sqlalchemy import text
 
 from gamesched.app import App
 from gamesched.core.driver import DriverStatement, plain_rows
-from gamesched.games.queries import _READ_ONE_GAME, _guild_page, _GuildPage
+from gamesched.games.queries import _READ_ONE_GAME, _READ_SHOWN_GAME, _guild_page, _GuildPage
+from gamesched.games.schedule import prefix, scheduled_items
 from tests.games.conftest import Login, create_game
 from tests.world import World
 
@@ -43,6 +44,33 @@ async def test_one_game_read_on_the_driver_equals_sqlalchemys_rows(
     assert row._fields == through_sqlalchemy[0]._fields
     assert row.reminder_minutes == [60, 15] and isinstance(row.settings_sources, dict)
     assert str(row.id) == str(game_id)
+
+
+async def test_a_shown_games_schedule_comes_with_it_through_the_index_of_pending_keys(
+    games_app: App, login: Login, world: World
+) -> None:
+    """The game's pending jobs are a column of its statement: the same as the queue lists under its prefix,
+    and read through the index of pending keys (not a scan of every pending job)."""
+    game_id, guild_id = await _a_game_with_every_kind_of_value(login, world)
+    async with games_app.db.read(guild_id=guild_id) as conn:
+        (row,) = await _READ_SHOWN_GAME.rows(conn, {"game_id": game_id})
+        listed = await games_app.queue.pending(conn, dedupe_prefix=prefix(game_id))
+        compiled = _READ_SHOWN_GAME._compile(conn.dialect)
+        assert compiled is not None
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.execute("SET enable_seqscan = off")  # a scan shows up even though the table is small
+        try:
+            plan = await driver.fetch("EXPLAIN " + compiled.sql, *compiled.arguments({"game_id": game_id}))
+        finally:
+            await driver.execute("RESET enable_seqscan")
+    items = scheduled_items(row.scheduled_json)
+    assert [(i.kind, i.reminder_minutes) for i in items][:2] == [("reminder", 60), ("reminder", 15)]
+    assert [(i.due_at, i.reminder_minutes) for i in items] == [
+        (job["due_at"], job["payload"].get("minutes")) for job in listed
+    ]
+    shown = "\n".join(line[0] for line in plan)
+    assert "ix_jobs_pending_dedupe_prefix" in shown and "Seq Scan on jobs" not in shown, shown
 
 
 async def test_a_page_of_games_on_the_driver_equals_sqlalchemys_rows(
