@@ -77,13 +77,13 @@ def _roster_json(game_id: ColumnElement[Any]) -> ScalarSelect[str]:
 
 
 _READ_GAME = select(_GAMES, _roster_json(_GAMES.c.id).label("roster_json"))
-#: Built once, and run on the driver (``DriverStatement``): the read behind every game page and API call.
+#: Built once, and run on the driver (``DriverStatement``): one game as everyone sees it (the bot, handlers).
 _READ_ONE_GAME = DriverStatement(_READ_GAME.where(_GAMES.c.id == bindparam("game_id")))
 #: One game to show, with what is still scheduled for it (``scheduled_json``): one round trip.
 _READ_SHOWN_GAME = DriverStatement(
-    select(_GAMES, _roster_json(_GAMES.c.id).label("roster_json"))
-    .add_columns(scheduled_column(_GAMES.c.id).label("scheduled_json"))
-    .where(_GAMES.c.id == bindparam("game_id"))
+    _READ_GAME.add_columns(scheduled_column(_GAMES.c.id).label("scheduled_json")).where(
+        _GAMES.c.id == bindparam("game_id")
+    )
 )
 _roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
 
