@@ -367,11 +367,11 @@ class Dispatcher:
         self._after_answers.discard(task)
         # Cancelled (shutting down), perhaps before it began: the jobs go back to the queue.
         if task.cancelled():
-            self._give_back([job.id for job in jobs], self._pid or 0, units, maybe_committed=True)
+            self._give_back_local(jobs, units)
 
     def _launch_local(self, jobs: list[Job], units: Counter[str], handed_over: float) -> None:
         if self._stopping:
-            self._give_back([job.id for job in jobs], self._pid or 0, units, maybe_committed=True)
+            self._give_back_local(jobs, units)
             return
         self._release(units)
         by_kind: dict[str, list[Job]] = {}
@@ -383,6 +383,10 @@ class Dispatcher:
             for i in range(0, len(of_kind), size):
                 self._launch(of_kind[i : i + size])
             self.metrics.job_start_lag.labels(kind).observe(asyncio.get_running_loop().time() - handed_over)
+
+    def _give_back_local(self, jobs: list[Job], units: Counter[str]) -> None:
+        """Jobs written claimed for this dispatcher that it will not run (shutting down): to the queue."""
+        self._give_back([job.id for job in jobs], self._pid or 0, units, maybe_committed=True)
 
     def _give_back(self, job_ids: list[int], pid: int, units: Counter[str], maybe_committed: bool) -> None:
         self._release(units)
