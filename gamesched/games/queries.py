@@ -97,13 +97,10 @@ class GameQueries(GameUseCase):
         """One game, for a member of its guild (others get NotFound)."""
         gid, access = await self._enter(game_id, user_id)
         async with self.db.read(guild_id=access.guild_id) as conn:
-            rows = await _READ_SHOWN_GAME.rows(conn, {"game_id": gid})
-        if not rows:
-            raise NotFound(GAME_NOT_FOUND)
-        game = rows[0]
+            game, participants = await self._read(conn, gid, _READ_SHOWN_GAME)
         if game.post_at is not None and not self._can_manage(game, access):
             raise NotFound(GAME_NOT_FOUND)  # not announced yet: only its host and the managers know it
-        view = await self._render(game, _roster_decoder.decode(game.roster_json), viewer=access)
+        view = await self._render(game, participants, viewer=access)
         view.schedule = scheduled_items(game.scheduled_json)
         return view
 
@@ -142,10 +139,11 @@ class GameQueries(GameUseCase):
 
     @staticmethod
     async def _read(
-        conn: AsyncConnection, game_id: uuid.UUID
+        conn: AsyncConnection, game_id: uuid.UUID, statement: DriverStatement = _READ_ONE_GAME
     ) -> tuple[GameRow, builtins.list[ParticipantRow]]:
-        """The game (a plain row) and its roster, for showing them: one statement, nothing locked."""
-        rows = await _READ_ONE_GAME.rows(conn, {"game_id": game_id})
+        """The game (a plain row, with the statement's extra columns) and its roster, for showing them: one
+        statement, nothing locked."""
+        rows = await statement.rows(conn, {"game_id": game_id})
         if not rows:
             raise NotFound(GAME_NOT_FOUND)
         row = rows[0]
