@@ -65,12 +65,9 @@ def render_game(
     viewer_position: int | None = None
     for status, entries in (("confirmed", roster.confirmed), ("waitlisted", roster.waitlist)):
         for position, p in enumerate(entries, start=1):
-            if p.user_id is None:
-                name, avatar = p.placeholder or "", None
-            elif (member := members.get(p.user_id)) is not None:
-                name, avatar = member.display_name, member.avatar_url
-            else:
-                name, avatar = UNKNOWN_USER, None
+            name, avatar = (
+                _display(p.user_id, members) if p.user_id is not None else (p.placeholder or "", None)
+            )
             views.append(
                 ParticipantView(
                     id=str(p.id),
