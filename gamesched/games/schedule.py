@@ -43,8 +43,12 @@ def ends_at(game: Game) -> datetime:
     return game.scheduled_at + timedelta(minutes=game.duration_minutes or DEFAULT_DURATION_MINUTES)
 
 
+#: The start of every dedupe key of a game's jobs: ``game:<id>:`` (``prefix``).
+_GAME_KEYS = "game:"
+
+
 def prefix(game_id: uuid.UUID | str) -> str:
-    return f"game:{game_id}:"
+    return f"{_GAME_KEYS}{game_id}:"
 
 
 def series_prefix(series_id: uuid.UUID | str) -> str:
@@ -116,7 +120,8 @@ class GameSchedule:
 def scheduled_column(game_id: ColumnElement[uuid.UUID]) -> ScalarSelect[str]:
     """What is still to happen for the game whose id is ``game_id`` (a column of the outer statement), as a
     column of that statement (``scheduled_items`` reads it)."""
-    return pending_under(func.concat("game:", game_id, ":"), func.concat("game:", game_id, ";"))  # prefix()
+    # The keys under prefix(game_id): from "game:<id>:" up to "game:<id>;", ";" being the character after ":".
+    return pending_under(func.concat(_GAME_KEYS, game_id, ":"), func.concat(_GAME_KEYS, game_id, ";"))
 
 
 def scheduled_items(listed: str) -> list[ScheduledItem]:
