@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from benchmarks import record
-from benchmarks.harness import fresh_database, sandbox_process, summary
+from benchmarks.harness import MOVE_REMINDERS, fresh_database, sandbox_process, summary
 from benchmarks.layout import Deployment, cpu_seconds, scaled, single
 from benchmarks.reliability.common import sql
 from benchmarks.reminders import joined_long_ago
@@ -186,11 +186,7 @@ async def measure(name: str, deployment: Deployment, guilds: list[dict[str, Any]
         last_seen = after[-1]["id"] if after else "0"
         cpu = total_cpu(deployment)
         due = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
-        await sql(
-            database,
-            "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'",
-            due,
-        )
+        await sql(database, MOVE_REMINDERS, due, None)
         reminders: list[datetime] = []
         deadline = time.monotonic() + LEAD_SECONDS + 120
         while len(reminders) < dms_expected and time.monotonic() < deadline:

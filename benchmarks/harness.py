@@ -18,7 +18,18 @@ from pathlib import Path
 
 import httpx
 
+from gamesched.games.schedule import REMINDER_LEAD
 from tests.db import admin_execute, resolve_server_url, unique_name, with_database
+
+#: Moves pending reminders to the moment ``$1`` (when their DMs go out), as the app plans them: the job runs
+#: ``REMINDER_LEAD`` ahead (at once when that is past), its payload's ``at`` names the moment. ``$2``: the
+#: dedupe-key patterns of the games concerned (``game:<id>:%``), or NULL for every game.
+MOVE_REMINDERS = (
+    f"UPDATE jobs SET due_at = $1::timestamptz - interval '{REMINDER_LEAD.total_seconds():g} seconds',"
+    " payload = payload || jsonb_build_object('at', $1::timestamptz)"
+    " WHERE kind = 'games.send_reminders' AND state = 'pending'"
+    " AND ($2::text[] IS NULL OR dedupe_key LIKE ANY($2::text[]))"
+)
 
 
 def free_port() -> int:

@@ -3,7 +3,9 @@
 The sandbox Discord runs in its own process (rate limits off), the app in another. ``games`` games are
 created, each with five players (new members, so every DM goes to a different person) and the host; their
 60-minute reminders are then moved to one instant a few seconds ahead (an UPDATE of the queue rows, which
-wakes the dispatcher like any rescheduled job). Before that, the DM channels the app opens between the
+wakes the dispatcher like any rescheduled job). As the app plans them, a reminder's job runs ten seconds
+before its instant (``REMINDER_LEAD``; here at once, the instant being nearer) and queues the DMs due at the
+instant: the lateness is the sending's, not the wording's. Before that, the DM channels the app opens between the
 joins and a reminder (ten seconds after the joins) are opened, as they would be an hour ahead in real use.
 Lateness is the sandbox's timestamp of each reminder DM minus that instant. Three runs per size, except the
 3,000-DM wave: one run (its 2,500 players' DMs are the sample; three would take ``make bench`` two minutes
@@ -26,7 +28,7 @@ import httpx
 
 from benchmarks import record
 from benchmarks.footprint import footprint
-from benchmarks.harness import app_process, fresh_database, sandbox_process, summary
+from benchmarks.harness import MOVE_REMINDERS, app_process, fresh_database, sandbox_process, summary
 from tests.db import asyncpg_url
 from tests.login import login_as
 
@@ -64,13 +66,12 @@ class Wave:
 
 
 async def release_wave(database: str, due: datetime) -> int:
-    """Move every pending reminder to ``due`` (an UPDATE wakes the dispatcher like any rescheduled job);
-    returns how many moved."""
+    """Move every pending reminder's moment to ``due`` (an UPDATE wakes the dispatcher like any rescheduled
+    job): their jobs run at once, ``REMINDER_LEAD`` being longer than the benchmark's lead, and word the DMs,
+    which go out at ``due``. Returns how many moved."""
     conn = await asyncpg.connect(asyncpg_url(database))
     try:
-        moved = await conn.execute(
-            "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'", due
-        )
+        moved = await conn.execute(MOVE_REMINDERS, due, None)
     finally:
         await conn.close()
     return int(moved.split()[-1])

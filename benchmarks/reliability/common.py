@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from benchmarks.harness import free_port, fresh_database, sandbox_process
+from benchmarks.harness import MOVE_REMINDERS, free_port, fresh_database, sandbox_process
 from benchmarks.reminders import new_members
 from tests.db import asyncpg_url
 from tests.login import login_as
@@ -181,13 +181,7 @@ async def release(database: str, games: Sequence[dict[str, Any]], due: datetime)
     """Move the pending reminders of ``games`` to ``due`` (the UPDATE wakes the dispatcher through NOTIFY);
     returns how many moved."""
     keys = [f"game:{g['id']}:%" for g in games]
-    moved = await sql(
-        database,
-        "UPDATE jobs SET due_at = $1 WHERE kind = 'games.send_reminders' AND state = 'pending'"
-        " AND dedupe_key LIKE ANY($2::text[])",
-        due,
-        keys,
-    )
+    moved = await sql(database, MOVE_REMINDERS, due, keys)
     return int(str(moved).split()[-1])
 
 

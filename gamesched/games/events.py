@@ -142,10 +142,13 @@ class ConfirmationLapsed(GameEvent, frozen=True, kw_only=True):
 
 
 class ReminderDue(GameEvent, frozen=True, kw_only=True):
-    """A reminder of the game came due (``minutes`` before the start). Published without reading the game:
-    handlers check that it is still scheduled and ahead when they run."""
+    """A reminder of the game comes due (``minutes`` before the start), at ``at``: published a little ahead
+    (``REMINDER_LEAD``) so that its DMs are ready by then. Published without reading the game: handlers check
+    that it is still scheduled and ahead when they run."""
 
     minutes: int
+    #: When the reminder's DMs go out (None: at once; events published before they carried the moment).
+    at: datetime | None = None
 
 
 class AnnouncementReposted(GameEvent, frozen=True, kw_only=True):

@@ -18,7 +18,7 @@ from gamesched.core.modules import BatchJobSpec, JobSpec
 from gamesched.core.queue import Job
 from gamesched.games.carry import CONFIRM_DEADLINE
 from gamesched.games.events import ReminderDue
-from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, SERIES_NEXT, START
+from gamesched.games.schedule import ARCHIVE, COMPLETE, POST, REMINDER, SERIES_NEXT, START, reminder_moment
 
 if TYPE_CHECKING:
     from gamesched.games.service import GameService
@@ -74,7 +74,7 @@ class GameTimers:
         )
 
     async def reminders_due(self, jobs: list[Job]) -> Mapping[int, Exception]:
-        """Say that reminders came due. Whoever sends them checks each game then (a reminder that comes due
+        """Say that reminders come due, and when (``REMINDER_LEAD`` ahead of their moment). Whoever sends them checks each game then (a reminder that comes due
         late, because the process was down, still counts unless the game has begun), so this reads nothing
         but the channel of reminders queued before their payload carried it: a wave of reminders due at the
         same second costs one transaction per guild here."""
@@ -96,6 +96,7 @@ class GameTimers:
                 guild_id=guild_id,
                 channel_id=int(channel_id),
                 minutes=int(job.payload["minutes"]),
+                at=reminder_moment(job.payload, job.due_at),
             )
         for guild_id, events in by_guild.items():
             try:

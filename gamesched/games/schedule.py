@@ -7,7 +7,9 @@ replaces the pending rows and cancelling removes them, all in the transaction th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, func
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +30,11 @@ ARCHIVE = "games.archive"
 SERIES_NEXT = "games.series_next"
 #: How long a game without a duration is taken to last: its end, its calendar entry, the form's hint.
 DEFAULT_DURATION_MINUTES = 60
+#: A reminder's job runs this long before the reminder's moment (the payload's ``at``): its DMs are worded
+#: and queued then, due at the moment, so at the moment only the sending is left. A wave of a thousand
+#: reminders takes a few hundred milliseconds to word and queue on a small machine; done at the moment, that
+#: was lateness every DM of the wave paid.
+REMINDER_LEAD = timedelta(seconds=10)
 #: Edits to these fields move the game's pending reminders and transitions.
 SCHEDULE_FIELDS = frozenset({"scheduled_at", "duration_minutes", "reminder_minutes", "post_at"})
 _KINDS: dict[str, ScheduledKind] = {
@@ -75,13 +82,13 @@ class GameSchedule:
             if game.post_at is not None:
                 jobs.append(NewJob(POST, payload, game.post_at, f"{prefix(game.id)}post"))
             for minutes in sorted(set(game.reminder_minutes), reverse=True):
-                due = game.scheduled_at - timedelta(minutes=minutes)
-                if due > announced:  # a reminder whose moment has passed is skipped, never sent late
+                moment = game.scheduled_at - timedelta(minutes=minutes)
+                if moment > announced:  # a reminder whose moment has passed is skipped, never sent late
                     jobs.append(
                         NewJob(
                             REMINDER,
-                            {**payload, "minutes": minutes},
-                            due,
+                            {**payload, "minutes": minutes, "at": moment.isoformat()},
+                            max(moment - REMINDER_LEAD, announced),
                             f"{prefix(game.id)}reminder:{minutes}",
                         )
                     )
@@ -128,7 +135,18 @@ def scheduled_items(listed: str) -> list[ScheduledItem]:
     """What is still to happen for a game, soonest first (shown in the game's JSON), from its
     ``scheduled_column``."""
     return [
-        ScheduledItem(kind=_KINDS[job.kind], due_at=job.due_at, reminder_minutes=job.payload.get("minutes"))
+        ScheduledItem(
+            kind=_KINDS[job.kind],
+            due_at=reminder_moment(job.payload, job.due_at) if job.kind == REMINDER else job.due_at,
+            reminder_minutes=job.payload.get("minutes"),
+        )
         for job in decode_pending(listed)
         if job.kind in _KINDS  # only the kinds the schema names; no other job uses a game's prefix
     ]
+
+
+def reminder_moment(payload: Mapping[str, Any], due_at: datetime) -> datetime:
+    """When a reminder job's DMs go out: the payload's ``at``; a job without one (queued before reminders
+    were worded ahead) goes out when it runs."""
+    at = payload.get("at")
+    return due_at if at is None else datetime.fromisoformat(at)

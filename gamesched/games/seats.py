@@ -1,7 +1,7 @@
 """Where people stand now in many games at once: one statement for a whole batch of (game, person) pairs.
 
-Used when something queued earlier about a game comes due (a DM): is the game still on, and does the person
-still hold the seat it talks about? The seat is worked out in SQL with the roster rules of roster.py:
+Used when something queued earlier about a game comes due (a DM): is the game still on (and at the time it
+names), and does the person still hold the seat it talks about? The seat is worked out in SQL with the roster rules of roster.py:
 order by (position_type, position, joined_at, seq); the first ``max_players`` hold seats, except that with
 ``host_selected_with_waitlist`` only host-added players do.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -21,10 +22,11 @@ from gamesched.games.roster import PositionType, SeatStatus, SignupMethod
 
 @dataclass(frozen=True, slots=True)
 class SeatNow:
-    """A game's status now, and the seat one person holds in it (None: not on the roster)."""
+    """A game's status and start now, and the seat one person holds in it (None: not on the roster)."""
 
     game_status: str
     seat: SeatStatus | None
+    scheduled_at: datetime
 
 
 _SEATS = DriverStatement(
@@ -41,7 +43,7 @@ _SEATS = DriverStatement(
         FROM participants p
         WHERE p.game_id IN (SELECT game_id FROM wanted)
     )
-    SELECT w.game_id, w.user_id, g.status,
+    SELECT w.game_id, w.user_id, g.status, g.scheduled_at,
            CASE
                WHEN r.user_id IS NULL THEN NULL
                WHEN r.rank <= g.max_players
@@ -74,4 +76,4 @@ async def seats_now(
             continue
         user_ids.append(user_id)
     rows = await _SEATS.rows(session, {"game_ids": game_ids, "user_ids": user_ids})
-    return {(str(r.game_id), int(r.user_id)): SeatNow(r.status, r.seat) for r in rows}
+    return {(str(r.game_id), int(r.user_id)): SeatNow(r.status, r.seat, r.scheduled_at) for r in rows}

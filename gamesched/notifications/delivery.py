@@ -27,7 +27,7 @@ import hashlib
 import math
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -94,9 +94,13 @@ class StillRelevant(msgspec.Struct, frozen=True, kw_only=True):
     #: Kinds of DM about the same game which, once sent to the recipient, make this one moot (a join DM
     #: after the reminder already told the seat).
     unless_sent: tuple[str, ...] = ()
+    #: The start the DM names, which the game must still have (a reminder worded just before the game moved).
+    starts_at: datetime | None = None
 
     def holds(self, now: SeatNow | None, sent_kinds: set[str]) -> bool:
         if now is None or now.game_status not in self.game_statuses:
+            return False
+        if self.starts_at is not None and now.scheduled_at != self.starts_at:
             return False
         if self.unless_sent and sent_kinds.intersection(self.unless_sent):
             return False

@@ -1,10 +1,13 @@
 """Reminder DMs: when a game's reminder comes due, DM the confirmed players (the waitlist too when the game
 asks for it) and the host, each in their own words. Placeholders and people who left the server get none.
+The DMs are worded a few seconds ahead (``REMINDER_LEAD``, games/schedule.py) and go out at the moment.
 
 Each says where (the location as the announcement shows it), links to the announcement and the game's page,
 and names the server."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import msgspec
 import structlog
@@ -43,30 +46,32 @@ class ReminderDMs:
         self.base_url = base_url.rstrip("/")
 
     async def send_reminders(self, events: list[ReminderDue]) -> None:
-        """Queue one DM per recipient (each recorded once sent, keyed by game, minutes and person). A wave of
-        reminders due together is read in one statement and queued in one transaction per guild."""
-        by_guild: dict[int, dict[str, list[int]]] = {}
+        """Queue one DM per recipient (each recorded once sent, keyed by game, minutes and person), due at the
+        reminder's moment: the event comes a little ahead of it, so the DMs are worded and queued by then. A
+        wave of reminders due together is read in one statement and queued in one transaction per guild."""
+        by_guild: dict[int, dict[str, list[ReminderDue]]] = {}
         for event in events:
-            by_guild.setdefault(event.guild_id, {}).setdefault(event.game_id, []).append(event.minutes)
-        for guild_id, minutes_by_game in by_guild.items():
-            games = await self.games.queries.snapshots(list(minutes_by_game), guild_id=guild_id)
+            by_guild.setdefault(event.guild_id, {}).setdefault(event.game_id, []).append(event)
+        for guild_id, due_by_game in by_guild.items():
+            games = await self.games.queries.snapshots(list(due_by_game), guild_id=guild_id)
             wanted = {int(p.discord_id) for g in games for p in _recipients(g) if p.discord_id}
             wanted |= {int(g.host.discord_id) for g in games}
             members = await self.guilds.display_members(guild_id, wanted)
             present = {user_id for user_id, member in members.items() if member.present}
             server = await self.guilds.guild_name(guild_id)
-            requests: list[DMRequest] = []
+            requests: dict[datetime | None, list[DMRequest]] = {}
             for game in games:
-                for minutes in minutes_by_game[game.id]:
+                for due in due_by_game[game.id]:
                     if game.status != "scheduled" or self.clock.now() >= game.scheduled_at:
-                        log.info("reminder_skipped", game_id=game.id, status=game.status, minutes=minutes)
+                        log.info("reminder_skipped", game_id=game.id, status=game.status, minutes=due.minutes)
                         continue
-                    queued = _requests(game, minutes, present, await self._about(game, server))
-                    requests += queued
-                    log.info("reminder_queued", game_id=game.id, minutes=minutes, recipients=len(queued))
+                    queued = _requests(game, due.minutes, present, await self._about(game, server))
+                    requests.setdefault(due.at, []).extend(queued)
+                    log.info("reminder_queued", game_id=game.id, minutes=due.minutes, recipients=len(queued))
             if requests:
                 async with self.db.uow(guild_id=guild_id) as uow:
-                    await self.notifier.request_many(uow.session, requests)
+                    for at, dms in requests.items():
+                        await self.notifier.request_many(uow.session, dms, due_at=at)
 
     async def _about(self, game: GameView, server: str | None) -> About:
         where = ""
@@ -98,17 +103,21 @@ def _recipients(game: GameView) -> list[ParticipantView]:
 
 def _requests(game: GameView, minutes: int, present: set[int], about: About) -> list[DMRequest]:
     """The host's and the players' reminders of one game, to those still in the server. The game must still
-    be on when each goes out (a reminder due at the start may go out just after it), and a player must still
-    hold the seat it names (the host's counts are read when the reminder is worded)."""
+    be on, at the start the reminder names, when each goes out (a reminder due at the start may go out just
+    after it), and a player must still hold the seat it names (the host's counts are read when the reminder
+    is worded)."""
     host = int(game.host.discord_id)
+    starts_at = game.scheduled_at
     requests = []
     if host in present:
-        requests.append(_request(game, minutes, host, host_message(game, about), StillRelevant(), about))
+        message = host_message(game, about)
+        requests.append(_request(game, minutes, host, message, StillRelevant(starts_at=starts_at), about))
     for p in _recipients(game):
         user_id = int(p.discord_id or 0)
         if user_id in present and user_id != host:
             message = player_message(game, p.status, p.position, about)
-            requests.append(_request(game, minutes, user_id, message, StillRelevant(seat=p.status), about))
+            only_if = StillRelevant(seat=p.status, starts_at=starts_at)
+            requests.append(_request(game, minutes, user_id, message, only_if, about))
     return requests
 
 

@@ -202,7 +202,10 @@ async def test_reminders_due_together_reach_every_player_once_each(
     ]  # fmt: skip
     async with bot_app.db.uow(bypass_rls=True) as uow:
         moved = await uow.session.execute(
-            sql("UPDATE jobs SET due_at = now() WHERE kind = 'games.send_reminders' AND state = 'pending'")
+            sql(
+                "UPDATE jobs SET due_at = now(), payload = payload || jsonb_build_object('at', now())"
+                " WHERE kind = 'games.send_reminders' AND state = 'pending'"
+            )
         )
     assert moved.rowcount == 4  # type: ignore[attr-defined]
 

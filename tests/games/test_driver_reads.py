@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from gamesched.app import App
 from gamesched.core.driver import DriverStatement, plain_rows
 from gamesched.games.queries import _READ_ONE_GAME, _READ_SHOWN_GAME, _guild_page, _GuildPage
-from gamesched.games.schedule import prefix, scheduled_items
+from gamesched.games.schedule import REMINDER_LEAD, prefix, scheduled_items
 from tests.games.conftest import Login, create_game
 from tests.world import World
 
@@ -66,9 +67,12 @@ async def test_a_shown_games_schedule_comes_with_it_through_the_index_of_pending
             await driver.execute("RESET enable_seqscan")
     items = scheduled_items(row.scheduled_json)
     assert [(i.kind, i.reminder_minutes) for i in items][:2] == [("reminder", 60), ("reminder", 15)]
-    assert [(i.due_at, i.reminder_minutes) for i in items] == [
-        (job["due_at"], job["payload"].get("minutes")) for job in listed
-    ]
+    # A reminder shows its moment; its job runs REMINDER_LEAD ahead of it, to word the DMs.
+    assert items[0].due_at == row.scheduled_at - timedelta(minutes=60)
+    assert [
+        (i.due_at - (REMINDER_LEAD if i.kind == "reminder" else timedelta()), i.reminder_minutes)
+        for i in items
+    ] == [(job["due_at"], job["payload"].get("minutes")) for job in listed]
     shown = "\n".join(line[0] for line in plan)
     assert "ix_jobs_pending_dedupe_prefix" in shown and "Seq Scan on jobs" not in shown, shown
 

@@ -16,7 +16,7 @@ from gamesched.app import App
 from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
 from gamesched.core.queue import NewJob
-from gamesched.games.schedule import REMINDER
+from gamesched.games.schedule import REMINDER, REMINDER_LEAD
 from tests.conftest import serving, wait_for_discord
 from tests.games.conftest import create_game
 from tests.login import login_as
@@ -270,3 +270,78 @@ async def test_a_wave_of_reminders_goes_out_together_and_a_broken_one_fails_alon
             )
         ).all()
     assert sorted(tuple(row) for row in states) == [("done", False)] * 3 + [("pending", True)]
+
+
+async def _pending_reminders(app: App) -> list[tuple[str, datetime]]:
+    """The reminder DMs queued and not sent yet: (recipient, due)."""
+    async with app.db.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT payload->>'user_id', due_at FROM jobs"
+                " WHERE kind = 'notifications.deliver' AND state = 'pending' AND payload->>'kind' = 'reminder'"
+                " ORDER BY payload->>'user_id'"
+            )
+        )
+        return [(user_id, due_at) for user_id, due_at in rows]
+
+
+async def test_a_reminder_is_worded_ahead_of_its_moment_and_sent_at_it(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    alice, bob = world.user_id("alice"), world.user_id("bob")
+    async with await login_as(timed_app.base_url, "alice") as host:
+        game = await create_game(
+            host, world, scheduled_at=at(clock, hours=1), reminder_minutes=[15], initial_participants=["@bob"]
+        )
+        moment = clock.now() + timedelta(minutes=45)
+        [reminder] = [
+            item for item in (await get_game(host, game["id"]))["schedule"] if item["kind"] == "reminder"
+        ]
+        assert datetime.fromisoformat(reminder["due_at"]) == moment, "the schedule shows the moment"
+
+    clock.advance(minutes=45, seconds=1 - REMINDER_LEAD.total_seconds())
+    await run_due_and_settle(timed_app)
+    assert await _pending_reminders(timed_app) == sorted([(str(alice), moment), (str(bob), moment)])
+    assert await dms(timed_app, bob) == [] and await dms(timed_app, alice) == []
+
+    clock.advance(seconds=REMINDER_LEAD.total_seconds())
+    await run_due_and_settle(timed_app)
+    for _ in range(50):
+        if await dms(timed_app, bob) and await dms(timed_app, alice):
+            break
+        await asyncio.sleep(0.1)
+    [bob_dm] = await dms(timed_app, bob)
+    assert "You have seat 1" in bob_dm
+    assert len(await dms(timed_app, alice)) == 1
+    assert await _pending_reminders(timed_app) == []
+
+
+async def test_reminders_worded_before_the_game_moved_are_dropped_and_the_new_moment_is_kept(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    bob = world.user_id("bob")
+    async with await login_as(timed_app.base_url, "alice") as host:
+        game = await create_game(
+            host, world, scheduled_at=at(clock, hours=1), reminder_minutes=[15], initial_participants=["@bob"]
+        )
+        clock.advance(minutes=45, seconds=-1)  # the reminder's DMs are worded, due in a second
+        await run_due_and_settle(timed_app)
+        assert len(await _pending_reminders(timed_app)) == 2
+
+        moved = clock.now() + timedelta(days=1)
+        edited = await host.patch(f"/api/v1/games/{game['id']}", json={"scheduled_at": moved.isoformat()})
+        assert edited.status_code == 200, edited.text
+
+    clock.advance(seconds=2)
+    await run_due_and_settle(timed_app)
+    assert await _pending_reminders(timed_app) == [], "the DMs naming the old start are done, unsent"
+    assert await dms(timed_app, bob) == []
+
+    clock.advance(days=1, minutes=-15)
+    await run_due_and_settle(timed_app)
+    for _ in range(50):
+        if await dms(timed_app, bob):
+            break
+        await asyncio.sleep(0.1)
+    [reminder] = await dms(timed_app, bob)
+    assert f"<t:{int(moved.timestamp())}:F>" in reminder, reminder
