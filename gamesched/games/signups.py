@@ -24,9 +24,11 @@ from gamesched.games.roster import (
     PositionType,
     Roster,
     SignupMethod,
+    diff_rosters,
     next_host_position,
     role_priority,
     roster_order,
+    with_joined,
 )
 from gamesched.games.schemas import GameView, ParticipantAdd, ParticipantOrder, ParticipantReplace
 from gamesched.games.signup_batches import Seat, Seats, SignupBatches, SignupClick, Snapshot
@@ -108,16 +110,19 @@ class GameSignups(GameUseCase):
                 guild_id=clicks[0].access.guild_id, begin_with=self.roster_lock(gid)
             ) as uow:
                 game, participants = await self._load_roster(uow.session, gid)
-                # The roster after each click is the roster before the next: sorted once per click, not twice.
+                # The roster after each click is the roster before the next (a join places its player by
+                # bisection, so a batch of N joins is not N sorts of the roster); ``on_roster`` goes along.
                 roster = self._roster(game, participants)
+                on_roster = {p.user_id for p in participants}
                 for click in clicks:
                     try:
                         if click.leave:
                             roster = await self._leave_one(
                                 uow, game, participants, click.access.user_id, roster
                             )
+                            on_roster.discard(click.access.user_id)
                         else:
-                            roster = self._join_one(uow, game, participants, click.access, roster)
+                            roster = self._join_one(uow, game, participants, click.access, roster, on_roster)
                         outcomes.append(None)
                     except DomainError as error:
                         outcomes.append(error)
@@ -150,12 +155,14 @@ class GameSignups(GameUseCase):
         participants: list[Participant],
         access: GuildAccess,
         before: Roster[Participant],
+        on_roster: set[int | None],
     ) -> Roster[Participant]:
-        """Add the member (in the caller's batch); the roster after."""
+        """Add the member (in the caller's batch; ``on_roster``: the user ids of ``participants``, kept up to
+        date); the roster after."""
         user_id = access.user_id
         if game.post_at is not None and not self._can_manage(game, access):
             raise NotFound(GAME_NOT_FOUND)  # not announced yet: hidden from plain members
-        if any(p.user_id == user_id for p in participants):
+        if user_id in on_roster:
             return before  # already in: the answer says where
         self._require_status(game, "scheduled")
         refusal = self._join_refusal(
@@ -179,12 +186,18 @@ class GameSignups(GameUseCase):
         )
         uow.session.add(joined)
         participants.append(joined)
-        after = self._roster(game, participants)
-        status, place = after.placement(joined.id) or ("waitlisted", 0)
+        on_roster.add(user_id)
+        if game.signup_method == SignupMethod.HOST_SELECTED_WITH_WAITLIST:  # seats follow the host's picks
+            after = self._roster(game, participants)
+            status, place = after.placement(joined.id) or ("waitlisted", 0)
+            moves = diff_rosters(before, after)
+        else:  # placed by bisection: a batch of joins does not sort the roster once per join
+            added = with_joined(before, joined, game.max_players)
+            after, (status, place), moves = added.roster, added.placement, added.moves
         uow.publish(
             events.PlayerJoined(**self._event_base(game), user_id=user_id, status=status, position=place)
         )
-        self._publish_moves(uow, game, before, after)
+        self._publish_diff(uow, game, after, moves)
         return after
 
     async def leave(self, game_id: str, user_id: int) -> GameView:

@@ -18,7 +18,7 @@ from gamesched.core.errors import Conflict, Forbidden, NotFound
 from gamesched.games import events
 from gamesched.games.models import Game, Participant
 from gamesched.games.render import GameRecord, Participants, render_game, user_ids_of
-from gamesched.games.roster import Roster, diff_rosters, partition_roster
+from gamesched.games.roster import Roster, RosterDiff, diff_rosters, partition_roster
 from gamesched.games.schedule import GameSchedule
 from gamesched.games.schemas import GameView
 from gamesched.games.told import Telling
@@ -175,7 +175,13 @@ class GameUseCase:
         uow: UnitOfWork, game: Game, before: Roster[Participant], after: Roster[Participant]
     ) -> None:
         """Tell members who gained or lost a seat because of someone else's change."""
-        moves = diff_rosters(before, after)
+        GameUseCase._publish_diff(uow, game, after, diff_rosters(before, after))
+
+    @staticmethod
+    def _publish_diff(
+        uow: UnitOfWork, game: Game, after: Roster[Participant], moves: RosterDiff[Participant]
+    ) -> None:
+        """``_publish_moves`` when the moves are known already."""
         base = GameUseCase._event_base(game)
         for p in moves.promoted:
             if p.user_id is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from gamesched.games.roster import (
     next_host_position,
     partition_roster,
     role_priority,
+    with_joined,
 )
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
@@ -27,7 +29,7 @@ class Row:
     position_type: int = SELF
     position: int = 0
     joined_at: datetime = T0
-    seq: int = 0
+    seq: int | None = 0  # None: not written yet (the database numbers it)
 
 
 def rows(*specs: tuple[str, int, int, int, int]) -> list[Row]:
@@ -165,6 +167,35 @@ def test_diff_rosters(
     diff = diff_rosters(before, partition_roster(moved, after_max, "self_signup"))
     assert [r.id for r in diff.promoted] == promoted
     assert [r.id for r in diff.demoted] == demoted
+
+
+@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("method", [SignupMethod.SELF_SIGNUP, SignupMethod.ROLE_BASED])
+def test_a_join_placed_by_bisection_is_where_partitioning_again_puts_it(seed: int, method: str) -> None:
+    """A batch of joins on a roster of written and new participants, ties in time included: each join's
+    roster, placement and moves are those of partitioning the whole roster again, as the database will
+    order it once written (new rows numbered in arrival order)."""
+    rng = random.Random(seed)
+    max_players = rng.randint(0, 6)
+
+    def row(name: str, seq: int | None) -> Row:
+        kind = rng.choice([HOST, ROLE, SELF])
+        return Row(name, kind, rng.randint(0, 2), T0 + timedelta(seconds=rng.randint(0, 2)), seq)
+
+    written = [row(f"w{i}", i + 1) for i in range(rng.randint(0, 10))]
+    as_stored = list(written)
+    roster = partition_roster(written, max_players, method)
+    for number in range(rng.randint(1, 8)):
+        joiner = row(f"j{number}", None)
+        added = with_joined(roster, joiner, max_players)
+        as_stored.append(replace(joiner, seq=len(as_stored) + 1))
+        expected = partition_roster(as_stored, max_players, method)
+        moves = diff_rosters(roster, expected)
+        assert names(added.roster) == names(expected)
+        assert added.placement == expected.placement(joiner.id)
+        assert [r.id for r in added.moves.promoted] == [r.id for r in moves.promoted] == []
+        assert [r.id for r in added.moves.demoted] == [r.id for r in moves.demoted]
+        roster = added.roster
 
 
 @pytest.mark.parametrize(
