@@ -5,11 +5,11 @@ created, each with five players (new members, so every DM goes to a different pe
 60-minute reminders are then moved to one instant a few seconds ahead (an UPDATE of the queue rows, which
 wakes the dispatcher like any rescheduled job). As the app plans them, a reminder's job runs ten seconds
 before its instant (``REMINDER_LEAD``; here at once, the instant being nearer) and queues the DMs due at the
-instant: the lateness is the sending's, not the wording's. Before that, the DM channels the app opens between the
-joins and a reminder (ten seconds after the joins) are opened, as they would be an hour ahead in real use.
-Lateness is the sandbox's timestamp of each reminder DM minus that instant. Three runs per size, except the
-3,000-DM wave: one run (its 2,500 players' DMs are the sample; three would take ``make bench`` two minutes
-more). The same waves against Discord's rate limits: ``dm_rate.py``.
+instant: the lateness is the sending's, not the wording's. Before that, the DM channels the app opens
+between the joins and a reminder (ten seconds after the joins) are opened, as they would be an hour ahead
+in real use. Lateness is the sandbox's timestamp of each reminder DM minus that instant. Three runs per
+size, except the 3,000-DM wave: one run (its 2,500 players' DMs are the sample; three would take ``make
+bench`` two minutes more). The same waves against Discord's rate limits: ``dm_rate.py``.
 
 ``python -m benchmarks.reminders [--quick]``
 """

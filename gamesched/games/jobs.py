@@ -74,10 +74,11 @@ class GameTimers:
         )
 
     async def reminders_due(self, jobs: list[Job]) -> Mapping[int, Exception]:
-        """Say that reminders come due, and when (``REMINDER_LEAD`` ahead of their moment). Whoever sends them checks each game then (a reminder that comes due
-        late, because the process was down, still counts unless the game has begun), so this reads nothing
-        but the channel of reminders queued before their payload carried it: a wave of reminders due at the
-        same second costs one transaction per guild here."""
+        """Say that reminders come due, and when (their jobs run ``REMINDER_LEAD`` ahead of the moment).
+        Whoever sends them checks each game then (a reminder that comes due late, because the process was
+        down, still counts unless the game has begun), so this reads nothing but the channel of reminders
+        queued before their payload carried it: a wave of reminders due at the same second costs one
+        transaction per guild here."""
         failures: dict[int, Exception] = {}
         by_guild: dict[int, dict[int, ReminderDue]] = {}
         for job in jobs:

@@ -1,9 +1,9 @@
 """Where people stand now in many games at once: one statement for a whole batch of (game, person) pairs.
 
 Used when something queued earlier about a game comes due (a DM): is the game still on (and at the time it
-names), and does the person still hold the seat it talks about? The seat is worked out in SQL with the roster rules of roster.py:
-order by (position_type, position, joined_at, seq); the first ``max_players`` hold seats, except that with
-``host_selected_with_waitlist`` only host-added players do.
+names), and does the person still hold the seat it talks about? The seat is worked out in SQL with the
+roster rules of roster.py: order by (position_type, position, joined_at, seq); the first ``max_players``
+hold seats, except that with ``host_selected_with_waitlist`` only host-added players do.
 """
 
 from __future__ import annotations
