@@ -88,7 +88,7 @@ class GameSchedule:
                         NewJob(
                             REMINDER,
                             {**payload, "minutes": minutes, "at": moment.isoformat()},
-                            max(moment - REMINDER_LEAD, announced),
+                            _wording_time(moment, now, game.post_at),
                             f"{prefix(game.id)}reminder:{minutes}",
                         )
                     )
@@ -143,6 +143,16 @@ def scheduled_items(listed: str) -> list[ScheduledItem]:
         for job in decode_pending(listed)
         if job.kind in _KINDS  # only the kinds the schema names; no other job uses a game's prefix
     ]
+
+
+def _wording_time(moment: datetime, now: datetime, post_at: datetime | None) -> datetime:
+    """When a reminder's job runs: ``REMINDER_LEAD`` before its moment, or now when that is past. A game to
+    be announced within that lead is worded at the moment itself, after its announcement, whose link the
+    reminder carries."""
+    ahead = moment - REMINDER_LEAD
+    if post_at is not None and ahead < post_at:
+        return moment
+    return max(ahead, now)
 
 
 def reminder_moment(payload: Mapping[str, Any], due_at: datetime) -> datetime:

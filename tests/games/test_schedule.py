@@ -345,3 +345,28 @@ async def test_reminders_worded_before_the_game_moved_are_dropped_and_the_new_mo
         await asyncio.sleep(0.1)
     [reminder] = await dms(timed_app, bob)
     assert f"<t:{int(moved.timestamp())}:F>" in reminder, reminder
+
+
+async def test_a_reminder_just_after_the_announcement_is_worded_at_its_moment(
+    timed_app: App, world: World, clock: FakeClock
+) -> None:
+    """Worded ahead, it would read the game before its announcement is posted and miss its link."""
+    start = clock.now() + timedelta(hours=2)
+    async with await login_as(timed_app.base_url, "alice") as host:
+        game = await create_game(
+            host,
+            world,
+            scheduled_at=start.isoformat(),
+            post_at=(start - timedelta(minutes=60, seconds=5)).isoformat(),
+            reminder_minutes=[60, 30],
+        )
+    async with timed_app.db.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT payload->>'minutes', due_at FROM jobs WHERE kind = :kind AND dedupe_key LIKE :key"),
+            {"kind": REMINDER, "key": f"game:{game['id']}:%"},
+        )
+        due = {int(minutes): due_at for minutes, due_at in rows}
+    assert due == {
+        60: start - timedelta(minutes=60),
+        30: start - timedelta(minutes=30) - REMINDER_LEAD,
+    }
