@@ -81,8 +81,12 @@ class RosterDiff(Generic[E]):
     demoted: tuple[E, ...]
 
 
-def roster_order(entry: Any) -> tuple[int, int, datetime, int]:
-    return (int(entry.position_type), entry.position, entry.joined_at, entry.seq)
+def roster_order(entry: Any) -> tuple[int, int, datetime, float]:
+    """A participant's place in the order. One not written yet (``seq`` None) comes after those written with
+    the same type, position and time, as the database's counter will have it; several such keep the order in
+    which they arrived (sorts are stable, ``with_joined`` bisects to the right)."""
+    seq = entry.seq
+    return (int(entry.position_type), entry.position, entry.joined_at, math.inf if seq is None else seq)
 
 
 def partition_roster(entries: Iterable[E], max_players: int, signup_method: str) -> Roster[E]:
@@ -120,21 +124,13 @@ def with_joined(before: Roster[E], entry: E, max_players: int) -> Joined[E]:
     A joiner before the last seat pushes that seat's holder to the head of the waitlist; nobody else moves.
     """
     ordered = before.ordered
-    index = bisect.bisect_right(ordered, _arrival_order(entry), key=_arrival_order)
+    index = bisect.bisect_right(ordered, roster_order(entry), key=roster_order)
     ordered = (*ordered[:index], entry, *ordered[index:])
     after = Roster(ordered[:max_players], ordered[max_players:])
     if index >= max_players:
         return Joined(after, (WAITLISTED, index - max_players + 1), RosterDiff((), ()))
     pushed = before.confirmed[max_players - 1 :]  # the last seat's holder, when every seat was taken
     return Joined(after, (CONFIRMED, index + 1), RosterDiff((), pushed))
-
-
-def _arrival_order(entry: Any) -> tuple[int, int, datetime, float]:
-    """``roster_order``, where a participant not written yet (``seq`` None) comes after those written with
-    the same type, position and time, as the database's counter will have it (and after each other in the
-    order they arrived, bisecting to the right)."""
-    seq = entry.seq
-    return (int(entry.position_type), entry.position, entry.joined_at, math.inf if seq is None else seq)
 
 
 def diff_rosters(before: Roster[E], after: Roster[E]) -> RosterDiff[E]:
