@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text as sql
 
+from benchmarks.harness import MOVE_REMINDERS
 from gamesched.app import App
 from tests.bot.conftest import (
     TEST_JOIN_DM_DELAY,
@@ -200,14 +201,11 @@ async def test_reminders_due_together_reach_every_player_once_each(
         await schedule(login, world, title="Wave C", scheduled_at=when, reminder_minutes=[60],
                        initial_participants=["@bob"], max_players=1),
     ]  # fmt: skip
-    async with bot_app.db.uow(bypass_rls=True) as uow:
-        moved = await uow.session.execute(
-            sql(
-                "UPDATE jobs SET due_at = now(), payload = payload || jsonb_build_object('at', now())"
-                " WHERE kind = 'games.send_reminders' AND state = 'pending'"
-            )
-        )
-    assert moved.rowcount == 4  # type: ignore[attr-defined]
+    async with bot_app.db.engine.connect() as conn:  # the reminders' moment is now
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        moved = await driver.execute(MOVE_REMINDERS, datetime.now(UTC), None)
+    assert moved == "UPDATE 4"
 
     async def reminders(user_id: int) -> list[str]:
         return sorted(t.split("**")[1] for t in await _dm_texts(api, user_id) if t.startswith("⏰"))
