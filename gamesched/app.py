@@ -384,6 +384,7 @@ def assemble(context: ModuleContext, modules: Sequence[Register]) -> list[Contri
                     max_concurrency=job.max_concurrency,
                     max_attempts=job.max_attempts,
                     gateway=job.gateway,
+                    claim_ahead=job.claim_ahead,
                 )
             else:
                 context.queue.register(

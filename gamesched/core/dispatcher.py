@@ -57,7 +57,7 @@ _CLAIM = text(
     f"""
     WITH pending AS (
         SELECT id, due_at FROM jobs
-        WHERE state = 'pending' AND due_at <= :now AND kind = ANY(:kinds) AND {_ROUTED}
+        WHERE state = 'pending' AND due_at <= :horizon AND kind = ANY(:kinds) AND {_ROUTED}
         ORDER BY due_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
@@ -79,22 +79,33 @@ _CLAIM = text(
     RETURNING jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts, jobs.due_at, jobs.dedupe_key
     """
 )
-#: Which of the kinds have work to claim now (one index probe each), and when the next pending job falls
-#: due after now (what the loop sleeps until once it has claimed the rest): a wake-up claims only the kinds
-#: that have work (every batch subscription is a kind of its own, and a claim per kind per wake-up cost more
-#: than the clicks that caused the wake-ups).
+#: Which of the kinds have work to claim now (one index probe each), and when the loop must look next:
+#: when the next pending job falls due after now, or for a kind claimed ahead (``register_batch``'s
+#: ``claim_ahead``), that much before its next job falls due. A wake-up claims only the kinds that have
+#: work (every batch subscription is a kind of its own, and a claim per kind per wake-up cost more than the
+#: clicks that caused the wake-ups). The kinds claimed ahead are few (one, the DMs): they are looked up one
+#: by one, the others with one read of the index, as before there were any.
 _DUE_KINDS = text(
     f"""
     SELECT ARRAY(
-        SELECT k.kind FROM unnest(CAST(:kinds AS text[])) AS k(kind)
-        WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind AND due_at <= :now
-                      AND {_ROUTED})
+        SELECT k.kind FROM unnest(CAST(:kinds AS text[]), CAST(:leads AS float8[])) AS k(kind, lead)
+        WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind
+                      AND due_at <= CAST(:now AS timestamptz) + make_interval(secs => k.lead) AND {_ROUTED})
            OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = k.kind AND {_ROUTED}
                       AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
                       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
     ) AS due_kinds,
-    (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:kinds) AND due_at > :now
-            AND {_ROUTED}) AS next_due
+    LEAST(
+        (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:on_time_kinds) AND due_at > :now
+                AND {_ROUTED}),
+        (SELECT min(next.due_at - make_interval(secs => k.lead))
+         FROM unnest(CAST(:ahead_kinds AS text[]), CAST(:ahead_leads AS float8[])) AS k(kind, lead)
+         CROSS JOIN LATERAL (
+             SELECT due_at FROM jobs WHERE state = 'pending' AND kind = k.kind
+                 AND due_at > CAST(:now AS timestamptz) + make_interval(secs => k.lead) AND {_ROUTED}
+             ORDER BY due_at LIMIT 1
+         ) AS next)
+    ) AS next_due
     """
 )
 _DONE = text(
@@ -279,8 +290,8 @@ class Dispatcher:
                 self._pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         total = 0
         while True:
-            due_kinds, _ = await self._due_kinds(self.queue.kinds)
-            units, _ = await self._claim_within_caps(self.concurrency, due_kinds)
+            due_kinds, _ = await self._due_kinds(self.queue.kinds, ahead=False)
+            units, _ = await self._claim_within_caps(self.concurrency, due_kinds, ahead=False)
             if not units:
                 running = list(self._in_flight.values())
                 if not running:
@@ -419,10 +430,10 @@ class Dispatcher:
             kinds = [k for k in kinds if k not in gateway]
         if not kinds:
             return GATEWAY_WAIT_SECONDS if waiting_for_gateway else None
-        due_kinds, next_due = await self._due_kinds(kinds)
+        due_kinds, next_due = await self._due_kinds(kinds, ahead=True)
         self._next_due = next_due
         if due_kinds:
-            units, drained = await self._claim_within_caps(free, due_kinds)
+            units, drained = await self._claim_within_caps(free, due_kinds, ahead=True)
             for unit in units:
                 self._launch(unit)
             if not units:  # another process is claiming the same jobs right now: look again shortly
@@ -443,10 +454,17 @@ class Dispatcher:
             "shard_ids": self._shard_ids,
         }
 
-    async def _due_kinds(self, kinds: list[str]) -> tuple[set[str], Any]:
-        """Which of ``kinds`` have jobs to claim now, and when the next of their pending jobs is due after now."""
+    async def _due_kinds(self, kinds: list[str], *, ahead: bool) -> tuple[set[str], Any]:
+        """Which of ``kinds`` have jobs to claim now, and when the loop must look next (see ``_DUE_KINDS``).
+        ``ahead``: kinds claimed ahead count jobs due within their lead as due now (the running loop; not
+        ``run_due``, which runs what is due now)."""
+        leads = self.queue.claim_ahead if ahead else {}
         params = {
             "kinds": kinds,
+            "leads": [leads.get(kind, 0.0) for kind in kinds],
+            "on_time_kinds": [kind for kind in kinds if kind not in leads],
+            "ahead_kinds": [kind for kind in kinds if kind in leads],
+            "ahead_leads": [leads[kind] for kind in kinds if kind in leads],
             "now": self.clock.now(),
             "pid": self._pid,
             "mine": self._mine(),
@@ -474,11 +492,15 @@ class Dispatcher:
             if self._running_by_kind[k] + self._reserved[k] < caps.get(k, self.concurrency)
         ]
 
-    async def _claim_within_caps(self, free: int, due_kinds: set[str]) -> tuple[list[list[Job]], bool]:
+    async def _claim_within_caps(
+        self, free: int, due_kinds: set[str], *, ahead: bool
+    ) -> tuple[list[list[Job]], bool]:
         """Fill up to ``free`` slots with units of work (one job, or one batch of a batch kind) of the kinds
         in ``due_kinds``; capped kinds get at most their remaining room. Also whether that took all there was
-        to claim (every claim came back with less than it asked for)."""
+        to claim (every claim came back with less than it asked for). ``ahead``: a kind claimed ahead takes
+        its jobs due within its lead too."""
         caps = self.queue.concurrency_caps()
+        leads = self.queue.claim_ahead if ahead else {}
         units: list[list[Job]] = []
         drained = True
         for kind, cap in caps.items():
@@ -490,7 +512,7 @@ class Dispatcher:
                 continue
             registration = self.queue.registration(kind)
             size = registration.batch_size if registration else 1
-            jobs = await self._claim(room * size, [kind])
+            jobs = await self._claim(room * size, [kind], lead=leads.get(kind, 0.0))
             units += [jobs[i : i + size] for i in range(0, len(jobs), size)]
             drained = drained and len(jobs) < room * size
         uncapped = [k for k in self.queue.kinds if k not in caps and k in due_kinds]
@@ -501,10 +523,13 @@ class Dispatcher:
             drained = drained and len(jobs) < room
         return units, drained
 
-    async def _claim(self, limit: int, kinds: list[str] | None = None) -> list[Job]:
+    async def _claim(self, limit: int, kinds: list[str] | None = None, *, lead: float = 0.0) -> list[Job]:
+        """Claim up to ``limit`` jobs of ``kinds``: those due now, or within ``lead`` seconds (a kind claimed
+        ahead; only capped kinds, which are claimed one kind at a time, have a lead)."""
         now = self.clock.now()
         params = {
             "now": now,
+            "horizon": now + timedelta(seconds=lead),
             "pid": self._pid,
             "limit": limit,
             "kinds": kinds or self.queue.kinds,
@@ -666,7 +691,10 @@ class Dispatcher:
             self._wake.set()
         elif self._free_slots() <= 0:
             self._short_of_room = True
-        elif self._next_due is None or _due_second(payload) <= self._next_due:
+        elif (
+            self._next_due is None or _due_second(payload) - self.queue.longest_claim_ahead <= self._next_due
+        ):
+            # A job of a kind claimed ahead is claimed that much earlier than it is due.
             self._wake.set()
 
     async def _adopt_in_flight(self, pid: int) -> None:

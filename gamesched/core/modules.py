@@ -51,6 +51,8 @@ class BatchJobSpec:
     max_concurrency: int = 1
     max_attempts: int | None = None
     gateway: bool = False
+    #: Seconds ahead of their due time that its jobs are claimed (see ``JobQueue.register_batch``).
+    claim_ahead: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import msgspec
@@ -216,6 +216,8 @@ class Registration:
     batch_size: int = 1
     #: Reads the job's guild from the gateway view: claimed only where that guild's shard is held.
     gateway: bool = False
+    #: Seconds before its due time that the running dispatcher claims a job of the kind (0: when due).
+    claim_ahead: float = 0.0
 
 
 class JobQueue:
@@ -225,6 +227,10 @@ class JobQueue:
         self.clock = clock
         self.default_max_attempts = max_attempts
         self._handlers: dict[str, Registration] = {}
+        #: The kinds claimed ahead of their due time, with how long ahead (``register_batch``), and the
+        #: longest of those leads.
+        self.claim_ahead: dict[str, float] = {}
+        self.longest_claim_ahead = timedelta(0)
         #: This process's running dispatcher. Jobs due now that a unit of work writes (a change's events
         #: for their subscribers, a reminder wave's DMs) are then run by it as soon as the unit of work
         #: commits, when it has room: no notification, no look for due work and no claim between a change
@@ -257,16 +263,33 @@ class JobQueue:
         max_concurrency: int = 1,
         max_attempts: int | None = None,
         gateway: bool = False,
+        claim_ahead: float = 0.0,
     ) -> None:
         """Run ``kind`` in batches: the dispatcher claims up to ``batch_size`` due jobs of the kind at once
         (earliest due first) and hands them to ``handler`` together, at most ``max_concurrency`` batches
-        at a time. For work that is cheaper together (DMs: one look-up and one record for many)."""
+        at a time. For work that is cheaper together (DMs: one look-up and one record for many).
+
+        ``claim_ahead``: the running dispatcher claims the kind's jobs that many seconds before they are
+        due, so that the handler can do its reading beforehand and act at the due time itself; the handler
+        must then wait for each job's ``due_at`` (``Clock.sleep_until``). ``Dispatcher.run_due`` (tests,
+        the CLI) claims only what is due."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if claim_ahead < 0:
+            raise ValueError("claim_ahead must not be negative")
         registration = Registration(
-            None, max_attempts or self.default_max_attempts, max_concurrency, handler, batch_size, gateway
+            None,
+            max_attempts or self.default_max_attempts,
+            max_concurrency,
+            handler,
+            batch_size,
+            gateway,
+            claim_ahead,
         )
         self._add(kind, registration)
+        if claim_ahead:
+            self.claim_ahead[kind] = claim_ahead
+            self.longest_claim_ahead = timedelta(seconds=max(self.claim_ahead.values()))
 
     def _add(self, kind: str, registration: Registration) -> None:
         if kind in self._handlers:

@@ -455,6 +455,7 @@ async def test_claiming_one_kind_reads_only_its_own_due_rows_behind_a_backlog_of
 
     params = {
         "now": clock.now(),
+        "horizon": clock.now(),
         "pid": 0,
         "limit": 4,
         "kinds": ["refresh"],
@@ -647,10 +648,10 @@ async def test_a_wake_up_that_claims_all_that_is_due_sleeps_without_looking_at_t
     looks = 0
     due_kinds = dispatcher._due_kinds
 
-    async def counted(kinds: list[str]) -> tuple[set[str], Any]:
+    async def counted(kinds: list[str], *, ahead: bool) -> tuple[set[str], Any]:
         nonlocal looks
         looks += 1
-        return await due_kinds(kinds)
+        return await due_kinds(kinds, ahead=ahead)
 
     dispatcher._due_kinds = counted  # type: ignore[method-assign]
     in_an_hour = await asleep_with_a_job_in_an_hour(live_kit, dispatcher, n=0)
@@ -687,3 +688,56 @@ async def test_a_dispatcher_with_no_free_slot_is_woken_by_the_finishing_handler_
     release.set()
     await wait_until(lambda: ran == ["slow", "quick"])
     assert woke.finished[0] is True, "the slot it was waiting for woke it"
+
+
+async def test_a_kind_claimed_ahead_is_claimed_its_lead_before_it_is_due_by_the_running_loop_only(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    """A batch kind with ``claim_ahead`` is claimed that long before its jobs are due (its handler reads
+    then and acts at the due time); other kinds keep their time, and ``run_due`` claims only what is due."""
+    claimed: list[tuple[datetime, list[datetime]]] = []
+    ran: list[str] = []
+
+    async def ahead(jobs: list[Job]) -> dict[int, Exception]:
+        claimed.append((clock.now(), [job.due_at for job in jobs]))
+        return {}
+
+    async def timed(job: Job) -> None:
+        ran.append("timed")
+
+    kit.queue.register_batch("ahead", ahead, batch_size=10, claim_ahead=600.0)
+    kit.queue.register("timed", timed)
+    dispatcher = kit.dispatcher()
+    due = clock.now() + timedelta(hours=1)
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "ahead", {"n": 1}, due_at=due)
+        await kit.queue.enqueue(uow.session, "timed", {"n": 2}, due_at=due)
+
+    clock.set(due - timedelta(minutes=5))
+    assert await dispatcher.run_due() == 0, "run_due runs what is due, not what may be claimed ahead"
+    assert claimed == []
+
+    clock.set(due - timedelta(minutes=20))
+    await kit.start(dispatcher)
+    await wait_until(lambda: dispatcher._next_due == due - timedelta(minutes=10))
+    await asleep(dispatcher)
+    assert claimed == [], "20 minutes before: not yet"
+
+    clock.set(due - timedelta(minutes=5))
+    dispatcher._wake.set()  # the fake clock jumped past the loop's wake-up
+    await wait_until(lambda: len(claimed) == 1)
+    assert claimed == [(due - timedelta(minutes=5), [due])], "claimed 5 minutes before its due time"
+    await wait_until(lambda: dispatcher._next_due == due)
+    await asleep(dispatcher)
+    assert ran == [], "a kind claimed on time waits for its due time"
+
+    # A job of the kind queued while the loop sleeps until ``due`` (30 s, its longest sleep) wakes it when it
+    # must be claimed before that: due 8 minutes after ``due``, it is to be claimed 2 minutes before it.
+    async with kit.db.uow() as uow:
+        await kit.queue.enqueue(uow.session, "ahead", {"n": 3}, due_at=due + timedelta(minutes=8))
+    await wait_until(lambda: dispatcher._next_due == due - timedelta(minutes=2), within=5)
+
+    clock.set(due)
+    dispatcher._wake.set()
+    await wait_until(lambda: ran == ["timed"] and len(claimed) == 2)
+    assert claimed[1] == (due, [due + timedelta(minutes=8)])
