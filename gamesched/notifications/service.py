@@ -21,6 +21,7 @@ from gamesched.core.modules import BatchJobSpec, JobSpec
 from gamesched.core.queue import Job, JobQueue, NewJob
 from gamesched.games import seats_now
 from gamesched.notifications.delivery import (
+    CLAIM_AHEAD,
     DELIVER,
     DM_BATCH,
     DM_BATCHES,
@@ -63,7 +64,13 @@ class Notifier:
             return []
         delivery = DMDelivery(db=self.db, queue=self.queue, clock=self.clock, messenger=self.messenger)
         return [
-            BatchJobSpec(DELIVER, delivery.deliver, batch_size=DM_BATCH, max_concurrency=DM_BATCHES),
+            BatchJobSpec(
+                DELIVER,
+                delivery.deliver,
+                batch_size=DM_BATCH,
+                max_concurrency=DM_BATCHES,
+                claim_ahead=CLAIM_AHEAD.total_seconds(),
+            ),
             BatchJobSpec(OPEN_CHANNELS, delivery.open_channels, batch_size=DM_BATCH),
             JobSpec(FALLBACK, self._post_fallback),
         ]

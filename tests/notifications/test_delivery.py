@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy import make_url
 from sqlalchemy import text as sql
@@ -16,9 +17,9 @@ from gamesched.app import App
 from gamesched.core.clock import FakeClock
 from gamesched.core.config import Settings
 from gamesched.core.db import DATABASE_ERRORS
-from gamesched.core.queue import Postpone
+from gamesched.core.queue import Job, Postpone
 from gamesched.notifications import DirectMessage, DMRequest
-from gamesched.notifications.delivery import CHANNEL_MARGIN_SECONDS, DMDelivery
+from gamesched.notifications.delivery import CHANNEL_MARGIN_SECONDS, CLAIM_AHEAD, DELIVER, DMDelivery
 from tests.conftest import serving, wait_for_discord
 from tests.db import admin_execute
 from tests.world import World, fetch_world
@@ -445,3 +446,61 @@ async def test_a_channels_window_counts_each_dm_from_when_discord_had_it_not_fro
     clock.advance(seconds=1.0 + CHANNEL_MARGIN_SECONDS)
     assert await delivery._send(_dm(world, bob, "w:4", "DM 4"), channels, {}) == "sent"
     assert messenger.sent == ["DM 0", "DM 1", "DM 2", "DM 3", "DM 4"]
+
+
+class SentWhen:
+    """A messenger that notes the clock's time of each DM it sends."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.sent: list[tuple[str, Any]] = []
+
+    async def open_dm(self, user_id: int) -> int:
+        return 9000 + user_id
+
+    async def send_dm(self, channel_id: int, message: DirectMessage, *, nonce: str) -> None:
+        self.sent.append((message.content, self.clock.now()))
+
+    async def post(self, channel_id: int, content: str, *, mention_user_ids: list[int]) -> None:
+        raise AssertionError("no fallback here")
+
+
+async def test_dms_claimed_ahead_are_looked_up_at_once_and_each_sent_at_its_due_time(
+    sandbox_app: App,
+) -> None:
+    """The dispatcher hands over DM jobs before they are due (``CLAIM_AHEAD``): the batch's look-ups are
+    done then, and each DM goes out at its own due time, not before."""
+    clock = FakeClock()
+    messenger = SentWhen(clock)
+    delivery = DMDelivery(db=sandbox_app.db, queue=sandbox_app.queue, clock=clock, messenger=messenger)
+    world = await fetch_world(sandbox_app.base_url)
+    bob, carol = world.user_id("bob"), world.user_id("carol")
+    due = clock.now() + CLAIM_AHEAD
+    later = due + timedelta(milliseconds=100)
+    jobs = [
+        Job(1, DELIVER, msgspec.to_builtins(_dm(world, bob, "ahead:1", "first")), 1, 6, due, "dm:ahead:1"),
+        Job(
+            2, DELIVER, msgspec.to_builtins(_dm(world, carol, "ahead:2", "second")), 1, 6, later, "dm:ahead:2"
+        ),
+    ]
+    delivering = asyncio.create_task(delivery.deliver(jobs))
+
+    async def waiting_for_the_clock() -> bool:
+        return clock.sleeping > 0
+
+    async def first_sent() -> bool:
+        return len(messenger.sent) == 1
+
+    await _until(waiting_for_the_clock)
+    assert messenger.sent == [], "looked up, but not due yet"
+    clock.set(due)
+    await _until(first_sent)
+    assert messenger.sent == [("first", due)]
+    await _until(waiting_for_the_clock)
+    assert not delivering.done(), "the second DM of the batch is due later"
+    clock.set(later)
+    assert await delivering == {}
+    assert messenger.sent == [("first", due), ("second", later)]
+    for key in ("ahead:1", "ahead:2"):
+        record = await sandbox_app.notifier.sent(world.guild_id(), key)
+        assert record is not None and record.outcome == "sent"
