@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.db import DATABASE_ERRORS
+from gamesched.core.driver import DriverStatement
 from gamesched.core.errors import DatabaseUnavailable
 from gamesched.core.foreground import Foreground
 from gamesched.core.metrics import Metrics
@@ -108,9 +109,15 @@ _DUE_KINDS = text(
     ) AS next_due
     """
 )
-_DONE = text(
-    "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL"
-    " WHERE id = ANY(:ids) AND state = 'running'"
+#: The dispatcher's statements of every wake-up and claim, run on the driver (``core/driver.py``): through
+#: SQLAlchemy, a click storm's wake-ups spent more CPU in compiling their parameters than in PostgreSQL.
+_DUE_KINDS_ON_DRIVER = DriverStatement(_DUE_KINDS)
+_CLAIM_ON_DRIVER = DriverStatement(_CLAIM)
+_DONE = DriverStatement(
+    text(
+        "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL"
+        " WHERE id = ANY(:ids) AND state = 'running'"
+    )
 )
 #: A job going back to pending whose dedupe key a newer pending job holds meanwhile (a rate-limited refresh
 #: of a game that changed again) is covered by that job: it ends as done instead, as the unique index
@@ -471,7 +478,7 @@ class Dispatcher:
             **self._routing_params(),
         }
         async with self._statements.connect() as conn:
-            row = (await conn.execute(_DUE_KINDS, params)).one()
+            [row] = await _DUE_KINDS_ON_DRIVER.rows(conn, params)
         return set(row.due_kinds), row.next_due
 
     def _mine(self) -> list[int]:
@@ -538,7 +545,7 @@ class Dispatcher:
             **self._routing_params(),
         }
         async with self._statements.connect() as conn:
-            rows = (await conn.execute(_CLAIM, params)).all()
+            rows = await _CLAIM_ON_DRIVER.rows(conn, params)
         jobs = [
             Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key)
             for r in sorted(rows, key=lambda r: (r.due_at, r.id))  # RETURNING keeps no order
@@ -646,7 +653,10 @@ class Dispatcher:
         for attempt in range(5):
             try:
                 async with self._statements.connect() as conn:
-                    await conn.execute(statement, params)
+                    if isinstance(statement, DriverStatement):
+                        await statement.rows(conn, params)
+                    else:
+                        await conn.execute(statement, params)
                 return
             except DATABASE_ERRORS as exc:
                 self.log.warning("job_outcome_write_failed", error=str(exc), attempt=attempt + 1)
