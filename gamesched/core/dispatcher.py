@@ -694,16 +694,28 @@ class Dispatcher:
             backoff = min(backoff * 2, 5.0)
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        """A job became pending; ``payload``: the second it is due, rounded down (empty from the trigger
-        before migration 0024). Wake the loop unless it has no free slot (the next handler to finish wakes
-        it) or already knows of a pending job due no later (it looks by then anyway)."""
+        """A job became pending; ``payload``: ``<second> <kind>``, the second it is due (rounded down) and
+        its kind (migration 0025; only the second from 0024's trigger, nothing before). Wake the loop unless
+        this process does not run the kind, or has no slot free for it (the next handler to finish wakes the
+        loop), or the loop already knows of a pending job it must claim no later (it looks by then anyway)."""
         if self._stepping or not payload:
             self._wake.set()
-        elif self._free_slots() <= 0:
+            return
+        second, _, kind = payload.partition(" ")
+        lead = self.queue.longest_claim_ahead
+        if kind:
+            registration = self.queue.registration(kind)
+            if registration is None:
+                return  # another process's work (a web-only process and the bot's jobs)
+            cap = registration.max_concurrency
+            if cap is not None and self._running_by_kind[kind] + self._reserved[kind] >= cap:
+                # A storm's batches queue their events while the previous batch's handlers still run.
+                self._short_of_room = True
+                return
+            lead = timedelta(seconds=registration.claim_ahead)
+        if self._free_slots() <= 0:
             self._short_of_room = True
-        elif (
-            self._next_due is None or _due_second(payload) - self.queue.longest_claim_ahead <= self._next_due
-        ):
+        elif self._next_due is None or _due_second(second) - lead <= self._next_due:
             # A job of a kind claimed ahead is claimed that much earlier than it is due.
             self._wake.set()
 

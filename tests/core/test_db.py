@@ -673,6 +673,37 @@ async def test_migration_0023_adds_game_series_and_downgrades_cleanly(pg_server_
         await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+async def test_migration_0025_names_the_kind_in_the_queues_notification_and_downgrades_cleanly(
+    pg_server_url: str,
+) -> None:
+    name = unique_name("gs_notify_kind")
+    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(pg_server_url, name))
+    insert = text(
+        "INSERT INTO jobs (kind, payload, due_at) VALUES ('games.start', '{}', '2030-01-01T12:00:30.5Z')"
+    )
+
+    async def payload_of_an_insert() -> str:
+        raw = await asyncpg.connect(asyncpg_url(with_database(pg_server_url, name)))
+        heard: asyncio.Queue[str] = asyncio.Queue()
+        try:
+            await raw.add_listener("gamesched_jobs", lambda *args: heard.put_nowait(args[-1]))
+            async with engine.begin() as conn:
+                await conn.execute(insert)
+            return await asyncio.wait_for(heard.get(), 5)
+        finally:
+            await raw.close()
+
+    try:
+        await _migrate(engine, "0025")
+        assert await payload_of_an_insert() == "1893499230 games.start"
+        await _migrate(engine, "0024", down=True)
+        assert await payload_of_an_insert() == "1893499230"
+    finally:
+        await engine.dispose()
+        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def test_sessions_read_timestamps_in_utc_whatever_the_databases_own_time_zone(
     database_url: str,
 ) -> None:

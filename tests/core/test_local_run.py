@@ -67,9 +67,9 @@ class Notifications:
         return [p for p in self.payloads if p != "marker"]
 
 
-def due_second(moment: datetime) -> str:
-    """A notification's payload: the second the job is due, rounded down."""
-    return str(math.floor(moment.timestamp()))
+def due_second(moment: datetime, kind: str) -> str:
+    """A notification's payload: the second the job is due, rounded down, and its kind."""
+    return f"{math.floor(moment.timestamp())} {kind}"
 
 
 @pytest.fixture
@@ -162,7 +162,9 @@ async def test_without_room_the_jobs_are_queued_and_claimed_as_before(
         await local_kit.queue.enqueue(uow.session, "quick", {})
     assert await local_kit.count("kind = 'quick' AND state = 'pending'") == 1
     notified = await notifications.settle(local_kit)
-    assert notified in ([due_second(before)], [due_second(local_kit.clock.now())]), "it woke the dispatchers"
+    assert notified in ([due_second(before, "quick")], [due_second(local_kit.clock.now(), "quick")]), (
+        "it woke the dispatchers"
+    )
 
     release.set()
     await wait_until(lambda: ran == ["slow", "quick"])
@@ -181,7 +183,7 @@ async def test_a_job_whose_key_a_pending_job_holds_or_due_later_is_queued_as_bef
     async with local_kit.db.uow() as uow:
         await local_kit.queue.enqueue(uow.session, "keyed", {"n": 0}, dedupe_key="held", due_at=later)
     await running(local_kit)
-    assert await notifications.settle(local_kit) == [due_second(later)]
+    assert await notifications.settle(local_kit) == [due_second(later, "keyed")]
     notifications.payloads.clear()
 
     before = local_kit.clock.now()
@@ -195,9 +197,9 @@ async def test_a_job_whose_key_a_pending_job_holds_or_due_later_is_queued_as_bef
             ],
         )
     await wait_until(lambda: sorted(ran) == [1, 2])
-    now = {due_second(before), due_second(local_kit.clock.now())}
+    now = {due_second(before, "keyed"), due_second(local_kit.clock.now(), "keyed")}
     queued = await notifications.settle(local_kit)
-    assert len(queued) == 2 and due_second(later) in queued, "the queued ones woke the dispatchers"
+    assert len(queued) == 2 and due_second(later, "keyed") in queued, "the queued ones woke the dispatchers"
     assert now & set(queued), "the one due now among them"
     assert await local_kit.count("dedupe_key = 'held'") == 1, "replaced, not doubled"
     assert await local_kit.count("payload->>'n' = '3' AND state = 'pending'") == 1

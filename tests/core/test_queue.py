@@ -623,7 +623,7 @@ async def test_a_job_due_after_the_next_known_one_does_not_wake_the_dispatcher(l
         await live_kit.queue.enqueue(uow.session, "timed", {"n": 3}, due_at=live_kit.clock.now())
     await wait_until(lambda: len(dispatcher._in_flight) == 1)
     later, earlier = woke.notified[-2:]
-    assert later == (str(int(in_an_hour.timestamp()) + 3600), False)
+    assert later == (f"{int(in_an_hour.timestamp()) + 3600} timed", False)
     assert earlier[1] is True
 
     await asleep(dispatcher)
@@ -688,6 +688,47 @@ async def test_a_dispatcher_with_no_free_slot_is_woken_by_the_finishing_handler_
     release.set()
     await wait_until(lambda: ran == ["slow", "quick"])
     assert woke.finished[0] is True, "the slot it was waiting for woke it"
+
+
+async def test_a_job_of_a_kind_at_its_cap_or_not_run_here_does_not_wake_the_dispatcher(
+    live_kit: QueueKit,
+) -> None:
+    """The notification names the job's kind (migration 0025): a job of a kind whose handlers are all busy
+    here leaves the loop asleep until one of them finishes, and a kind this process does not run (another
+    process's work) leaves it asleep altogether."""
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def capped(job: Job) -> None:
+        await release.wait()
+        ran.append(job.payload["n"])
+
+    live_kit.queue.register("capped", capped, max_concurrency=1)
+    dispatcher = live_kit.dispatcher(concurrency=8)
+    woke = WakeRecorder(dispatcher)
+    await live_kit.start(dispatcher)
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "capped", {"n": "first"})
+    await wait_until(lambda: len(dispatcher._in_flight) == 1)
+    await asleep(dispatcher)
+    notified = len(woke.notified)
+
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "capped", {"n": "second"})
+    await wait_until(lambda: len(woke.notified) == notified + 1)
+    payload, woken = woke.notified[-1]
+    assert payload.endswith(" capped"), "the notification names the kind"
+    assert woken is False, "its one slot is taken: the notification left it asleep"
+
+    async with live_kit.db.uow() as uow:
+        await live_kit.queue.enqueue(uow.session, "elsewhere", {})  # no handler here
+    await wait_until(lambda: len(woke.notified) == notified + 2)
+    assert woke.notified[-1][1] is False, "another process's kind: still asleep"
+
+    release.set()
+    await wait_until(lambda: ran == ["first", "second"])
+    assert woke.finished[0] is True, "the handler finishing woke it for the job waiting for its slot"
+    assert await live_kit.count("kind = 'elsewhere' AND state = 'pending'") == 1
 
 
 async def test_a_kind_claimed_ahead_is_claimed_its_lead_before_it_is_due_by_the_running_loop_only(
