@@ -702,22 +702,21 @@ class Dispatcher:
             self._wake.set()
             return
         second, _, kind = payload.partition(" ")
-        lead = self.queue.longest_claim_ahead
-        if kind:
-            registration = self.queue.registration(kind)
-            if registration is None:
-                return  # another process's work (a web-only process and the bot's jobs)
-            cap = registration.max_concurrency
-            if cap is not None and self._running_by_kind[kind] + self._reserved[kind] >= cap:
-                # A storm's batches queue their events while the previous batch's handlers still run.
-                self._short_of_room = True
-                return
-            lead = timedelta(seconds=registration.claim_ahead)
-        if self._free_slots() <= 0:
+        registration = self.queue.registration(kind) if kind else None
+        if kind and registration is None:
+            return  # another process's work (a web-only process and the bot's jobs)
+        # A job of a kind claimed ahead is claimed that much earlier than it is due.
+        lead = timedelta(seconds=registration.claim_ahead) if registration else self.queue.longest_claim_ahead
+        if self._next_due is not None and _due_second(second) - lead > self._next_due:
+            return  # it looks by then anyway
+        cap = registration.max_concurrency if registration else None
+        if self._free_slots() <= 0 or (
+            # A storm's batches queue their events while the previous batch's handlers still run.
+            cap is not None and self._running_by_kind[kind] + self._reserved[kind] >= cap
+        ):
             self._short_of_room = True
-        elif self._next_due is None or _due_second(second) - lead <= self._next_due:
-            # A job of a kind claimed ahead is claimed that much earlier than it is due.
-            self._wake.set()
+            return
+        self._wake.set()
 
     async def _adopt_in_flight(self, pid: int) -> None:
         """A new LISTEN connection means a new backend pid: move our running jobs to it."""
