@@ -84,29 +84,32 @@ _CLAIM = text(
 #: when the next pending job falls due after now, or for a kind claimed ahead (``register_batch``'s
 #: ``claim_ahead``), that much before its next job falls due. A wake-up claims only the kinds that have
 #: work (every batch subscription is a kind of its own, and a claim per kind per wake-up cost more than the
-#: clicks that caused the wake-ups). The kinds claimed ahead are few (one, the DMs): they are looked up one
-#: by one, the others with one read of the index, as before there were any.
+#: clicks that caused the wake-ups). Every read is an index probe of ``ix_jobs_pending_kind_due`` per kind,
+#: bounded or cut at one row, whatever PostgreSQL estimates: a lead is compared with the kind's earliest
+#: pending job, never put in a scan's condition (``due_at <= now + lead``, with the lead a column of ``k``,
+#: cannot be estimated, and with a million jobs pending it read the whole table: 212 ms at the median in
+#: ``benchmarks.queue_scale``); and the next due time is the earliest of each kind's first job, not one
+#: ``min`` over all kinds, which PostgreSQL sometimes took by reading every pending job of the kinds.
 _DUE_KINDS = text(
     f"""
     SELECT ARRAY(
         SELECT k.kind FROM unnest(CAST(:kinds AS text[]), CAST(:leads AS float8[])) AS k(kind, lead)
-        WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind
-                      AND due_at <= CAST(:now AS timestamptz) + make_interval(secs => k.lead) AND {_ROUTED})
+        WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind AND due_at <= :now
+                      AND {_ROUTED})
+           OR (k.lead > 0
+               AND (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = k.kind AND {_ROUTED})
+                   <= CAST(:now AS timestamptz) + make_interval(secs => k.lead))
            OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = k.kind AND {_ROUTED}
                       AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
                       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
     ) AS due_kinds,
-    LEAST(
-        (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = ANY(:on_time_kinds) AND due_at > :now
-                AND {_ROUTED}),
-        (SELECT min(next.due_at - make_interval(secs => k.lead))
-         FROM unnest(CAST(:ahead_kinds AS text[]), CAST(:ahead_leads AS float8[])) AS k(kind, lead)
-         CROSS JOIN LATERAL (
-             SELECT due_at FROM jobs WHERE state = 'pending' AND kind = k.kind
-                 AND due_at > CAST(:now AS timestamptz) + make_interval(secs => k.lead) AND {_ROUTED}
-             ORDER BY due_at LIMIT 1
-         ) AS next)
-    ) AS next_due
+    (SELECT min(next.due_at - make_interval(secs => k.lead))
+     FROM unnest(CAST(:kinds AS text[]), CAST(:leads AS float8[])) AS k(kind, lead)
+     CROSS JOIN LATERAL (
+         SELECT due_at FROM jobs WHERE state = 'pending' AND kind = k.kind
+             AND due_at > CAST(:now AS timestamptz) + make_interval(secs => k.lead) AND {_ROUTED}
+         ORDER BY due_at LIMIT 1
+     ) AS next) AS next_due
     """
 )
 #: The dispatcher's statements of every wake-up and claim, run on the driver (``core/driver.py``): through
@@ -469,9 +472,6 @@ class Dispatcher:
         params = {
             "kinds": kinds,
             "leads": [leads.get(kind, 0.0) for kind in kinds],
-            "on_time_kinds": [kind for kind in kinds if kind not in leads],
-            "ahead_kinds": [kind for kind in kinds if kind in leads],
-            "ahead_leads": [leads[kind] for kind in kinds if kind in leads],
             "now": self.clock.now(),
             "pid": self._pid,
             "mine": self._mine(),

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.clock import FakeClock
-from gamesched.core.dispatcher import _CLAIM, Dispatcher
+from gamesched.core.dispatcher import _CLAIM, _DUE_KINDS, Dispatcher
 from gamesched.core.queue import Job, JobQueue, NewJob, Postpone, RetryLater
 from tests.core.conftest import QueueKit, slow_then_quick, wait_until
 from tests.db import admin_execute
@@ -491,6 +491,63 @@ async def test_claiming_one_kind_reads_only_its_own_due_rows_behind_a_backlog_of
     kit.queue.register("refresh", lambda job: asyncio.sleep(0))
     claimed = await kit.dispatcher()._claim(4, ["refresh"])
     assert [job.kind for job in claimed] == ["refresh"]
+
+
+async def test_the_look_for_due_work_reads_no_backlog_with_a_kind_claimed_ahead(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    """The wake-up's look (``_DUE_KINDS``) reads an index entry or two per kind, not the pending jobs: here
+    200,000 of them, 50,000 of each of four kinds (one claimed ahead), due tomorrow and none sooner. A bound
+    ``now + lead`` in a scan's condition, which PostgreSQL cannot estimate, made it read them all; so did,
+    on a table like this one, one ``min`` over the kinds claimed on time."""
+    async with kit.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO jobs (kind, payload, due_at)"
+                " SELECT k, '{}'::jsonb, CAST(:due AS timestamptz) + n * interval '1 second'"
+                " FROM generate_series(1, 50000) AS n, unnest(ARRAY['dm', 'a', 'b', 'c']) AS k"
+            ),
+            {"due": clock.now() + timedelta(days=1)},
+        )
+        await conn.execute(
+            text("INSERT INTO jobs (kind, payload, due_at) VALUES ('wave', '{}'::jsonb, :later)"),
+            {"later": clock.now() + timedelta(days=2)},
+        )
+        await conn.execute(text("ANALYZE jobs"))
+
+    params = {
+        "now": clock.now(),
+        "kinds": ["wave", "a", "b", "c", "dm"],
+        "leads": [0.0, 0.0, 0.0, 0.0, 0.25],
+        "pid": 0,
+        "mine": [],
+        "gateway_kinds": [],
+        "shard_count": 1,
+        "shard_ids": [0],
+    }
+    async with kit.engine.connect() as conn:
+        plan = (
+            await conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + _DUE_KINDS.text), params)
+        ).scalar_one()
+        row = (await conn.execute(_DUE_KINDS, params)).one()
+
+    def reads(node: dict) -> int:
+        """Rows the plan read from ``jobs``, through any path."""
+        own = 0
+        if node.get("Relation Name") == "jobs":
+            own = node["Actual Rows"] * node.get("Actual Loops", 1) + node.get("Rows Removed by Filter", 0)
+        return own + sum(reads(child) for child in node.get("Plans", []))
+
+    assert reads(plan[0]["Plan"]) <= 10, "the look read the backlog"
+    assert row.due_kinds == [], "nothing due, nor due within the lead"
+    assert row.next_due == clock.now() + timedelta(days=1, seconds=1) - timedelta(seconds=0.25), (
+        "the lead before the kind's first job"
+    )
+
+    clock.advance(days=1, seconds=0.8)  # 0.2 s before that job: within its lead
+    async with kit.engine.connect() as conn:
+        row = (await conn.execute(_DUE_KINDS, {**params, "now": clock.now()})).one()
+    assert row.due_kinds == ["dm"]
 
 
 async def test_gateway_work_goes_to_the_process_holding_the_guilds_shard(kit: QueueKit) -> None:
