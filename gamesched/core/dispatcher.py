@@ -706,7 +706,11 @@ class Dispatcher:
         if kind and registration is None:
             return  # another process's work (a web-only process and the bot's jobs)
         # A job of a kind claimed ahead is claimed that much earlier than it is due.
-        lead = timedelta(seconds=registration.claim_ahead) if registration else self.queue.longest_claim_ahead
+        # Without the kind (0024's trigger), the longest lead of any kind.
+        seconds = (
+            registration.claim_ahead if registration else max(self.queue.claim_ahead.values(), default=0.0)
+        )
+        lead = timedelta(seconds=seconds)
         if self._next_due is not None and _due_second(second) - lead > self._next_due:
             return  # it looks by then anyway
         cap = registration.max_concurrency if registration else None

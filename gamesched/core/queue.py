@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
@@ -227,10 +227,8 @@ class JobQueue:
         self.clock = clock
         self.default_max_attempts = max_attempts
         self._handlers: dict[str, Registration] = {}
-        #: The kinds claimed ahead of their due time, with how long ahead (``register_batch``), and the
-        #: longest of those leads.
+        #: The kinds claimed ahead of their due time, with how long ahead (``register_batch``).
         self.claim_ahead: dict[str, float] = {}
-        self.longest_claim_ahead = timedelta(0)
         #: This process's running dispatcher. Jobs due now that a unit of work writes (a change's events
         #: for their subscribers, a reminder wave's DMs) are then run by it as soon as the unit of work
         #: commits, when it has room: no notification, no look for due work and no claim between a change
@@ -289,7 +287,6 @@ class JobQueue:
         self._add(kind, registration)
         if claim_ahead:
             self.claim_ahead[kind] = claim_ahead
-            self.longest_claim_ahead = timedelta(seconds=max(self.claim_ahead.values()))
 
     def _add(self, kind: str, registration: Registration) -> None:
         if kind in self._handlers:
