@@ -87,12 +87,12 @@ async def next_due(url: str) -> tuple[list[float], dict[str, str]]:
     plans: dict[str, str] = {}
     try:
         times: list[float] = []
-        statement = _bound(_DUE_KINDS.text)
+        statement = _bound(str(_DUE_KINDS.statement))
         for _ in range(200):
             [row] = await conn.fetch(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", KINDS)
             times.append(float(json.loads(row[0])[0]["Execution Time"]))
         plans["next due"] = await _plan(conn, statement, KINDS)
-        claim = _bound(_CLAIM.text, limit="8")
+        claim = _bound(str(_CLAIM.statement), limit="8")
         async with conn.transaction():  # the claim updates rows: look, then roll back
             plans["claim"] = await _plan(conn, claim, KINDS)
             raise _RollBack

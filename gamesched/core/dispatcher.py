@@ -46,6 +46,9 @@ GATEWAY_WAIT_SECONDS = 0.5
 #: The longest a job handed over at commit waits for the answers in flight (core/foreground.py).
 FOREGROUND_WAIT_SECONDS = 0.25
 
+# Every statement of the dispatcher runs on the driver (``core/driver.py``): through SQLAlchemy, a click
+# storm's wake-ups spent more CPU in compiling their parameters than in PostgreSQL.
+
 #: A job this process may run: any but a gateway kind's job about a guild of a shard held elsewhere.
 _ROUTED = (
     "(NOT jobs.kind = ANY(:gateway_kinds) OR jobs.guild_id IS NULL"
@@ -54,31 +57,33 @@ _ROUTED = (
 #: Two branches, each read in index order and cut at the limit: pending jobs that are due (the common case,
 #: ``ix_jobs_pending_kind_due``) and running jobs whose process is gone (rare, ``ix_jobs_running``). One
 #: ``OR`` over both made PostgreSQL collect and sort the whole due backlog on every claim.
-_CLAIM = text(
-    f"""
-    WITH pending AS (
-        SELECT id, due_at FROM jobs
-        WHERE state = 'pending' AND due_at <= :horizon AND kind = ANY(:kinds) AND {_ROUTED}
-        ORDER BY due_at, id
-        LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    ), orphaned AS (
-        SELECT id, due_at FROM jobs
-        WHERE state = 'running' AND kind = ANY(:kinds) AND {_ROUTED}
-          AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
-          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)
-        ORDER BY due_at, id
-        LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    ), due AS (
-        SELECT id FROM (SELECT * FROM pending UNION ALL SELECT * FROM orphaned) AS both_kinds
-        ORDER BY due_at, id
-        LIMIT :limit
+_CLAIM = DriverStatement(
+    text(
+        f"""
+        WITH pending AS (
+            SELECT id, due_at FROM jobs
+            WHERE state = 'pending' AND due_at <= :horizon AND kind = ANY(:kinds) AND {_ROUTED}
+            ORDER BY due_at, id
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+        ), orphaned AS (
+            SELECT id, due_at FROM jobs
+            WHERE state = 'running' AND kind = ANY(:kinds) AND {_ROUTED}
+              AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
+              AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by)
+            ORDER BY due_at, id
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+        ), due AS (
+            SELECT id FROM (SELECT * FROM pending UNION ALL SELECT * FROM orphaned) AS both_kinds
+            ORDER BY due_at, id
+            LIMIT :limit
+        )
+        UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, claimed_by = :pid, started_at = :now
+        FROM due WHERE jobs.id = due.id
+        RETURNING jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts, jobs.due_at, jobs.dedupe_key
+        """
     )
-    UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, claimed_by = :pid, started_at = :now
-    FROM due WHERE jobs.id = due.id
-    RETURNING jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts, jobs.due_at, jobs.dedupe_key
-    """
 )
 #: Which of the kinds have work to claim now (one index probe each), and when the loop must look next:
 #: when the next pending job falls due after now, or for a kind claimed ahead (``register_batch``'s
@@ -90,32 +95,30 @@ _CLAIM = text(
 #: cannot be estimated, and with a million jobs pending it read the whole table: 212 ms at the median in
 #: ``benchmarks.queue_scale``); and the next due time is the earliest of each kind's first job, not one
 #: ``min`` over all kinds, which PostgreSQL sometimes took by reading every pending job of the kinds.
-_DUE_KINDS = text(
-    f"""
-    SELECT ARRAY(
-        SELECT k.kind FROM unnest(CAST(:kinds AS text[]), CAST(:leads AS float8[])) AS k(kind, lead)
-        WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind AND due_at <= :now
-                      AND {_ROUTED})
-           OR (k.lead > 0
-               AND (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = k.kind AND {_ROUTED})
-                   <= CAST(:now AS timestamptz) + make_interval(secs => k.lead))
-           OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = k.kind AND {_ROUTED}
-                      AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
-                      AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
-    ) AS due_kinds,
-    (SELECT min(next.due_at - make_interval(secs => k.lead))
-     FROM unnest(CAST(:kinds AS text[]), CAST(:leads AS float8[])) AS k(kind, lead)
-     CROSS JOIN LATERAL (
-         SELECT due_at FROM jobs WHERE state = 'pending' AND kind = k.kind
-             AND due_at > CAST(:now AS timestamptz) + make_interval(secs => k.lead) AND {_ROUTED}
-         ORDER BY due_at LIMIT 1
-     ) AS next) AS next_due
-    """
+_DUE_KINDS = DriverStatement(
+    text(
+        f"""
+        SELECT ARRAY(
+            SELECT k.kind FROM unnest(CAST(:kinds AS text[]), CAST(:leads AS float8[])) AS k(kind, lead)
+            WHERE EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = k.kind AND due_at <= :now
+                          AND {_ROUTED})
+               OR (k.lead > 0
+                   AND (SELECT min(due_at) FROM jobs WHERE state = 'pending' AND kind = k.kind AND {_ROUTED})
+                       <= CAST(:now AS timestamptz) + make_interval(secs => k.lead))
+               OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND kind = k.kind AND {_ROUTED}
+                          AND claimed_by IS DISTINCT FROM :pid AND NOT id = ANY(:mine)
+                          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.claimed_by))
+        ) AS due_kinds,
+        (SELECT min(next.due_at - make_interval(secs => k.lead))
+         FROM unnest(CAST(:kinds AS text[]), CAST(:leads AS float8[])) AS k(kind, lead)
+         CROSS JOIN LATERAL (
+             SELECT due_at FROM jobs WHERE state = 'pending' AND kind = k.kind
+                 AND due_at > CAST(:now AS timestamptz) + make_interval(secs => k.lead) AND {_ROUTED}
+             ORDER BY due_at LIMIT 1
+         ) AS next) AS next_due
+        """
+    )
 )
-#: The dispatcher's statements of every wake-up and claim, run on the driver (``core/driver.py``): through
-#: SQLAlchemy, a click storm's wake-ups spent more CPU in compiling their parameters than in PostgreSQL.
-_DUE_KINDS_ON_DRIVER = DriverStatement(_DUE_KINDS)
-_CLAIM_ON_DRIVER = DriverStatement(_CLAIM)
 _DONE = DriverStatement(
     text(
         "UPDATE jobs SET state = 'done', finished_at = :now, claimed_by = NULL"
@@ -129,28 +132,36 @@ _SUPERSEDED = (
     "jobs.dedupe_key IS NOT NULL AND EXISTS"
     " (SELECT 1 FROM jobs AS newer WHERE newer.dedupe_key = jobs.dedupe_key AND newer.state = 'pending')"
 )
-_RETRY = text(
-    f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
-    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:now AS timestamptz) END,"
-    " due_at = :due_at, last_error = :error, claimed_by = NULL"
-    " WHERE id = :id AND state = 'running'"
+_RETRY = DriverStatement(
+    text(
+        f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
+        f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:now AS timestamptz) END,"
+        " due_at = :due_at, last_error = :error, claimed_by = NULL"
+        " WHERE id = :id AND state = 'running'"
+    )
 )
-_DEAD = text(
-    "UPDATE jobs SET state = 'dead', finished_at = :now, last_error = :error, claimed_by = NULL"
-    " WHERE id = :id AND state = 'running'"
+_DEAD = DriverStatement(
+    text(
+        "UPDATE jobs SET state = 'dead', finished_at = :now, last_error = :error, claimed_by = NULL"
+        " WHERE id = :id AND state = 'running'"
+    )
 )
-_POSTPONE = text(
-    f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
-    f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:now AS timestamptz) END,"
-    " due_at = :due_at, attempts = attempts - 1, claimed_by = NULL"
-    " WHERE id = ANY(:ids) AND state = 'running'"
+_POSTPONE = DriverStatement(
+    text(
+        f"UPDATE jobs SET state = CASE WHEN {_SUPERSEDED} THEN 'done' ELSE 'pending' END,"
+        f" finished_at = CASE WHEN {_SUPERSEDED} THEN CAST(:now AS timestamptz) END,"
+        " due_at = :due_at, attempts = attempts - 1, claimed_by = NULL"
+        " WHERE id = ANY(:ids) AND state = 'running'"
+    )
 )
-_ADOPT = text("UPDATE jobs SET claimed_by = :pid WHERE id = ANY(:ids) AND state = 'running'")
+_ADOPT = DriverStatement(text("UPDATE jobs SET claimed_by = :pid WHERE id = ANY(:ids) AND state = 'running'"))
 #: Jobs written claimed for this process by a transaction whose COMMIT failed on the wire (it may have
 #: committed): back to pending, uncounted, for any dispatcher (nothing, if it did not commit).
-_GIVE_BACK = text(
-    "UPDATE jobs SET state = 'pending', attempts = attempts - 1, claimed_by = NULL, started_at = NULL"
-    " WHERE id = ANY(:ids) AND state = 'running' AND claimed_by = :pid"
+_GIVE_BACK = DriverStatement(
+    text(
+        "UPDATE jobs SET state = 'pending', attempts = attempts - 1, claimed_by = NULL, started_at = NULL"
+        " WHERE id = ANY(:ids) AND state = 'running' AND claimed_by = :pid"
+    )
 )
 
 
@@ -478,7 +489,7 @@ class Dispatcher:
             **self._routing_params(),
         }
         async with self._statements.connect() as conn:
-            [row] = await _DUE_KINDS_ON_DRIVER.rows(conn, params)
+            [row] = await _DUE_KINDS.rows(conn, params)
         return set(row.due_kinds), row.next_due
 
     def _mine(self) -> list[int]:
@@ -545,7 +556,7 @@ class Dispatcher:
             **self._routing_params(),
         }
         async with self._statements.connect() as conn:
-            rows = await _CLAIM_ON_DRIVER.rows(conn, params)
+            rows = await _CLAIM.rows(conn, params)
         jobs = [
             Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts, r.due_at, r.dedupe_key)
             for r in sorted(rows, key=lambda r: (r.due_at, r.id))  # RETURNING keeps no order
@@ -648,15 +659,12 @@ class Dispatcher:
         await self._update(_RETRY, id=job.id, due_at=now + timedelta(seconds=wait), error=error, now=now)
         return "retry"
 
-    async def _update(self, statement: Any, **params: Any) -> None:
+    async def _update(self, statement: DriverStatement, **params: Any) -> None:
         # Recording the outcome must survive a brief database blip, or the job would run again.
         for attempt in range(5):
             try:
                 async with self._statements.connect() as conn:
-                    if isinstance(statement, DriverStatement):
-                        await statement.rows(conn, params)
-                    else:
-                        await conn.execute(statement, params)
+                    await statement.rows(conn, params)
                 return
             except DATABASE_ERRORS as exc:
                 self.log.warning("job_outcome_write_failed", error=str(exc), attempt=attempt + 1)

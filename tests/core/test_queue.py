@@ -467,7 +467,7 @@ async def test_claiming_one_kind_reads_only_its_own_due_rows_behind_a_backlog_of
     }
     async with kit.engine.connect() as conn:
         plan = (
-            await conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + _CLAIM.text), params)
+            await conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + str(_CLAIM.statement)), params)
         ).scalar_one()
         await conn.rollback()
 
@@ -527,9 +527,9 @@ async def test_the_look_for_due_work_reads_no_backlog_with_a_kind_claimed_ahead(
     }
     async with kit.engine.connect() as conn:
         plan = (
-            await conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + _DUE_KINDS.text), params)
+            await conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + str(_DUE_KINDS.statement)), params)
         ).scalar_one()
-        row = (await conn.execute(_DUE_KINDS, params)).one()
+        [row] = await _DUE_KINDS.rows(conn, params)
 
     def reads(node: dict) -> int:
         """Rows the plan read from ``jobs``, through any path."""
@@ -546,7 +546,7 @@ async def test_the_look_for_due_work_reads_no_backlog_with_a_kind_claimed_ahead(
 
     clock.advance(days=1, seconds=0.8)  # 0.2 s before that job: within its lead
     async with kit.engine.connect() as conn:
-        row = (await conn.execute(_DUE_KINDS, {**params, "now": clock.now()})).one()
+        [row] = await _DUE_KINDS.rows(conn, {**params, "now": clock.now()})
     assert row.due_kinds == ["dm"]
 
 
