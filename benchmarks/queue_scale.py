@@ -87,7 +87,13 @@ async def next_due(url: str) -> tuple[list[float], dict[str, str]]:
     plans: dict[str, str] = {}
     try:
         times: list[float] = []
-        statement = _bound(str(_DUE_KINDS.statement))
+        # The first kind is claimed a quarter of a second ahead, as the app claims its DMs.
+        statement = _bound(
+            str(_DUE_KINDS.statement),
+            horizon="(now() + interval '250 milliseconds')",
+            on_time_kinds="$1[2:]",
+            ahead_kinds="$1[1:1]",
+        )
         for _ in range(200):
             [row] = await conn.fetch(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", KINDS)
             times.append(float(json.loads(row[0])[0]["Execution Time"]))
@@ -109,8 +115,6 @@ _BINDINGS = {
     "kinds": "$1",
     "now": "now()",
     "horizon": "now()",
-    # The first kind is claimed a quarter of a second ahead, as the app claims its DMs.
-    "leads": "ARRAY[0.25::float8] || array_fill(0::float8, ARRAY[cardinality($1::text[]) - 1])",
     "pid": "0",
     "mine": "ARRAY[]::bigint[]",
     "gateway_kinds": "ARRAY[]::text[]",

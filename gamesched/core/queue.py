@@ -268,13 +268,16 @@ class JobQueue:
         at a time. For work that is cheaper together (DMs: one look-up and one record for many).
 
         ``claim_ahead``: the running dispatcher claims the kind's jobs that many seconds before they are
-        due, so that the handler can do its reading beforehand and act at the due time itself; the handler
+        due (one lead for every kind claimed ahead), so that the handler can do its reading beforehand and act at the due time itself; the handler
         must then wait for each job's ``due_at`` (``Clock.sleep_until``). ``Dispatcher.run_due`` (tests,
         the CLI) claims only what is due."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if claim_ahead < 0:
             raise ValueError("claim_ahead must not be negative")
+        if claim_ahead and any(lead != claim_ahead for lead in self.claim_ahead.values()):
+            # The dispatcher's look for due work bounds them all with one parameter (``_DUE_KINDS``).
+            raise ValueError("every kind claimed ahead must have the same lead")
         registration = Registration(
             None,
             max_attempts or self.default_max_attempts,
