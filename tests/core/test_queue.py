@@ -846,3 +846,17 @@ async def test_a_kind_claimed_ahead_is_claimed_its_lead_before_it_is_due_by_the_
     dispatcher._wake.set()
     await wait_until(lambda: ran == ["timed"] and len(claimed) == 2)
     assert claimed[1] == (due, [due + timedelta(minutes=8)])
+
+
+def test_every_kind_claimed_ahead_has_the_same_lead(clock: FakeClock) -> None:
+    queue = JobQueue(clock=clock)
+
+    async def handler(jobs: list[Job]) -> dict[int, Exception]:
+        return {}
+
+    queue.register_batch("first", handler, batch_size=10, claim_ahead=0.25)
+    queue.register_batch("same", handler, batch_size=10, claim_ahead=0.25)
+    queue.register_batch("on_time", handler, batch_size=10)
+    with pytest.raises(ValueError, match="same lead"):
+        queue.register_batch("other", handler, batch_size=10, claim_ahead=1.0)
+    assert queue.claim_ahead == {"first": 0.25, "same": 0.25}
