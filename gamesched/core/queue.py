@@ -57,6 +57,12 @@ _PENDING_UNDER_PREFIX = DriverStatement(
         " WHERE state = 'pending' AND starts_with(dedupe_key, :prefix) ORDER BY due_at, id"
     )
 )
+#: Both partial indexes answer it: the pending keys by prefix, and the few running rows.
+_CANCEL = text(
+    "DELETE FROM jobs WHERE starts_with(dedupe_key, :prefix)"
+    " AND (state = 'pending' OR (state = 'running' AND due_at > :now))"
+)
+_STILL_CLAIMED = DriverStatement(text("SELECT id FROM jobs WHERE id = ANY(:ids) AND state = 'running'"))
 _JOBS = table(
     "jobs",
     column("id"),
@@ -403,12 +409,17 @@ class JobQueue:
         return [job for job in jobs if id(job) not in done]
 
     async def cancel(self, conn: AsyncSession | AsyncConnection, *, dedupe_prefix: str) -> int:
-        """Delete pending jobs whose dedupe key starts with ``dedupe_prefix``; return how many."""
-        result = await conn.execute(
-            text("DELETE FROM jobs WHERE state = 'pending' AND starts_with(dedupe_key, :prefix)"),
-            {"prefix": dedupe_prefix},
-        )
+        """Delete the jobs under ``dedupe_prefix`` that have not started; return how many.
+
+        Not started: pending, or claimed ahead of a due time still to come (a kind registered with
+        ``claim_ahead``). A handler of such a kind honours the cancel by asking, at the due time, which of
+        its jobs are ``still_claimed``."""
+        result = await conn.execute(_CANCEL, {"prefix": dedupe_prefix, "now": self.clock.now()})
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def still_claimed(self, conn: AsyncSession | AsyncConnection, job_ids: Iterable[int]) -> set[int]:
+        """Which of these claimed jobs are still there (not cancelled since their claim)."""
+        return {row.id for row in await _STILL_CLAIMED.rows(conn, {"ids": list(job_ids)})}
 
     async def pending(
         self, conn: AsyncSession | AsyncConnection, *, dedupe_prefix: str

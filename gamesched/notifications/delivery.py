@@ -11,7 +11,9 @@ The dispatcher hands over up to ``DM_BATCH`` due DM jobs at once (earliest due f
 3. one query finds the recipients' DM channels (``dm_channels``); only people the bot never DMed before
    cost a ``POST /users/@me/channels``, once, and their channels are kept;
 4. the DMs go out concurrently, at most ``DM_IN_FLIGHT`` at a time across all batches (the bot's REST
-   client also keeps to Discord's global request rate, see gamesched/discord/rate_limit.py);
+   client also keeps to Discord's global request rate, see gamesched/discord/rate_limit.py); DMs claimed
+   ahead are first checked against the queue at their due time, one read per due time: a DM cancelled
+   (``Notifier.cancel``) since its claim is dropped;
 5. one transaction records every outcome and queues the channel fallbacks for closed DMs.
 
 Once in effect: each DM carries a nonce derived from its dedupe key, and Discord answers a second send
@@ -58,7 +60,8 @@ DM_BATCH = 50
 DM_BATCHES = 3
 #: How long before their due time DM jobs are claimed and their look-ups done. A 120-DM reminder wave's
 #: claim and look-ups took 15-45 ms after its moment on the 2-core machine; this covers them with room for
-#: a busy loop. A condition (``StillRelevant``) is thus checked at most this long before its DM is sent.
+#: a busy loop. A condition (``StillRelevant``) is thus checked at most this long before its DM is sent; a
+#: cancel is honoured up to the due time (``JobQueue.cancel`` and ``still_claimed``).
 CLAIM_AHEAD = timedelta(milliseconds=250)
 #: DMs in flight to Discord at once, over all batches.
 DM_IN_FLIGHT = 32
@@ -174,6 +177,7 @@ class DMDelivery:
         """Send a batch of due DMs; answers the jobs that failed (the rest are done)."""
         dms = {job.id: msgspec.convert(job.payload, DMRequest) for job in jobs}
         due = {job.id: job.due_at for job in jobs}
+        claimed_at = self.clock.now()
         self._forget_quiet_channels()
         # What is recorded already, where each person stands now, and the DM channels we know: three
         # look-ups that need only the batch, so they go at once, on three connections. One after the other,
@@ -198,8 +202,27 @@ class DMDelivery:
         unrecorded: list[_Outcome] = []
         recording: asyncio.Task[None] | None = None
 
-        async def send(job_id: int) -> tuple[int, str | Exception]:
+        # A DM claimed ahead may be cancelled (``Notifier.cancel``) before its due time: one look per due
+        # time among the batch's DMs (a reminder wave's batch has one) drops those, just before they go out.
+        checks: dict[datetime, asyncio.Future[set[int]]] = {}
+
+        async def cancelled(job_id: int) -> bool:
+            moment = due[job_id]
+            if moment <= claimed_at:  # due when claimed: it went out without a second look before, too
+                return False
+            check = checks.get(moment)
+            if check is None:
+                ids = [j for j in todo if due[j] == moment]
+                check = checks[moment] = asyncio.ensure_future(self._still_claimed(ids))
+            return job_id not in await asyncio.shield(check)
+
+        async def send(job_id: int) -> tuple[int, str | Exception | None]:
             await self.clock.sleep_until(due[job_id])  # a batch claimed ahead may hold a later DM
+            try:
+                if await cancelled(job_id):
+                    return job_id, None
+            except Exception as exc:  # the database is out of reach: the job is tried again later
+                return job_id, exc
             return job_id, await self._send(todo[job_id], channels, opened)
 
         # Claimed ahead: what is left is sending, at the due time. One wait for the batch's earliest DM, so
@@ -212,6 +235,9 @@ class DMDelivery:
         sends = [asyncio.create_task(send(job_id)) for job_id in order]
         for next_done in asyncio.as_completed(sends):
             job_id, result = await next_done
+            if result is None:
+                log.info("dm_cancelled", kind=todo[job_id].kind, user_id=todo[job_id].user_id)
+                continue
             if isinstance(result, Exception):
                 failures[job_id] = result
                 continue
@@ -377,6 +403,10 @@ class DMDelivery:
             return {}
         async with self.db.read(bypass_rls=True) as conn:
             return await seats_now(conn, pairs)
+
+    async def _still_claimed(self, job_ids: list[int]) -> set[int]:
+        async with self.db.read(bypass_rls=True) as conn:
+            return await self.queue.still_claimed(conn, job_ids)
 
     async def _known_channels(self, user_ids: set[int]) -> dict[int, int]:
         async with self.db.read() as conn:

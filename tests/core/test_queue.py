@@ -145,6 +145,29 @@ async def test_dedupe_key_replaces_the_pending_job_and_cancel_removes_it(
     assert await kit.count() == 1
 
 
+async def test_cancel_reaches_a_job_claimed_ahead_of_its_due_time_but_not_one_already_running_when_due(
+    kit: QueueKit, clock: FakeClock
+) -> None:
+    """A job of a kind claimed ahead has not started until its due time: ``cancel`` deletes it, and its
+    handler asks ``still_claimed`` at that time. A job claimed when due is underway and is left alone."""
+    kit.queue.register("reminder", lambda job: asyncio.sleep(0))
+    async with kit.db.uow() as uow:
+        for key, due in (("game:1:ahead", timedelta(milliseconds=200)), ("game:1:due", timedelta(0))):
+            await kit.queue.enqueue(uow.session, "reminder", {}, due_at=clock.now() + due, dedupe_key=key)
+        ids = {
+            row.dedupe_key: row.id
+            for row in await uow.session.execute(
+                text(
+                    "UPDATE jobs SET state = 'running', claimed_by = pg_backend_pid()"
+                    " WHERE starts_with(dedupe_key, 'game:1:') RETURNING id, dedupe_key"
+                )
+            )
+        }
+    async with kit.db.uow() as uow:
+        assert await kit.queue.cancel(uow.session, dedupe_prefix="game:1:") == 1
+        assert await kit.queue.still_claimed(uow.session, ids.values()) == {ids["game:1:due"]}
+
+
 async def test_keep_coalesces_a_burst_into_the_first_pending_job(kit: QueueKit, clock: FakeClock) -> None:
     runs: list[dict[str, object]] = []
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import msgspec
 import pytest
 from sqlalchemy import make_url
 from sqlalchemy import text as sql
@@ -19,7 +19,7 @@ from gamesched.core.config import Settings
 from gamesched.core.db import DATABASE_ERRORS
 from gamesched.core.queue import Job, Postpone
 from gamesched.notifications import DirectMessage, DMRequest
-from gamesched.notifications.delivery import CHANNEL_MARGIN_SECONDS, CLAIM_AHEAD, DELIVER, DMDelivery
+from gamesched.notifications.delivery import CHANNEL_MARGIN_SECONDS, CLAIM_AHEAD, DMDelivery
 from tests.conftest import serving, wait_for_discord
 from tests.db import admin_execute
 from tests.world import World, fetch_world
@@ -114,7 +114,6 @@ async def test_closed_dms_fall_back_to_one_channel_message_for_the_burst(sandbox
 async def test_a_cancelled_dm_is_never_sent(sandbox_app: App) -> None:
     world = await fetch_world(sandbox_app.base_url)
     carol = world.user_id("carol")
-    later = sandbox_app.clock.now().replace(microsecond=0)
 
     dm = DMRequest(
         guild_id=world.guild_id(),
@@ -124,10 +123,16 @@ async def test_a_cancelled_dm_is_never_sent(sandbox_app: App) -> None:
         message=DirectMessage(content="You joined Game night."),
     )
     async with sandbox_app.db.uow(guild_id=world.guild_id()) as uow:
-        await sandbox_app.notifier.request(uow.session, dm, due_at=later + timedelta(seconds=1))
+        await sandbox_app.notifier.request(
+            uow.session, dm, due_at=sandbox_app.clock.now() + timedelta(minutes=1)
+        )
     async with sandbox_app.db.uow(guild_id=world.guild_id()) as uow:
         assert await sandbox_app.notifier.cancel(uow.session, "joined:g3:carol") == 1
-    await asyncio.sleep(1.5)
+    async with sandbox_app.db.uow(bypass_rls=True) as uow:  # nothing is left that could send it
+        assert (
+            await uow.session.scalar(sql("SELECT count(*) FROM jobs WHERE dedupe_key LIKE 'dm:joined:%'"))
+            == 0
+        )
     assert await _dms(sandbox_app, carol) == []
 
 
@@ -465,42 +470,92 @@ class SentWhen:
         raise AssertionError("no fallback here")
 
 
+@contextlib.asynccontextmanager
+async def _claimed_ahead(
+    app: App, world: World, *dms: tuple[DMRequest, datetime]
+) -> AsyncIterator[list[Job]]:
+    """The DMs queued, and their jobs claimed as the dispatcher claims ahead, by a connection that stays
+    open meanwhile (so that no dispatcher takes them for orphans)."""
+    async with app.db.uow(guild_id=world.guild_id()) as uow:
+        for dm, due in dms:
+            await app.notifier.request(uow.session, dm, due_at=due)
+    async with app.db.engine.connect() as claimer:
+        rows = (
+            await claimer.execute(
+                sql(
+                    "UPDATE jobs SET state = 'running', attempts = 1, claimed_by = pg_backend_pid()"
+                    " WHERE dedupe_key = ANY(:keys)"
+                    " RETURNING id, kind, payload, attempts, max_attempts, due_at, dedupe_key"
+                ),
+                {"keys": [f"dm:{dm.dedupe_key}" for dm, _ in dms]},
+            )
+        ).all()
+        await claimer.commit()
+        assert len(rows) == len(dms)
+        yield sorted((Job(*row) for row in rows), key=lambda job: (job.due_at, job.id))
+
+
 async def test_dms_claimed_ahead_are_looked_up_at_once_and_each_sent_at_its_due_time(
     sandbox_app: App,
 ) -> None:
     """The dispatcher hands over DM jobs before they are due (``CLAIM_AHEAD``): the batch's look-ups are
     done then, and each DM goes out at its own due time, not before."""
-    clock = FakeClock()
-    messenger = SentWhen(clock)
-    delivery = DMDelivery(db=sandbox_app.db, queue=sandbox_app.queue, clock=clock, messenger=messenger)
     world = await fetch_world(sandbox_app.base_url)
     bob, carol = world.user_id("bob"), world.user_id("carol")
-    due = clock.now() + CLAIM_AHEAD
+    due = sandbox_app.clock.now() + timedelta(hours=1)
     later = due + timedelta(milliseconds=100)
-    jobs = [
-        Job(1, DELIVER, msgspec.to_builtins(_dm(world, bob, "ahead:1", "first")), 1, 6, due, "dm:ahead:1"),
-        Job(
-            2, DELIVER, msgspec.to_builtins(_dm(world, carol, "ahead:2", "second")), 1, 6, later, "dm:ahead:2"
-        ),
-    ]
-    delivering = asyncio.create_task(delivery.deliver(jobs))
+    clock = FakeClock(due - CLAIM_AHEAD)
+    messenger = SentWhen(clock)
+    delivery = DMDelivery(db=sandbox_app.db, queue=sandbox_app.queue, clock=clock, messenger=messenger)
+    first, second = _dm(world, bob, "ahead:1", "first"), _dm(world, carol, "ahead:2", "second")
+    async with _claimed_ahead(sandbox_app, world, (first, due), (second, later)) as jobs:
+        delivering = asyncio.create_task(delivery.deliver(jobs))
 
-    async def waiting_for_the_clock() -> bool:
-        return clock.sleeping > 0
+        async def waiting_for_the_clock() -> bool:
+            return clock.sleeping > 0
 
-    async def first_sent() -> bool:
-        return len(messenger.sent) == 1
+        async def first_sent() -> bool:
+            return len(messenger.sent) == 1
 
-    await _until(waiting_for_the_clock)
-    assert messenger.sent == [], "looked up, but not due yet"
-    clock.set(due)
-    await _until(first_sent)
-    assert messenger.sent == [("first", due)]
-    await _until(waiting_for_the_clock)
-    assert not delivering.done(), "the second DM of the batch is due later"
-    clock.set(later)
-    assert await delivering == {}
+        await _until(waiting_for_the_clock)
+        assert messenger.sent == [], "looked up, but not due yet"
+        clock.set(due)
+        await _until(first_sent)
+        assert messenger.sent == [("first", due)]
+        await _until(waiting_for_the_clock)
+        assert not delivering.done(), "the second DM of the batch is due later"
+        clock.set(later)
+        assert await delivering == {}
     assert messenger.sent == [("first", due), ("second", later)]
     for key in ("ahead:1", "ahead:2"):
         record = await sandbox_app.notifier.sent(world.guild_id(), key)
         assert record is not None and record.outcome == "sent"
+
+
+async def test_a_dm_cancelled_after_its_batch_was_claimed_ahead_is_not_sent_and_the_rest_of_the_batch_is(
+    sandbox_app: App,
+) -> None:
+    """``Notifier.cancel`` reaches a DM whose job was claimed ahead of its due time: the job is deleted, and
+    the batch waiting for the moment drops it when the moment comes."""
+    world = await fetch_world(sandbox_app.base_url)
+    bob, carol = world.user_id("bob"), world.user_id("carol")
+    due = sandbox_app.clock.now() + timedelta(hours=1)
+    clock = FakeClock(due - CLAIM_AHEAD)
+    messenger = SentWhen(clock)
+    delivery = DMDelivery(db=sandbox_app.db, queue=sandbox_app.queue, clock=clock, messenger=messenger)
+    kept, dropped = _dm(world, bob, "ahead:kept", "kept"), _dm(world, carol, "ahead:dropped", "dropped")
+    async with _claimed_ahead(sandbox_app, world, (kept, due), (dropped, due)) as jobs:
+        delivering = asyncio.create_task(delivery.deliver(jobs))
+
+        async def waiting_for_the_clock() -> bool:
+            return clock.sleeping > 0
+
+        await _until(waiting_for_the_clock)
+        async with sandbox_app.db.uow(guild_id=world.guild_id()) as uow:
+            assert await sandbox_app.notifier.cancel(uow.session, "ahead:dropped") == 1
+        clock.set(due)
+        assert await delivering == {}
+    assert messenger.sent == [("kept", due)]
+    assert await sandbox_app.notifier.sent(world.guild_id(), "ahead:dropped") is None
+    record = await sandbox_app.notifier.sent(world.guild_id(), "ahead:kept")
+    assert record is not None and record.outcome == "sent"
