@@ -18,6 +18,15 @@ pytestmark = pytest.mark.browser
 
 #: What has the keyboard focus, as a person would tell it: the element's kind, text and link.
 FOCUSED = "(e => e.tagName + ' ' + e.textContent.trim() + ' ' + (e.getAttribute('href') || ''))(document.activeElement)"
+#: ``window.joinAnswered``: what has the focus once the page has swapped in the answer to its own Join (the
+#: live refresh that Join causes may swap the panel before or after it).
+AWAIT_THE_JOINS_ANSWER = (
+    "() => { window.joinAnswered = new Promise(resolve => {"
+    "  document.addEventListener('htmx:afterSwap', event => {"
+    "    if (event.detail.xhr && event.detail.xhr.responseURL.endsWith('/join')) resolve(" + FOCUSED + ");"
+    "  });"
+    "}); }"
+)
 
 
 async def test_a_refused_join_on_a_stale_page_says_why_next_to_the_button(
@@ -98,9 +107,35 @@ async def test_another_players_join_keeps_the_keyboard_focus_and_the_scroll(
         assert await page.evaluate("window.scrollY") == scrolled
 
     # Joining oneself: the Join button becomes Leave, and keeps the focus.
+    await page.evaluate(AWAIT_THE_JOINS_ANSWER)
     await page.get_by_role("button", name="Join").click()
-    await page.get_by_role("button", name="Leave").wait_for()
-    assert await page.evaluate(FOCUSED) == "BUTTON Leave "
+    assert await page.evaluate("() => window.joinAnswered") == "BUTTON Leave "
+
+
+async def test_ones_own_join_keeps_the_focus_when_its_live_refresh_starts_before_the_answer(
+    web_app: App, world: World, new_page: Any
+) -> None:
+    """The live event of one's own Join can reach the page before the Join's answer. The refresh it starts
+    finds the focus lost to the disabled button; the Join's answer must still put it on the button."""
+    async with await login_as(web_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, title="Race night", max_players=4)
+    page = await new_page()
+    await browser_login(page, "bob")
+    await page.goto(f"/games/{game['id']}")
+    await page.get_by_role("button", name="Join").focus()
+
+    refresh_started = asyncio.Event()
+    page.on("request", lambda request: refresh_started.set() if request.url.endswith("/panel") else None)
+
+    async def answer_after_the_refresh_started(route: Any) -> None:
+        answer = await route.fetch()  # the join is committed: its live event is on its way to the page
+        await asyncio.wait_for(refresh_started.wait(), 10)
+        await route.fulfill(response=answer)
+
+    await page.route("**/join", answer_after_the_refresh_started)
+    await page.evaluate(AWAIT_THE_JOINS_ANSWER)
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("() => window.joinAnswered") == "BUTTON Leave "
 
 
 #: ``window.heldAnswer``: the status line once htmx has handled the answer with the ``x-held`` header (the

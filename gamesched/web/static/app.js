@@ -235,27 +235,29 @@
   // A live update (someone else joined) swaps the game panel: keep the keyboard focus where it was. htmx
   // moves focus back to an element with the same id; a button the action disabled (hx-disabled-elt) has
   // already lost it by then, so the focused id is noted when the request starts. When the element has no
-  // id (or is gone), focus goes to the swapped-in part rather than dropping to <body>.
-  var focusedId = null, focusWasIn = null;
+  // id (or is gone), focus goes to the swapped-in part rather than dropping to <body>. The notes belong to
+  // the request (its xhr): a live refresh starting while one's own Join is on its way (the live event can
+  // come before the answer) finds the focus lost to the disabled button, and must not wipe the Join's note.
   function focusInside(target) {
     var active = document.activeElement;
     return active && active !== document.body && target && target.contains(active) ? active : null;
   }
   document.addEventListener("htmx:beforeRequest", function (event) {
     var active = focusInside(event.detail.target);
-    focusedId = active && active.id ? active.id : null;
+    if (active && active.id) event.detail.xhr.gsFocusedId = active.id;
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (!event.detail.shouldSwap) return;
-    var active = focusInside(event.detail.target);
-    if (active && active.id) focusedId = active.id;
+    var xhr = event.detail.xhr, active = focusInside(event.detail.target);
+    if (active && active.id) xhr.gsFocusedId = active.id;
     // the part to focus when the element had no id: what was swapped (the panel, for its container)
     var swapped = event.detail.target.id === "game-live" ? "game" : event.detail.target.id;
-    focusWasIn = active || focusedId ? swapped : null;
+    xhr.gsFocusWasIn = active || xhr.gsFocusedId ? swapped : null;
   });
-  document.addEventListener("htmx:afterSwap", function () {
-    var id = focusedId, container = focusWasIn;
-    focusedId = focusWasIn = null;
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr) return;
+    var id = xhr.gsFocusedId, container = xhr.gsFocusWasIn;
     if (document.activeElement && document.activeElement !== document.body) return;
     var again = (id && document.getElementById(id)) || (container && document.getElementById(container));
     if (!again) return;
