@@ -470,6 +470,21 @@ class SentWhen:
         raise AssertionError("no fallback here")
 
 
+def _delivery_on_a_fake_clock(app: App, first_due: datetime) -> tuple[FakeClock, SentWhen, DMDelivery]:
+    """A delivery whose clock stands ``CLAIM_AHEAD`` before ``first_due``, as when the dispatcher claims ahead,
+    and moves only when the test moves it; its messenger notes when each DM went out."""
+    clock = FakeClock(first_due - CLAIM_AHEAD)
+    messenger = SentWhen(clock)
+    return clock, messenger, DMDelivery(db=app.db, queue=app.queue, clock=clock, messenger=messenger)
+
+
+async def _waiting_on(clock: FakeClock) -> None:
+    async def sleeping() -> bool:
+        return clock.sleeping > 0
+
+    await _until(sleeping)
+
+
 @contextlib.asynccontextmanager
 async def _claimed_ahead(
     app: App, world: World, *dms: tuple[DMRequest, datetime]
@@ -504,25 +519,20 @@ async def test_dms_claimed_ahead_are_looked_up_at_once_and_each_sent_at_its_due_
     bob, carol = world.user_id("bob"), world.user_id("carol")
     due = sandbox_app.clock.now() + timedelta(hours=1)
     later = due + timedelta(milliseconds=100)
-    clock = FakeClock(due - CLAIM_AHEAD)
-    messenger = SentWhen(clock)
-    delivery = DMDelivery(db=sandbox_app.db, queue=sandbox_app.queue, clock=clock, messenger=messenger)
+    clock, messenger, delivery = _delivery_on_a_fake_clock(sandbox_app, due)
     first, second = _dm(world, bob, "ahead:1", "first"), _dm(world, carol, "ahead:2", "second")
     async with _claimed_ahead(sandbox_app, world, (first, due), (second, later)) as jobs:
         delivering = asyncio.create_task(delivery.deliver(jobs))
 
-        async def waiting_for_the_clock() -> bool:
-            return clock.sleeping > 0
-
         async def first_sent() -> bool:
             return len(messenger.sent) == 1
 
-        await _until(waiting_for_the_clock)
+        await _waiting_on(clock)
         assert messenger.sent == [], "looked up, but not due yet"
         clock.set(due)
         await _until(first_sent)
         assert messenger.sent == [("first", due)]
-        await _until(waiting_for_the_clock)
+        await _waiting_on(clock)
         assert not delivering.done(), "the second DM of the batch is due later"
         clock.set(later)
         assert await delivering == {}
@@ -540,17 +550,11 @@ async def test_a_dm_cancelled_after_its_batch_was_claimed_ahead_is_not_sent_and_
     world = await fetch_world(sandbox_app.base_url)
     bob, carol = world.user_id("bob"), world.user_id("carol")
     due = sandbox_app.clock.now() + timedelta(hours=1)
-    clock = FakeClock(due - CLAIM_AHEAD)
-    messenger = SentWhen(clock)
-    delivery = DMDelivery(db=sandbox_app.db, queue=sandbox_app.queue, clock=clock, messenger=messenger)
+    clock, messenger, delivery = _delivery_on_a_fake_clock(sandbox_app, due)
     kept, dropped = _dm(world, bob, "ahead:kept", "kept"), _dm(world, carol, "ahead:dropped", "dropped")
     async with _claimed_ahead(sandbox_app, world, (kept, due), (dropped, due)) as jobs:
         delivering = asyncio.create_task(delivery.deliver(jobs))
-
-        async def waiting_for_the_clock() -> bool:
-            return clock.sleeping > 0
-
-        await _until(waiting_for_the_clock)
+        await _waiting_on(clock)
         async with sandbox_app.db.uow(guild_id=world.guild_id()) as uow:
             assert await sandbox_app.notifier.cancel(uow.session, "ahead:dropped") == 1
         clock.set(due)

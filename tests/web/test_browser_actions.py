@@ -29,6 +29,18 @@ AWAIT_THE_JOINS_ANSWER = (
 )
 
 
+async def bob_on_alices_game(
+    web_app: App, world: World, new_page: Any, *, size: tuple[int, int] | None = None, **game: Any
+) -> tuple[Any, dict[str, Any]]:
+    """Alice's new game (``game``: its fields), open in Bob's browser; the page and the game."""
+    async with await login_as(web_app.base_url, "alice") as alice:
+        created = await create_game(alice, world, **game)
+    page = await (new_page(width=size[0], height=size[1]) if size else new_page())
+    await browser_login(page, "bob")
+    await page.goto(f"/games/{created['id']}")
+    return page, created
+
+
 async def test_a_refused_join_on_a_stale_page_says_why_next_to_the_button(
     web_app: App, world: World, new_page: Any
 ) -> None:
@@ -58,11 +70,7 @@ async def test_a_refused_join_on_a_stale_page_says_why_next_to_the_button(
 
 async def test_every_htmx_action_shows_a_failure_it_gets(web_app: App, world: World, new_page: Any) -> None:
     """A 5xx from the live refresh, and no answer at all for join and for the create form's channel."""
-    async with await login_as(web_app.base_url, "alice") as alice:
-        game = await create_game(alice, world, title="Flaky night")
-    page = await new_page()
-    await browser_login(page, "bob")
-    await page.goto(f"/games/{game['id']}")
+    page, game = await bob_on_alices_game(web_app, world, new_page, title="Flaky night")
 
     await page.route("**/join", lambda route: route.abort())
     await page.get_by_role("button", name="Join").click()
@@ -84,11 +92,9 @@ async def test_every_htmx_action_shows_a_failure_it_gets(web_app: App, world: Wo
 async def test_another_players_join_keeps_the_keyboard_focus_and_the_scroll(
     web_app: App, world: World, new_page: Any
 ) -> None:
-    async with await login_as(web_app.base_url, "alice") as alice:
-        game = await create_game(alice, world, title="Focus night", description="A long evening.\n" * 40)
-    page = await new_page(width=390, height=600)
-    await browser_login(page, "bob")
-    await page.goto(f"/games/{game['id']}")
+    page, game = await bob_on_alices_game(
+        web_app, world, new_page, size=(390, 600), title="Focus night", description="A long evening.\n" * 40
+    )
     roster = page.locator("#confirmed")
 
     for username, name, focused in [
@@ -117,11 +123,7 @@ async def test_ones_own_join_keeps_the_focus_when_its_live_refresh_starts_before
 ) -> None:
     """The live event of one's own Join can reach the page before the Join's answer. The refresh it starts
     finds the focus lost to the disabled button; the Join's answer must still put it on the button."""
-    async with await login_as(web_app.base_url, "alice") as alice:
-        game = await create_game(alice, world, title="Race night", max_players=4)
-    page = await new_page()
-    await browser_login(page, "bob")
-    await page.goto(f"/games/{game['id']}")
+    page, _ = await bob_on_alices_game(web_app, world, new_page, title="Race night", max_players=4)
     await page.get_by_role("button", name="Join").focus()
 
     refresh_started = asyncio.Event()
@@ -153,11 +155,7 @@ async def test_a_live_refresh_answered_after_the_viewers_own_join_does_not_undo_
 ) -> None:
     """The live re-read that another player's join asks for is rendered, but reaches the page only after the
     viewer's own Join has been answered: the page keeps the newer panel, the one with the viewer in it."""
-    async with await login_as(web_app.base_url, "alice") as alice:
-        game = await create_game(alice, world, title="Crossing night", max_players=4)
-    page = await new_page()
-    await browser_login(page, "bob")
-    await page.goto(f"/games/{game['id']}")
+    page, game = await bob_on_alices_game(web_app, world, new_page, title="Crossing night", max_players=4)
     await page.get_by_role("button", name="Join").wait_for()
 
     rendered, release = asyncio.Event(), asyncio.Event()
