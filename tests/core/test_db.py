@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -19,11 +21,21 @@ from gamesched.core.migrate import alembic_config, upgrade_head
 from tests.db import admin_execute, asyncpg_url, unique_name, with_database
 
 
-async def test_migrations_run_up_from_an_empty_database_and_again_as_a_no_op(pg_server_url: str) -> None:
-    name = unique_name("gs_empty")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
+@contextlib.asynccontextmanager
+async def _scratch_database(server_url: str, prefix: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new empty database of the test server, dropped afterwards."""
+    name = unique_name(prefix)
+    await admin_execute(server_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(with_database(server_url, name))
     try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migrations_run_up_from_an_empty_database_and_again_as_a_no_op(pg_server_url: str) -> None:
+    async with _scratch_database(pg_server_url, "gs_empty") as engine:
         await upgrade_head(engine)
         await upgrade_head(engine)
         async with engine.connect() as conn:
@@ -37,9 +49,6 @@ async def test_migrations_run_up_from_an_empty_database_and_again_as_a_no_op(pg_
             )
         assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert {"jobs", "alembic_version"} <= tables
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _guild_scoped_table(database_url: str) -> None:
@@ -280,10 +289,7 @@ async def _migrate(engine: AsyncEngine, revision: str, *, down: bool = False) ->
 
 
 async def test_migration_0007_counts_existing_games_and_downgrades_cleanly(pg_server_url: str) -> None:
-    name = unique_name("gs_counts")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    try:
+    async with _scratch_database(pg_server_url, "gs_counts") as engine:
         await _migrate(engine, "0006")
         async with engine.begin() as conn:
             await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
@@ -341,9 +347,6 @@ async def test_migration_0007_counts_existing_games_and_downgrades_cleanly(pg_se
         assert "ix_games_guild_scheduled" not in indexes
         await _migrate(engine, "head")
         assert await counts() == [(1, 10, "cancelled", 1), (1, 10, "in_progress", 2)]
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_connections_opened_for_a_burst_are_kept_for_the_next(database_url: str) -> None:
@@ -369,16 +372,13 @@ async def test_connections_opened_for_a_burst_are_kept_for_the_next(database_url
 async def test_migration_0013_gives_every_server_a_default_template_and_downgrades(
     pg_server_url: str,
 ) -> None:
-    name = unique_name("gs_templates")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
+    async with _scratch_database(pg_server_url, "gs_templates") as engine:
 
-    async def query(sql: str) -> list[tuple[Any, ...]]:
-        async with engine.begin() as conn:
-            await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
-            return [tuple(row) for row in await conn.execute(text(sql))]
+        async def query(sql: str) -> list[tuple[Any, ...]]:
+            async with engine.begin() as conn:
+                await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
+                return [tuple(row) for row in await conn.execute(text(sql))]
 
-    try:
         await _migrate(engine, "0012")
         async with engine.begin() as conn:
             await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
@@ -410,24 +410,18 @@ async def test_migration_0013_gives_every_server_a_default_template_and_downgrad
         assert await query("SELECT title FROM games") == [("t",)]
         await _migrate(engine, "head")
         assert len(await query("SELECT id FROM game_templates")) == 2
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0014_keeps_existing_games_valid_and_downgrades_cleanly(pg_server_url: str) -> None:
-    name = unique_name("gs_lifecycle")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
+    async with _scratch_database(pg_server_url, "gs_lifecycle") as engine:
 
-    async def columns() -> set[str]:
-        async with engine.connect() as conn:
-            rows = await conn.execute(
-                text("SELECT column_name FROM information_schema.columns WHERE table_name = 'games'")
-            )
-            return set(rows.scalars())
+        async def columns() -> set[str]:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text("SELECT column_name FROM information_schema.columns WHERE table_name = 'games'")
+                )
+                return set(rows.scalars())
 
-    try:
         await _migrate(engine, "0013")
         async with engine.begin() as conn:
             await conn.execute(text("SELECT set_config('app.bypass_rls', 'on', true)"))
@@ -463,22 +457,16 @@ async def test_migration_0014_keeps_existing_games_valid_and_downgrades_cleanly(
         assert "ix_games_not_announced" not in indexes
         await _migrate(engine, "head")
         assert {"post_at", "rewards", "archive_message_id", "completed_at"} <= await columns()
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0015_adds_the_claim_index_and_downgrades_cleanly(pg_server_url: str) -> None:
-    name = unique_name("gs_claims")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
+    async with _scratch_database(pg_server_url, "gs_claims") as engine:
 
-    async def job_indexes() -> set[str]:
-        async with engine.connect() as conn:
-            query = text("SELECT indexname FROM pg_indexes WHERE tablename = 'jobs'")
-            return set((await conn.execute(query)).scalars())
+        async def job_indexes() -> set[str]:
+            async with engine.connect() as conn:
+                query = text("SELECT indexname FROM pg_indexes WHERE tablename = 'jobs'")
+                return set((await conn.execute(query)).scalars())
 
-    try:
         await _migrate(engine, "0015")
         assert "ix_jobs_pending_kind_due" in await job_indexes()
         await _migrate(engine, "0014", down=True)
@@ -486,17 +474,11 @@ async def test_migration_0015_adds_the_claim_index_and_downgrades_cleanly(pg_ser
         assert "ix_jobs_pending_due" in await job_indexes()
         await _migrate(engine, "head")
         assert "ix_jobs_pending_kind_due" in await job_indexes()
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0017_adds_the_cache_table_and_downgrades_cleanly(pg_server_url: str) -> None:
-    name = unique_name("gs_cache")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    exists = text("SELECT to_regclass('cache_entries') IS NOT NULL")
-    try:
+    async with _scratch_database(pg_server_url, "gs_cache") as engine:
+        exists = text("SELECT to_regclass('cache_entries') IS NOT NULL")
         await _migrate(engine, "0017")
         async with engine.begin() as conn:
             assert (await conn.execute(exists)).scalar_one() is True
@@ -505,25 +487,19 @@ async def test_migration_0017_adds_the_cache_table_and_downgrades_cleanly(pg_ser
         async with engine.connect() as conn:
             assert (await conn.execute(exists)).scalar_one() is False
         await _migrate(engine, "0017")
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0018_adds_the_projection_of_discord_and_downgrades_cleanly(
     pg_server_url: str,
 ) -> None:
-    name = unique_name("gs_projection")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    tables = text(
-        "SELECT to_regclass('guild_roles') IS NOT NULL AND to_regclass('guild_members') IS NOT NULL"
-    )
-    columns = text(
-        "SELECT count(*) FROM information_schema.columns WHERE (table_name, column_name) IN "
-        "(('guilds', 'emojis'), ('channels', 'bot_permissions'))"
-    )
-    try:
+    async with _scratch_database(pg_server_url, "gs_projection") as engine:
+        tables = text(
+            "SELECT to_regclass('guild_roles') IS NOT NULL AND to_regclass('guild_members') IS NOT NULL"
+        )
+        columns = text(
+            "SELECT count(*) FROM information_schema.columns WHERE (table_name, column_name) IN "
+            "(('guilds', 'emojis'), ('channels', 'bot_permissions'))"
+        )
         await _migrate(engine, "0018")
         async with engine.begin() as conn:
             assert (await conn.execute(tables)).scalar_one() is True
@@ -545,19 +521,13 @@ async def test_migration_0018_adds_the_projection_of_discord_and_downgrades_clea
             assert (await conn.execute(tables)).scalar_one() is False
             assert (await conn.execute(columns)).scalar_one() == 0
         await _migrate(engine, "0018")
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0019_adds_the_jobs_guild_and_downgrades_cleanly(pg_server_url: str) -> None:
-    name = unique_name("gs_job_guild")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    column = text(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'guild_id'"
-    )
-    try:
+    async with _scratch_database(pg_server_url, "gs_job_guild") as engine:
+        column = text(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'guild_id'"
+        )
         await _migrate(engine, "0019")
         async with engine.begin() as conn:
             assert (await conn.execute(column)).scalar_one() == 1
@@ -569,20 +539,14 @@ async def test_migration_0019_adds_the_jobs_guild_and_downgrades_cleanly(pg_serv
             assert (await conn.execute(column)).scalar_one() == 0
             assert (await conn.execute(text("SELECT count(*) FROM jobs"))).scalar_one() == 1
         await _migrate(engine, "0019")
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0020_adds_time_zones_and_downgrades_cleanly(pg_server_url: str) -> None:
-    name = unique_name("gs_tz")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    table = text("SELECT to_regclass('user_preferences') IS NOT NULL")
-    column = text(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'games' AND column_name = 'time_zone'"
-    )
-    try:
+    async with _scratch_database(pg_server_url, "gs_tz") as engine:
+        table = text("SELECT to_regclass('user_preferences') IS NOT NULL")
+        column = text(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'games' AND column_name = 'time_zone'"
+        )
         await _migrate(engine, "0020")
         async with engine.begin() as conn:
             assert (await conn.execute(table)).scalar_one() is True
@@ -595,18 +559,12 @@ async def test_migration_0020_adds_time_zones_and_downgrades_cleanly(pg_server_u
             assert (await conn.execute(table)).scalar_one() is False
             assert (await conn.execute(column)).scalar_one() == 0
         await _migrate(engine, "0020")
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0021_adds_calendar_feeds_and_downgrades_cleanly(pg_server_url: str) -> None:
-    name = unique_name("gs_feeds")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    table = text("SELECT to_regclass('calendar_feeds') IS NOT NULL")
-    insert = text("INSERT INTO calendar_feeds (user_id, salt, token_hash) VALUES (:user, '\\x01', :hash)")
-    try:
+    async with _scratch_database(pg_server_url, "gs_feeds") as engine:
+        table = text("SELECT to_regclass('calendar_feeds') IS NOT NULL")
+        insert = text("INSERT INTO calendar_feeds (user_id, salt, token_hash) VALUES (:user, '\\x01', :hash)")
         await _migrate(engine, "0021")
         async with engine.begin() as conn:
             assert (await conn.execute(table)).scalar_one() is True
@@ -617,22 +575,16 @@ async def test_migration_0021_adds_calendar_feeds_and_downgrades_cleanly(pg_serv
         await _migrate(engine, "0020", down=True)
         async with engine.connect() as conn:
             assert (await conn.execute(table)).scalar_one() is False
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0022_adds_the_confirmation_deadline_and_downgrades_cleanly(
     pg_server_url: str,
 ) -> None:
-    name = unique_name("gs_confirm")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    column = text(
-        "SELECT count(*) FROM information_schema.columns "
-        "WHERE table_name = 'participants' AND column_name = 'confirm_by'"
-    )
-    try:
+    async with _scratch_database(pg_server_url, "gs_confirm") as engine:
+        column = text(
+            "SELECT count(*) FROM information_schema.columns "
+            "WHERE table_name = 'participants' AND column_name = 'confirm_by'"
+        )
         await _migrate(engine, "0022")
         async with engine.connect() as conn:
             assert (await conn.execute(column)).scalar_one() == 1
@@ -640,21 +592,15 @@ async def test_migration_0022_adds_the_confirmation_deadline_and_downgrades_clea
         async with engine.connect() as conn:
             assert (await conn.execute(column)).scalar_one() == 0
         await _migrate(engine, "0022")
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0023_adds_game_series_and_downgrades_cleanly(pg_server_url: str) -> None:
-    name = unique_name("gs_series")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    table = text("SELECT to_regclass('game_series') IS NOT NULL")
-    columns = text(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'games'"
-        " AND column_name IN ('series_id', 'recurrence_id')"
-    )
-    try:
+    async with _scratch_database(pg_server_url, "gs_series") as engine:
+        table = text("SELECT to_regclass('game_series') IS NOT NULL")
+        columns = text(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'games'"
+            " AND column_name IN ('series_id', 'recurrence_id')"
+        )
         await _migrate(engine, "0023")
         async with engine.begin() as conn:
             assert (await conn.execute(table)).scalar_one() is True
@@ -668,40 +614,31 @@ async def test_migration_0023_adds_game_series_and_downgrades_cleanly(pg_server_
             assert (await conn.execute(table)).scalar_one() is False
             assert (await conn.execute(columns)).scalar_one() == 0
         await _migrate(engine, "0023")
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0025_names_the_kind_in_the_queues_notification_and_downgrades_cleanly(
     pg_server_url: str,
 ) -> None:
-    name = unique_name("gs_notify_kind")
-    await admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
-    engine = create_engine(with_database(pg_server_url, name))
-    insert = text(
-        "INSERT INTO jobs (kind, payload, due_at) VALUES ('games.start', '{}', '2030-01-01T12:00:30.5Z')"
-    )
+    async with _scratch_database(pg_server_url, "gs_notify_kind") as engine:
+        insert = text(
+            "INSERT INTO jobs (kind, payload, due_at) VALUES ('games.start', '{}', '2030-01-01T12:00:30.5Z')"
+        )
 
-    async def payload_of_an_insert() -> str:
-        raw = await asyncpg.connect(asyncpg_url(with_database(pg_server_url, name)))
-        heard: asyncio.Queue[str] = asyncio.Queue()
-        try:
-            await raw.add_listener("gamesched_jobs", lambda *args: heard.put_nowait(args[-1]))
-            async with engine.begin() as conn:
-                await conn.execute(insert)
-            return await asyncio.wait_for(heard.get(), 5)
-        finally:
-            await raw.close()
+        async def payload_of_an_insert() -> str:
+            raw = await asyncpg.connect(asyncpg_url(engine.url.render_as_string(hide_password=False)))
+            heard: asyncio.Queue[str] = asyncio.Queue()
+            try:
+                await raw.add_listener("gamesched_jobs", lambda *args: heard.put_nowait(args[-1]))
+                async with engine.begin() as conn:
+                    await conn.execute(insert)
+                return await asyncio.wait_for(heard.get(), 5)
+            finally:
+                await raw.close()
 
-    try:
         await _migrate(engine, "0025")
         assert await payload_of_an_insert() == "1893499230 games.start"
         await _migrate(engine, "0024", down=True)
         assert await payload_of_an_insert() == "1893499230"
-    finally:
-        await engine.dispose()
-        await admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_sessions_read_timestamps_in_utc_whatever_the_databases_own_time_zone(
