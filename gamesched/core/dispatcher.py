@@ -485,7 +485,7 @@ class Dispatcher:
             "on_time_kinds": [kind for kind in kinds if kind not in leads],
             "ahead_kinds": [kind for kind in kinds if kind in leads],
             "now": now,
-            "horizon": now + timedelta(seconds=max(leads.values(), default=0.0)),
+            "horizon": now + timedelta(seconds=self.queue.lead if ahead else 0.0),
             "pid": self._pid,
             "mine": self._mine(),
             **self._routing_params(),
@@ -717,10 +717,7 @@ class Dispatcher:
             return  # another process's work (a web-only process and the bot's jobs)
         # A job of a kind claimed ahead is claimed that much earlier than it is due.
         # Without the kind (0024's trigger), the longest lead of any kind.
-        seconds = (
-            registration.claim_ahead if registration else max(self.queue.claim_ahead.values(), default=0.0)
-        )
-        lead = timedelta(seconds=seconds)
+        lead = timedelta(seconds=registration.claim_ahead if registration else self.queue.lead)
         if self._next_due is not None and _due_second(second) - lead > self._next_due:
             return  # it looks by then anyway
         cap = registration.max_concurrency if registration else None

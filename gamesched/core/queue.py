@@ -233,8 +233,6 @@ class JobQueue:
         self.clock = clock
         self.default_max_attempts = max_attempts
         self._handlers: dict[str, Registration] = {}
-        #: The kinds claimed ahead of their due time, with how long ahead (``register_batch``).
-        self.claim_ahead: dict[str, float] = {}
         #: This process's running dispatcher. Jobs due now that a unit of work writes (a change's events
         #: for their subscribers, a reminder wave's DMs) are then run by it as soon as the unit of work
         #: commits, when it has room: no notification, no look for due work and no claim between a change
@@ -274,14 +272,15 @@ class JobQueue:
         at a time. For work that is cheaper together (DMs: one look-up and one record for many).
 
         ``claim_ahead``: the running dispatcher claims the kind's jobs that many seconds before they are
-        due (one lead for every kind claimed ahead), so that the handler can do its reading beforehand and act at the due time itself; the handler
-        must then wait for each job's ``due_at`` (``Clock.sleep_until``). ``Dispatcher.run_due`` (tests,
+        due (one lead for every kind claimed ahead), so that the handler can do its reading beforehand and
+        act at the due time itself; the handler must then wait for each job's ``due_at``
+        (``Clock.sleep_until``). ``Dispatcher.run_due`` (tests,
         the CLI) claims only what is due."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if claim_ahead < 0:
             raise ValueError("claim_ahead must not be negative")
-        if claim_ahead and any(lead != claim_ahead for lead in self.claim_ahead.values()):
+        if claim_ahead and self.lead not in (0.0, claim_ahead):
             # The dispatcher's look for due work bounds them all with one parameter (``_DUE_KINDS``).
             raise ValueError("every kind claimed ahead must have the same lead")
         registration = Registration(
@@ -294,8 +293,6 @@ class JobQueue:
             claim_ahead,
         )
         self._add(kind, registration)
-        if claim_ahead:
-            self.claim_ahead[kind] = claim_ahead
 
     def _add(self, kind: str, registration: Registration) -> None:
         if kind in self._handlers:
@@ -317,6 +314,17 @@ class JobQueue:
     def gateway_kinds(self) -> list[str]:
         """Kinds whose handlers read their guild from the gateway view (routed to its shard)."""
         return sorted(k for k, r in self._handlers.items() if r.gateway)
+
+    @property
+    def claim_ahead(self) -> dict[str, float]:
+        """The kinds claimed ahead of their due time, with how many seconds ahead (``register_batch``)."""
+        return {k: r.claim_ahead for k, r in self._handlers.items() if r.claim_ahead}
+
+    @property
+    def lead(self) -> float:
+        """The one lead of the kinds claimed ahead, in seconds (``register_batch`` keeps them equal); 0
+        when no kind is."""
+        return max(self.claim_ahead.values(), default=0.0)
 
     def concurrency_caps(self) -> dict[str, int]:
         return {k: r.max_concurrency for k, r in self._handlers.items() if r.max_concurrency is not None}
