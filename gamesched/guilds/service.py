@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -94,6 +95,9 @@ class GuildService:
         self.live = live
         #: guild id → (kept until, its record, the host roles that count in some channel open for games)
         self._records: dict[int, tuple[datetime, Guild | None, frozenset[int]]] = {}
+        #: guild id → the read of its record under way: the clicks of a storm that all find the record
+        #: expired wait for one read instead of each making their own.
+        self._record_reads: dict[int, asyncio.Task[tuple[Guild | None, frozenset[int]]]] = {}
         self.templates = TemplateService(self)
         #: Each person's own settings (their time zone), the same in every server.
         self.preferences = PreferenceService(db=db, clock=clock)
@@ -269,11 +273,31 @@ class GuildService:
     async def _guild_standing(self, guild_id: int) -> tuple[Guild | None, frozenset[int]]:
         """The guild's record for permission checks, and every host role that lets someone host in at least
         one channel open for games (channels may set their own); kept GUILD_RECORD_TTL_SECONDS (read-only:
-        detached)."""
-        now = self.clock.now()
+        detached). Callers that find it expired while it is being read wait for that read."""
         hit = self._records.get(guild_id)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > self.clock.now():
             return hit[1], hit[2]
+        read = self._record_reads.get(guild_id)
+        if read is None:
+            read = asyncio.create_task(self._read_standing(guild_id), name=f"guild-record:{guild_id}")
+            self._record_reads[guild_id] = read
+            read.add_done_callback(lambda done: self._record_read_done(guild_id, done))
+        # Shielded: a caller that gives up (its click was cancelled) does not cancel the others' read.
+        return await asyncio.shield(read)
+
+    def _record_read_done(
+        self, guild_id: int, read: asyncio.Task[tuple[Guild | None, frozenset[int]]]
+    ) -> None:
+        failed = read.cancelled() or read.exception() is not None  # its callers hear why
+        if self._record_reads.get(guild_id) is not read:
+            return  # forgotten while it ran (the guild changed): its result may predate the change
+        del self._record_reads[guild_id]
+        if not failed:
+            record, hosting = read.result()
+            kept_until = self.clock.now() + timedelta(seconds=GUILD_RECORD_TTL_SECONDS)
+            self._records[guild_id] = (kept_until, record, hosting)
+
+    async def _read_standing(self, guild_id: int) -> tuple[Guild | None, frozenset[int]]:
         async with self.db.uow(guild_id=guild_id) as uow:
             record = await uow.session.get(Guild, guild_id)
             overrides = (
@@ -290,11 +314,11 @@ class GuildService:
         hosting = frozenset(
             role for roles in (overrides or [None]) for role in (server_roles if roles is None else roles)
         )
-        self._records[guild_id] = (now + timedelta(seconds=GUILD_RECORD_TTL_SECONDS), record, hosting)
         return record, hosting
 
     def _forget_record(self, guild_id: int) -> None:
         self._records.pop(guild_id, None)
+        self._record_reads.pop(guild_id, None)  # a read under way may have read it before the change
 
     async def guilds_for_user(self, user_id: int) -> list[tuple[GuildInfo, GuildAccess]]:
         """Every guild shared by the user and the bot, with the user's standing in each."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gamesched.core.clock import FakeClock
@@ -66,8 +68,6 @@ async def test_a_settings_change_counts_at_once_here_and_within_the_ttl_in_anoth
 async def test_two_processes_syncing_a_new_guild_at_once_make_one_default_template(
     engine: AsyncEngine, clock: FakeClock
 ) -> None:
-    import asyncio
-
     from sqlalchemy import text
 
     db = Database(engine)
@@ -80,3 +80,60 @@ async def test_two_processes_syncing_a_new_guild_at_once_make_one_default_templa
             await uow.session.execute(text("SELECT name, is_default, channel_id FROM game_templates"))
         ).all()
     assert [tuple(r) for r in rows] == [("Default", True, 10)]
+
+
+class GuildReads:
+    """Counts the statements that read the guilds table (a listener on the engine, removed on exit)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.count = 0
+
+    def _seen(self, conn: object, cursor: object, statement: str, *args: object) -> None:
+        self.count += "FROM guilds" in statement
+
+    def __enter__(self) -> GuildReads:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+async def test_checks_that_find_the_record_expired_at_the_same_time_wait_for_one_read(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    service = GuildService(db=Database(engine), directory=Directory(), clock=clock)
+    info = Directory().guild(GUILD)
+    assert info is not None
+    await service.sync_guild(info)
+    await service.update_guild_settings(await service.access(GUILD, OWNER), {"manager_role_ids": [MOD_ROLE]})
+    clock.advance(timedelta(seconds=GUILD_RECORD_TTL_SECONDS))
+
+    with GuildReads(engine) as reads:
+        storm = await asyncio.gather(*(service.access(GUILD, MOD) for _ in range(20)))
+        assert [access.is_manager for access in storm] == [True] * 20
+        assert reads.count == 1
+        await service.access(GUILD, OWNER)  # kept: no read
+        assert reads.count == 1
+
+
+async def test_a_read_under_way_when_the_guild_changes_is_not_kept(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    service = GuildService(db=Database(engine), directory=Directory(), clock=clock)
+    info = Directory().guild(GUILD)
+    assert info is not None
+    await service.sync_guild(info)
+    owner = await service.access(GUILD, OWNER)
+    clock.advance(timedelta(seconds=GUILD_RECORD_TTL_SECONDS))
+
+    with GuildReads(engine) as reads:
+        check = asyncio.create_task(service.access(GUILD, MOD))
+        await asyncio.sleep(0)  # one turn: the check starts its read and waits for it
+        assert GUILD in service._record_reads
+        await service.update_guild_settings(owner, {"manager_role_ids": [MOD_ROLE]})
+        await check  # it may answer from before the change; what it read is not kept
+        reads_before = reads.count
+        assert (await service.access(GUILD, MOD)).is_manager
+        assert reads.count == reads_before + 1
