@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 
 import httpx
+from litestar import Litestar, get
+from litestar.di import NamedDependency, Provide
+from litestar.testing import AsyncTestClient
 
 from gamesched.app import App, bind_socket
 
@@ -89,3 +93,29 @@ async def test_accepted_connections_send_small_writes_at_once() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_requests_dependencies_run_in_its_own_task_one_after_the_other(running_app: App) -> None:
+    """The app (``build_http_app``) has Litestar resolve dependencies in turn, without a task group per
+    request; cleanup of a generator dependency still runs after the response."""
+    tasks: dict[str, asyncio.Task[object] | None] = {}
+    cleaned: list[str] = []
+
+    async def session() -> str:
+        tasks["session"] = asyncio.current_task()
+        return "viewer"
+
+    async def service() -> AsyncIterator[str]:
+        tasks["service"] = asyncio.current_task()
+        yield "service"
+        cleaned.append("service")
+
+    @get("/both", dependencies={"viewer": Provide(session), "games": Provide(service)})
+    async def both(viewer: NamedDependency[str], games: NamedDependency[str]) -> dict[str, object]:
+        handler = asyncio.current_task()
+        return {"values": [viewer, games], "own_task": [tasks[name] is handler for name in sorted(tasks)]}
+
+    async with AsyncTestClient(Litestar([both])) as client:
+        answer = (await client.get("/both")).json()
+    assert answer == {"values": ["viewer", "service"], "own_task": [True, True]}
+    assert cleaned == ["service"]
