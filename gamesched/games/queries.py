@@ -92,6 +92,18 @@ _roster_decoder = msgspec.json.Decoder(list[ParticipantRow])
 GameRow = Any
 
 
+async def read_game(
+    on: AsyncConnection | AsyncSession, game_id: uuid.UUID, statement: DriverStatement = _READ_ONE_GAME
+) -> tuple[GameRow, builtins.list[ParticipantRow]]:
+    """The game (a plain row, with the statement's extra columns) and its roster in one statement; ``on`` a
+    connection, or a unit of work's session (read in its transaction, after any lock it took)."""
+    rows = await statement.rows(on, {"game_id": game_id})
+    if not rows:
+        raise NotFound(GAME_NOT_FOUND)
+    row = rows[0]
+    return row, _roster_decoder.decode(row.roster_json)
+
+
 class GameQueries(GameUseCase):
     async def get(self, game_id: str, user_id: int) -> GameView:
         """One game, for a member of its guild (others get NotFound)."""
@@ -143,11 +155,7 @@ class GameQueries(GameUseCase):
     ) -> tuple[GameRow, builtins.list[ParticipantRow]]:
         """The game (a plain row, with the statement's extra columns) and its roster, for showing them: one
         statement, nothing locked."""
-        rows = await statement.rows(conn, {"game_id": game_id})
-        if not rows:
-            raise NotFound(GAME_NOT_FOUND)
-        row = rows[0]
-        return row, _roster_decoder.decode(row.roster_json)
+        return await read_game(conn, game_id, statement)
 
     async def list(
         self,

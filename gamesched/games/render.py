@@ -32,7 +32,8 @@ class ParticipantRow(msgspec.Struct, frozen=True):
     position_type: int
     position: int
     joined_at: datetime
-    seq: int
+    #: The database's insert counter; None for a player a batch of clicks has not written yet (see roster.py).
+    seq: int | None
     confirm_by: datetime | None = None
 
 

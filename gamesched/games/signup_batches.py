@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 if TYPE_CHECKING:
-    from gamesched.games.models import Game, Participant
+    from gamesched.games.render import GameRecord, ParticipantRow
     from gamesched.guilds import GuildAccess
 
 log = structlog.get_logger(__name__)
@@ -32,8 +32,8 @@ class Snapshot:
     """The game and its roster as a batch committed them, and everyone's seat (computed once per batch:
     a hundred clicks in a batch would otherwise each sort the roster to find their own)."""
 
-    game: Game
-    participants: list[Participant]
+    game: GameRecord
+    participants: list[ParticipantRow]
     seats: Seats
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from gamesched.core.db import Database, UnitOfWork
 from gamesched.core.errors import Conflict, Forbidden, NotFound
 from gamesched.games import events
 from gamesched.games.models import Game, Participant
-from gamesched.games.render import GameRecord, Participants, render_game, user_ids_of
+from gamesched.games.render import GameRecord, ParticipantRow, Participants, render_game, user_ids_of
 from gamesched.games.roster import Roster, RosterDiff, diff_rosters, partition_roster
 from gamesched.games.schedule import GameSchedule
 from gamesched.games.schemas import GameView
@@ -25,6 +25,9 @@ from gamesched.games.told import Telling
 
 if TYPE_CHECKING:
     from gamesched.guilds import GuildAccess, GuildService
+
+#: A roster's entries: the ORM objects of a host's change, or the plain rows of a batch of clicks.
+P = TypeVar("P", Participant, ParticipantRow)
 
 #: Games never move between guilds, so game → guild lookups are cached (bounded).
 GUILD_CACHE_SIZE = 10_000
@@ -111,22 +114,6 @@ class GameUseCase:
         )
         return game, list(rows)
 
-    @staticmethod
-    async def _load_roster(session: AsyncSession, game_id: uuid.UUID) -> tuple[Game, list[Participant]]:
-        """The game and its roster in one statement, for a transaction that took the game's row lock in
-        its first statement (``roster_lock``): read after the lock, they are the latest committed."""
-        rows = (
-            await session.execute(
-                select(Game, Participant)
-                .outerjoin(Participant, Participant.game_id == Game.id)
-                .where(Game.id == game_id)
-                .execution_options(populate_existing=True)
-            )
-        ).all()
-        if not rows:
-            raise NotFound(GAME_NOT_FOUND)
-        return rows[0][0], [participant for _, participant in rows if participant is not None]
-
     def roster_lock(self, game_id: uuid.UUID) -> str:
         """SQL that takes the game's row lock and stamps the roster change's time (``updated_at``), to send
         with BEGIN (``Database.uow(begin_with=…)``): a uuid and a time, so nothing to quote. An UPDATE's
@@ -155,7 +142,7 @@ class GameUseCase:
             raise Forbidden(f"Only the host or a bot manager can {doing}.")
 
     @staticmethod
-    def _require_status(game: Game, *allowed: str) -> None:
+    def _require_status(game: GameRecord, *allowed: str) -> None:
         if game.status not in allowed:
             raise Conflict(STATUS_SENTENCES.get(game.status, "This game cannot be changed now."))
 
@@ -167,20 +154,16 @@ class GameUseCase:
     # -- roster events -----------------------------------------------------------------------------
 
     @staticmethod
-    def _roster(game: Game, participants: Sequence[Participant]) -> Roster[Participant]:
+    def _roster(game: GameRecord, participants: Sequence[P]) -> Roster[P]:
         return partition_roster(participants, game.max_players, game.signup_method)
 
     @staticmethod
-    def _publish_moves(
-        uow: UnitOfWork, game: Game, before: Roster[Participant], after: Roster[Participant]
-    ) -> None:
+    def _publish_moves(uow: UnitOfWork, game: GameRecord, before: Roster[P], after: Roster[P]) -> None:
         """Tell members who gained or lost a seat because of someone else's change."""
         GameUseCase._publish_diff(uow, game, after, diff_rosters(before, after))
 
     @staticmethod
-    def _publish_diff(
-        uow: UnitOfWork, game: Game, after: Roster[Participant], moves: RosterDiff[Participant]
-    ) -> None:
+    def _publish_diff(uow: UnitOfWork, game: GameRecord, after: Roster[P], moves: RosterDiff[P]) -> None:
         """``_publish_moves`` when the moves are known already."""
         base = GameUseCase._event_base(game)
         for p in moves.promoted:
@@ -193,7 +176,7 @@ class GameUseCase:
                 uow.publish(events.WaitlistDemoted(**base, user_id=p.user_id, position=_pos(placement)))
 
     @staticmethod
-    def _event_base(game: Game) -> dict[str, Any]:
+    def _event_base(game: GameRecord) -> dict[str, Any]:
         return {"game_id": str(game.id), "guild_id": game.guild_id, "channel_id": game.channel_id}
 
     async def _with_told(self, view: GameView, published: Sequence[Any]) -> GameView:

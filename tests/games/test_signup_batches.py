@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import text as sql
 
 from gamesched.app import App
+from gamesched.core.clock import FakeClock
 from gamesched.core.errors import Conflict, Forbidden
 from gamesched.games.signup_batches import SignupBatches, SignupClick
 from tests.games.conftest import create_game
@@ -203,3 +205,40 @@ async def test_a_batch_whose_every_click_is_refused_changes_nothing(games_app: A
     assert [type(o) for o in outcomes] == [Forbidden, Forbidden]
     assert all("Player" in str(o) for o in outcomes), outcomes
     assert await stamp_and_jobs() == before, "rolled back: not even the roster's time stamp moved"
+
+
+async def test_joins_of_one_batch_at_the_same_instant_are_written_in_click_order(
+    games_app: App, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch writes its joins in one statement; with equal join times, the database's insert counter
+    (``seq``) alone orders them, so it must number them as they came."""
+    async with await login_as(games_app.base_url, "alice") as alice:
+        game = await create_game(alice, world, max_players=2)
+    members = [int(u) for u in await _members(games_app, 5)]
+    signups = games_app.games.signups
+    gid, _ = await signups._enter(game["id"], members[0])
+    access = [(await signups._enter(game["id"], user))[1] for user in members]
+    monkeypatch.setattr(signups, "clock", FakeClock(datetime.now(UTC)))  # every join at the same instant
+
+    done = await asyncio.gather(*(signups.batches.join(gid, a) for a in access))
+
+    assert len({id(snapshot) for snapshot in done}) == 1, "one batch"
+    answered = [done[0].seats[user] for user in members]
+    assert answered == [
+        ("confirmed", 1),
+        ("confirmed", 2),
+        ("waitlisted", 1),
+        ("waitlisted", 2),
+        ("waitlisted", 3),
+    ]
+    stored = await games_app.games.queries.snapshot(game["id"], guild_id=world.guild_id())
+    assert [int(p.discord_id) for p in stored.participants] == members
+    async with games_app.db.uow(bypass_rls=True) as uow:
+        written = (
+            await uow.session.execute(
+                sql("SELECT user_id, joined_at FROM participants WHERE game_id = :id ORDER BY seq"),
+                {"id": gid},
+            )
+        ).all()
+    assert [row.user_id for row in written] == members
+    assert len({row.joined_at for row in written}) == 1
