@@ -100,13 +100,19 @@ class GuildReads:
         event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
-async def test_checks_that_find_the_record_expired_at_the_same_time_wait_for_one_read(
-    engine: AsyncEngine, clock: FakeClock
-) -> None:
+async def _synced_service(engine: AsyncEngine, clock: FakeClock) -> GuildService:
+    """A guild service that has synced the guild (and so holds its record)."""
     service = GuildService(db=Database(engine), directory=Directory(), clock=clock)
     info = Directory().guild(GUILD)
     assert info is not None
     await service.sync_guild(info)
+    return service
+
+
+async def test_checks_that_find_the_record_expired_at_the_same_time_wait_for_one_read(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    service = await _synced_service(engine, clock)
     await service.update_guild_settings(await service.access(GUILD, OWNER), {"manager_role_ids": [MOD_ROLE]})
     clock.advance(timedelta(seconds=GUILD_RECORD_TTL_SECONDS))
 
@@ -121,10 +127,7 @@ async def test_checks_that_find_the_record_expired_at_the_same_time_wait_for_one
 async def test_a_read_under_way_when_the_guild_changes_is_not_kept(
     engine: AsyncEngine, clock: FakeClock
 ) -> None:
-    service = GuildService(db=Database(engine), directory=Directory(), clock=clock)
-    info = Directory().guild(GUILD)
-    assert info is not None
-    await service.sync_guild(info)
+    service = await _synced_service(engine, clock)
     owner = await service.access(GUILD, OWNER)
     clock.advance(timedelta(seconds=GUILD_RECORD_TTL_SECONDS))
 
