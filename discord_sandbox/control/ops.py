@@ -22,6 +22,23 @@ async def create_interaction(
     return await sandbox.interactions.run(await json_body(request), base_url=str(request.base_url))
 
 
+@post("/interactions/at-once", status_code=HTTP_200_OK)
+async def create_interactions_at_once(
+    request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]
+) -> dict[str, Any]:
+    """Several members act at the same moment: every interaction is dispatched before any answer is awaited;
+    the reports come back in the order given."""
+    interactions = (await json_body(request)).get("interactions")
+    if (
+        not isinstance(interactions, list)
+        or not interactions
+        or not all(isinstance(i, dict) for i in interactions)
+    ):
+        raise ControlError(400, "invalid_interactions", message="expected interactions: a list of objects")
+    reports = await sandbox.interactions.run_at_once(interactions, base_url=str(request.base_url))
+    return {"interactions": reports}
+
+
 @get("/attachments/{attachment_id:int}/{filename:str}", sync_to_thread=False)
 def attachment(
     attachment_id: FromPath[int], filename: FromPath[str], sandbox: NamedDependency[Sandbox]
@@ -114,6 +131,7 @@ def reset(sandbox: NamedDependency[Sandbox]) -> dict[str, Any]:
 
 OPS_HANDLERS = [
     create_interaction,
+    create_interactions_at_once,
     attachment,
     failed_interactions,
     set_faults,

@@ -94,7 +94,35 @@ class InteractionTracker:
     async def run(self, request: dict[str, Any], *, base_url: str = "") -> dict[str, Any]:
         """Dispatch an interaction, wait for the bot's answer and report it (504 after 3 s). ``base_url``:
         where this sandbox is served (attached files are fetched from there)."""
-        pending = self.start(self._draft(request, base_url))
+        return await self.outcome(self.start(self._draft(request, base_url)))
+
+    async def run_at_once(
+        self, requests: list[dict[str, Any]], *, base_url: str = ""
+    ) -> list[dict[str, Any]]:
+        """Several members act at the same moment: every interaction is dispatched, back to back, before any
+        answer is awaited (as Discord's gateway delivers simultaneous clicks), and each is reported as
+        ``run`` reports it, in the order given; one the bot did not answer in 3 s is reported as the error
+        ``run`` would answer (``{"error": "interaction_timeout", "status": 504, …}``). Nothing is
+        dispatched when one of them is malformed: 400 with its ``index``."""
+        drafts = []
+        for index, request in enumerate(requests):
+            try:
+                drafts.append(self._draft(request, base_url))
+            except ControlError as error:
+                raise ControlError(error.status, error.error, index=index, **error.extra) from None
+        started = [self.start(draft) for draft in drafts]
+        reports: list[dict[str, Any]] = []
+        for outcome in await asyncio.gather(*(self.outcome(p) for p in started), return_exceptions=True):
+            if isinstance(outcome, ControlError):
+                reports.append({"error": outcome.error, "status": outcome.status, **outcome.extra})
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                reports.append(outcome)
+        return reports
+
+    async def outcome(self, pending: PendingInteraction) -> dict[str, Any]:
+        """Wait for the bot's answer to a dispatched interaction and report it (504 after 3 s)."""
         try:
             await asyncio.wait_for(pending.acked.wait(), INTERACTION_DEADLINE)
         except TimeoutError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import discord
@@ -260,3 +261,73 @@ async def test_unknown_component_is_refused(sandbox_server: SandboxServer, start
         custom_id="nope",
     )
     assert answer.status_code == 404 and answer.json()["error"] == "unknown_component"
+
+
+class GatheringView(discord.ui.View):
+    """A Join button that answers no click before ``expected`` clicks have arrived."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__(timeout=None)
+        self.expected = expected
+        self.arrived = 0
+        self.all_here = asyncio.Event()
+
+    @discord.ui.button(label="Join", custom_id="game:1:join")
+    async def join(self, interaction: discord.Interaction, _: discord.ui.Button[GatheringView]) -> None:
+        self.arrived += 1
+        if self.arrived == self.expected:
+            self.all_here.set()
+        await asyncio.wait_for(self.all_here.wait(), 2)  # clicks dispatched one after another never get here
+        await interaction.response.send_message(f"{interaction.user.display_name} joined", ephemeral=True)
+
+
+async def test_interactions_at_once_are_all_dispatched_before_any_answer_and_reported_in_order(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    bot = await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+    message = await bot.get_channel(ids["#board-games"]).send("Game night", view=GatheringView(3))
+    clickers = ["bob", "carol", "alice"]
+    click = {"type": "component", "channel_id": str(message.channel.id), "message_id": str(message.id)}
+
+    answer = await sandbox_server.api.post(
+        "/interactions/at-once",
+        json={
+            "interactions": [{**click, "user_id": str(ids[n]), "custom_id": "game:1:join"} for n in clickers]
+        },
+    )
+
+    assert answer.status_code == 200
+    reports = answer.json()["interactions"]
+    assert [r["response"]["data"]["content"] for r in reports] == [
+        "Bobby joined",
+        "Carol Chen joined",
+        "Alice Anders joined",
+    ]
+    assert all(0 <= r["latency_ms"] < 3000 for r in reports)
+    assert len({r["interaction_id"] for r in reports}) == 3
+
+
+async def test_interactions_at_once_with_a_malformed_one_dispatch_nothing(
+    sandbox_server: SandboxServer, start_client: StartClient
+) -> None:
+    bot = await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+    message = await bot.get_channel(ids["#board-games"]).send("Game night", view=SignupView())
+    click = {"type": "component", "user_id": str(ids["bob"]), "channel_id": str(message.channel.id)}
+
+    answer = await sandbox_server.api.post(
+        "/interactions/at-once",
+        json={
+            "interactions": [
+                {**click, "message_id": str(message.id), "custom_id": "game:1:join"},
+                {**click, "type": "wave"},
+            ]
+        },
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_interaction_type" and answer.json()["index"] == 1
+    assert sandbox_server.sandbox.interactions.pending == {}
+    empty = await sandbox_server.api.post("/interactions/at-once", json={"interactions": []})
+    assert empty.status_code == 400 and empty.json()["error"] == "invalid_interactions"
