@@ -8,10 +8,15 @@ is sent at once, and the roster, the announcement's edits and Discord's 429 answ
 Every storm runs with the sandbox's Discord rate limits off and on (global 50/s, 5 edits per 5 s of a
 channel's messages); the app paces itself as in production (``GAMESCHED_DISCORD_REQUESTS_PER_SECOND``).
 
+"At once" means one concurrent control-API request per click by default, as the peer was measured: the sandbox
+serves them one after the other, so the clicks reach the app spread over some 30 ms for 20. With
+``--at-once`` the sandbox dispatches a storm's clicks back to back (``POST /interactions/at-once``), as
+Discord's gateway delivers clicks made at the same moment: a harsher test (its cases end in ", at once").
+
 Also the app's footprint: resident memory idle (connected, logged in, before the first storm) and after
 every storm, as the ``footprint`` benchmark.
 
-``python -m benchmarks.clicks [--quick]``
+``python -m benchmarks.clicks [--quick] [--at-once]``
 """
 
 from __future__ import annotations
@@ -84,6 +89,7 @@ async def storm(
     outcome: Outcome,
     *,
     limits: bool = False,
+    at_once: bool = False,
 ) -> None:
     await api.post("/faults", json={"rate_limits": limits})
     world = (await api.get("/world")).json()
@@ -96,19 +102,28 @@ async def storm(
     message = await announced(api, channel, game["id"])
     await api.delete("/log")
 
-    async def click(user_id: str) -> dict[str, Any]:
-        interaction = {
+    def interaction(user_id: str) -> dict[str, Any]:
+        return {
             "type": "component",
             "user_id": user_id,
             "channel_id": channel,
             "message_id": message["id"],
             "custom_id": f"game:join:{game['id']}",
         }
-        response = await api.post("/interactions", json=interaction)
+
+    async def click(user_id: str) -> dict[str, Any]:
+        response = await api.post("/interactions", json=interaction(user_id))
         return dict(response.json()) if response.status_code == 200 else {"failed": response.text}
 
+    async def all_at_once() -> list[dict[str, Any]]:
+        response = await api.post(
+            "/interactions/at-once", json={"interactions": [interaction(m) for m in members]}
+        )
+        response.raise_for_status()
+        return [{"failed": r} if "error" in r else r for r in response.json()["interactions"]]
+
     before = await footprint(app)
-    answers = await asyncio.gather(*(click(m) for m in members))
+    answers = await all_at_once() if at_once else await asyncio.gather(*(click(m) for m in members))
     after = await footprint(app)
     outcome.cpu_seconds += after.cpu_seconds - before.cpu_seconds
     outcome.clicks += len(members)
@@ -153,7 +168,7 @@ class Memory:
     after_storms_mb: float = 0.0
 
 
-async def run(runs: int) -> tuple[dict[Scenario, Outcome], Memory]:
+async def run(runs: int, *, at_once: bool = False) -> tuple[dict[Scenario, Outcome], Memory]:
     results = {(c, s, limits): Outcome() for limits in LIMITS for c, s in SCENARIOS}
     rss = Memory()
     async with (
@@ -170,7 +185,7 @@ async def run(runs: int) -> tuple[dict[Scenario, Outcome], Memory]:
             for _ in range(runs):
                 for clicks, seats, limits in results:
                     outcome = results[(clicks, seats, limits)]
-                    await storm(alice, api, members[:clicks], seats, outcome, limits=limits)
+                    await storm(alice, api, members[:clicks], seats, outcome, limits=limits, at_once=at_once)
             rss.after_storms_mb = (await footprint(alice)).rss_mb
     return results, rss
 
@@ -178,16 +193,28 @@ async def run(runs: int) -> tuple[dict[Scenario, Outcome], Memory]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="one run instead of three")
+    parser.add_argument(
+        "--at-once",
+        action="store_true",
+        help="the sandbox dispatches a storm's clicks back to back (POST /interactions/at-once) instead of one"
+        " per concurrent request of this process, which reach the app spread over tens of ms",
+    )
     record.add_arguments(parser)
     args = parser.parse_args(argv)
     runs = 1 if args.quick else RUNS
-    results, rss = asyncio.run(run(runs))
+    results, rss = asyncio.run(run(runs, at_once=args.at_once))
+    how = "dispatched back to back by the sandbox" if args.at_once else "one concurrent request each"
     print(
-        f"Join clicks at once, sandbox in its own process, {runs} run(s) each; latency = interaction to callback"
+        f"Join clicks at once ({how}), sandbox in its own process, {runs} run(s) each;"
+        " latency = interaction to callback"
     )
     figures: record.Figures = {}
     for (clicks, seats, limits), outcome in results.items():
-        case = f"{clicks} clicks, {seats} seats" + (", limits on" if limits else "")
+        case = (
+            f"{clicks} clicks, {seats} seats"
+            + (", limits on" if limits else "")
+            + (", at once" if args.at_once else "")
+        )
         print(
             f"  {case:<30} {summary(outcome.latencies)}"
             f"  deferred {outcome.deferred}  failed {outcome.failed}  edits/run {outcome.edits}"
