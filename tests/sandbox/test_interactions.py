@@ -68,12 +68,19 @@ async def _interact(sandbox_server: SandboxServer, **body: Any) -> Any:
     return await sandbox_server.api.post("/interactions", json=body)
 
 
+async def _posted_with(
+    sandbox_server: SandboxServer, start_client: StartClient, view: discord.ui.View
+) -> tuple[dict[str, int], discord.Message]:
+    """The sandbox's ids, and "Game night" posted by the bot in #board-games with ``view`` under it."""
+    bot = await _start_bot(sandbox_server, start_client)
+    ids = sandbox_server.ids()
+    return ids, await bot.get_channel(ids["#board-games"]).send("Game night", view=view)
+
+
 async def test_button_click_gets_the_view_callbacks_ephemeral_reply(
     sandbox_server: SandboxServer, start_client: StartClient
 ) -> None:
-    bot = await _start_bot(sandbox_server, start_client)
-    ids = sandbox_server.ids()
-    message = await bot.get_channel(ids["#board-games"]).send("Game night", view=SignupView())
+    ids, message = await _posted_with(sandbox_server, start_client, SignupView())
 
     answer = await _interact(
         sandbox_server,
@@ -97,9 +104,7 @@ async def test_button_click_gets_the_view_callbacks_ephemeral_reply(
 async def test_update_message_response_edits_the_clicked_message(
     sandbox_server: SandboxServer, start_client: StartClient
 ) -> None:
-    bot = await _start_bot(sandbox_server, start_client)
-    ids = sandbox_server.ids()
-    message = await bot.get_channel(ids["#board-games"]).send("Game night", view=SignupView())
+    ids, message = await _posted_with(sandbox_server, start_client, SignupView())
 
     result = (
         await _interact(
@@ -284,9 +289,7 @@ class GatheringView(discord.ui.View):
 async def test_interactions_at_once_are_all_dispatched_before_any_answer_and_reported_in_order(
     sandbox_server: SandboxServer, start_client: StartClient
 ) -> None:
-    bot = await _start_bot(sandbox_server, start_client)
-    ids = sandbox_server.ids()
-    message = await bot.get_channel(ids["#board-games"]).send("Game night", view=GatheringView(3))
+    ids, message = await _posted_with(sandbox_server, start_client, GatheringView(3))
     clickers = ["bob", "carol", "alice"]
     click = {"type": "component", "channel_id": str(message.channel.id), "message_id": str(message.id)}
 
@@ -311,9 +314,7 @@ async def test_interactions_at_once_are_all_dispatched_before_any_answer_and_rep
 async def test_interactions_at_once_with_a_malformed_one_dispatch_nothing(
     sandbox_server: SandboxServer, start_client: StartClient
 ) -> None:
-    bot = await _start_bot(sandbox_server, start_client)
-    ids = sandbox_server.ids()
-    message = await bot.get_channel(ids["#board-games"]).send("Game night", view=SignupView())
+    ids, message = await _posted_with(sandbox_server, start_client, SignupView())
     click = {"type": "component", "user_id": str(ids["bob"]), "channel_id": str(message.channel.id)}
 
     answer = await sandbox_server.api.post(
