@@ -109,7 +109,7 @@ class GameQueries(GameUseCase):
         """One game, for a member of its guild (others get NotFound)."""
         gid, access = await self._enter(game_id, user_id)
         async with self.db.read(guild_id=access.guild_id) as conn:
-            game, participants = await self._read(conn, gid, _READ_SHOWN_GAME)
+            game, participants = await read_game(conn, gid, _READ_SHOWN_GAME)
         if game.post_at is not None and not self._can_manage(game, access):
             raise NotFound(GAME_NOT_FOUND)  # not announced yet: only its host and the managers know it
         view = await self._render(game, participants, viewer=access)
@@ -122,14 +122,14 @@ class GameQueries(GameUseCase):
             game_id = await conn.scalar(select(Game.id).where(Game.message_id == message_id))
             if game_id is None:
                 return None
-            game, participants = await self._read(conn, game_id)
+            game, participants = await read_game(conn, game_id)
         return await self._render(game, participants, viewer=None)
 
     async def snapshot(self, game_id: str | uuid.UUID, *, guild_id: int) -> GameView:
         """A game as everyone sees it, for trusted callers that already know its guild (bot, handlers)."""
         gid = parse_game_id(game_id)
         async with self.db.read(guild_id=guild_id) as conn:
-            game, participants = await self._read(conn, gid)
+            game, participants = await read_game(conn, gid)
         return await self._render(game, participants, viewer=None)
 
     async def snapshots(self, game_ids: Sequence[str], *, guild_id: int) -> builtins.list[GameView]:
@@ -148,14 +148,6 @@ class GameQueries(GameUseCase):
             render_game(row, rosters[row.id], members=members, channel_name=channels.get(row.channel_id))
             for row in rows
         ]
-
-    @staticmethod
-    async def _read(
-        conn: AsyncConnection, game_id: uuid.UUID, statement: DriverStatement = _READ_ONE_GAME
-    ) -> tuple[GameRow, builtins.list[ParticipantRow]]:
-        """The game (a plain row, with the statement's extra columns) and its roster, for showing them: one
-        statement, nothing locked."""
-        return await read_game(conn, game_id, statement)
 
     async def list(
         self,

@@ -120,7 +120,7 @@ class GameSignups(GameUseCase):
                 # bisection, so a batch of N joins is not N sorts of the roster); ``on_roster`` goes along.
                 roster = self._roster(game, participants)
                 on_roster = {p.user_id for p in participants}
-                changes = _RosterChanges({p.id for p in participants})
+                changes = _RosterChanges()
                 for click in clicks:
                     try:
                         if click.leave:
@@ -468,13 +468,13 @@ class _RosterChanges:
     """What a batch of clicks does to the participants table: players to add, players to remove (a player
     who joins and leaves within one batch is never written)."""
 
-    def __init__(self, written: set[str]) -> None:
-        self._written = written
+    def __init__(self) -> None:
         self.joined: dict[str, ParticipantRow] = {}
         self.left: list[str] = []
 
     def remove(self, participant_id: str) -> None:
-        if self.joined.pop(participant_id, None) is None and participant_id in self._written:
+        """Take a player off: one who joined in this batch is simply not written; anyone else was read."""
+        if self.joined.pop(participant_id, None) is None:
             self.left.append(participant_id)
 
     async def write(self, uow: UnitOfWork, game: GameRow) -> None:
